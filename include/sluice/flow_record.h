@@ -1,0 +1,102 @@
+// sluice SDK: the flow record every plugin reads and writes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+namespace sluice {
+
+// An IPv4 or IPv6 address in 16 bytes, network byte order. IPv4 is stored
+// IPv4-mapped (::ffff:a.b.c.d) so that one representation serves both
+// families and records stay fixed-size.
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};
+
+  static constexpr IpAddress v4(std::uint32_t host_order) noexcept {
+    IpAddress a;
+    a.bytes[10] = 0xff;
+    a.bytes[11] = 0xff;
+    a.bytes[12] = static_cast<std::uint8_t>(host_order >> 24);
+    a.bytes[13] = static_cast<std::uint8_t>(host_order >> 16);
+    a.bytes[14] = static_cast<std::uint8_t>(host_order >> 8);
+    a.bytes[15] = static_cast<std::uint8_t>(host_order);
+    return a;
+  }
+
+  static constexpr IpAddress v6(const std::uint8_t (&network_order)[16]) noexcept {
+    IpAddress a;
+    for (int i = 0; i < 16; ++i) a.bytes[i] = network_order[i];
+    return a;
+  }
+
+  constexpr bool is_v4() const noexcept {
+    for (int i = 0; i < 10; ++i)
+      if (bytes[i] != 0) return false;
+    return bytes[10] == 0xff && bytes[11] == 0xff;
+  }
+
+  // The IPv4 address in host byte order; meaningful only when is_v4().
+  constexpr std::uint32_t v4_value() const noexcept {
+    return std::uint32_t{bytes[12]} << 24 | std::uint32_t{bytes[13]} << 16 |
+           std::uint32_t{bytes[14]} << 8 | std::uint32_t{bytes[15]};
+  }
+
+  constexpr bool is_unspecified() const noexcept {
+    for (auto b : bytes)
+      if (b != 0) return false;
+    return true;
+  }
+
+  friend constexpr bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+// One flow: what NetFlow v5 carries, IPv6, and the common v9/IPFIX elements.
+// Fixed layout and trivially copyable, so batches of records move with
+// memcpy and the layout is part of the plugin ABI (checked at load time).
+struct FlowRecord {
+  std::uint64_t first_ms = 0;     // first packet, ms since the Unix epoch
+  std::uint64_t last_ms = 0;      // last packet, ms since the Unix epoch
+  std::uint64_t received_ms = 0;  // when the collector received it (0: unknown)
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t reverse_packets = 0;  // biflow (IPFIX reverse) counters
+  std::uint64_t reverse_bytes = 0;
+
+  IpAddress src_addr;
+  IpAddress dst_addr;
+  IpAddress next_hop;
+  IpAddress exporter;  // the device that exported the flow
+
+  std::uint32_t in_if = 0;
+  std::uint32_t out_if = 0;
+  std::uint32_t src_as = 0;
+  std::uint32_t dst_as = 0;
+  std::uint32_t sampling_interval = 1;   // 1 in N packets was sampled; 1 = unsampled
+  std::uint32_t observation_domain = 0;  // v9 source id / IPFIX observation domain
+
+  std::uint16_t src_port = 0;
+  std::uint16_t dst_port = 0;  // for ICMP: type << 8 | code, as NetFlow does
+
+  std::uint8_t proto = 0;
+  std::uint8_t tcp_flags = 0;
+  std::uint8_t tos = 0;  // source ToS
+  std::uint8_t dst_tos = 0;
+  std::uint8_t src_mask = 0;
+  std::uint8_t dst_mask = 0;
+  std::uint8_t direction = 0;  // 0 ingress, 1 egress
+  std::uint8_t fwd_status = 0;
+  std::uint8_t engine_type = 0;
+  std::uint8_t engine_id = 0;
+  std::uint8_t padding_[2]{};  // explicit, so the layout has no hidden holes
+
+  std::uint64_t duration_ms() const noexcept { return last_ms >= first_ms ? last_ms - first_ms : 0; }
+
+  friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
+};
+
+static_assert(std::is_trivially_copyable_v<FlowRecord>);
+static_assert(std::is_standard_layout_v<FlowRecord>);
+static_assert(sizeof(FlowRecord) == 160, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
+
+}  // namespace sluice
