@@ -1,0 +1,349 @@
+#include "config.h"
+
+#include "text.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <set>
+
+namespace sluice::engine {
+
+std::string ConfigProblem::to_string() const {
+  std::string where = file;
+  if (line > 0) where += fmt::format(":{}:{}", line, column);
+  return key.empty() ? fmt::format("{}: {}", where, message) : fmt::format("{}: {}: {}", where, key, message);
+}
+
+namespace {
+
+std::string describe_all(const std::vector<ConfigProblem>& problems) {
+  std::string text;
+  for (const auto& p : problems) text += p.to_string() + "\n";
+  return text;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<ConfigProblem> problems)
+    : std::runtime_error(describe_all(problems)), problems_(std::move(problems)) {}
+
+void ProblemList::add(const toml::node* node, std::string key, std::string message) {
+  ConfigProblem p{file_, 0, 0, std::move(key), std::move(message)};
+  if (node) {
+    const toml::source_region& source = node->source();
+    if (source.path) {
+      p.file = *source.path;
+      p.line = static_cast<int>(source.begin.line);
+      p.column = static_cast<int>(source.begin.column);
+    } else {
+      p.file = "--set";  // a value from the command line has no place in the file
+    }
+  }
+  problems_.push_back(std::move(p));
+}
+
+void ProblemList::raise_if_any() {
+  if (!problems_.empty()) throw ConfigError(std::move(problems_));
+}
+
+std::unique_ptr<toml::node> parse_toml_value(std::string_view text) {
+  try {
+    toml::table parsed = toml::parse(fmt::format("value = {}", text));
+    if (toml::node* value = parsed.get("value")) {
+      std::unique_ptr<toml::node> out;
+      value->visit([&](auto&& v) { out = std::make_unique<std::remove_cvref_t<decltype(v)>>(std::move(v)); });
+      return out;
+    }
+  } catch (const toml::parse_error&) {
+  }
+  return nullptr;
+}
+
+std::string type_name(const toml::node& node) {
+  std::ostringstream out;
+  out << node.type();
+  return out.str();
+}
+
+bool is_engine_key(std::string_view key) { return key == "plugin" || key == "inputs" || key == "when_full"; }
+
+const ComponentConfig* PipelineConfig::find(std::string_view id) const {
+  for (const auto& c : components)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+namespace {
+
+constexpr std::pair<std::string_view, PluginKind> sections[] = {
+    {"sources", PluginKind::source}, {"transforms", PluginKind::transform}, {"sinks", PluginKind::sink}};
+
+// `--set sinks.csv.path=out.csv`: the value is read as TOML when it parses as
+// one (numbers, booleans, arrays), otherwise taken as a plain string.
+void apply_override(toml::table& root, std::string_view assignment, ProblemList& problems) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string_view::npos || equals == 0) {
+    problems.add(nullptr, std::string(assignment), "--set expects KEY=VALUE, e.g. --set sinks.csv.path=out.csv");
+    return;
+  }
+  const std::string_view path = assignment.substr(0, equals);
+  const std::string value(assignment.substr(equals + 1));
+
+  toml::table* table = &root;
+  std::string_view rest = path;
+  while (true) {
+    const auto dot = rest.find('.');
+    const std::string_view segment = rest.substr(0, dot);
+    if (segment.empty()) {
+      problems.add(nullptr, std::string(path), "--set has an empty key segment");
+      return;
+    }
+    if (dot == std::string_view::npos) {
+      if (auto parsed = parse_toml_value(value))
+        table->insert_or_assign(segment, std::move(*parsed));
+      else
+        table->insert_or_assign(segment, value);
+      return;
+    }
+    auto [it, inserted] = table->emplace<toml::table>(segment);
+    table = it->second.as_table();
+    if (!table) {
+      problems.add(nullptr, std::string(path), fmt::format("--set: \"{}\" is a value, not a table", segment));
+      return;
+    }
+    rest.remove_prefix(dot + 1);
+  }
+}
+
+// Replaces ${VAR} (and ${VAR:-default}) in a string; false if a variable is unset.
+bool expand_variables(std::string& text, std::string& unset_name) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto start = text.find("${", pos);
+    if (start == std::string::npos) break;
+    const auto end = text.find('}', start);
+    if (end == std::string::npos) break;
+    out.append(text, pos, start - pos);
+    std::string name = text.substr(start + 2, end - start - 2);
+    std::optional<std::string> fallback;
+    if (auto sep = name.find(":-"); sep != std::string::npos) {
+      fallback = name.substr(sep + 2);
+      name.resize(sep);
+    }
+    if (const char* value = std::getenv(name.c_str()); value && *value) {
+      out += value;
+    } else if (fallback) {
+      out += *fallback;
+    } else {
+      unset_name = name;
+      return false;
+    }
+    pos = end + 1;
+  }
+  if (pos == 0) return true;
+  out.append(text, pos);
+  text = std::move(out);
+  return true;
+}
+
+void expand_environment(toml::node& node, const std::string& key, ProblemList& problems) {
+  if (auto* table = node.as_table()) {
+    for (auto&& [k, child] : *table) expand_environment(child, key.empty() ? std::string(k) : key + "." + std::string(k.str()), problems);
+  } else if (auto* array = node.as_array()) {
+    for (auto& child : *array) expand_environment(child, key, problems);
+  } else if (auto* string = node.as_string()) {
+    std::string unset;
+    if (!expand_variables(string->get(), unset))
+      problems.add(&node, key, fmt::format("environment variable {} is not set (use ${{{}:-default}} for a fallback)", unset, unset));
+  }
+}
+
+bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+void read_components(PipelineConfig& config, ProblemList& problems) {
+  for (auto&& [name, node] : config.root) {
+    const bool known = std::any_of(std::begin(sections), std::end(sections),
+                                   [&](const auto& s) { return s.first == name.str(); });
+    if (!known)
+      problems.add(&node, std::string(name.str()),
+                   "unknown section: a pipeline has [sources.ID], [transforms.ID] and [sinks.ID] tables");
+  }
+
+  std::map<std::string, std::string, std::less<>> section_of_id;
+  for (auto [section, role] : sections) {
+    const toml::node* node = config.root.get(section);
+    if (!node) continue;
+    const toml::table* table = node->as_table();
+    if (!table) {
+      problems.add(node, std::string(section), fmt::format("must be a table of components, e.g. [{}.ID]", section));
+      continue;
+    }
+    for (auto&& [id, component_node] : *table) {
+      const std::string key = fmt::format("{}.{}", section, id.str());
+      const toml::table* component = component_node.as_table();
+      if (!component) {
+        problems.add(&component_node, key, fmt::format("must be a table: [{}] with plugin = \"NAME\"", key));
+        continue;
+      }
+      if (auto [it, inserted] = section_of_id.try_emplace(std::string(id.str()), key); !inserted) {
+        problems.add(component, key, fmt::format("duplicate id \"{}\": already used by [{}]", id.str(), it->second));
+        continue;
+      }
+      ComponentConfig c;
+      c.id = std::string(id.str());
+      c.role = role;
+      c.key = key;
+      c.table = component;
+      if (auto plugin = (*component)["plugin"].value<std::string>())
+        c.plugin = *plugin;
+      else if (component->contains("plugin"))
+        problems.add(component->get("plugin"), key + ".plugin", "must be a string naming a plugin");
+      else
+        problems.add(component, key + ".plugin", "missing: every component names its plugin, e.g. plugin = \"csv_writer\"");
+
+      if (const toml::node* when_full = component->get("when_full")) {
+        const auto value = when_full->value<std::string>();
+        if (role != PluginKind::sink)
+          problems.add(when_full, key + ".when_full", "applies to sinks only");
+        else if (value == "drop")
+          c.drop_when_full = true;
+        else if (value != "block")
+          problems.add(when_full, key + ".when_full", "must be \"block\" (the default) or \"drop\"");
+      }
+      config.components.push_back(std::move(c));
+    }
+  }
+}
+
+void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
+  std::vector<std::string> producers;
+  for (const auto& c : config.components)
+    if (c.role != PluginKind::sink) producers.push_back(c.id);
+
+  for (auto& c : config.components) {
+    const toml::node* inputs = c.table->get("inputs");
+    const std::string key = c.key + ".inputs";
+    if (c.role == PluginKind::source) {
+      if (inputs) problems.add(inputs, key, "a source takes no inputs");
+      continue;
+    }
+    const toml::array* list = inputs ? inputs->as_array() : nullptr;
+    if (!inputs || (list && list->empty())) {
+      problems.add(inputs ? inputs : c.table, key,
+                   fmt::format("missing: a {} needs inputs = [\"ID\", ...] naming sources or transforms", to_string(c.role)));
+      continue;
+    }
+    if (!list) {
+      problems.add(inputs, key, "must be an array of strings, e.g. inputs = [\"gen\"]");
+      continue;
+    }
+    for (const toml::node& entry : *list) {
+      const auto name = entry.value<std::string>();
+      if (!name) {
+        problems.add(&entry, key, "must be an array of strings");
+        continue;
+      }
+      const auto add = [&](const std::string& id) {
+        if (std::find(c.inputs.begin(), c.inputs.end(), id) == c.inputs.end()) c.inputs.push_back(id);
+      };
+      if (has_wildcard(*name)) {
+        bool matched = false;
+        for (const auto& id : producers)
+          if (id != c.id && glob_match(*name, id)) add(id), matched = true;
+        if (!matched) problems.add(&entry, key, fmt::format("\"{}\" matches no source or transform", *name));
+      } else if (std::find(producers.begin(), producers.end(), *name) != producers.end()) {
+        add(*name);
+      } else if (const auto* other = config.find(*name)) {
+        problems.add(&entry, key, fmt::format("\"{}\" is a sink ([{}]); inputs name sources and transforms", *name, other->key));
+      } else {
+        std::string message = fmt::format("\"{}\" names no source or transform", *name);
+        if (auto guess = nearest(*name, producers)) message += fmt::format("; did you mean \"{}\"?", *guess);
+        else if (!producers.empty()) message += "; known: " + join_names(producers);
+        problems.add(&entry, key, std::move(message));
+      }
+    }
+  }
+}
+
+void check_graph(const PipelineConfig& config, ProblemList& problems) {
+  // Cycles can only run through transforms: sources have no inputs and sinks
+  // are no one's input.
+  enum class Mark { unvisited, active, done };
+  std::map<std::string, Mark, std::less<>> mark;
+  std::set<std::string> reported;
+  const auto visit = [&](auto&& self, const ComponentConfig& c, std::vector<std::string>& path) -> void {
+    mark[c.id] = Mark::active;
+    path.push_back(c.id);
+    for (const auto& input : c.inputs) {
+      const ComponentConfig* upstream = config.find(input);
+      if (!upstream) continue;
+      if (mark[input] == Mark::active) {
+        if (reported.insert(input).second) {
+          std::string cycle;
+          auto from = std::find(path.begin(), path.end(), input);
+          for (auto it = from; it != path.end(); ++it) cycle += *it + " <- ";
+          cycle += input;
+          problems.add(c.table->get("inputs"), c.key + ".inputs", "cycle: " + cycle);
+        }
+      } else if (mark[input] == Mark::unvisited) {
+        self(self, *upstream, path);
+      }
+    }
+    path.pop_back();
+    mark[c.id] = Mark::done;
+  };
+  for (const auto& c : config.components) {
+    std::vector<std::string> path;
+    if (mark[c.id] == Mark::unvisited) visit(visit, c, path);
+  }
+
+  for (const auto& c : config.components) {
+    if (c.role == PluginKind::sink) continue;
+    bool consumed = false;
+    for (const auto& other : config.components)
+      if (std::find(other.inputs.begin(), other.inputs.end(), c.id) != other.inputs.end()) consumed = true;
+    if (!consumed)
+      problems.add(c.table, c.key,
+                   fmt::format("{} \"{}\" is no one's input: add it to a transform's or sink's inputs, or remove it",
+                               to_string(c.role), c.id));
+  }
+  bool has_source = false, has_sink = false;
+  for (const auto& c : config.components) {
+    has_source |= c.role == PluginKind::source;
+    has_sink |= c.role == PluginKind::sink;
+  }
+  if (!has_source) problems.add(nullptr, "sources", "the pipeline has no source");
+  if (!has_sink) problems.add(nullptr, "sinks", "the pipeline has no sink");
+}
+
+}  // namespace
+
+PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  PipelineConfig config;
+  config.file = file.string();
+  ProblemList problems(config.file);
+  try {
+    config.root = toml::parse_file(config.file);
+  } catch (const toml::parse_error& e) {
+    ConfigProblem p{config.file, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column), {},
+                    std::string(e.description())};
+    throw ConfigError({std::move(p)});
+  }
+  for (const auto& assignment : overrides) apply_override(config.root, assignment, problems);
+  expand_environment(config.root, {}, problems);
+  problems.raise_if_any();
+
+  read_components(config, problems);
+  problems.raise_if_any();
+  resolve_inputs(config, problems);
+  check_graph(config, problems);
+  problems.raise_if_any();
+  return config;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,85 @@
+// The pipeline file: parsed, overridden, expanded and checked for structure.
+// Nothing here loads a plugin; options are checked later against each
+// plugin's declaration (see options_binder.h).
+#pragma once
+
+#include <sluice/abi.h>
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sluice::engine {
+
+// One problem with the configuration, located as precisely as possible.
+struct ConfigProblem {
+  std::string file;  // or "--set" for a value given on the command line
+  int line = 0;
+  int column = 0;
+  std::string key;   // dotted path, e.g. "sinks.csv.path"
+  std::string message;
+
+  std::string to_string() const;
+};
+
+// Thrown with every problem found, so a user fixes them all in one go.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<ConfigProblem> problems);
+  const std::vector<ConfigProblem>& problems() const noexcept { return problems_; }
+
+ private:
+  std::vector<ConfigProblem> problems_;
+};
+
+// Records problems with the location of the TOML node they concern.
+class ProblemList {
+ public:
+  explicit ProblemList(std::string file) : file_(std::move(file)) {}
+  void add(const toml::node* node, std::string key, std::string message);
+  bool empty() const noexcept { return problems_.empty(); }
+  // Throws ConfigError if any problem was added.
+  void raise_if_any();
+
+ private:
+  std::string file_;
+  std::vector<ConfigProblem> problems_;
+};
+
+struct ComponentConfig {
+  std::string id;
+  PluginKind role = PluginKind::source;
+  std::string plugin;
+  std::vector<std::string> inputs;  // resolved ids (globs expanded), in file order
+  bool drop_when_full = false;      // sinks: `when_full = "drop"`
+  std::string key;                  // "sinks.csv": the prefix of every key below
+  const toml::table* table = nullptr;  // all keys, including the engine's own
+};
+
+// A TOML value written as text ("42", "true", "[\"a\"]"); nullptr if it is not one.
+std::unique_ptr<toml::node> parse_toml_value(std::string_view text);
+
+// "integer", "string", "table"...
+std::string type_name(const toml::node& node);
+
+// Keys the engine reads itself; every other key is the plugin's option.
+bool is_engine_key(std::string_view key);
+
+struct PipelineConfig {
+  std::string file;
+  toml::table root;
+  std::vector<ComponentConfig> components;  // sources, then transforms, then sinks
+
+  const ComponentConfig* find(std::string_view id) const;
+};
+
+// Reads `file`, applies `--set KEY=VALUE` overrides and ${VAR} expansion, and
+// checks the graph: kinds, ids, plugin names present, inputs, cycles,
+// unconsumed components. Throws ConfigError.
+PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+}  // namespace sluice::engine

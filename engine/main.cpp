@@ -1,0 +1,314 @@
+// The sluice command line: run, validate, plugins, graph.
+#include "config.h"
+#include "log.h"
+#include "options_binder.h"
+#include "pipeline.h"
+#include "plugin_catalog.h"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace sluice;
+using namespace sluice::engine;
+
+namespace {
+
+// sysexits.h: the codes scripts already know.
+constexpr int exit_usage = 64;
+constexpr int exit_no_input = 66;
+constexpr int exit_config = 78;
+
+constexpr const char* overview = R"(sluice: a stream-processing engine for network flow data
+
+usage: sluice <command> [options]
+
+commands:
+  run PIPELINE        run a pipeline until its sources end or SIGINT/SIGTERM
+  validate PIPELINE   load the plugins and check every option; start nothing
+  plugins [NAME]      list the plugins found, or one plugin's options
+  graph PIPELINE      print the pipeline as a Graphviz DOT graph
+
+PIPELINE is a TOML file, or the NAME of pipelines/NAME.toml (looked up in
+./pipelines and in the installed share/sluice/pipelines).
+
+options for every command:
+  -h, --help          help for the command (sluice run --help)
+      --version       print the version and exit
+
+exit codes: 0 done, 1 a component failed, 64 usage, 66 no such pipeline,
+78 configuration rejected (nothing was started)
+)";
+
+fs::path pipeline_dir_of_install() {
+  const fs::path exe_dir = boost::dll::program_location().parent_path().native();
+  return (exe_dir / ".." / SLUICE_PIPELINE_SUBDIR).lexically_normal();
+}
+
+std::vector<fs::path> pipeline_dirs() { return {fs::path("pipelines"), pipeline_dir_of_install()}; }
+
+// A file path as given, or a name looked up in the pipeline folders.
+std::optional<fs::path> find_pipeline(const std::string& name_or_file) {
+  std::error_code ec;
+  if (fs::is_regular_file(name_or_file, ec)) return fs::path(name_or_file);
+  if (name_or_file.find('/') != std::string::npos || name_or_file.ends_with(".toml")) return std::nullopt;
+  for (const auto& dir : pipeline_dirs())
+    if (fs::is_regular_file(dir / (name_or_file + ".toml"), ec)) return dir / (name_or_file + ".toml");
+  return std::nullopt;
+}
+
+std::string known_pipelines() {
+  std::set<std::string> names;
+  for (const auto& dir : pipeline_dirs()) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".toml") names.insert(entry.path().stem().string());
+  }
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none found" : out;
+}
+
+struct Command {
+  po::options_description options;
+  po::positional_options_description positional;
+  po::variables_map values;
+};
+
+po::options_description common_options() {
+  po::options_description d("options");
+  d.add_options()("help,h", "show this help")(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(),
+      "look for plugins in DIR first (repeatable); then $SLUICE_PLUGIN_PATH, then the installed plugins")(
+      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warning or error");
+  return d;
+}
+
+po::options_description pipeline_options() {
+  po::options_description d("pipeline");
+  d.add_options()("pipeline", po::value<std::string>(), "pipeline file or name")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override or add a value: --set sinks.csv.path=out.csv (repeatable)");
+  return d;
+}
+
+// Parses argv after the command word; returns an exit code if it should stop.
+std::optional<int> parse(Command& cmd, int argc, char** argv, const char* usage, const po::options_description& visible) {
+  try {
+    po::store(po::command_line_parser(argc, argv).options(cmd.options).positional(cmd.positional).run(), cmd.values);
+    po::notify(cmd.values);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "sluice: {}\n\n{}\n", e.what(), usage);
+    return exit_usage;
+  }
+  if (cmd.values.count("help")) {
+    std::cout << usage << "\n\n" << visible << "\n";
+    return 0;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> strings_of(const po::variables_map& values, const char* key) {
+  return values.count(key) ? values[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+Logger make_logger(const po::variables_map& values) {
+  auto level = parse_log_level(values["log-level"].as<std::string>());
+  if (!level) throw po::error("--log-level must be debug, info, warning or error");
+  return Logger(*level);
+}
+
+void print_config_error(const ConfigError& e) {
+  fmt::print(stderr, "{}", e.what());
+  fmt::print(stderr, "sluice: configuration rejected ({} problem{}); nothing was started\n", e.problems().size(),
+             e.problems().size() == 1 ? "" : "s");
+}
+
+// Shared by run, validate and graph: finds and reads the pipeline file.
+std::variant<PipelineConfig, int> load(const po::variables_map& values) {
+  if (!values.count("pipeline")) {
+    fmt::print(stderr, "sluice: which pipeline? give a file or a name (known: {})\n", known_pipelines());
+    return exit_usage;
+  }
+  const std::string name = values["pipeline"].as<std::string>();
+  auto file = find_pipeline(name);
+  if (!file) {
+    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines or {} (known: {})\n", name,
+               name, pipeline_dir_of_install().string(), known_pipelines());
+    return exit_no_input;
+  }
+  try {
+    return load_pipeline(*file, strings_of(values, "set"));
+  } catch (const ConfigError& e) {
+    print_config_error(e);
+    return exit_config;
+  }
+}
+
+int command_run(int argc, char** argv, bool validate_only) {
+  Command cmd;
+  po::options_description run_options("run");
+  run_options.add_options()("stats-interval", po::value<int>()->default_value(10),
+                            "seconds between progress lines on stderr; 0 for none");
+  po::options_description visible;
+  visible.add(pipeline_options()).add(common_options());
+  if (!validate_only) visible.add(run_options);
+  cmd.options.add(visible);
+  cmd.positional.add("pipeline", 1);
+  const char* usage = validate_only
+                          ? "usage: sluice validate PIPELINE [--set KEY=VALUE]... [--plugin-dir DIR]...\n\n"
+                            "Loads every plugin the pipeline names and checks every option. Starts nothing.\n"
+                            "Exit code 0 when valid, 78 when not."
+                          : "usage: sluice run PIPELINE [--set KEY=VALUE]... [--plugin-dir DIR]...\n\n"
+                            "Runs the pipeline until every source has ended, or until SIGINT/SIGTERM (drain, flush,\n"
+                            "close; a second signal exits at once). SIGHUP rotates every sink's output.\n"
+                            "A summary table goes to stderr at the end.";
+  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
+
+  auto loaded = load(cmd.values);
+  if (auto* code = std::get_if<int>(&loaded)) return *code;
+  const auto& config = std::get<PipelineConfig>(loaded);
+  const Logger log = make_logger(cmd.values);
+  PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
+  RunOptions options;
+  if (!validate_only) options.stats_interval = std::chrono::seconds(std::max(0, cmd.values["stats-interval"].as<int>()));
+  try {
+    Pipeline pipeline(config, catalog, log, options);
+    if (validate_only) {
+      fmt::print("{}: valid ({} components)\n", config.file, config.components.size());
+      return 0;
+    }
+    log.info("running {}", config.file);
+    return pipeline.run();
+  } catch (const ConfigError& e) {
+    print_config_error(e);
+    return exit_config;
+  }
+}
+
+int command_graph(int argc, char** argv) {
+  Command cmd;
+  po::options_description visible;
+  visible.add(pipeline_options()).add(common_options());
+  cmd.options.add(visible);
+  cmd.positional.add("pipeline", 1);
+  const char* usage = "usage: sluice graph PIPELINE [--set KEY=VALUE]...\n\n"
+                      "Prints the pipeline as a Graphviz DOT graph: sluice graph gen-to-csv | dot -Tsvg > graph.svg";
+  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
+  auto loaded = load(cmd.values);
+  if (auto* code = std::get_if<int>(&loaded)) return *code;
+  const auto& config = std::get<PipelineConfig>(loaded);
+  fmt::print("digraph \"{}\" {{\n  rankdir=LR;\n", fs::path(config.file).stem().string());
+  for (const auto& c : config.components) {
+    const char* shape = c.role == PluginKind::source ? "invhouse" : c.role == PluginKind::sink ? "house" : "box";
+    fmt::print("  \"{}\" [label=\"{}\\n({})\", shape={}];\n", c.id, c.id, c.plugin, shape);
+  }
+  for (const auto& c : config.components)
+    for (const auto& input : c.inputs) fmt::print("  \"{}\" -> \"{}\";\n", input, c.id);
+  fmt::print("}}\n");
+  return 0;
+}
+
+int command_plugins(int argc, char** argv) {
+  Command cmd;
+  po::options_description visible = common_options();
+  cmd.options.add(visible);
+  cmd.options.add_options()("name", po::value<std::string>());
+  cmd.positional.add("name", 1);
+  const char* usage = "usage: sluice plugins [NAME] [--plugin-dir DIR]...\n\n"
+                      "Lists every plugin on the search path, or the options of one.";
+  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
+  PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
+
+  if (!cmd.values.count("name")) {
+    const auto names = catalog.names();
+    if (names.empty()) {
+      fmt::print(stderr, "sluice: no plugins found; searched:\n");
+      for (const auto& dir : catalog.search_path()) fmt::print(stderr, "  {}\n", dir.string());
+      return 1;
+    }
+    for (const auto& name : names) {
+      try {
+        const auto plugin = catalog.load(name);
+        fmt::print("{:<16} {:<10} {}\n", name, to_string(plugin->descriptor->kind), plugin->descriptor->summary);
+      } catch (const PluginLoadError& e) {
+        fmt::print("{:<16} {:<10} refused: {}\n", name, "-", e.what());
+      }
+    }
+    fmt::print("\n`sluice plugins NAME` shows a plugin's options.\n");
+    return 0;
+  }
+
+  const std::string name = cmd.values["name"].as<std::string>();
+  std::shared_ptr<const LoadedPlugin> plugin;
+  try {
+    plugin = catalog.load(name);
+  } catch (const PluginLoadError& e) {
+    fmt::print(stderr, "sluice: {}\n", e.what());
+    return exit_config;
+  }
+  if (!plugin) {
+    fmt::print(stderr, "sluice: no plugin \"{}\" on the search path\n", name);
+    return exit_no_input;
+  }
+  const PluginDescriptor& d = *plugin->descriptor;
+  fmt::print("{} ({}): {}\nlibrary: {}\n\n", d.name, to_string(d.kind), d.summary, plugin->path.string());
+  if (d.options.empty()) fmt::print("no options\n");
+  std::size_t name_width = 4, type_width = 4, default_width = 7;
+  for (const auto& o : d.options) {
+    name_width = std::max(name_width, o.name.size());
+    type_width = std::max(type_width, to_string(o.type).size());
+    default_width = std::max(default_width, o.required ? 8 : o.default_value.size());
+  }
+  if (!d.options.empty())
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width, "help");
+  for (const auto& o : d.options) {
+    std::string help(o.help);
+    if (!o.choices.empty()) help += fmt::format(" (one of: {})", o.choices);
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", o.name, name_width, to_string(o.type), type_width,
+               o.required ? "required" : o.default_value.empty() ? "-" : o.default_value, default_width, help);
+  }
+  if (d.kind != PluginKind::source)
+    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),
+               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fmt::print(stderr, "{}", overview);
+    return exit_usage;
+  }
+  const std::string_view command = argv[1];
+  try {
+    if (command == "-h" || command == "--help" || command == "help") {
+      fmt::print("{}", overview);
+      return 0;
+    }
+    if (command == "--version" || command == "version") {
+      fmt::print("sluice {} (plugin ABI {})\n", SLUICE_VERSION, abi_version);
+      return 0;
+    }
+    if (command == "run") return command_run(argc - 1, argv + 1, false);
+    if (command == "validate") return command_run(argc - 1, argv + 1, true);
+    if (command == "plugins") return command_plugins(argc - 1, argv + 1);
+    if (command == "graph") return command_graph(argc - 1, argv + 1);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "sluice: {}\n", e.what());
+    return exit_usage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sluice: {}\n", e.what());
+    return 1;
+  }
+  fmt::print(stderr, "sluice: unknown command \"{}\"\n\n{}", command, overview);
+  return exit_usage;
+}

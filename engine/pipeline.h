@@ -1,0 +1,66 @@
+// A pipeline: components created from a checked config, wired into a graph,
+// run until every source ends or a stop is requested.
+#pragma once
+
+#include "config.h"
+#include "log.h"
+#include "plugin_catalog.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::engine {
+
+struct RunOptions {
+  std::chrono::seconds stats_interval{10};  // 0: no periodic stats line
+  std::size_t queue_batches = 64;           // capacity of each sink's queue
+  bool handle_signals = true;               // SIGINT/SIGTERM stop, SIGHUP rotates
+};
+
+class Pipeline {
+ public:
+  // Loads every plugin and creates every component, which validates its
+  // options; nothing is started. Throws ConfigError (all problems at once).
+  Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const Logger& log, RunOptions options = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Starts the components (sinks first), streams until the sources end or
+  // stop() is called, drains the queues, finishes every sink and prints the
+  // summary to stderr. Returns 0, or 1 if a component failed.
+  int run();
+
+  // Asks the sources to end; what is in flight is drained and written.
+  void stop() noexcept;
+  // Sends a Rotate event to every sink, behind what is already queued.
+  void rotate();
+
+  std::string summary() const;
+
+  struct Node;
+
+ private:
+  void fail(Node& node, const Status& status);
+  void run_source(Node& node);
+  void run_sink(Node& node);
+  void thread_done();
+  std::string stats_line() const;
+
+  const Logger& log_;
+  RunOptions options_;
+  std::string file_;
+  std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<int> running_threads_{0};
+  std::function<void()> on_all_threads_done_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::duration wall_time_{};
+};
+
+}  // namespace sluice::engine

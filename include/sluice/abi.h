@@ -1,0 +1,88 @@
+// sluice SDK: the binary interface between the engine and a plugin library.
+//
+// A plugin library exports one symbol, `sluice_plugin` (see SLUICE_PLUGIN in
+// plugin.h), a function returning a PluginDescriptor. The engine checks the
+// descriptor's ABI version and struct sizes before it touches anything else.
+// Every call across the boundary is noexcept and reports failure as a Status.
+#pragma once
+
+#include <sluice/batch.h>
+#include <sluice/flow_record.h>
+#include <sluice/host.h>
+#include <sluice/options.h>
+#include <sluice/status.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace sluice {
+
+// Bump on any change to the types in this SDK that a plugin library compiles in.
+inline constexpr std::uint32_t abi_version = 1;
+
+enum class PluginKind : std::uint8_t { source, transform, sink };
+
+constexpr std::string_view to_string(PluginKind kind) noexcept {
+  switch (kind) {
+    case PluginKind::source: return "source";
+    case PluginKind::transform: return "transform";
+    case PluginKind::sink: return "sink";
+  }
+  return "?";
+}
+
+namespace abi {
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  // Acquire resources (sockets, files). Called once, after every component
+  // of the pipeline has been created, i.e. after the whole config is valid.
+  virtual Status start() noexcept = 0;
+  // Extra lines for the end-of-run summary; empty for none.
+  virtual std::string report() const noexcept = 0;
+};
+
+class Source : public Component {
+ public:
+  // Emits zero or more batches; sets `more` to false once the source has ended.
+  virtual Status poll(Emitter& out, bool& more) noexcept = 0;
+};
+
+class Transform : public Component {
+ public:
+  virtual Status process(const BatchPtr& in, Emitter& out) noexcept = 0;
+  // All inputs have ended: emit whatever is held back.
+  virtual Status finish(Emitter& out) noexcept = 0;
+};
+
+class Sink : public Component {
+ public:
+  virtual Status consume(const Batch& in) noexcept = 0;
+  // All inputs have ended, or the pipeline is stopping: flush and close.
+  virtual Status finish() noexcept = 0;
+};
+
+}  // namespace abi
+
+struct PluginDescriptor {
+  std::uint32_t abi_version = sluice::abi_version;  // stays the first member in every version
+  std::uint32_t descriptor_size = sizeof(PluginDescriptor);
+  std::uint32_t record_size = sizeof(FlowRecord);
+  std::uint32_t event_size = sizeof(Event);
+  PluginKind kind = PluginKind::source;
+  const char* name = "";
+  const char* summary = "";
+  std::span<const OptionSpec> options;
+  // Creates the component, validating its options. On failure returns the
+  // error (with the option's key when one is to blame) and leaves `out` empty.
+  Status (*create)(const Options& options, Host& host, std::unique_ptr<abi::Component>& out) noexcept = nullptr;
+};
+
+// The signature of the exported entry point.
+using PluginEntry = const PluginDescriptor*();
+inline constexpr const char* plugin_entry_symbol = "sluice_plugin";
+
+}  // namespace sluice

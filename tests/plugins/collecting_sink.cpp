@@ -1,0 +1,64 @@
+// A sink that tallies what it receives and, on finish, writes the tally to
+// `output` as "records=N bytes=S batches=B rotates=R finished=1".
+#include "marker.h"
+
+#include <sluice/plugin.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace {
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "output", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file for the tally"},
+    {.name = "delay", .type = sluice::OptionType::duration, .default_value = "\"0ms\"", .help = "sleep per batch (a slow disk)"},
+    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
+    {.name = "level", .type = sluice::OptionType::string, .default_value = "\"info\"", .help = "test of choices",
+     .choices = "info|debug"},
+    {.name = "ratio", .type = sluice::OptionType::number, .default_value = "1.0", .help = "unused: a number option"},
+    {.name = "tags", .type = sluice::OptionType::string_list, .default_value = "[]", .help = "unused: a list option"},
+};
+
+class CollectingSink {
+ public:
+  CollectingSink(const sluice::Options& options, sluice::Host& host)
+      : output_(options.string("output")), delay_(options.duration("delay")), marker_(options.string("marker")),
+        host_(host) {
+    if (options.number("ratio") <= 0) throw sluice::OptionError("ratio", "must be > 0");
+  }
+
+  void start() { sluice::testing::leave_marker(marker_, "collecting_sink started"); }
+
+  void consume(const sluice::Batch& batch) {
+    ++batches_;
+    sluice::visit(
+        batch,
+        [&](std::span<const sluice::FlowRecord> records) {
+          records_ += records.size();
+          for (const auto& r : records) bytes_ += r.bytes;
+        },
+        [&](const sluice::Event& e) { rotates_ += e.kind == sluice::Event::Kind::rotate; });
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+  }
+
+  void finish() {
+    host_.log(sluice::LogLevel::info, "collected " + std::to_string(records_) + " records");
+    if (!output_.empty())
+      std::ofstream(output_) << "records=" << records_ << " bytes=" << bytes_ << " batches=" << batches_
+                             << " rotates=" << rotates_ << " finished=1\n";
+  }
+
+  std::string report() const { return "  collected " + std::to_string(records_) + " records\n"; }
+
+ private:
+  const std::string output_;
+  const std::chrono::milliseconds delay_;
+  const std::string marker_;
+  sluice::Host& host_;
+  std::uint64_t records_ = 0, bytes_ = 0, batches_ = 0, rotates_ = 0;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::sink<CollectingSink>("collecting_sink", "test: tallies what arrives", options))

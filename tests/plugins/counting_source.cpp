@@ -1,0 +1,70 @@
+// A source of `count` records (0: until stopped) in batches of `batch_size`;
+// record i has bytes = i, packets = 1, src_port = i % 65536.
+#include "marker.h"
+
+#include <sluice/plugin.h>
+
+#include <chrono>
+#include <thread>
+
+namespace {
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "count", .type = sluice::OptionType::integer, .default_value = "1000", .help = "records to emit; 0 for no end"},
+    {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "100", .help = "records per batch"},
+    {.name = "pause", .type = sluice::OptionType::duration, .default_value = "\"0ms\"", .help = "sleep after each batch"},
+    {.name = "reuse_batch", .type = sluice::OptionType::boolean, .default_value = "false",
+     .help = "emit one prepared batch again and again (for engine benchmarks)"},
+    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
+};
+
+class CountingSource {
+ public:
+  CountingSource(const sluice::Options& options, sluice::Host&)
+      : count_(options.integer("count")),
+        batch_size_(options.integer("batch_size")),
+        pause_(options.duration("pause")),
+        reuse_(options.boolean("reuse_batch")),
+        marker_(options.string("marker")) {
+    if (count_ < 0) throw sluice::OptionError("count", "must be >= 0");
+    if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
+  }
+
+  void start() {
+    sluice::testing::leave_marker(marker_, "counting_source started");
+    if (reuse_) prepared_ = fill(0, static_cast<std::size_t>(batch_size_));
+  }
+
+  bool poll(sluice::Emitter& out) {
+    const std::uint64_t n = count_ == 0 ? batch_size_ : std::min<std::uint64_t>(batch_size_, count_ - next_);
+    out.emit(reuse_ ? prepared_ : fill(next_, n));
+    next_ += n;
+    if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
+    return count_ == 0 || next_ < static_cast<std::uint64_t>(count_);
+  }
+
+ private:
+  static sluice::BatchPtr fill(std::uint64_t first, std::size_t n) {
+    auto batch = sluice::make_batch(n);
+    for (std::uint64_t i = first; i < first + n; ++i) {
+      sluice::FlowRecord r;
+      r.bytes = i;
+      r.packets = 1;
+      r.src_port = static_cast<std::uint16_t>(i);
+      batch->records.push_back(r);
+    }
+    return batch;
+  }
+
+  const std::int64_t count_;
+  const std::int64_t batch_size_;
+  const std::chrono::milliseconds pause_;
+  const bool reuse_;
+  const std::string marker_;
+  sluice::BatchPtr prepared_;
+  std::uint64_t next_ = 0;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::source<CountingSource>("counting_source", "test: counts up", options))
