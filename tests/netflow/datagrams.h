@@ -1,0 +1,93 @@
+// Test helpers: encode records into whole datagrams, decode them back, and
+// build datagrams by hand, byte by byte, for the decoder's bad-input tests.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sluice/netflow/decoder.h"
+#include "sluice/netflow/encoder.h"
+
+namespace sluice::netflow::test {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline std::vector<Bytes> encode_all(Encoder& encoder, std::span<const FlowRecord> flows, std::uint64_t now_ms) {
+  std::vector<Bytes> datagrams;
+  Bytes buffer(encoder.config().mtu);
+  while (!flows.empty()) {
+    const Encoded e = encoder.encode(flows, now_ms, buffer);
+    if (e.consumed == 0) break;  // no progress: a test will notice the missing records
+    if (e.size > 0) datagrams.emplace_back(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(e.size));
+    flows = flows.subspan(e.consumed);
+  }
+  return datagrams;
+}
+
+inline const IpAddress test_exporter = IpAddress::v4(0x7f000001);
+
+inline std::vector<FlowRecord> decode_all(Decoder& decoder, const std::vector<Bytes>& datagrams,
+                                          std::uint64_t received_ms = 0) {
+  std::vector<FlowRecord> out;
+  for (const auto& d : datagrams) decoder.decode(test_exporter, d, received_ms, out);
+  return out;
+}
+
+// Big-endian datagram builder with set lengths patched on close.
+class Builder {
+ public:
+  Builder& u8(std::uint64_t v) { return put(v, 1); }
+  Builder& u16(std::uint64_t v) { return put(v, 2); }
+  Builder& u32(std::uint64_t v) { return put(v, 4); }
+  Builder& u64(std::uint64_t v) { return put(v, 8); }
+  Builder& raw(std::initializer_list<std::uint8_t> b) {
+    bytes_.insert(bytes_.end(), b);
+    return *this;
+  }
+
+  // v9 header: version, count, uptime, unix secs, sequence, source id.
+  static Builder v9(std::uint32_t sequence, std::uint32_t source_id, std::uint32_t uptime = 10'000,
+                    std::uint32_t secs = 1'795'000'000) {
+    Builder b;
+    b.u16(9).u16(0).u32(uptime).u32(secs).u32(sequence).u32(source_id);
+    return b;
+  }
+  // IPFIX header: version, length (patched by bytes()), export time, sequence, domain.
+  static Builder ipfix(std::uint32_t sequence, std::uint32_t domain, std::uint32_t secs = 1'795'000'000) {
+    Builder b;
+    b.ipfix_ = true;
+    b.u16(10).u16(0).u32(secs).u32(sequence).u32(domain);
+    return b;
+  }
+
+  Builder& set(std::uint16_t id) {
+    set_start_ = bytes_.size();
+    return u16(id).u16(0);
+  }
+  Builder& end_set() {
+    patch16(set_start_ + 2, bytes_.size() - set_start_);
+    return *this;
+  }
+
+  Bytes bytes() {
+    if (ipfix_) patch16(2, bytes_.size());
+    return bytes_;
+  }
+
+ private:
+  Builder& put(std::uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  void patch16(std::size_t at, std::size_t v) {
+    bytes_[at] = static_cast<std::uint8_t>(v >> 8);
+    bytes_[at + 1] = static_cast<std::uint8_t>(v);
+  }
+
+  Bytes bytes_;
+  std::size_t set_start_ = 0;
+  bool ipfix_ = false;
+};
+
+}  // namespace sluice::netflow::test
