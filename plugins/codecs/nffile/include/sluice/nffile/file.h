@@ -1,0 +1,38 @@
+// What the nfcapd file reader and writer share: compression, the file's
+// statistics, and the error that names the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace sluice::nffile {
+
+enum class Compression { none, lz4 };
+
+// The statistics record nfcapd keeps in a file's appendix (`nfdump -I`).
+// Its layout is the file's: nfdump reads it byte for byte.
+struct FileStats {
+  std::uint64_t flows = 0, bytes = 0, packets = 0;
+  std::uint64_t flows_tcp = 0, flows_udp = 0, flows_icmp = 0, flows_other = 0;
+  std::uint64_t bytes_tcp = 0, bytes_udp = 0, bytes_icmp = 0, bytes_other = 0;
+  std::uint64_t packets_tcp = 0, packets_udp = 0, packets_icmp = 0, packets_other = 0;
+  std::uint64_t first_ms = 0x7fffffffffffffff;  // nfdump's value for "no flow yet"
+  std::uint64_t last_ms = 0;
+  std::uint64_t sequence_failures = 0;
+};
+
+// A failure to read or write a file: says which file and, when known, where.
+class FileError : public std::runtime_error {
+ public:
+  FileError(const std::filesystem::path& path, const std::string& what);
+  FileError(const std::filesystem::path& path, std::uint64_t offset, const std::string& what);
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace sluice::nffile

@@ -1,0 +1,19 @@
+#include "sluice/nffile/exporter_table.h"
+
+namespace sluice::nffile {
+
+ExporterTable::Lookup ExporterTable::find_or_add(const FlowRecord& flow) {
+  const Key key{flow.exporter, flow.observation_domain, flow.sampling_interval};
+  if (last_ < exporters_.size() && exporters_[last_] == key) return {static_cast<std::uint16_t>(last_ + 1), false};
+  for (std::size_t i = 0; i < exporters_.size(); ++i) {
+    if (exporters_[i] == key) {
+      last_ = i;
+      return {static_cast<std::uint16_t>(i + 1), false};
+    }
+  }
+  exporters_.push_back(key);
+  last_ = exporters_.size() - 1;
+  return {static_cast<std::uint16_t>(exporters_.size()), true};
+}
+
+}  // namespace sluice::nffile

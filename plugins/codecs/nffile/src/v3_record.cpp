@@ -1,0 +1,252 @@
+#include "v3_record.h"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "layout.h"
+
+namespace sluice::nffile {
+namespace {
+
+template <typename T>
+void put(std::byte*& out, const T& value) noexcept {
+  std::memcpy(out, &value, sizeof value);
+  out += sizeof value;
+}
+
+template <typename T>
+void put_element(std::byte*& out, layout::ElementId id, const T& value) noexcept {
+  put(out, layout::ElementHeader{id, static_cast<std::uint16_t>(sizeof(layout::ElementHeader) + sizeof value)});
+  put(out, value);
+}
+
+template <typename T>
+T get(const std::byte* in) noexcept {
+  T value;
+  std::memcpy(&value, in, sizeof value);
+  return value;
+}
+
+std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | p[i];
+  return v;
+}
+
+void store_be64(std::uint64_t v, std::uint8_t* p) noexcept {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<std::uint8_t>(v);
+}
+
+void to_halves(const IpAddress& a, layout::Ipv6Halves& h) noexcept {
+  h[0] = load_be64(a.bytes.data());
+  h[1] = load_be64(a.bytes.data() + 8);
+}
+
+IpAddress from_halves(const layout::Ipv6Halves& h) noexcept {
+  IpAddress a;
+  store_be64(h[0], a.bytes.data());
+  store_be64(h[1], a.bytes.data() + 8);
+  return a;
+}
+
+// An address element pair: the v4 form when the address is IPv4, else v6.
+void put_address(std::byte*& out, layout::ElementId v4_id, layout::ElementId v6_id, const IpAddress& a) noexcept {
+  if (a.is_v4()) {
+    put_element(out, v4_id, layout::Ipv4Address{a.v4_value()});
+  } else {
+    layout::Ipv6Address v6;
+    to_halves(a, v6.ip);
+    put_element(out, v6_id, v6);
+  }
+}
+
+}  // namespace
+
+std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
+  std::byte* const start = out;
+  out += sizeof(layout::V3Header);
+  std::uint16_t elements = 0;
+
+  put_element(out, layout::generic_flow,
+              layout::GenericFlow{f.first_ms, f.last_ms, f.received_ms, f.packets, f.bytes, f.src_port, f.dst_port, f.proto,
+                                  f.tcp_flags, f.fwd_status, f.tos});
+  ++elements;
+  if (f.src_addr.is_v4() && f.dst_addr.is_v4()) {
+    put_element(out, layout::ipv4_flow, layout::Ipv4Flow{f.src_addr.v4_value(), f.dst_addr.v4_value()});
+  } else {
+    layout::Ipv6Flow v6;
+    to_halves(f.src_addr, v6.src);
+    to_halves(f.dst_addr, v6.dst);
+    put_element(out, layout::ipv6_flow, v6);
+  }
+  ++elements;
+  put_element(out, layout::flow_misc,
+              layout::FlowMisc{f.in_if, f.out_if, f.src_mask, f.dst_mask, f.direction, f.dst_tos, 0, 0, 0, 0});
+  ++elements;
+  // The optional elements are left out when empty: nfdump prints zeros then.
+  if (f.reverse_packets != 0 || f.reverse_bytes != 0) {
+    put_element(out, layout::counters, layout::Counters{1, f.reverse_packets, f.reverse_bytes});
+    ++elements;
+  }
+  if (f.src_as != 0 || f.dst_as != 0) {
+    put_element(out, layout::as_routing, layout::AsRouting{f.src_as, f.dst_as});
+    ++elements;
+  }
+  if (!f.next_hop.is_unspecified()) {
+    put_address(out, layout::ip_next_hop_v4, layout::ip_next_hop_v6, f.next_hop);
+    ++elements;
+  }
+  if (!f.exporter.is_unspecified()) {
+    put_address(out, layout::received_v4, layout::received_v6, f.exporter);
+    ++elements;
+  }
+
+  layout::V3Header header;
+  header.size = static_cast<std::uint16_t>(out - start);
+  header.elements = elements;
+  header.engine_type = f.engine_type;
+  header.engine_id = f.engine_id;
+  header.exporter_sysid = sysid;
+  header.flags = f.sampling_interval > 1 ? layout::v3_flag_sampled : 0;
+  std::memcpy(start, &header, sizeof header);
+  return header.size;
+}
+
+std::size_t encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
+  std::byte* const start = out;
+  layout::ExporterInfo info;
+  to_halves(f.exporter, info.ip);
+  if (f.exporter.is_v4()) {
+    info.ip[0] = 0;
+    info.ip[1] = f.exporter.v4_value();
+  }
+  info.family = f.exporter.is_v4() || f.exporter.is_unspecified() ? AF_INET : AF_INET6;
+  info.sysid = sysid;
+  info.observation_domain = f.observation_domain;
+  put(out, info);
+  if (f.sampling_interval > 1) {
+    layout::Sampler sampler;
+    sampler.exporter_sysid = sysid;
+    sampler.space_interval = f.sampling_interval - 1;
+    put(out, sampler);
+  }
+  return static_cast<std::size_t>(out - start);
+}
+
+const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOrigin& origin) noexcept {
+  if (record.size() < sizeof(layout::V3Header)) return "flow record shorter than its header";
+  const auto header = get<layout::V3Header>(record.data());
+  f.engine_type = header.engine_type;
+  f.engine_id = header.engine_id;
+  origin.sysid = header.exporter_sysid;
+
+  const std::byte* p = record.data() + sizeof header;
+  const std::byte* const end = record.data() + record.size();
+  for (unsigned i = 0; i < header.elements; ++i) {
+    if (end - p < static_cast<std::ptrdiff_t>(sizeof(layout::ElementHeader))) return "flow record element runs past the record";
+    const auto element = get<layout::ElementHeader>(p);
+    if (element.length < sizeof element || element.length > end - p) return "flow record element has a bad length";
+    const std::byte* value = p + sizeof element;
+    const std::size_t value_size = element.length - sizeof element;
+    auto fits = [value_size](std::size_t needed) { return value_size >= needed; };
+    switch (element.type) {
+      case layout::generic_flow:
+        if (!fits(sizeof(layout::GenericFlow))) return "short generic flow element";
+        {
+          const auto g = get<layout::GenericFlow>(value);
+          f.first_ms = g.first_ms;
+          f.last_ms = g.last_ms;
+          f.received_ms = g.received_ms;
+          f.packets = g.packets;
+          f.bytes = g.bytes;
+          f.src_port = g.src_port;
+          f.dst_port = g.dst_port;
+          f.proto = g.proto;
+          f.tcp_flags = g.tcp_flags;
+          f.fwd_status = g.fwd_status;
+          f.tos = g.src_tos;
+        }
+        break;
+      case layout::ipv4_flow:
+        if (!fits(sizeof(layout::Ipv4Flow))) return "short IPv4 element";
+        {
+          const auto v4 = get<layout::Ipv4Flow>(value);
+          f.src_addr = IpAddress::v4(v4.src);
+          f.dst_addr = IpAddress::v4(v4.dst);
+        }
+        break;
+      case layout::ipv6_flow:
+        if (!fits(sizeof(layout::Ipv6Flow))) return "short IPv6 element";
+        {
+          const auto v6 = get<layout::Ipv6Flow>(value);
+          f.src_addr = from_halves(v6.src);
+          f.dst_addr = from_halves(v6.dst);
+        }
+        break;
+      case layout::flow_misc:
+        if (!fits(sizeof(layout::FlowMisc))) return "short misc element";
+        {
+          const auto m = get<layout::FlowMisc>(value);
+          f.in_if = m.in_if;
+          f.out_if = m.out_if;
+          f.src_mask = m.src_mask;
+          f.dst_mask = m.dst_mask;
+          f.direction = m.direction;
+          f.dst_tos = m.dst_tos;
+        }
+        break;
+      case layout::counters:
+        if (!fits(sizeof(layout::Counters))) return "short counter element";
+        {
+          const auto c = get<layout::Counters>(value);
+          f.reverse_packets = c.out_packets;
+          f.reverse_bytes = c.out_bytes;
+        }
+        break;
+      case layout::as_routing:
+        if (!fits(sizeof(layout::AsRouting))) return "short AS element";
+        {
+          const auto as = get<layout::AsRouting>(value);
+          f.src_as = as.src_as;
+          f.dst_as = as.dst_as;
+        }
+        break;
+      case layout::ip_next_hop_v4:
+      case layout::received_v4: {
+        if (!fits(sizeof(layout::Ipv4Address))) return "short IPv4 address element";
+        const auto a = IpAddress::v4(get<layout::Ipv4Address>(value).ip);
+        (element.type == layout::ip_next_hop_v4 ? f.next_hop : f.exporter) = a;
+        origin.has_exporter_address |= element.type == layout::received_v4;
+      } break;
+      case layout::ip_next_hop_v6:
+      case layout::received_v6: {
+        if (!fits(sizeof(layout::Ipv6Address))) return "short IPv6 address element";
+        const auto a = from_halves(get<layout::Ipv6Address>(value).ip);
+        (element.type == layout::ip_next_hop_v6 ? f.next_hop : f.exporter) = a;
+        origin.has_exporter_address |= element.type == layout::received_v6;
+      } break;
+      default:  // elements a FlowRecord has no field for (MAC, MPLS, NSEL ...)
+        break;
+    }
+    p += element.length;
+  }
+  return nullptr;
+}
+
+std::uint16_t decode_exporter_info(std::span<const std::byte> record, ExporterOrigin& origin) noexcept {
+  if (record.size() < sizeof(layout::ExporterInfo)) return 0;
+  const auto info = get<layout::ExporterInfo>(record.data());
+  origin.address = info.family == AF_INET6 ? from_halves(info.ip) : IpAddress::v4(static_cast<std::uint32_t>(info.ip[1]));
+  origin.observation_domain = info.observation_domain;
+  return info.sysid;
+}
+
+std::uint16_t decode_sampler(std::span<const std::byte> record, std::uint32_t& interval) noexcept {
+  if (record.size() < sizeof(layout::Sampler)) return 0;
+  const auto s = get<layout::Sampler>(record.data());
+  interval = s.packet_interval == 0 ? 1 : (s.packet_interval + s.space_interval) / s.packet_interval;
+  return s.exporter_sysid;
+}
+
+}  // namespace sluice::nffile

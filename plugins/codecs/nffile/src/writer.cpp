@@ -1,0 +1,150 @@
+#include "sluice/nffile/writer.h"
+
+#include <cstddef>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "block_codec.h"
+#include "layout.h"
+#include "posix_file.h"
+#include "sluice/nffile/exporter_table.h"
+#include "v3_record.h"
+
+namespace sluice::nffile {
+namespace {
+
+// nfcapd's block size (its WRITE_BUFFSIZE): large enough that the header
+// update after each block costs nothing, small enough for nfdump's reader.
+constexpr std::size_t block_target = 1024 * 1024;
+constexpr std::size_t block_capacity = block_target + max_exporter_records_size + max_flow_record_size;
+
+void count(FileStats& s, const FlowRecord& f) noexcept {
+  s.flows += 1;
+  s.packets += f.packets;
+  s.bytes += f.bytes;
+  switch (f.proto) {
+    case 6:
+      s.flows_tcp += 1, s.packets_tcp += f.packets, s.bytes_tcp += f.bytes;
+      break;
+    case 17:
+      s.flows_udp += 1, s.packets_udp += f.packets, s.bytes_udp += f.bytes;
+      break;
+    case 1:
+    case 58:
+      s.flows_icmp += 1, s.packets_icmp += f.packets, s.bytes_icmp += f.bytes;
+      break;
+    default:
+      s.flows_other += 1, s.packets_other += f.packets, s.bytes_other += f.bytes;
+  }
+  if (f.first_ms < s.first_ms) s.first_ms = f.first_ms;
+  if (f.last_ms > s.last_ms) s.last_ms = f.last_ms;
+}
+
+}  // namespace
+
+struct Writer::Impl {
+  PosixFile file;
+  WriterOptions options;
+  layout::FileHeader header;
+  std::vector<std::byte> block;  // block header + payload under construction
+  std::size_t used = sizeof(layout::BlockHeader);
+  std::uint32_t records = 0;
+  std::vector<std::byte> compressed;
+  ExporterTable exporters;
+  FileStats stats;
+  bool closed = false;
+
+  Impl(std::filesystem::path path, WriterOptions opts)
+      : file(path, PosixFile::Mode::create), options(std::move(opts)), block(block_capacity) {
+    header.created = std::time(nullptr);
+    header.compression = options.compression == Compression::lz4 ? layout::lz4 : layout::not_compressed;
+    file.append(&header, sizeof header);
+  }
+
+  void add(const FlowRecord& f) {
+    const auto exporter = exporters.find_or_add(f);
+    if (exporter.is_new) {
+      used += encode_exporter(f, exporter.sysid, block.data() + used);
+      records += f.sampling_interval > 1 ? 2 : 1;
+    }
+    used += encode_flow(f, exporter.sysid, block.data() + used);
+    records += 1;
+    count(stats, f);
+    if (used >= block_target) write_block();
+  }
+
+  // Writes the block under construction, then the header's new block count:
+  // the file is whole up to here whatever happens next.
+  void write_block() {
+    if (records == 0) return;
+    store_block(records);
+    header.data_blocks += 1;
+    file.write_at(offsetof(layout::FileHeader, data_blocks), &header.data_blocks, sizeof header.data_blocks);
+  }
+
+  void store_block(std::uint32_t record_count) {
+    layout::BlockHeader bh;
+    bh.records = record_count;
+    const std::span<const std::byte> payload(block.data() + sizeof bh, used - sizeof bh);
+    if (header.compression == layout::lz4) {
+      lz4_compress(payload, compressed);
+      bh.size = static_cast<std::uint32_t>(compressed.size());
+      file.append(&bh, sizeof bh);
+      file.append(compressed.data(), compressed.size());
+    } else {
+      bh.size = static_cast<std::uint32_t>(payload.size());
+      std::memcpy(block.data(), &bh, sizeof bh);
+      file.append(block.data(), used);
+    }
+    used = sizeof bh;
+    records = 0;
+  }
+
+  // The appendix: one block with the ident and the statistics records.
+  void write_appendix() {
+    header.appendix_offset = static_cast<std::int64_t>(file.end());
+    header.appendix_blocks = 1;
+    const std::string& ident = options.ident;
+    const layout::RecordHeader ident_header{layout::appendix_ident,
+                                            static_cast<std::uint16_t>(sizeof(layout::RecordHeader) + ident.size() + 1)};
+    std::byte* p = block.data() + used;
+    std::memcpy(p, &ident_header, sizeof ident_header);
+    std::memcpy(p + sizeof ident_header, ident.c_str(), ident.size() + 1);
+    used += ident_header.size;
+    const layout::RecordHeader stat_header{layout::appendix_stat, sizeof(layout::RecordHeader) + sizeof(FileStats)};
+    std::memcpy(block.data() + used, &stat_header, sizeof stat_header);
+    std::memcpy(block.data() + used + sizeof stat_header, &stats, sizeof stats);
+    used += stat_header.size;
+    store_block(2);
+  }
+};
+
+Writer::Writer(std::filesystem::path path, WriterOptions options) {
+  // nfdump ignores an ident record of 128 bytes or more.
+  if (options.ident.size() > 122) throw FileError(path, "ident longer than the 122 characters nfdump reads");
+  impl_ = std::make_unique<Impl>(std::move(path), std::move(options));
+}
+
+Writer::~Writer() = default;
+
+void Writer::write(std::span<const FlowRecord> flows) {
+  for (const FlowRecord& f : flows) impl_->add(f);
+}
+
+void Writer::flush() { impl_->write_block(); }
+
+void Writer::close() {
+  if (impl_->closed) return;
+  impl_->closed = true;
+  impl_->write_block();
+  impl_->write_appendix();
+  impl_->file.write_at(0, &impl_->header, sizeof impl_->header);
+  impl_->file.close();
+}
+
+const FileStats& Writer::stats() const noexcept { return impl_->stats; }
+std::uint32_t Writer::blocks() const noexcept { return impl_->header.data_blocks; }
+const std::filesystem::path& Writer::path() const noexcept { return impl_->file.path(); }
+
+}  // namespace sluice::nffile

@@ -1,0 +1,32 @@
+// Helpers shared by the file tests (on top of tests/support): sample flows
+// and the real nfdump tools.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "process.h"
+#include "sluice/flow_record.h"
+
+namespace sluice::test {
+
+using testing::TempDir;
+
+// `TZ=UTC nfdump -r FILE -o csv -q`: the flow lines nfdump prints.
+std::vector<std::string> nfdump_csv_lines(const std::filesystem::path& file);
+
+std::vector<std::string> split_lines(const std::string& text);
+
+// Deterministic flows covering what the file formats carry: IPv4 and IPv6,
+// TCP/UDP/ICMP/other, sampled and not, biflow counters, AS numbers, next
+// hops, several exporters (IPv4 and IPv6) and engines.
+std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed = 1);
+
+// A file nfcapd wrote from NetFlow v9 that softflowd made of a small capture
+// (IPv4 TCP, IPv6 UDP, ICMP), in `dir`; fails the test if a peer is missing.
+std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir);
+
+}  // namespace sluice::test
