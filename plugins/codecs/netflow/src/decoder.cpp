@@ -266,6 +266,7 @@ struct Exporter {
       if (gap < 0x8000'0000u) stats.lost += gap;  // a backwards jump is a restart or reordering, not loss
     }
     expected_sequence = sequence + advance;
+    sequence_known = true;
   }
 };
 
@@ -479,7 +480,6 @@ void Decoder::State::decode_templated(const IpAddress& from, std::span<const std
     e->track_sequence(sequence, 1);
   else if (data_records > 0 || e->sequence_known)
     e->track_sequence(sequence, data_records);
-  e->sequence_known = e->sequence_known || !ipfix || data_records > 0;
 }
 
 void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const std::uint8_t* p,
