@@ -1,0 +1,420 @@
+// The engine through the real CLI and the real loader, with test plugins.
+#include "process.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <regex>
+
+namespace fs = std::filesystem;
+using namespace sluice::testing;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  TempDir dir;
+  fs::path marker = dir / "started";
+  fs::path tally = dir / "tally.txt";
+
+  ProcessOptions options() const { return {.cwd = dir.path(), .env = {{"MARKER", marker}, {"TALLY", tally}}}; }
+
+  std::vector<std::string> args(const std::string& verb, const std::string& toml, std::vector<std::string> extra = {}) {
+    const fs::path file = dir.write("pipeline.toml", toml);
+    std::vector<std::string> a{verb, file.string(), "--plugin-dir", SLUICE_TEST_PLUGIN_DIR};
+    if (verb == "run") a.insert(a.end(), {"--stats-interval", "0"});
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  ProcessResult run(const std::string& toml, std::vector<std::string> extra = {}) {
+    return run_sluice(args("run", toml, std::move(extra)), options());
+  }
+
+  std::unique_ptr<Process> start(const std::string& toml) {
+    auto a = args("run", toml);
+    a.insert(a.begin(), sluice_exe());
+    return std::make_unique<Process>(a, options());
+  }
+
+  std::string tally_text() const { return read_file(tally); }
+};
+
+// The number in `column` (0 = records in, 1 = out, 2 = dropped, 3 = errors)
+// of `component`'s row of the summary table.
+std::uint64_t summary_cell(const std::string& err, const std::string& component, int column) {
+  std::regex row("(^|\n)" + component + R"(\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+))");
+  std::smatch m;
+  if (!std::regex_search(err, m, row)) return ~0ull;
+  std::string cell = m[2 + column];
+  std::erase(cell, ',');
+  return cell == "-" ? 0 : std::stoull(cell);
+}
+
+const std::string counting_to_tally = R"([sources.src]
+plugin = "counting_source"
+count = 10000
+batch_size = 100
+marker = "${MARKER}"
+
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+)";
+
+TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
+  const auto r = run(counting_to_tally);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 finished=1\n");
+  EXPECT_EQ(summary_cell(r.err, "src", 1), 10000u);
+  EXPECT_EQ(summary_cell(r.err, "out", 0), 10000u);
+  EXPECT_THAT(r.err, HasSubstr("records/s"));
+  EXPECT_THAT(r.err, HasSubstr("[out]\n  collected 10000 records"));
+}
+
+TEST_F(Cli, FansOutOneBatchToEverySinkAndMergesFanIn) {
+  const auto r = run(R"([sources.small]
+plugin = "counting_source"
+count = 1000
+[sources.large]
+plugin = "counting_source"
+count = 2000
+[transforms.both]
+plugin = "passthrough"
+inputs = ["small", "lar*"]
+[sinks.a]
+plugin = "collecting_sink"
+inputs = ["both"]
+output = "a.txt"
+[sinks.b]
+plugin = "collecting_sink"
+inputs = ["both"]
+output = "b.txt"
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string expected = "records=3000 bytes=" + std::to_string(999 * 1000 / 2 + 1999 * 2000 / 2);
+  EXPECT_THAT(read_file(dir / "a.txt"), HasSubstr(expected));
+  EXPECT_THAT(read_file(dir / "b.txt"), HasSubstr(expected));
+  EXPECT_EQ(summary_cell(r.err, "both", 0), 3000u);
+  EXPECT_EQ(summary_cell(r.err, "both", 1), 3000u);
+}
+
+TEST_F(Cli, SetOverridesAndAddsValues) {
+  const auto r = run(counting_to_tally, {"--set", "sources.src.count=77", "--set", "sinks.out.delay=1ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("records=77 "));
+}
+
+TEST_F(Cli, FindsANamedPipelineInThePipelinesFolder) {
+  dir.write("pipelines/demo.toml", counting_to_tally);
+  const auto r = run_sluice({"run", "demo", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR, "--stats-interval", "0"}, options());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("records=10000 "));
+}
+
+TEST_F(Cli, SaysSoWhenNoPipelineHasTheName) {
+  const auto r = run_sluice({"run", "no-such-pipeline"}, options());
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_THAT(r.err, HasSubstr("no pipeline \"no-such-pipeline\""));
+}
+
+// --- a failing component stops the pipeline cleanly --------------------------
+
+TEST_F(Cli, ASinkFailingOnItsThirdBatchStopsThePipelineAndTheOtherSinkCloses) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 0
+batch_size = 10
+[sinks.bad]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "disk on fire"
+[sinks.good]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+)");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("component \"bad\" (plugin failing_sink) failed: disk on fire at batch 3"));
+  EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
+  EXPECT_EQ(summary_cell(r.err, "good", 0), summary_cell(r.err, "src", 1)) << "the good sink got everything sent";
+  EXPECT_EQ(summary_cell(r.err, "bad", 3), 1u);
+}
+
+TEST_F(Cli, AComponentFailingAtStartStartsNoSource) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+marker = "${MARKER}"
+[sinks.bad]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "no device"
+fail_at_start = true
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("component \"bad\" (plugin failing_sink) failed: no device at start"));
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+// --- back-pressure -------------------------------------------------------------
+
+TEST_F(Cli, AFullQueueBlocksTheProducerByDefault) {
+  const auto r = run(counting_to_tally, {"--set", "sources.src.count=3000", "--set", "sinks.out.delay=2ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("records=3000 "));
+  EXPECT_EQ(summary_cell(r.err, "out", 2), 0u);
+}
+
+TEST_F(Cli, WhenFullDropCountsEveryDroppedRecord) {
+  const auto r = run(counting_to_tally, {"--set", "sources.src.count=100000", "--set", "sinks.out.delay=5ms",
+                                         "--set", "sinks.out.when_full=drop"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto dropped = summary_cell(r.err, "out", 2);
+  const auto received = summary_cell(r.err, "out", 0);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(received + dropped, 100000u);
+  EXPECT_THAT(tally_text(), HasSubstr("records=" + std::to_string(received) + " "));
+}
+
+// --- signals -------------------------------------------------------------------
+
+const std::string endless = R"([sources.src]
+plugin = "counting_source"
+count = 0
+batch_size = 10
+pause = "1ms"
+marker = "${MARKER}"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+)";
+
+class CliSignal : public Cli, public ::testing::WithParamInterface<int> {};
+
+TEST_P(CliSignal, StopsSourcesDrainsAndClosesThenExitsZero) {
+  auto p = start(endless);
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  p->signal(GetParam());
+  const auto r = p->wait(std::chrono::seconds(20));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("stopping sources, draining"));
+  EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
+  EXPECT_GT(summary_cell(r.err, "src", 1), 0u);
+  EXPECT_EQ(summary_cell(r.err, "out", 0), summary_cell(r.err, "src", 1)) << "nothing lost in the drain";
+}
+
+INSTANTIATE_TEST_SUITE_P(IntAndTerm, CliSignal, ::testing::Values(SIGINT, SIGTERM));
+
+TEST_F(Cli, ASecondSignalExitsAtOnce) {
+  auto p = start(R"([sources.src]
+plugin = "counting_source"
+count = 0
+marker = "${MARKER}"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+delay = "10s"
+)");
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  p->signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  p->signal(SIGINT);
+  const auto r = p->wait(std::chrono::seconds(5));
+  EXPECT_EQ(r.exit_code, 128 + SIGINT) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("second signal"));
+  EXPECT_FALSE(fs::exists(tally)) << "exited without draining the slow sink";
+}
+
+TEST_F(Cli, SighupSendsRotateToEverySink) {
+  auto p = start(endless);
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  for (int i = 0; i < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    p->signal(SIGHUP);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  p->signal(SIGTERM);
+  const auto r = p->wait(std::chrono::seconds(20));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("rotates=2 "));
+}
+
+// --- rejected configurations: exit 78, file:line:column and key, nothing started
+
+struct BadConfig {
+  std::string name;
+  std::string toml;
+  std::string location;  // "pipeline.toml:LINE:"
+  std::string key;
+  std::string message;
+};
+
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
+class CliRejects : public Cli, public ::testing::WithParamInterface<BadConfig> {};
+
+TEST_P(CliRejects, BeforeAnyPluginStarts) {
+  const BadConfig& c = GetParam();
+  for (const char* verb : {"run", "validate"}) {
+    const auto r = run_sluice(args(verb, c.toml), options());
+    EXPECT_EQ(r.exit_code, 78) << verb << "\n" << r.err;
+    EXPECT_THAT(r.err, AllOf(HasSubstr(c.location), HasSubstr(c.key), HasSubstr(c.message))) << verb;
+    EXPECT_THAT(r.err, HasSubstr("nothing was started"));
+    EXPECT_FALSE(fs::exists(marker)) << verb << ": a plugin started";
+  }
+}
+
+const std::string sink_block = R"(
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+marker = "${MARKER}"
+)";
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryClass, CliRejects,
+    ::testing::Values(
+        BadConfig{"UnknownPlugin", "[sources.src]\nplugin = \"countin_source\"\n" + sink_block, "pipeline.toml:2:",
+                  "sources.src.plugin", "unknown plugin \"countin_source\"; did you mean \"counting_source\"?"},
+        BadConfig{"UnknownPluginListsKnown", "[sources.src]\nplugin = \"zzz\"\n" + sink_block, "pipeline.toml:2:",
+                  "sources.src.plugin", "known plugins: collecting_sink, counting_source"},
+        BadConfig{"UnknownOption", "[sources.src]\nplugin = \"counting_source\"\ncountt = 5\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.countt", "did you mean \"count\"?"},
+        BadConfig{"WrongType", "[sources.src]\nplugin = \"counting_source\"\ncount = \"ten\"\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.count", "must be an integer, not a string"},
+        BadConfig{"BadChoice", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "level = \"loud\"\n",
+                  "pipeline.toml:8:", "sinks.out.level", "\"loud\" is not one of: info,debug"},
+        BadConfig{"BadDuration", "[sources.src]\nplugin = \"counting_source\"\npause = \"5 minutes\"\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.pause", "is not a duration"},
+        BadConfig{"MissingRequired",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.bad]\nplugin = \"failing_sink\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:8:", "sinks.bad.reason", "missing required option"},
+        BadConfig{"ValueThePluginRejects", "[sources.src]\nplugin = \"counting_source\"\ncount = -5\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.count", "must be >= 0"},
+        BadConfig{"InputNamesNothing",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.b]\nplugin = "
+                      "\"collecting_sink\"\ninputs = [\"scr\"]\n",
+                  "pipeline.toml:10:", "sinks.b.inputs", "\"scr\" names no source or transform; did you mean \"src\"?"},
+        BadConfig{"GlobMatchesNothing",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.b]\nplugin = "
+                      "\"collecting_sink\"\ninputs = [\"x*\"]\n",
+                  "pipeline.toml:10:", "sinks.b.inputs", "\"x*\" matches no source or transform"},
+        BadConfig{"Cycle",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[transforms.a]\nplugin = \"passthrough\"\ninputs = [\"b\"]\n"
+                      "[transforms.b]\nplugin = \"passthrough\"\ninputs = [\"a\"]\n"
+                      "[sinks.c]\nplugin = \"collecting_sink\"\ninputs = [\"a\"]\n",
+                  "pipeline.toml:", "transforms.", "cycle: a <- b <- a"},
+        BadConfig{"TransformWithoutInputs",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[transforms.t]\nplugin = \"passthrough\"\n"
+                      "[sinks.c]\nplugin = \"collecting_sink\"\ninputs = [\"t\"]\n",
+                  "pipeline.toml:8:", "transforms.t.inputs", "a transform needs inputs"},
+        BadConfig{"SinkWithoutInputs",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.c]\nplugin = \"collecting_sink\"\n",
+                  "pipeline.toml:8:", "sinks.c.inputs", "a sink needs inputs"},
+        BadConfig{"SourceNobodyConsumes",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sources.lonely]\nplugin = \"counting_source\"\n",
+                  "pipeline.toml:8:", "sources.lonely", "source \"lonely\" is no one's input"},
+        BadConfig{"DuplicateId",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.src]\nplugin = \"collecting_sink\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:8:", "sinks.src", "duplicate id \"src\": already used by [sources.src]"},
+        BadConfig{"WrongKind", "[sources.src]\nplugin = \"collecting_sink\"\n" + sink_block, "pipeline.toml:2:",
+                  "sources.src.plugin", "plugin collecting_sink is a sink; [sources.src] needs a source"},
+        BadConfig{"UnknownSection", "[source.src]\nplugin = \"counting_source\"\n" + sink_block, "pipeline.toml:1:",
+                  "source", "unknown section"},
+        BadConfig{"UnsetVariable", "[sources.src]\nplugin = \"counting_source\"\nmarker = \"${SLUICE_UNSET_VARIABLE}\"\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.marker", "environment variable SLUICE_UNSET_VARIABLE is not set"},
+        BadConfig{"TomlSyntax", "[sources.src]\nplugin = \"counting_source\nx = 1\n", "pipeline.toml:2:", "", "string"},
+        BadConfig{"WrongAbiVersion", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:9:", "sluice_wrong_abi.so",
+                  "was built for sluice plugin ABI version 42, but this sluice has ABI version 1"},
+        BadConfig{"WrongRecordSize", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:9:", "sluice_wrong_record_size.so", "FlowRecord 168"},
+        BadConfig{"NoEntrySymbol", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:9:", "sluice_no_entry.so", "does not export the entry symbol \"sluice_plugin\""}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(Cli, SetValuesAreCheckedAndNamedAsSuch) {
+  const auto r = run(counting_to_tally, {"--set", "sources.src.count=lots"});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_THAT(r.err, HasSubstr("--set: sources.src.count: must be an integer, not a string"));
+}
+
+TEST_F(Cli, ReportsEveryProblemAtOnce) {
+  const auto r = run(counting_to_tally + "countt = 1\n", {"--set", "sources.src.batch_size=\"x\""});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("sinks.out.countt"), HasSubstr("sources.src.batch_size"), HasSubstr("2 problems")));
+}
+
+// --- the other verbs -------------------------------------------------------------
+
+TEST_F(Cli, ValidateChecksEverythingAndStartsNothing) {
+  const auto r = run_sluice(args("validate", counting_to_tally), options());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("valid (2 components)"));
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_FALSE(fs::exists(tally));
+}
+
+TEST_F(Cli, PluginsListsWhatIsFoundAndRefused) {
+  const auto r = run_sluice({"plugins", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("counting_source  source     test: counts up"));
+  EXPECT_THAT(r.out, HasSubstr("passthrough      transform"));
+  EXPECT_THAT(r.out, HasSubstr("wrong_abi"));
+  EXPECT_THAT(r.out, HasSubstr("refused"));
+}
+
+TEST_F(Cli, PluginsNameShowsEachOptionWithTypeDefaultAndHelp) {
+  const auto r = run_sluice({"plugins", "failing_sink", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("failing_sink (sink): test: fails on its Nth batch"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("reason +string +required +what the failure says"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("fail_on_batch +integer +3 +batch that fails"));
+}
+
+TEST_F(Cli, GraphPrintsDot) {
+  const auto r = run_sluice(args("graph", counting_to_tally), options());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("digraph \"pipeline\""));
+  EXPECT_THAT(r.out, HasSubstr("\"src\" -> \"out\";"));
+  EXPECT_THAT(r.out, HasSubstr("\"out\" [label=\"out\\n(collecting_sink)\""));
+}
+
+TEST_F(Cli, EveryVerbHasHelpAndThereIsAVersion) {
+  for (const char* verb : {"run", "validate", "plugins", "graph"}) {
+    const auto r = run_sluice({verb, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << verb;
+    EXPECT_THAT(r.out, HasSubstr(std::string("usage: sluice ") + verb)) << verb;
+  }
+  const auto version = run_sluice({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, ::testing::MatchesRegex("sluice [0-9]+\\.[0-9]+\\.[0-9]+ \\(plugin ABI [0-9]+\\)\n"));
+  const auto bare = run_sluice({});
+  EXPECT_EQ(bare.exit_code, 64);
+  EXPECT_THAT(bare.err, HasSubstr("commands:"));
+  EXPECT_EQ(run_sluice({"frobnicate"}).exit_code, 64);
+}
+
+TEST_F(Cli, UnknownFlagIsAUsageError) {
+  const auto r = run_sluice({"run", "x", "--frobnicate"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("frobnicate"));
+}
+
+}  // namespace

@@ -1,0 +1,159 @@
+// Engine pieces tested directly: text helpers, the queue, config checks.
+#include "bounded_queue.h"
+#include "config.h"
+#include "options_binder.h"
+#include "process.h"
+#include "text.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+using namespace sluice;
+using namespace sluice::engine;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+TEST(Duration, ParsesUnitsAndCombinations) {
+  EXPECT_EQ(parse_duration("500ms"), 500ms);
+  EXPECT_EQ(parse_duration("10s"), 10s);
+  EXPECT_EQ(parse_duration("5m"), 5min);
+  EXPECT_EQ(parse_duration("2h"), 2h);
+  EXPECT_EQ(parse_duration("1d"), 24h);
+  EXPECT_EQ(parse_duration("1m30s"), 90s);
+  EXPECT_EQ(parse_duration("10"), std::nullopt);
+  EXPECT_EQ(parse_duration("s"), std::nullopt);
+  EXPECT_EQ(parse_duration("5 minutes"), std::nullopt);
+  EXPECT_EQ(parse_duration(""), std::nullopt);
+}
+
+TEST(Nearest, SuggestsOnlyPlausibleTypos) {
+  const std::vector<std::string> names{"path", "layout", "fields", "header"};
+  EXPECT_EQ(nearest("pth", names), "path");
+  EXPECT_EQ(nearest("layuot", names), "layout");
+  EXPECT_EQ(nearest("compression", names), std::nullopt);
+}
+
+TEST(Glob, MatchesLikeAShell) {
+  EXPECT_TRUE(glob_match("gen*", "gen-1"));
+  EXPECT_TRUE(glob_match("?en", "gen"));
+  EXPECT_FALSE(glob_match("gen*", "collector"));
+}
+
+TEST(BoundedQueue, BlocksTheProducerWhenFull) {
+  BoundedQueue<int> q(2);
+  ASSERT_TRUE(q.push(1));
+  ASSERT_TRUE(q.push(2));
+  EXPECT_FALSE(q.try_push(3));
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] { q.push(3), pushed = true; });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(pushed);
+  EXPECT_EQ(q.pop(), 1);
+  producer.join();
+  EXPECT_TRUE(pushed);
+  EXPECT_EQ(q.pop(), 2);
+  EXPECT_EQ(q.pop(), 3);
+}
+
+TEST(BoundedQueue, DrainsAfterCloseAndRefusesNewItems) {
+  BoundedQueue<int> q(4);
+  q.push(1);
+  q.close();
+  EXPECT_FALSE(q.push(2));
+  EXPECT_EQ(q.pop(), 1);
+  EXPECT_EQ(q.pop(), std::nullopt);
+}
+
+TEST(BoundedQueue, AbandonReleasesABlockedProducer) {
+  BoundedQueue<int> q(1);
+  q.push(1);
+  std::thread producer([&] { EXPECT_FALSE(q.push(2)); });
+  std::this_thread::sleep_for(20ms);
+  q.abandon();
+  producer.join();
+  EXPECT_EQ(q.pop(), std::nullopt);
+}
+
+TEST(BoundedQueue, UrgentPushIgnoresCapacity) {
+  BoundedQueue<int> q(1);
+  q.push(1);
+  EXPECT_TRUE(q.push_urgent(2));
+  EXPECT_EQ(q.pop(), 1);
+  EXPECT_EQ(q.pop(), 2);
+}
+
+class Config : public ::testing::Test {
+ protected:
+  sluice::testing::TempDir dir;
+  PipelineConfig load(const std::string& toml, std::vector<std::string> overrides = {}) {
+    return load_pipeline(dir.write("p.toml", toml), overrides);
+  }
+  std::vector<ConfigProblem> problems(const std::string& toml, std::vector<std::string> overrides = {}) {
+    try {
+      load(toml, std::move(overrides));
+    } catch (const ConfigError& e) {
+      return e.problems();
+    }
+    return {};
+  }
+};
+
+TEST_F(Config, OrdersComponentsSourcesTransformsSinksAndExpandsGlobs) {
+  const auto c = load(R"(
+[sinks.z]
+plugin = "s"
+inputs = ["t*"]
+[transforms.t1]
+plugin = "t"
+inputs = ["a", "b"]
+[transforms.t2]
+plugin = "t"
+inputs = ["a"]
+[sources.a]
+plugin = "g"
+[sources.b]
+plugin = "g"
+)");
+  ASSERT_EQ(c.components.size(), 5u);
+  EXPECT_EQ(c.components[0].id, "a");
+  EXPECT_EQ(c.components[2].id, "t1");
+  EXPECT_EQ(c.components[4].id, "z");
+  EXPECT_EQ(c.components[4].inputs, (std::vector<std::string>{"t1", "t2"}));
+}
+
+TEST_F(Config, LocatesProblemsByLineColumnAndKey) {
+  const auto p = problems("[sources.a]\nplugin = \"g\"\n\n[sinks.b]\nplugin = \"s\"\ninputs = [\"a\", \"c\"]\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].line, 6);
+  EXPECT_EQ(p[0].key, "sinks.b.inputs");
+  EXPECT_THAT(p[0].to_string(), HasSubstr("p.toml:6:"));
+}
+
+TEST_F(Config, SetCreatesTablesAndParsesTomlValues) {
+  const auto c = load("[sources.a]\nplugin = \"g\"\n",
+                      {"sinks.b.plugin=s", "sinks.b.inputs=[\"a\"]", "sources.a.rate=5", "sources.a.name=plain text"});
+  const auto* b = c.find("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->inputs, std::vector<std::string>{"a"});
+  EXPECT_EQ((*c.find("a")->table)["rate"].value<std::int64_t>(), 5);
+  EXPECT_EQ((*c.find("a")->table)["name"].value<std::string>(), "plain text");
+}
+
+TEST_F(Config, ExpandsEnvironmentVariablesWithDefaults) {
+  setenv("SLUICE_TEST_DIR", "/data", 1);
+  const auto c = load("[sources.a]\nplugin = \"g\"\npath = \"${SLUICE_TEST_DIR}/x-${SLUICE_NOPE:-dflt}\"\n"
+                      "[sinks.b]\nplugin = \"s\"\ninputs = [\"a\"]\n");
+  EXPECT_EQ((*c.find("a")->table)["path"].value<std::string>(), "/data/x-dflt");
+}
+
+TEST(OptionDefaults, ParseAsTheirType) {
+  EXPECT_EQ(std::get<std::int64_t>(*parse_default({.name = "n", .type = OptionType::integer, .default_value = "1400"})), 1400);
+  EXPECT_EQ(std::get<std::chrono::milliseconds>(
+                *parse_default({.name = "d", .type = OptionType::duration, .default_value = "\"5m\""})),
+            5min);
+  EXPECT_EQ(std::get<std::string>(*parse_default({.name = "s", .type = OptionType::string, .default_value = "hello"})),
+            "hello");
+  EXPECT_EQ(parse_default({.name = "b", .type = OptionType::boolean, .default_value = "maybe"}), std::nullopt);
+}

@@ -1,0 +1,91 @@
+// Test support: run programs (sluice, nfcapd, nfdump...) and temp folders.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sluice::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + N when killed by signal N
+  std::string out;
+  std::string err;
+};
+
+struct ProcessOptions {
+  std::filesystem::path cwd;                  // empty: inherit
+  std::map<std::string, std::string> env;     // added to (or replacing in) the inherited environment
+};
+
+// A child process whose stdout and stderr go to files, read when it ends.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, ProcessOptions options = {});
+  ~Process();  // kills (SIGKILL) and reaps the child if still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  void signal(int signo) const;
+  // Waits for the child to end; kills it after `timeout` (exit_code then 128+9).
+  ProcessResult wait(std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+  std::filesystem::path out_file_, err_file_;
+};
+
+// Runs to completion.
+ProcessResult run(std::vector<std::string> argv, ProcessOptions options = {},
+                  std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+// The sluice binary of this build, and its run with the given arguments.
+std::string sluice_exe();
+ProcessResult run_sluice(std::vector<std::string> args, ProcessOptions options = {});
+
+// A fresh folder removed (with its contents) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const noexcept { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // Writes `text` to a file in the folder and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& text) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file(const std::filesystem::path& file);
+
+// A UDP port on 127.0.0.1 that was free a moment ago.
+unsigned short free_udp_port();
+
+// Polls `condition` every 10 ms until true or `timeout`; returns its last value.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace sluice::testing
+
+#include <thread>
+
+template <class Condition>
+bool sluice::testing::eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
