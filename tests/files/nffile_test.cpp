@@ -161,7 +161,7 @@ TEST_P(NffileTest, NfdumpReadsEveryFlowAndTheAppendixOfALargeFile) {
   const auto info = testing::run({"nfdump", "-I", "-r", file.string()});
   ASSERT_EQ(info.exit_code, 0);
   std::uint64_t packets = 0, tcp = 0;
-  for (const auto& f : flows) packets += f.packets, tcp += f.proto == 6;
+  for (const auto& f : flows) packets += f.packets + f.reverse_packets, tcp += f.proto == 6;
   EXPECT_THAT(info.out, HasSubstr("Ident: sluice-test\n"));
   EXPECT_THAT(info.out, HasSubstr("Flows: 30000\n"));
   EXPECT_THAT(info.out, HasSubstr("Flows_tcp: " + std::to_string(tcp) + "\n"));

@@ -19,28 +19,6 @@ namespace {
 constexpr std::size_t block_target = 1024 * 1024;
 constexpr std::size_t block_capacity = block_target + max_exporter_records_size + max_flow_record_size;
 
-void count(FileStats& s, const FlowRecord& f) noexcept {
-  s.flows += 1;
-  s.packets += f.packets;
-  s.bytes += f.bytes;
-  switch (f.proto) {
-    case 6:
-      s.flows_tcp += 1, s.packets_tcp += f.packets, s.bytes_tcp += f.bytes;
-      break;
-    case 17:
-      s.flows_udp += 1, s.packets_udp += f.packets, s.bytes_udp += f.bytes;
-      break;
-    case 1:
-    case 58:
-      s.flows_icmp += 1, s.packets_icmp += f.packets, s.bytes_icmp += f.bytes;
-      break;
-    default:
-      s.flows_other += 1, s.packets_other += f.packets, s.bytes_other += f.bytes;
-  }
-  if (f.first_ms < s.first_ms) s.first_ms = f.first_ms;
-  if (f.last_ms > s.last_ms) s.last_ms = f.last_ms;
-}
-
 }  // namespace
 
 struct Writer::Impl {
@@ -70,7 +48,7 @@ struct Writer::Impl {
     }
     used += encode_flow(f, exporter.sysid, block.data() + used);
     records += 1;
-    count(stats, f);
+    stats.add(f);
     if (used >= block_target) write_block();
   }
 

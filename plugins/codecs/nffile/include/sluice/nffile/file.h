@@ -7,13 +7,19 @@
 #include <stdexcept>
 #include <string>
 
+#include "sluice/flow_record.h"
+
 namespace sluice::nffile {
 
 enum class Compression { none, lz4 };
 
-// The statistics record nfcapd keeps in a file's appendix (`nfdump -I`).
-// Its layout is the file's: nfdump reads it byte for byte.
+// The statistics record nfcapd keeps in a file's appendix (`nfdump -I`), and
+// the totals of nfdump's summary line. Its layout is the file's: nfdump reads
+// it byte for byte.
 struct FileStats {
+  // Counts a flow as nfdump does: packets and bytes of both directions.
+  void add(const FlowRecord& flow) noexcept;
+
   std::uint64_t flows = 0, bytes = 0, packets = 0;
   std::uint64_t flows_tcp = 0, flows_udp = 0, flows_icmp = 0, flows_other = 0;
   std::uint64_t bytes_tcp = 0, bytes_udp = 0, bytes_icmp = 0, bytes_other = 0;

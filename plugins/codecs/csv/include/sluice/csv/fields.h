@@ -1,0 +1,53 @@
+// The columns of the default CSV layout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace sluice::csv {
+
+enum class Field : std::uint8_t {
+  first,
+  last,
+  received,
+  duration,
+  src_addr,
+  dst_addr,
+  src_port,
+  dst_port,
+  proto,
+  tcp_flags,
+  tos,
+  dst_tos,
+  packets,
+  bytes,
+  reverse_packets,
+  reverse_bytes,
+  in_if,
+  out_if,
+  src_as,
+  dst_as,
+  src_mask,
+  dst_mask,
+  next_hop,
+  exporter,
+  engine_type,
+  engine_id,
+  observation_domain,
+  sampling_interval,
+  direction,
+  fwd_status,
+};
+
+// Every field, in the order above.
+std::span<const Field> all_fields() noexcept;
+// The columns written when `fields` is not set.
+std::span<const Field> default_fields() noexcept;
+
+// The name a field has in `fields` and in the header row.
+std::string_view field_name(Field field) noexcept;
+std::optional<Field> parse_field(std::string_view name) noexcept;
+
+}  // namespace sluice::csv

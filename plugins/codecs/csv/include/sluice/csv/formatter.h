@@ -1,0 +1,45 @@
+// Formats flow records as CSV rows.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "sluice/csv/buffer.h"
+#include "sluice/csv/fields.h"
+#include "sluice/flow_record.h"
+
+namespace sluice::csv {
+
+// A layout: a header row, the rows, and optionally a trailer after them.
+class Formatter {
+ public:
+  virtual ~Formatter() = default;
+  virtual void header(Buffer& out) = 0;
+  virtual void rows(std::span<const FlowRecord> flows, Buffer& out) = 0;
+  virtual void trailer(Buffer& out) = 0;  // closes one file's worth of rows
+};
+
+enum class TimeFormat {
+  iso,       // 2023-11-14T22:13:20.123Z (UTC)
+  epoch_ms,  // 1700000000123
+  epoch_s,   // 1700000000 (whole seconds)
+};
+
+struct DefaultLayout {
+  std::vector<Field> fields{default_fields().begin(), default_fields().end()};
+  TimeFormat time_format = TimeFormat::iso;
+  bool proto_names = true;  // TCP, UDP, ICMP ... instead of 6, 17, 1
+};
+
+// The chosen fields in order, header = their names. No field ever holds a
+// comma, quote or line break, so no value needs RFC 4180 quoting.
+std::unique_ptr<Formatter> make_default_formatter(DefaultLayout layout);
+
+// The exact `nfdump -o csv` output of nfdump 1.7.1 for the same flows read
+// from an nfcapd file sluice wrote: its 48-column header and formats, times in
+// local time (TZ) and exporter ids numbered as in that file. With `summary`,
+// the trailer is nfdump's "Summary" lines.
+std::unique_ptr<Formatter> make_nfdump_formatter(bool summary);
+
+}  // namespace sluice::csv

@@ -1,0 +1,63 @@
+// Fast text for the pieces of a row. Each writer puts its text at `out` and
+// returns the end; the caller has reserved the room.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "sluice/flow_record.h"
+
+namespace sluice::csv::text {
+
+inline char* put(char* out, std::string_view s) noexcept {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+inline char* put_uint(char* out, std::uint64_t value) noexcept { return std::to_chars(out, out + 20, value).ptr; }
+
+// value / 1000 with three decimals: what printf("%.3f", value / 1000.0) prints
+// for every value below 2^53.
+char* put_thousandths(char* out, std::uint64_t value) noexcept;
+
+// Three digits with leading zeros (milliseconds of a time).
+inline char* put_three_digits(char* out, unsigned value) noexcept {
+  out[0] = static_cast<char>('0' + value / 100);
+  out[1] = static_cast<char>('0' + value / 10 % 10);
+  out[2] = static_cast<char>('0' + value % 10);
+  return out + 3;
+}
+
+char* put_ipv4(char* out, std::uint32_t address) noexcept;
+// As inet_ntop(AF_INET6) writes it (RFC 5952, embedded IPv4 forms included).
+char* put_ipv6(char* out, const std::uint8_t (&bytes)[16]) noexcept;
+// IPv4 addresses dotted, others as IPv6.
+char* put_address(char* out, const IpAddress& address) noexcept;
+char* put_address_as_ipv6(char* out, const IpAddress& address) noexcept;
+
+// nfdump's short protocol names ("TCP", "ICMP6" ...); empty when it has none.
+std::string_view protocol_name(std::uint8_t proto) noexcept;
+
+// nfdump's TCP flags: CWR ECE URG ACK PSH RST SYN FIN as "CEUAPRSF", '.' when unset.
+char* put_tcp_flags(char* out, std::uint8_t flags) noexcept;
+
+// Epoch seconds as "YYYY-MM-DD hh:mm:ss" (separator configurable), in UTC or
+// local time. Flows arrive in time order, so the date and minute of the
+// previous call are reused while the minute lasts.
+class DateTime {
+ public:
+  enum class Zone { utc, local };
+  DateTime(Zone zone, char separator);
+  char* put(char* out, std::int64_t seconds);
+
+ private:
+  Zone zone_;
+  char separator_;
+  bool have_minute_ = false;
+  std::int64_t minute_start_ = 0;
+  char prefix_[17];  // "YYYY-MM-DD hh:mm:"
+};
+
+}  // namespace sluice::csv::text

@@ -1,0 +1,169 @@
+// CSV layouts: the default one, and nfdump's compared byte for byte with
+// what nfdump 1.7.1 prints.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "sluice/csv/formatter.h"
+#include "sluice/nffile/reader.h"
+#include "sluice/nffile/writer.h"
+#include "support.h"
+
+namespace sluice::csv {
+namespace {
+
+std::string format_all(Formatter& formatter, std::span<const FlowRecord> flows) {
+  Buffer out;
+  formatter.header(out);
+  formatter.rows(flows, out);
+  formatter.trailer(out);
+  return std::string(out.view());
+}
+
+// `nfdump -r FILE -o csv` with header and summary, in time zone `tz`.
+std::string nfdump_csv(const std::filesystem::path& file, const std::string& tz = "UTC") {
+  const auto result = testing::run({"nfdump", "-r", file.string(), "-o", "csv"}, {.cwd = {}, .env = {{"TZ", tz}}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out;
+}
+
+TEST(NfdumpLayout, EqualsNfdumpByteForByteForTheSameFlows) {
+  test::TempDir dir;
+  const auto flows = test::sample_flows(20000, 11);
+  const auto file = dir / "flows.nf";
+  nffile::Writer writer(file);
+  writer.write(flows);
+  writer.close();
+
+  auto formatter = make_nfdump_formatter(true);
+  const std::string ours = format_all(*formatter, flows);
+  const std::string theirs = nfdump_csv(file);
+  ASSERT_EQ(test::split_lines(ours).size(), flows.size() + 4);
+  EXPECT_EQ(ours, theirs);
+}
+
+// The process's TZ for the lifetime of a test, as nfdump's local time uses it.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const char* tz) {
+    ::setenv("TZ", tz, 1);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+  }
+};
+
+TEST(NfdumpLayout, PrintsLocalTimeAcrossADaylightSavingChangeAsNfdumpDoes) {
+  test::TempDir dir;
+  auto flows = test::sample_flows(3000, 5);
+  // 2023-11-05 05:00 UTC: New York falls back from EDT to EST; flows every 3 s around it.
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    flows[i].first_ms = 1'699'160'400'000 - 4'500'000 + i * 3'000;
+    flows[i].last_ms = flows[i].first_ms + 1'500;
+    flows[i].received_ms = flows[i].last_ms + 250;
+  }
+  const auto file = dir / "dst.nf";
+  nffile::Writer writer(file);
+  writer.write(flows);
+  writer.close();
+
+  ScopedTimeZone zone("America/New_York");
+  auto formatter = make_nfdump_formatter(false);
+  const std::string ours = format_all(*formatter, flows);
+  const std::string theirs = nfdump_csv(file, "America/New_York");
+  EXPECT_THAT(ours, ::testing::HasSubstr("2023-11-05 01:59:58,"));
+  EXPECT_EQ(ours, theirs.substr(0, ours.size()));
+}
+
+TEST(NfdumpLayout, EqualsNfdumpForAFileRealNfcapdWrote) {
+  test::TempDir dir;
+  const auto file = test::capture_with_nfcapd(dir.path());
+  ASSERT_FALSE(file.empty());
+  nffile::Reader reader(file);
+  std::vector<FlowRecord> flows;
+  while (reader.read_block(flows)) {
+  }
+  ASSERT_GE(flows.size(), 40u);
+  auto formatter = make_nfdump_formatter(true);
+  EXPECT_EQ(format_all(*formatter, flows), nfdump_csv(file));
+}
+
+TEST(NfdumpLayout, StartsItsNumberingAndTotalsAfreshAfterEachTrailer) {
+  const auto flows = test::sample_flows(100, 2);
+  auto formatter = make_nfdump_formatter(true);
+  const std::string first = format_all(*formatter, flows);
+  EXPECT_EQ(format_all(*formatter, flows), first);
+}
+
+FlowRecord example_flow() {
+  FlowRecord f;
+  f.first_ms = 1'700'000'000'123;
+  f.last_ms = 1'700'000'001'623;
+  f.received_ms = 1'700'000'002'000;
+  f.src_addr = IpAddress::v4(0x0a010203);
+  const std::uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  f.dst_addr = IpAddress::v6(v6);
+  f.src_port = 40000;
+  f.dst_port = 443;
+  f.proto = 6;
+  f.tcp_flags = 0x12;
+  f.packets = 10;
+  f.bytes = 5000;
+  f.exporter = IpAddress::v4(0x7f000001);
+  f.sampling_interval = 10;
+  return f;
+}
+
+TEST(DefaultLayout, WritesTheDefaultFieldsUnderTheirNames) {
+  const FlowRecord flow = example_flow();
+  auto formatter = make_default_formatter({});
+  EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)),
+            "first,last,duration,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,tos,packets,bytes,in_if,out_if,"
+            "src_as,dst_as,src_mask,dst_mask,next_hop,exporter,engine_type,engine_id,sampling_interval\n"
+            "2023-11-14T22:13:20.123Z,2023-11-14T22:13:21.623Z,1.500,10.1.2.3,2001:db8::2,40000,443,TCP,18,0,10,5000,"
+            "0,0,0,0,0,0,,127.0.0.1,0,0,10\n");
+}
+
+TEST(DefaultLayout, WritesChosenFieldsInTheirOrderWithEpochTimesAndProtocolNumbers) {
+  const FlowRecord flow = example_flow();
+  auto formatter = make_default_formatter(
+      {.fields = {Field::proto, Field::first, Field::last, Field::received}, .time_format = TimeFormat::epoch_ms,
+       .proto_names = false});
+  EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)),
+            "proto,first,last,received\n6,1700000000123,1700000001623,1700000002000\n");
+  auto seconds = make_default_formatter({.fields = {Field::first}, .time_format = TimeFormat::epoch_s, .proto_names = true});
+  EXPECT_EQ(format_all(*seconds, std::span(&flow, 1)), "first\n1700000000\n");
+}
+
+TEST(DefaultLayout, NamesEveryFieldAndParsesItBack) {
+  EXPECT_EQ(all_fields().size(), 30u);
+  for (const Field field : all_fields()) EXPECT_EQ(parse_field(field_name(field)), field);
+  EXPECT_EQ(parse_field("src_ip"), std::nullopt);
+}
+
+TEST(DefaultLayout, WritesIpv6AddressesAsInetNtopDoes) {
+  std::mt19937 rng(42);
+  auto formatter = make_default_formatter({.fields = {Field::src_addr}, .time_format = TimeFormat::iso, .proto_names = true});
+  for (int i = 0; i < 20000; ++i) {
+    std::uint8_t bytes[16];
+    for (auto& b : bytes) b = rng() % 4 == 0 ? static_cast<std::uint8_t>(rng()) : 0;  // many zero runs
+    if (i % 7 == 0) bytes[10] = bytes[11] = 0xff, std::fill(bytes, bytes + 10, 0);  // IPv4-mapped
+    if (i % 11 == 0) std::fill(bytes, bytes + 12, 0);                             // IPv4-compatible
+    FlowRecord flow;
+    flow.src_addr = IpAddress::v6(bytes);
+    if (flow.src_addr.is_v4() || flow.src_addr.is_unspecified()) continue;  // written dotted / empty
+    char expected[INET6_ADDRSTRLEN];
+    ::inet_ntop(AF_INET6, bytes, expected, sizeof expected);
+    Buffer out;
+    formatter->rows(std::span(&flow, 1), out);
+    ASSERT_EQ(out.view(), std::string(expected) + "\n");
+  }
+}
+
+}  // namespace
+}  // namespace sluice::csv
