@@ -17,8 +17,11 @@ function(sluice_add_plugin name)
     OUTPUT_NAME sluice_${name}
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  # Fail at link time, not at load time, on a missing symbol.
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # Fail at link time, not at load time, on a missing symbol. (Not under the
+  # sanitizers: their runtime is linked into the executable only.)
+  if(NOT SLUICE_SANITIZE)
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
   if(DEFINED SLUICE_PLUGIN_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${SLUICE_PLUGIN_OUTPUT_DIRECTORY})
   endif()

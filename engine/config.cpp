@@ -167,8 +167,9 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 
 void read_components(PipelineConfig& config, ProblemList& problems) {
   for (auto&& [name, node] : config.root) {
+    const std::string_view section_name = name.str();
     const bool known = std::any_of(std::begin(sections), std::end(sections),
-                                   [&](const auto& s) { return s.first == name.str(); });
+                                   [&](const auto& s) { return s.first == section_name; });
     if (!known)
       problems.add(&node, std::string(name.str()),
                    "unknown section: a pipeline has [sources.ID], [transforms.ID] and [sinks.ID] tables");

@@ -1,0 +1,35 @@
+// byte_filter: a transform that keeps the flows of at least `min_bytes` bytes.
+// The example of docs/plugins.md, built against the installed SDK.
+#include <sluice/plugin.h>
+
+namespace {
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "min_bytes", .type = sluice::OptionType::integer, .help = "smallest flow kept, in bytes", .required = true},
+};
+
+class ByteFilter {
+ public:
+  ByteFilter(const sluice::Options& options, sluice::Host&) : min_bytes_(options.integer("min_bytes")) {
+    if (min_bytes_ < 0) throw sluice::OptionError("min_bytes", "must be >= 0");
+  }
+
+  void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
+    auto kept = sluice::make_batch(in->records.size());
+    sluice::visit(
+        *in,
+        [&](std::span<const sluice::FlowRecord> records) {
+          for (const auto& r : records)
+            if (r.bytes >= static_cast<std::uint64_t>(min_bytes_)) kept->records.push_back(r);
+        },
+        [&](const sluice::Event& event) { kept->add_event(event); });
+    out.emit(std::move(kept));
+  }
+
+ private:
+  const std::int64_t min_bytes_;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::transform<ByteFilter>("byte_filter", "keeps flows of at least min_bytes bytes", options))

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what sluice needs from Debian 12 packages.
+#   tests/install-deps.sh           to build and run sluice
+#   tests/install-deps.sh --tests   also the test suite's: GoogleTest, Google
+#                                   Benchmark, clang (sanitizers, libFuzzer)
+#                                   and the real peers the interop tests drive
+set -euo pipefail
+
+packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
+          libtomlplusplus-dev libfmt-dev liblz4-dev)
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+             nfdump softflowd tshark pmacct python3 python3-scapy hyperfine)
+fi
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo=sudo
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  # tshark asks whether non-root users may capture; the default (no) is fine.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite from scratch: installs what the tests use, builds
+# twice (optimised with g++; ASan+UBSan with clang, which also builds the
+# libFuzzer targets), and runs every test in both builds.
+#   tests/run.sh            both builds
+#   tests/run.sh --quick    the optimised build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TZ=UTC
+
+tests/install-deps.sh --tests
+
+jobs=$(nproc)
+run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
+  local dir=$1; shift
+  rm -rf "$dir"
+  cmake -S . -B "$dir" -G Ninja "$@"
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [[ "${1:-}" != "--quick" ]]; then
+  # halt_on_error: a sanitizer finding fails the test that triggered it.
+  export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  CC=clang CXX=clang++ run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON \
+    -DSLUICE_FUZZ=ON -DSLUICE_BUILD_BENCHMARKS=OFF
+fi
