@@ -52,8 +52,10 @@ std::vector<TemplateField> build_template(Version version, bool ipv6) {
   else
     t.insert(t.end(), {{ie::src_ipv4, 4}, {ie::dst_ipv4, 4}, {ie::next_hop_ipv4, 4},
                        {ie::src_mask, 1}, {ie::dst_mask, 1}});
+  // ICMP type/code goes before the destination port: nfdump stores both in
+  // one place, so the port, written last, is what it keeps for other protocols.
   const auto icmp = version == Version::ipfix && ipv6 ? ie::icmp_type_code_ipv6 : ie::icmp_type_code;
-  t.insert(t.end(), {{ie::src_port, 2}, {ie::dst_port, 2}, {icmp, 2}, {ie::protocol, 1}, {ie::tcp_flags, 1},
+  t.insert(t.end(), {{icmp, 2}, {ie::src_port, 2}, {ie::dst_port, 2}, {ie::protocol, 1}, {ie::tcp_flags, 1},
                      {ie::tos, 1}, {ie::dst_tos, 1}, {ie::direction, 1}, {ie::fwd_status, 1},
                      {ie::engine_type, 1}, {ie::engine_id, 1}, {ie::input_if, 4}, {ie::output_if, 4},
                      {ie::src_as, 4}, {ie::dst_as, 4}, {ie::sampling_interval, 4}, {ie::packets, 8},
