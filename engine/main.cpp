@@ -186,7 +186,9 @@ int command_run(int argc, char** argv, bool validate_only) {
       return 0;
     }
     log.info("running {}", config.file);
-    return pipeline.run();
+    const int code = pipeline.run();
+    std::fputs(pipeline.summary().c_str(), stderr);
+    return code;
   } catch (const ConfigError& e) {
     print_config_error(e);
     return exit_config;
@@ -216,16 +218,49 @@ int command_graph(int argc, char** argv) {
   return 0;
 }
 
+std::string escape_markdown_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+int print_markdown_reference(PluginCatalog& catalog) {
+  for (const auto& name : catalog.names()) {
+    const auto plugin = catalog.load(name);
+    const PluginDescriptor& d = *plugin->descriptor;
+    fmt::print("### {} ({})\n\n{}\n\n", d.name, to_string(d.kind), d.summary);
+    if (d.options.empty()) {
+      fmt::print("No options.\n\n");
+      continue;
+    }
+    fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
+    for (const auto& o : d.options) {
+      std::string help(o.help);
+      if (!o.choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o.choices);
+      const std::string default_value = o.required ? "required" : o.default_value.empty() ? "" : fmt::format("`{}`", o.default_value);
+      fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
+                 escape_markdown_cell(help));
+    }
+    fmt::print("\n");
+  }
+  return 0;
+}
+
 int command_plugins(int argc, char** argv) {
   Command cmd;
   po::options_description visible = common_options();
+  visible.add_options()("markdown", "print every plugin's reference as Markdown (docs/config.md)");
   cmd.options.add(visible);
   cmd.options.add_options()("name", po::value<std::string>());
   cmd.positional.add("name", 1);
-  const char* usage = "usage: sluice plugins [NAME] [--plugin-dir DIR]...\n\n"
+  const char* usage = "usage: sluice plugins [NAME] [--plugin-dir DIR]... [--markdown]\n\n"
                       "Lists every plugin on the search path, or the options of one.";
   if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
   PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
+  if (cmd.values.count("markdown")) return print_markdown_reference(catalog);
 
   if (!cmd.values.count("name")) {
     const auto names = catalog.names();

@@ -226,7 +226,6 @@ int Pipeline::run() {
     for (Node* node : started)
       if (node->kind == PluginKind::sink) (void)node->sink().finish();
     wall_time_ = std::chrono::steady_clock::now() - started_at_;
-    std::fputs(summary().c_str(), stderr);
     return 1;
   }
 
@@ -282,7 +281,6 @@ int Pipeline::run() {
   io.run();
   for (auto& t : threads) t.join();
   wall_time_ = std::chrono::steady_clock::now() - started_at_;
-  std::fputs(summary().c_str(), stderr);
   return failed_ ? 1 : 0;
 }
 

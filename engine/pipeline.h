@@ -31,8 +31,8 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Starts the components (sinks first), streams until the sources end or
-  // stop() is called, drains the queues, finishes every sink and prints the
-  // summary to stderr. Returns 0, or 1 if a component failed.
+  // stop() is called, drains the queues and finishes every sink. Returns 0,
+  // or 1 if a component failed.
   int run();
 
   // Asks the sources to end; what is in flight is drained and written.
@@ -40,6 +40,8 @@ class Pipeline {
   // Sends a Rotate event to every sink, behind what is already queued.
   void rotate();
 
+  // The end-of-run table: per component records in, out, dropped, errors;
+  // wall time and records/s; then each plugin's own report.
   std::string summary() const;
 
   struct Node;
