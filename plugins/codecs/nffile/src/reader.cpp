@@ -6,13 +6,13 @@
 
 #include "block_codec.h"
 #include "layout.h"
-#include "posix_file.h"
+#include "sluice/file_output/file.h"
 #include "v3_record.h"
 
 namespace sluice::nffile {
 
 struct Reader::Impl {
-  PosixFile file;
+  file_output::File file;
   layout::FileHeader header;
   std::uint64_t offset = sizeof(layout::FileHeader);  // of the next block
   std::uint32_t blocks_read = 0;
@@ -23,7 +23,7 @@ struct Reader::Impl {
   std::string ident;
   FileStats stats;
 
-  explicit Impl(std::filesystem::path path) : file(path, PosixFile::Mode::read) {
+  explicit Impl(std::filesystem::path path) : file(path, file_output::File::Mode::read) {
     if (file.read_at(0, &header, sizeof header) != sizeof header) fail(0, "too short for an nfcapd file header");
     if (header.magic != layout::file_magic) fail(0, "not an nfcapd file (bad magic)");
     if (header.version != layout::layout_version) {

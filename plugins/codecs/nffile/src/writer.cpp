@@ -7,7 +7,7 @@
 
 #include "block_codec.h"
 #include "layout.h"
-#include "posix_file.h"
+#include "sluice/file_output/file.h"
 #include "sluice/nffile/exporter_table.h"
 #include "v3_record.h"
 
@@ -22,7 +22,7 @@ constexpr std::size_t block_capacity = block_target + max_exporter_records_size 
 }  // namespace
 
 struct Writer::Impl {
-  PosixFile file;
+  file_output::File file;
   WriterOptions options;
   layout::FileHeader header;
   std::vector<std::byte> block;  // block header + payload under construction
@@ -34,7 +34,7 @@ struct Writer::Impl {
   bool closed = false;
 
   Impl(std::filesystem::path path, WriterOptions opts)
-      : file(path, PosixFile::Mode::create), options(std::move(opts)), block(block_capacity) {
+      : file(path, file_output::File::Mode::create), options(std::move(opts)), block(block_capacity) {
     header.created = std::time(nullptr);
     header.compression = options.compression == Compression::lz4 ? layout::lz4 : layout::not_compressed;
     file.append(&header, sizeof header);

@@ -3,10 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
-#include <stdexcept>
-#include <string>
 
+#include "sluice/file_output/file.h"
 #include "sluice/flow_record.h"
 
 namespace sluice::nffile {
@@ -29,16 +27,7 @@ struct FileStats {
   std::uint64_t sequence_failures = 0;
 };
 
-// A failure to read or write a file: says which file and, when known, where.
-class FileError : public std::runtime_error {
- public:
-  FileError(const std::filesystem::path& path, const std::string& what);
-  FileError(const std::filesystem::path& path, std::uint64_t offset, const std::string& what);
-
-  const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// Every error of the reader and writer names the file (and where in it).
+using file_output::FileError;
 
 }  // namespace sluice::nffile

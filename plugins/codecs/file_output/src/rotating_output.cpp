@@ -1,0 +1,164 @@
+#include "sluice/file_output/rotating_output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <regex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "sluice/file_output/file.h"
+
+namespace sluice::file_output {
+namespace fs = std::filesystem;
+
+namespace {
+
+// A regular expression for the names a strftime pattern can produce.
+std::regex pattern_regex(const std::string& pattern) {
+  std::string re;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '%' && i + 1 < pattern.size()) {
+      const char conversion = pattern[++i];
+      switch (conversion) {
+        case 'Y': re += "[0-9]{4}"; break;
+        case 'j': re += "[0-9]{3}"; break;
+        case 'm': case 'd': case 'H': case 'M': case 'S': case 'W': case 'U': case 'V': case 'y': case 'C':
+          re += "[0-9]{2}";
+          break;
+        case 'u': case 'w': re += "[0-9]"; break;
+        case '%': re += "%"; break;
+        default: re += "[^/]+";
+      }
+    } else {
+      if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) re += '\\';
+      re += c;
+    }
+  }
+  return std::regex(re);
+}
+
+std::int64_t modification_ms(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return 0;
+  return std::int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+void stamp(const fs::path& file, std::uint64_t time_ms) {
+  const timespec times[2] = {{static_cast<time_t>(time_ms / 1000), static_cast<long>(time_ms % 1000) * 1'000'000},
+                             {static_cast<time_t>(time_ms / 1000), static_cast<long>(time_ms % 1000) * 1'000'000}};
+  if (::utimensat(AT_FDCWD, file.c_str(), times, 0) != 0) {
+    throw FileError(file, std::string("cannot set its modification time: ") + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+std::string nfcapd_pattern(int layout, bool with_seconds) {
+  static constexpr const char* folders[] = {"",          "%Y/%m/%d/", "%Y/%m/%d/%H/", "%Y/%W/%u/", "%Y/%W/%u/%H/",
+                                            "%Y/%j/",    "%Y/%j/%H/", "%Y-%m-%d/",    "%Y-%m-%d/%H/"};
+  if (layout < 0 || layout > 8) throw std::invalid_argument("nfcapd layouts are 0 to 8 (as nfcapd -S)");
+  return std::string(folders[layout]) + (with_seconds ? "nfcapd.%Y%m%d%H%M%S" : "nfcapd.%Y%m%d%H%M");
+}
+
+fs::path expand(const std::string& pattern, std::uint64_t time_ms, TimeZone zone) {
+  const time_t t = static_cast<time_t>(time_ms / 1000);
+  struct tm tm {};
+  if (zone == TimeZone::local) {
+    ::localtime_r(&t, &tm);
+  } else {
+    ::gmtime_r(&t, &tm);
+  }
+  std::string out(pattern.size() * 4 + 64, '\0');
+  const std::size_t n = pattern.empty() ? 0 : std::strftime(out.data(), out.size(), pattern.c_str(), &tm);
+  out.resize(n);
+  return out;
+}
+
+RotatingOutput::RotatingOutput(RotationOptions options) : options_(std::move(options)) {
+  if (options_.path.empty()) throw std::invalid_argument("the path is empty");
+  if (options_.nfcapd_layout) {
+    nfcapd_pattern(*options_.nfcapd_layout, false);  // validates the layout
+    base_ = options_.path;
+    return;
+  }
+  // The fixed leading folder: everything up to the last '/' before the first '%'.
+  const std::string& path = options_.path;
+  const auto first_conversion = path.find('%');
+  const auto slash = path.rfind('/', first_conversion == std::string::npos ? path.size() : first_conversion);
+  base_ = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  relative_pattern_ = slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) {
+  start_ms_ = start_ms;
+  windowed_ = length_ms != 0;
+  if (options_.nfcapd_layout) {
+    relative_pattern_ = nfcapd_pattern(*options_.nfcapd_layout, windowed_ && length_ms < 60'000);
+    final_ = base_ / expand(relative_pattern_, start_ms, options_.zone);
+  } else {
+    final_ = expand(options_.path, start_ms, options_.zone);
+  }
+  temp_ = final_;
+  temp_ += ".tmp";
+  if (final_.has_parent_path()) {
+    std::error_code error;
+    fs::create_directories(final_.parent_path(), error);
+    if (error) throw FileError(final_.parent_path(), "cannot create the folder: " + error.message());
+  }
+  return temp_;
+}
+
+fs::path RotatingOutput::commit() {
+  const fs::path temp = std::exchange(temp_, {});
+  if (::rename(temp.c_str(), final_.c_str()) != 0) {
+    throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
+  }
+  if (windowed_) stamp(final_, start_ms_);
+  if (options_.retention.keep_files != 0 || options_.retention.keep_for.count() != 0) apply_retention(final_);
+  return final_;
+}
+
+void RotatingOutput::discard() noexcept {
+  std::error_code ignored;
+  if (!temp_.empty()) fs::remove(std::exchange(temp_, {}), ignored);
+}
+
+void RotatingOutput::apply_retention(const fs::path& kept) const {
+  const std::regex names = pattern_regex(relative_pattern_);
+  struct Candidate {
+    fs::path path;
+    std::int64_t window_ms;
+  };
+  std::vector<Candidate> files;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(base_, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    if (!it->is_regular_file(error)) continue;
+    if (std::regex_match(it->path().lexically_relative(base_).string(), names)) {
+      files.push_back({it->path(), modification_ms(it->path())});
+    }
+  }
+  std::sort(files.begin(), files.end(), [](const Candidate& a, const Candidate& b) { return a.window_ms > b.window_ms; });
+  const std::int64_t newest = modification_ms(kept);
+  const auto& keep = options_.retention;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const bool too_many = keep.keep_files != 0 && i >= keep.keep_files;
+    const bool too_old = keep.keep_for.count() != 0 && files[i].window_ms < newest - keep.keep_for.count();
+    if ((!too_many && !too_old) || fs::equivalent(files[i].path, kept, error)) continue;
+    fs::remove(files[i].path, error);
+    // Folders the expiry emptied go too, as nfexpire leaves no empty hour folders.
+    for (fs::path folder = files[i].path.parent_path(); folder != base_ && fs::is_empty(folder, error);
+         folder = folder.parent_path()) {
+      fs::remove(folder, error);
+    }
+  }
+}
+
+}  // namespace sluice::file_output
