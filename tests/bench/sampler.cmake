@@ -1,0 +1,1 @@
+sluice_add_benchmark(sampler_bench SOURCES sampler_bench.cpp LIBRARIES sluice_sampling)
