@@ -106,6 +106,11 @@ fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) 
     final_ = expand(options_.path, start_ms, options_.zone);
   }
   temp_ = final_;
+  // A device or pipe (/dev/null, a FIFO) is written in place: renaming over
+  // it would replace it.
+  std::error_code ignored;
+  direct_ = fs::exists(final_, ignored) && !fs::is_regular_file(final_, ignored);
+  if (direct_) return temp_;
   temp_ += ".tmp";
   if (final_.has_parent_path()) {
     std::error_code error;
@@ -117,17 +122,13 @@ fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) 
 
 fs::path RotatingOutput::commit() {
   const fs::path temp = std::exchange(temp_, {});
+  if (direct_) return final_;
   if (::rename(temp.c_str(), final_.c_str()) != 0) {
     throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
   }
   if (windowed_) stamp(final_, start_ms_);
   if (options_.retention.keep_files != 0 || options_.retention.keep_for.count() != 0) apply_retention(final_);
   return final_;
-}
-
-void RotatingOutput::discard() noexcept {
-  std::error_code ignored;
-  if (!temp_.empty()) fs::remove(std::exchange(temp_, {}), ignored);
 }
 
 void RotatingOutput::apply_retention(const fs::path& kept) const {

@@ -35,7 +35,7 @@ struct RotationOptions {
 
 // One writer's files. Each is written under NAME.tmp next to its final name
 // and renamed when its window closes, so no reader sees a half file under a
-// final name. Closed files carry their window's start as modification time:
+// final name (a device or pipe such as /dev/null is written in place). Closed files carry their window's start as modification time:
 // retention orders and ages files by it, so an event-clock replay keeps the
 // same files a live run would. Retention covers the files below the
 // pattern's fixed leading folder whose names fit the pattern.
@@ -50,8 +50,6 @@ class RotatingOutput {
   // Renames the temporary file to its final name and applies retention;
   // returns the final name.
   std::filesystem::path commit();
-  // Removes the temporary file (nothing worth keeping was written).
-  void discard() noexcept;
 
   bool has_open_file() const noexcept { return !temp_.empty(); }
   const std::filesystem::path& final_path() const noexcept { return final_; }
@@ -66,6 +64,7 @@ class RotatingOutput {
   bool windowed_ = false;
   std::filesystem::path final_;
   std::filesystem::path temp_;
+  bool direct_ = false;  // final_ is a device or pipe, written in place
 };
 
 }  // namespace sluice::file_output

@@ -1,0 +1,18 @@
+#include "sluice/file_output/writer_options.h"
+
+namespace sluice::file_output {
+
+RotationOptions read_writer_options(const Options& options) {
+  RotationOptions rotation;
+  rotation.path = options.string("path");
+  if (rotation.path.empty()) throw OptionError("path", "must not be empty");
+  rotation.zone = options.string("timezone") == "local" ? TimeZone::local : TimeZone::utc;
+  const std::int64_t keep_files = options.integer("keep_files");
+  if (keep_files < 0) throw OptionError("keep_files", "must be 0 (keep all) or more");
+  rotation.retention.keep_files = static_cast<std::size_t>(keep_files);
+  rotation.retention.keep_for = options.duration("keep_for");
+  if (rotation.retention.keep_for.count() < 0) throw OptionError("keep_for", "must not be negative");
+  return rotation;
+}
+
+}  // namespace sluice::file_output
