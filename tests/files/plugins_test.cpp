@@ -1,0 +1,292 @@
+// The file plugins through the sluice CLI: pipelines against nfdump, rotation
+// into nfcapd's tree, and faults.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <map>
+
+#include "sluice/nffile/reader.h"
+#include "sluice/nffile/writer.h"
+#include "support.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::vector<std::string> files_below(const fs::path& base) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::recursive_directory_iterator(base)) {
+    if (entry.is_regular_file()) names.push_back(entry.path().lexically_relative(base).string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void write_nfcapd(const fs::path& file, std::span<const FlowRecord> flows) {
+  nffile::Writer writer(file);
+  writer.write(flows);
+  writer.close();
+}
+
+// Flows received one every `spacing_ms` from `start_ms` on.
+std::vector<FlowRecord> flows_over_time(std::size_t count, std::uint64_t start_ms, std::uint64_t spacing_ms) {
+  auto flows = test::sample_flows(count, 9);
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    flows[i].received_ms = start_ms + i * spacing_ms;
+    flows[i].last_ms = flows[i].received_ms - 500;
+    flows[i].first_ms = flows[i].last_ms - 2000;
+  }
+  return flows;
+}
+
+TEST(ReplayToCsv, PrintsWhatNfdumpPrintsForAnArchiveNfcapdWrote) {
+  test::TempDir dir;
+  const fs::path capture = test::capture_with_nfcapd(dir.path());
+  ASSERT_FALSE(capture.empty());
+  const auto run = testing::run_sluice({"run", "replay-to-csv", "--set", "sources.archive.path=" + capture.parent_path().string(),
+                                    "--set", "sinks.csv.path=" + (dir / "flows.csv").string()},
+                                   {.cwd = SLUICE_SOURCE_DIR, .env = {}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto nfdump = testing::run({"nfdump", "-R", capture.parent_path().string(), "-o", "csv"});
+  ASSERT_EQ(nfdump.exit_code, 0);
+  EXPECT_EQ(testing::read_file(dir / "flows.csv"), nfdump.out);
+  EXPECT_GE(test::split_lines(nfdump.out).size(), 40u);
+}
+
+constexpr std::uint64_t three_pm = 1'700'060'400'000;  // 2023-11-15 15:00:00 UTC
+
+TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFiles) {
+  test::TempDir dir;
+  const auto flows = flows_over_time(6000, three_pm + 1000, 1800);  // 15:00 .. 18:00
+  write_nfcapd(dir / "input.nf", flows);
+  const auto pipeline = dir.write("rotate.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+
+[transforms.windows]
+plugin = "rotator"
+inputs = ["replay"]
+interval = "5m"
+clock = "event"
+
+[sinks.archive]
+plugin = "binary_writer"
+inputs = ["windows"]
+path = ")" + (dir / "archive").string() + R"("
+nfcapd_layout = 2
+
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["windows"]
+path = ")" + (dir / "csv/%H/flows-%H%M.csv").string() + R"("
+)");
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+
+  std::map<std::string, std::size_t> expected;  // nfcapd -S 2 name -> flows in its window
+  for (const auto& f : flows) {
+    const std::uint64_t window = f.received_ms - f.received_ms % 300'000;
+    const std::uint64_t minute = window / 60'000 % 60, hour = window / 3'600'000 % 24;
+    char name[64];
+    std::snprintf(name, sizeof name, "2023/11/15/%02llu/nfcapd.20231115%02llu%02llu", static_cast<unsigned long long>(hour),
+                  static_cast<unsigned long long>(hour), static_cast<unsigned long long>(minute));
+    ++expected[name];
+  }
+  std::vector<std::string> expected_names;
+  for (const auto& [name, count] : expected) expected_names.push_back(name);
+  ASSERT_EQ(expected_names.size(), 36u);
+  EXPECT_EQ(files_below(dir / "archive"), expected_names);
+  for (const auto& [name, count] : expected) {
+    EXPECT_EQ(test::nfdump_csv_lines(dir / "archive" / name).size(), count) << name;
+  }
+  const auto csv_files = files_below(dir / "csv");
+  ASSERT_EQ(csv_files.size(), 36u);
+  EXPECT_EQ(csv_files.front(), "15/flows-1500.csv");
+  EXPECT_EQ(csv_files.back(), "17/flows-1755.csv");
+  EXPECT_EQ(test::split_lines(testing::read_file(dir / "csv" / csv_files.front())).size(),
+            expected.begin()->second + 1);
+}
+
+TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(30000));
+  const auto pipeline = dir.write("full.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["replay"]
+path = "/dev/full"
+)");
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("/dev/full: cannot write: No space left on device"));
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/full", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_FALSE(fs::exists("/dev/full.tmp"));
+}
+
+TEST(Faults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayIntact) {
+  test::TempDir dir;
+  // Two small windows, then one far larger than the 1 MiB limit.
+  auto flows = flows_over_time(20, three_pm + 1000, 20'000);  // 15:00 .. 15:06
+  const auto big = flows_over_time(40000, three_pm + 600'000, 1);
+  flows.insert(flows.end(), big.begin(), big.end());
+  write_nfcapd(dir / "input.nf", flows);
+  const auto pipeline = dir.write("limit.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+
+[transforms.windows]
+plugin = "rotator"
+inputs = ["replay"]
+interval = "5m"
+clock = "event"
+
+[sinks.archive]
+plugin = "binary_writer"
+inputs = ["windows"]
+path = ")" + (dir / "archive").string() + R"("
+nfcapd_layout = 0
+)");
+  // Ignoring SIGXFSZ turns the limit into write errors (EFBIG), as on a full quota.
+  const auto run = testing::run({"bash", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" run \"$1\"", testing::sluice_exe(),
+                                 pipeline.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr((dir / "archive/nfcapd.202311151510.tmp").string() + ": cannot write: File too large"));
+  EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151500").size(), 15u);
+  EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151505").size(), 5u);
+}
+
+TEST(Faults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(3000));
+  const auto pipeline = dir.write("removed.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+rate = 2000
+
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["replay"]
+path = ")" + (dir / "out/flows.csv").string() + R"("
+)");
+  testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.csv.tmp"); }));
+  fs::remove_all(dir / "out");
+  const auto result = sluice.wait();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr((dir / "out/flows.csv").string() + ": cannot rename"));
+}
+
+TEST(Faults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(10));
+  dir.write("plain-file", "x");
+  const auto pipeline = dir.write("uncreatable.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+
+[sinks.archive]
+plugin = "binary_writer"
+inputs = ["replay"]
+path = ")" + (dir / "plain-file/sub/flows.nf").string() + R"("
+)");
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr((dir / "plain-file/sub").string() + ": cannot create the folder"));
+}
+
+TEST(CleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(100000));
+  const auto pipeline = dir.write("stop.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "input.nf").string() + R"("
+rate = 5000
+
+[sinks.archive]
+plugin = "binary_writer"
+inputs = ["replay"]
+path = ")" + (dir / "out/flows.nf").string() + R"("
+
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["replay"]
+path = ")" + (dir / "out/flows.csv").string() + R"("
+)");
+  testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.nf.tmp") && fs::file_size(dir / "out/flows.nf.tmp") > 40; }));
+  sluice.signal(SIGTERM);
+  const auto result = sluice.wait();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(files_below(dir / "out"), (std::vector<std::string>{"flows.csv", "flows.nf"}));
+  const auto flows = test::nfdump_csv_lines(dir / "out/flows.nf");
+  EXPECT_GT(flows.size(), 0u);
+  EXPECT_LT(flows.size(), 100000u);
+  EXPECT_EQ(test::split_lines(testing::read_file(dir / "out/flows.csv")).size(), flows.size() + 1);
+}
+
+TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
+  test::TempDir dir;
+  fs::create_directories(dir / "archive");
+  write_nfcapd(dir / "archive/nfcapd.202311151500", test::sample_flows(100, 1));
+  write_nfcapd(dir / "archive/nfcapd.202311151505", test::sample_flows(20000, 2));
+  write_nfcapd(dir / "archive/nfcapd.202311151510", test::sample_flows(300, 3));
+  fs::resize_file(dir / "archive/nfcapd.202311151505", fs::file_size(dir / "archive/nfcapd.202311151505") / 2);
+  const auto pipeline = dir.write("replay.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = ")" + (dir / "archive").string() + R"("
+
+[sinks.archive]
+plugin = "binary_writer"
+inputs = ["replay"]
+path = ")" + (dir / "all.nf").string() + R"("
+)");
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr((dir / "archive/nfcapd.202311151505").string() + ": at byte "));
+  nffile::Reader reader(dir / "all.nf");
+  std::vector<FlowRecord> all;
+  while (reader.read_block(all)) {
+  }
+  const auto first = test::sample_flows(100, 1), last = test::sample_flows(300, 3);
+  ASSERT_GE(all.size(), 400u);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), all.begin())) << "the file before the bad one, in order";
+  EXPECT_TRUE(std::equal(last.rbegin(), last.rend(), all.rbegin())) << "the file after it, in order";
+}
+
+TEST(CsvWriter, RejectsAnUnknownFieldBeforeStarting) {
+  test::TempDir dir;
+  const auto pipeline = dir.write("fields.toml", R"(
+[sources.replay]
+plugin = "binary_reader"
+path = "nothing.nf"
+
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["replay"]
+path = "out.csv"
+fields = ["src_addr", "src_ip"]
+)");
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  EXPECT_EQ(run.exit_code, 78);
+  EXPECT_THAT(run.err, HasSubstr("sinks.csv.fields"));
+  EXPECT_THAT(run.err, HasSubstr("unknown field \"src_ip\""));
+}
+
+}  // namespace
+}  // namespace sluice
