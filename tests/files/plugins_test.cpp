@@ -17,13 +17,19 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::vector<std::string> files_below(const fs::path& base) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::recursive_directory_iterator(base)) {
-    if (entry.is_regular_file()) names.push_back(entry.path().lexically_relative(base).string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
+using test::files_below;
+
+// Pipeline file sections: a replay of `input`, an event-clock rotator of
+// five minutes after it, and a sink of `plugin` writing to `path`.
+std::string replay(const fs::path& input, const std::string& extra = "") {
+  return "[sources.replay]\nplugin = \"binary_reader\"\npath = \"" + input.string() + "\"\n" + extra + "\n";
+}
+const std::string five_minute_windows =
+    "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"replay\"]\ninterval = \"5m\"\nclock = \"event\"\n\n";
+std::string sink(const std::string& id, const std::string& plugin, const std::string& input, const fs::path& path,
+                 const std::string& extra = "") {
+  return "[sinks." + id + "]\nplugin = \"" + plugin + "\"\ninputs = [\"" + input + "\"]\npath = \"" + path.string() +
+         "\"\n" + extra + "\n";
 }
 
 void write_nfcapd(const fs::path& file, std::span<const FlowRecord> flows) {
@@ -63,28 +69,9 @@ TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFile
   test::TempDir dir;
   const auto flows = flows_over_time(6000, three_pm + 1000, 1800);  // 15:00 .. 18:00
   write_nfcapd(dir / "input.nf", flows);
-  const auto pipeline = dir.write("rotate.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-
-[transforms.windows]
-plugin = "rotator"
-inputs = ["replay"]
-interval = "5m"
-clock = "event"
-
-[sinks.archive]
-plugin = "binary_writer"
-inputs = ["windows"]
-path = ")" + (dir / "archive").string() + R"("
-nfcapd_layout = 2
-
-[sinks.csv]
-plugin = "csv_writer"
-inputs = ["windows"]
-path = ")" + (dir / "csv/%H/flows-%H%M.csv").string() + R"("
-)");
+  const auto pipeline = dir.write("rotate.toml", replay(dir / "input.nf") + five_minute_windows +
+                                      sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 2") +
+                                      sink("csv", "csv_writer", "windows", dir / "csv/%H/flows-%H%M.csv"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
@@ -115,16 +102,7 @@ path = ")" + (dir / "csv/%H/flows-%H%M.csv").string() + R"("
 TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(30000));
-  const auto pipeline = dir.write("full.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-
-[sinks.csv]
-plugin = "csv_writer"
-inputs = ["replay"]
-path = "/dev/full"
-)");
+  const auto pipeline = dir.write("full.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "/dev/full"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("/dev/full: cannot write: No space left on device"));
@@ -141,23 +119,8 @@ TEST(Faults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayIntact) 
   const auto big = flows_over_time(40000, three_pm + 600'000, 1);
   flows.insert(flows.end(), big.begin(), big.end());
   write_nfcapd(dir / "input.nf", flows);
-  const auto pipeline = dir.write("limit.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-
-[transforms.windows]
-plugin = "rotator"
-inputs = ["replay"]
-interval = "5m"
-clock = "event"
-
-[sinks.archive]
-plugin = "binary_writer"
-inputs = ["windows"]
-path = ")" + (dir / "archive").string() + R"("
-nfcapd_layout = 0
-)");
+  const auto pipeline = dir.write("limit.toml", replay(dir / "input.nf") + five_minute_windows +
+                                                     sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 0"));
   // Ignoring SIGXFSZ turns the limit into write errors (EFBIG), as on a full quota.
   const auto run = testing::run({"bash", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" run \"$1\"", testing::sluice_exe(),
                                  pipeline.string()});
@@ -170,17 +133,7 @@ nfcapd_layout = 0
 TEST(Faults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(3000));
-  const auto pipeline = dir.write("removed.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-rate = 2000
-
-[sinks.csv]
-plugin = "csv_writer"
-inputs = ["replay"]
-path = ")" + (dir / "out/flows.csv").string() + R"("
-)");
+  const auto pipeline = dir.write("removed.toml", replay(dir / "input.nf", "rate = 2000") + sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.csv.tmp"); }));
   fs::remove_all(dir / "out");
@@ -193,16 +146,7 @@ TEST(Faults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(10));
   dir.write("plain-file", "x");
-  const auto pipeline = dir.write("uncreatable.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-
-[sinks.archive]
-plugin = "binary_writer"
-inputs = ["replay"]
-path = ")" + (dir / "plain-file/sub/flows.nf").string() + R"("
-)");
+  const auto pipeline = dir.write("uncreatable.toml", replay(dir / "input.nf") + sink("archive", "binary_writer", "replay", dir / "plain-file/sub/flows.nf"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr((dir / "plain-file/sub").string() + ": cannot create the folder"));
@@ -211,22 +155,8 @@ path = ")" + (dir / "plain-file/sub/flows.nf").string() + R"("
 TEST(CleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(100000));
-  const auto pipeline = dir.write("stop.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "input.nf").string() + R"("
-rate = 5000
-
-[sinks.archive]
-plugin = "binary_writer"
-inputs = ["replay"]
-path = ")" + (dir / "out/flows.nf").string() + R"("
-
-[sinks.csv]
-plugin = "csv_writer"
-inputs = ["replay"]
-path = ")" + (dir / "out/flows.csv").string() + R"("
-)");
+  const auto pipeline = dir.write("stop.toml", replay(dir / "input.nf", "rate = 5000") + sink("archive", "binary_writer", "replay", dir / "out/flows.nf") +
+                                                    sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.nf.tmp") && fs::file_size(dir / "out/flows.nf.tmp") > 40; }));
   sluice.signal(SIGTERM);
@@ -246,16 +176,7 @@ TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
   write_nfcapd(dir / "archive/nfcapd.202311151505", test::sample_flows(20000, 2));
   write_nfcapd(dir / "archive/nfcapd.202311151510", test::sample_flows(300, 3));
   fs::resize_file(dir / "archive/nfcapd.202311151505", fs::file_size(dir / "archive/nfcapd.202311151505") / 2);
-  const auto pipeline = dir.write("replay.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = ")" + (dir / "archive").string() + R"("
-
-[sinks.archive]
-plugin = "binary_writer"
-inputs = ["replay"]
-path = ")" + (dir / "all.nf").string() + R"("
-)");
+  const auto pipeline = dir.write("replay.toml", replay(dir / "archive") + sink("archive", "binary_writer", "replay", dir / "all.nf"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr((dir / "archive/nfcapd.202311151505").string() + ": at byte "));
@@ -271,17 +192,7 @@ path = ")" + (dir / "all.nf").string() + R"("
 
 TEST(CsvWriter, RejectsAnUnknownFieldBeforeStarting) {
   test::TempDir dir;
-  const auto pipeline = dir.write("fields.toml", R"(
-[sources.replay]
-plugin = "binary_reader"
-path = "nothing.nf"
-
-[sinks.csv]
-plugin = "csv_writer"
-inputs = ["replay"]
-path = "out.csv"
-fields = ["src_addr", "src_ip"]
-)");
+  const auto pipeline = dir.write("fields.toml", replay("nothing.nf") + sink("csv", "csv_writer", "replay", "out.csv", R"(fields = ["src_addr", "src_ip"])"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 78);
   EXPECT_THAT(run.err, HasSubstr("sinks.csv.fields"));

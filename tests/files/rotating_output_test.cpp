@@ -27,14 +27,7 @@ std::uint64_t modification_ms(const fs::path& file) {
   return static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000 + static_cast<std::uint64_t>(st.st_mtim.tv_nsec) / 1'000'000;
 }
 
-std::vector<std::string> files_below(const fs::path& base) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::recursive_directory_iterator(base)) {
-    if (entry.is_regular_file()) names.push_back(entry.path().lexically_relative(base).string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using test::files_below;
 
 TEST(Expand, FillsStrftimeConversionsFromTheWindowStart) {
   EXPECT_EQ(expand("out/%Y/%m/%d/%H/flows-%Y%m%d%H%M%S.csv", t0, TimeZone::utc), "out/2023/11/14/22/flows-20231114221320.csv");

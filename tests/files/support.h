@@ -20,6 +20,9 @@ std::vector<std::string> nfdump_csv_lines(const std::filesystem::path& file);
 
 std::vector<std::string> split_lines(const std::string& text);
 
+// The regular files below `base`, as sorted relative paths.
+std::vector<std::string> files_below(const std::filesystem::path& base);
+
 // Deterministic flows covering what the file formats carry: IPv4 and IPv6,
 // TCP/UDP/ICMP/other, sampled and not, biflow counters, AS numbers, next
 // hops, several exporters (IPv4 and IPv6) and engines.
