@@ -62,7 +62,10 @@ struct Pipeline::Node final : Host, Emitter {
     const std::size_t n = batch->records.size();
     if (kind == PluginKind::transform) {
       std::lock_guard lock(transform_mutex);
-      if (failed) return;
+      if (failed) {
+        dropped.fetch_add(n, std::memory_order_relaxed);
+        return;
+      }
       records_in.fetch_add(n, std::memory_order_relaxed);
       if (Status s = transform().process(batch, *this); !s) pipeline.fail(*this, s);
       return;
