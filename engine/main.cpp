@@ -228,12 +228,14 @@ std::string escape_markdown_cell(std::string_view text) {
 }
 
 int print_markdown_reference(PluginCatalog& catalog) {
+  bool first = true;
   for (const auto& name : catalog.names()) {
     const auto plugin = catalog.load(name);
     const PluginDescriptor& d = *plugin->descriptor;
-    fmt::print("### {} ({})\n\n{}\n\n", d.name, to_string(d.kind), d.summary);
+    fmt::print("{}### {} ({})\n\n{}\n\n", first ? "" : "\n", d.name, to_string(d.kind), d.summary);
+    first = false;
     if (d.options.empty()) {
-      fmt::print("No options.\n\n");
+      fmt::print("No options.\n");
       continue;
     }
     fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
@@ -244,7 +246,6 @@ int print_markdown_reference(PluginCatalog& catalog) {
       fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
                  escape_markdown_cell(help));
     }
-    fmt::print("\n");
   }
   return 0;
 }
