@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "sluice/flow_record.h"
@@ -16,7 +17,13 @@ inline char* put(char* out, std::string_view s) noexcept {
   return out + s.size();
 }
 
-inline char* put_uint(char* out, std::uint64_t value) noexcept { return std::to_chars(out, out + 20, value).ptr; }
+inline char* put_uint(char* out, std::uint64_t value) noexcept {
+  if (value < 10) {  // most counters in a row are 0 or small
+    *out = static_cast<char>('0' + value);
+    return out + 1;
+  }
+  return std::to_chars(out, out + 20, value).ptr;
+}
 
 // value / 1000 with three decimals: what printf("%.3f", value / 1000.0) prints
 // for every value below 2^53.
@@ -32,7 +39,7 @@ inline char* put_three_digits(char* out, unsigned value) noexcept {
 
 char* put_ipv4(char* out, std::uint32_t address) noexcept;
 // As inet_ntop(AF_INET6) writes it (RFC 5952, embedded IPv4 forms included).
-char* put_ipv6(char* out, const std::uint8_t (&bytes)[16]) noexcept;
+char* put_ipv6(char* out, const std::uint8_t* bytes) noexcept;  // 16 bytes
 // IPv4 addresses dotted, others as IPv6.
 char* put_address(char* out, const IpAddress& address) noexcept;
 char* put_address_as_ipv6(char* out, const IpAddress& address) noexcept;
@@ -44,8 +51,10 @@ std::string_view protocol_name(std::uint8_t proto) noexcept;
 char* put_tcp_flags(char* out, std::uint8_t flags) noexcept;
 
 // Epoch seconds as "YYYY-MM-DD hh:mm:ss" (separator configurable), in UTC or
-// local time. Flows arrive in time order, so the date and minute of the
-// previous call are reused while the minute lasts.
+// local time, computed without the C library's formatting: rows need three
+// stamps each. Local time asks localtime_r for the zone offset once per
+// minute, remembered for the minutes seen last; the date is kept while the
+// day lasts.
 class DateTime {
  public:
   enum class Zone { utc, local };
@@ -53,11 +62,18 @@ class DateTime {
   char* put(char* out, std::int64_t seconds);
 
  private:
+  std::int64_t local_offset(std::int64_t seconds);
+
+  struct Minute {
+    std::int64_t start = std::numeric_limits<std::int64_t>::max();  // UTC second the local minute begins at; none yet
+    std::int64_t offset = 0;
+  };
   Zone zone_;
   char separator_;
-  bool have_minute_ = false;
-  std::int64_t minute_start_ = 0;
-  char prefix_[17];  // "YYYY-MM-DD hh:mm:"
+  Minute minutes_[64];  // by UTC minute, modulo 64
+  std::int64_t day_ = std::numeric_limits<std::int64_t>::min();  // of date_
+  char date_[32];                                                 // "YYYY-MM-DD" and the separator
+  std::size_t date_size_ = 0;
 };
 
 }  // namespace sluice::csv::text

@@ -1,7 +1,6 @@
 #include "sluice/nffile/reader.h"
 
 #include <cstring>
-#include <map>
 #include <span>
 
 #include "block_codec.h"
@@ -18,7 +17,7 @@ struct Reader::Impl {
   std::uint32_t blocks_read = 0;
   std::vector<std::byte> stored;
   std::vector<std::byte> expanded;
-  std::map<std::uint16_t, ExporterOrigin> exporters;  // by sysid
+  std::vector<ExporterOrigin> exporters;  // by sysid; grows to the largest seen
   bool has_appendix = false;
   std::string ident;
   FileStats stats;
@@ -89,10 +88,11 @@ struct Reader::Impl {
     FlowRecord& f = flows.emplace_back();
     FlowOrigin origin;
     if (const char* error = decode_flow(record, f, origin)) fail(block_at, std::string("corrupt block: ") + error);
-    if (auto it = exporters.find(origin.sysid); it != exporters.end()) {
-      if (!origin.has_exporter_address) f.exporter = it->second.address;
-      f.observation_domain = it->second.observation_domain;
-      f.sampling_interval = it->second.sampling_interval;
+    if (origin.sysid < exporters.size()) {
+      const ExporterOrigin& exporter = exporters[origin.sysid];
+      if (!origin.has_exporter_address) f.exporter = exporter.address;
+      f.observation_domain = exporter.observation_domain;
+      f.sampling_interval = exporter.sampling_interval;
     }
   }
 
@@ -112,7 +112,13 @@ struct Reader::Impl {
     return true;
   }
 
+  ExporterOrigin& exporter(std::uint16_t sysid) {
+    if (sysid >= exporters.size()) exporters.resize(sysid + 1u);
+    return exporters[sysid];
+  }
+
   void read_records(std::uint64_t at, const layout::BlockHeader& bh, std::vector<FlowRecord>& flows) {
+    flows.reserve(flows.size() + bh.records);
     for_each_record(at, bh, [&](const layout::RecordHeader& rh, std::span<const std::byte> record) {
       switch (rh.type) {
         case layout::flow_v3:
@@ -120,14 +126,14 @@ struct Reader::Impl {
           break;
         case layout::exporter_info: {
           ExporterOrigin origin;
-          const auto sysid = decode_exporter_info(record, origin);
-          origin.sampling_interval = exporters[sysid].sampling_interval;  // a sampler may have come first
-          exporters[sysid] = origin;
+          ExporterOrigin& known = exporter(decode_exporter_info(record, origin));
+          origin.sampling_interval = known.sampling_interval;  // a sampler may have come first
+          known = origin;
         } break;
         case layout::sampler: {
           std::uint32_t interval = 1;
-          const auto sysid = decode_sampler(record, interval);
-          exporters[sysid].sampling_interval = interval;
+          const std::uint16_t sysid = decode_sampler(record, interval);
+          exporter(sysid).sampling_interval = interval;
         } break;
         default:  // exporter statistics, histograms, legacy records: nothing a flow needs
           break;

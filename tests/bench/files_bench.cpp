@@ -1,0 +1,126 @@
+// Throughput of the file codecs on one thread: CSV formatting (both layouts,
+// and the nfdump layout against nfdump -o csv on the same file), nfcapd
+// file writing and reading.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "sluice/csv/formatter.h"
+#include "sluice/nffile/reader.h"
+#include "sluice/nffile/writer.h"
+#include "support.h"
+
+namespace {
+
+using namespace sluice;
+namespace fs = std::filesystem;
+
+const std::vector<FlowRecord>& flows() {
+  static const auto sample = test::sample_flows(1 << 20, 3);
+  return sample;
+}
+
+// A scratch folder in memory when there is one: the codec is measured, not the disk.
+fs::path scratch(const std::string& name) {
+  const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  return base / ("sluice-bench-" + std::to_string(::getpid()) + "-" + name);
+}
+
+void format(benchmark::State& state, csv::Formatter& formatter) {
+  const std::span all(flows());
+  csv::Buffer out;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    out.clear();
+    formatter.rows(all.subspan(next, 1024), out);
+    benchmark::DoNotOptimize(out.view().data());
+    next = (next + 1024) % all.size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 1024);
+}
+
+void CsvDefaultLayout(benchmark::State& state) {
+  auto formatter = csv::make_default_formatter({});
+  format(state, *formatter);
+}
+BENCHMARK(CsvDefaultLayout);
+
+void CsvNfdumpLayout(benchmark::State& state) {
+  auto formatter = csv::make_nfdump_formatter(false);
+  format(state, *formatter);
+}
+BENCHMARK(CsvNfdumpLayout);
+
+// nfdump -o csv and the nfdump layout on the same file of 1M flows, in the
+// same run: flows per second of each and their ratio.
+void CsvNfdumpLayoutVersusNfdump(benchmark::State& state) {
+  const fs::path file = scratch("versus.nf");
+  {
+    nffile::Writer writer(file);
+    writer.write(flows());
+    writer.close();
+  }
+  const auto seconds_of = [](auto&& work) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (auto _ : state) {
+    const double nfdump = seconds_of([&] { std::system(("nfdump -r " + file.string() + " -o csv -q > /dev/null").c_str()); });
+    const double ours = seconds_of([&] {
+      nffile::Reader reader(file);
+      auto formatter = csv::make_nfdump_formatter(false);
+      std::vector<FlowRecord> block;
+      csv::Buffer out;
+      while (reader.read_block(block)) {
+        formatter->rows(block, out);
+        out.clear();
+        block.clear();
+      }
+    });
+    const double n = static_cast<double>(flows().size());
+    state.counters["nfdump_flows_per_s"] = n / nfdump;
+    state.counters["sluice_flows_per_s"] = n / ours;
+    state.counters["ratio"] = nfdump / ours;
+  }
+  fs::remove(file);
+}
+BENCHMARK(CsvNfdumpLayoutVersusNfdump)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void NfcapdWrite(benchmark::State& state, nffile::Compression compression) {
+  const fs::path file = scratch("write.nf");
+  for (auto _ : state) {
+    nffile::Writer writer(file, {.compression = compression, .ident = "bench"});
+    writer.write(flows());
+    writer.close();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * flows().size()));
+  fs::remove(file);
+}
+BENCHMARK_CAPTURE(NfcapdWrite, uncompressed, nffile::Compression::none)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdWrite, lz4, nffile::Compression::lz4)->Unit(benchmark::kMillisecond);
+
+void NfcapdRead(benchmark::State& state, nffile::Compression compression) {
+  const fs::path file = scratch("read.nf");
+  {
+    nffile::Writer writer(file, {.compression = compression, .ident = "bench"});
+    writer.write(flows());
+    writer.close();
+  }
+  std::vector<FlowRecord> block;
+  for (auto _ : state) {
+    nffile::Reader reader(file);
+    while (reader.read_block(block)) block.clear();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * flows().size()));
+  fs::remove(file);
+}
+BENCHMARK_CAPTURE(NfcapdRead, uncompressed, nffile::Compression::none)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdRead, lz4, nffile::Compression::lz4)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
