@@ -1,0 +1,30 @@
+// Address prefixes ("10.0.0.0/8", "2001:db8::/32") for exporter allow-lists
+// and generated subnets.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "sluice/flow_record.h"
+
+namespace sluice::netflow {
+
+struct Prefix {
+  IpAddress base;
+  std::uint8_t length = 0;  // in bits of the address family: 0-32 for IPv4, 0-128 for IPv6
+
+  bool contains(const IpAddress& address) const noexcept;
+};
+
+// Parses "address/length" or a bare address (a host prefix); throws
+// std::invalid_argument with a message naming the text otherwise.
+Prefix parse_prefix(std::string_view text);
+
+// Parses "host:port" or "[v6-address]:port"; throws std::invalid_argument.
+struct Endpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+};
+Endpoint parse_endpoint(std::string_view text);
+
+}  // namespace sluice::netflow
