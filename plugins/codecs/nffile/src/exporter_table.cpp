@@ -1,9 +1,12 @@
 #include "sluice/nffile/exporter_table.h"
 
+#include <cstring>
+
 namespace sluice::nffile {
 
 ExporterTable::Lookup ExporterTable::find_or_add(const FlowRecord& flow) {
-  const Key key{flow.exporter, flow.observation_domain, flow.sampling_interval};
+  Key key{{}, flow.observation_domain, flow.sampling_interval};
+  std::memcpy(key.address, flow.exporter.bytes.data(), sizeof key.address);
   if (last_ < exporters_.size() && exporters_[last_] == key) return {static_cast<std::uint16_t>(last_ + 1), false};
   for (std::size_t i = 0; i < exporters_.size(); ++i) {
     if (exporters_[i] == key) {

@@ -24,8 +24,9 @@ class ExporterTable {
   void clear() noexcept { exporters_.clear(); }
 
  private:
+  // The address as two words: compared as integers, not byte by byte.
   struct Key {
-    IpAddress address;
+    std::uint64_t address[2];
     std::uint32_t observation_domain;
     std::uint32_t sampling_interval;
     friend bool operator==(const Key&, const Key&) = default;
