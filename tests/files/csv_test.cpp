@@ -80,11 +80,15 @@ TEST(NfdumpLayout, PrintsLocalTimeAcrossADaylightSavingChangeAsNfdumpDoes) {
   EXPECT_EQ(ours, theirs.substr(0, ours.size()));
 }
 
-TEST(NfdumpLayout, EqualsNfdumpForAFileRealNfcapdWrote) {
+class RealNfcapdFile : public ::testing::TestWithParam<nffile::Compression> {};
+
+TEST_P(RealNfcapdFile, ReadsAsNfdumpPrintsIt) {
   test::TempDir dir;
-  const auto file = test::capture_with_nfcapd(dir.path());
+  const bool lz4 = GetParam() == nffile::Compression::lz4;
+  const auto file = test::capture_with_nfcapd(dir.path(), lz4 ? std::vector<std::string>{"-y"} : std::vector<std::string>{});
   ASSERT_FALSE(file.empty());
   nffile::Reader reader(file);
+  ASSERT_EQ(reader.compression(), GetParam());
   std::vector<FlowRecord> flows;
   while (reader.read_block(flows)) {
   }
@@ -92,6 +96,8 @@ TEST(NfdumpLayout, EqualsNfdumpForAFileRealNfcapdWrote) {
   auto formatter = make_nfdump_formatter(true);
   EXPECT_EQ(format_all(*formatter, flows), nfdump_csv(file));
 }
+INSTANTIATE_TEST_SUITE_P(Compression, RealNfcapdFile, ::testing::Values(nffile::Compression::none, nffile::Compression::lz4),
+                         [](const auto& info) { return info.param == nffile::Compression::lz4 ? "lz4" : "uncompressed"; });
 
 TEST(NfdumpLayout, StartsItsNumberingAndTotalsAfreshAfterEachTrailer) {
   const auto flows = test::sample_flows(100, 2);

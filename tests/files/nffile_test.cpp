@@ -254,6 +254,18 @@ TEST(NffileReader, ReadsAFileRealNfcapdWrote) {
   EXPECT_EQ(Reader(file).stats().flows, flows.size());
 }
 
+TEST(NffileReader, TakesTheSamplingIntervalFromNfcapdsSamplerRecord) {
+  test::TempDir dir;
+  const auto file = test::capture_with_nfcapd(dir.path(), {"-s", "-100"});  // nfcapd: every exporter samples 1 in 100
+  ASSERT_FALSE(file.empty());
+  const auto flows = read_all(file);
+  ASSERT_GE(flows.size(), 40u);
+  for (const auto& f : flows) {
+    EXPECT_EQ(f.sampling_interval, 100u);
+    EXPECT_EQ(f.packets % 100, 0u) << "nfcapd scales the counters it stores";
+  }
+}
+
 TEST(NffileWriter, AFullDiskIsReportedWithTheFileName) {
   std::vector<FlowRecord> flows = test::sample_flows(20000);
   EXPECT_THAT(

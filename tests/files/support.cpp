@@ -120,7 +120,7 @@ bool udp_port_taken(std::uint16_t port) {
 
 }  // namespace
 
-std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir) {
+std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std::vector<std::string> nfcapd_options) {
   const auto pcap = dir / "traffic.pcap";
   const auto flows = dir / "nfcapd";
   std::filesystem::create_directories(flows);
@@ -128,7 +128,9 @@ std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir) {
   EXPECT_EQ(made.exit_code, 0) << "scapy could not make the capture: " << made.err;
 
   const std::uint16_t port = testing::free_udp_port();
-  testing::Process nfcapd({"nfcapd", "-w", flows.string(), "-p", std::to_string(port), "-b", "127.0.0.1", "-t", "3600"});
+  std::vector<std::string> command{"nfcapd", "-w", flows.string(), "-p", std::to_string(port), "-b", "127.0.0.1", "-t", "3600"};
+  command.insert(command.end(), nfcapd_options.begin(), nfcapd_options.end());
+  testing::Process nfcapd(command);
   EXPECT_TRUE(testing::eventually([&] { return udp_port_taken(port); })) << "nfcapd did not bind 127.0.0.1:" << port;
   const auto softflowd =
       testing::run({"softflowd", "-d", "-r", pcap.string(), "-n", "127.0.0.1:" + std::to_string(port), "-v", "9"});
