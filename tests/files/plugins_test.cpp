@@ -190,6 +190,22 @@ TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
   EXPECT_TRUE(std::equal(last.rbegin(), last.rend(), all.rbegin())) << "the file after it, in order";
 }
 
+TEST(CsvWriter, WritesChosenFieldsWithoutHeaderToStandardOutput) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(500));
+  const auto pipeline = dir.write(
+      "stdout.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "-",
+                                                     "fields = [\"src_port\", \"proto\"]\nheader = false\nproto_names = false"));
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto lines = test::split_lines(run.out);
+  const auto flows = test::sample_flows(500);
+  ASSERT_EQ(lines.size(), flows.size());
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    ASSERT_EQ(lines[i], std::to_string(flows[i].src_port) + "," + std::to_string(flows[i].proto));
+  }
+}
+
 TEST(CsvWriter, RejectsAnUnknownFieldBeforeStarting) {
   test::TempDir dir;
   const auto pipeline = dir.write("fields.toml", replay("nothing.nf") + sink("csv", "csv_writer", "replay", "out.csv", R"(fields = ["src_addr", "src_ip"])"));
