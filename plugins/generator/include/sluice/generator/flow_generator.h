@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sluice/flow_record.h"
-#include "sluice/netflow/prefix.h"
+#include "sluice/netflow/address.h"
 
 namespace sluice::generator {
 

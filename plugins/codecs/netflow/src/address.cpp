@@ -1,4 +1,4 @@
-#include "sluice/netflow/prefix.h"
+#include "sluice/netflow/address.h"
 
 #include <arpa/inet.h>
 
@@ -68,6 +68,22 @@ Endpoint parse_endpoint(std::string_view text) {
     throw std::invalid_argument("\"" + std::string(text) + "\" is not host:port (IPv6 as [address]:port)");
   e.port = static_cast<std::uint16_t>(port);
   return e;
+}
+
+std::string to_string(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.is_v4()) {
+    const in_addr v4{htonl(address.v4_value())};
+    inet_ntop(AF_INET, &v4, text, sizeof text);
+  } else {
+    inet_ntop(AF_INET6, address.bytes.data(), text, sizeof text);
+  }
+  return text;
+}
+
+std::string to_string(const Endpoint& endpoint) {
+  const std::string host = to_string(endpoint.address);
+  return (endpoint.address.is_v4() ? host : "[" + host + "]") + ":" + std::to_string(endpoint.port);
 }
 
 }  // namespace sluice::netflow

@@ -1,8 +1,9 @@
-// Address prefixes ("10.0.0.0/8", "2001:db8::/32") for exporter allow-lists
-// and generated subnets.
+// Addresses as people write them: prefixes ("10.0.0.0/8", "2001:db8::/32")
+// for allow-lists and generated subnets, endpoints ("host:port") for sockets.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "sluice/flow_record.h"
@@ -26,5 +27,9 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 Endpoint parse_endpoint(std::string_view text);
+
+// "192.0.2.1" or "2001:db8::1", and "192.0.2.1:2055" or "[2001:db8::1]:2055".
+std::string to_string(const IpAddress& address);
+std::string to_string(const Endpoint& endpoint);
 
 }  // namespace sluice::netflow

@@ -1,0 +1,248 @@
+// netflow_udp: a NetFlow v5/v9/IPFIX collector. Receives datagrams in
+// batches (recvmmsg), decodes them with the netflow codec's Decoder, and
+// emits the flows; counts kernel drops (SO_RXQ_OVFL), foreign exporters and
+// bad input, and lists every exporter in the end-of-run summary.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sluice/plugin.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "sluice/netflow/address.h"
+#include "sluice/netflow/decoder.h"
+
+namespace {
+
+using namespace sluice::netflow;
+using namespace std::chrono;
+using sluice::IpAddress;
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "listen", .type = sluice::OptionType::string, .default_value = "\"0.0.0.0:2055\"",
+     .help = "\"host:port\" to receive on (IPv6: \"[addr]:port\")"},
+    {.name = "receive_buffer", .type = sluice::OptionType::integer, .default_value = "8388608",
+     .help = "socket receive buffer in bytes (0: the system's default)"},
+    {.name = "allowed_exporters", .type = sluice::OptionType::string_list, .default_value = "[]",
+     .help = "prefixes of exporters to accept (empty: all); others are counted and ignored"},
+    {.name = "max_templates_per_exporter", .type = sluice::OptionType::integer, .default_value = "256",
+     .help = "v9/IPFIX templates kept per exporter; more are counted as malformed"},
+    {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "4096", .help = "flows per batch at most"},
+};
+
+constexpr std::size_t datagrams_per_receive = 64;
+constexpr std::size_t max_datagram = 65536;
+constexpr auto poll_timeout = milliseconds(100);
+constexpr auto malformed_log_interval = seconds(10);
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+IpAddress address_of(const sockaddr_storage& s) {
+  if (s.ss_family == AF_INET) return IpAddress::v4(ntohl(reinterpret_cast<const sockaddr_in&>(s).sin_addr.s_addr));
+  IpAddress a;
+  std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
+  return a;
+}
+
+class NetflowUdp {
+ public:
+  NetflowUdp(const sluice::Options& options, sluice::Host& host) : host_(host) {
+    try {
+      listen_ = parse_endpoint(options.string("listen"));
+    } catch (const std::invalid_argument& e) {
+      throw sluice::OptionError("listen", e.what());
+    }
+    for (const auto& text : options.strings("allowed_exporters")) {
+      try {
+        allowed_.push_back(parse_prefix(text));
+      } catch (const std::invalid_argument& e) {
+        throw sluice::OptionError("allowed_exporters", e.what());
+      }
+    }
+    receive_buffer_ = options.integer("receive_buffer");
+    if (receive_buffer_ < 0 || receive_buffer_ > INT32_MAX) throw sluice::OptionError("receive_buffer", "must be 0 to 2^31-1");
+    const auto templates = options.integer("max_templates_per_exporter");
+    if (templates < 1 || templates > 65535) throw sluice::OptionError("max_templates_per_exporter", "must be 1 to 65535");
+    decoder_ = Decoder({.max_templates_per_exporter = static_cast<std::size_t>(templates)});
+    batch_size_ = options.integer("batch_size");
+    if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
+  }
+
+  ~NetflowUdp() {
+    if (fd_ >= 0) close(fd_);
+  }
+  NetflowUdp(const NetflowUdp&) = delete;
+  NetflowUdp& operator=(const NetflowUdp&) = delete;
+
+  void start() {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    if (listen_.address.is_v4()) {
+      auto& a = reinterpret_cast<sockaddr_in&>(address);
+      a.sin_family = AF_INET;
+      a.sin_port = htons(listen_.port);
+      a.sin_addr.s_addr = htonl(listen_.address.v4_value());
+      length = sizeof a;
+    } else {
+      auto& a = reinterpret_cast<sockaddr_in6&>(address);
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(listen_.port);
+      std::memcpy(&a.sin6_addr, listen_.address.bytes.data(), 16);
+      length = sizeof a;
+    }
+    fd_ = socket(address.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error(fmt::format("socket: {}", std::strerror(errno)));
+    if (receive_buffer_ > 0) {
+      const int bytes = static_cast<int>(receive_buffer_);
+      // Beyond net.core.rmem_max only with privileges: try, then settle.
+      if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
+    const int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+    if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0)
+      throw std::runtime_error(fmt::format("cannot listen on {}: {}", to_string(listen_), std::strerror(errno)));
+    buffers_.resize(datagrams_per_receive * max_datagram);
+    host_.log(sluice::LogLevel::info, fmt::format("listening on {}", to_string(listen_)));
+  }
+
+  bool poll(sluice::Emitter& out) {
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(poll_timeout.count()));
+    if (ready > 0) receive(out);
+    if (batch_ && !batch_->records.empty()) out.emit(std::move(batch_));
+    batch_.reset();
+    log_malformed();
+    return !host_.stopping();
+  }
+
+  std::string report() const {
+    std::string r = fmt::format("  {} datagrams received, {} dropped by the kernel (receive buffer full)\n", datagrams_,
+                                kernel_drops_);
+    if (foreign_) r += fmt::format("  {} datagrams from exporters not in allowed_exporters\n", foreign_);
+    if (const auto n = decoder_.dropped_exporter_datagrams())
+      r += fmt::format("  {} datagrams from exporters beyond the exporter limit\n", n);
+    r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", "exporter", "ver", "domain", "datagrams",
+                     "records", "seq errs", "lost", "malformed");
+    for (const auto& e : decoder_.exporters()) {
+      r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", to_string(e.address), e.version,
+                       e.domain, e.datagrams, e.records, e.sequence_errors, e.lost, e.malformed_total());
+      if (e.sets_without_template)
+        r += fmt::format("    {} data sets arrived before their template and were dropped\n", e.sets_without_template);
+    }
+    return r;
+  }
+
+ private:
+  void receive(sluice::Emitter& out) {
+    std::vector<mmsghdr> messages(datagrams_per_receive);
+    std::vector<iovec> parts(datagrams_per_receive);
+    std::vector<sockaddr_storage> sources(datagrams_per_receive);
+    std::vector<std::array<char, CMSG_SPACE(sizeof(std::uint32_t))>> controls(datagrams_per_receive);
+    for (std::size_t i = 0; i < datagrams_per_receive; ++i) {
+      parts[i] = {buffers_.data() + i * max_datagram, max_datagram};
+      messages[i].msg_hdr = {};
+      messages[i].msg_hdr.msg_name = &sources[i];
+      messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      messages[i].msg_hdr.msg_iov = &parts[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = controls[i].data();
+      messages[i].msg_hdr.msg_controllen = controls[i].size();
+    }
+    // Drain what is queued, up to a poll's worth of time, then return.
+    const auto deadline = steady_clock::now() + poll_timeout;
+    while (steady_clock::now() < deadline) {
+      const int n = recvmmsg(fd_, messages.data(), datagrams_per_receive, MSG_DONTWAIT, nullptr);
+      if (n <= 0) return;
+      const std::uint64_t received = now_ms();
+      for (int i = 0; i < n; ++i) {
+        auto& h = messages[static_cast<std::size_t>(i)].msg_hdr;
+        note_kernel_drops(h);
+        ++datagrams_;
+        const IpAddress from = address_of(sources[static_cast<std::size_t>(i)]);
+        if (!allowed(from)) {
+          ++foreign_;
+        } else {
+          if (!batch_) batch_ = sluice::make_batch(static_cast<std::size_t>(batch_size_));
+          decoder_.decode(from, {reinterpret_cast<const std::uint8_t*>(h.msg_iov->iov_base), messages[static_cast<std::size_t>(i)].msg_len},
+                          received, batch_->records);
+        }
+        h.msg_namelen = sizeof(sockaddr_storage);
+        h.msg_controllen = controls[static_cast<std::size_t>(i)].size();
+      }
+      if (batch_ && batch_->records.size() >= static_cast<std::size_t>(batch_size_)) {
+        out.emit(std::move(batch_));
+        batch_.reset();
+      }
+    }
+  }
+
+  bool allowed(const IpAddress& from) const {
+    if (allowed_.empty()) return true;
+    for (const auto& p : allowed_)
+      if (p.contains(from)) return true;
+    return false;
+  }
+
+  // SO_RXQ_OVFL: the kernel's running count of datagrams dropped on this socket.
+  void note_kernel_drops(msghdr& h) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        std::uint32_t dropped = 0;
+        std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
+        if (dropped > kernel_drops_) {
+          host_.count_dropped(dropped - kernel_drops_);
+          kernel_drops_ = dropped;
+        }
+      }
+    }
+  }
+
+  // At most one line per exporter per interval, with its address and reasons.
+  void log_malformed() {
+    const auto now = steady_clock::now();
+    if (now - last_log_ < malformed_log_interval) return;
+    last_log_ = now;
+    for (const auto& e : decoder_.exporters()) {
+      const auto key = fmt::format("{}/{}/{}", to_string(e.address), e.version, e.domain);
+      auto& logged = logged_malformed_[key];
+      if (e.malformed_total() == logged) continue;
+      std::string reasons;
+      for (std::size_t m = 0; m < malformed_kinds; ++m)
+        if (e.malformed[m]) reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", e.malformed[m], malformed_name(static_cast<Malformed>(m)));
+      host_.log(sluice::LogLevel::warning, fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})",
+                                                       to_string(e.address), e.version, e.domain, e.malformed_total(), reasons));
+      host_.count_errors(e.malformed_total() - logged);
+      logged = e.malformed_total();
+    }
+  }
+
+  sluice::Host& host_;
+  Endpoint listen_;
+  std::vector<Prefix> allowed_;
+  std::int64_t receive_buffer_ = 0;
+  std::int64_t batch_size_ = 0;
+  Decoder decoder_;
+  int fd_ = -1;
+  std::vector<std::uint8_t> buffers_;
+  std::shared_ptr<sluice::Batch> batch_;
+  std::uint64_t datagrams_ = 0;
+  std::uint64_t foreign_ = 0;
+  std::uint32_t kernel_drops_ = 0;
+  std::map<std::string, std::uint64_t> logged_malformed_;
+  steady_clock::time_point last_log_{};
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::source<NetflowUdp>("netflow_udp", "receives and decodes NetFlow v5, v9 and IPFIX over UDP", options))
