@@ -34,6 +34,8 @@ constexpr sluice::OptionSpec options[] = {
 };
 
 constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call
+constexpr std::size_t max_held_records = 2048;
+constexpr auto max_hold = std::chrono::milliseconds(100);
 constexpr auto error_log_interval = std::chrono::seconds(10);
 
 EncoderConfig config_from(const sluice::Options& options) {
@@ -121,22 +123,21 @@ class NetflowExport {
     }
   }
 
+  // Records wait until a sendmmsg worth of datagrams is due, a flush event
+  // comes, or the oldest has waited max_hold: full datagrams at any rate.
   void consume(const sluice::Batch& batch) {
-    std::span<const sluice::FlowRecord> rest(batch.records);
-    const auto now_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    const auto skipped_before = encoder_.stats().skipped_ipv6;
-    while (!rest.empty()) {
-      std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);
-      const Encoded e = encoder_.encode(rest, now_ms, slot);
-      rest = rest.subspan(e.consumed);
-      if (e.size > 0) pending_.push_back(e.size);
-      if (pending_.size() == datagrams_per_send) send_pending();
-    }
-    send_pending();  // datagrams leave with the batch that made them
-    if (const auto skipped = encoder_.stats().skipped_ipv6 - skipped_before) host_.count_dropped(skipped);
+    const auto now = std::chrono::steady_clock::now();
+    if (held_.empty()) oldest_held_ = now;
+    sluice::visit(
+        batch, [&](std::span<const sluice::FlowRecord> records) { held_.insert(held_.end(), records.begin(), records.end()); },
+        [&](const sluice::Event& e) {
+          if (e.kind == sluice::Event::Kind::flush) send_held();
+        });
+    if (held_.size() >= max_held_records || now - oldest_held_ >= max_hold) send_held();
     log_errors();
   }
+
+  void finish() { send_held(); }
 
   std::string report() const {
     const auto& s = encoder_.stats();
@@ -150,6 +151,23 @@ class NetflowExport {
   }
 
  private:
+  void send_held() {
+    std::span<const sluice::FlowRecord> rest(held_);
+    const auto now_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    const auto skipped_before = encoder_.stats().skipped_ipv6;
+    while (!rest.empty()) {
+      std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);
+      const Encoded e = encoder_.encode(rest, now_ms, slot);
+      rest = rest.subspan(e.consumed);
+      if (e.size > 0) pending_.push_back(e.size);
+      if (pending_.size() == datagrams_per_send) send_pending();
+    }
+    send_pending();
+    held_.clear();
+    if (const auto skipped = encoder_.stats().skipped_ipv6 - skipped_before) host_.count_dropped(skipped);
+  }
+
   void send_pending() {
     if (pending_.empty()) return;
     std::vector<mmsghdr> messages(pending_.size());
@@ -197,6 +215,8 @@ class NetflowExport {
   std::vector<Collector> collectors_;
   std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
   std::vector<std::size_t> pending_;  // sizes of the encoded datagrams in the slots
+  std::vector<sluice::FlowRecord> held_;
+  std::chrono::steady_clock::time_point oldest_held_{};
   std::chrono::steady_clock::time_point last_log_{};
 };
 
