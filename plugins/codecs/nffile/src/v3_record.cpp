@@ -22,6 +22,14 @@ void put_element(std::byte*& out, layout::ElementId id, const T& value) noexcept
 }
 
 template <typename T>
+void put_optional_element(std::byte*& out, std::uint16_t& elements, bool keep, layout::ElementId id, const T& value) noexcept {
+  std::byte* at = out;
+  put_element(at, id, value);
+  out += keep ? at - out : 0;
+  elements += keep;
+}
+
+template <typename T>
 T get(const std::byte* in) noexcept {
   T value;
   std::memcpy(&value, in, sizeof value);
@@ -87,14 +95,12 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
               layout::FlowMisc{f.in_if, f.out_if, f.src_mask, f.dst_mask, f.direction, f.dst_tos, 0, 0, 0, 0});
   ++elements;
   // The optional elements are left out when empty: nfdump prints zeros then.
-  if (f.reverse_packets != 0 || f.reverse_bytes != 0) {
-    put_element(out, layout::counters, layout::Counters{1, f.reverse_packets, f.reverse_bytes});
-    ++elements;
-  }
-  if (f.src_as != 0 || f.dst_as != 0) {
-    put_element(out, layout::as_routing, layout::AsRouting{f.src_as, f.dst_as});
-    ++elements;
-  }
+  // Fixed-size ones are written anyway and kept or not by moving on or not:
+  // no branch for the predictor to miss.
+  put_optional_element(out, elements, f.reverse_packets != 0 || f.reverse_bytes != 0, layout::counters,
+                       layout::Counters{1, f.reverse_packets, f.reverse_bytes});
+  put_optional_element(out, elements, f.src_as != 0 || f.dst_as != 0, layout::as_routing,
+                       layout::AsRouting{f.src_as, f.dst_as});
   if (const Words next_hop(f.next_hop); !next_hop.unspecified()) {
     put_address(out, layout::ip_next_hop_v4, layout::ip_next_hop_v6, next_hop);
     ++elements;
