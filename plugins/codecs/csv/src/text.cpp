@@ -74,8 +74,12 @@ char* put_ipv6(char* out, const std::uint8_t* b) noexcept {
     if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
       return put_ipv4(out, std::uint32_t{b[12]} << 24 | std::uint32_t{b[13]} << 16 | std::uint32_t{b[14]} << 8 | b[15]);
     }
-    const int digits = words[i] == 0 ? 1 : (std::bit_width(words[i]) + 3) / 4;
-    for (int d = digits - 1; d >= 0; --d) *out++ = hex[words[i] >> (4 * d) & 0xf];
+    // All four digits, of which the leading zeros are skipped (room is reserved).
+    const unsigned w = words[i];
+    const char digits[8] = {hex[w >> 12], hex[w >> 8 & 0xf], hex[w >> 4 & 0xf], hex[w & 0xf]};
+    const int length = w == 0 ? 1 : (std::bit_width(w) + 3) / 4;
+    std::memcpy(out, digits + 4 - length, 4);
+    out += length;
   }
   if (best >= 0 && best + best_len == 8) *out++ = ':';
   return out;
@@ -110,9 +114,21 @@ std::string_view protocol_name(std::uint8_t proto) noexcept {
   return proto < std::size(protocol_names) ? protocol_names[proto] : std::string_view{};
 }
 
+namespace {
+
+constexpr auto flag_texts = [] {
+  constexpr char letters[] = "CEUAPRSF";
+  std::array<std::array<char, 8>, 256> texts{};
+  for (unsigned flags = 0; flags < 256; ++flags) {
+    for (unsigned bit = 0; bit < 8; ++bit) texts[flags][bit] = flags & (0x80u >> bit) ? letters[bit] : '.';
+  }
+  return texts;
+}();
+
+}  // namespace
+
 char* put_tcp_flags(char* out, std::uint8_t flags) noexcept {
-  static constexpr char letters[] = "CEUAPRSF";
-  for (int bit = 0; bit < 8; ++bit) out[bit] = flags & (0x80 >> bit) ? letters[bit] : '.';
+  std::memcpy(out, flag_texts[flags].data(), 8);
   return out + 8;
 }
 
