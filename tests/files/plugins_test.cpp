@@ -63,6 +63,38 @@ TEST(ReplayToCsv, PrintsWhatNfdumpPrintsForAnArchiveNfcapdWrote) {
   EXPECT_GE(test::split_lines(nfdump.out).size(), 40u);
 }
 
+// nfdump's CSV lines without the receive time (the last column).
+std::vector<std::string> without_receive_time(const std::vector<std::string>& lines) {
+  std::vector<std::string> kept;
+  for (const auto& line : lines) kept.push_back(line.substr(0, line.rfind(',')));
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+// nfcapd repeats every datagram it receives (-R) to the collector pipeline,
+// so both archive the very same datagrams.
+TEST(Collector, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
+  test::TempDir dir;
+  const std::uint16_t port = testing::free_udp_port();
+  testing::Process sluice({testing::sluice_exe(), "run", "collector", "--set", "sinks.archive.path=" + (dir / "archive").string(),
+                           "--set", "sources.netflow.listen=127.0.0.1:" + std::to_string(port)},
+                          {.cwd = SLUICE_SOURCE_DIR, .env = {}});
+  ASSERT_TRUE(testing::eventually([&] { return test::udp_port_taken(port); })) << "sluice did not listen on " << port;
+  const fs::path nfcapd_file = test::capture_with_nfcapd(dir.path(), {"-R", "127.0.0.1/" + std::to_string(port)});
+  ASSERT_FALSE(nfcapd_file.empty());
+  sluice.signal(SIGTERM);
+  const auto stopped = sluice.wait();
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+
+  const auto files = files_below(dir / "archive");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_THAT(files.front(), ::testing::MatchesRegex("[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/nfcapd\\.[0-9]{12}"));
+  const auto theirs = testing::run({"nfdump", "-R", nfcapd_file.parent_path().string(), "-o", "csv", "-q"});
+  const auto ours = testing::run({"nfdump", "-R", (dir / "archive").string(), "-o", "csv", "-q"});
+  ASSERT_GE(test::split_lines(theirs.out).size(), 40u);
+  EXPECT_EQ(without_receive_time(test::split_lines(ours.out)), without_receive_time(test::split_lines(theirs.out)));
+}
+
 constexpr std::uint64_t three_pm = 1'700'060'400'000;  // 2023-11-15 15:00:00 UTC
 
 TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFiles) {

@@ -105,8 +105,6 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
   return flows;
 }
 
-namespace {
-
 bool udp_port_taken(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
@@ -117,8 +115,6 @@ bool udp_port_taken(std::uint16_t port) {
   ::close(fd);
   return taken;
 }
-
-}  // namespace
 
 std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std::vector<std::string> nfcapd_options) {
   const auto pcap = dir / "traffic.pcap";
