@@ -131,6 +131,23 @@ TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFile
             expected.begin()->second + 1);
 }
 
+TEST(Rotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(2500));
+  // 2500 flows at 1000/s span 2.5 s of wall clock: at least two 1 s windows begin.
+  const auto pipeline = dir.write(
+      "processing.toml", replay(dir / "input.nf", "rate = 1000") +
+                             "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"replay\"]\ninterval = \"1s\"\n\n" +
+                             sink("csv", "csv_writer", "windows", dir / "out/flows-%H%M%S.csv"));
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto files = files_below(dir / "out");
+  EXPECT_GE(files.size(), 2u);
+  std::size_t rows = 0;
+  for (const auto& file : files) rows += test::split_lines(testing::read_file(dir / "out" / file)).size() - 1;
+  EXPECT_EQ(rows, 2500u);
+}
+
 TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(30000));

@@ -138,6 +138,16 @@ TEST(RotatingOutput, DropsFilesOlderThanKeepForBeforeTheNewestWindow) {
   EXPECT_EQ(files_below(dir.path()), (std::vector<std::string>{"flows-2215.csv", "flows-2220.csv", "flows-2225.csv"}));
 }
 
+TEST(RotatingOutput, RefusesAWindowThatWouldOverwriteThePreviousWindowsFile) {
+  test::TempDir dir;
+  RotatingOutput output({.path = (dir / "flows-%H.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},
+                         .retention = {}});
+  write_window(output, t0, five_minutes);
+  EXPECT_THAT([&] { output.begin(t0 + five_minutes, five_minutes); },
+              ::testing::ThrowsMessage<FileError>(HasSubstr("the name of the previous window's")));
+  EXPECT_EQ(files_below(dir.path()), std::vector<std::string>{"flows-22.csv"});
+}
+
 TEST(RotatingOutput, AFolderRemovedUnderTheWriterIsReportedWithTheFileName) {
   test::TempDir dir;
   RotatingOutput output({.path = (dir / "%H/flows.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},

@@ -105,6 +105,11 @@ fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) 
   } else {
     final_ = expand(options_.path, start_ms, options_.zone);
   }
+  // A pattern coarser than the windows would overwrite a closed file.
+  if (windowed_ && final_ == committed_) {
+    throw FileError(final_, "this window's file has the name of the previous window's: put finer time fields in the path "
+                            "(e.g. %Y%m%d%H%M for windows of minutes)");
+  }
   temp_ = final_;
   // A device or pipe (/dev/null, a FIFO) is written in place: renaming over
   // it would replace it.
@@ -126,6 +131,7 @@ fs::path RotatingOutput::commit() {
   if (::rename(temp.c_str(), final_.c_str()) != 0) {
     throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
   }
+  committed_ = final_;
   if (windowed_) stamp(final_, start_ms_);
   if (options_.retention.keep_files != 0 || options_.retention.keep_for.count() != 0) apply_retention(final_);
   return final_;

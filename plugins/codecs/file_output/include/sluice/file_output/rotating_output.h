@@ -64,6 +64,7 @@ class RotatingOutput {
   bool windowed_ = false;
   std::filesystem::path final_;
   std::filesystem::path temp_;
+  std::filesystem::path committed_;  // the last file put in place
   bool direct_ = false;  // final_ is a device or pipe, written in place
 };
 
