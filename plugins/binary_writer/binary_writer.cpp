@@ -39,7 +39,10 @@ sluice::nffile::WriterOptions writer_options(const sluice::Options& options) {
   sluice::nffile::WriterOptions writer;
   writer.compression = options.string("compression") == "lz4" ? sluice::nffile::Compression::lz4 : sluice::nffile::Compression::none;
   writer.ident = options.string("ident");
-  if (writer.ident.size() > 122) throw sluice::OptionError("ident", "must be at most 122 characters (nfdump reads no more)");
+  if (writer.ident.size() > sluice::nffile::max_ident_length) {
+    throw sluice::OptionError("ident", "must be at most " + std::to_string(sluice::nffile::max_ident_length) +
+                                           " characters (nfdump reads no more)");
+  }
   return writer;
 }
 

@@ -121,7 +121,7 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
   return header.size;
 }
 
-std::size_t encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
+EncodedRecords encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
   std::byte* const start = out;
   layout::ExporterInfo info;
   const Words exporter(f.exporter);
@@ -134,13 +134,12 @@ std::size_t encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte*
   info.sysid = sysid;
   info.observation_domain = f.observation_domain;
   put(out, info);
-  if (f.sampling_interval > 1) {
-    layout::Sampler sampler;
-    sampler.exporter_sysid = sysid;
-    sampler.space_interval = f.sampling_interval - 1;
-    put(out, sampler);
-  }
-  return static_cast<std::size_t>(out - start);
+  if (f.sampling_interval <= 1) return {sizeof info, 1};
+  layout::Sampler sampler;
+  sampler.exporter_sysid = sysid;
+  sampler.space_interval = f.sampling_interval - 1;
+  put(out, sampler);
+  return {static_cast<std::size_t>(out - start), 2};
 }
 
 const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOrigin& origin) noexcept {

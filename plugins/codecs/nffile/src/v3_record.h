@@ -17,9 +17,14 @@ constexpr std::size_t max_exporter_records_size = 32 + 24;
 // Writes `flow` as a V3 record at `out`; returns its size.
 std::size_t encode_flow(const FlowRecord& flow, std::uint16_t sysid, std::byte* out) noexcept;
 
+struct EncodedRecords {
+  std::size_t size;
+  std::uint32_t count;
+};
+
 // Writes the exporter info record (and the sampler record, for a sampled
-// exporter) describing the origin of `flow` under `sysid`; returns the size.
-std::size_t encode_exporter(const FlowRecord& flow, std::uint16_t sysid, std::byte* out) noexcept;
+// exporter) describing the origin of `flow` under `sysid`.
+EncodedRecords encode_exporter(const FlowRecord& flow, std::uint16_t sysid, std::byte* out) noexcept;
 
 // What a flow record says besides the flow itself.
 struct FlowOrigin {

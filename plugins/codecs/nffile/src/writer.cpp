@@ -43,8 +43,9 @@ struct Writer::Impl {
   void add(const FlowRecord& f) {
     const auto exporter = exporters.find_or_add(f);
     if (exporter.is_new) {
-      used += encode_exporter(f, exporter.sysid, block.data() + used);
-      records += f.sampling_interval > 1 ? 2 : 1;
+      const auto written = encode_exporter(f, exporter.sysid, block.data() + used);
+      used += written.size;
+      records += written.count;
     }
     used += encode_flow(f, exporter.sysid, block.data() + used);
     records += 1;
@@ -83,24 +84,23 @@ struct Writer::Impl {
   void write_appendix() {
     header.appendix_offset = static_cast<std::int64_t>(file.end());
     header.appendix_blocks = 1;
-    const std::string& ident = options.ident;
-    const layout::RecordHeader ident_header{layout::appendix_ident,
-                                            static_cast<std::uint16_t>(sizeof(layout::RecordHeader) + ident.size() + 1)};
-    std::byte* p = block.data() + used;
-    std::memcpy(p, &ident_header, sizeof ident_header);
-    std::memcpy(p + sizeof ident_header, ident.c_str(), ident.size() + 1);
-    used += ident_header.size;
-    const layout::RecordHeader stat_header{layout::appendix_stat, sizeof(layout::RecordHeader) + sizeof(FileStats)};
-    std::memcpy(block.data() + used, &stat_header, sizeof stat_header);
-    std::memcpy(block.data() + used + sizeof stat_header, &stats, sizeof stats);
-    used += stat_header.size;
+    append_record(layout::appendix_ident, options.ident.c_str(), options.ident.size() + 1);
+    append_record(layout::appendix_stat, &stats, sizeof stats);
     store_block(2);
+  }
+
+  void append_record(std::uint16_t type, const void* data, std::size_t size) {
+    const layout::RecordHeader record{type, static_cast<std::uint16_t>(sizeof(layout::RecordHeader) + size)};
+    std::memcpy(block.data() + used, &record, sizeof record);
+    std::memcpy(block.data() + used + sizeof record, data, size);
+    used += record.size;
   }
 };
 
 Writer::Writer(std::filesystem::path path, WriterOptions options) {
-  // nfdump ignores an ident record of 128 bytes or more.
-  if (options.ident.size() > 122) throw FileError(path, "ident longer than the 122 characters nfdump reads");
+  if (options.ident.size() > max_ident_length) {
+    throw FileError(path, "ident longer than the " + std::to_string(max_ident_length) + " characters nfdump reads");
+  }
   impl_ = std::make_unique<Impl>(std::move(path), std::move(options));
 }
 

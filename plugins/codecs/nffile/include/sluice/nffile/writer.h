@@ -11,6 +11,9 @@
 
 namespace sluice::nffile {
 
+// nfdump ignores an ident record of 128 bytes or more (4 of header, 1 of NUL).
+constexpr std::size_t max_ident_length = 122;
+
 struct WriterOptions {
   Compression compression = Compression::none;
   std::string ident = "none";  // like nfcapd -I: names the source in the appendix
