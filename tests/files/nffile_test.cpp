@@ -266,6 +266,14 @@ TEST(NffileReader, TakesTheSamplingIntervalFromNfcapdsSamplerRecord) {
   }
 }
 
+TEST(NffileReader, RefusesAnLzoFileOfNfcapdByNameAndReason) {
+  test::TempDir dir;
+  const auto file = test::capture_with_nfcapd(dir.path(), {"-z"});  // nfcapd: LZO blocks
+  ASSERT_FALSE(file.empty());
+  EXPECT_THAT([&] { Reader reader(file); },
+              ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": at byte 16: compressed with LZO")));
+}
+
 TEST(NffileWriter, AFullDiskIsReportedWithTheFileName) {
   std::vector<FlowRecord> flows = test::sample_flows(20000);
   EXPECT_THAT(

@@ -1,5 +1,6 @@
 #include "sluice/nffile/reader.h"
 
+#include <cstddef>
 #include <cstring>
 #include <span>
 
@@ -26,13 +27,16 @@ struct Reader::Impl {
     if (file.read_at(0, &header, sizeof header) != sizeof header) fail(0, "too short for an nfcapd file header");
     if (header.magic != layout::file_magic) fail(0, "not an nfcapd file (bad magic)");
     if (header.version != layout::layout_version) {
-      fail(2, "nfcapd file layout " + std::to_string(header.version) + " is not supported (only layout 2, nfdump 1.7)");
+      fail(offsetof(layout::FileHeader, version),
+           "nfcapd file layout " + std::to_string(header.version) + " is not supported (only layout 2, nfdump 1.7)");
     }
     if (header.compression != layout::not_compressed && header.compression != layout::lz4) {
-      fail(16, std::string("compressed with ") + (header.compression == layout::lzo ? "LZO" : "BZ2") +
-                   ", which is not supported (uncompressed and LZ4 are)");
+      const std::string method = header.compression == layout::lzo   ? "LZO"
+                                 : header.compression == layout::bz2 ? "BZ2"
+                                                                     : "method " + std::to_string(header.compression);
+      fail(offsetof(layout::FileHeader, compression), "compressed with " + method + ": only uncompressed and LZ4 files are read");
     }
-    if (header.encryption != 0) fail(17, "encrypted files are not supported");
+    if (header.encryption != 0) fail(offsetof(layout::FileHeader, encryption), "encrypted files are not supported");
     // A file cut short has lost its appendix; its blocks still read, and the
     // cut is reported at the block it hits.
     if (header.appendix_blocks != 0 && static_cast<std::uint64_t>(header.appendix_offset) < file.size()) read_appendix();
