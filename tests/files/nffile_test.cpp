@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "sluice/nffile/reader.h"
 #include "sluice/nffile/writer.h"
@@ -272,6 +273,28 @@ TEST(NffileReader, RefusesAnLzoFileOfNfcapdByNameAndReason) {
   ASSERT_FALSE(file.empty());
   EXPECT_THAT([&] { Reader reader(file); },
               ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": at byte 16: compressed with LZO")));
+}
+
+TEST(NffileReader, CorruptBytesAnywhereAreAFileErrorNeverACrash) {
+  test::TempDir dir;
+  const auto good = dir / "good.nf";
+  write_all(good, test::sample_flows(300), {Compression::none, "x"});
+  const std::string bytes = testing::read_file(good);
+  std::mt19937 rng(7);
+  const auto bad = dir / "bad.nf";
+  int errors = 0;
+  for (int round = 0; round < 500; ++round) {
+    std::string copy = bytes;
+    for (int flips = 0; flips < 4; ++flips) copy[rng() % copy.size()] = static_cast<char>(rng());
+    std::ofstream(bad, std::ios::binary | std::ios::trunc) << copy;
+    try {
+      read_all(bad);
+    } catch (const FileError& e) {
+      ++errors;
+      EXPECT_THAT(e.what(), HasSubstr(bad.string()));
+    }
+  }
+  EXPECT_GT(errors, 0) << "some corruption must be detected";
 }
 
 TEST(NffileWriter, AFullDiskIsReportedWithTheFileName) {
