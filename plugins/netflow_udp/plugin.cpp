@@ -120,7 +120,16 @@ class NetflowUdp {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(poll_timeout.count()));
     if (ready > 0) receive(out);
-    if (batch_ && !batch_->records.empty()) out.emit(std::move(batch_));
+    if (batch_ && !batch_->records.empty()) {
+      out.emit(std::move(batch_));
+      unflushed_ = true;
+    } else if (ready == 0 && unflushed_) {
+      // The exporters went quiet: let writers downstream push out what they hold.
+      auto flush = sluice::make_batch(0);
+      flush->add_event({.kind = sluice::Event::Kind::flush});
+      out.emit(std::move(flush));
+      unflushed_ = false;
+    }
     batch_.reset();
     log_malformed();
     return !host_.stopping();
@@ -183,6 +192,7 @@ class NetflowUdp {
       if (batch_ && batch_->records.size() >= static_cast<std::size_t>(batch_size_)) {
         out.emit(std::move(batch_));
         batch_.reset();
+        unflushed_ = true;
       }
     }
   }
@@ -236,6 +246,7 @@ class NetflowUdp {
   int fd_ = -1;
   std::vector<std::uint8_t> buffers_;
   std::shared_ptr<sluice::Batch> batch_;
+  bool unflushed_ = false;  // records emitted since the last flush event
   std::uint64_t datagrams_ = 0;
   std::uint64_t foreign_ = 0;
   std::uint32_t kernel_drops_ = 0;

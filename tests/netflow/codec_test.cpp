@@ -64,6 +64,26 @@ TEST_P(RoundTrip, DomainsAreSeparateStreamsWithoutSequenceErrors) {
   for (const auto& e : exporters) EXPECT_EQ(e.sequence_errors, 0u) << "domain " << e.domain;
 }
 
+TEST_P(RoundTrip, GroupedStreamsFillDatagrams) {
+  // Three domains, records interleaved one by one.
+  std::vector<FlowRecord> mixed;
+  for (std::uint32_t domain = 0; domain < 3; ++domain)
+    for (const auto& f : test_flows(300, domain, 0, domain)) mixed.push_back(f);
+  for (std::size_t i = 0; i < mixed.size(); ++i) std::swap(mixed[i], mixed[(i * 7919) % mixed.size()]);
+  Encoder interleaved({.version = GetParam()});
+  const auto many = encode_all(interleaved, mixed, test_now_ms).size();
+  group_by_stream(GetParam(), mixed);
+  Encoder grouped({.version = GetParam()});
+  const auto few = encode_all(grouped, mixed, test_now_ms).size();
+  EXPECT_LT(few * 4, many);
+  // About as few as the same records in one stream need.
+  auto one_stream = mixed;
+  for (auto& f : one_stream) f.observation_domain = f.engine_type = f.engine_id = 0;
+  group_by_stream(GetParam(), one_stream);
+  Encoder single({.version = GetParam()});
+  EXPECT_LE(few, encode_all(single, one_stream, test_now_ms).size() + 6);
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, RoundTrip, ::testing::Values(Version::v5, Version::v9, Version::ipfix),
                          [](const auto& info) { return std::string(version_name(info.param)); });
 

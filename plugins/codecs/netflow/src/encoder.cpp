@@ -339,6 +339,13 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
   return {pos, n};
 }
 
+void group_by_stream(Version version, std::span<FlowRecord> records) {
+  std::stable_sort(records.begin(), records.end(), [version](const FlowRecord& a, const FlowRecord& b) {
+    const auto key = [version](const FlowRecord& r) { return std::pair(stream_key(version, r), !r.src_addr.is_v4()); };
+    return key(a) < key(b);
+  });
+}
+
 FlowRecord as_carried_by(Version version, const FlowRecord& r) {
   FlowRecord c = r;
   c.exporter = {};

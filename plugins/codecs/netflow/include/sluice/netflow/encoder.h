@@ -86,6 +86,12 @@ class Encoder {
   std::vector<TemplateField> ipv6_template_;
 };
 
+// Reorders records so that each stream's records, and within a stream each
+// address family's, are contiguous, keeping their order otherwise: encode()
+// then fills whole datagrams even when the records of several exporters
+// arrive interleaved.
+void group_by_stream(Version version, std::span<FlowRecord> records);
+
 // What a record looks like after a round trip through `version` on the wire
 // (without exporter address and receive time, which the collector sets):
 // narrower fields saturate, fields the version lacks read as their defaults.
