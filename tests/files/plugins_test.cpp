@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <thread>
 
 #include "sluice/nffile/reader.h"
 #include "sluice/nffile/writer.h"
@@ -61,6 +62,13 @@ TEST(ReplayToCsv, PrintsWhatNfdumpPrintsForAnArchiveNfcapdWrote) {
   ASSERT_EQ(nfdump.exit_code, 0);
   EXPECT_EQ(testing::read_file(dir / "flows.csv"), nfdump.out);
   EXPECT_GE(test::split_lines(nfdump.out).size(), 40u);
+}
+
+// Rows in all CSV files below `folder` (each file has a header line).
+std::size_t csv_rows_below(const fs::path& folder) {
+  std::size_t rows = 0;
+  for (const auto& file : files_below(folder)) rows += test::split_lines(testing::read_file(folder / file)).size() - 1;
+  return rows;
 }
 
 // nfdump's CSV lines without the receive time (the last column).
@@ -141,11 +149,26 @@ TEST(Rotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
                              sink("csv", "csv_writer", "windows", dir / "out/flows-%H%M%S.csv"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const auto files = files_below(dir / "out");
-  EXPECT_GE(files.size(), 2u);
-  std::size_t rows = 0;
-  for (const auto& file : files) rows += test::split_lines(testing::read_file(dir / "out" / file)).size() - 1;
-  EXPECT_EQ(rows, 2500u);
+  EXPECT_GE(files_below(dir / "out").size(), 2u);
+  EXPECT_EQ(csv_rows_below(dir / "out"), 2500u);
+}
+
+TEST(Rotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessElsewhere) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(6000));
+  const auto pipeline = dir.write("sighup.toml", replay(dir / "input.nf", "rate = 3000") +
+                                                     sink("stamped", "csv_writer", "replay", dir / "stamped/flows-%H%M%S.csv") +
+                                                     sink("plain", "csv_writer", "replay", dir / "plain/flows.csv"));
+  testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "plain/flows.csv.tmp"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the next second: a new name for the stamped file
+  sluice.signal(SIGHUP);
+  const auto result = sluice.wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(files_below(dir / "stamped").size(), 2u);
+  EXPECT_EQ(csv_rows_below(dir / "stamped"), 6000u);
+  EXPECT_EQ(files_below(dir / "plain"), std::vector<std::string>{"flows.csv"});
+  EXPECT_EQ(csv_rows_below(dir / "plain"), 6000u);
 }
 
 TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {

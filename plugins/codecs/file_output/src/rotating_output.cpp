@@ -93,18 +93,24 @@ RotatingOutput::RotatingOutput(RotationOptions options) : options_(std::move(opt
   const auto first_conversion = path.find('%');
   const auto slash = path.rfind('/', first_conversion == std::string::npos ? path.size() : first_conversion);
   base_ = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  relative_pattern_ = slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The pattern below base_: nfcapd's names carry seconds for windows under a minute.
+std::string RotatingOutput::relative_pattern(std::uint64_t length_ms) const {
+  if (options_.nfcapd_layout) return nfcapd_pattern(*options_.nfcapd_layout, length_ms != 0 && length_ms < 60'000);
+  return fs::path(options_.path).lexically_relative(base_).string();
+}
+
+fs::path RotatingOutput::final_path_for(std::uint64_t start_ms, std::uint64_t length_ms) const {
+  if (!options_.nfcapd_layout) return expand(options_.path, start_ms, options_.zone);
+  return base_ / expand(relative_pattern(length_ms), start_ms, options_.zone);
 }
 
 fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) {
   start_ms_ = start_ms;
   windowed_ = length_ms != 0;
-  if (options_.nfcapd_layout) {
-    relative_pattern_ = nfcapd_pattern(*options_.nfcapd_layout, windowed_ && length_ms < 60'000);
-    final_ = base_ / expand(relative_pattern_, start_ms, options_.zone);
-  } else {
-    final_ = expand(options_.path, start_ms, options_.zone);
-  }
+  length_ms_ = length_ms;
+  final_ = final_path_for(start_ms, length_ms);
   // A pattern coarser than the windows would overwrite a closed file.
   if (windowed_ && final_ == committed_) {
     throw FileError(final_, "this window's file has the name of the previous window's: put finer time fields in the path "
@@ -138,7 +144,7 @@ fs::path RotatingOutput::commit() {
 }
 
 void RotatingOutput::apply_retention(const fs::path& kept) const {
-  const std::regex names = pattern_regex(relative_pattern_);
+  const std::regex names = pattern_regex(relative_pattern(length_ms_));
   struct Candidate {
     fs::path path;
     std::int64_t window_ms;

@@ -43,9 +43,11 @@ class RotatingOutput {
  public:
   explicit RotatingOutput(RotationOptions options);  // throws std::invalid_argument for a bad layout
 
-  // Starts the file of the window [start_ms, start_ms + length_ms); length 0
-  // for output that is not rotated. Creates missing folders; returns the
-  // temporary path to write to.
+  // The final name of the file of the window [start_ms, start_ms + length_ms);
+  // length 0 for output that is not cut into windows.
+  std::filesystem::path final_path_for(std::uint64_t start_ms, std::uint64_t length_ms) const;
+  // Starts that file: creates missing folders; returns the temporary path to
+  // write to.
   std::filesystem::path begin(std::uint64_t start_ms, std::uint64_t length_ms);
   // Renames the temporary file to its final name and applies retention;
   // returns the final name.
@@ -57,10 +59,12 @@ class RotatingOutput {
  private:
   void apply_retention(const std::filesystem::path& kept) const;
 
+  std::string relative_pattern(std::uint64_t length_ms) const;
+
   RotationOptions options_;
-  std::filesystem::path base_;   // fixed leading folder of the pattern
-  std::string relative_pattern_;  // the rest, matched against files for retention
+  std::filesystem::path base_;  // fixed leading folder of the pattern
   std::uint64_t start_ms_ = 0;
+  std::uint64_t length_ms_ = 0;
   bool windowed_ = false;
   std::filesystem::path final_;
   std::filesystem::path temp_;

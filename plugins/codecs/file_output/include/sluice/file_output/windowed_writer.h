@@ -41,8 +41,7 @@ class WindowedWriter {
         },
         [&](const Event& event) {
           if (event.kind == Event::Kind::rotate) {
-            close();
-            open(event.window_start_ms, event.window_end_ms - event.window_start_ms);
+            rotate(event);
           } else if (open_) {
             format_.flush();
           }
@@ -70,6 +69,20 @@ class WindowedWriter {
   void open_unwindowed() {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     open(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()), 0);
+  }
+
+  // A rotator's window starts a new file. A rotation without a window
+  // (SIGHUP: "start new files now") does so only where the path's time fields
+  // give a new name; otherwise the file under way just goes on.
+  void rotate(const Event& event) {
+    const bool windowed = event.window_end_ms > event.window_start_ms;
+    const std::uint64_t length_ms = windowed ? event.window_end_ms - event.window_start_ms : 0;
+    if (!windowed && open_ && (to_stdout_ || output_.final_path_for(event.window_start_ms, 0) == output_.final_path())) {
+      format_.flush();
+      return;
+    }
+    close();
+    open(event.window_start_ms, length_ms);
   }
 
   void open(std::uint64_t start_ms, std::uint64_t length_ms) {
