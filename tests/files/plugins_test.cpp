@@ -81,7 +81,7 @@ std::vector<std::string> without_receive_time(const std::vector<std::string>& li
 
 // nfcapd repeats every datagram it receives (-R) to the collector pipeline,
 // so both archive the very same datagrams.
-TEST(Collector, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
+TEST(CollectorPipeline, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
   test::TempDir dir;
   const std::uint16_t port = testing::free_udp_port();
   testing::Process sluice({testing::sluice_exe(), "run", "collector", "--set", "sinks.archive.path=" + (dir / "archive").string(),
@@ -105,7 +105,7 @@ TEST(Collector, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
 
 constexpr std::uint64_t three_pm = 1'700'060'400'000;  // 2023-11-15 15:00:00 UTC
 
-TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFiles) {
+TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFiles) {
   test::TempDir dir;
   const auto flows = flows_over_time(6000, three_pm + 1000, 1800);  // 15:00 .. 18:00
   write_nfcapd(dir / "input.nf", flows);
@@ -139,7 +139,7 @@ TEST(Rotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndMatchingCsvFile
             expected.begin()->second + 1);
 }
 
-TEST(Rotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
+TEST(FileRotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(2500));
   // 2500 flows at 1000/s span 2.5 s of wall clock: at least two 1 s windows begin.
@@ -153,7 +153,7 @@ TEST(Rotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
   EXPECT_EQ(csv_rows_below(dir / "out"), 2500u);
 }
 
-TEST(Rotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessElsewhere) {
+TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessElsewhere) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(6000));
   const auto pipeline = dir.write("sighup.toml", replay(dir / "input.nf", "rate = 3000") +
@@ -171,7 +171,7 @@ TEST(Rotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessElsewhe
   EXPECT_EQ(csv_rows_below(dir / "plain"), 6000u);
 }
 
-TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
+TEST(FileFaults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(30000));
   const auto pipeline = dir.write("full.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "/dev/full"));
@@ -184,7 +184,7 @@ TEST(Faults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
   EXPECT_FALSE(fs::exists("/dev/full.tmp"));
 }
 
-TEST(Faults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayIntact) {
+TEST(FileFaults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayIntact) {
   test::TempDir dir;
   // Two small windows, then one far larger than the 1 MiB limit.
   auto flows = flows_over_time(20, three_pm + 1000, 20'000);  // 15:00 .. 15:06
@@ -202,7 +202,7 @@ TEST(Faults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayIntact) 
   EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151505").size(), 5u);
 }
 
-TEST(Faults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
+TEST(FileFaults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(3000));
   const auto pipeline = dir.write("removed.toml", replay(dir / "input.nf", "rate = 2000") + sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
@@ -214,7 +214,7 @@ TEST(Faults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
   EXPECT_THAT(result.err, HasSubstr((dir / "out/flows.csv").string() + ": cannot rename"));
 }
 
-TEST(Faults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
+TEST(FileFaults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(10));
   dir.write("plain-file", "x");
@@ -224,7 +224,7 @@ TEST(Faults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
   EXPECT_THAT(run.err, HasSubstr((dir / "plain-file/sub").string() + ": cannot create the folder"));
 }
 
-TEST(CleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
+TEST(FileWritersCleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(100000));
   const auto pipeline = dir.write("stop.toml", replay(dir / "input.nf", "rate = 5000") + sink("archive", "binary_writer", "replay", dir / "out/flows.nf") +

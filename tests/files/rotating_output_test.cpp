@@ -29,12 +29,12 @@ std::uint64_t modification_ms(const fs::path& file) {
 
 using test::files_below;
 
-TEST(Expand, FillsStrftimeConversionsFromTheWindowStart) {
+TEST(PathExpand, FillsStrftimeConversionsFromTheWindowStart) {
   EXPECT_EQ(expand("out/%Y/%m/%d/%H/flows-%Y%m%d%H%M%S.csv", t0, TimeZone::utc), "out/2023/11/14/22/flows-20231114221320.csv");
   EXPECT_EQ(expand("flows.csv", t0, TimeZone::utc), "flows.csv");
 }
 
-TEST(Expand, UsesLocalTimeOnRequest) {
+TEST(PathExpand, UsesLocalTimeOnRequest) {
   ::setenv("TZ", "Asia/Kolkata", 1);
   ::tzset();
   const auto local = expand("%Y%m%d-%H%M", t0, TimeZone::local);
