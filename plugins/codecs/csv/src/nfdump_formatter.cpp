@@ -109,7 +109,7 @@ class NfdumpFormatter final : public Formatter {
     *p++ = '.';
     p = text::put_three_digits(p, static_cast<unsigned>(f.received_ms % 1000));
     *p++ = '\n';
-    totals_.add(f);
+    if (summary_) totals_.add(f);
     return p;
   }
 
