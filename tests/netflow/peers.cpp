@@ -31,14 +31,6 @@ sockaddr_in loopback(unsigned short port) {
   return a;
 }
 
-bool udp_port_in_use(unsigned short port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  const sockaddr_in a = loopback(port);
-  const bool in_use = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0;
-  close(fd);
-  return in_use;
-}
-
 // "2026-11-27T09:57:52.005" (UTC, as TZ=UTC makes nfdump print) to ms.
 std::uint64_t parse_time_ms(const std::string& s) {
   std::tm tm{};
@@ -204,6 +196,14 @@ std::uint64_t Nfcapd::sequence_failures() const {
     failures += std::stoull(result.out.substr(at + 19));
   }
   return failures;
+}
+
+bool udp_port_in_use(unsigned short port) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in a = loopback(port);
+  const bool in_use = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0;
+  close(fd);
+  return in_use;
 }
 
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams) {

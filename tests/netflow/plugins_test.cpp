@@ -1,0 +1,117 @@
+// The three wire plugins through the CLI: option errors name the key,
+// a generator stops where told, an absent collector is survived, and the
+// collector counts foreign exporters.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "peers.h"
+
+namespace sluice::netflow::test {
+namespace {
+
+using ::testing::HasSubstr;
+using sluice::testing::Process;
+using sluice::testing::ProcessResult;
+using sluice::testing::TempDir;
+namespace cli = sluice::testing;
+
+class WirePlugins : public ::testing::Test {
+ protected:
+  TempDir dir;
+
+  ProcessResult run(const std::string& toml) {
+    return cli::run_sluice({"run", dir.write("pipeline.toml", toml).string(), "--plugin-dir",
+                                    SLUICE_TEST_PLUGIN_DIR, "--stats-interval", "0"});
+  }
+  ProcessResult validate(const std::string& toml) {
+    return cli::run_sluice({"validate", dir.write("pipeline.toml", toml).string()});
+  }
+};
+
+TEST_F(WirePlugins, BadOptionsNameTheirKey) {
+  const std::string gen = "[sources.gen]\nplugin = \"generator\"\n";
+  const std::string sink = "[sinks.wire]\nplugin = \"netflow_export\"\ninputs = [\"gen\"]\n";
+  const struct {
+    std::string toml, key;
+  } cases[] = {
+      {gen + sink + "version = 7\ntarget = \"127.0.0.1:9995\"\n", "sinks.wire.version"},
+      {gen + sink + "target = \"localhost\"\n", "sinks.wire.target"},
+      {gen + sink + "target = \"127.0.0.1:9995\"\nmtu = 100\n", "sinks.wire.mtu"},
+      {gen + sink, "sinks.wire.target"},
+      {"[sources.gen]\nplugin = \"generator\"\nexporters = 0\n" + sink + "target = \"127.0.0.1:9995\"\n", "sources.gen.exporters"},
+      {"[sources.gen]\nplugin = \"generator\"\nsubnets = [\"10.0.0.0/40\"]\n" + sink + "target = \"127.0.0.1:9995\"\n",
+       "sources.gen.subnets"},
+      {"[sources.gen]\nplugin = \"generator\"\nclock_start = \"yesterday\"\n" + sink + "target = \"127.0.0.1:9995\"\n",
+       "sources.gen.clock_start"},
+      {"[sources.c]\nplugin = \"netflow_udp\"\nlisten = \"127.0.0.1:2055\"\nallowed_exporters = [\"nowhere\"]\n"
+       "[sinks.wire]\nplugin = \"netflow_export\"\ninputs = [\"c\"]\ntarget = \"127.0.0.1:9995\"\n",
+       "sources.c.allowed_exporters"},
+  };
+  for (const auto& c : cases) {
+    const auto result = validate(c.toml);
+    EXPECT_NE(result.exit_code, 0) << c.toml;
+    EXPECT_THAT(result.err, HasSubstr(c.key)) << c.toml;
+  }
+}
+
+TEST_F(WirePlugins, AnAbsentCollectorIsSurvivedAndReported) {
+  const auto port = sluice::testing::free_udp_port();  // nobody listens there
+  const auto result = run(R"(
+[sources.gen]
+plugin = "generator"
+count = 5000
+rate = 20000
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+target = "127.0.0.1:)" + std::to_string(port) + "\"\n");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out + result.err, HasSubstr("not delivered"));
+}
+
+TEST_F(WirePlugins, GeneratorStopsAtItsCount) {
+  UdpReceiver receiver;
+  const auto result = run(R"(
+[sources.gen]
+plugin = "generator"
+count = 1234
+ipv6_ratio = 0
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+version = 5
+target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out + result.err, HasSubstr("generated 1234 flows"));
+  std::size_t records = 0;
+  for (const auto& d : receiver.receive_until_quiet(200)) records += static_cast<std::size_t>(d[2] << 8 | d[3]);
+  EXPECT_EQ(records, 1234u);
+}
+
+TEST_F(WirePlugins, CollectorIgnoresExportersOutsideItsAllowList) {
+  const auto port = sluice::testing::free_udp_port();
+  Process collector({sluice::testing::sluice_exe(), "run", dir.write("c.toml", R"(
+[sources.c]
+plugin = "netflow_udp"
+listen = "127.0.0.1:)" + std::to_string(port) + R"("
+allowed_exporters = ["192.0.2.0/24"]
+[sinks.s]
+plugin = "netflow_export"
+inputs = ["c"]
+target = "127.0.0.1:9"
+)").string(), "--stats-interval", "0"});
+  ASSERT_TRUE(sluice::testing::eventually([&] { return udp_port_in_use(port); }));
+  Bytes v5(24 + 48, 0);
+  v5[1] = 5;
+  v5[3] = 1;
+  send_udp(port, std::vector<Bytes>(40, v5));  // from 127.0.0.1, which the list does not allow
+  collector.signal(SIGINT);
+  const auto result = collector.wait(std::chrono::seconds(20));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out + result.err, HasSubstr("40 datagrams from exporters not in allowed_exporters"));
+}
+
+}  // namespace
+}  // namespace sluice::netflow::test
