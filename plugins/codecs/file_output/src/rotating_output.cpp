@@ -108,11 +108,10 @@ fs::path RotatingOutput::final_path_for(std::uint64_t start_ms, std::uint64_t le
 
 fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) {
   start_ms_ = start_ms;
-  windowed_ = length_ms != 0;
   length_ms_ = length_ms;
   final_ = final_path_for(start_ms, length_ms);
   // A pattern coarser than the windows would overwrite a closed file.
-  if (windowed_ && final_ == committed_) {
+  if (length_ms_ != 0 && final_ == committed_) {
     throw FileError(final_, "this window's file has the name of the previous window's: put finer time fields in the path "
                             "(e.g. %Y%m%d%H%M for windows of minutes)");
   }
@@ -138,7 +137,7 @@ fs::path RotatingOutput::commit() {
     throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
   }
   committed_ = final_;
-  if (windowed_) stamp(final_, start_ms_);
+  if (length_ms_ != 0) stamp(final_, start_ms_);
   if (options_.retention.keep_files != 0 || options_.retention.keep_for.count() != 0) apply_retention(final_);
   return final_;
 }

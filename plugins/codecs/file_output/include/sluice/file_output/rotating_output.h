@@ -35,10 +35,11 @@ struct RotationOptions {
 
 // One writer's files. Each is written under NAME.tmp next to its final name
 // and renamed when its window closes, so no reader sees a half file under a
-// final name (a device or pipe such as /dev/null is written in place). Closed files carry their window's start as modification time:
-// retention orders and ages files by it, so an event-clock replay keeps the
-// same files a live run would. Retention covers the files below the
-// pattern's fixed leading folder whose names fit the pattern.
+// final name (a device or pipe such as /dev/null is written in place).
+// Closed files carry their window's start as modification time: retention
+// orders and ages files by it, so an event-clock replay keeps the same files
+// a live run would. Retention covers the files below the pattern's fixed
+// leading folder whose names fit the pattern.
 class RotatingOutput {
  public:
   explicit RotatingOutput(RotationOptions options);  // throws std::invalid_argument for a bad layout
@@ -53,7 +54,6 @@ class RotatingOutput {
   // returns the final name.
   std::filesystem::path commit();
 
-  bool has_open_file() const noexcept { return !temp_.empty(); }
   const std::filesystem::path& final_path() const noexcept { return final_; }
 
  private:
@@ -64,8 +64,7 @@ class RotatingOutput {
   RotationOptions options_;
   std::filesystem::path base_;  // fixed leading folder of the pattern
   std::uint64_t start_ms_ = 0;
-  std::uint64_t length_ms_ = 0;
-  bool windowed_ = false;
+  std::uint64_t length_ms_ = 0;  // 0: not cut into windows
   std::filesystem::path final_;
   std::filesystem::path temp_;
   std::filesystem::path committed_;  // the last file put in place
