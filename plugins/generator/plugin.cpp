@@ -98,14 +98,15 @@ class Generator {
   bool poll(sluice::Emitter& out) {
     const auto elapsed = steady_clock::now() - started_;
     if (finished(elapsed)) return false;
+    // Flow k is due at k / rate seconds: the first at once.
     std::uint64_t due = rate_ == 0 ? emitted_ + static_cast<std::uint64_t>(batch_size_)
-                                   : static_cast<std::uint64_t>(duration<double>(elapsed).count() * static_cast<double>(rate_));
+                                   : static_cast<std::uint64_t>(duration<double>(elapsed).count() * static_cast<double>(rate_)) + 1;
     if (count_ > 0) due = std::min(due, static_cast<std::uint64_t>(count_));
     const std::uint64_t n = std::min(due - std::min(due, emitted_), static_cast<std::uint64_t>(batch_size_));
     if (n == 0) {
       // Sleep until the next flow is due, but never past the stop checks.
       const auto next = started_ + duration_cast<steady_clock::duration>(duration<double>(
-                                        static_cast<double>(emitted_ + 1) / static_cast<double>(rate_)));
+                                        static_cast<double>(emitted_) / static_cast<double>(rate_)));
       std::this_thread::sleep_until(std::min(next, steady_clock::now() + milliseconds(100)));
       return true;
     }
