@@ -54,6 +54,9 @@ class DefaultFormatter final : public Formatter {
   static char* put_optional_address(char* p, const IpAddress& a) {
     return a.is_unspecified() ? p : text::put_address(p, a);
   }
+  static char* put_optional_address(text::AddressText& column, char* p, const IpAddress& a) {
+    return a.is_unspecified() ? p : column.put(p, a);
+  }
 
   char* put_field(char* p, Field field, const FlowRecord& f) {
     using text::put_uint;
@@ -82,8 +85,8 @@ class DefaultFormatter final : public Formatter {
       case Field::dst_as: return put_uint(p, f.dst_as);
       case Field::src_mask: return put_uint(p, f.src_mask);
       case Field::dst_mask: return put_uint(p, f.dst_mask);
-      case Field::next_hop: return put_optional_address(p, f.next_hop);
-      case Field::exporter: return put_optional_address(p, f.exporter);
+      case Field::next_hop: return put_optional_address(next_hop_, p, f.next_hop);
+      case Field::exporter: return put_optional_address(exporter_, p, f.exporter);
       case Field::engine_type: return put_uint(p, f.engine_type);
       case Field::engine_id: return put_uint(p, f.engine_id);
       case Field::observation_domain: return put_uint(p, f.observation_domain);
@@ -95,6 +98,8 @@ class DefaultFormatter final : public Formatter {
   }
 
   DefaultLayout layout_;
+  text::AddressText next_hop_{text::AddressText::Form::natural};
+  text::AddressText exporter_{text::AddressText::Form::natural};
   text::DateTime utc_{text::DateTime::Zone::utc, 'T'};
 };
 

@@ -95,9 +95,9 @@ class NfdumpFormatter final : public Formatter {
       p = put_uint(p, value);
     }
     *p++ = ',';
-    p = address_or_zero(p, f.next_hop);
+    p = address_or_zero(next_hop_, p, f.next_hop);
     p = text::put(p, empty_columns);
-    p = address_or_zero(p, f.exporter);
+    p = address_or_zero(exporter_, p, f.exporter);
     *p++ = ',';
     p = put_uint(p, f.engine_type);
     *p++ = '/';
@@ -118,8 +118,8 @@ class NfdumpFormatter final : public Formatter {
   }
 
   // No address (no element in the file) prints as IPv4 zero.
-  static char* address_or_zero(char* p, const IpAddress& a) {
-    return a.is_unspecified() ? text::put(p, "0.0.0.0") : text::put_address(p, a);
+  static char* address_or_zero(text::AddressText& column, char* p, const IpAddress& a) {
+    return a.is_unspecified() ? text::put(p, "0.0.0.0") : column.put(p, a);
   }
 
   bool summary_;
@@ -127,6 +127,8 @@ class NfdumpFormatter final : public Formatter {
   text::DateTime first_{text::DateTime::Zone::local, ' '};
   text::DateTime last_{text::DateTime::Zone::local, ' '};
   text::DateTime received_{text::DateTime::Zone::local, ' '};
+  text::AddressText next_hop_{text::AddressText::Form::natural};
+  text::AddressText exporter_{text::AddressText::Form::natural};
   nffile::ExporterTable exporters_;
   nffile::FileStats totals_;
 };

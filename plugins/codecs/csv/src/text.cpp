@@ -91,6 +91,19 @@ char* put_address(char* out, const IpAddress& a) noexcept {
   return a.is_v4() ? put_ipv4(out, a.v4_value()) : put_ipv6(out, a.bytes.data());
 }
 
+char* AddressText::put(char* out, const IpAddress& address) noexcept {
+  std::uint64_t words[2];
+  std::memcpy(words, address.bytes.data(), sizeof words);
+  if (!have_ || words[0] != last_[0] || words[1] != last_[1]) {
+    have_ = true;
+    std::memcpy(last_, words, sizeof words);
+    char* end = form_ == Form::ipv6 ? put_address_as_ipv6(text_, address) : put_address(text_, address);
+    size_ = static_cast<std::size_t>(end - text_);
+  }
+  std::memcpy(out, text_, sizeof text_);  // a fixed size copies inline; the room is reserved
+  return out + size_;
+}
+
 namespace {
 
 // Index = protocol number; nfdump 1.7.1's names (from its output_util.c list).
@@ -180,6 +193,15 @@ std::int64_t DateTime::local_offset(std::int64_t seconds) {
 }
 
 char* DateTime::put(char* out, std::int64_t seconds) {
+  if (seconds != second_) {
+    second_ = seconds;
+    size_ = static_cast<std::size_t>(format(text_, seconds) - text_);
+  }
+  std::memcpy(out, text_, sizeof text_);  // a fixed size copies inline; the room is reserved
+  return out + size_;
+}
+
+char* DateTime::format(char* out, std::int64_t seconds) {
   if (zone_ == Zone::local) seconds += local_offset(seconds);
   const std::int64_t day = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
   if (day != day_) {

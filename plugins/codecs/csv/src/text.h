@@ -44,6 +44,22 @@ char* put_ipv6(char* out, const std::uint8_t* bytes) noexcept;  // 16 bytes
 char* put_address(char* out, const IpAddress& address) noexcept;
 char* put_address_as_ipv6(char* out, const IpAddress& address) noexcept;
 
+// The text of the address written last, for columns whose address repeats
+// from row to row (exporter, next hop): a copy instead of a conversion.
+class AddressText {
+ public:
+  enum class Form { natural, ipv6 };  // IPv4 dotted (else IPv6), or always IPv6
+  explicit AddressText(Form form) : form_(form) {}
+  char* put(char* out, const IpAddress& address) noexcept;
+
+ private:
+  Form form_;
+  bool have_ = false;
+  std::uint64_t last_[2] = {};  // the address as two words: compared without memcmp
+  char text_[48];
+  std::size_t size_ = 0;
+};
+
 // nfdump's short protocol names ("TCP", "ICMP6" ...); empty when it has none.
 std::string_view protocol_name(std::uint8_t proto) noexcept;
 
@@ -62,6 +78,7 @@ class DateTime {
   char* put(char* out, std::int64_t seconds);
 
  private:
+  char* format(char* out, std::int64_t seconds);
   std::int64_t local_offset(std::int64_t seconds);
 
   struct Minute {
@@ -71,6 +88,9 @@ class DateTime {
   Zone zone_;
   char separator_;
   Minute minutes_[64];  // by UTC minute, modulo 64
+  std::int64_t second_ = std::numeric_limits<std::int64_t>::min();  // of text_: flows come many a second
+  char text_[32];
+  std::size_t size_ = 0;
   std::int64_t day_ = std::numeric_limits<std::int64_t>::min();  // of date_
   char date_[32];                                                 // "YYYY-MM-DD" and the separator
   std::size_t date_size_ = 0;
