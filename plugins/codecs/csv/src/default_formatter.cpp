@@ -98,8 +98,8 @@ class DefaultFormatter final : public Formatter {
   }
 
   DefaultLayout layout_;
-  text::AddressText next_hop_{text::AddressText::Form::natural};
-  text::AddressText exporter_{text::AddressText::Form::natural};
+  text::AddressText next_hop_;
+  text::AddressText exporter_;
   text::DateTime utc_{text::DateTime::Zone::utc, 'T'};
 };
 

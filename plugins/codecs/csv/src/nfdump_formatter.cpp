@@ -127,8 +127,8 @@ class NfdumpFormatter final : public Formatter {
   text::DateTime first_{text::DateTime::Zone::local, ' '};
   text::DateTime last_{text::DateTime::Zone::local, ' '};
   text::DateTime received_{text::DateTime::Zone::local, ' '};
-  text::AddressText next_hop_{text::AddressText::Form::natural};
-  text::AddressText exporter_{text::AddressText::Form::natural};
+  text::AddressText next_hop_;
+  text::AddressText exporter_;
   nffile::ExporterTable exporters_;
   nffile::FileStats totals_;
 };

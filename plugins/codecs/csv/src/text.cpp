@@ -97,8 +97,7 @@ char* AddressText::put(char* out, const IpAddress& address) noexcept {
   if (!have_ || words[0] != last_[0] || words[1] != last_[1]) {
     have_ = true;
     std::memcpy(last_, words, sizeof words);
-    char* end = form_ == Form::ipv6 ? put_address_as_ipv6(text_, address) : put_address(text_, address);
-    size_ = static_cast<std::size_t>(end - text_);
+    size_ = static_cast<std::size_t>(put_address(text_, address) - text_);
   }
   std::memcpy(out, text_, sizeof text_);  // a fixed size copies inline; the room is reserved
   return out + size_;

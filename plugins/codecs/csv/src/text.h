@@ -48,12 +48,9 @@ char* put_address_as_ipv6(char* out, const IpAddress& address) noexcept;
 // from row to row (exporter, next hop): a copy instead of a conversion.
 class AddressText {
  public:
-  enum class Form { natural, ipv6 };  // IPv4 dotted (else IPv6), or always IPv6
-  explicit AddressText(Form form) : form_(form) {}
-  char* put(char* out, const IpAddress& address) noexcept;
+  char* put(char* out, const IpAddress& address) noexcept;  // as put_address
 
  private:
-  Form form_;
   bool have_ = false;
   std::uint64_t last_[2] = {};  // the address as two words: compared without memcmp
   char text_[48];
