@@ -152,7 +152,7 @@ class NetflowExport {
 
  private:
   void send_held() {
-    group_by_stream(encoder_.config().version, held_);
+    encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
     const auto now_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -15,15 +15,15 @@ using netflow::Version;
 
 constexpr std::uint64_t now_ms = 1'795'000'000'000;
 
+// v5 at 30 records a datagram, as exporters send it; v9/IPFIX at 1400 bytes.
+netflow::EncoderConfig config(Version v) { return {.version = v, .mtu = v == Version::v5 ? 1464u : 1400u}; }
+
 std::vector<FlowRecord> flows(std::size_t n, double ipv6_ratio) {
   std::vector<FlowRecord> out;
   generator::FlowGenerator({.seed = 1, .exporters = 4, .ipv6_ratio = ipv6_ratio}).generate(n, now_ms, out);
-  netflow::group_by_stream(Version::ipfix, out);
+  netflow::Encoder(config(Version::ipfix)).group_by_stream(out);
   return out;
 }
-
-// v5 at 30 records a datagram, as exporters send it; v9/IPFIX at 1400 bytes.
-netflow::EncoderConfig config(Version v) { return {.version = v, .mtu = v == Version::v5 ? 1464u : 1400u}; }
 
 std::vector<std::vector<std::uint8_t>> datagrams(Version v, const std::vector<FlowRecord>& records) {
   netflow::Encoder encoder(config(v));
@@ -80,7 +80,7 @@ void generate_and_encode(benchmark::State& state, generator::Profile profile, Ve
   for (auto _ : state) {
     batch.clear();
     gen.generate(2048, now_ms, batch);
-    netflow::group_by_stream(v, batch);
+    encoder.group_by_stream(batch);
     std::span<const FlowRecord> rest(batch);
     while (!rest.empty()) {
       const auto e = encoder.encode(rest, now_ms, buffer);
@@ -91,6 +91,19 @@ void generate_and_encode(benchmark::State& state, generator::Profile profile, Ve
   state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
 }
 
+void generate(benchmark::State& state, generator::Profile profile) {
+  generator::FlowGenerator gen({.profile = profile, .seed = 1, .exporters = 4});
+  std::vector<FlowRecord> batch;
+  for (auto _ : state) {
+    batch.clear();
+    gen.generate(2048, now_ms, batch);
+    benchmark::DoNotOptimize(batch.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
+}
+
+BENCHMARK_CAPTURE(generate, nflow, generator::Profile::nflow);
+BENCHMARK_CAPTURE(generate, realistic, generator::Profile::realistic);
 BENCHMARK_CAPTURE(decode, v5, Version::v5);
 BENCHMARK_CAPTURE(decode, v9, Version::v9);
 BENCHMARK_CAPTURE(decode, ipfix, Version::ipfix);

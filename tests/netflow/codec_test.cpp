@@ -72,15 +72,18 @@ TEST_P(RoundTrip, GroupedStreamsFillDatagrams) {
   for (std::size_t i = 0; i < mixed.size(); ++i) std::swap(mixed[i], mixed[(i * 7919) % mixed.size()]);
   Encoder interleaved({.version = GetParam()});
   const auto many = encode_all(interleaved, mixed, test_now_ms).size();
-  group_by_stream(GetParam(), mixed);
   Encoder grouped({.version = GetParam()});
+  grouped.group_by_stream(mixed);
   const auto few = encode_all(grouped, mixed, test_now_ms).size();
   EXPECT_LT(few * 4, many);
+  std::size_t domain_changes = 0;
+  for (std::size_t i = 1; i < mixed.size(); ++i) domain_changes += mixed[i].observation_domain != mixed[i - 1].observation_domain;
+  EXPECT_EQ(domain_changes, 2u) << "each of the three domains is one run";
   // About as few as the same records in one stream need.
   auto one_stream = mixed;
   for (auto& f : one_stream) f.observation_domain = f.engine_type = f.engine_id = 0;
-  group_by_stream(GetParam(), one_stream);
   Encoder single({.version = GetParam()});
+  single.group_by_stream(one_stream);
   EXPECT_LE(few, encode_all(single, one_stream, test_now_ms).size() + 6);
 }
 

@@ -339,11 +339,35 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
   return {pos, n};
 }
 
-void group_by_stream(Version version, std::span<FlowRecord> records) {
-  std::stable_sort(records.begin(), records.end(), [version](const FlowRecord& a, const FlowRecord& b) {
-    const auto key = [version](const FlowRecord& r) { return std::pair(stream_key(version, r), !r.src_addr.is_v4()); };
-    return key(a) < key(b);
-  });
+void Encoder::group_by_stream(std::vector<FlowRecord>& records) {
+  // Groups in order of first appearance: (stream, family) key and size.
+  struct Group {
+    std::uint64_t key;
+    std::size_t size;
+  };
+  std::vector<Group> groups;
+  group_of_.resize(records.size());
+  std::size_t runs = 0;
+  std::size_t current = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const FlowRecord& r = records[i];
+    const std::uint64_t key = std::uint64_t{stream_key(config_.version, r)} << 1 | !r.src_addr.is_v4();
+    if (groups.empty() || groups[current].key != key) {
+      ++runs;
+      current = static_cast<std::size_t>(
+          std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.key == key; }) - groups.begin());
+      if (current == groups.size()) groups.push_back({key, 0});
+    }
+    ++groups[current].size;
+    group_of_[i] = static_cast<std::uint32_t>(current);
+  }
+  if (runs == groups.size()) return;  // each group is one run already
+
+  std::vector<std::size_t> next(groups.size());
+  for (std::size_t g = 1; g < groups.size(); ++g) next[g] = next[g - 1] + groups[g - 1].size;
+  scratch_.resize(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) scratch_[next[group_of_[i]]++] = records[i];
+  records.swap(scratch_);
 }
 
 FlowRecord as_carried_by(Version version, const FlowRecord& r) {

@@ -26,6 +26,12 @@ inline std::uint64_t load64(const std::uint8_t* p) noexcept {
 // An unsigned integer of 1 to 8 bytes (IPFIX reduced-size encoding); longer
 // fields keep their last 8 bytes.
 inline std::uint64_t load_uint(const std::uint8_t* p, std::size_t length) noexcept {
+  switch (length) {  // the common widths without a loop
+    case 1: return p[0];
+    case 2: return load16(p);
+    case 4: return load32(p);
+    case 8: return load64(p);
+  }
   if (length > 8) {
     p += length - 8;
     length = 8;
@@ -49,6 +55,12 @@ inline void store64(std::uint8_t* p, std::uint64_t v) noexcept {
 }
 // Writes the low `length` bytes of v, saturating at the largest value that fits.
 inline void store_uint(std::uint8_t* p, std::size_t length, std::uint64_t v) noexcept {
+  switch (length) {  // the common widths without a loop
+    case 1: p[0] = static_cast<std::uint8_t>(std::min<std::uint64_t>(v, 0xff)); return;
+    case 2: return store16(p, static_cast<std::uint16_t>(std::min<std::uint64_t>(v, 0xffff)));
+    case 4: return store32(p, static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xffff'ffff)));
+    case 8: return store64(p, v);
+  }
   if (length < 8) v = std::min<std::uint64_t>(v, (std::uint64_t{1} << (8 * length)) - 1);
   for (std::size_t i = length; i-- > 0; v >>= 8) p[i] = static_cast<std::uint8_t>(v);
 }

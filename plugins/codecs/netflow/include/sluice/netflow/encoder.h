@@ -63,6 +63,12 @@ class Encoder {
   // v5). With `out` of at least config.mtu bytes, every call makes progress.
   Encoded encode(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
 
+  // Reorders records so that each stream's records, and within a stream
+  // each address family's, are contiguous, keeping their order otherwise:
+  // encode() then fills whole datagrams even when the records of several
+  // exporters arrive interleaved. Linear time; no copy if already grouped.
+  void group_by_stream(std::vector<FlowRecord>& records);
+
   const EncoderStats& stats() const noexcept { return stats_; }
   const EncoderConfig& config() const noexcept { return config_; }
 
@@ -84,13 +90,9 @@ class Encoder {
   std::unordered_map<std::uint32_t, Stream> streams_;
   std::vector<TemplateField> ipv4_template_;
   std::vector<TemplateField> ipv6_template_;
+  std::vector<FlowRecord> scratch_;        // group_by_stream's output, swapped in
+  std::vector<std::uint32_t> group_of_;    // group_by_stream: each record's group
 };
-
-// Reorders records so that each stream's records, and within a stream each
-// address family's, are contiguous, keeping their order otherwise: encode()
-// then fills whole datagrams even when the records of several exporters
-// arrive interleaved.
-void group_by_stream(Version version, std::span<FlowRecord> records);
 
 // What a record looks like after a round trip through `version` on the wire
 // (without exporter address and receive time, which the collector sets):
