@@ -206,6 +206,17 @@ bool udp_port_in_use(unsigned short port) {
   return in_use;
 }
 
+bool udp6_port_in_use(unsigned short port) {
+  const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  a.sin6_port = htons(port);
+  const bool in_use = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0;
+  close(fd);
+  return in_use;
+}
+
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   const sockaddr_in to = loopback(port);

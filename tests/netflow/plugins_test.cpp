@@ -71,6 +71,12 @@ target = "127.0.0.1:)" + std::to_string(port) + "\"\n");
   EXPECT_THAT(result.out + result.err, HasSubstr("not delivered"));
 }
 
+std::size_t v5_records(const std::vector<Bytes>& datagrams) {
+  std::size_t records = 0;
+  for (const auto& d : datagrams) records += static_cast<std::size_t>(d[2] << 8 | d[3]);
+  return records;
+}
+
 TEST_F(WirePlugins, GeneratorStopsAtItsCount) {
   UdpReceiver receiver;
   const auto result = run(R"(
@@ -85,9 +91,45 @@ version = 5
 target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out + result.err, HasSubstr("generated 1234 flows"));
-  std::size_t records = 0;
-  for (const auto& d : receiver.receive_until_quiet(200)) records += static_cast<std::size_t>(d[2] << 8 | d[3]);
-  EXPECT_EQ(records, 1234u);
+  EXPECT_EQ(v5_records(receiver.receive_until_quiet(200)), 1234u);
+}
+
+TEST_F(WirePlugins, Ipv6TransportAndSeveralTargets) {
+  // The exporter sends every datagram to a collector on [::1] and to this
+  // test; the collector forwards what it decoded to this test too.
+  UdpReceiver direct, forwarded;
+  const auto port = sluice::testing::free_udp_port();
+  Process pipeline({sluice::testing::sluice_exe(), "run", dir.write("v6.toml", R"(
+[sources.c]
+plugin = "netflow_udp"
+listen = "[::1]:)" + std::to_string(port) + R"("
+[sinks.forward]
+plugin = "netflow_export"
+inputs = ["c"]
+version = 5
+target = "127.0.0.1:)" + std::to_string(forwarded.port()) + R"("
+)").string(), "--stats-interval", "0"});
+  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || udp6_port_in_use(port); }));
+  const auto sender = run(R"(
+[sources.gen]
+plugin = "generator"
+count = 500
+ipv6_ratio = 0
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+version = 5
+targets = ["[::1]:)" + std::to_string(port) + R"(", "127.0.0.1:)" + std::to_string(direct.port()) + R"("]
+)");
+  EXPECT_EQ(sender.exit_code, 0) << sender.err;
+  EXPECT_EQ(v5_records(direct.receive_until_quiet(200)), 500u);
+  std::size_t forwarded_records = 0;
+  sluice::testing::eventually([&] { return (forwarded_records += v5_records(forwarded.receive_until_quiet(50))) >= 500; });
+  pipeline.signal(SIGINT);
+  const auto result = pipeline.wait(std::chrono::seconds(20));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(forwarded_records, 500u);
+  EXPECT_THAT(result.out + result.err, HasSubstr("::1 "));
 }
 
 TEST_F(WirePlugins, CollectorIgnoresExportersOutsideItsAllowList) {
