@@ -28,7 +28,7 @@ class Rotator {
     if (!event_clock_) {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
       if (const auto window = window_of(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
-          window != current_) {
+          current_ == none || window > current_) {  // forward only: a clock stepped back reopens nothing
         emit_rotate(window, out);
       }
       out.emit(in);
@@ -42,14 +42,21 @@ class Rotator {
 
   static std::uint64_t flow_time(const sluice::FlowRecord& f) { return f.received_ms != 0 ? f.received_ms : f.last_ms; }
 
-  sluice::Event rotate_to(std::uint64_t window) {
+  // Rotates to `window`. The windows skipped on the way get their (empty)
+  // files too, as nfcapd writes one every interval; a jump of more than a day
+  // is a clock change or a bad time, not a quiet spell, and skips.
+  void rotate_to(std::uint64_t window, sluice::Batch& batch) {
+    constexpr std::uint64_t day_ms = 86'400'000;
+    std::uint64_t next = current_ != none && window - current_ <= day_ms ? current_ + interval_ms_ : window;
+    for (; next <= window; next += interval_ms_) {
+      batch.add_event({.kind = sluice::Event::Kind::rotate, .window_start_ms = next, .window_end_ms = next + interval_ms_});
+    }
     current_ = window;
-    return {.kind = sluice::Event::Kind::rotate, .offset = 0, .window_start_ms = window, .window_end_ms = window + interval_ms_};
   }
 
   void emit_rotate(std::uint64_t window, sluice::Emitter& out) {
     auto batch = sluice::make_batch(0);
-    batch->add_event(rotate_to(window));
+    rotate_to(window, *batch);
     out.emit(std::move(batch));
   }
 
@@ -66,7 +73,7 @@ class Rotator {
       cut->records.insert(cut->records.end(), batch.records.begin() + static_cast<std::ptrdiff_t>(copied),
                           batch.records.begin() + static_cast<std::ptrdiff_t>(i));
       copied = i;
-      cut->add_event(rotate_to(window));
+      rotate_to(window, *cut);
     }
     if (!cut) {
       out.emit(shared);

@@ -139,6 +139,25 @@ TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndTheSameCsvW
   }
 }
 
+TEST(FileRotation, QuietWindowsGetEmptyFilesAsWithNfcapd) {
+  test::TempDir dir;
+  auto flows = flows_over_time(100, three_pm + 1000, 6000);          // 15:00 .. 15:10
+  const auto later = flows_over_time(100, three_pm + 1'801'000, 2000);  // 15:30 .. 15:33
+  flows.insert(flows.end(), later.begin(), later.end());
+  write_nfcapd(dir / "input.nf", flows);
+  const auto pipeline = dir.write("quiet.toml", replay(dir / "input.nf") + five_minute_windows +
+                                                    sink("archive", "binary_writer", "windows", dir / "archive",
+                                                         "nfcapd_layout = 0"));
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(files_below(dir / "archive"),
+            (std::vector<std::string>{"nfcapd.202311151500", "nfcapd.202311151505", "nfcapd.202311151510",
+                                      "nfcapd.202311151515", "nfcapd.202311151520", "nfcapd.202311151525",
+                                      "nfcapd.202311151530"}));
+  EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151515"), std::vector<std::string>{"No matching flows"});
+  EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151530").size(), 100u);
+}
+
 TEST(FileRotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(2500));

@@ -148,6 +148,17 @@ TEST(RotatingOutput, RefusesAWindowThatWouldOverwriteThePreviousWindowsFile) {
   EXPECT_EQ(files_below(dir.path()), std::vector<std::string>{"flows-22.csv"});
 }
 
+TEST(RotatingOutput, NeverReplacesAFileAlreadyThere) {
+  test::TempDir dir;
+  std::ofstream(dir / "flows-2213.csv") << "from before a restart\n";
+  RotatingOutput output({.path = (dir / "flows-%H%M.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},
+                         .retention = {}});
+  std::ofstream(output.begin(t0, five_minutes)) << "new\n";
+  EXPECT_EQ(output.commit(), dir / "flows-2213.csv.1");
+  EXPECT_EQ(testing::read_file(dir / "flows-2213.csv"), "from before a restart\n");
+  EXPECT_EQ(testing::read_file(dir / "flows-2213.csv.1"), "new\n");
+}
+
 TEST(RotatingOutput, AFolderRemovedUnderTheWriterIsReportedWithTheFileName) {
   test::TempDir dir;
   RotatingOutput output({.path = (dir / "%H/flows.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},

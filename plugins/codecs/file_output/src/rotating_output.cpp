@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <regex>
@@ -56,6 +57,15 @@ void stamp(const fs::path& file, std::uint64_t time_ms) {
   if (::utimensat(AT_FDCWD, file.c_str(), times, 0) != 0) {
     throw FileError(file, std::string("cannot set its modification time: ") + std::strerror(errno));
   }
+}
+
+// Renames `from` to `to` unless `to` exists; false when it does.
+bool rename_unless_taken(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST) return false;
+  // A file system without RENAME_NOREPLACE (some network ones): check, then rename.
+  if (errno == EINVAL && !fs::exists(to) && ::rename(from.c_str(), to.c_str()) == 0) return true;
+  throw FileError(to, "cannot rename " + from.string() + " into place: " + std::strerror(errno));
 }
 
 }  // namespace
@@ -133,10 +143,15 @@ fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) 
 fs::path RotatingOutput::commit() {
   const fs::path temp = std::exchange(temp_, {});
   if (direct_) return final_;
-  if (::rename(temp.c_str(), final_.c_str()) != 0) {
-    throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
+  // Never over an existing file (a restart within a window, a file put there
+  // by hand): the new one takes the next free NAME.1, NAME.2 ...
+  fs::path name = final_;
+  for (int n = 1; !rename_unless_taken(temp, name); ++n) {
+    name = final_;
+    name += "." + std::to_string(n);
   }
   committed_ = final_;
+  final_ = name;
   if (length_ms_ != 0) stamp(final_, start_ms_);
   if (options_.retention.keep_files != 0 || options_.retention.keep_for.count() != 0) apply_retention(final_);
   return final_;
