@@ -151,7 +151,9 @@ std::size_t put_template(std::uint8_t* p, std::uint16_t id, const std::vector<Te
 Encoder::Encoder(EncoderConfig config)
     : config_(config),
       ipv4_template_(build_template(config.version, false)),
-      ipv6_template_(build_template(config.version, true)) {
+      ipv6_template_(build_template(config.version, true)),
+      ipv4_record_size_(record_size(ipv4_template_)),
+      ipv6_record_size_(record_size(ipv6_template_)) {
   if (config_.mtu < minimum_mtu) throw std::invalid_argument("mtu below " + std::to_string(minimum_mtu) + " bytes");
 }
 
@@ -283,7 +285,7 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
     if (!ipfix && (r.first_ms < s.boot_ms || r.last_ms - s.boot_ms > uptime_limit_ms)) break;
     const bool ipv6 = !r.src_addr.is_v4();
     const auto& fields = ipv6 ? ipv6_template_ : ipv4_template_;
-    const std::size_t size = record_size(fields);
+    const std::size_t size = ipv6 ? ipv6_record_size_ : ipv4_record_size_;
     const bool new_set = set_start == 0 || set_ipv6 != ipv6;
     const std::size_t start = new_set ? padded(pos) : pos;
     const std::size_t end = padded(start + (new_set ? set_header_size : 0) + size);

@@ -90,6 +90,8 @@ class Encoder {
   std::unordered_map<std::uint32_t, Stream> streams_;
   std::vector<TemplateField> ipv4_template_;
   std::vector<TemplateField> ipv6_template_;
+  std::size_t ipv4_record_size_;
+  std::size_t ipv6_record_size_;
   std::vector<FlowRecord> scratch_;        // group_by_stream's output, swapped in
   std::vector<std::uint32_t> group_of_;    // group_by_stream: each record's group
 };
