@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A regular expression for the names a strftime pattern can produce.
+// A regular expression for the names a strftime pattern can produce (and
+// their NAME.1, NAME.2 ... siblings).
 std::regex pattern_regex(const std::string& pattern) {
   std::string re;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -42,7 +43,7 @@ std::regex pattern_regex(const std::string& pattern) {
       re += c;
     }
   }
-  return std::regex(re);
+  return std::regex(re + "(\\.[0-9]+)?");  // NAME.1 ... too: see commit()
 }
 
 std::int64_t modification_ms(const fs::path& file) {
