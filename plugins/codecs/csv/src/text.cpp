@@ -105,7 +105,8 @@ char* AddressText::put(char* out, const IpAddress& address) noexcept {
 
 namespace {
 
-// Index = protocol number; nfdump 1.7.1's names (from its output_util.c list).
+// Index = protocol number: the short names nfdump 1.7.1 prints, which the
+// nfdump layout must reproduce.
 constexpr std::string_view protocol_names[] = {
     "0",     "ICMP",  "IGMP",  "GGP",   "IPIP",  "ST",    "TCP",   "CBT",   "EGP",   "IGP",   "BBN",   "NVPII", "PUP",
     "ARGUS", "ENCOM", "XNET",  "CHAOS", "UDP",   "MUX",   "DCN",   "HMP",   "PRM",   "XNS",   "Trnk1", "Trnk2", "Leaf1",
