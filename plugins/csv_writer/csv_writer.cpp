@@ -53,7 +53,7 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
   return sluice::csv::make_default_formatter(std::move(layout));
 }
 
-// One CSV file at a time; rows gather in a buffer written out in large pieces.
+// One CSV file at a time, formatted into a buffer reused from batch to batch.
 class CsvFormat {
  public:
   CsvFormat(std::unique_ptr<sluice::csv::Formatter> formatter, bool header)
@@ -62,12 +62,14 @@ class CsvFormat {
   void open(const std::filesystem::path& path) {
     file_ = path == "-" ? sluice::file_output::File::standard_output()
                         : sluice::file_output::File(path, sluice::file_output::File::Mode::create);
+    buffer_.clear();
     if (header_) formatter_->header(buffer_);
   }
 
+  // Each batch goes out in one write: rows reach a pipe or a file as they come.
   void write(std::span<const sluice::FlowRecord> flows) {
     formatter_->rows(flows, buffer_);
-    if (buffer_.size() >= write_size) flush();
+    flush();
   }
 
   void flush() {
@@ -83,7 +85,6 @@ class CsvFormat {
   }
 
  private:
-  static constexpr std::size_t write_size = 1 << 20;
   std::unique_ptr<sluice::csv::Formatter> formatter_;
   bool header_;
   sluice::csv::Buffer buffer_;
