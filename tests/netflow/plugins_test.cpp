@@ -22,8 +22,7 @@ class WirePlugins : public ::testing::Test {
   TempDir dir;
 
   ProcessResult run(const std::string& toml) {
-    return cli::run_sluice({"run", dir.write("pipeline.toml", toml).string(), "--plugin-dir",
-                                    SLUICE_TEST_PLUGIN_DIR, "--stats-interval", "0"});
+    return cli::run_sluice({"run", dir.write("pipeline.toml", toml).string(), "--stats-interval", "0"});
   }
   ProcessResult validate(const std::string& toml) {
     return cli::run_sluice({"validate", dir.write("pipeline.toml", toml).string()});
