@@ -1,6 +1,7 @@
-// softflowd (a real exporter) turns a scapy-made capture into v5, v9 and
-// IPFIX; the same datagrams go to our decoder and to nfcapd, and both decodes
-// must agree flow for flow, field for field.
+// Real exporters (softflowd; pmacctd with its nfprobe plugin, which sends
+// other templates) turn a scapy-made capture into v5, v9 and IPFIX; the same
+// datagrams go to our decoder and to nfcapd, and both decodes must agree
+// flow for flow, field for field.
 #include <gtest/gtest.h>
 
 #include "datagrams.h"
@@ -13,15 +14,16 @@ using sluice::testing::run;
 using sluice::testing::TempDir;
 
 // Fields nfdump's JSON does not print, and what nfdump 1.7.1 drops: v5
-// masks, IPFIX forwardingStatus, and v9's IPv6 ICMP type (element 139,
-// which its v9 table lacks).
+// masks, IPFIX forwardingStatus, and in v9 the ICMP type and code of flows
+// that carry them other than in element 32 (softflowd sends IPv6's in 139,
+// pmacctd sends them in the destination port): nfdump then prints 0.
 FlowRecord as_nfdump_shows(FlowRecord f, Version version) {
   f.received_ms = 0;
   f.observation_domain = 0;
   f.sampling_interval = 1;
   if (version == Version::v5) f.src_mask = f.dst_mask = 0;
   if (version == Version::ipfix) f.fwd_status = 0;
-  if (version == Version::v9 && f.proto == 58) f.dst_port = 0;
+  if (version == Version::v9 && (f.proto == 1 || f.proto == 58)) f.dst_port = 0;
   return f;
 }
 
@@ -32,24 +34,48 @@ void unswap_ipfix_uptimes(std::vector<FlowRecord>& nfdump_flows) {
   for (auto& f : nfdump_flows) std::swap(f.first_ms, f.last_ms);
 }
 
-class SoftflowdInterop : public ::testing::TestWithParam<Version> {};
+enum class Exporter { softflowd, pmacctd };
 
-TEST_P(SoftflowdInterop, OurDecodeEqualsNfdumps) {
-  const Version version = GetParam();
+struct Case {
+  Exporter exporter;
+  Version version;
+};
+
+// Runs the exporter over `capture`, sending to 127.0.0.1:port.
+sluice::testing::ProcessResult export_capture(const Case& c, const TempDir& dir, const std::filesystem::path& capture,
+                                              unsigned short port) {
+  const std::string version = std::to_string(static_cast<int>(c.version));
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  if (c.exporter == Exporter::softflowd)
+    return run({"softflowd", "-d", "-6", "-r", capture.string(), "-n", target, "-v", version, "-p",
+                (dir / "softflowd.pid").string(),
+                // softflowd 1.1.0 hangs at the end of the capture with its
+                // control socket in a folder below /tmp; it needs none here.
+                "-c", "none"},
+               {}, std::chrono::seconds(30));
+  const auto config = dir.write("pmacctd.conf", "daemonize: false\npcap_savefile: " + capture.string() +
+                                                    "\npcap_savefile_wait: false\nplugins: nfprobe\nnfprobe_receiver: " +
+                                                    target + "\nnfprobe_version: " + version +
+                                                    "\naggregate: src_host, dst_host, src_port, dst_port, proto, tos, tcpflags\n");
+  return run({"pmacctd", "-f", config.string()}, {}, std::chrono::seconds(30));
+}
+
+class ExporterInterop : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ExporterInterop, OurDecodeEqualsNfdumps) {
+  const Version version = GetParam().version;
   TempDir dir;
   const auto capture = dir / "traffic.pcap";
   const auto made = run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/netflow/make_traffic.py", capture.string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
 
   UdpReceiver receiver;
-  const auto exported = run({"softflowd", "-d", "-6", "-r", capture.string(), "-n",
-                             "127.0.0.1:" + std::to_string(receiver.port()), "-v",
-                             std::to_string(static_cast<int>(version)), "-p", (dir / "softflowd.pid").string(),
-                             // softflowd 1.1.0 hangs at the end of the capture with its
-                             // control socket in a folder below /tmp; it needs none here.
-                             "-c", "none"},
-                            {}, std::chrono::seconds(30));
-  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const auto exported = export_capture(GetParam(), dir, capture, receiver.port());
+  // pmacctd 1.7.7 sometimes exits 1 at the end of a capture when its plugin
+  // finishes before the core notices ("no more plugins active"); the
+  // datagrams are all sent by then.
+  const bool pmacctd_race = (exported.out + exported.err).find("no more plugins active") != std::string::npos;
+  ASSERT_TRUE(exported.exit_code == 0 || (exported.exit_code == 1 && pmacctd_race)) << exported.out << exported.err;
   const auto datagrams = receiver.receive_until_quiet();
   ASSERT_FALSE(datagrams.empty());
 
@@ -69,15 +95,21 @@ TEST_P(SoftflowdInterop, OurDecodeEqualsNfdumps) {
   // softflowd 1.1.0's IPFIX sequence numbers do not follow RFC 7011 (nfcapd
   // reports errors too): what matters is that we count them as nfcapd does.
   EXPECT_EQ(exporters[0].sequence_errors, nfcapd.sequence_failures());
-  if (version == Version::ipfix) unswap_ipfix_uptimes(theirs);
+  if (version == Version::ipfix && GetParam().exporter == Exporter::softflowd) unswap_ipfix_uptimes(theirs);
 
   for (auto& f : ours) f = as_nfdump_shows(f, version);
   for (auto& f : theirs) f = as_nfdump_shows(f, version);
   EXPECT_TRUE(same_flows(ours, theirs));
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, SoftflowdInterop, ::testing::Values(Version::v5, Version::v9, Version::ipfix),
-                         [](const auto& info) { return std::string(version_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Exporters, ExporterInterop,
+                         ::testing::Values(Case{Exporter::softflowd, Version::v5}, Case{Exporter::softflowd, Version::v9},
+                                           Case{Exporter::softflowd, Version::ipfix}, Case{Exporter::pmacctd, Version::v5},
+                                           Case{Exporter::pmacctd, Version::v9}, Case{Exporter::pmacctd, Version::ipfix}),
+                         [](const auto& info) {
+                           return std::string(info.param.exporter == Exporter::softflowd ? "softflowd_" : "pmacctd_") +
+                                  std::string(version_name(info.param.version));
+                         });
 
 }  // namespace
 }  // namespace sluice::netflow::test
