@@ -67,6 +67,20 @@ TEST(Decoder, IpfixTemplateWithdrawal) {
   EXPECT_EQ(d.exporters[0].templates, 0u);
 }
 
+TEST(Decoder, IpfixOptionsTemplateWithdrawalHasNoScopeCount) {
+  auto define = Builder::ipfix(0, 1);
+  define.set(3).u16(400).u16(2).u16(1).u16(302).u16(4).u16(305).u16(4).end_set();
+  simple_ipfix_template(define);
+  // Withdraw options template 400 (id, count 0: four bytes), then 256 in the
+  // same kind of record right after it.
+  auto withdraw = Builder::ipfix(0, 1);
+  withdraw.set(3).u16(400).u16(0).end_set();
+  withdraw.set(2).u16(256).u16(0).end_set();
+  const auto d = decode({define.bytes(), withdraw.bytes()});
+  EXPECT_EQ(d.exporters[0].templates, 0u);
+  EXPECT_EQ(d.exporters[0].malformed_total(), 0u);
+}
+
 TEST(Decoder, TemplatesAreKeyedByObservationDomain) {
   // Template 256 means different layouts in domains 1 and 2.
   auto one = Builder::ipfix(0, 1);

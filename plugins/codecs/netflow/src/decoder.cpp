@@ -491,6 +491,19 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
     if (id == 0 && second == 0) return;  // padding
     at += 4;
 
+    if (ipfix && second == 0) {
+      // Withdrawal (RFC 7011 8.1), without a scope count even in an options
+      // template set: one template, or all of the set's kind when the id is
+      // the set id.
+      if (id == (options ? ipfix_options_template_set : ipfix_template_set))
+        std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
+      else if (id >= first_data_set)
+        e.templates.erase(id);
+      else
+        return e.count(Malformed::bad_template);
+      continue;
+    }
+
     // v9 options templates give scope and option lengths in bytes; IPFIX
     // gives a field count and a scope field count.
     std::size_t field_count = second;
@@ -508,19 +521,7 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
         field_count = scope_count + third / 4;
       }
     }
-
-    if (field_count == 0) {
-      if (!ipfix) return e.count(Malformed::bad_template);
-      // IPFIX withdrawal (RFC 7011 8.1): one template, or all of them when
-      // the id is the set id.
-      if (id == (options ? ipfix_options_template_set : ipfix_template_set))
-        std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
-      else if (id >= first_data_set)
-        e.templates.erase(id);
-      else
-        return e.count(Malformed::bad_template);
-      continue;
-    }
+    if (field_count == 0) return e.count(Malformed::bad_template);  // v9 has no withdrawal
     if (id < first_data_set) return e.count(Malformed::bad_template);
     // Each field takes at least four bytes: check before allocating.
     if (field_count > (size - at) / 4) return e.count(Malformed::bad_template);
