@@ -171,6 +171,33 @@ TEST(Decoder, V5SamplingHeaderField) {
   EXPECT_EQ(r.tcp_flags, 0x12);
 }
 
+TEST(Decoder, V1AndV7) {
+  // v1: 16-byte header, no sequence; TCP flags at offset 40, no AS or masks.
+  Builder v1;
+  v1.u16(1).u16(1).u32(5000).u32(1'795'000'000).u32(0);
+  v1.u32(0x0a000001).u32(0x0a000002).u32(0).u16(1).u16(2).u32(3).u32(300).u32(1000).u32(2000);
+  v1.u16(80).u16(443).u16(0).u8(6).u8(4).u8(0x1b).u8(0).u16(0).u32(0);
+  // v7: v5's header without engine and sampling, 52-byte records.
+  Builder v7;
+  v7.u16(7).u16(1).u32(5000).u32(1'795'000'000).u32(0).u32(0).u32(0);
+  v7.u32(0x0a000003).u32(0x0a000004).u32(0).u16(1).u16(2).u32(3).u32(300).u32(1000).u32(2000);
+  v7.u16(80).u16(443).u8(0).u8(0x12).u8(17).u8(0).u16(100).u16(200).u8(24).u8(16).u16(0).u32(0x0a0000fe);
+  const auto d = decode({v1.bytes(), v7.bytes()});
+  ASSERT_EQ(d.records.size(), 2u);
+  EXPECT_EQ(d.records[0].tcp_flags, 0x1b);
+  EXPECT_EQ(d.records[0].proto, 6);
+  EXPECT_EQ(d.records[0].tos, 4);
+  EXPECT_EQ(d.records[0].first_ms, 1'795'000'000'000u - 5000 + 1000);
+  EXPECT_EQ(d.records[1].src_addr, IpAddress::v4(0x0a000003));
+  EXPECT_EQ(d.records[1].tcp_flags, 0x12);
+  EXPECT_EQ(d.records[1].src_as, 100u);
+  EXPECT_EQ(d.records[1].dst_mask, 16);
+  ASSERT_EQ(d.exporters.size(), 2u);
+  EXPECT_EQ(d.exporters[0].version, 1);
+  EXPECT_EQ(d.exporters[1].version, 7);
+  EXPECT_EQ(d.exporters[0].malformed_total() + d.exporters[1].malformed_total(), 0u);
+}
+
 Bytes v5_datagram(std::uint32_t sequence, std::uint16_t count) {
   Builder b;
   b.u16(5).u16(count).u32(5000).u32(1'795'000'000).u32(0).u32(sequence).u16(0).u16(0);
@@ -246,9 +273,9 @@ TEST(BadInput, RecordCountOverrunsTheDatagram) {
 
 TEST(BadInput, UnknownVersion) {
   auto b = Builder::v9(0, 1);
-  Bytes d7 = b.bytes();
-  d7[1] = 7;
-  const auto d = decode({d7, Bytes{0x12, 0x34, 0x56}});
+  Bytes d8 = b.bytes();
+  d8[1] = 8;  // v8 (router aggregation) is not decoded
+  const auto d = decode({d8, Bytes{0x12, 0x34, 0x56}});
   EXPECT_TRUE(d.records.empty());
   ASSERT_EQ(d.exporters.size(), 1u);
   EXPECT_EQ(d.exporters[0].version, 0);

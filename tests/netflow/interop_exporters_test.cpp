@@ -17,13 +17,13 @@ using sluice::testing::TempDir;
 // masks, IPFIX forwardingStatus, and in v9 the ICMP type and code of flows
 // that carry them other than in element 32 (softflowd sends IPv6's in 139,
 // pmacctd sends them in the destination port): nfdump then prints 0.
-FlowRecord as_nfdump_shows(FlowRecord f, Version version) {
+FlowRecord as_nfdump_shows(FlowRecord f, int version) {
   f.received_ms = 0;
   f.observation_domain = 0;
   f.sampling_interval = 1;
-  if (version == Version::v5) f.src_mask = f.dst_mask = 0;
-  if (version == Version::ipfix) f.fwd_status = 0;
-  if (version == Version::v9 && (f.proto == 1 || f.proto == 58)) f.dst_port = 0;
+  if (version == 5) f.src_mask = f.dst_mask = 0;
+  if (version == 10) f.fwd_status = 0;
+  if (version == 9 && (f.proto == 1 || f.proto == 58)) f.dst_port = 0;
   return f;
 }
 
@@ -38,13 +38,13 @@ enum class Exporter { softflowd, pmacctd };
 
 struct Case {
   Exporter exporter;
-  Version version;
+  int version;  // 1 (softflowd only), 5, 9 or 10
 };
 
 // Runs the exporter over `capture`, sending to 127.0.0.1:port.
 sluice::testing::ProcessResult export_capture(const Case& c, const TempDir& dir, const std::filesystem::path& capture,
                                               unsigned short port) {
-  const std::string version = std::to_string(static_cast<int>(c.version));
+  const std::string version = std::to_string(c.version);
   const std::string target = "127.0.0.1:" + std::to_string(port);
   if (c.exporter == Exporter::softflowd)
     return run({"softflowd", "-d", "-6", "-r", capture.string(), "-n", target, "-v", version, "-p",
@@ -63,7 +63,7 @@ sluice::testing::ProcessResult export_capture(const Case& c, const TempDir& dir,
 class ExporterInterop : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ExporterInterop, OurDecodeEqualsNfdumps) {
-  const Version version = GetParam().version;
+  const int version = GetParam().version;
   TempDir dir;
   const auto capture = dir / "traffic.pcap";
   const auto made = run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/netflow/make_traffic.py", capture.string()});
@@ -85,17 +85,27 @@ TEST_P(ExporterInterop, OurDecodeEqualsNfdumps) {
   ASSERT_EQ(exporters.size(), 1u);
   EXPECT_EQ(exporters[0].malformed_total(), 0u);
   EXPECT_EQ(exporters[0].sets_without_template, 0u);
-  // The capture has IPv4 and IPv6 TCP, UDP and ICMP flows; v5 carries IPv4 only.
-  EXPECT_GE(ours.size(), version == Version::v5 ? 30u : 60u);
+  // The capture has IPv4 and IPv6 TCP, UDP and ICMP flows; v1 and v5 carry IPv4 only.
+  EXPECT_GE(ours.size(), version <= 5 ? 30u : 60u);
+
+  // nfdump rejects v1 datagrams of more than Cisco's 24 records, which
+  // softflowd sends (29): compare the two decodes on the others.
+  std::vector<Bytes> for_nfdump;
+  for (const auto& d : datagrams)
+    if (version != 1 || (d[2] << 8 | d[3]) <= 24) for_nfdump.push_back(d);
+  if (for_nfdump.size() != datagrams.size()) {
+    Decoder same_input;
+    ours = decode_all(same_input, for_nfdump);
+  }
 
   Nfcapd nfcapd;
-  send_udp(nfcapd.port(), datagrams);
+  send_udp(nfcapd.port(), for_nfdump);
   nfcapd.stop();
   auto theirs = nfcapd.flows();
   // softflowd 1.1.0's IPFIX sequence numbers do not follow RFC 7011 (nfcapd
   // reports errors too): what matters is that we count them as nfcapd does.
   EXPECT_EQ(exporters[0].sequence_errors, nfcapd.sequence_failures());
-  if (version == Version::ipfix && GetParam().exporter == Exporter::softflowd) unswap_ipfix_uptimes(theirs);
+  if (version == 10 && GetParam().exporter == Exporter::softflowd) unswap_ipfix_uptimes(theirs);
 
   for (auto& f : ours) f = as_nfdump_shows(f, version);
   for (auto& f : theirs) f = as_nfdump_shows(f, version);
@@ -103,12 +113,13 @@ TEST_P(ExporterInterop, OurDecodeEqualsNfdumps) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Exporters, ExporterInterop,
-                         ::testing::Values(Case{Exporter::softflowd, Version::v5}, Case{Exporter::softflowd, Version::v9},
-                                           Case{Exporter::softflowd, Version::ipfix}, Case{Exporter::pmacctd, Version::v5},
-                                           Case{Exporter::pmacctd, Version::v9}, Case{Exporter::pmacctd, Version::ipfix}),
+                         ::testing::Values(Case{Exporter::softflowd, 1}, Case{Exporter::softflowd, 5},
+                                           Case{Exporter::softflowd, 9}, Case{Exporter::softflowd, 10},
+                                           Case{Exporter::pmacctd, 5}, Case{Exporter::pmacctd, 9},
+                                           Case{Exporter::pmacctd, 10}),
                          [](const auto& info) {
-                           return std::string(info.param.exporter == Exporter::softflowd ? "softflowd_" : "pmacctd_") +
-                                  std::string(version_name(info.param.version));
+                           return std::string(info.param.exporter == Exporter::softflowd ? "softflowd" : "pmacctd") +
+                                  "_v" + std::to_string(info.param.version);
                          });
 
 }  // namespace

@@ -227,6 +227,24 @@ std::uint64_t uptime_first(std::int64_t boot_ms, std::uint32_t first, std::uint3
   return static_cast<std::uint64_t>(boot_ms - wrap + first);
 }
 
+// The fixed-record versions share one decoder: v5, and its relatives v1 (no
+// sequence number, no AS or masks, flags elsewhere) and v7 (Catalyst: no
+// engine or sampling, longer records). v1 allows 30 records as v5 does:
+// Cisco sent at most 24, but softflowd sends 29.
+struct FixedLayout {
+  std::uint16_t version;
+  std::size_t header_size;
+  std::size_t record_size;
+  std::size_t max_records;
+  std::size_t tcp_flags_at;
+  bool has_sequence;
+  bool has_as_and_masks;
+  bool has_engine_and_sampling;
+};
+constexpr FixedLayout v1_layout{1, 16, 48, v5_max_records, 40, false, false, false};
+constexpr FixedLayout v5_layout{5, v5_header_size, v5_record_size, v5_max_records, 37, true, true, true};
+constexpr FixedLayout v7_layout{7, v5_header_size, 52, v5_max_records, 37, true, true, false};
+
 struct ExporterKey {
   IpAddress address;
   std::uint16_t version = 0;
@@ -310,8 +328,8 @@ struct Decoder::State {
     return &e;
   }
 
-  void decode_v5(const IpAddress& from, std::span<const std::uint8_t> d, std::uint64_t received_ms,
-                 std::vector<FlowRecord>& out);
+  void decode_fixed(const FixedLayout& layout, const IpAddress& from, std::span<const std::uint8_t> d,
+                    std::uint64_t received_ms, std::vector<FlowRecord>& out);
   void decode_templated(const IpAddress& from, std::span<const std::uint8_t> d, std::uint64_t received_ms,
                         std::vector<FlowRecord>& out);
   void read_templates(Exporter& e, bool ipfix, bool options, const std::uint8_t* p, std::size_t size);
@@ -343,7 +361,9 @@ void Decoder::decode(const IpAddress& from, std::span<const std::uint8_t> d, std
                      std::vector<FlowRecord>& out) {
   const std::uint16_t version = d.size() >= 2 ? load16(d.data()) : 0;
   switch (version) {
-    case 5: return state_->decode_v5(from, d, received_ms, out);
+    case 1: return state_->decode_fixed(v1_layout, from, d, received_ms, out);
+    case 5: return state_->decode_fixed(v5_layout, from, d, received_ms, out);
+    case 7: return state_->decode_fixed(v7_layout, from, d, received_ms, out);
     case 9:
     case 10: return state_->decode_templated(from, d, received_ms, out);
     default:
@@ -354,36 +374,39 @@ void Decoder::decode(const IpAddress& from, std::span<const std::uint8_t> d, std
   }
 }
 
-void Decoder::State::decode_v5(const IpAddress& from, std::span<const std::uint8_t> d, std::uint64_t received_ms,
-                               std::vector<FlowRecord>& out) {
+void Decoder::State::decode_fixed(const FixedLayout& layout, const IpAddress& from, std::span<const std::uint8_t> d,
+                                  std::uint64_t received_ms, std::vector<FlowRecord>& out) {
   const std::uint8_t* h = d.data();
-  const std::uint32_t engine_tag = d.size() >= v5_header_size ? load16(h + 20) : 0;
-  Exporter* e = exporter(from, 5, engine_tag);
+  const bool whole_header = d.size() >= layout.header_size;
+  const std::uint32_t engine_tag = whole_header && layout.has_engine_and_sampling ? load16(h + 20) : 0;
+  Exporter* e = exporter(from, layout.version, engine_tag);
   if (!e) return;
   ++e->stats.datagrams;
-  if (d.size() < v5_header_size) return e->count(Malformed::truncated);
+  if (!whole_header) return e->count(Malformed::truncated);
   const std::size_t count = load16(h + 2);
-  if (count > v5_max_records || v5_header_size + count * v5_record_size > d.size())
+  if (count > layout.max_records || layout.header_size + count * layout.record_size > d.size())
     return e->count(Malformed::count_overrun);
 
-  e->track_sequence(load32(h + 16), static_cast<std::uint32_t>(count));
+  if (layout.has_sequence) e->track_sequence(load32(h + 16), static_cast<std::uint32_t>(count));
   const std::uint32_t uptime = load32(h + 4);
   const std::int64_t boot_ms =
       std::int64_t{load32(h + 8)} * 1000 + load32(h + 12) / 1'000'000 - std::int64_t{uptime};
-  const std::uint16_t sampling = load16(h + 22) & 0x3fff;
 
   FlowRecord blank;
   blank.exporter = from;
   blank.received_ms = received_ms;
   blank.observation_domain = engine_tag;
-  blank.engine_type = h[20];
-  blank.engine_id = h[21];
-  blank.sampling_interval = sampling > 1 ? sampling : 1;
+  if (layout.has_engine_and_sampling) {
+    blank.engine_type = h[20];
+    blank.engine_id = h[21];
+    const std::uint16_t sampling = load16(h + 22) & 0x3fff;
+    blank.sampling_interval = sampling > 1 ? sampling : 1;
+  }
 
   const std::size_t base = out.size();
   out.resize(base + count, blank);
-  const std::uint8_t* p = h + v5_header_size;
-  for (std::size_t i = 0; i < count; ++i, p += v5_record_size) {
+  const std::uint8_t* p = h + layout.header_size;
+  for (std::size_t i = 0; i < count; ++i, p += layout.record_size) {
     FlowRecord& r = out[base + i];
     r.src_addr = IpAddress::v4(load32(p));
     r.dst_addr = IpAddress::v4(load32(p + 4));
@@ -406,13 +429,15 @@ void Decoder::State::decode_v5(const IpAddress& from, std::span<const std::uint8
     r.last_ms = static_cast<std::uint64_t>(last_ms);
     r.src_port = load16(p + 32);
     r.dst_port = load16(p + 34);
-    r.tcp_flags = p[37];
+    r.tcp_flags = p[layout.tcp_flags_at];
     r.proto = p[38];
     r.tos = p[39];
-    r.src_as = load16(p + 40);
-    r.dst_as = load16(p + 42);
-    r.src_mask = p[44];
-    r.dst_mask = p[45];
+    if (layout.has_as_and_masks) {
+      r.src_as = load16(p + 40);
+      r.dst_as = load16(p + 42);
+      r.src_mask = p[44];
+      r.dst_mask = p[45];
+    }
   }
   e->stats.records += count;
 }

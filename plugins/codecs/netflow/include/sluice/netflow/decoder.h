@@ -1,4 +1,4 @@
-// NetFlow v5, v9 and IPFIX decoding: datagrams in, flow records out, with the
+// NetFlow v5, v9 and IPFIX decoding (and v1, v7): datagrams in, flow records out, with the
 // per-exporter state a collector keeps (templates, samplers, sequence numbers)
 // and counters for everything that went wrong.
 #pragma once
@@ -18,8 +18,8 @@ namespace sluice::netflow {
 // Why (part of) a datagram was not decoded. Each is counted per exporter.
 enum class Malformed : std::uint8_t {
   truncated,        // shorter than its header, or a set or record runs past the end
-  count_overrun,    // v5: more than 30 records, or more than the datagram holds
-  unknown_version,  // not 5, 9 or 10: usually not NetFlow at all
+  count_overrun,    // v1/v5/v7: more records than the version allows or the datagram holds
+  unknown_version,  // not 1, 5, 7, 9 or 10: usually not NetFlow at all
   bad_set,          // a set shorter than its own header, or a reserved set id
   bad_template,     // id below 256, a field of length 0, or fields past the set
   template_limit,   // a new template beyond DecoderLimits::max_templates_per_exporter
