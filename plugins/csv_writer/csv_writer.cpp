@@ -17,12 +17,8 @@ using sluice::OptionType;
 constexpr OptionSpec csv_option_specs[] = {
     {.name = "layout", .type = OptionType::string, .default_value = "\"default\"",
      .help = "\"default\": the chosen fields; \"nfdump\": exactly what nfdump 1.7.1 -o csv prints", .choices = "default|nfdump"},
-    {.name = "fields", .type = OptionType::string_list,
-     .default_value = "[\"first\", \"last\", \"duration\", \"src_addr\", \"dst_addr\", \"src_port\", \"dst_port\", \"proto\", "
-                      "\"tcp_flags\", \"tos\", \"packets\", \"bytes\", \"in_if\", \"out_if\", \"src_as\", \"dst_as\", "
-                      "\"src_mask\", \"dst_mask\", \"next_hop\", \"exporter\", \"engine_type\", \"engine_id\", "
-                      "\"sampling_interval\"]",
-     .help = "columns of the default layout, in order (docs/files.md lists them)"},
+    {.name = "fields", .type = OptionType::string_list, .default_value = "[]",
+     .help = "columns of the default layout, in order; empty: the standard 23 (docs/files.md lists all)"},
     {.name = "header", .type = OptionType::boolean, .default_value = "true", .help = "start each file with the header row"},
     {.name = "time_format", .type = OptionType::string, .default_value = "\"iso\"",
      .help = "times in the default layout: ISO 8601 UTC with milliseconds, or epoch milliseconds or seconds",
@@ -37,14 +33,15 @@ constexpr auto option_specs = sluice::file_output::join_option_specs(sluice::fil
 
 std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& options) {
   if (options.string("layout") == "nfdump") return sluice::csv::make_nfdump_formatter(options.boolean("summary"));
-  sluice::csv::DefaultLayout layout;
-  layout.fields.clear();
-  for (const std::string& name : options.strings("fields")) {
-    const auto field = sluice::csv::parse_field(name);
-    if (!field) throw sluice::OptionError("fields", "unknown field \"" + name + "\" (docs/files.md lists the fields)");
-    layout.fields.push_back(*field);
+  sluice::csv::DefaultLayout layout;  // its fields: the standard ones, unless `fields` names others
+  if (const auto& names = options.strings("fields"); !names.empty()) {
+    layout.fields.clear();
+    for (const std::string& name : names) {
+      const auto field = sluice::csv::parse_field(name);
+      if (!field) throw sluice::OptionError("fields", "unknown field \"" + name + "\" (docs/files.md lists the fields)");
+      layout.fields.push_back(*field);
+    }
   }
-  if (layout.fields.empty()) throw sluice::OptionError("fields", "must name at least one field");
   const std::string& time_format = options.string("time_format");
   layout.time_format = time_format == "epoch_ms"  ? sluice::csv::TimeFormat::epoch_ms
                        : time_format == "epoch_s" ? sluice::csv::TimeFormat::epoch_s

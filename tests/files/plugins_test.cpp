@@ -257,7 +257,11 @@ TEST(FileWritersCleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
   const auto flows = test::nfdump_csv_lines(dir / "out/flows.nf");
   EXPECT_GT(flows.size(), 0u);
   EXPECT_LT(flows.size(), 100000u);
-  EXPECT_EQ(test::split_lines(testing::read_file(dir / "out/flows.csv")).size(), flows.size() + 1);
+  const auto csv = test::split_lines(testing::read_file(dir / "out/flows.csv"));
+  EXPECT_EQ(csv.size(), flows.size() + 1);
+  EXPECT_EQ(csv.front(), "first,last,duration,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,tos,packets,bytes,in_if,"
+                         "out_if,src_as,dst_as,src_mask,dst_mask,next_hop,exporter,engine_type,engine_id,sampling_interval")
+      << "the standard fields when none are chosen";
 }
 
 TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
