@@ -55,10 +55,6 @@ class WindowedWriter {
     close();
   }
 
-  std::uint64_t records() const noexcept { return records_; }
-  std::uint64_t files() const noexcept { return files_; }
-  const std::filesystem::path& last_file() const noexcept { return last_file_; }
-
   // The line for the end-of-run summary: how much went where.
   std::string summary() const {
     return "  " + std::to_string(records_) + " flows written to " +
