@@ -158,6 +158,5 @@ std::uint32_t Reader::blocks() const noexcept { return impl_->header.data_blocks
 bool Reader::has_appendix() const noexcept { return impl_->has_appendix; }
 const std::string& Reader::ident() const noexcept { return impl_->ident; }
 const FileStats& Reader::stats() const noexcept { return impl_->stats; }
-const std::filesystem::path& Reader::path() const noexcept { return impl_->file.path(); }
 
 }  // namespace sluice::nffile

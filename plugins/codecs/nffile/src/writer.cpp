@@ -121,8 +121,6 @@ void Writer::close() {
   impl_->file.close();
 }
 
-const FileStats& Writer::stats() const noexcept { return impl_->stats; }
 std::uint32_t Writer::blocks() const noexcept { return impl_->header.data_blocks; }
-const std::filesystem::path& Writer::path() const noexcept { return impl_->file.path(); }
 
 }  // namespace sluice::nffile

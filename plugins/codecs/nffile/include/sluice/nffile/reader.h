@@ -30,7 +30,6 @@ class Reader {
   bool has_appendix() const noexcept;        // false for a file never closed, or cut short
   const std::string& ident() const noexcept;  // from the appendix; "" without one
   const FileStats& stats() const noexcept;    // from the appendix; zero without one
-  const std::filesystem::path& path() const noexcept;
 
  private:
   struct Impl;

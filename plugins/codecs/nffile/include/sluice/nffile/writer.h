@@ -35,9 +35,7 @@ class Writer {
   void flush();  // writes the flows so far as a block of their own
   void close();
 
-  const FileStats& stats() const noexcept;
-  std::uint32_t blocks() const noexcept;
-  const std::filesystem::path& path() const noexcept;
+  std::uint32_t blocks() const noexcept;  // data blocks written so far
 
  private:
   struct Impl;
