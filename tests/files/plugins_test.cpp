@@ -285,6 +285,20 @@ TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
   EXPECT_TRUE(std::equal(last.rbegin(), last.rend(), all.rbegin())) << "the file after it, in order";
 }
 
+TEST(BinaryReader, ReplaysNoFasterThanItsRate) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", test::sample_flows(2000));
+  const auto pipeline =
+      dir.write("paced.toml", replay(dir / "input.nf", "rate = 1000") + sink("csv", "csv_writer", "replay", dir / "out.csv"));
+  const auto start = std::chrono::steady_clock::now();
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The last tenth of a second's piece is due at 1.9 s: a lower bound no slow machine can break.
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1900));
+  EXPECT_EQ(test::split_lines(testing::read_file(dir / "out.csv")).size(), 2001u);
+}
+
 TEST(CsvWriter, WritesChosenFieldsWithoutHeaderToStandardOutput) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(500));
