@@ -144,6 +144,7 @@ class NetflowExport {
     std::string r = fmt::format("  sent {} flows in {} NetFlow {} datagrams", s.records, s.datagrams,
                                 version_name(encoder_.config().version));
     if (s.skipped_ipv6) r += fmt::format(", skipped {} IPv6 flows (v5 cannot carry them)", s.skipped_ipv6);
+    if (s.skipped_too_long) r += fmt::format(", skipped {} flows longer than 49 days (v5/v9 cannot carry them)", s.skipped_too_long);
     r += "\n";
     for (const auto& c : collectors_)
       if (c.errors) r += fmt::format("  {}: {} datagrams not delivered\n", to_string(c.endpoint), c.errors);
@@ -151,12 +152,14 @@ class NetflowExport {
   }
 
  private:
+  std::uint64_t skipped() const { return encoder_.stats().skipped_ipv6 + encoder_.stats().skipped_too_long; }
+
   void send_held() {
     encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
     const auto now_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    const auto skipped_before = encoder_.stats().skipped_ipv6;
+    const auto skipped_before = skipped();
     while (!rest.empty()) {
       std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);
       const Encoded e = encoder_.encode(rest, now_ms, slot);
@@ -166,7 +169,7 @@ class NetflowExport {
     }
     send_pending();
     held_.clear();
-    if (const auto skipped = encoder_.stats().skipped_ipv6 - skipped_before) host_.count_dropped(skipped);
+    if (const auto n = skipped() - skipped_before) host_.count_dropped(n);
   }
 
   void send_pending() {

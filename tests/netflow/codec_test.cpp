@@ -87,6 +87,36 @@ TEST_P(RoundTrip, GroupedStreamsFillDatagrams) {
   EXPECT_LE(few, encode_all(single, one_stream, test_now_ms).size() + 6);
 }
 
+TEST_P(RoundTrip, FlowsOfAnotherDayOrOfTheFuture) {
+  // A replay of last year, and flows dated a month ahead of the clock: v5/v9
+  // send them as if exported when they ended, so every time survives.
+  for (const std::int64_t shift : {-400LL * 86'400'000, 30LL * 86'400'000}) {
+    auto flows = test_flows(300, 13);
+    for (auto& f : flows) {
+      f.first_ms = static_cast<std::uint64_t>(static_cast<std::int64_t>(f.first_ms) + shift);
+      f.last_ms = static_cast<std::uint64_t>(static_cast<std::int64_t>(f.last_ms) + shift);
+    }
+    Encoder encoder({.version = GetParam()});
+    Decoder decoder;
+    const auto decoded = decode_all(decoder, encode_all(encoder, flows, test_now_ms));
+    const auto expected = expected_after(GetParam(), flows, 0);
+    ASSERT_EQ(decoded.size(), expected.size()) << "shift " << shift;
+    for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(decoded[i], expected[i]) << "shift " << shift;
+    EXPECT_EQ(decoder.exporters()[0].sequence_errors, 0u);
+  }
+}
+
+TEST_P(RoundTrip, FlowsLongerThanTheUptimeClockAreSkipped) {
+  auto flows = test_flows(10, 14, 0);
+  flows[4].first_ms = flows[4].last_ms - 60ULL * 86'400'000;  // 60 days
+  Encoder encoder({.version = GetParam()});
+  Decoder decoder;
+  const auto decoded = decode_all(decoder, encode_all(encoder, flows, test_now_ms));
+  const bool uptime_based = GetParam() != Version::ipfix;
+  EXPECT_EQ(decoded.size(), uptime_based ? 9u : 10u);
+  EXPECT_EQ(encoder.stats().skipped_too_long, uptime_based ? 1u : 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, RoundTrip, ::testing::Values(Version::v5, Version::v9, Version::ipfix),
                          [](const auto& info) { return std::string(version_name(info.param)); });
 

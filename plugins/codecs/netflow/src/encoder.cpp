@@ -20,6 +20,23 @@ constexpr std::uint16_t ipv6_template_id = 257;
 constexpr std::uint64_t boot_margin_ms = 3'600'000;
 constexpr std::uint64_t uptime_limit_ms = 0xffff'ffffULL - boot_margin_ms;
 
+// v5/v9 headers say when the datagram left: normally now. Flows of another
+// day (a replay) or of the future are sent as if exported shortly after the
+// first of them ended, so that their times fit the uptime clock and no flow
+// seems to end after its export (which collectors read as a clock wrap).
+constexpr std::uint64_t replay_export_delay_ms = 60'000;
+
+std::uint64_t export_time_for(const FlowRecord& head, std::uint64_t now_ms) {
+  if (now_ms >= head.last_ms && now_ms - std::min(head.first_ms, now_ms) <= uptime_limit_ms) return now_ms;
+  return head.last_ms + replay_export_delay_ms;
+}
+
+// Whether `r` fits a v5/v9 datagram exported at `export_ms` by a stream
+// booted at `boot_ms`.
+bool fits_uptime(const FlowRecord& r, std::uint64_t boot_ms, std::uint64_t export_ms) {
+  return r.first_ms >= boot_ms && r.last_ms <= export_ms && r.last_ms - boot_ms <= uptime_limit_ms;
+}
+
 bool is_icmp(const FlowRecord& r) { return r.proto == proto_icmp || r.proto == proto_icmpv6; }
 
 std::uint32_t v5_engine_tag(const FlowRecord& r) { return std::uint32_t{r.engine_type} << 8 | r.engine_id; }
@@ -157,10 +174,10 @@ Encoder::Encoder(EncoderConfig config)
   if (config_.mtu < minimum_mtu) throw std::invalid_argument("mtu below " + std::to_string(minimum_mtu) + " bytes");
 }
 
-Encoder::Stream& Encoder::stream_for(const FlowRecord& first, std::uint64_t now_ms) {
+Encoder::Stream& Encoder::stream_for(const FlowRecord& first, std::uint64_t export_ms) {
   Stream& s = streams_[stream_key(config_.version, first)];
-  const std::uint64_t earliest = std::min(first.first_ms, now_ms);
-  const std::uint64_t latest = std::max(first.last_ms, now_ms);
+  const std::uint64_t earliest = std::min(first.first_ms, export_ms);
+  const std::uint64_t latest = std::max(first.last_ms, export_ms);
   // A new stream, or a flow its 32-bit uptime clock cannot place: (re)boot.
   if (s.boot_ms == 0 || earliest < s.boot_ms || latest - s.boot_ms > uptime_limit_ms)
     s.boot_ms = earliest > boot_margin_ms ? earliest - boot_margin_ms : 0;
@@ -169,6 +186,16 @@ Encoder::Stream& Encoder::stream_for(const FlowRecord& first, std::uint64_t now_
 
 Encoded Encoder::encode(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out) {
   if (records.empty()) return {};
+  if (config_.version != Version::ipfix) {
+    // A flow longer than the 32-bit uptime clock (49 days) cannot be sent.
+    std::size_t too_long = 0;
+    while (too_long < records.size() && records[too_long].duration_ms() > uptime_limit_ms - replay_export_delay_ms)
+      ++too_long;
+    if (too_long > 0) {
+      stats_.skipped_too_long += too_long;
+      return {0, too_long};
+    }
+  }
   return config_.version == Version::v5 ? encode_v5(records, now_ms, out) : encode_templated(records, now_ms, out);
 }
 
@@ -180,7 +207,8 @@ Encoded Encoder::encode_v5(std::span<const FlowRecord> records, std::uint64_t no
     return {0, records.size()};
   }
   const FlowRecord& head = *head_it;
-  Stream& s = stream_for(head, now_ms);
+  const std::uint64_t export_ms = export_time_for(head, now_ms);
+  Stream& s = stream_for(head, export_ms);
   const std::size_t room = std::min(out.size(), config_.mtu);
   const std::size_t capacity = std::min(v5_max_records, (room - std::min(room, v5_header_size)) / v5_record_size);
   std::size_t i = 0;  // records consumed
@@ -193,7 +221,7 @@ Encoded Encoder::encode_v5(std::span<const FlowRecord> records, std::uint64_t no
       continue;
     }
     const bool same_stream = v5_engine_tag(r) == v5_engine_tag(head) && r.sampling_interval == head.sampling_interval;
-    if (!same_stream || r.first_ms < s.boot_ms || r.last_ms - s.boot_ms > uptime_limit_ms) break;
+    if (!same_stream || !fits_uptime(r, s.boot_ms, export_ms)) break;
     std::uint8_t* p = out.data() + v5_header_size + n++ * v5_record_size;
     std::memset(p, 0, v5_record_size);
     store32(p, r.src_addr.v4_value());
@@ -221,9 +249,9 @@ Encoded Encoder::encode_v5(std::span<const FlowRecord> records, std::uint64_t no
   std::uint8_t* h = out.data();
   store16(h, 5);
   store16(h + 2, static_cast<std::uint16_t>(n));
-  store32(h + 4, static_cast<std::uint32_t>(now_ms - s.boot_ms));
-  store32(h + 8, static_cast<std::uint32_t>(now_ms / 1000));
-  store32(h + 12, static_cast<std::uint32_t>(now_ms % 1000 * 1'000'000));
+  store32(h + 4, static_cast<std::uint32_t>(export_ms - s.boot_ms));
+  store32(h + 8, static_cast<std::uint32_t>(export_ms / 1000));
+  store32(h + 12, static_cast<std::uint32_t>(export_ms % 1000 * 1'000'000));
   store32(h + 16, s.sequence);
   h[20] = head.engine_type;
   h[21] = head.engine_id;
@@ -241,7 +269,8 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
   const std::size_t limit = std::min(out.size(), config_.mtu);
   const std::size_t header_size = ipfix ? ipfix_header_size : v9_header_size;
   const FlowRecord& head = records.front();
-  Stream& s = stream_for(head, now_ms);
+  const std::uint64_t export_ms = ipfix ? now_ms : export_time_for(head, now_ms);
+  Stream& s = stream_for(head, export_ms);
   const std::uint32_t domain = head.observation_domain;
 
   std::size_t pos = header_size;
@@ -282,7 +311,7 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
   for (; n < records.size(); ++n) {
     const FlowRecord& r = records[n];
     if (r.observation_domain != domain) break;
-    if (!ipfix && (r.first_ms < s.boot_ms || r.last_ms - s.boot_ms > uptime_limit_ms)) break;
+    if (!ipfix && !fits_uptime(r, s.boot_ms, export_ms)) break;
     const bool ipv6 = !r.src_addr.is_v4();
     const auto& fields = ipv6 ? ipv6_template_ : ipv4_template_;
     const std::size_t size = ipv6 ? ipv6_record_size_ : ipv4_record_size_;
@@ -309,7 +338,7 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
   if (n == 0) return {};  // `out` too small for one record
 
   std::uint8_t* h = out.data();
-  const auto export_secs = static_cast<std::uint32_t>(now_ms / 1000);
+  const auto export_secs = static_cast<std::uint32_t>(export_ms / 1000);
   if (ipfix) {
     store16(h, 10);
     store16(h + 2, static_cast<std::uint16_t>(pos));

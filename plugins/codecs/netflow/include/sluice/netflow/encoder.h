@@ -25,7 +25,8 @@ struct EncoderConfig {
 struct EncoderStats {
   std::uint64_t datagrams = 0;
   std::uint64_t records = 0;
-  std::uint64_t skipped_ipv6 = 0;  // v5 has no IPv6: such records are dropped and counted
+  std::uint64_t skipped_ipv6 = 0;      // v5 has no IPv6: such records are dropped and counted
+  std::uint64_t skipped_too_long = 0;  // v5/v9: flows longer than 49 days do not fit the uptime clock
   std::uint64_t template_sends = 0;
 };
 
@@ -60,7 +61,8 @@ class Encoder {
   // that fits and belongs to one stream; `now_ms` is the export time (ms since
   // the epoch). Call again with the rest until all records are consumed. A
   // result with size 0 and consumed > 0 means the prefix was skipped (IPv6 for
-  // v5). With `out` of at least config.mtu bytes, every call makes progress.
+  // v5, flows longer than 49 days for v5/v9: see stats()). With `out` of at
+  // least config.mtu bytes, every call makes progress.
   Encoded encode(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
 
   // Reorders records so that each stream's records, and within a stream
@@ -81,7 +83,7 @@ class Encoder {
     bool templates_sent = false;
   };
 
-  Stream& stream_for(const FlowRecord& first, std::uint64_t now_ms);
+  Stream& stream_for(const FlowRecord& first, std::uint64_t export_ms);
   Encoded encode_v5(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
   Encoded encode_templated(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
 
