@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "peers.h"
+#include "sluice/netflow/decoder.h"
 
 namespace sluice::netflow::test {
 namespace {
@@ -129,6 +130,32 @@ targets = ["[::1]:)" + std::to_string(port) + R"(", "127.0.0.1:)" + std::to_stri
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(forwarded_records, 500u);
   EXPECT_THAT(result.out + result.err, HasSubstr("::1 "));
+}
+
+TEST_F(WirePlugins, SimulatedClockPlacesFlowsOnAnotherDay) {
+  UdpReceiver receiver;
+  const auto result = run(R"(
+[sources.gen]
+plugin = "generator"
+count = 2000
+clock_start = "2025-03-01T12:00:00Z"
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+version = 9
+target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  Decoder decoder;
+  std::vector<FlowRecord> flows;
+  for (const auto& d : receiver.receive_until_quiet(200)) decoder.decode(IpAddress::v4(0x7f000001), d, 0, flows);
+  ASSERT_EQ(flows.size(), 2000u);
+  constexpr std::uint64_t start_ms = 1'740'830'400'000;  // 2025-03-01T12:00:00Z
+  for (const auto& f : flows) {
+    EXPECT_LE(f.last_ms, start_ms + 60'000);  // the run takes well under a minute
+    EXPECT_GE(f.last_ms, start_ms - 1'000);   // flows end up to a second before "now"
+    EXPECT_LE(f.first_ms, f.last_ms);
+  }
+  EXPECT_EQ(decoder.exporters()[0].sequence_errors, 0u);
 }
 
 TEST_F(WirePlugins, CollectorIgnoresExportersOutsideItsAllowList) {
