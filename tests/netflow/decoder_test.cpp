@@ -329,6 +329,30 @@ TEST(BadInput, TemplateFloodIsCappedPerExporter) {
   EXPECT_EQ(malformed(d.exporters[0], Malformed::template_limit), 900u);
 }
 
+TEST(BadInput, TemplatesAreCappedOverAllExportersAndInFields) {
+  std::vector<Bytes> templates;
+  for (std::uint32_t domain = 0; domain < 10; ++domain) {
+    auto b = Builder::ipfix(0, domain);
+    b.set(2);
+    for (std::uint16_t id = 256; id < 266; ++id) b.u16(id).u16(1).u16(8).u16(4);
+    templates.push_back(b.end_set().bytes());
+  }
+  auto wide = Builder::ipfix(0, 99);
+  wide.set(2).u16(256).u16(600);
+  for (int i = 0; i < 600; ++i) wide.u16(8).u16(4);
+  templates.push_back(wide.end_set().bytes());
+  const auto d = decode(templates, {.max_templates = 35});
+  std::uint64_t kept = 0, over_limit = 0, bad = 0;
+  for (const auto& e : d.exporters) {
+    kept += e.templates;
+    over_limit += malformed(e, Malformed::template_limit);
+    bad += malformed(e, Malformed::bad_template);
+  }
+  EXPECT_EQ(kept, 35u);
+  EXPECT_EQ(over_limit, 65u);
+  EXPECT_EQ(bad, 1u) << "600 fields is more than a template may have";
+}
+
 TEST(BadInput, GarbageNeverCrashesAndIsCounted) {
   std::mt19937 rng(1234);
   std::vector<Bytes> garbage;

@@ -312,6 +312,7 @@ struct Decoder::State {
   DecoderLimits limits;
   std::unordered_map<ExporterKey, Exporter, ExporterKeyHash> exporters;
   std::uint64_t dropped_exporter_datagrams = 0;
+  std::size_t templates = 0;  // over all exporters
 
   Exporter* exporter(const IpAddress& address, std::uint16_t version, std::uint32_t domain) {
     const ExporterKey key{address, version, domain};
@@ -521,9 +522,9 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
       // template set: one template, or all of the set's kind when the id is
       // the set id.
       if (id == (options ? ipfix_options_template_set : ipfix_template_set))
-        std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
+        templates -= std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
       else if (id >= first_data_set)
-        e.templates.erase(id);
+        templates -= e.templates.erase(id);
       else
         return e.count(Malformed::bad_template);
       continue;
@@ -549,7 +550,8 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
     if (field_count == 0) return e.count(Malformed::bad_template);  // v9 has no withdrawal
     if (id < first_data_set) return e.count(Malformed::bad_template);
     // Each field takes at least four bytes: check before allocating.
-    if (field_count > (size - at) / 4) return e.count(Malformed::bad_template);
+    if (field_count > (size - at) / 4 || field_count > limits.max_fields_per_template)
+      return e.count(Malformed::bad_template);
 
     Template t;
     t.options = options;
@@ -576,12 +578,14 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
     if (t.min_record_size > 0xffff) return e.count(Malformed::bad_template);
 
     auto existing = e.templates.find(id);
-    if (existing != e.templates.end())
+    if (existing != e.templates.end()) {
       existing->second = std::move(t);
-    else if (e.templates.size() < limits.max_templates_per_exporter)
+    } else if (e.templates.size() < limits.max_templates_per_exporter && templates < limits.max_templates) {
       e.templates.emplace(id, std::move(t));
-    else
+      ++templates;
+    } else {
       e.count(Malformed::template_limit);
+    }
   }
 }
 

@@ -21,8 +21,8 @@ enum class Malformed : std::uint8_t {
   count_overrun,    // v1/v5/v7: more records than the version allows or the datagram holds
   unknown_version,  // not 1, 5, 7, 9 or 10: usually not NetFlow at all
   bad_set,          // a set shorter than its own header, or a reserved set id
-  bad_template,     // id below 256, a field of length 0, or fields past the set
-  template_limit,   // a new template beyond DecoderLimits::max_templates_per_exporter
+  bad_template,     // id below 256, a field of length 0, too many fields, or fields past the set
+  template_limit,   // a new template beyond DecoderLimits' template limits
 };
 inline constexpr std::size_t malformed_kinds = 6;
 std::string_view malformed_name(Malformed reason) noexcept;
@@ -51,9 +51,13 @@ struct ExporterStats {
   std::uint64_t malformed_total() const noexcept;
 };
 
+// What one decoder keeps at most, whatever senders (or spoofers) send:
+// about 4 bytes per template field, so at most 64 MiB of templates.
 struct DecoderLimits {
   std::size_t max_exporters = 4096;  // datagrams from further exporters are counted and dropped
   std::size_t max_templates_per_exporter = 256;
+  std::size_t max_templates = 32'768;  // over all exporters
+  std::size_t max_fields_per_template = 512;  // real templates have fewer than 100
   std::size_t max_samplers_per_exporter = 64;
 };
 
