@@ -65,6 +65,11 @@ class UdpReceiver {
 // A pcap (raw IPv4 link type) with one UDP packet per datagram, to `port`.
 void write_pcap(const std::filesystem::path& file, unsigned short port, const std::vector<Bytes>& datagrams);
 
+// A flow as `nfdump -o json` can show it: without the fields its JSON leaves
+// out (receive time, domain, sampling) and what nfdump 1.7.1 does not keep
+// (v5 masks, IPFIX forwardingStatus). `version` is the NetFlow version.
+FlowRecord as_nfdump_shows(FlowRecord flow, int version);
+
 // Whether two decodes hold the same flows in any order; if not, says which
 // flows only one side has, or the first that differs.
 ::testing::AssertionResult same_flows(std::vector<FlowRecord> got, std::vector<FlowRecord> want);
