@@ -138,6 +138,52 @@ IpAddress address_in(const netflow::Prefix& subnet, std::uint64_t offset) {
 
 constexpr std::size_t popular_hosts = 4096;
 
+// Walker's alias method: draws from a fixed discrete distribution in
+// constant time (a uniform pick, then a biased coin), built in linear time
+// with Vose's two work lists.
+class AliasTable {
+ public:
+  explicit AliasTable(const std::vector<double>& weights) : keep_(weights.size()), alias_(weights.size()) {
+    const std::size_t n = weights.size();
+    double total = 0;
+    for (double w : weights) total += w;
+    std::vector<double> scaled(n);
+    std::vector<std::size_t> small, large;
+    for (std::size_t i = 0; i < n; ++i) {
+      scaled[i] = weights[i] * static_cast<double>(n) / total;
+      (scaled[i] < 1.0 ? small : large).push_back(i);
+    }
+    while (!small.empty() && !large.empty()) {
+      const std::size_t s = small.back(), l = large.back();
+      small.pop_back();
+      keep_[s] = scaled[s];
+      alias_[s] = l;
+      scaled[l] -= 1.0 - scaled[s];
+      if (scaled[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
+    for (std::size_t i : large) keep_[i] = 1.0;
+    for (std::size_t i : small) keep_[i] = 1.0;  // rounding leftovers
+  }
+
+  std::size_t draw(Random& rng) const {
+    const std::size_t i = rng.below(keep_.size());
+    return rng.unit() < keep_[i] ? i : alias_[i];
+  }
+
+ private:
+  std::vector<double> keep_;
+  std::vector<std::size_t> alias_;
+};
+
+std::vector<double> zipf_weights(std::size_t n, double exponent) {
+  std::vector<double> w(n);
+  for (std::size_t k = 0; k < n; ++k) w[k] = 1.0 / std::pow(static_cast<double>(k + 1), exponent);
+  return w;
+}
+
 }  // namespace
 
 IpAddress exporter_address(std::uint32_t index) { return IpAddress::v4(0x0aff0001u + index); }
@@ -146,14 +192,9 @@ struct FlowGenerator::State {
   GeneratorConfig config;
   Random rng;
   std::vector<netflow::Prefix> v4_subnets, v6_subnets;
-  std::vector<double> zipf_cdf;  // popularity of host ranks
+  AliasTable host_popularity{zipf_weights(popular_hosts, 1.1)};  // Zipf over host ranks
 
   explicit State(GeneratorConfig c) : config(std::move(c)), rng(config.seed) {}
-
-  std::size_t zipf_rank() {
-    const double u = rng.unit() * zipf_cdf.back();
-    return static_cast<std::size_t>(std::upper_bound(zipf_cdf.begin(), zipf_cdf.end(), u) - zipf_cdf.begin());
-  }
 
   IpAddress popular_host(bool ipv6, std::size_t rank) {
     const auto& subnets = ipv6 ? v6_subnets : v4_subnets;
@@ -206,8 +247,8 @@ struct FlowGenerator::State {
     const bool ipv6 = !v6_subnets.empty() && (v4_subnets.empty() || rng.chance(config.ipv6_ratio));
     const App& app = pick(realistic_services, rng);
     FlowRecord f;
-    const std::size_t client = zipf_rank();
-    std::size_t server = zipf_rank();
+    const std::size_t client = host_popularity.draw(rng);
+    std::size_t server = host_popularity.draw(rng);
     if (server == client) server = (server + 1) % popular_hosts;
     f.src_addr = popular_host(ipv6, client);
     f.dst_addr = popular_host(ipv6, server);
@@ -231,9 +272,6 @@ FlowGenerator::FlowGenerator(GeneratorConfig config) : state_(std::make_unique<S
     throw std::invalid_argument("ipv6_ratio > 0 needs an IPv6 subnet");
   if (s.config.ipv6_ratio < 1 && s.v4_subnets.empty())
     throw std::invalid_argument("ipv6_ratio < 1 needs an IPv4 subnet");
-  s.zipf_cdf.resize(popular_hosts);
-  double total = 0;
-  for (std::size_t k = 0; k < popular_hosts; ++k) s.zipf_cdf[k] = total += 1.0 / std::pow(static_cast<double>(k + 1), 1.1);
 }
 
 FlowGenerator::~FlowGenerator() = default;
