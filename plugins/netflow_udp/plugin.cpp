@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "sluice/netflow/address.h"
@@ -36,6 +37,8 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "max_templates_per_exporter", .type = sluice::OptionType::integer, .default_value = "256",
      .help = "v9/IPFIX templates kept per exporter; more are counted as malformed"},
     {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "4096", .help = "flows per batch at most"},
+    {.name = "idle_timeout", .type = sluice::OptionType::duration, .default_value = "\"0s\"",
+     .help = "end once no datagram has arrived for this long, after the first (0s: run until stopped)"},
 };
 
 constexpr std::size_t datagrams_per_receive = 64;
@@ -76,6 +79,7 @@ class NetflowUdp {
     decoder_ = Decoder({.max_templates_per_exporter = static_cast<std::size_t>(templates)});
     batch_size_ = options.integer("batch_size");
     if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
+    idle_timeout_ = options.duration("idle_timeout");
   }
 
   ~NetflowUdp() {
@@ -119,7 +123,10 @@ class NetflowUdp {
   bool poll(sluice::Emitter& out) {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(poll_timeout.count()));
-    if (ready > 0) receive(out);
+    if (ready > 0) {
+      receive(out);
+      last_datagram_ = steady_clock::now();
+    }
     if (batch_ && !batch_->records.empty()) {
       out.emit(std::move(batch_));
       unflushed_ = true;
@@ -132,7 +139,12 @@ class NetflowUdp {
     }
     batch_.reset();
     log_malformed();
-    return !host_.stopping();
+    return !host_.stopping() && !idle();
+  }
+
+  // The exporters have gone quiet for idle_timeout: a bounded run is over.
+  bool idle() const {
+    return idle_timeout_.count() > 0 && last_datagram_ && steady_clock::now() - *last_datagram_ >= idle_timeout_;
   }
 
   std::string report() const {
@@ -242,6 +254,8 @@ class NetflowUdp {
   std::vector<Prefix> allowed_;
   std::int64_t receive_buffer_ = 0;
   std::int64_t batch_size_ = 0;
+  milliseconds idle_timeout_{0};
+  std::optional<steady_clock::time_point> last_datagram_;
   Decoder decoder_;
   int fd_ = -1;
   std::vector<std::uint8_t> buffers_;

@@ -148,7 +148,7 @@ TEST(RotatingOutput, RefusesAWindowThatWouldOverwriteThePreviousWindowsFile) {
   EXPECT_EQ(files_below(dir.path()), std::vector<std::string>{"flows-22.csv"});
 }
 
-TEST(RotatingOutput, NeverReplacesAFileAlreadyThere) {
+TEST(RotatingOutput, AWindowNeverReplacesAFileAlreadyThere) {
   test::TempDir dir;
   std::ofstream(dir / "flows-2213.csv") << "from before a restart\n";
   RotatingOutput output({.path = (dir / "flows-%H%M.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},
@@ -157,6 +157,18 @@ TEST(RotatingOutput, NeverReplacesAFileAlreadyThere) {
   EXPECT_EQ(output.commit(), dir / "flows-2213.csv.1");
   EXPECT_EQ(testing::read_file(dir / "flows-2213.csv"), "from before a restart\n");
   EXPECT_EQ(testing::read_file(dir / "flows-2213.csv.1"), "new\n");
+}
+
+TEST(RotatingOutput, OneFileWithoutWindowsReplacesTheFileOfAnEarlierRun) {
+  test::TempDir dir;
+  std::ofstream(dir / "flows.csv") << "from an earlier run\n";
+  RotatingOutput output({.path = (dir / "flows.csv").string(), .zone = TimeZone::utc, .nfcapd_layout = {},
+                         .retention = {}});
+  std::ofstream(output.begin(t0, 0)) << "new\n";
+  EXPECT_EQ(testing::read_file(dir / "flows.csv"), "from an earlier run\n") << "untouched until the new one is complete";
+  EXPECT_EQ(output.commit(), dir / "flows.csv");
+  EXPECT_EQ(testing::read_file(dir / "flows.csv"), "new\n");
+  EXPECT_EQ(files_below(dir.path()), std::vector<std::string>{"flows.csv"});
 }
 
 TEST(RotatingOutput, AFolderRemovedUnderTheWriterIsReportedWithTheFileName) {

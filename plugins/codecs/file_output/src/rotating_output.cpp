@@ -144,8 +144,17 @@ fs::path RotatingOutput::begin(std::uint64_t start_ms, std::uint64_t length_ms) 
 fs::path RotatingOutput::commit() {
   const fs::path temp = std::exchange(temp_, {});
   if (direct_) return final_;
-  // Never over an existing file (a restart within a window, a file put there
-  // by hand): the new one takes the next free NAME.1, NAME.2 ...
+  if (length_ms_ == 0) {
+    // One file, no windows: a rerun replaces it, as `> FILE` or nfdump -w
+    // would, atomically (a reader sees the old file or the new one).
+    if (::rename(temp.c_str(), final_.c_str()) != 0)
+      throw FileError(final_, "cannot rename " + temp.string() + " into place: " + std::strerror(errno));
+    committed_ = final_;
+    return final_;
+  }
+  // A window's file never replaces an existing one (a restart within the
+  // window, a file put there by hand): the new one takes the next free
+  // NAME.1, NAME.2 ...
   fs::path name = final_;
   for (int n = 1; !rename_unless_taken(temp, name); ++n) {
     name = final_;
