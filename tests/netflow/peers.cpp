@@ -120,7 +120,7 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text) {
 Nfcapd::Nfcapd() : port_(sluice::testing::free_udp_port()) {
   process_ = std::make_unique<sluice::testing::Process>(std::vector<std::string>{
       "nfcapd", "-w", dir_.path().string(), "-p", std::to_string(port_), "-b", "127.0.0.1", "-t", "3600", "-B", "8388608"});
-  if (!eventually([&] { return udp_port_in_use(port_) || !process_->running(); }) || !process_->running())
+  if (!eventually([&] { return sluice::testing::udp_port_bound(port_) || !process_->running(); }) || !process_->running())
     throw std::runtime_error("nfcapd did not start: " + process_->wait().err);
 }
 
@@ -198,15 +198,7 @@ std::uint64_t Nfcapd::sequence_failures() const {
   return failures;
 }
 
-bool udp_port_in_use(unsigned short port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  const sockaddr_in a = loopback(port);
-  const bool in_use = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0;
-  close(fd);
-  return in_use;
-}
-
-bool udp6_port_in_use(unsigned short port) {
+bool udp6_port_bound(unsigned short port) {
   const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
   sockaddr_in6 a{};
   a.sin6_family = AF_INET6;

@@ -109,7 +109,7 @@ inputs = ["c"]
 version = 5
 target = "127.0.0.1:)" + std::to_string(forwarded.port()) + R"("
 )").string(), "--stats-interval", "0"});
-  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || udp6_port_in_use(port); }));
+  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || udp6_port_bound(port); }));
   const auto sender = run(R"(
 [sources.gen]
 plugin = "generator"
@@ -174,7 +174,7 @@ plugin = "netflow_export"
 inputs = ["c"]
 target = "127.0.0.1:9"
 )").string(), "--stats-interval", "0"});
-  ASSERT_TRUE(sluice::testing::eventually([&] { return udp_port_in_use(port); }));
+  ASSERT_TRUE(sluice::testing::eventually([&] { return sluice::testing::udp_port_bound(port); }));
   Bytes v5(24 + 48, 0);
   v5[1] = 5;
   v5[3] = 1;
