@@ -153,6 +153,22 @@ TEST(Decoder, IpfixSelectorOptionsAndSystemInitTime) {
   EXPECT_EQ(d.records[0].last_ms, 1'700'000'002'500u);
 }
 
+TEST(Decoder, IpfixNtpTimestampsAndDuration) {
+  // flowStartMicroseconds (154, NTP) with flowDurationMilliseconds (161);
+  // then flowStart/EndNanoseconds (156/157).
+  constexpr std::uint64_t ntp_seconds = 1'795'000'000ULL + 2'208'988'800ULL;
+  auto b = Builder::ipfix(0, 1);
+  b.set(2).u16(256).u16(2).u16(154).u16(8).u16(161).u16(4).u16(257).u16(2).u16(156).u16(8).u16(157).u16(8).end_set();
+  b.set(256).u64(ntp_seconds << 32 | 0x8000'0000).u32(1500).end_set();  // .500 s
+  b.set(257).u64(ntp_seconds << 32).u64((ntp_seconds + 2) << 32 | 0x4000'0000).end_set();  // +2.250 s
+  const auto d = decode({b.bytes()});
+  ASSERT_EQ(d.records.size(), 2u);
+  EXPECT_EQ(d.records[0].first_ms, 1'795'000'000'500u);
+  EXPECT_EQ(d.records[0].last_ms, 1'795'000'002'000u);
+  EXPECT_EQ(d.records[1].first_ms, 1'795'000'000'000u);
+  EXPECT_EQ(d.records[1].last_ms, 1'795'000'002'250u);
+}
+
 TEST(Decoder, V5SamplingHeaderField) {
   Builder b;
   b.u16(5).u16(1).u32(5000).u32(1'795'000'000).u32(0).u32(0).u8(1).u8(2).u16(0x4000 | 64);

@@ -41,6 +41,9 @@ enum class Target : std::uint8_t {
   last_seconds,
   first_ms,
   last_ms,
+  first_ntp,
+  last_ntp,
+  duration_ms,
   system_init_ms,
   icmp_type_code,
   icmp_type,
@@ -99,6 +102,11 @@ Target target_of(std::uint16_t id, std::uint32_t enterprise) {
     case ie::end_seconds: return Target::last_seconds;
     case ie::start_ms: return Target::first_ms;
     case ie::end_ms: return Target::last_ms;
+    case ie::start_us:
+    case ie::start_ns: return Target::first_ntp;
+    case ie::end_us:
+    case ie::end_ns: return Target::last_ntp;
+    case ie::duration_ms: return Target::duration_ms;
     case ie::system_init_ms: return Target::system_init_ms;
     case ie::icmp_type_code:
     case ie::icmp_type_code_ipv6: return Target::icmp_type_code;
@@ -136,12 +144,21 @@ struct Template {
 struct Values {
   FlowRecord flow;
   std::optional<std::uint32_t> first_uptime, last_uptime;
-  std::optional<std::uint64_t> first_abs_ms, last_abs_ms, system_init_ms;
+  std::optional<std::uint64_t> first_abs_ms, last_abs_ms, system_init_ms, duration_ms;
   std::optional<std::uint16_t> icmp_type_code;
   std::optional<std::uint8_t> icmp_type, icmp_code;
   bool has_engine_type = false, has_engine_id = false;
   std::optional<std::uint64_t> sampling_interval, packet_interval, packet_space, sampler_id;
 };
+
+// An NTP timestamp (seconds since 1900 and a binary fraction, RFC 7011's
+// dateTimeMicroseconds/Nanoseconds) to ms since the Unix epoch.
+std::uint64_t ntp_to_ms(std::uint64_t ntp) {
+  constexpr std::uint64_t unix_epoch_in_ntp = 2'208'988'800;
+  const std::uint64_t seconds = ntp >> 32;
+  const std::uint64_t ms = ((ntp & 0xffff'ffff) * 1000) >> 32;
+  return seconds >= unix_epoch_in_ntp ? (seconds - unix_epoch_in_ntp) * 1000 + ms : 0;
+}
 
 IpAddress address_from(const std::uint8_t* p, std::size_t length) {
   if (length == 4) return IpAddress::v4(load32(p));
@@ -186,6 +203,9 @@ void apply(Target t, const std::uint8_t* p, std::size_t length, Values& v) {
     case Target::last_seconds: v.last_abs_ms = u() * 1000; break;
     case Target::first_ms: v.first_abs_ms = u(); break;
     case Target::last_ms: v.last_abs_ms = u(); break;
+    case Target::first_ntp: v.first_abs_ms = ntp_to_ms(u()); break;
+    case Target::last_ntp: v.last_abs_ms = ntp_to_ms(u()); break;
+    case Target::duration_ms: v.duration_ms = u(); break;
     case Target::system_init_ms: v.system_init_ms = u(); break;
     case Target::icmp_type_code: v.icmp_type_code = u16(); break;
     case Target::icmp_type: v.icmp_type = u8(); break;
@@ -633,7 +653,7 @@ std::uint32_t Decoder::State::read_data(Exporter& e, const Template& t, const Va
     FlowRecord& r = v.flow;
     if (v.first_abs_ms || v.last_abs_ms) {
       r.first_ms = v.first_abs_ms.value_or(0);
-      r.last_ms = v.last_abs_ms.value_or(r.first_ms);
+      r.last_ms = v.last_abs_ms.value_or(r.first_ms + v.duration_ms.value_or(0));
     } else if (v.first_uptime || v.last_uptime) {
       // v9: the header's boot time; IPFIX: systemInitTimeMilliseconds from
       // the record or from options data.

@@ -131,7 +131,12 @@ enum : std::uint16_t {
   end_seconds = 151,
   start_ms = 152,
   end_ms = 153,
+  start_us = 154,  // NTP timestamps
+  end_us = 155,
+  start_ns = 156,
+  end_ns = 157,
   system_init_ms = 160,
+  duration_ms = 161,
   icmp_type = 176,
   icmp_code = 177,
   icmp_type_ipv6 = 178,
