@@ -70,7 +70,9 @@ struct Pipeline::Node final : Host, Emitter {
       if (Status s = transform().process(batch, *this); !s) pipeline.fail(*this, s);
       return;
     }
-    const bool queued = drop_when_full ? queue->try_push(batch) : queue->push(batch);
+    // Event-only batches weigh 1, so they too are bounded.
+    const std::size_t weight = std::max<std::size_t>(n, 1);
+    const bool queued = drop_when_full ? queue->try_push(batch, weight) : queue->push(batch, weight);
     if (!queued) dropped.fetch_add(n, std::memory_order_relaxed);
   }
 
@@ -150,7 +152,7 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
     for (const std::string& input : c.inputs)
       for (auto& upstream : nodes_)
         if (upstream->id == input) upstream->downstream.push_back(node.get());
-    if (node->kind == PluginKind::sink) node->queue = std::make_unique<BoundedQueue<BatchPtr>>(options_.queue_batches);
+    if (node->kind == PluginKind::sink) node->queue = std::make_unique<BoundedQueue<BatchPtr>>(options_.queue_records);
   }
 }
 

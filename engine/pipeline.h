@@ -17,7 +17,7 @@ namespace sluice::engine {
 
 struct RunOptions {
   std::chrono::seconds stats_interval{10};  // 0: no periodic stats line
-  std::size_t queue_batches = 64;           // capacity of each sink's queue
+  std::size_t queue_records = 65536;        // capacity of each sink's queue (about 10 MiB)
   bool handle_signals = true;               // SIGINT/SIGTERM stop, SIGHUP rotates
 };
 

@@ -10,7 +10,7 @@ packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options
           libtomlplusplus-dev libfmt-dev liblz4-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-             nfdump softflowd tshark pmacct python3 python3-scapy hyperfine)
+             nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time)
 fi
 
 sudo=""

@@ -76,6 +76,17 @@ TEST(BoundedQueue, AbandonReleasesABlockedProducer) {
   EXPECT_EQ(q.pop(), std::nullopt);
 }
 
+TEST(BoundedQueue, BoundsTheTotalWeightButAdmitsAnOversizedItemAlone) {
+  BoundedQueue<int> q(100);
+  EXPECT_TRUE(q.try_push(1, 60));
+  EXPECT_FALSE(q.try_push(2, 60)) << "60 + 60 > 100";
+  EXPECT_TRUE(q.try_push(3, 40));
+  EXPECT_EQ(q.pop(), 1);
+  EXPECT_EQ(q.pop(), 3);
+  EXPECT_TRUE(q.try_push(4, 1000)) << "an empty queue takes any item";
+  EXPECT_FALSE(q.try_push(5, 1));
+}
+
 TEST(BoundedQueue, UrgentPushIgnoresCapacity) {
   BoundedQueue<int> q(1);
   q.push(1);
