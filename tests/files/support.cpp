@@ -105,29 +105,18 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
   return flows;
 }
 
-bool udp_port_taken(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
-  ::close(fd);
-  return taken;
-}
-
 std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std::vector<std::string> nfcapd_options) {
   const auto pcap = dir / "traffic.pcap";
   const auto flows = dir / "nfcapd";
   std::filesystem::create_directories(flows);
-  const auto made = testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/files/make_traffic.py", pcap.string()});
+  const auto made = testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", pcap.string()});
   EXPECT_EQ(made.exit_code, 0) << "scapy could not make the capture: " << made.err;
 
   const std::uint16_t port = testing::free_udp_port();
   std::vector<std::string> command{"nfcapd", "-w", flows.string(), "-p", std::to_string(port), "-b", "127.0.0.1", "-t", "3600"};
   command.insert(command.end(), nfcapd_options.begin(), nfcapd_options.end());
   testing::Process nfcapd(command);
-  EXPECT_TRUE(testing::eventually([&] { return udp_port_taken(port); })) << "nfcapd did not bind 127.0.0.1:" << port;
+  EXPECT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); })) << "nfcapd did not bind 127.0.0.1:" << port;
   const auto softflowd =
       testing::run({"softflowd", "-d", "-r", pcap.string(), "-n", "127.0.0.1:" + std::to_string(port), "-v", "9"});
   EXPECT_EQ(softflowd.exit_code, 0) << "softflowd: " << softflowd.err;

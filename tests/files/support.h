@@ -28,9 +28,6 @@ std::vector<std::string> files_below(const std::filesystem::path& base);
 // hops, several exporters (IPv4 and IPv6) and engines.
 std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed = 1);
 
-// Whether something has bound 127.0.0.1:`port` (UDP): a collector is ready.
-bool udp_port_taken(std::uint16_t port);
-
 // A file nfcapd wrote from NetFlow v9 that softflowd made of a small capture
 // (IPv4 TCP, IPv6 UDP, ICMP), in `dir`; fails the test if a peer is missing.
 // `nfcapd_options` are added to nfcapd's command line (e.g. "-y" for LZ4).

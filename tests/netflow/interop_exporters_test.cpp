@@ -60,7 +60,7 @@ TEST_P(ExporterInterop, OurDecodeEqualsNfdumps) {
   const int version = GetParam().version;
   TempDir dir;
   const auto capture = dir / "traffic.pcap";
-  const auto made = run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/netflow/make_traffic.py", capture.string()});
+  const auto made = run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", capture.string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
 
   UdpReceiver receiver;
