@@ -1,2 +1,2 @@
-sluice_add_benchmark(engine_bench SOURCES engine_bench.cpp LIBRARIES sluice_engine sluice_test_support)
+sluice_add_benchmark(engine_bench SOURCES engine_bench.cpp LIBRARIES sluice_engine)
 add_dependencies(engine_bench sluice_test_plugins)

@@ -5,7 +5,6 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugin_catalog.h"
-#include "process.h"
 
 #include <benchmark/benchmark.h>
 
@@ -13,23 +12,10 @@ using namespace sluice::engine;
 
 static void EngineSourceTransformSink(benchmark::State& state) {
   const std::int64_t records = 100'000'000;
-  sluice::testing::TempDir dir;
-  const auto file = dir.write("bench.toml", fmt::format(R"([sources.src]
-plugin = "counting_source"
-count = {}
-batch_size = 1024
-reuse_batch = true
-[transforms.pass]
-plugin = "passthrough"
-inputs = ["src"]
-[sinks.out]
-plugin = "collecting_sink"
-inputs = ["pass"]
-)",
-                                                         records));
+  const PipelineConfig config = load_pipeline(SLUICE_SOURCE_DIR "/tests/bench/endless.toml",
+                                              {fmt::format("sources.src.count={}", records), "sources.src.reuse_batch=true"});
   PluginCatalog catalog({SLUICE_TEST_PLUGIN_DIR});
   const Logger log(sluice::LogLevel::warning);
-  const PipelineConfig config = load_pipeline(file, {});
   for (auto _ : state) {
     Pipeline pipeline(config, catalog, log, {.stats_interval = {}, .handle_signals = false});
     if (pipeline.run() != 0) state.SkipWithError("pipeline failed");
