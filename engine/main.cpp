@@ -83,7 +83,7 @@ struct Command {
 };
 
 po::options_description common_options() {
-  po::options_description d("options");
+  po::options_description d("options", 100);
   d.add_options()("help,h", "show this help")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(),
       "look for plugins in DIR first (repeatable); then $SLUICE_PLUGIN_PATH, then the installed plugins")(
@@ -92,7 +92,7 @@ po::options_description common_options() {
 }
 
 po::options_description pipeline_options() {
-  po::options_description d("pipeline");
+  po::options_description d("pipeline", 100);
   d.add_options()("pipeline", po::value<std::string>(), "pipeline file or name")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override or add a value: --set sinks.csv.path=out.csv (repeatable)");
@@ -154,10 +154,10 @@ std::variant<PipelineConfig, int> load(const po::variables_map& values) {
 
 int command_run(int argc, char** argv, bool validate_only) {
   Command cmd;
-  po::options_description run_options("run");
+  po::options_description run_options("run", 100);
   run_options.add_options()("stats-interval", po::value<int>()->default_value(10),
                             "seconds between progress lines on stderr; 0 for none");
-  po::options_description visible;
+  po::options_description visible(100);
   visible.add(pipeline_options()).add(common_options());
   if (!validate_only) visible.add(run_options);
   cmd.options.add(visible);
@@ -197,7 +197,7 @@ int command_run(int argc, char** argv, bool validate_only) {
 
 int command_graph(int argc, char** argv) {
   Command cmd;
-  po::options_description visible;
+  po::options_description visible(100);
   visible.add(pipeline_options()).add(common_options());
   cmd.options.add(visible);
   cmd.positional.add("pipeline", 1);
