@@ -28,7 +28,7 @@ seconds() { cut -d' ' -f1 "$work/$1.time"; }
 rss_mib() { awk '{printf "%.0f", $2 / 1024}' "$work/$1.time"; }
 per_second() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%d", n / s}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
 lost=0
 
 # 1. Ingest: the highest NetFlow v5 rate (30 records a datagram) each

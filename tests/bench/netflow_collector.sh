@@ -18,7 +18,7 @@ test_plugins="$build/tests/plugins/lib"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
 
 send() {  # rate port: sends rate*seconds flows; prints "sent achieved_rate"
   local count=$(($1 * seconds)) start end sent

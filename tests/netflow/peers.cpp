@@ -198,17 +198,6 @@ std::uint64_t Nfcapd::sequence_failures() const {
   return failures;
 }
 
-bool udp6_port_bound(unsigned short port) {
-  const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-  sockaddr_in6 a{};
-  a.sin6_family = AF_INET6;
-  a.sin6_addr = in6addr_loopback;
-  a.sin6_port = htons(port);
-  const bool in_use = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0;
-  close(fd);
-  return in_use;
-}
-
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   const sockaddr_in to = loopback(port);

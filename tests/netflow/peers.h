@@ -43,9 +43,6 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text);
 
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams);
 
-// Whether a UDP socket is bound to [::1]:port (a peer has started); the
-// IPv4 twin is sluice::testing::udp_port_bound.
-bool udp6_port_bound(unsigned short port);
 
 // A UDP socket on 127.0.0.1 that collects what arrives.
 class UdpReceiver {

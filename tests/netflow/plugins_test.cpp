@@ -109,7 +109,7 @@ inputs = ["c"]
 version = 5
 target = "127.0.0.1:)" + std::to_string(forwarded.port()) + R"("
 )").string(), "--stats-interval", "0"});
-  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || udp6_port_bound(port); }));
+  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || sluice::testing::udp6_port_bound(port); }));
   const auto sender = run(R"(
 [sources.gen]
 plugin = "generator"

@@ -141,15 +141,32 @@ std::string read_file(const fs::path& file) {
   return text.str();
 }
 
+namespace {
+
+// Whether binding `address` fails because something holds it.
+bool address_in_use(const sockaddr* address, socklen_t length) {
+  const int fd = socket(address->sa_family, SOCK_DGRAM, 0);
+  const bool taken = bind(fd, address, length) != 0 && errno == EADDRINUSE;
+  close(fd);
+  return taken;
+}
+
+}  // namespace
+
 bool udp_port_bound(unsigned short port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  const bool taken = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == EADDRINUSE;
-  close(fd);
-  return taken;
+  return address_in_use(reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+}
+
+bool udp6_port_bound(unsigned short port) {
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = htons(port);
+  return address_in_use(reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
 }
 
 unsigned short free_udp_port() {

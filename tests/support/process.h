@@ -72,8 +72,10 @@ std::string read_file(const std::filesystem::path& file);
 // A UDP port on 127.0.0.1 that was free a moment ago.
 unsigned short free_udp_port();
 
-// Whether something has bound 127.0.0.1:`port` (UDP): a collector is ready.
+// Whether something has bound 127.0.0.1:`port` / [::1]:`port` (UDP): a
+// collector is ready.
 bool udp_port_bound(unsigned short port);
+bool udp6_port_bound(unsigned short port);
 
 // Polls `condition` every 10 ms until true or `timeout`; returns its last value.
 template <class Condition>
