@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 namespace sluice::engine {
 
@@ -153,13 +153,16 @@ bool expand_variables(std::string& text, std::string& unset_name) {
 
 void expand_environment(toml::node& node, const std::string& key, ProblemList& problems) {
   if (auto* table = node.as_table()) {
-    for (auto&& [k, child] : *table) expand_environment(child, key.empty() ? std::string(k) : key + "." + std::string(k.str()), problems);
+    for (auto&& [k, child] : *table)
+      expand_environment(child, key.empty() ? std::string(k) : key + "." + std::string(k.str()), problems);
   } else if (auto* array = node.as_array()) {
     for (auto& child : *array) expand_environment(child, key, problems);
   } else if (auto* string = node.as_string()) {
     std::string unset;
     if (!expand_variables(string->get(), unset))
-      problems.add(&node, key, fmt::format("environment variable {} is not set (use ${{{}:-default}} for a fallback)", unset, unset));
+      problems.add(
+          &node, key,
+          fmt::format("environment variable {} is not set (use ${{{}:-default}} for a fallback)", unset, unset));
   }
 }
 
@@ -168,8 +171,8 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 void read_components(PipelineConfig& config, ProblemList& problems) {
   for (auto&& [name, node] : config.root) {
     const std::string_view section_name = name.str();
-    const bool known = std::any_of(std::begin(sections), std::end(sections),
-                                   [&](const auto& s) { return s.first == section_name; });
+    const bool known =
+        std::any_of(std::begin(sections), std::end(sections), [&](const auto& s) { return s.first == section_name; });
     if (!known)
       problems.add(&node, std::string(name.str()),
                    "unknown section: a pipeline has [sources.ID], [transforms.ID] and [sinks.ID] tables");
@@ -205,7 +208,8 @@ void read_components(PipelineConfig& config, ProblemList& problems) {
       else if (component->contains("plugin"))
         problems.add(component->get("plugin"), key + ".plugin", "must be a string naming a plugin");
       else
-        problems.add(component, key + ".plugin", "missing: every component names its plugin, e.g. plugin = \"csv_writer\"");
+        problems.add(component, key + ".plugin",
+                     "missing: every component names its plugin, e.g. plugin = \"csv_writer\"");
 
       if (const toml::node* when_full = component->get("when_full")) {
         const auto value = when_full->value<std::string>();
@@ -235,8 +239,9 @@ void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
     }
     const toml::array* list = inputs ? inputs->as_array() : nullptr;
     if (!inputs || (list && list->empty())) {
-      problems.add(inputs ? inputs : c.table, key,
-                   fmt::format("missing: a {} needs inputs = [\"ID\", ...] naming sources or transforms", to_string(c.role)));
+      problems.add(
+          inputs ? inputs : c.table, key,
+          fmt::format("missing: a {} needs inputs = [\"ID\", ...] naming sources or transforms", to_string(c.role)));
       continue;
     }
     if (!list) {
@@ -260,11 +265,14 @@ void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
       } else if (std::find(producers.begin(), producers.end(), *name) != producers.end()) {
         add(*name);
       } else if (const auto* other = config.find(*name)) {
-        problems.add(&entry, key, fmt::format("\"{}\" is a sink ([{}]); inputs name sources and transforms", *name, other->key));
+        problems.add(&entry, key,
+                     fmt::format("\"{}\" is a sink ([{}]); inputs name sources and transforms", *name, other->key));
       } else {
         std::string message = fmt::format("\"{}\" names no source or transform", *name);
-        if (auto guess = nearest(*name, producers)) message += fmt::format("; did you mean \"{}\"?", *guess);
-        else if (!producers.empty()) message += "; known: " + join_names(producers);
+        if (auto guess = nearest(*name, producers))
+          message += fmt::format("; did you mean \"{}\"?", *guess);
+        else if (!producers.empty())
+          message += "; known: " + join_names(producers);
         problems.add(&entry, key, std::move(message));
       }
     }
@@ -331,7 +339,10 @@ PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vecto
   try {
     config.root = toml::parse_file(config.file);
   } catch (const toml::parse_error& e) {
-    ConfigProblem p{config.file, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column), {},
+    ConfigProblem p{config.file,
+                    static_cast<int>(e.source().begin.line),
+                    static_cast<int>(e.source().begin.column),
+                    {},
                     std::string(e.description())};
     throw ConfigError({std::move(p)});
   }

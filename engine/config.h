@@ -20,7 +20,7 @@ struct ConfigProblem {
   std::string file;  // or "--set" for a value given on the command line
   int line = 0;
   int column = 0;
-  std::string key;   // dotted path, e.g. "sinks.csv.path"
+  std::string key;  // dotted path, e.g. "sinks.csv.path"
   std::string message;
 
   std::string to_string() const;
@@ -54,9 +54,9 @@ struct ComponentConfig {
   std::string id;
   PluginKind role = PluginKind::source;
   std::string plugin;
-  std::vector<std::string> inputs;  // resolved ids (globs expanded), in file order
-  bool drop_when_full = false;      // sinks: `when_full = "drop"`
-  std::string key;                  // "sinks.csv": the prefix of every key below
+  std::vector<std::string> inputs;     // resolved ids (globs expanded), in file order
+  bool drop_when_full = false;         // sinks: `when_full = "drop"`
+  std::string key;                     // "sinks.csv": the prefix of every key below
   const toml::table* table = nullptr;  // all keys, including the engine's own
 };
 

@@ -29,8 +29,8 @@ void Logger::write(LogLevel level, std::string_view origin, std::string_view mes
   const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  std::string line = fmt::format("{:02}:{:02}:{:02}.{:03} {:<7} ", utc.tm_hour, utc.tm_min, utc.tm_sec, millis,
-                                 name_of(level));
+  std::string line =
+      fmt::format("{:02}:{:02}:{:02}.{:03} {:<7} ", utc.tm_hour, utc.tm_min, utc.tm_sec, millis, name_of(level));
   if (!origin.empty()) fmt::format_to(std::back_inserter(line), "[{}] ", origin);
   line.append(message);
   line.push_back('\n');

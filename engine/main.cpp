@@ -5,9 +5,9 @@
 #include "pipeline.h"
 #include "plugin_catalog.h"
 
+#include <fmt/format.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/program_options.hpp>
-#include <fmt/format.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -100,7 +100,8 @@ po::options_description pipeline_options() {
 }
 
 // Parses argv after the command word; returns an exit code if it should stop.
-std::optional<int> parse(Command& cmd, int argc, char** argv, const char* usage, const po::options_description& visible) {
+std::optional<int> parse(Command& cmd, int argc, char** argv, const char* usage,
+                         const po::options_description& visible) {
   try {
     po::store(po::command_line_parser(argc, argv).options(cmd.options).positional(cmd.positional).run(), cmd.values);
     po::notify(cmd.values);
@@ -140,8 +141,8 @@ std::variant<PipelineConfig, int> load(const po::variables_map& values) {
   const std::string name = values["pipeline"].as<std::string>();
   auto file = find_pipeline(name);
   if (!file) {
-    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines or {} (known: {})\n", name,
-               name, pipeline_dir_of_install().string(), known_pipelines());
+    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines or {} (known: {})\n",
+               name, name, pipeline_dir_of_install().string(), known_pipelines());
     return exit_no_input;
   }
   try {
@@ -178,7 +179,8 @@ int command_run(int argc, char** argv, bool validate_only) {
   const Logger log = make_logger(cmd.values);
   PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
   RunOptions options;
-  if (!validate_only) options.stats_interval = std::chrono::seconds(std::max(0, cmd.values["stats-interval"].as<int>()));
+  if (!validate_only)
+    options.stats_interval = std::chrono::seconds(std::max(0, cmd.values["stats-interval"].as<int>()));
   try {
     Pipeline pipeline(config, catalog, log, options);
     if (validate_only) {
@@ -201,8 +203,9 @@ int command_graph(int argc, char** argv) {
   visible.add(pipeline_options()).add(common_options());
   cmd.options.add(visible);
   cmd.positional.add("pipeline", 1);
-  const char* usage = "usage: sluice graph PIPELINE [--set KEY=VALUE]...\n\n"
-                      "Prints the pipeline as a Graphviz DOT graph: sluice graph gen-to-csv | dot -Tsvg > graph.svg";
+  const char* usage =
+      "usage: sluice graph PIPELINE [--set KEY=VALUE]...\n\n"
+      "Prints the pipeline as a Graphviz DOT graph: sluice graph gen-to-csv | dot -Tsvg > graph.svg";
   if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
   auto loaded = load(cmd.values);
   if (auto* code = std::get_if<int>(&loaded)) return *code;
@@ -242,7 +245,9 @@ int print_markdown_reference(PluginCatalog& catalog) {
     for (const auto& o : d.options) {
       std::string help(o.help);
       if (!o.choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o.choices);
-      const std::string default_value = o.required ? "required" : o.default_value.empty() ? "" : fmt::format("`{}`", o.default_value);
+      const std::string default_value = o.required                ? "required"
+                                        : o.default_value.empty() ? ""
+                                                                  : fmt::format("`{}`", o.default_value);
       fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
                  escape_markdown_cell(help));
     }
@@ -257,8 +262,9 @@ int command_plugins(int argc, char** argv) {
   cmd.options.add(visible);
   cmd.options.add_options()("name", po::value<std::string>());
   cmd.positional.add("name", 1);
-  const char* usage = "usage: sluice plugins [NAME] [--plugin-dir DIR]... [--markdown]\n\n"
-                      "Lists every plugin on the search path, or the options of one.";
+  const char* usage =
+      "usage: sluice plugins [NAME] [--plugin-dir DIR]... [--markdown]\n\n"
+      "Lists every plugin on the search path, or the options of one.";
   if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
   PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
   if (cmd.values.count("markdown")) return print_markdown_reference(catalog);
@@ -304,12 +310,16 @@ int command_plugins(int argc, char** argv) {
     default_width = std::max(default_width, o.required ? 8 : o.default_value.size());
   }
   if (!d.options.empty())
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width, "help");
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width,
+               "help");
   for (const auto& o : d.options) {
     std::string help(o.help);
     if (!o.choices.empty()) help += fmt::format(" (one of: {})", o.choices);
     fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", o.name, name_width, to_string(o.type), type_width,
-               o.required ? "required" : o.default_value.empty() ? "-" : o.default_value, default_width, help);
+               o.required                ? "required"
+               : o.default_value.empty() ? "-"
+                                         : o.default_value,
+               default_width, help);
   }
   if (d.kind != PluginKind::source)
     fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),

@@ -46,7 +46,8 @@ std::variant<OptionValue, std::string> convert(const toml::node& node, const Opt
       }
       return wrong_type();
     case OptionType::duration:
-      if (auto v = node.value_exact<std::int64_t>(); v && *v >= 0) return OptionValue(std::chrono::milliseconds(*v * 1000));
+      if (auto v = node.value_exact<std::int64_t>(); v && *v >= 0)
+        return OptionValue(std::chrono::milliseconds(*v * 1000));
       if (auto v = node.value_exact<std::string>()) {
         if (auto d = parse_duration(*v)) return OptionValue(*d);
         return fmt::format("\"{}\" is not a duration: write e.g. \"500ms\", \"10s\", \"5m\", \"1h\"", *v);
@@ -71,10 +72,10 @@ std::variant<OptionValue, std::string> convert(const toml::node& node, const Opt
 
 std::optional<OptionValue> parse_default(const OptionSpec& spec) {
   if (spec.default_value.empty()) return std::nullopt;
-  // A default is written as in TOML; a bare word is taken as a string.
-  const toml::value<std::string> as_string{std::string(spec.default_value)};
+  // A default is written exactly as in TOML: strings in quotes.
   const std::unique_ptr<toml::node> parsed = parse_toml_value(spec.default_value);
-  auto converted = convert(parsed ? *parsed : static_cast<const toml::node&>(as_string), spec);
+  if (!parsed) return std::nullopt;
+  auto converted = convert(*parsed, spec);
   if (auto* ok = std::get_if<OptionValue>(&converted)) return *ok;
   return std::nullopt;
 }

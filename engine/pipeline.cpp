@@ -20,8 +20,12 @@ namespace sluice::engine {
 // One component in the running graph. It is the plugin's Host (logging,
 // counters) and its Emitter (fan-out to the nodes downstream).
 struct Pipeline::Node final : Host, Emitter {
-  Node(Pipeline& owner, const ComponentConfig& config) : pipeline(owner), id(config.id), plugin(config.plugin),
-      kind(config.role), drop_when_full(config.drop_when_full) {}
+  Node(Pipeline& owner, const ComponentConfig& config)
+      : pipeline(owner),
+        id(config.id),
+        plugin(config.plugin),
+        kind(config.role),
+        drop_when_full(config.drop_when_full) {}
 
   Pipeline& pipeline;
   const std::string id;
@@ -33,7 +37,7 @@ struct Pipeline::Node final : Host, Emitter {
   std::vector<Node*> downstream;
   std::atomic<std::size_t> open_inputs{0};
   std::atomic<bool> failed{false};
-  std::mutex transform_mutex;  // a transform fed by several threads runs one batch at a time
+  std::mutex transform_mutex;                     // a transform fed by several threads runs one batch at a time
   std::unique_ptr<BoundedQueue<BatchPtr>> queue;  // sinks only
 
   std::atomic<std::uint64_t> records_in{0};
@@ -168,7 +172,8 @@ void Pipeline::stop() noexcept { stop_requested_ = true; }
 
 void Pipeline::rotate() {
   using namespace std::chrono;
-  const auto now = static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  const auto now =
+      static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
   auto batch = std::make_shared<Batch>();
   batch->add_event({.kind = Event::Kind::rotate, .window_start_ms = now, .window_end_ms = 0});
   for (auto& node : nodes_)
@@ -239,7 +244,7 @@ int Pipeline::run() {
 
   std::optional<boost::asio::signal_set> signals;
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
-                                                                               int signal) {
+                                                                             int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
       log_.info("SIGHUP: rotating every sink's output");
@@ -276,8 +281,7 @@ int Pipeline::run() {
   for (auto& node : nodes_)
     if (node->kind != PluginKind::transform) ++running_threads_;
   for (auto& node : nodes_) {
-    if (node->kind == PluginKind::sink)
-      threads.emplace_back([this, n = node.get()] { run_sink(*n), thread_done(); });
+    if (node->kind == PluginKind::sink) threads.emplace_back([this, n = node.get()] { run_sink(*n), thread_done(); });
   }
   for (auto& node : nodes_) {
     if (node->kind == PluginKind::source)
@@ -331,9 +335,10 @@ std::string Pipeline::summary() const {
     const bool is_source = node->kind == PluginKind::source;
     const bool is_sink = node->kind == PluginKind::sink;
     if (is_source) from_sources += node->records_out;
-    fmt::format_to(std::back_inserter(out), "{:<{}}  {:<{}}  {:<9}  {:>14}  {:>14}  {:>12}  {:>8}\n", node->id, id_width,
-                   node->plugin, plugin_width, to_string(node->kind), is_source ? "-" : grouped(node->records_in),
-                   is_sink ? "-" : grouped(node->records_out), grouped(node->dropped), grouped(node->errors));
+    fmt::format_to(std::back_inserter(out), "{:<{}}  {:<{}}  {:<9}  {:>14}  {:>14}  {:>12}  {:>8}\n", node->id,
+                   id_width, node->plugin, plugin_width, to_string(node->kind),
+                   is_source ? "-" : grouped(node->records_in), is_sink ? "-" : grouped(node->records_out),
+                   grouped(node->dropped), grouped(node->errors));
   }
   const double seconds = std::chrono::duration<double>(wall_time_).count();
   fmt::format_to(std::back_inserter(out), "wall time {:.3f} s, {} records from sources, {} records/s\n", seconds,

@@ -1,8 +1,8 @@
 #include "plugin_catalog.h"
 
+#include <fmt/format.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -76,11 +76,11 @@ std::shared_ptr<const LoadedPlugin> PluginCatalog::load(const std::string& name)
     throw PluginLoadError(fmt::format(
         "{} disagrees on struct sizes (descriptor {}, FlowRecord {}, Event {} bytes; this sluice: {}, {}, {}): "
         "rebuild the plugin against this SDK",
-        file.string(), d->descriptor_size, d->record_size, d->event_size, sizeof(PluginDescriptor),
-        sizeof(FlowRecord), sizeof(Event)));
+        file.string(), d->descriptor_size, d->record_size, d->event_size, sizeof(PluginDescriptor), sizeof(FlowRecord),
+        sizeof(Event)));
   if (d->name != name)
-    throw PluginLoadError(
-        fmt::format("{} calls itself \"{}\"; its file must be named {}", file.string(), d->name, plugin_file_name(d->name)));
+    throw PluginLoadError(fmt::format("{} calls itself \"{}\"; its file must be named {}", file.string(), d->name,
+                                      plugin_file_name(d->name)));
   if (!d->create) throw PluginLoadError(fmt::format("{}: the descriptor has no factory", file.string()));
   plugin->descriptor = d;
   loaded_.emplace(name, plugin);

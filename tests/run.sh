@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export TZ=UTC
 
 tests/install-deps.sh --tests
+tests/check-format.sh
 
 jobs=$(nproc)
 run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...

@@ -5,7 +5,10 @@
 namespace {
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "min_bytes", .type = sluice::OptionType::integer, .help = "smallest flow kept, in bytes", .required = true},
+    {.name = "min_bytes",
+     .type = sluice::OptionType::integer,
+     .help = "smallest flow kept, in bytes",
+     .required = true},
 };
 
 class ByteFilter {

@@ -38,8 +38,8 @@ struct IpAddress {
 
   // The IPv4 address in host byte order; meaningful only when is_v4().
   constexpr std::uint32_t v4_value() const noexcept {
-    return std::uint32_t{bytes[12]} << 24 | std::uint32_t{bytes[13]} << 16 |
-           std::uint32_t{bytes[14]} << 8 | std::uint32_t{bytes[15]};
+    return std::uint32_t{bytes[12]} << 24 | std::uint32_t{bytes[13]} << 16 | std::uint32_t{bytes[14]} << 8 |
+           std::uint32_t{bytes[15]};
   }
 
   constexpr bool is_unspecified() const noexcept {

@@ -16,7 +16,7 @@ namespace sluice {
 enum class OptionType : std::uint8_t {
   boolean,
   integer,
-  number,       // floating point; an integer in the file is accepted
+  number,  // floating point; an integer in the file is accepted
   string,
   duration,     // "500ms", "10s", "5m", "1h", "1d", or an integer of seconds
   string_list,  // an array of strings

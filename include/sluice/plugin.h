@@ -146,9 +146,9 @@ constexpr PluginDescriptor sink(const char* name, const char* summary, std::span
 }  // namespace sluice
 
 // Declares the plugin of this library: use once, at namespace scope, in one .cpp.
-#define SLUICE_PLUGIN(...)                                                       \
-  namespace sluice_plugin_entry {                                                \
-  inline const ::sluice::PluginDescriptor descriptor = __VA_ARGS__;              \
-  inline const ::sluice::PluginDescriptor* describe() { return &descriptor; }    \
-  }                                                                              \
+#define SLUICE_PLUGIN(...)                                                    \
+  namespace sluice_plugin_entry {                                             \
+  inline const ::sluice::PluginDescriptor descriptor = __VA_ARGS__;           \
+  inline const ::sluice::PluginDescriptor* describe() { return &descriptor; } \
+  }                                                                           \
   BOOST_DLL_ALIAS(sluice_plugin_entry::describe, sluice_plugin)

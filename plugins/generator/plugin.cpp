@@ -9,32 +9,54 @@
 #include <ctime>
 #include <thread>
 
-#include "sluice/generator/flow_generator.h"
+#include "sluice/flowgen/flow_generator.h"
 
 namespace {
 
 using namespace std::chrono;
-using sluice::generator::FlowGenerator;
-using sluice::generator::GeneratorConfig;
-using sluice::generator::Profile;
+using sluice::flowgen::FlowGenerator;
+using sluice::flowgen::GeneratorConfig;
+using sluice::flowgen::Profile;
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "rate", .type = sluice::OptionType::integer, .default_value = "0",
+    {.name = "rate",
+     .type = sluice::OptionType::integer,
+     .default_value = "0",
      .help = "flows per second; 0: as fast as the pipeline takes them"},
-    {.name = "count", .type = sluice::OptionType::integer, .default_value = "0", .help = "stop after this many flows; 0: no limit"},
-    {.name = "duration", .type = sluice::OptionType::duration, .default_value = "\"0s\"", .help = "stop after this long; 0s: no limit"},
+    {.name = "count",
+     .type = sluice::OptionType::integer,
+     .default_value = "0",
+     .help = "stop after this many flows; 0: no limit"},
+    {.name = "duration",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0s\"",
+     .help = "stop after this long; 0s: no limit"},
     {.name = "seed", .type = sluice::OptionType::integer, .default_value = "1", .help = "same seed, same flows"},
-    {.name = "profile", .type = sluice::OptionType::string, .default_value = "realistic",
+    {.name = "profile",
+     .type = sluice::OptionType::string,
+     .default_value = "\"realistic\"",
      .help = "realistic: Zipf hosts, heavy tails, IPv4/IPv6; nflow: nflow-generator's application mix",
      .choices = "realistic|nflow"},
-    {.name = "exporters", .type = sluice::OptionType::integer, .default_value = "1",
+    {.name = "exporters",
+     .type = sluice::OptionType::integer,
+     .default_value = "1",
      .help = "simulated exporters (1-256), each with its own address 10.255.0.N and engine id"},
-    {.name = "ipv6_ratio", .type = sluice::OptionType::number, .default_value = "0.2", .help = "realistic: share of IPv6 flows"},
-    {.name = "subnets", .type = sluice::OptionType::string_list, .default_value = "[\"10.0.0.0/8\", \"2001:db8::/32\"]",
+    {.name = "ipv6_ratio",
+     .type = sluice::OptionType::number,
+     .default_value = "0.2",
+     .help = "realistic: share of IPv6 flows"},
+    {.name = "subnets",
+     .type = sluice::OptionType::string_list,
+     .default_value = "[\"10.0.0.0/8\", \"2001:db8::/32\"]",
      .help = "realistic: the prefixes hosts live in"},
-    {.name = "clock_start", .type = sluice::OptionType::string, .default_value = "\"\"",
+    {.name = "clock_start",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
      .help = "simulated clock start, \"YYYY-MM-DDTHH:MM:SSZ\" (UTC), for flows of another day; empty: now"},
-    {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "1024", .help = "flows per batch at most"},
+    {.name = "batch_size",
+     .type = sluice::OptionType::integer,
+     .default_value = "1024",
+     .help = "flows per batch at most"},
 };
 
 // "2026-11-01T00:00:00Z" to ms since the epoch.
@@ -99,14 +121,15 @@ class Generator {
     const auto elapsed = steady_clock::now() - started_;
     if (finished(elapsed)) return false;
     // Flow k is due at k / rate seconds: the first at once.
-    std::uint64_t due = rate_ == 0 ? emitted_ + static_cast<std::uint64_t>(batch_size_)
-                                   : static_cast<std::uint64_t>(duration<double>(elapsed).count() * static_cast<double>(rate_)) + 1;
+    std::uint64_t due =
+        rate_ == 0 ? emitted_ + static_cast<std::uint64_t>(batch_size_)
+                   : static_cast<std::uint64_t>(duration<double>(elapsed).count() * static_cast<double>(rate_)) + 1;
     if (count_ > 0) due = std::min(due, static_cast<std::uint64_t>(count_));
     const std::uint64_t n = std::min(due - std::min(due, emitted_), static_cast<std::uint64_t>(batch_size_));
     if (n == 0) {
       // Sleep until the next flow is due, but never past the stop checks.
-      const auto next = started_ + duration_cast<steady_clock::duration>(duration<double>(
-                                        static_cast<double>(emitted_) / static_cast<double>(rate_)));
+      const auto next = started_ + duration_cast<steady_clock::duration>(
+                                       duration<double>(static_cast<double>(emitted_) / static_cast<double>(rate_)));
       std::this_thread::sleep_until(std::min(next, steady_clock::now() + milliseconds(100)));
       return true;
     }
@@ -144,5 +167,5 @@ class Generator {
 
 }  // namespace
 
-SLUICE_PLUGIN(sluice::source<Generator>("generator", "synthetic flows: rate, count or duration, seed, profiles, exporters",
-                                        options))
+SLUICE_PLUGIN(sluice::source<Generator>("generator",
+                                        "synthetic flows: rate, count or duration, seed, profiles, exporters", options))

@@ -14,8 +14,8 @@
 #include <cstring>
 #include <vector>
 
-#include "sluice/netflow/encoder.h"
 #include "sluice/netflow/address.h"
+#include "sluice/netflow/encoder.h"
 
 namespace {
 
@@ -24,12 +24,20 @@ using namespace sluice::netflow;
 constexpr sluice::OptionSpec options[] = {
     {.name = "version", .type = sluice::OptionType::integer, .default_value = "9", .help = "5, 9 or 10 (IPFIX)"},
     {.name = "target", .type = sluice::OptionType::string, .help = "collector \"host:port\" (IPv6: \"[addr]:port\")"},
-    {.name = "targets", .type = sluice::OptionType::string_list, .help = "several collectors, each gets every datagram"},
-    {.name = "mtu", .type = sluice::OptionType::integer, .default_value = "1400",
+    {.name = "targets",
+     .type = sluice::OptionType::string_list,
+     .help = "several collectors, each gets every datagram"},
+    {.name = "mtu",
+     .type = sluice::OptionType::integer,
+     .default_value = "1400",
      .help = "largest datagram in bytes (v5 fits 30 records from 1464)"},
-    {.name = "template_refresh_datagrams", .type = sluice::OptionType::integer, .default_value = "20",
+    {.name = "template_refresh_datagrams",
+     .type = sluice::OptionType::integer,
+     .default_value = "20",
      .help = "v9/IPFIX: send templates again after this many datagrams"},
-    {.name = "template_refresh", .type = sluice::OptionType::duration, .default_value = "\"30s\"",
+    {.name = "template_refresh",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"30s\"",
      .help = "v9/IPFIX: send templates again after this long"},
 };
 
@@ -100,8 +108,7 @@ struct Collector {
 
 class NetflowExport {
  public:
-  NetflowExport(const sluice::Options& options, sluice::Host& host)
-      : encoder_(config_from(options)), host_(host) {
+  NetflowExport(const sluice::Options& options, sluice::Host& host) : encoder_(config_from(options)), host_(host) {
     for (const auto& e : targets_from(options)) collectors_.push_back({e});
     buffer_.resize(datagrams_per_send * encoder_.config().mtu);
   }
@@ -119,7 +126,8 @@ class NetflowExport {
       const sockaddr_storage to = socket_address(c.endpoint, length);
       c.fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       if (c.fd < 0 || connect(c.fd, reinterpret_cast<const sockaddr*>(&to), length) != 0)
-        throw std::runtime_error(fmt::format("cannot open a UDP socket to {}: {}", to_string(c.endpoint), std::strerror(errno)));
+        throw std::runtime_error(
+            fmt::format("cannot open a UDP socket to {}: {}", to_string(c.endpoint), std::strerror(errno)));
     }
   }
 
@@ -129,7 +137,8 @@ class NetflowExport {
     const auto now = std::chrono::steady_clock::now();
     if (held_.empty()) oldest_held_ = now;
     sluice::visit(
-        batch, [&](std::span<const sluice::FlowRecord> records) { held_.insert(held_.end(), records.begin(), records.end()); },
+        batch,
+        [&](std::span<const sluice::FlowRecord> records) { held_.insert(held_.end(), records.begin(), records.end()); },
         [&](const sluice::Event& e) {
           if (e.kind == sluice::Event::Kind::flush) send_held();
         });
@@ -144,7 +153,8 @@ class NetflowExport {
     std::string r = fmt::format("  sent {} flows in {} NetFlow {} datagrams", s.records, s.datagrams,
                                 version_name(encoder_.config().version));
     if (s.skipped_ipv6) r += fmt::format(", skipped {} IPv6 flows (v5 cannot carry them)", s.skipped_ipv6);
-    if (s.skipped_too_long) r += fmt::format(", skipped {} flows longer than 49 days (v5/v9 cannot carry them)", s.skipped_too_long);
+    if (s.skipped_too_long)
+      r += fmt::format(", skipped {} flows longer than 49 days (v5/v9 cannot carry them)", s.skipped_too_long);
     r += "\n";
     for (const auto& c : collectors_)
       if (c.errors) r += fmt::format("  {}: {} datagrams not delivered\n", to_string(c.endpoint), c.errors);
@@ -158,7 +168,8 @@ class NetflowExport {
     encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
     const auto now_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     const auto skipped_before = skipped();
     while (!rest.empty()) {
       std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);

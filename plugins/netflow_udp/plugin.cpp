@@ -28,16 +28,29 @@ using namespace std::chrono;
 using sluice::IpAddress;
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "listen", .type = sluice::OptionType::string, .default_value = "\"0.0.0.0:2055\"",
+    {.name = "listen",
+     .type = sluice::OptionType::string,
+     .default_value = "\"0.0.0.0:2055\"",
      .help = "\"host:port\" to receive on (IPv6: \"[addr]:port\")"},
-    {.name = "receive_buffer", .type = sluice::OptionType::integer, .default_value = "8388608",
+    {.name = "receive_buffer",
+     .type = sluice::OptionType::integer,
+     .default_value = "8388608",
      .help = "socket receive buffer in bytes (0: the system's default)"},
-    {.name = "allowed_exporters", .type = sluice::OptionType::string_list, .default_value = "[]",
+    {.name = "allowed_exporters",
+     .type = sluice::OptionType::string_list,
+     .default_value = "[]",
      .help = "prefixes of exporters to accept (empty: all); others are counted and ignored"},
-    {.name = "max_templates_per_exporter", .type = sluice::OptionType::integer, .default_value = "256",
+    {.name = "max_templates_per_exporter",
+     .type = sluice::OptionType::integer,
+     .default_value = "256",
      .help = "v9/IPFIX templates kept per exporter; more are counted as malformed"},
-    {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "4096", .help = "flows per batch at most"},
-    {.name = "idle_timeout", .type = sluice::OptionType::duration, .default_value = "\"0s\"",
+    {.name = "batch_size",
+     .type = sluice::OptionType::integer,
+     .default_value = "4096",
+     .help = "flows per batch at most"},
+    {.name = "idle_timeout",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0s\"",
      .help = "end once no datagram has arrived for this long, after the first (0s: run until stopped)"},
 };
 
@@ -73,9 +86,11 @@ class NetflowUdp {
       }
     }
     receive_buffer_ = options.integer("receive_buffer");
-    if (receive_buffer_ < 0 || receive_buffer_ > INT32_MAX) throw sluice::OptionError("receive_buffer", "must be 0 to 2^31-1");
+    if (receive_buffer_ < 0 || receive_buffer_ > INT32_MAX)
+      throw sluice::OptionError("receive_buffer", "must be 0 to 2^31-1");
     const auto templates = options.integer("max_templates_per_exporter");
-    if (templates < 1 || templates > 65535) throw sluice::OptionError("max_templates_per_exporter", "must be 1 to 65535");
+    if (templates < 1 || templates > 65535)
+      throw sluice::OptionError("max_templates_per_exporter", "must be 1 to 65535");
     decoder_ = Decoder({.max_templates_per_exporter = static_cast<std::size_t>(templates)});
     batch_size_ = options.integer("batch_size");
     if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
@@ -153,8 +168,8 @@ class NetflowUdp {
     if (foreign_) r += fmt::format("  {} datagrams from exporters not in allowed_exporters\n", foreign_);
     if (const auto n = decoder_.dropped_exporter_datagrams())
       r += fmt::format("  {} datagrams from exporters beyond the exporter limit\n", n);
-    r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", "exporter", "ver", "domain", "datagrams",
-                     "records", "seq errs", "lost", "malformed");
+    r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", "exporter", "ver", "domain",
+                     "datagrams", "records", "seq errs", "lost", "malformed");
     for (const auto& e : decoder_.exporters()) {
       r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", to_string(e.address), e.version,
                        e.domain, e.datagrams, e.records, e.sequence_errors, e.lost, e.malformed_total());
@@ -195,7 +210,9 @@ class NetflowUdp {
           ++foreign_;
         } else {
           if (!batch_) batch_ = sluice::make_batch(static_cast<std::size_t>(batch_size_));
-          decoder_.decode(from, {reinterpret_cast<const std::uint8_t*>(h.msg_iov->iov_base), messages[static_cast<std::size_t>(i)].msg_len},
+          decoder_.decode(from,
+                          {reinterpret_cast<const std::uint8_t*>(h.msg_iov->iov_base),
+                           messages[static_cast<std::size_t>(i)].msg_len},
                           received, batch_->records);
         }
         h.msg_namelen = sizeof(sockaddr_storage);
@@ -241,9 +258,12 @@ class NetflowUdp {
       if (e.malformed_total() == logged) continue;
       std::string reasons;
       for (std::size_t m = 0; m < malformed_kinds; ++m)
-        if (e.malformed[m]) reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", e.malformed[m], malformed_name(static_cast<Malformed>(m)));
-      host_.log(sluice::LogLevel::warning, fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})",
-                                                       to_string(e.address), e.version, e.domain, e.malformed_total(), reasons));
+        if (e.malformed[m])
+          reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", e.malformed[m],
+                                 malformed_name(static_cast<Malformed>(m)));
+      host_.log(sluice::LogLevel::warning,
+                fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})", to_string(e.address),
+                            e.version, e.domain, e.malformed_total(), reasons));
       host_.count_errors(e.malformed_total() - logged);
       logged = e.malformed_total();
     }
@@ -270,4 +290,5 @@ class NetflowUdp {
 
 }  // namespace
 
-SLUICE_PLUGIN(sluice::source<NetflowUdp>("netflow_udp", "receives and decodes NetFlow v5, v9 and IPFIX over UDP", options))
+SLUICE_PLUGIN(sluice::source<NetflowUdp>("netflow_udp", "receives and decodes NetFlow v5, v9 and IPFIX over UDP",
+                                         options))

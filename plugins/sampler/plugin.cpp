@@ -1,5 +1,5 @@
 // sampler: keeps a known fraction of the flows (see sampling.h).
-#include "sampling.h"
+#include "sluice/sampling/sampling.h"
 
 #include <sluice/plugin.h>
 
@@ -10,16 +10,22 @@
 namespace {
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "mode", .type = sluice::OptionType::string, .default_value = "systematic",
+    {.name = "mode",
+     .type = sluice::OptionType::string,
+     .default_value = "\"systematic\"",
      .help = "systematic: 1 of every N; random: each with probability 1/N; hash: by flow key, flows kept whole",
      .choices = "systematic|random|hash"},
     {.name = "rate", .type = sluice::OptionType::integer, .help = "keep 1 in N (N >= 1); give rate or ratio"},
     {.name = "ratio", .type = sluice::OptionType::number, .help = "keep this fraction, in (0, 1]; instead of rate"},
-    {.name = "renormalize", .type = sluice::OptionType::boolean, .default_value = "false",
+    {.name = "renormalize",
+     .type = sluice::OptionType::boolean,
+     .default_value = "false",
      .help = "multiply packets and bytes of kept flows by N, so sums stay unbiased"},
-    {.name = "seed", .type = sluice::OptionType::integer,
+    {.name = "seed",
+     .type = sluice::OptionType::integer,
      .help = "random: the generator's seed (default: a fresh one, logged); hash: mixed into the hash (default 0)"},
-    {.name = "key", .type = sluice::OptionType::string_list,
+    {.name = "key",
+     .type = sluice::OptionType::string_list,
      .help = "hash: the flow key fields (default: src_addr, dst_addr, src_port, dst_port, proto)"},
 };
 
@@ -44,14 +50,16 @@ sluice::sampling::Settings settings_from(const sluice::Options& options, sluice:
     s.seed = static_cast<std::uint64_t>(options.integer("seed"));
   } else if (s.mode == Mode::random) {
     s.seed = std::random_device{}();
-    host.log(sluice::LogLevel::info, fmt::format("random sampling with seed = {} (set seed to repeat this run)", s.seed));
+    host.log(sluice::LogLevel::info,
+             fmt::format("random sampling with seed = {} (set seed to repeat this run)", s.seed));
   }
   if (options.has("key")) {
     if (s.mode != Mode::hash) throw sluice::OptionError("key", "applies to mode = \"hash\" only");
     s.key.clear();
     for (const auto& name : options.strings("key")) {
       auto field = parse_key_field(name);
-      if (!field) throw sluice::OptionError("key", fmt::format("unknown field \"{}\"; known: {}", name, key_field_names()));
+      if (!field)
+        throw sluice::OptionError("key", fmt::format("unknown field \"{}\"; known: {}", name, key_field_names()));
       s.key.push_back(*field);
     }
     if (s.key.empty()) throw sluice::OptionError("key", "needs at least one field");

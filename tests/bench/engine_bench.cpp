@@ -12,8 +12,9 @@ using namespace sluice::engine;
 
 static void EngineSourceTransformSink(benchmark::State& state) {
   const std::int64_t records = 100'000'000;
-  const PipelineConfig config = load_pipeline(SLUICE_SOURCE_DIR "/tests/bench/endless.toml",
-                                              {fmt::format("sources.src.count={}", records), "sources.src.reuse_batch=true"});
+  const PipelineConfig config =
+      load_pipeline(SLUICE_SOURCE_DIR "/tests/bench/endless.toml",
+                    {fmt::format("sources.src.count={}", records), "sources.src.reuse_batch=true"});
   PluginCatalog catalog({SLUICE_TEST_PLUGIN_DIR});
   const Logger log(sluice::LogLevel::warning);
   for (auto _ : state) {

@@ -87,11 +87,12 @@ void CsvNfdumpLayoutVersusNfdump(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_clock();
     work();
-    return Seconds{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), cpu_clock() - cpu_start};
+    return Seconds{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                   cpu_clock() - cpu_start};
   };
   for (auto _ : state) {
-    const Seconds nfdump = measure(
-        [&] { std::system(("nfdump -r " + file.string() + " -o csv -q > /dev/null").c_str()); }, children_cpu);
+    const Seconds nfdump =
+        measure([&] { std::system(("nfdump -r " + file.string() + " -o csv -q > /dev/null").c_str()); }, children_cpu);
     const Seconds ours = measure(
         [&] {
           nffile::Reader reader(file);
@@ -128,7 +129,8 @@ void NfcapdWrite(benchmark::State& state, nffile::Compression compression, bool 
   if (!to_dev_null) fs::remove(file);
 }
 BENCHMARK_CAPTURE(NfcapdWrite, uncompressed, nffile::Compression::none, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(NfcapdWrite, uncompressed_to_dev_null, nffile::Compression::none, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdWrite, uncompressed_to_dev_null, nffile::Compression::none, true)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, lz4, nffile::Compression::lz4, false)->Unit(benchmark::kMillisecond);
 
 void NfcapdRead(benchmark::State& state, nffile::Compression compression) {

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "sluice/generator/flow_generator.h"
+#include "sluice/flowgen/flow_generator.h"
 #include "sluice/netflow/decoder.h"
 #include "sluice/netflow/encoder.h"
 
@@ -20,7 +20,7 @@ netflow::EncoderConfig config(Version v) { return {.version = v, .mtu = v == Ver
 
 std::vector<FlowRecord> flows(std::size_t n, double ipv6_ratio) {
   std::vector<FlowRecord> out;
-  generator::FlowGenerator({.seed = 1, .exporters = 4, .ipv6_ratio = ipv6_ratio}).generate(n, now_ms, out);
+  flowgen::FlowGenerator({.seed = 1, .exporters = 4, .ipv6_ratio = ipv6_ratio}).generate(n, now_ms, out);
   netflow::Encoder(config(Version::ipfix)).group_by_stream(out);
   return out;
 }
@@ -72,8 +72,8 @@ void encode(benchmark::State& state, Version v) {
 }
 
 // What the generator -> netflow_export pair does per batch, minus the socket.
-void generate_and_encode(benchmark::State& state, generator::Profile profile, Version v) {
-  generator::FlowGenerator gen({.profile = profile, .seed = 1, .exporters = 4});
+void generate_and_encode(benchmark::State& state, flowgen::Profile profile, Version v) {
+  flowgen::FlowGenerator gen({.profile = profile, .seed = 1, .exporters = 4});
   netflow::Encoder encoder(config(v));
   std::vector<FlowRecord> batch;
   std::vector<std::uint8_t> buffer(encoder.config().mtu);
@@ -91,8 +91,8 @@ void generate_and_encode(benchmark::State& state, generator::Profile profile, Ve
   state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
 }
 
-void generate(benchmark::State& state, generator::Profile profile) {
-  generator::FlowGenerator gen({.profile = profile, .seed = 1, .exporters = 4});
+void generate(benchmark::State& state, flowgen::Profile profile) {
+  flowgen::FlowGenerator gen({.profile = profile, .seed = 1, .exporters = 4});
   std::vector<FlowRecord> batch;
   for (auto _ : state) {
     batch.clear();
@@ -102,16 +102,16 @@ void generate(benchmark::State& state, generator::Profile profile) {
   state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
 }
 
-BENCHMARK_CAPTURE(generate, nflow, generator::Profile::nflow);
-BENCHMARK_CAPTURE(generate, realistic, generator::Profile::realistic);
+BENCHMARK_CAPTURE(generate, nflow, flowgen::Profile::nflow);
+BENCHMARK_CAPTURE(generate, realistic, flowgen::Profile::realistic);
 BENCHMARK_CAPTURE(decode, v5, Version::v5);
 BENCHMARK_CAPTURE(decode, v9, Version::v9);
 BENCHMARK_CAPTURE(decode, ipfix, Version::ipfix);
 BENCHMARK_CAPTURE(encode, v5, Version::v5);
 BENCHMARK_CAPTURE(encode, v9, Version::v9);
 BENCHMARK_CAPTURE(encode, ipfix, Version::ipfix);
-BENCHMARK_CAPTURE(generate_and_encode, nflow_v5, generator::Profile::nflow, Version::v5);
-BENCHMARK_CAPTURE(generate_and_encode, realistic_v9, generator::Profile::realistic, Version::v9);
+BENCHMARK_CAPTURE(generate_and_encode, nflow_v5, flowgen::Profile::nflow, Version::v5);
+BENCHMARK_CAPTURE(generate_and_encode, realistic_v9, flowgen::Profile::realistic, Version::v9);
 
 }  // namespace
 

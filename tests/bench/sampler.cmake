@@ -1,1 +1,1 @@
-sluice_add_benchmark(sampler_bench SOURCES sampler_bench.cpp LIBRARIES sluice_sampling)
+sluice_add_benchmark(sampler_bench SOURCES sampler_bench.cpp LIBRARIES sluice::sampling)

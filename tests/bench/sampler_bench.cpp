@@ -1,5 +1,5 @@
 // Sampling throughput on one thread: records examined per second, 1 in 10 kept.
-#include "sampling.h"
+#include "sluice/sampling/sampling.h"
 
 #include <benchmark/benchmark.h>
 

@@ -112,7 +112,8 @@ TEST_F(Cli, SetOverridesAndAddsValues) {
 
 TEST_F(Cli, FindsANamedPipelineInThePipelinesFolder) {
   dir.write("pipelines/demo.toml", counting_to_tally);
-  const auto r = run_sluice({"run", "demo", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR, "--stats-interval", "0"}, options());
+  const auto r =
+      run_sluice({"run", "demo", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR, "--stats-interval", "0"}, options());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(tally_text(), HasSubstr("records=10000 "));
 }
@@ -171,8 +172,8 @@ TEST_F(Cli, AFullQueueBlocksTheProducerByDefault) {
 }
 
 TEST_F(Cli, WhenFullDropCountsEveryDroppedRecord) {
-  const auto r = run(counting_to_tally, {"--set", "sources.src.count=100000", "--set", "sinks.out.delay=5ms",
-                                         "--set", "sinks.out.when_full=drop"});
+  const auto r = run(counting_to_tally, {"--set", "sources.src.count=100000", "--set", "sinks.out.delay=5ms", "--set",
+                                         "sinks.out.when_full=drop"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto dropped = summary_cell(r.err, "out", 2);
   const auto received = summary_cell(r.err, "out", 0);
@@ -285,8 +286,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadConfig{"UnknownPlugin", "[sources.src]\nplugin = \"countin_source\"\n" + sink_block, "pipeline.toml:2:",
                   "sources.src.plugin", "unknown plugin \"countin_source\"; did you mean \"counting_source\"?"},
-        BadConfig{"UnknownPluginListsKnown", "[sources.src]\nplugin = \"zzz\"\n" + sink_block, "pipeline.toml:2:",
-                  "sources.src.plugin", "; known plugins: "},
+        BadConfig{"UnknownPluginListsKnown", "[sources.src]\nplugin = \"zzz\"\n" + sink_block,
+                  "pipeline.toml:2:", "sources.src.plugin", "; known plugins: "},
         BadConfig{"UnknownOption", "[sources.src]\nplugin = \"counting_source\"\ncountt = 5\n" + sink_block,
                   "pipeline.toml:3:", "sources.src.countt", "did you mean \"count\"?"},
         BadConfig{"WrongType", "[sources.src]\nplugin = \"counting_source\"\ncount = \"ten\"\n" + sink_block,
@@ -302,11 +303,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"ValueThePluginRejects", "[sources.src]\nplugin = \"counting_source\"\ncount = -5\n" + sink_block,
                   "pipeline.toml:3:", "sources.src.count", "must be >= 0"},
         BadConfig{"InputNamesNothing",
-                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.b]\nplugin = "
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.b]\nplugin = "
                       "\"collecting_sink\"\ninputs = [\"scr\"]\n",
                   "pipeline.toml:10:", "sinks.b.inputs", "\"scr\" names no source or transform; did you mean \"src\"?"},
         BadConfig{"GlobMatchesNothing",
-                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.b]\nplugin = "
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.b]\nplugin = "
                       "\"collecting_sink\"\ninputs = [\"x*\"]\n",
                   "pipeline.toml:10:", "sinks.b.inputs", "\"x*\" matches no source or transform"},
         BadConfig{"Cycle",
@@ -316,12 +319,14 @@ INSTANTIATE_TEST_SUITE_P(
                       "[sinks.c]\nplugin = \"collecting_sink\"\ninputs = [\"a\"]\n",
                   "pipeline.toml:", "transforms.", "cycle: a <- b <- a"},
         BadConfig{"TransformWithoutInputs",
-                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[transforms.t]\nplugin = \"passthrough\"\n"
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[transforms.t]\nplugin = \"passthrough\"\n"
                       "[sinks.c]\nplugin = \"collecting_sink\"\ninputs = [\"t\"]\n",
                   "pipeline.toml:8:", "transforms.t.inputs", "a transform needs inputs"},
-        BadConfig{"SinkWithoutInputs",
-                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.c]\nplugin = \"collecting_sink\"\n",
-                  "pipeline.toml:8:", "sinks.c.inputs", "a sink needs inputs"},
+        BadConfig{
+            "SinkWithoutInputs",
+            "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "[sinks.c]\nplugin = \"collecting_sink\"\n",
+            "pipeline.toml:8:", "sinks.c.inputs", "a sink needs inputs"},
         BadConfig{"SourceNobodyConsumes",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sources.lonely]\nplugin = \"counting_source\"\n",
@@ -332,19 +337,23 @@ INSTANTIATE_TEST_SUITE_P(
                   "pipeline.toml:8:", "sinks.src", "duplicate id \"src\": already used by [sources.src]"},
         BadConfig{"WrongKind", "[sources.src]\nplugin = \"collecting_sink\"\n" + sink_block, "pipeline.toml:2:",
                   "sources.src.plugin", "plugin collecting_sink is a sink; [sources.src] needs a source"},
-        BadConfig{"UnknownSection", "[source.src]\nplugin = \"counting_source\"\n" + sink_block, "pipeline.toml:1:",
-                  "source", "unknown section"},
-        BadConfig{"UnsetVariable", "[sources.src]\nplugin = \"counting_source\"\nmarker = \"${SLUICE_UNSET_VARIABLE}\"\n" + sink_block,
+        BadConfig{"UnknownSection", "[source.src]\nplugin = \"counting_source\"\n" + sink_block,
+                  "pipeline.toml:1:", "source", "unknown section"},
+        BadConfig{"UnsetVariable",
+                  "[sources.src]\nplugin = \"counting_source\"\nmarker = \"${SLUICE_UNSET_VARIABLE}\"\n" + sink_block,
                   "pipeline.toml:3:", "sources.src.marker", "environment variable SLUICE_UNSET_VARIABLE is not set"},
         BadConfig{"TomlSyntax", "[sources.src]\nplugin = \"counting_source\nx = 1\n", "pipeline.toml:2:", "", "string"},
-        BadConfig{"WrongAbiVersion", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+        BadConfig{"WrongAbiVersion",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_abi.so",
                   "was built for sluice plugin ABI version 42, but this sluice has ABI version 1"},
-        BadConfig{"WrongRecordSize", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+        BadConfig{"WrongRecordSize",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_record_size.so", "FlowRecord 168"},
-        BadConfig{"NoEntrySymbol", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+        BadConfig{"NoEntrySymbol",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_no_entry.so", "does not export the entry symbol \"sluice_plugin\""}),
     [](const auto& info) { return info.param.name; });
@@ -358,7 +367,8 @@ TEST_F(Cli, SetValuesAreCheckedAndNamedAsSuch) {
 TEST_F(Cli, ReportsEveryProblemAtOnce) {
   const auto r = run(counting_to_tally + "countt = 1\n", {"--set", "sources.src.batch_size=\"x\""});
   EXPECT_EQ(r.exit_code, 78);
-  EXPECT_THAT(r.err, AllOf(HasSubstr("sinks.out.countt"), HasSubstr("sources.src.batch_size"), HasSubstr("2 problems")));
+  EXPECT_THAT(r.err,
+              AllOf(HasSubstr("sinks.out.countt"), HasSubstr("sources.src.batch_size"), HasSubstr("2 problems")));
 }
 
 // --- the other verbs -------------------------------------------------------------

@@ -154,17 +154,21 @@ TEST_F(Config, SetCreatesTablesAndParsesTomlValues) {
 
 TEST_F(Config, ExpandsEnvironmentVariablesWithDefaults) {
   setenv("SLUICE_TEST_DIR", "/data", 1);
-  const auto c = load("[sources.a]\nplugin = \"g\"\npath = \"${SLUICE_TEST_DIR}/x-${SLUICE_NOPE:-dflt}\"\n"
-                      "[sinks.b]\nplugin = \"s\"\ninputs = [\"a\"]\n");
+  const auto c = load(
+      "[sources.a]\nplugin = \"g\"\npath = \"${SLUICE_TEST_DIR}/x-${SLUICE_NOPE:-dflt}\"\n"
+      "[sinks.b]\nplugin = \"s\"\ninputs = [\"a\"]\n");
   EXPECT_EQ((*c.find("a")->table)["path"].value<std::string>(), "/data/x-dflt");
 }
 
 TEST(OptionDefaults, ParseAsTheirType) {
-  EXPECT_EQ(std::get<std::int64_t>(*parse_default({.name = "n", .type = OptionType::integer, .default_value = "1400"})), 1400);
+  EXPECT_EQ(std::get<std::int64_t>(*parse_default({.name = "n", .type = OptionType::integer, .default_value = "1400"})),
+            1400);
   EXPECT_EQ(std::get<std::chrono::milliseconds>(
                 *parse_default({.name = "d", .type = OptionType::duration, .default_value = "\"5m\""})),
             5min);
-  EXPECT_EQ(std::get<std::string>(*parse_default({.name = "s", .type = OptionType::string, .default_value = "hello"})),
-            "hello");
+  EXPECT_EQ(std::get<std::string>(*parse_default({.name = "s", .type = OptionType::string, .default_value = "\"hi\""})),
+            "hi");
+  // Written as in TOML: a bare word is not a string, so every table reads alike.
+  EXPECT_EQ(parse_default({.name = "s", .type = OptionType::string, .default_value = "hello"}), std::nullopt);
   EXPECT_EQ(parse_default({.name = "b", .type = OptionType::boolean, .default_value = "maybe"}), std::nullopt);
 }

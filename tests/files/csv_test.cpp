@@ -85,7 +85,8 @@ class RealNfcapdFile : public ::testing::TestWithParam<nffile::Compression> {};
 TEST_P(RealNfcapdFile, ReadsAsNfdumpPrintsIt) {
   test::TempDir dir;
   const bool lz4 = GetParam() == nffile::Compression::lz4;
-  const auto file = test::capture_with_nfcapd(dir.path(), lz4 ? std::vector<std::string>{"-y"} : std::vector<std::string>{});
+  const auto file =
+      test::capture_with_nfcapd(dir.path(), lz4 ? std::vector<std::string>{"-y"} : std::vector<std::string>{});
   ASSERT_FALSE(file.empty());
   nffile::Reader reader(file);
   ASSERT_EQ(reader.compression(), GetParam());
@@ -96,8 +97,10 @@ TEST_P(RealNfcapdFile, ReadsAsNfdumpPrintsIt) {
   auto formatter = make_nfdump_formatter(true);
   EXPECT_EQ(format_all(*formatter, flows), nfdump_csv(file));
 }
-INSTANTIATE_TEST_SUITE_P(Compression, RealNfcapdFile, ::testing::Values(nffile::Compression::none, nffile::Compression::lz4),
-                         [](const auto& info) { return info.param == nffile::Compression::lz4 ? "lz4" : "uncompressed"; });
+INSTANTIATE_TEST_SUITE_P(Compression, RealNfcapdFile,
+                         ::testing::Values(nffile::Compression::none, nffile::Compression::lz4), [](const auto& info) {
+                           return info.param == nffile::Compression::lz4 ? "lz4" : "uncompressed";
+                         });
 
 TEST(NfdumpLayout, StartsItsNumberingAndTotalsAfreshAfterEachTrailer) {
   const auto flows = test::sample_flows(100, 2);
@@ -137,12 +140,13 @@ TEST(DefaultLayout, WritesTheDefaultFieldsUnderTheirNames) {
 
 TEST(DefaultLayout, WritesChosenFieldsInTheirOrderWithEpochTimesAndProtocolNumbers) {
   const FlowRecord flow = example_flow();
-  auto formatter = make_default_formatter(
-      {.fields = {Field::proto, Field::first, Field::last, Field::received}, .time_format = TimeFormat::epoch_ms,
-       .proto_names = false});
+  auto formatter = make_default_formatter({.fields = {Field::proto, Field::first, Field::last, Field::received},
+                                           .time_format = TimeFormat::epoch_ms,
+                                           .proto_names = false});
   EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)),
             "proto,first,last,received\n6,1700000000123,1700000001623,1700000002000\n");
-  auto seconds = make_default_formatter({.fields = {Field::first}, .time_format = TimeFormat::epoch_s, .proto_names = true});
+  auto seconds =
+      make_default_formatter({.fields = {Field::first}, .time_format = TimeFormat::epoch_s, .proto_names = true});
   EXPECT_EQ(format_all(*seconds, std::span(&flow, 1)), "first\n1700000000\n");
 }
 
@@ -154,12 +158,13 @@ TEST(DefaultLayout, NamesEveryFieldAndParsesItBack) {
 
 TEST(DefaultLayout, WritesIpv6AddressesAsInetNtopDoes) {
   std::mt19937 rng(42);
-  auto formatter = make_default_formatter({.fields = {Field::src_addr}, .time_format = TimeFormat::iso, .proto_names = true});
+  auto formatter =
+      make_default_formatter({.fields = {Field::src_addr}, .time_format = TimeFormat::iso, .proto_names = true});
   for (int i = 0; i < 20000; ++i) {
     std::uint8_t bytes[16];
     for (auto& b : bytes) b = rng() % 4 == 0 ? static_cast<std::uint8_t>(rng()) : 0;  // many zero runs
-    if (i % 7 == 0) bytes[10] = bytes[11] = 0xff, std::fill(bytes, bytes + 10, 0);  // IPv4-mapped
-    if (i % 11 == 0) std::fill(bytes, bytes + 12, 0);                             // IPv4-compatible
+    if (i % 7 == 0) bytes[10] = bytes[11] = 0xff, std::fill(bytes, bytes + 10, 0);    // IPv4-mapped
+    if (i % 11 == 0) std::fill(bytes, bytes + 12, 0);                                 // IPv4-compatible
     FlowRecord flow;
     flow.src_addr = IpAddress::v6(bytes);
     if (flow.src_addr.is_v4() || flow.src_addr.is_unspecified()) continue;  // written dotted / empty

@@ -116,14 +116,21 @@ const std::string no_macs_mpls_latency =
     "0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,";
 
 const std::vector<std::string> hand_made_nfdump_lines = {
-    "2023-11-14 22:13:20,2023-11-14 22:13:21,1.500,10.1.2.3,192.0.2.10,40000,443,TCP,...AP.SF,0,0,10,5000,0,0,3,4,64500,"
-    "64501,24,16,0,0,172.16.0.1,0.0.0.0," + no_macs_mpls_latency + "127.0.0.1,1/2,1,2023-11-14 22:13:25.000",
-    "2023-11-14 22:14:20,2023-11-14 22:14:20,0.250,2001:db8::1,2001:db8::2,53,5353,UDP,........,64,16,3,300,2,200,1,2,0,0,"
-    "64,48,32,1,fe80::1,0.0.0.0," + no_macs_mpls_latency + "2001:db8::99,0/0,2,2023-11-14 22:14:21.000",
+    "2023-11-14 22:13:20,2023-11-14 "
+    "22:13:21,1.500,10.1.2.3,192.0.2.10,40000,443,TCP,...AP.SF,0,0,10,5000,0,0,3,4,64500,"
+    "64501,24,16,0,0,172.16.0.1,0.0.0.0," +
+        no_macs_mpls_latency + "127.0.0.1,1/2,1,2023-11-14 22:13:25.000",
+    "2023-11-14 22:14:20,2023-11-14 "
+    "22:14:20,0.250,2001:db8::1,2001:db8::2,53,5353,UDP,........,64,16,3,300,2,200,1,2,0,0,"
+    "64,48,32,1,fe80::1,0.0.0.0," +
+        no_macs_mpls_latency + "2001:db8::99,0/0,2,2023-11-14 22:14:21.000",
     "2023-11-14 23:13:20,2023-11-14 23:13:20,0.000,10.0.0.1,10.0.0.2,0,769,ICMP,........,0,0,1,56,0,0,0,0,0,0,0,0,0,0,"
-    "0.0.0.0,0.0.0.0," + no_macs_mpls_latency + "127.0.0.1,1/2,1,2023-11-14 23:13:21.000",
-    "2023-11-14 22:13:20,2023-11-14 22:13:22,2.000,192.168.0.1,192.168.0.2,0,0,200  ,........,0,0,4,400,0,0,0,0,0,0,0,0,0,"
-    "0,0.0.0.0,0.0.0.0," + no_macs_mpls_latency + "0.0.0.0,0/0,3,1970-01-01 00:00:00.000",
+    "0.0.0.0,0.0.0.0," +
+        no_macs_mpls_latency + "127.0.0.1,1/2,1,2023-11-14 23:13:21.000",
+    "2023-11-14 22:13:20,2023-11-14 22:13:22,2.000,192.168.0.1,192.168.0.2,0,0,200  "
+    ",........,0,0,4,400,0,0,0,0,0,0,0,0,0,"
+    "0,0.0.0.0,0.0.0.0," +
+        no_macs_mpls_latency + "0.0.0.0,0/0,3,1970-01-01 00:00:00.000",
 };
 
 class NffileTest : public ::testing::TestWithParam<Compression> {
@@ -236,7 +243,8 @@ TEST(NffileReader, AFileThatIsNotNfcapdIsRefusedByName) {
   TempDir dir;
   const auto file = dir / "text.nf";
   std::ofstream(file) << std::string(100, 'x');
-  EXPECT_THAT([&] { Reader reader(file); }, ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": at byte 0: not an nfcapd file")));
+  EXPECT_THAT([&] { Reader reader(file); },
+              ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": at byte 0: not an nfcapd file")));
 }
 
 TEST(NffileReader, ReadsAFileRealNfcapdWrote) {
@@ -321,8 +329,9 @@ TEST(NffileWriter, AFullDiskIsReportedWithTheFileName) {
 TEST(NffileWriter, AnUncreatableFileIsReportedWithItsName) {
   TempDir dir;
   const auto file = dir / "missing" / "x.nf";
-  EXPECT_THAT([&] { Writer writer(file); },
-              ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": cannot create: No such file or directory")));
+  EXPECT_THAT(
+      [&] { Writer writer(file); },
+      ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": cannot create: No such file or directory")));
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sstream>
 
 #include <map>
 #include <thread>
@@ -56,9 +56,10 @@ TEST(ReplayToCsv, PrintsWhatNfdumpPrintsForAnArchiveNfcapdWrote) {
   test::TempDir dir;
   const fs::path capture = test::capture_with_nfcapd(dir.path());
   ASSERT_FALSE(capture.empty());
-  const auto run = testing::run_sluice({"run", "replay-to-csv", "--set", "sources.archive.path=" + capture.parent_path().string(),
-                                    "--set", "sinks.csv.path=" + (dir / "flows.csv").string()},
-                                   {.cwd = SLUICE_SOURCE_DIR, .env = {}});
+  const auto run =
+      testing::run_sluice({"run", "replay-to-csv", "--set", "sources.archive.path=" + capture.parent_path().string(),
+                           "--set", "sinks.csv.path=" + (dir / "flows.csv").string()},
+                          {.cwd = SLUICE_SOURCE_DIR, .env = {}});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto nfdump = testing::run({"nfdump", "-R", capture.parent_path().string(), "-o", "csv"});
   ASSERT_EQ(nfdump.exit_code, 0);
@@ -97,10 +98,12 @@ std::vector<std::string> as_compared(const std::vector<std::string>& lines) {
 TEST(CollectorPipeline, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
   test::TempDir dir;
   const std::uint16_t port = testing::free_udp_port();
-  testing::Process sluice({testing::sluice_exe(), "run", "collector", "--set", "sinks.archive.path=" + (dir / "archive").string(),
-                           "--set", "sources.netflow.listen=127.0.0.1:" + std::to_string(port)},
-                          {.cwd = SLUICE_SOURCE_DIR, .env = {}});
-  ASSERT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); })) << "sluice did not listen on " << port;
+  testing::Process sluice(
+      {testing::sluice_exe(), "run", "collector", "--set", "sinks.archive.path=" + (dir / "archive").string(), "--set",
+       "sources.netflow.listen=127.0.0.1:" + std::to_string(port)},
+      {.cwd = SLUICE_SOURCE_DIR, .env = {}});
+  ASSERT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); }))
+      << "sluice did not listen on " << port;
   const fs::path nfcapd_file = test::capture_with_nfcapd(dir.path(), {"-R", "127.0.0.1/" + std::to_string(port)});
   ASSERT_FALSE(nfcapd_file.empty());
   sluice.signal(SIGTERM);
@@ -122,10 +125,11 @@ TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndTheSameCsvW
   test::TempDir dir;
   const auto flows = flows_over_time(6000, three_pm + 1000, 1800);  // 15:00 .. 18:00
   write_nfcapd(dir / "input.nf", flows);
-  const auto pipeline = dir.write("rotate.toml", replay(dir / "input.nf") + five_minute_windows +
-                                      sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 2") +
-                                      sink("csv", "csv_writer", "windows", dir / "csv/%Y/%m/%d/%H/nfcapd.%Y%m%d%H%M",
-                                           "layout = \"nfdump\"\nsummary = true"));
+  const auto pipeline =
+      dir.write("rotate.toml", replay(dir / "input.nf") + five_minute_windows +
+                                   sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 2") +
+                                   sink("csv", "csv_writer", "windows", dir / "csv/%Y/%m/%d/%H/nfcapd.%Y%m%d%H%M",
+                                        "layout = \"nfdump\"\nsummary = true"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
@@ -134,8 +138,9 @@ TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndTheSameCsvW
     const std::uint64_t window = f.received_ms - f.received_ms % 300'000;
     const std::uint64_t minute = window / 60'000 % 60, hour = window / 3'600'000 % 24;
     char name[64];
-    std::snprintf(name, sizeof name, "2023/11/15/%02llu/nfcapd.20231115%02llu%02llu", static_cast<unsigned long long>(hour),
-                  static_cast<unsigned long long>(hour), static_cast<unsigned long long>(minute));
+    std::snprintf(name, sizeof name, "2023/11/15/%02llu/nfcapd.20231115%02llu%02llu",
+                  static_cast<unsigned long long>(hour), static_cast<unsigned long long>(hour),
+                  static_cast<unsigned long long>(minute));
     ++expected[name];
   }
   std::vector<std::string> expected_names;
@@ -154,13 +159,13 @@ TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndTheSameCsvW
 
 TEST(FileRotation, QuietWindowsGetEmptyFilesAsWithNfcapd) {
   test::TempDir dir;
-  auto flows = flows_over_time(100, three_pm + 1000, 6000);          // 15:00 .. 15:10
+  auto flows = flows_over_time(100, three_pm + 1000, 6000);             // 15:00 .. 15:10
   const auto later = flows_over_time(100, three_pm + 1'801'000, 2000);  // 15:30 .. 15:33
   flows.insert(flows.end(), later.begin(), later.end());
   write_nfcapd(dir / "input.nf", flows);
-  const auto pipeline = dir.write("quiet.toml", replay(dir / "input.nf") + five_minute_windows +
-                                                    sink("archive", "binary_writer", "windows", dir / "archive",
-                                                         "nfcapd_layout = 0"));
+  const auto pipeline =
+      dir.write("quiet.toml", replay(dir / "input.nf") + five_minute_windows +
+                                  sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 0"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(files_below(dir / "archive"),
@@ -175,10 +180,11 @@ TEST(FileRotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(2500));
   // 2500 flows at 1000/s span 2.5 s of wall clock: at least two 1 s windows begin.
-  const auto pipeline = dir.write(
-      "processing.toml", replay(dir / "input.nf", "rate = 1000") +
-                             "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"replay\"]\ninterval = \"1s\"\n\n" +
-                             sink("csv", "csv_writer", "windows", dir / "out/flows-%H%M%S.csv"));
+  const auto pipeline =
+      dir.write("processing.toml",
+                replay(dir / "input.nf", "rate = 1000") +
+                    "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"replay\"]\ninterval = \"1s\"\n\n" +
+                    sink("csv", "csv_writer", "windows", dir / "out/flows-%H%M%S.csv"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_GE(files_below(dir / "out").size(), 2u);
@@ -188,9 +194,10 @@ TEST(FileRotation, AProcessingClockCutsAPacedReplayIntoWindowsOfTheWallClock) {
 TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessElsewhere) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(6000));
-  const auto pipeline = dir.write("sighup.toml", replay(dir / "input.nf", "rate = 3000") +
-                                                     sink("stamped", "csv_writer", "replay", dir / "stamped/flows-%H%M%S.csv") +
-                                                     sink("plain", "csv_writer", "replay", dir / "plain/flows.csv"));
+  const auto pipeline =
+      dir.write("sighup.toml", replay(dir / "input.nf", "rate = 3000") +
+                                   sink("stamped", "csv_writer", "replay", dir / "stamped/flows-%H%M%S.csv") +
+                                   sink("plain", "csv_writer", "replay", dir / "plain/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "plain/flows.csv.tmp"); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the next second: a new name for the stamped file
@@ -206,7 +213,8 @@ TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessEls
 TEST(FileFaults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(30000));
-  const auto pipeline = dir.write("full.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "/dev/full"));
+  const auto pipeline =
+      dir.write("full.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "/dev/full"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("/dev/full: cannot write: No space left on device"));
@@ -223,13 +231,15 @@ TEST(FileFaults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayInta
   const auto big = flows_over_time(40000, three_pm + 600'000, 1);
   flows.insert(flows.end(), big.begin(), big.end());
   write_nfcapd(dir / "input.nf", flows);
-  const auto pipeline = dir.write("limit.toml", replay(dir / "input.nf") + five_minute_windows +
-                                                     sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 0"));
+  const auto pipeline =
+      dir.write("limit.toml", replay(dir / "input.nf") + five_minute_windows +
+                                  sink("archive", "binary_writer", "windows", dir / "archive", "nfcapd_layout = 0"));
   // Ignoring SIGXFSZ turns the limit into write errors (EFBIG), as on a full quota.
-  const auto run = testing::run({"bash", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" run \"$1\"", testing::sluice_exe(),
-                                 pipeline.string()});
+  const auto run = testing::run(
+      {"bash", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" run \"$1\"", testing::sluice_exe(), pipeline.string()});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.err, HasSubstr((dir / "archive/nfcapd.202311151510.tmp").string() + ": cannot write: File too large"));
+  EXPECT_THAT(run.err,
+              HasSubstr((dir / "archive/nfcapd.202311151510.tmp").string() + ": cannot write: File too large"));
   EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151500").size(), 15u);
   EXPECT_EQ(test::nfdump_csv_lines(dir / "archive/nfcapd.202311151505").size(), 5u);
 }
@@ -237,7 +247,8 @@ TEST(FileFaults, AFileSizeLimitStopsTheWriterNamingTheFileAndClosedFilesStayInta
 TEST(FileFaults, AFolderRemovedUnderARunningWriterIsAnErrorNamingTheFile) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(3000));
-  const auto pipeline = dir.write("removed.toml", replay(dir / "input.nf", "rate = 2000") + sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
+  const auto pipeline = dir.write("removed.toml", replay(dir / "input.nf", "rate = 2000") +
+                                                      sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.csv.tmp"); }));
   fs::remove_all(dir / "out");
@@ -250,7 +261,9 @@ TEST(FileFaults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(10));
   dir.write("plain-file", "x");
-  const auto pipeline = dir.write("uncreatable.toml", replay(dir / "input.nf") + sink("archive", "binary_writer", "replay", dir / "plain-file/sub/flows.nf"));
+  const auto pipeline =
+      dir.write("uncreatable.toml",
+                replay(dir / "input.nf") + sink("archive", "binary_writer", "replay", dir / "plain-file/sub/flows.nf"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr((dir / "plain-file/sub").string() + ": cannot create the folder"));
@@ -259,10 +272,12 @@ TEST(FileFaults, AFolderThatCannotBeCreatedIsAnErrorNamingIt) {
 TEST(FileWritersCleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(100000));
-  const auto pipeline = dir.write("stop.toml", replay(dir / "input.nf", "rate = 5000") + sink("archive", "binary_writer", "replay", dir / "out/flows.nf") +
-                                                    sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
+  const auto pipeline = dir.write("stop.toml", replay(dir / "input.nf", "rate = 5000") +
+                                                   sink("archive", "binary_writer", "replay", dir / "out/flows.nf") +
+                                                   sink("csv", "csv_writer", "replay", dir / "out/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
-  ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "out/flows.nf.tmp") && fs::file_size(dir / "out/flows.nf.tmp") > 40; }));
+  ASSERT_TRUE(testing::eventually(
+      [&] { return fs::exists(dir / "out/flows.nf.tmp") && fs::file_size(dir / "out/flows.nf.tmp") > 40; }));
   sluice.signal(SIGTERM);
   const auto result = sluice.wait();
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -272,8 +287,9 @@ TEST(FileWritersCleanStop, SigtermMidRunLeavesWholeFilesAndNoTemporaryOnes) {
   EXPECT_LT(flows.size(), 100000u);
   const auto csv = test::split_lines(testing::read_file(dir / "out/flows.csv"));
   EXPECT_EQ(csv.size(), flows.size() + 1);
-  EXPECT_EQ(csv.front(), "first,last,duration,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,tos,packets,bytes,in_if,"
-                         "out_if,src_as,dst_as,src_mask,dst_mask,next_hop,exporter,engine_type,engine_id,sampling_interval")
+  EXPECT_EQ(csv.front(),
+            "first,last,duration,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,tos,packets,bytes,in_if,"
+            "out_if,src_as,dst_as,src_mask,dst_mask,next_hop,exporter,engine_type,engine_id,sampling_interval")
       << "the standard fields when none are chosen";
 }
 
@@ -284,7 +300,8 @@ TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
   write_nfcapd(dir / "archive/nfcapd.202311151505", test::sample_flows(20000, 2));
   write_nfcapd(dir / "archive/nfcapd.202311151510", test::sample_flows(300, 3));
   fs::resize_file(dir / "archive/nfcapd.202311151505", fs::file_size(dir / "archive/nfcapd.202311151505") / 2);
-  const auto pipeline = dir.write("replay.toml", replay(dir / "archive") + sink("archive", "binary_writer", "replay", dir / "all.nf"));
+  const auto pipeline =
+      dir.write("replay.toml", replay(dir / "archive") + sink("archive", "binary_writer", "replay", dir / "all.nf"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr((dir / "archive/nfcapd.202311151505").string() + ": at byte "));
@@ -301,8 +318,8 @@ TEST(BinaryReader, ReportsABadFileByNameAndOffsetAndReadsTheOthers) {
 TEST(BinaryReader, ReplaysNoFasterThanItsRate) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(2000));
-  const auto pipeline =
-      dir.write("paced.toml", replay(dir / "input.nf", "rate = 1000") + sink("csv", "csv_writer", "replay", dir / "out.csv"));
+  const auto pipeline = dir.write(
+      "paced.toml", replay(dir / "input.nf", "rate = 1000") + sink("csv", "csv_writer", "replay", dir / "out.csv"));
   const auto start = std::chrono::steady_clock::now();
   const auto run = testing::run_sluice({"run", pipeline.string()});
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -315,9 +332,10 @@ TEST(BinaryReader, ReplaysNoFasterThanItsRate) {
 TEST(CsvWriter, WritesChosenFieldsWithoutHeaderToStandardOutput) {
   test::TempDir dir;
   write_nfcapd(dir / "input.nf", test::sample_flows(500));
-  const auto pipeline = dir.write(
-      "stdout.toml", replay(dir / "input.nf") + sink("csv", "csv_writer", "replay", "-",
-                                                     "fields = [\"src_port\", \"proto\"]\nheader = false\nproto_names = false"));
+  const auto pipeline =
+      dir.write("stdout.toml", replay(dir / "input.nf") +
+                                   sink("csv", "csv_writer", "replay", "-",
+                                        "fields = [\"src_port\", \"proto\"]\nheader = false\nproto_names = false"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto lines = test::split_lines(run.out);
@@ -330,7 +348,8 @@ TEST(CsvWriter, WritesChosenFieldsWithoutHeaderToStandardOutput) {
 
 TEST(CsvWriter, RejectsAnUnknownFieldBeforeStarting) {
   test::TempDir dir;
-  const auto pipeline = dir.write("fields.toml", replay("nothing.nf") + sink("csv", "csv_writer", "replay", "out.csv", R"(fields = ["src_addr", "src_ip"])"));
+  const auto pipeline = dir.write("fields.toml", replay("nothing.nf") + sink("csv", "csv_writer", "replay", "out.csv",
+                                                                             R"(fields = ["src_addr", "src_ip"])"));
   const auto run = testing::run_sluice({"run", pipeline.string()});
   EXPECT_EQ(run.exit_code, 78);
   EXPECT_THAT(run.err, HasSubstr("sinks.csv.fields"));

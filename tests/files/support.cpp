@@ -31,7 +31,8 @@ std::vector<std::string> files_below(const std::filesystem::path& base) {
 }
 
 std::vector<std::string> nfdump_csv_lines(const std::filesystem::path& file) {
-  const auto result = testing::run({"nfdump", "-r", file.string(), "-o", "csv", "-q"}, {.cwd = {}, .env = {{"TZ", "UTC"}}});
+  const auto result =
+      testing::run({"nfdump", "-r", file.string(), "-o", "csv", "-q"}, {.cwd = {}, .env = {{"TZ", "UTC"}}});
   EXPECT_EQ(result.exit_code, 0) << "nfdump -r " << file << ": " << result.err;
   return split_lines(result.out);
 }
@@ -60,7 +61,8 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
     if (v6) {
       std::uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
       std::uint8_t b[16] = {0x2a, 0x00, 0x14, 0x50};
-      for (int i = 8; i < 16; ++i) a[i] = static_cast<std::uint8_t>(pick(256)), b[i] = static_cast<std::uint8_t>(pick(256));
+      for (int i = 8; i < 16; ++i)
+        a[i] = static_cast<std::uint8_t>(pick(256)), b[i] = static_cast<std::uint8_t>(pick(256));
       f.src_addr = IpAddress::v6(a);
       f.dst_addr = IpAddress::v6(b);
     } else {
@@ -109,19 +111,22 @@ std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std:
   const auto pcap = dir / "traffic.pcap";
   const auto flows = dir / "nfcapd";
   std::filesystem::create_directories(flows);
-  const auto made = testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", pcap.string()});
+  const auto made =
+      testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", pcap.string()});
   EXPECT_EQ(made.exit_code, 0) << "scapy could not make the capture: " << made.err;
 
   const std::uint16_t port = testing::free_udp_port();
-  std::vector<std::string> command{"nfcapd", "-w", flows.string(), "-p", std::to_string(port), "-b", "127.0.0.1", "-t", "3600"};
+  std::vector<std::string> command{"nfcapd", "-w",        flows.string(), "-p",  std::to_string(port),
+                                   "-b",     "127.0.0.1", "-t",           "3600"};
   command.insert(command.end(), nfcapd_options.begin(), nfcapd_options.end());
   testing::Process nfcapd(command);
-  EXPECT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); })) << "nfcapd did not bind 127.0.0.1:" << port;
+  EXPECT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); }))
+      << "nfcapd did not bind 127.0.0.1:" << port;
   const auto softflowd =
       testing::run({"softflowd", "-d", "-r", pcap.string(), "-n", "127.0.0.1:" + std::to_string(port), "-v", "9"});
   EXPECT_EQ(softflowd.exit_code, 0) << "softflowd: " << softflowd.err;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let nfcapd take the last datagrams off the socket
-  nfcapd.signal(SIGTERM);  // nfcapd flushes and closes its file on TERM
+  nfcapd.signal(SIGTERM);                                       // nfcapd flushes and closes its file on TERM
   const auto stopped = nfcapd.wait();
   EXPECT_EQ(stopped.exit_code, 0) << "nfcapd: " << stopped.err;
 

@@ -31,6 +31,7 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed = 1);
 // A file nfcapd wrote from NetFlow v9 that softflowd made of a small capture
 // (IPv4 TCP, IPv6 UDP, ICMP), in `dir`; fails the test if a peer is missing.
 // `nfcapd_options` are added to nfcapd's command line (e.g. "-y" for LZ4).
-std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std::vector<std::string> nfcapd_options = {});
+std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir,
+                                          std::vector<std::string> nfcapd_options = {});
 
 }  // namespace sluice::test

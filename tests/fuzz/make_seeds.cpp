@@ -39,5 +39,6 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path file(argv[2]);
   std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
 }

@@ -11,7 +11,8 @@
 #include "sluice/netflow/decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  sluice::netflow::Decoder decoder({.max_exporters = 4, .max_templates_per_exporter = 16, .max_samplers_per_exporter = 4});
+  sluice::netflow::Decoder decoder(
+      {.max_exporters = 4, .max_templates_per_exporter = 16, .max_samplers_per_exporter = 4});
   std::vector<sluice::FlowRecord> out;
   std::vector<std::uint8_t> datagram;
   const auto exporter = sluice::IpAddress::v4(0x7f000001);

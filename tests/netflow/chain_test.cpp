@@ -9,7 +9,7 @@
 
 #include "datagrams.h"
 #include "peers.h"
-#include "sluice/generator/flow_generator.h"
+#include "sluice/flowgen/flow_generator.h"
 
 namespace sluice::netflow::test {
 namespace {
@@ -45,18 +45,22 @@ rate = 200000
 [sinks.first_hop]
 plugin = "netflow_export"
 inputs = ["gen"]
-version = )" + std::to_string(static_cast<int>(first_hop)) + R"(
-target = "127.0.0.1:)" + std::to_string(collector_port) + R"("
+version = )" + std::to_string(static_cast<int>(first_hop)) +
+                                                    R"(
+target = "127.0.0.1:)" + std::to_string(collector_port) +
+                                                    R"("
 
 [sources.collector]
 plugin = "netflow_udp"
-listen = "127.0.0.1:)" + std::to_string(collector_port) + R"("
+listen = "127.0.0.1:)" + std::to_string(collector_port) +
+                                                    R"("
 
 [sinks.forward]
 plugin = "netflow_export"
 inputs = ["collector"]
 version = 10
-target = "127.0.0.1:)" + std::to_string(receiver.port()) + R"("
+target = "127.0.0.1:)" + std::to_string(receiver.port()) +
+                                                    R"("
 )");
   Process sluice({sluice::testing::sluice_exe(), "run", pipeline.string()});
 
@@ -64,7 +68,7 @@ target = "127.0.0.1:)" + std::to_string(receiver.port()) + R"("
   std::vector<FlowRecord> got;
   const std::size_t expected_count = [&] {
     std::vector<FlowRecord> flows;
-    generator::FlowGenerator({.seed = 3, .exporters = 3}).generate(flow_count, 0, flows);
+    flowgen::FlowGenerator({.seed = 3, .exporters = 3}).generate(flow_count, 0, flows);
     return static_cast<std::size_t>(std::count_if(flows.begin(), flows.end(), [&](const FlowRecord& f) {
       return first_hop != Version::v5 || f.src_addr.is_v4();
     }));
@@ -82,7 +86,7 @@ target = "127.0.0.1:)" + std::to_string(receiver.port()) + R"("
   for (const auto& d : receiver.receive_until_quiet(100)) decoder.decode(test_exporter, d, 0, got);
 
   std::vector<FlowRecord> generated;
-  generator::FlowGenerator({.seed = 3, .exporters = 3}).generate(flow_count, 1'795'000'000'000, generated);
+  flowgen::FlowGenerator({.seed = 3, .exporters = 3}).generate(flow_count, 1'795'000'000'000, generated);
   std::vector<FlowRecord> want;
   for (const auto& f : generated) {
     if (first_hop == Version::v5 && !f.src_addr.is_v4()) continue;

@@ -2,9 +2,9 @@
 // carry what each version defines.
 #include <gtest/gtest.h>
 
+#include "../../plugins/lib/netflow/src/wire.h"
 #include "datagrams.h"
 #include "test_flows.h"
-#include "../../plugins/codecs/netflow/src/wire.h"
 
 namespace sluice::netflow::test {
 namespace {
@@ -77,7 +77,8 @@ TEST_P(RoundTrip, GroupedStreamsFillDatagrams) {
   const auto few = encode_all(grouped, mixed, test_now_ms).size();
   EXPECT_LT(few * 4, many);
   std::size_t domain_changes = 0;
-  for (std::size_t i = 1; i < mixed.size(); ++i) domain_changes += mixed[i].observation_domain != mixed[i - 1].observation_domain;
+  for (std::size_t i = 1; i < mixed.size(); ++i)
+    domain_changes += mixed[i].observation_domain != mixed[i - 1].observation_domain;
   EXPECT_EQ(domain_changes, 2u) << "each of the three domains is one run";
   // About as few as the same records in one stream need.
   auto one_stream = mixed;

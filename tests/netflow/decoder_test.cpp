@@ -60,7 +60,8 @@ TEST(Decoder, IpfixTemplateWithdrawal) {
   simple_ipfix_record(use_both.set(300), 2, 2).end_set();
   auto withdraw_all = Builder::ipfix(1, 1);
   withdraw_all.set(2).u16(2).u16(0).end_set();
-  const auto d = decode({define.bytes(), withdraw_one.bytes(), use_both.bytes(), withdraw_all.bytes(), use_both.bytes()});
+  const auto d =
+      decode({define.bytes(), withdraw_one.bytes(), use_both.bytes(), withdraw_all.bytes(), use_both.bytes()});
   ASSERT_EQ(d.records.size(), 1u);
   EXPECT_EQ(d.records[0].packets, 2u);
   EXPECT_EQ(d.exporters[0].sets_without_template, 3u);
@@ -159,7 +160,7 @@ TEST(Decoder, IpfixNtpTimestampsAndDuration) {
   constexpr std::uint64_t ntp_seconds = 1'795'000'000ULL + 2'208'988'800ULL;
   auto b = Builder::ipfix(0, 1);
   b.set(2).u16(256).u16(2).u16(154).u16(8).u16(161).u16(4).u16(257).u16(2).u16(156).u16(8).u16(157).u16(8).end_set();
-  b.set(256).u64(ntp_seconds << 32 | 0x8000'0000).u32(1500).end_set();  // .500 s
+  b.set(256).u64(ntp_seconds << 32 | 0x8000'0000).u32(1500).end_set();                     // .500 s
   b.set(257).u64(ntp_seconds << 32).u64((ntp_seconds + 2) << 32 | 0x4000'0000).end_set();  // +2.250 s
   const auto d = decode({b.bytes()});
   ASSERT_EQ(d.records.size(), 2u);

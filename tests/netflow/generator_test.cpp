@@ -4,10 +4,10 @@
 #include <map>
 #include <set>
 
-#include "sluice/generator/flow_generator.h"
+#include "sluice/flowgen/flow_generator.h"
 #include "test_flows.h"
 
-namespace sluice::generator {
+namespace sluice::flowgen {
 namespace {
 
 constexpr std::uint64_t now_ms = netflow::test::test_now_ms;
@@ -45,7 +45,8 @@ TEST_P(Profiles, FlowsArePlausible) {
     EXPECT_EQ(f.engine_id, f.observation_domain);
     EXPECT_EQ(f.exporter, exporter_address(f.observation_domain));
     const auto [it, first_seen] = as_and_mask.try_emplace(f.src_addr.bytes, f.src_as, f.src_mask);
-    EXPECT_TRUE(first_seen || it->second == std::make_pair(f.src_as, f.src_mask)) << "AS and mask are fixed per address";
+    EXPECT_TRUE(first_seen || it->second == std::make_pair(f.src_as, f.src_mask))
+        << "AS and mask are fixed per address";
   }
 }
 
@@ -53,9 +54,10 @@ INSTANTIATE_TEST_SUITE_P(Both, Profiles, ::testing::Values(Profile::nflow, Profi
                          [](const auto& info) { return info.param == Profile::nflow ? "nflow" : "realistic"; });
 
 TEST(Realistic, Ipv6ShareAndSubnetsAsConfigured) {
-  const auto flows = make({.seed = 3,
-                           .ipv6_ratio = 0.25,
-                           .subnets = {netflow::parse_prefix("192.168.0.0/16"), netflow::parse_prefix("2001:db8:5::/48")}});
+  const auto flows =
+      make({.seed = 3,
+            .ipv6_ratio = 0.25,
+            .subnets = {netflow::parse_prefix("192.168.0.0/16"), netflow::parse_prefix("2001:db8:5::/48")}});
   const auto v4_net = netflow::parse_prefix("192.168.0.0/16");
   const auto v6_net = netflow::parse_prefix("2001:db8:5::/48");
   std::size_t v6 = 0;
@@ -84,7 +86,8 @@ TEST(Realistic, PopularHostsAndHeavyTails) {
 TEST(Nflow, ApplicationMix) {
   std::set<std::uint16_t> ports;
   for (const auto& f : make({.profile = Profile::nflow, .seed = 2})) ports.insert(f.dst_port);
-  for (std::uint16_t p : {80, 443, 8080, 53, 123, 22, 993, 3306, 161, 21, 4662, 6881}) EXPECT_TRUE(ports.contains(p)) << p;
+  for (std::uint16_t p : {80, 443, 8080, 53, 123, 22, 993, 3306, 161, 21, 4662, 6881})
+    EXPECT_TRUE(ports.contains(p)) << p;
 }
 
 TEST(Generator, RejectsUnusableConfigurations) {
@@ -113,4 +116,4 @@ TEST(Prefix, ParseAndContain) {
 }
 
 }  // namespace
-}  // namespace sluice::generator
+}  // namespace sluice::flowgen

@@ -47,10 +47,11 @@ sluice::testing::ProcessResult export_capture(const Case& c, const TempDir& dir,
                 // control socket in a folder below /tmp; it needs none here.
                 "-c", "none"},
                {}, std::chrono::seconds(30));
-  const auto config = dir.write("pmacctd.conf", "daemonize: false\npcap_savefile: " + capture.string() +
-                                                    "\npcap_savefile_wait: false\nplugins: nfprobe\nnfprobe_receiver: " +
-                                                    target + "\nnfprobe_version: " + version +
-                                                    "\naggregate: src_host, dst_host, src_port, dst_port, proto, tos, tcpflags\n");
+  const auto config =
+      dir.write("pmacctd.conf", "daemonize: false\npcap_savefile: " + capture.string() +
+                                    "\npcap_savefile_wait: false\nplugins: nfprobe\nnfprobe_receiver: " + target +
+                                    "\nnfprobe_version: " + version +
+                                    "\naggregate: src_host, dst_host, src_port, dst_port, proto, tos, tcpflags\n");
   return run({"pmacctd", "-f", config.string()}, {}, std::chrono::seconds(30));
 }
 

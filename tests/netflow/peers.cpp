@@ -82,45 +82,72 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text) {
     if (!value.empty() && value.back() == ',') value.pop_back();
     if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
     const auto number = [&] { return std::stoull(value); };
-    if (key == "type") in_flow = value == "FLOW";
-    else if (key == "first") f.first_ms = parse_time_ms(value);
-    else if (key == "last") f.last_ms = parse_time_ms(value);
-    else if (key == "in_packets") f.packets = number();
-    else if (key == "in_bytes") f.bytes = number();
-    else if (key == "out_packets") f.reverse_packets = number();
-    else if (key == "out_bytes") f.reverse_bytes = number();
-    else if (key == "proto") f.proto = static_cast<std::uint8_t>(number());
-    else if (key == "tcp_flags") f.tcp_flags = parse_tcp_flags(value);
-    else if (key == "src_port") f.src_port = static_cast<std::uint16_t>(number());
-    else if (key == "dst_port") f.dst_port = static_cast<std::uint16_t>(number());
-    else if (key == "icmp_type") f.dst_port = static_cast<std::uint16_t>(f.dst_port | number() << 8);
-    else if (key == "icmp_code") f.dst_port = static_cast<std::uint16_t>(f.dst_port | number());
-    else if (key == "src_tos") f.tos = static_cast<std::uint8_t>(number());
-    else if (key == "dst_tos") f.dst_tos = static_cast<std::uint8_t>(number());
-    else if (key == "src4_addr" || key == "src6_addr") f.src_addr = parse_address(value);
-    else if (key == "dst4_addr" || key == "dst6_addr") f.dst_addr = parse_address(value);
+    if (key == "type")
+      in_flow = value == "FLOW";
+    else if (key == "first")
+      f.first_ms = parse_time_ms(value);
+    else if (key == "last")
+      f.last_ms = parse_time_ms(value);
+    else if (key == "in_packets")
+      f.packets = number();
+    else if (key == "in_bytes")
+      f.bytes = number();
+    else if (key == "out_packets")
+      f.reverse_packets = number();
+    else if (key == "out_bytes")
+      f.reverse_bytes = number();
+    else if (key == "proto")
+      f.proto = static_cast<std::uint8_t>(number());
+    else if (key == "tcp_flags")
+      f.tcp_flags = parse_tcp_flags(value);
+    else if (key == "src_port")
+      f.src_port = static_cast<std::uint16_t>(number());
+    else if (key == "dst_port")
+      f.dst_port = static_cast<std::uint16_t>(number());
+    else if (key == "icmp_type")
+      f.dst_port = static_cast<std::uint16_t>(f.dst_port | number() << 8);
+    else if (key == "icmp_code")
+      f.dst_port = static_cast<std::uint16_t>(f.dst_port | number());
+    else if (key == "src_tos")
+      f.tos = static_cast<std::uint8_t>(number());
+    else if (key == "dst_tos")
+      f.dst_tos = static_cast<std::uint8_t>(number());
+    else if (key == "src4_addr" || key == "src6_addr")
+      f.src_addr = parse_address(value);
+    else if (key == "dst4_addr" || key == "dst6_addr")
+      f.dst_addr = parse_address(value);
     else if (key == "ip4_next_hop" || key == "ip6_next_hop") {
       // A zero next hop is no next hop, as our decoder reads it.
       const IpAddress a = parse_address(value);
       if (!(a.is_v4() && a.v4_value() == 0) && !a.is_unspecified()) f.next_hop = a;
-    }
-    else if (key == "ip4_router" || key == "ip6_router") f.exporter = parse_address(value);
-    else if (key == "input_snmp") f.in_if = static_cast<std::uint32_t>(number());
-    else if (key == "output_snmp") f.out_if = static_cast<std::uint32_t>(number());
-    else if (key == "src_as") f.src_as = static_cast<std::uint32_t>(number());
-    else if (key == "dst_as") f.dst_as = static_cast<std::uint32_t>(number());
-    else if (key == "src_mask") f.src_mask = static_cast<std::uint8_t>(number());
-    else if (key == "dst_mask") f.dst_mask = static_cast<std::uint8_t>(number());
-    else if (key == "fwd_status") f.fwd_status = static_cast<std::uint8_t>(number());
-    else if (key == "direction") f.direction = static_cast<std::uint8_t>(number());
+    } else if (key == "ip4_router" || key == "ip6_router")
+      f.exporter = parse_address(value);
+    else if (key == "input_snmp")
+      f.in_if = static_cast<std::uint32_t>(number());
+    else if (key == "output_snmp")
+      f.out_if = static_cast<std::uint32_t>(number());
+    else if (key == "src_as")
+      f.src_as = static_cast<std::uint32_t>(number());
+    else if (key == "dst_as")
+      f.dst_as = static_cast<std::uint32_t>(number());
+    else if (key == "src_mask")
+      f.src_mask = static_cast<std::uint8_t>(number());
+    else if (key == "dst_mask")
+      f.dst_mask = static_cast<std::uint8_t>(number());
+    else if (key == "fwd_status")
+      f.fwd_status = static_cast<std::uint8_t>(number());
+    else if (key == "direction")
+      f.direction = static_cast<std::uint8_t>(number());
   }
   return flows;
 }
 
 Nfcapd::Nfcapd() : port_(sluice::testing::free_udp_port()) {
-  process_ = std::make_unique<sluice::testing::Process>(std::vector<std::string>{
-      "nfcapd", "-w", dir_.path().string(), "-p", std::to_string(port_), "-b", "127.0.0.1", "-t", "3600", "-B", "8388608"});
-  if (!eventually([&] { return sluice::testing::udp_port_bound(port_) || !process_->running(); }) || !process_->running())
+  process_ = std::make_unique<sluice::testing::Process>(
+      std::vector<std::string>{"nfcapd", "-w", dir_.path().string(), "-p", std::to_string(port_), "-b", "127.0.0.1",
+                               "-t", "3600", "-B", "8388608"});
+  if (!eventually([&] { return sluice::testing::udp_port_bound(port_) || !process_->running(); }) ||
+      !process_->running())
     throw std::runtime_error("nfcapd did not start: " + process_->wait().err);
 }
 
@@ -151,7 +178,8 @@ void Nfcapd::stop() {
   eventually([&] { return udp_receive_queue(port_) == 0; });
   process_->signal(SIGTERM);
   const auto result = process_->wait(std::chrono::seconds(20));
-  if (result.exit_code != 0) throw std::runtime_error("nfcapd exit " + std::to_string(result.exit_code) + ": " + result.err);
+  if (result.exit_code != 0)
+    throw std::runtime_error("nfcapd exit " + std::to_string(result.exit_code) + ": " + result.err);
 }
 
 std::vector<std::filesystem::path> Nfcapd::files() const {
@@ -166,7 +194,8 @@ std::vector<FlowRecord> Nfcapd::flows() const {
   std::vector<FlowRecord> all;
   for (const auto& file : files()) {
     const auto nfdump = [&](const std::string& format) {
-      auto result = sluice::testing::run({"nfdump", "-q", "-r", file.string(), "-o", format}, {.cwd = {}, .env = {{"TZ", "UTC"}}});
+      auto result = sluice::testing::run({"nfdump", "-q", "-r", file.string(), "-o", format},
+                                         {.cwd = {}, .env = {{"TZ", "UTC"}}});
       if (result.exit_code != 0) throw std::runtime_error("nfdump: " + result.err);
       return result.out;
     };
@@ -256,16 +285,40 @@ void write_pcap(const std::filesystem::path& file, unsigned short port, const st
     put(std::uint32_t{0});
     put(static_cast<std::uint32_t>(length));
     put(static_cast<std::uint32_t>(length));
-    std::uint8_t ip[20] = {0x45, 0, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length), 0, 0, 0x40, 0,
-                           64,   17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1};
+    std::uint8_t ip[20] = {0x45,
+                           0,
+                           static_cast<std::uint8_t>(length >> 8),
+                           static_cast<std::uint8_t>(length),
+                           0,
+                           0,
+                           0x40,
+                           0,
+                           64,
+                           17,
+                           0,
+                           0,
+                           127,
+                           0,
+                           0,
+                           1,
+                           127,
+                           0,
+                           0,
+                           1};
     std::uint32_t sum = 0;  // the IPv4 header checksum, so no checker complains
     for (int i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(ip[i] << 8 | ip[i + 1]);
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
     ip[10] = static_cast<std::uint8_t>(~sum >> 8);
     ip[11] = static_cast<std::uint8_t>(~sum);
     const std::size_t udp_length = 8 + d.size();
-    const std::uint8_t udp[8] = {0x9c, 0x40, static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port),
-                                 static_cast<std::uint8_t>(udp_length >> 8), static_cast<std::uint8_t>(udp_length), 0, 0};
+    const std::uint8_t udp[8] = {0x9c,
+                                 0x40,
+                                 static_cast<std::uint8_t>(port >> 8),
+                                 static_cast<std::uint8_t>(port),
+                                 static_cast<std::uint8_t>(udp_length >> 8),
+                                 static_cast<std::uint8_t>(udp_length),
+                                 0,
+                                 0};
     out.write(reinterpret_cast<const char*>(ip), 20);
     out.write(reinterpret_cast<const char*>(udp), 8);
     out.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));

@@ -43,7 +43,6 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text);
 
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams);
 
-
 // A UDP socket on 127.0.0.1 that collects what arrives.
 class UdpReceiver {
  public:

@@ -12,10 +12,10 @@
 namespace sluice::netflow::test {
 namespace {
 
-using ::testing::HasSubstr;
 using sluice::testing::Process;
 using sluice::testing::ProcessResult;
 using sluice::testing::TempDir;
+using ::testing::HasSubstr;
 namespace cli = sluice::testing;
 
 class WirePlugins : public ::testing::Test {
@@ -40,7 +40,8 @@ TEST_F(WirePlugins, BadOptionsNameTheirKey) {
       {gen + sink + "target = \"localhost\"\n", "sinks.wire.target"},
       {gen + sink + "target = \"127.0.0.1:9995\"\nmtu = 100\n", "sinks.wire.mtu"},
       {gen + sink, "sinks.wire.target"},
-      {"[sources.gen]\nplugin = \"generator\"\nexporters = 0\n" + sink + "target = \"127.0.0.1:9995\"\n", "sources.gen.exporters"},
+      {"[sources.gen]\nplugin = \"generator\"\nexporters = 0\n" + sink + "target = \"127.0.0.1:9995\"\n",
+       "sources.gen.exporters"},
       {"[sources.gen]\nplugin = \"generator\"\nsubnets = [\"10.0.0.0/40\"]\n" + sink + "target = \"127.0.0.1:9995\"\n",
        "sources.gen.subnets"},
       {"[sources.gen]\nplugin = \"generator\"\nclock_start = \"yesterday\"\n" + sink + "target = \"127.0.0.1:9995\"\n",
@@ -66,7 +67,8 @@ rate = 20000
 [sinks.wire]
 plugin = "netflow_export"
 inputs = ["gen"]
-target = "127.0.0.1:)" + std::to_string(port) + "\"\n");
+target = "127.0.0.1:)" + std::to_string(port) +
+                          "\"\n");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out + result.err, HasSubstr("not delivered"));
 }
@@ -88,7 +90,8 @@ ipv6_ratio = 0
 plugin = "netflow_export"
 inputs = ["gen"]
 version = 5
-target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
+target = "127.0.0.1:)" + std::to_string(receiver.port()) +
+                          "\"\n");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out + result.err, HasSubstr("generated 1234 flows"));
   EXPECT_EQ(v5_records(receiver.receive_until_quiet(200)), 1234u);
@@ -99,7 +102,8 @@ TEST_F(WirePlugins, Ipv6TransportAndSeveralTargets) {
   // test; the collector forwards what it decoded to this test too.
   UdpReceiver direct, forwarded;
   const auto port = sluice::testing::free_udp_port();
-  Process pipeline({sluice::testing::sluice_exe(), "run", dir.write("v6.toml", R"(
+  Process pipeline({sluice::testing::sluice_exe(), "run",
+                    dir.write("v6.toml", R"(
 [sources.c]
 plugin = "netflow_udp"
 listen = "[::1]:)" + std::to_string(port) + R"("
@@ -107,9 +111,13 @@ listen = "[::1]:)" + std::to_string(port) + R"("
 plugin = "netflow_export"
 inputs = ["c"]
 version = 5
-target = "127.0.0.1:)" + std::to_string(forwarded.port()) + R"("
-)").string(), "--stats-interval", "0"});
-  ASSERT_TRUE(sluice::testing::eventually([&] { return !pipeline.running() || sluice::testing::udp6_port_bound(port); }));
+target = "127.0.0.1:)" + std::to_string(forwarded.port()) +
+                                             R"("
+)")
+                        .string(),
+                    "--stats-interval", "0"});
+  ASSERT_TRUE(
+      sluice::testing::eventually([&] { return !pipeline.running() || sluice::testing::udp6_port_bound(port); }));
   const auto sender = run(R"(
 [sources.gen]
 plugin = "generator"
@@ -119,12 +127,14 @@ ipv6_ratio = 0
 plugin = "netflow_export"
 inputs = ["gen"]
 version = 5
-targets = ["[::1]:)" + std::to_string(port) + R"(", "127.0.0.1:)" + std::to_string(direct.port()) + R"("]
+targets = ["[::1]:)" + std::to_string(port) +
+                          R"(", "127.0.0.1:)" + std::to_string(direct.port()) + R"("]
 )");
   EXPECT_EQ(sender.exit_code, 0) << sender.err;
   EXPECT_EQ(v5_records(direct.receive_until_quiet(200)), 500u);
   std::size_t forwarded_records = 0;
-  sluice::testing::eventually([&] { return (forwarded_records += v5_records(forwarded.receive_until_quiet(50))) >= 500; });
+  sluice::testing::eventually(
+      [&] { return (forwarded_records += v5_records(forwarded.receive_until_quiet(50))) >= 500; });
   pipeline.signal(SIGINT);
   const auto result = pipeline.wait(std::chrono::seconds(20));
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -144,7 +154,8 @@ clock_start = "2025-03-01T12:00:00Z"
 plugin = "netflow_export"
 inputs = ["gen"]
 version = 9
-target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
+target = "127.0.0.1:)" + std::to_string(receiver.port()) +
+                          "\"\n");
   // The simulated clock advanced at most as long as the run took.
   const auto run_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
@@ -164,16 +175,20 @@ target = "127.0.0.1:)" + std::to_string(receiver.port()) + "\"\n");
 
 TEST_F(WirePlugins, CollectorIgnoresExportersOutsideItsAllowList) {
   const auto port = sluice::testing::free_udp_port();
-  Process collector({sluice::testing::sluice_exe(), "run", dir.write("c.toml", R"(
+  Process collector({sluice::testing::sluice_exe(), "run",
+                     dir.write("c.toml", R"(
 [sources.c]
 plugin = "netflow_udp"
-listen = "127.0.0.1:)" + std::to_string(port) + R"("
+listen = "127.0.0.1:)" + std::to_string(port) +
+                                             R"("
 allowed_exporters = ["192.0.2.0/24"]
 [sinks.s]
 plugin = "netflow_export"
 inputs = ["c"]
 target = "127.0.0.1:9"
-)").string(), "--stats-interval", "0"});
+)")
+                         .string(),
+                     "--stats-interval", "0"});
   ASSERT_TRUE(sluice::testing::eventually([&] { return sluice::testing::udp_port_bound(port); }));
   Bytes v5(24 + 48, 0);
   v5[1] = 5;

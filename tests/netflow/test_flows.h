@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <ostream>
-#include <string>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "sluice/flow_record.h"
@@ -83,12 +83,12 @@ inline void PrintTo(const FlowRecord& f, std::ostream* os) {
   };
   *os << "{first " << f.first_ms << " last " << f.last_ms << " rcv " << f.received_ms << " pkts " << f.packets
       << " bytes " << f.bytes << " rpkts " << f.reverse_packets << " rbytes " << f.reverse_bytes << " src "
-      << addr(f.src_addr) << " dst " << addr(f.dst_addr) << " nh " << addr(f.next_hop) << " exp "
-      << addr(f.exporter) << " in " << f.in_if << " out " << f.out_if << " sas " << f.src_as << " das " << f.dst_as
-      << " sampling " << f.sampling_interval << " domain " << f.observation_domain << " sp " << f.src_port << " dp "
-      << f.dst_port << " proto " << +f.proto << " flags " << +f.tcp_flags << " tos " << +f.tos << " dtos "
-      << +f.dst_tos << " smask " << +f.src_mask << " dmask " << +f.dst_mask << " dir " << +f.direction << " fwd "
-      << +f.fwd_status << " engine " << +f.engine_type << "/" << +f.engine_id << "}";
+      << addr(f.src_addr) << " dst " << addr(f.dst_addr) << " nh " << addr(f.next_hop) << " exp " << addr(f.exporter)
+      << " in " << f.in_if << " out " << f.out_if << " sas " << f.src_as << " das " << f.dst_as << " sampling "
+      << f.sampling_interval << " domain " << f.observation_domain << " sp " << f.src_port << " dp " << f.dst_port
+      << " proto " << +f.proto << " flags " << +f.tcp_flags << " tos " << +f.tos << " dtos " << +f.dst_tos << " smask "
+      << +f.src_mask << " dmask " << +f.dst_mask << " dir " << +f.direction << " fwd " << +f.fwd_status << " engine "
+      << +f.engine_type << "/" << +f.engine_id << "}";
 }
 
 }  // namespace sluice

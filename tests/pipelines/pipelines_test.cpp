@@ -30,12 +30,11 @@ TEST_P(ShippedPipeline, ValidatesByNameFromAnyFolder) {
   EXPECT_THAT(r.out, HasSubstr("valid"));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, ShippedPipeline, ::testing::ValuesIn(shipped_pipelines()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(All, ShippedPipeline, ::testing::ValuesIn(shipped_pipelines()), [](const auto& info) {
+  std::string name = info.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+});
 
 TEST(GenToCsv, EndsByItselfWithEveryFlowSentInTheCsv) {
   TempDir dir;

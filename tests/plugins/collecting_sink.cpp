@@ -12,9 +12,18 @@ namespace {
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "output", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file for the tally"},
-    {.name = "delay", .type = sluice::OptionType::duration, .default_value = "\"0ms\"", .help = "sleep per batch (a slow disk)"},
-    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
-    {.name = "level", .type = sluice::OptionType::string, .default_value = "\"info\"", .help = "test of choices",
+    {.name = "delay",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0ms\"",
+     .help = "sleep per batch (a slow disk)"},
+    {.name = "marker",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "file to append to on start"},
+    {.name = "level",
+     .type = sluice::OptionType::string,
+     .default_value = "\"info\"",
+     .help = "test of choices",
      .choices = "info|debug"},
     {.name = "ratio", .type = sluice::OptionType::number, .default_value = "1.0", .help = "unused: a number option"},
     {.name = "tags", .type = sluice::OptionType::string_list, .default_value = "[]", .help = "unused: a list option"},
@@ -23,7 +32,9 @@ constexpr sluice::OptionSpec options[] = {
 class CollectingSink {
  public:
   CollectingSink(const sluice::Options& options, sluice::Host& host)
-      : output_(options.string("output")), delay_(options.duration("delay")), marker_(options.string("marker")),
+      : output_(options.string("output")),
+        delay_(options.duration("delay")),
+        marker_(options.string("marker")),
         host_(host) {
     if (options.number("ratio") <= 0) throw sluice::OptionError("ratio", "must be > 0");
   }

@@ -10,12 +10,23 @@
 namespace {
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "count", .type = sluice::OptionType::integer, .default_value = "1000", .help = "records to emit; 0 for no end"},
+    {.name = "count",
+     .type = sluice::OptionType::integer,
+     .default_value = "1000",
+     .help = "records to emit; 0 for no end"},
     {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "100", .help = "records per batch"},
-    {.name = "pause", .type = sluice::OptionType::duration, .default_value = "\"0ms\"", .help = "sleep after each batch"},
-    {.name = "reuse_batch", .type = sluice::OptionType::boolean, .default_value = "false",
+    {.name = "pause",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0ms\"",
+     .help = "sleep after each batch"},
+    {.name = "reuse_batch",
+     .type = sluice::OptionType::boolean,
+     .default_value = "false",
      .help = "emit one prepared batch again and again (for engine benchmarks)"},
-    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
+    {.name = "marker",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "file to append to on start"},
 };
 
 class CountingSource {

@@ -11,13 +11,18 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "reason", .type = sluice::OptionType::string, .help = "what the failure says", .required = true},
     {.name = "fail_on_batch", .type = sluice::OptionType::integer, .default_value = "3", .help = "batch that fails"},
     {.name = "fail_at_start", .type = sluice::OptionType::boolean, .default_value = "false", .help = "fail in start()"},
-    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
+    {.name = "marker",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "file to append to on start"},
 };
 
 class FailingSink {
  public:
   FailingSink(const sluice::Options& options, sluice::Host&)
-      : reason_(options.string("reason")), fail_on_(options.integer("fail_on_batch")), fail_at_start_(options.boolean("fail_at_start")),
+      : reason_(options.string("reason")),
+        fail_on_(options.integer("fail_on_batch")),
+        fail_at_start_(options.boolean("fail_at_start")),
         marker_(options.string("marker")) {}
 
   void start() {

@@ -6,7 +6,10 @@
 namespace {
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "marker", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file to append to on start"},
+    {.name = "marker",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "file to append to on start"},
 };
 
 class Passthrough {

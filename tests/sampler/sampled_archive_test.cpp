@@ -33,7 +33,8 @@ TEST(SampledArchive, NfdumpShowsOneFlowInTenWithScaledCounters) {
                     {.cwd = dir.path(), .env = {}});
   ASSERT_TRUE(eventually([&] { return udp_port_bound(port); })) << collector.wait().err;
 
-  const auto sender = run_sluice({"run", dir.write("send.toml", R"([sources.gen]
+  const auto sender = run_sluice({"run",
+                                  dir.write("send.toml", R"([sources.gen]
 plugin = "generator"
 count = 20000
 seed = 3
@@ -49,7 +50,9 @@ inputs = ["gen"]
 path = "sent.csv"
 header = false
 fields = ["src_addr", "dst_addr", "packets", "bytes"]
-)").string(), "--stats-interval", "0"},
+)")
+                                      .string(),
+                                  "--stats-interval", "0"},
                                  {.cwd = dir.path(), .env = {}});
   ASSERT_EQ(sender.exit_code, 0) << sender.err;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -65,7 +68,8 @@ fields = ["src_addr", "dst_addr", "packets", "bytes"]
   }
   ASSERT_EQ(sent.size(), 20000u);
 
-  const auto nfdump = run({"nfdump", "-R", (dir / "archive").string(), "-o", "csv", "-q"}, {.cwd = {}, .env = {{"TZ", "UTC"}}});
+  const auto nfdump =
+      run({"nfdump", "-R", (dir / "archive").string(), "-o", "csv", "-q"}, {.cwd = {}, .env = {{"TZ", "UTC"}}});
   ASSERT_EQ(nfdump.exit_code, 0) << nfdump.err;
   const auto lines = split(nfdump.out, '\n');
   EXPECT_EQ(lines.size(), 2000u) << "1 in 10 of 20000";

@@ -24,7 +24,7 @@ std::string pipeline(const std::string& sampler_lines) {
 }
 
 std::vector<std::string> args(const TempDir& dir, const std::string& toml) {
-  return {"validate", dir.write("p.toml", toml).string(), "--plugin-dir", SLUICE_TEST_PLUGIN_DIR, "--plugin-dir",
+  return {"validate",       dir.write("p.toml", toml).string(), "--plugin-dir", SLUICE_TEST_PLUGIN_DIR, "--plugin-dir",
           SLUICE_PLUGIN_DIR};
 }
 

@@ -1,5 +1,5 @@
 // The sampling library: counts, statistics, flow consistency, composition.
-#include "sampling.h"
+#include "sluice/sampling/sampling.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -79,7 +79,8 @@ TEST(Systematic, ARatioKeepsThatFractionEvenlySpaced) {
 
 TEST(Random, IsDeterministicForAFixedSeed) {
   const auto in = flows(50'000);
-  Sampler a(with(Mode::random, 10, false, 42)), b(with(Mode::random, 10, false, 42)), c(with(Mode::random, 10, false, 43));
+  Sampler a(with(Mode::random, 10, false, 42)), b(with(Mode::random, 10, false, 42)),
+      c(with(Mode::random, 10, false, 43));
   const auto out_a = run(a, in), out_b = run(b, in, 333), out_c = run(c, in);
   EXPECT_EQ(out_a, out_b);
   EXPECT_NE(out_a, out_c);

@@ -18,8 +18,8 @@ struct ProcessResult {
 };
 
 struct ProcessOptions {
-  std::filesystem::path cwd;                  // empty: inherit
-  std::map<std::string, std::string> env;     // added to (or replacing in) the inherited environment
+  std::filesystem::path cwd;               // empty: inherit
+  std::map<std::string, std::string> env;  // added to (or replacing in) the inherited environment
 };
 
 // A child process whose stdout and stderr go to files, read when it ends.

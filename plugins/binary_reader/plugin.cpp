@@ -1,0 +1,150 @@
+// binary_reader: replays nfcapd files, one file or a folder in time order
+// like nfdump -R. A bad file is reported by name and offset, and reading
+// goes on with the next one.
+#include <sluice/plugin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "sluice/nffile/reader.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "path",
+     .type = sluice::OptionType::string,
+     .help = "an nfcapd file, or a folder read recursively in name order",
+     .required = true},
+    {.name = "rate",
+     .type = sluice::OptionType::number,
+     .default_value = "0",
+     .help = "flows per second to replay at; 0: as fast as the pipeline takes them"},
+};
+
+// What nfdump -R skips too: files being written, and its own side files.
+bool is_flow_file(const fs::path& file) {
+  const std::string name = file.filename().string();
+  return name.front() != '.' && !name.ends_with(".tmp") && !name.starts_with("nfcapd.current");
+}
+
+std::vector<fs::path> files_in(const fs::path& path) {
+  if (!fs::is_directory(path)) return {path};
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(path)) {
+    if (entry.is_regular_file() && is_flow_file(entry.path())) files.push_back(entry.path());
+  }
+  // nfcapd's names and folders carry the time in fixed-width fields: name order is time order.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class BinaryReader {
+ public:
+  BinaryReader(const sluice::Options& options, sluice::Host& host)
+      : path_(options.string("path")), rate_(options.number("rate")), host_(host) {
+    if (path_.empty()) throw sluice::OptionError("path", "must not be empty");
+    if (rate_ < 0) throw sluice::OptionError("rate", "must be 0 (no limit) or more");
+  }
+
+  void start() {
+    if (!fs::exists(path_)) throw std::runtime_error(path_.string() + ": no such file or folder");
+    files_ = files_in(path_);
+    started_ = std::chrono::steady_clock::now();
+  }
+
+  bool poll(sluice::Emitter& out) {
+    if (host_.stopping()) return false;
+    if (pending_.empty() && !read_next_block()) return false;
+    if (rate_ > 0 && !pace()) return true;
+    // Paced replays go out in pieces of a tenth of a second's worth.
+    const std::size_t n =
+        rate_ > 0 ? std::clamp<std::size_t>(static_cast<std::size_t>(rate_ / 10), 1, pending_.size() - next_)
+                  : pending_.size() - next_;
+    auto batch = sluice::make_batch(0);
+    if (next_ == 0 && n == pending_.size()) {
+      batch->records.swap(pending_);  // a whole block: no copy
+    } else {
+      batch->records.assign(pending_.begin() + static_cast<std::ptrdiff_t>(next_),
+                            pending_.begin() + static_cast<std::ptrdiff_t>(next_ + n));
+      next_ += n;
+      if (next_ == pending_.size()) pending_.clear(), next_ = 0;
+    }
+    emitted_ += n;
+    out.emit(std::move(batch));
+    return true;
+  }
+
+  std::string report() const {
+    return "  " + std::to_string(emitted_) + " flows read from " + std::to_string(files_read_) + " file(s)" +
+           (bad_files_ != 0 ? ", " + std::to_string(bad_files_) + " unreadable (see errors above)" : std::string()) +
+           "\n";
+  }
+
+ private:
+  // Fills pending_ with the next block of flows; false when no file has more.
+  bool read_next_block() {
+    while (true) {
+      if (!reader_) {
+        if (next_file_ == files_.size()) return false;
+        const fs::path& file = files_[next_file_++];
+        try {
+          reader_.emplace(file);
+          ++files_read_;
+        } catch (const std::exception& e) {
+          skip_bad_file(e);
+          continue;
+        }
+      }
+      try {
+        if (reader_->read_block(pending_)) {
+          if (!pending_.empty()) return true;
+          continue;  // a block of exporter records only
+        }
+      } catch (const std::exception& e) {
+        skip_bad_file(e);
+      }
+      reader_.reset();
+    }
+  }
+
+  void skip_bad_file(const std::exception& e) {
+    host_.log(sluice::LogLevel::error, std::string(e.what()) + "; going on with the next file");
+    host_.count_errors(1);
+    ++bad_files_;
+    reader_.reset();
+  }
+
+  // True when the pace allows the next piece now; otherwise waits a little
+  // (poll must return within ~100 ms) and returns false.
+  bool pace() {
+    const auto due = started_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(static_cast<double>(emitted_) / rate_));
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= due) return true;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(100)));
+    return false;
+  }
+
+  const fs::path path_;
+  const double rate_;
+  sluice::Host& host_;
+  std::vector<fs::path> files_;
+  std::size_t next_file_ = 0;
+  std::optional<sluice::nffile::Reader> reader_;
+  std::vector<sluice::FlowRecord> pending_;
+  std::size_t next_ = 0;
+  std::uint64_t emitted_ = 0, files_read_ = 0, bad_files_ = 0;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::source<BinaryReader>("binary_reader", "replays nfcapd files (sluice's and nfcapd 1.7's)",
+                                           options))

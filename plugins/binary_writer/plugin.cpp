@@ -1,0 +1,91 @@
+// binary_writer: flows as nfcapd files (nfdump 1.7 layout) for nfdump -r/-R.
+#include <sluice/plugin.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "sluice/file_output/windowed_writer.h"
+#include "sluice/file_output/writer_options.h"
+#include "sluice/nffile/writer.h"
+
+namespace {
+
+using sluice::OptionSpec;
+using sluice::OptionType;
+
+constexpr OptionSpec format_options[] = {
+    {.name = "compression",
+     .type = OptionType::string,
+     .default_value = "\"none\"",
+     .help = "block compression",
+     .choices = "none|lz4"},
+    {.name = "ident",
+     .type = OptionType::string,
+     .default_value = "\"none\"",
+     .help = "source name stored in each file, like nfcapd -I"},
+    {.name = "nfcapd_layout",
+     .type = OptionType::integer,
+     .default_value = "-1",
+     .help = "0..8: path is a base folder laid out like nfcapd -S N with nfcapd.YYYYMMDDhhmm names; -1: path as given"},
+};
+
+constexpr auto options =
+    sluice::file_output::join_option_specs(sluice::file_output::writer_option_specs, format_options);
+
+sluice::file_output::RotationOptions rotation_options(const sluice::Options& options) {
+  auto rotation = sluice::file_output::read_writer_options(options);
+  if (rotation.path == "-") throw sluice::OptionError("path", "nfcapd files cannot go to standard output");
+  if (const auto layout = options.integer("nfcapd_layout"); layout != -1) {
+    if (layout < 0 || layout > 8) throw sluice::OptionError("nfcapd_layout", "must be -1 or 0..8 (as nfcapd -S)");
+    rotation.nfcapd_layout = static_cast<int>(layout);
+  }
+  return rotation;
+}
+
+sluice::nffile::WriterOptions writer_options(const sluice::Options& options) {
+  sluice::nffile::WriterOptions writer;
+  writer.compression =
+      options.string("compression") == "lz4" ? sluice::nffile::Compression::lz4 : sluice::nffile::Compression::none;
+  writer.ident = options.string("ident");
+  if (writer.ident.size() > sluice::nffile::max_ident_length) {
+    throw sluice::OptionError("ident", "must be at most " + std::to_string(sluice::nffile::max_ident_length) +
+                                           " characters (nfdump reads no more)");
+  }
+  return writer;
+}
+
+class NfcapdFormat {
+ public:
+  explicit NfcapdFormat(sluice::nffile::WriterOptions options) : options_(std::move(options)) {}
+
+  void open(const std::filesystem::path& path) { writer_ = std::make_unique<sluice::nffile::Writer>(path, options_); }
+  void write(std::span<const sluice::FlowRecord> flows) { writer_->write(flows); }
+  void flush() { writer_->flush(); }
+  void close() {
+    writer_->close();
+    writer_.reset();
+  }
+
+ private:
+  sluice::nffile::WriterOptions options_;
+  std::unique_ptr<sluice::nffile::Writer> writer_;
+};
+
+class BinaryWriter {
+ public:
+  BinaryWriter(const sluice::Options& options, sluice::Host&)
+      : writer_(rotation_options(options), NfcapdFormat(writer_options(options))) {}
+
+  void consume(const sluice::Batch& batch) { writer_.consume(batch); }
+  void finish() { writer_.finish(); }
+
+  std::string report() const { return writer_.summary(); }
+
+ private:
+  sluice::file_output::WindowedWriter<NfcapdFormat> writer_;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::sink<BinaryWriter>("binary_writer", "writes nfcapd files (nfdump 1.7 layout) that nfdump reads",
+                                         options))

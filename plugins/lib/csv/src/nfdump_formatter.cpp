@@ -1,0 +1,141 @@
+#include <cstdio>
+
+#include "sluice/csv/formatter.h"
+#include "sluice/nffile/exporter_table.h"
+#include "sluice/nffile/file.h"
+#include "text.h"
+
+namespace sluice::csv {
+namespace {
+
+constexpr std::string_view nfdump_header =
+    "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,"
+    "odmc,"
+    "idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr\n";
+
+// Columns sluice has no data for, from the BGP next hop to the latencies:
+// nfdump prints them so for a flow without those elements.
+constexpr std::string_view empty_columns =
+    ",0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,"
+    "0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,";
+
+constexpr std::size_t max_row = 1024;
+
+class NfdumpFormatter final : public Formatter {
+ public:
+  explicit NfdumpFormatter(bool summary) : summary_(summary) {}
+
+  void header(Buffer& out) override { out.append(nfdump_header); }
+
+  void rows(std::span<const FlowRecord> flows, Buffer& out) override {
+    for (const FlowRecord& flow : flows) out.commit(put_row(out.reserve(max_row), flow));
+  }
+
+  // nfdump's "Summary" lines; rates use the span from first to last flow.
+  void trailer(Buffer& out) override {
+    if (summary_) {
+      const auto& s = totals_;
+      const double seconds = s.last_ms != 0 ? static_cast<double>(s.last_ms - s.first_ms) / 1000.0 : 0;
+      std::uint64_t bps = 0, pps = 0, bpp = 0;
+      if (seconds > 0) {
+        bps = static_cast<std::uint64_t>(static_cast<double>(s.bytes << 3) / seconds);
+        pps = static_cast<std::uint64_t>(static_cast<double>(s.packets) / seconds);
+        bpp = s.packets != 0 ? s.bytes / s.packets : 0;
+      }
+      char line[160];
+      const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
+                                  static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),
+                                  static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(bps),
+                                  static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bpp));
+      out.append("Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n");
+      out.append(std::string_view(line, static_cast<std::size_t>(n)));
+    }
+    totals_ = {};
+    exporters_.clear();
+  }
+
+ private:
+  char* put_row(char* p, const FlowRecord& f) {
+    using text::put_uint;
+    p = local_time(first_, p, f.first_ms);
+    *p++ = ',';
+    p = local_time(last_, p, f.last_ms);
+    *p++ = ',';
+    // nfdump subtracts without a check, so a flow ending before it starts wraps.
+    p = text::put_thousandths(p, f.last_ms - f.first_ms);
+    *p++ = ',';
+    // The file holds both addresses as IPv4 or both as IPv6 (see nffile).
+    if (f.src_addr.is_v4() && f.dst_addr.is_v4()) {
+      p = text::put_ipv4(p, f.src_addr.v4_value());
+      *p++ = ',';
+      p = text::put_ipv4(p, f.dst_addr.v4_value());
+    } else {
+      p = text::put_address_as_ipv6(p, f.src_addr);
+      *p++ = ',';
+      p = text::put_address_as_ipv6(p, f.dst_addr);
+    }
+    *p++ = ',';
+    p = put_uint(p, f.src_port);
+    *p++ = ',';
+    p = put_uint(p, f.dst_port);
+    *p++ = ',';
+    if (const auto name = text::protocol_name(f.proto); !name.empty()) {
+      p = text::put(p, name);
+    } else {  // nfdump pads numbers it has no name for to five characters
+      char* const number = p;
+      p = put_uint(p, f.proto);
+      while (p - number < 5) *p++ = ' ';
+    }
+    *p++ = ',';
+    p = text::put_tcp_flags(p, f.tcp_flags);
+    for (const std::uint64_t value :
+         {std::uint64_t{f.fwd_status}, std::uint64_t{f.tos}, f.packets, f.bytes, f.reverse_packets, f.reverse_bytes,
+          std::uint64_t{f.in_if}, std::uint64_t{f.out_if}, std::uint64_t{f.src_as}, std::uint64_t{f.dst_as},
+          std::uint64_t{f.src_mask}, std::uint64_t{f.dst_mask}, std::uint64_t{f.dst_tos}, std::uint64_t{f.direction}}) {
+      *p++ = ',';
+      p = put_uint(p, value);
+    }
+    *p++ = ',';
+    p = address_or_zero(next_hop_, p, f.next_hop);
+    p = text::put(p, empty_columns);
+    p = address_or_zero(exporter_, p, f.exporter);
+    *p++ = ',';
+    p = put_uint(p, f.engine_type);
+    *p++ = '/';
+    p = put_uint(p, f.engine_id);
+    *p++ = ',';
+    p = put_uint(p, exporters_.find_or_add(f).sysid);
+    *p++ = ',';
+    p = local_time(received_, p, f.received_ms);
+    *p++ = '.';
+    p = text::put_three_digits(p, static_cast<unsigned>(f.received_ms % 1000));
+    *p++ = '\n';
+    if (summary_) totals_.add(f);
+    return p;
+  }
+
+  static char* local_time(text::DateTime& clock, char* p, std::uint64_t ms) {
+    return clock.put(p, static_cast<std::int64_t>(ms / 1000));
+  }
+
+  // No address (no element in the file) prints as IPv4 zero.
+  static char* address_or_zero(text::AddressText& column, char* p, const IpAddress& a) {
+    return a.is_unspecified() ? text::put(p, "0.0.0.0") : column.put(p, a);
+  }
+
+  bool summary_;
+  // One clock per column: each column's times rise steadily on their own.
+  text::DateTime first_{text::DateTime::Zone::local, ' '};
+  text::DateTime last_{text::DateTime::Zone::local, ' '};
+  text::DateTime received_{text::DateTime::Zone::local, ' '};
+  text::AddressText next_hop_;
+  text::AddressText exporter_;
+  nffile::ExporterTable exporters_;
+  nffile::FileStats totals_;
+};
+
+}  // namespace
+
+std::unique_ptr<Formatter> make_nfdump_formatter(bool summary) { return std::make_unique<NfdumpFormatter>(summary); }
+
+}  // namespace sluice::csv

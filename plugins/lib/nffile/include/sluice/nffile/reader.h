@@ -1,0 +1,39 @@
+// Reads nfcapd files: sluice's and nfcapd 1.7's, uncompressed or LZ4.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/flow_record.h"
+#include "sluice/nffile/file.h"
+
+namespace sluice::nffile {
+
+// Reads a file one data block at a time. A file that ends before the block
+// count in its header says, or holds a malformed block, is a FileError with
+// the file name and the byte offset of the trouble.
+class Reader {
+ public:
+  explicit Reader(std::filesystem::path path);
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  ~Reader();
+
+  // Appends the flows of the next data block to `flows`; false when the file
+  // has no more blocks.
+  bool read_block(std::vector<FlowRecord>& flows);
+
+  Compression compression() const noexcept;
+  std::uint32_t blocks() const noexcept;      // data blocks the header announces
+  bool has_appendix() const noexcept;         // false for a file never closed, or cut short
+  const std::string& ident() const noexcept;  // from the appendix; "" without one
+  const FileStats& stats() const noexcept;    // from the appendix; zero without one
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::nffile
