@@ -16,8 +16,11 @@ enum class Profile {
   // with sane values: bytes >= 40 x packets, TCP flags that fit, AS and
   // masks fixed per address.
   nflow,
-  // Zipf-popular hosts in the configured subnets, heavy-tailed sizes and
-  // durations, a TCP/UDP/ICMP mix and IPv6 in the configured share.
+  // Calibrated against published measurements of real traffic
+  // (docs/scenarios.md): Zipf-popular hosts in the configured subnets talking
+  // to Internet hosts and to each other, the TCP/UDP/ICMP mix and packet
+  // counts of a campus uplink, half-open and refused TCP connections, DNS,
+  // NTP and ICMP sizes, long flows cut by the active timeout.
   realistic,
 };
 
@@ -27,6 +30,7 @@ struct GeneratorConfig {
   std::uint32_t exporters = 1;                // simulated exporters, 1 to 256: addresses 10.255.0.1..., engine ids 0...
   double ipv6_ratio = 0.2;                    // realistic: share of IPv6 flows (needs an IPv6 subnet)
   std::vector<netflow::Prefix> subnets = {};  // realistic: where hosts live; empty: 10.0.0.0/8 and 2001:db8::/32
+  std::uint64_t active_timeout_ms = 1'800'000;  // realistic: longer flows are exported in pieces this long
 };
 
 // The address of simulated exporter `index` (0-based).
