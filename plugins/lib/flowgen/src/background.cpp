@@ -136,9 +136,8 @@ struct Background::Endpoints {
 Background::Background(const GeneratorConfig& config, const Hosts& hosts)
     : profile_(config.profile),
       ipv6_ratio_(config.ipv6_ratio),
-      active_timeout_ms_(config.active_timeout_ms),
       hosts_(hosts),
-      stamp_{config.exporters, &hosts},
+      stamp_{config.exporters, &hosts, config.active_timeout_ms},
       popularity_(zipf_weights(popular_hosts, 1.1)) {}
 
 FlowRecord Background::next(Random& rng, std::uint64_t export_ms) const {
@@ -195,8 +194,8 @@ Background::Endpoints Background::endpoints(Random& rng, bool ipv6, bool peer_to
 }
 
 bool Background::cut(std::uint64_t& duration_ms, double gap_ms, Random& rng) const {
-  if (duration_ms < active_timeout_ms_) return false;
-  duration_ms = active_timeout_ms_ - static_cast<std::uint64_t>(rng.unit() * std::min(gap_ms, 1000.0));
+  if (duration_ms < stamp_.active_timeout_ms) return false;
+  duration_ms = stamp_.active_timeout_ms - static_cast<std::uint64_t>(rng.unit() * std::min(gap_ms, 1000.0));
   return true;
 }
 

@@ -37,7 +37,6 @@ class Background {
 
   Profile profile_;
   double ipv6_ratio_;
-  std::uint64_t active_timeout_ms_;
   const Hosts& hosts_;
   Stamp stamp_;
   AliasTable popularity_;

@@ -25,6 +25,7 @@ inline std::uint16_t ephemeral_port(Random& rng) { return static_cast<std::uint1
 struct Stamp {
   std::uint32_t exporters = 1;
   const Hosts* hosts = nullptr;
+  std::uint64_t active_timeout_ms = 1'800'000;  // longer flows leave the exporter in pieces this long
 
   // The flow ended at `last_ms` after `duration_ms`.
   void operator()(FlowRecord& f, Random& rng, std::uint64_t last_ms, std::uint64_t duration_ms) const {
