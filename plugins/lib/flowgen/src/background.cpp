@@ -194,7 +194,7 @@ Background::Endpoints Background::endpoints(Random& rng, bool ipv6, bool peer_to
 }
 
 bool Background::cut(std::uint64_t& duration_ms, double gap_ms, Random& rng) const {
-  if (duration_ms < stamp_.active_timeout_ms) return false;
+  if (duration_ms + 1000 < stamp_.active_timeout_ms) return false;  // within a second of it: the timer fired
   duration_ms = stamp_.active_timeout_ms - static_cast<std::uint64_t>(rng.unit() * std::min(gap_ms, 1000.0));
   return true;
 }
