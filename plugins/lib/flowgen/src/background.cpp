@@ -193,6 +193,13 @@ Background::Endpoints Background::endpoints(Random& rng, bool ipv6, bool peer_to
   return e;
 }
 
+void Background::orient(FlowRecord& f, const Endpoints& e, bool from_client) {
+  f.src_addr = from_client ? e.client : e.server;
+  f.dst_addr = from_client ? e.server : e.client;
+  f.src_port = from_client ? e.client_port : e.server_port;
+  f.dst_port = from_client ? e.server_port : e.client_port;
+}
+
 bool Background::cut(std::uint64_t& duration_ms, double gap_ms, Random& rng) const {
   if (duration_ms + 1000 < stamp_.active_timeout_ms) return false;  // within a second of it: the timer fired
   duration_ms = stamp_.active_timeout_ms - static_cast<std::uint64_t>(rng.unit() * std::min(gap_ms, 1000.0));
@@ -256,10 +263,7 @@ void Background::tcp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t e
     // RST; of the pieces, the last one does.
     if (!cut(duration, gap, rng) && (whole || rng.chance(0.3))) f.tcp_flags |= rng.chance(0.9) ? fin : rst;
   }
-  f.src_addr = from_client ? e.client : e.server;
-  f.dst_addr = from_client ? e.server : e.client;
-  f.src_port = from_client ? e.client_port : e.server_port;
-  f.dst_port = from_client ? e.server_port : e.client_port;
+  orient(f, e, from_client);
   stamp_(f, rng, end_ms, duration);
 }
 
@@ -293,10 +297,7 @@ void Background::udp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t e
   }
   std::uint64_t duration = static_cast<std::uint64_t>(static_cast<double>(f.packets - 1) * gap);
   cut(duration, gap, rng);
-  f.src_addr = from_client ? e.client : e.server;
-  f.dst_addr = from_client ? e.server : e.client;
-  f.src_port = from_client ? e.client_port : e.server_port;
-  f.dst_port = from_client ? e.server_port : e.client_port;
+  orient(f, e, from_client);
   stamp_(f, rng, end_ms, duration);
 }
 
@@ -331,8 +332,8 @@ void Background::icmp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t 
     f.bytes = f.packets * rng.between(header + (ipv6 ? 48 : 28), ipv6 ? 1280 : 576);
     duration = (f.packets - 1) * rng.between(100, 3000);
   }
-  f.src_addr = from_client ? e.client : e.server;
-  f.dst_addr = from_client ? e.server : e.client;
+  orient(f, e, from_client);
+  f.src_port = 0;
   f.dst_port = static_cast<std::uint16_t>(type << 8 | code);
   stamp_(f, rng, end_ms, duration);
 }

@@ -29,6 +29,8 @@ class Background {
   FlowRecord nflow(Random& rng, std::uint64_t export_ms) const;
   FlowRecord realistic(Random& rng, std::uint64_t export_ms) const;
   Endpoints endpoints(Random& rng, bool ipv6, bool peer_to_peer) const;
+  // The client's or the server's side of the conversation.
+  static void orient(FlowRecord& f, const Endpoints& e, bool from_client);
   void tcp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t end_ms) const;
   void udp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t end_ms) const;
   void icmp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t end_ms) const;
