@@ -169,8 +169,11 @@ bool udp6_port_bound(unsigned short port) {
   return address_in_use(reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
 }
 
-unsigned short free_udp_port() {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+namespace {
+
+// The port the kernel picks for a socket of `type` bound to 127.0.0.1:0.
+unsigned short free_port(int type) {
+  const int fd = socket(AF_INET, type, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -181,5 +184,10 @@ unsigned short free_udp_port() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+
+}  // namespace
+
+unsigned short free_udp_port() { return free_port(SOCK_DGRAM); }
+unsigned short free_tcp_port() { return free_port(SOCK_STREAM); }
 
 }  // namespace sluice::testing

@@ -69,8 +69,9 @@ class TempDir {
 
 std::string read_file(const std::filesystem::path& file);
 
-// A UDP port on 127.0.0.1 that was free a moment ago.
+// A UDP / TCP port on 127.0.0.1 that was free a moment ago.
 unsigned short free_udp_port();
+unsigned short free_tcp_port();
 
 // Whether something has bound 127.0.0.1:`port` / [::1]:`port` (UDP): a
 // collector is ready.

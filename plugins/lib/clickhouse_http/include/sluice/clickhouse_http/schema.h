@@ -1,0 +1,57 @@
+// The table flows go into: its columns, their ClickHouse types, and how each
+// column's values are encoded from FlowRecords.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sluice/flow_record.h"
+
+namespace sluice::clickhouse_http {
+
+// Two sets of column types. ClickHouse 18.16 (Debian 12's) has neither IPv6
+// nor DateTime64: there addresses are FixedString(16) (IPv6 or IPv4-mapped,
+// network order; IPv6NumToString shows them) and each time is a DateTime plus
+// its milliseconds in a <name>_msec column. Current releases get IPv6 and
+// DateTime64(3). Either way the column names are csv_writer's field names.
+enum class Schema { legacy, current };
+
+// "18.16.1" or "24.8.4.13", as SELECT version() answers.
+struct ServerVersion {
+  int major = 0;
+  int minor = 0;
+  static std::optional<ServerVersion> parse(std::string_view text);
+};
+
+// IPv6 and DateTime64 are both there from 20.1 on.
+Schema schema_for(ServerVersion version) noexcept;
+std::string_view schema_name(Schema schema) noexcept;  // "legacy (ClickHouse < 20.1)" ...
+
+// Every value has a fixed width, so RowBinary and Native alike are a column's
+// values written `stride` bytes apart (the row's width in RowBinary, the
+// value's own width in Native).
+struct Column {
+  std::string_view name;
+  std::string_view type;  // as system.columns spells it
+  std::string_view comment;
+  std::size_t width;  // bytes per value
+  void (*encode)(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride);
+};
+
+std::span<const Column> columns(Schema schema) noexcept;
+
+// CREATE TABLE IF NOT EXISTS for the schema: MergeTree, a partition per (UTC)
+// day, ordered by (exporter, first), which serves per-exporter time ranges.
+std::string create_table_sql(std::string_view database, std::string_view table, Schema schema);
+
+// `database`.`table`
+std::string qualified_name(std::string_view database, std::string_view table);
+
+// `name` and 'text' in ClickHouse SQL, with what needs escaping escaped.
+std::string quote_identifier(std::string_view name);
+std::string quote_string(std::string_view text);
+
+}  // namespace sluice::clickhouse_http
