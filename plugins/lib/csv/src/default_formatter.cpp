@@ -1,4 +1,5 @@
 #include "sluice/csv/formatter.h"
+#include "sluice/csv/protocol_names.h"
 #include "text.h"
 
 namespace sluice::csv {
@@ -68,8 +69,7 @@ class DefaultFormatter final : public Formatter {
       case Field::src_port: return put_uint(p, f.src_port);
       case Field::dst_port: return put_uint(p, f.dst_port);
       case Field::proto:
-        if (const auto name = text::protocol_name(f.proto); layout_.proto_names && !name.empty())
-          return text::put(p, name);
+        if (const auto name = protocol_name(f.proto); layout_.proto_names && !name.empty()) return text::put(p, name);
         return put_uint(p, f.proto);
       case Field::tcp_flags: return put_uint(p, f.tcp_flags);
       case Field::tos: return put_uint(p, f.tos);

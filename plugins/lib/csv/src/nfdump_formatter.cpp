@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "sluice/csv/formatter.h"
+#include "sluice/csv/protocol_names.h"
 #include "sluice/nffile/exporter_table.h"
 #include "sluice/nffile/file.h"
 #include "text.h"
@@ -79,7 +80,7 @@ class NfdumpFormatter final : public Formatter {
     *p++ = ',';
     p = put_uint(p, f.dst_port);
     *p++ = ',';
-    if (const auto name = text::protocol_name(f.proto); !name.empty()) {
+    if (const auto name = protocol_name(f.proto); !name.empty()) {
       p = text::put(p, name);
     } else {  // nfdump pads numbers it has no name for to five characters
       char* const number = p;

@@ -57,9 +57,6 @@ class AddressText {
   std::size_t size_ = 0;
 };
 
-// nfdump's short protocol names ("TCP", "ICMP6" ...); empty when it has none.
-std::string_view protocol_name(std::uint8_t proto) noexcept;
-
 // nfdump's TCP flags: CWR ECE URG ACK PSH RST SYN FIN as "CEUAPRSF", '.' when unset.
 char* put_tcp_flags(char* out, std::uint8_t flags) noexcept;
 

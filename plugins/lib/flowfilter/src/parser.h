@@ -1,0 +1,15 @@
+// nfdump 1.7.1's filter grammar (src/lib/grammar.y), the part sluice
+// supports, read by recursive descent: "or" binds loosest, then "and", then
+// "not"; each primitive becomes one or a few tests.
+#pragma once
+
+#include <string_view>
+
+#include "program.h"
+
+namespace sluice::flowfilter::detail {
+
+// Throws SyntaxError.
+Node parse(std::string_view expression);
+
+}  // namespace sluice::flowfilter::detail
