@@ -30,9 +30,10 @@ class Nfcapd {
   std::vector<FlowRecord> flows() const;
   // "Sequence failures" of `nfdump -I` summed over the files.
   std::uint64_t sequence_failures() const;
+  // The files nfcapd wrote, by name.
+  std::vector<std::filesystem::path> files() const;
 
  private:
-  std::vector<std::filesystem::path> files() const;
   sluice::testing::TempDir dir_;
   unsigned short port_ = 0;
   std::unique_ptr<sluice::testing::Process> process_;

@@ -1,0 +1,37 @@
+// Real nfcapd files to compare sluice's analysis with nfdump's on: made once
+// per test program by nfcapd 1.7.1, from softflowd (a capture of IPv4 and
+// IPv6 TCP, UDP and ICMP) and from sluice's generator through netflow_export,
+// each as NetFlow v9 and as IPFIX.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sluice/flow_record.h"
+
+namespace sluice::test {
+
+struct NfdumpArchive {
+  std::filesystem::path dir;      // the files: `nfdump -R dir` reads them all, by name
+  std::vector<FlowRecord> flows;  // as sluice's reader reads them, in the same order
+  std::vector<std::string> rows;  // rows[i]: flows[i] as `nfdump -o csv` prints it
+  // A geo DB that knows no address: nfdump 1.7.1 refuses an "as" filter
+  // without one (it would fill in AS numbers of 0 from it), and an nfcapd
+  // file without geo blocks loads as an empty one.
+  std::filesystem::path geo_db;
+};
+
+// Built at the first call; fails the test if a peer is missing or misbehaves.
+const NfdumpArchive& nfdump_archive();
+
+// For each ARGS of `runs`, `TZ=UTC nfdump -q -G <geo_db> -R <archive> ARGS...`:
+// the lines nfdump prints, none when it says "No matching flows".
+std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector<std::string>>& runs);
+
+// An `nfdump -o csv` row as sluice's nfdump layout writes it. A next hop of
+// "::" (an exporter's zero IPv6 next hop) reads as no next hop in sluice's
+// records, printed "0.0.0.0" as nfdump prints a missing one.
+std::string as_sluice_prints(std::string row);
+
+}  // namespace sluice::test
