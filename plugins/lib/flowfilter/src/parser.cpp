@@ -66,20 +66,15 @@ class Parser {
 
   // expr: expr or expr | expr and expr | not expr | ( expr ) | primitive;
   // "or" binds loosest, "not" tightest, as in nfdump's grammar.
-  Node parse_or() {
-    Node node = parse_and();
-    while (peek().is(Keyword::or_)) {
-      next();
-      node = any_of(std::move(node), parse_and());
-    }
-    return node;
-  }
+  Node parse_or() { return parse_chain(Keyword::or_, &Parser::parse_and, &any_of); }
+  Node parse_and() { return parse_chain(Keyword::and_, &Parser::parse_unary, &all_of); }
 
-  Node parse_and() {
-    Node node = parse_unary();
-    while (peek().is(Keyword::and_)) {
+  // operand (op operand)*, joined from the left.
+  Node parse_chain(Keyword op, Node (Parser::*operand)(), Node (*join)(Node, Node)) {
+    Node node = (this->*operand)();
+    while (peek().is(op)) {
       next();
-      node = all_of(std::move(node), parse_unary());
+      node = join(std::move(node), (this->*operand)());
     }
     return node;
   }
@@ -315,28 +310,17 @@ class Parser {
     return sides(q, address_is(AddressField::src, p), address_is(AddressField::dst, p));
   }
 
-  Node parse_port(Qualifier q) {
-    constexpr std::string_view range = "a port is 0 to 65535";
+  // port, as: "<comparison> N" or "in [N N ...]", on the source and/or destination value.
+  Node parse_numbers(Qualifier q, const Token& primitive, Value src, Value dst, std::uint64_t max,
+                     std::string_view range) {
     if (peek().is(Keyword::in)) {
       next();
-      auto ports = parse_number_list("port in", 65535, range);
-      return sides(q, value_in(Value::src_port, ports), value_in(Value::dst_port, ports));
+      const auto members = parse_number_list(fmt::format("{} in", primitive.text), max, range);
+      return sides(q, value_in(src, members), value_in(dst, members));
     }
     const Comparison c = parse_comparison();
-    const auto port = parse_number("port", 65535, range);
-    return sides(q, compare(Value::src_port, c, port), compare(Value::dst_port, c, port));
-  }
-
-  Node parse_as(Qualifier q) {
-    constexpr std::string_view range = "an AS number is 0 to 4294967295";
-    if (peek().is(Keyword::in)) {
-      next();
-      auto numbers = parse_number_list("as in", 0xffffffff, range);
-      return sides(q, value_in(Value::src_as, numbers), value_in(Value::dst_as, numbers));
-    }
-    const Comparison c = parse_comparison();
-    const auto as = parse_number("as", 0xffffffff, range);
-    return sides(q, compare(Value::src_as, c, as), compare(Value::dst_as, c, as));
+    const auto n = parse_number(primitive.text, max, range);
+    return sides(q, compare(src, c, n), compare(dst, c, n));
   }
 
   static bool holds(std::uint64_t value, Comparison c, std::uint64_t operand) {
@@ -424,8 +408,12 @@ class Parser {
       case Keyword::flags: only(no_qualifier); return parse_flags();
       case Keyword::ip: only(src_dst); return parse_ip(q);
       case Keyword::net: only(src_dst); return parse_net(q);
-      case Keyword::port: only(src_dst); return parse_port(q);
-      case Keyword::as: only(src_dst); return parse_as(q);
+      case Keyword::port:
+        only(src_dst);
+        return parse_numbers(q, t, Value::src_port, Value::dst_port, 65535, "a port is 0 to 65535");
+      case Keyword::as:
+        only(src_dst);
+        return parse_numbers(q, t, Value::src_as, Value::dst_as, 0xffffffff, "an AS number is 0 to 4294967295");
       case Keyword::mask: {
         only(src_dst);
         const auto bits = parse_number(t.text, 255, "a mask is 0 to 255 bits");

@@ -1,0 +1,94 @@
+// Flow aggregation in time bins: what `nfdump -A src_addr,dst_port` and
+// `nfdump -s srcip/bytes -n 10` compute, on a stream. Flows with the same
+// key add up; a bin closes at its end and leaves as one record per key.
+#pragma once
+
+#include <sluice/flow_record.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sluice/csv/fields.h"
+
+namespace sluice::aggregation {
+
+// A field of the key, by its name in the CSV `fields` option; an address cut
+// to a prefix.
+struct KeyPart {
+  csv::Field field;
+  std::uint8_t ipv4_bits = 32;  // addresses only
+  std::uint8_t ipv6_bits = 128;
+};
+
+// "dst_port"; "src_addr/24": the first 24 bits of IPv4 and IPv6 addresses;
+// "src_addr/24/64": IPv4 /24, IPv6 /64. A length beyond the family's keeps
+// the whole address. Throws std::invalid_argument naming the part.
+KeyPart parse_key_part(std::string_view text);
+// What parse_key_part accepts as a field, for messages.
+std::string_view key_field_names() noexcept;
+
+enum class Order { bytes, packets, flows };
+std::optional<Order> parse_order(std::string_view name) noexcept;
+
+enum class Clock {
+  processing,  // bins by the time flows pass: a bin closes at its end, with or without flows
+  event,       // bins by the flows' own time (received, else last packet): for replays
+};
+
+struct Settings {
+  std::vector<KeyPart> key;
+  std::uint64_t interval_ms = 0;  // bins start at multiples of it (1m: :00, :01 ...); 0: one bin for the stream
+  Clock clock = Clock::processing;
+  std::size_t top = 0;  // keep the `top` largest keys of a bin by `order`, largest first; 0: every key
+  Order order = Order::bytes;
+  std::size_t max_keys = 1'000'000;  // keys a bin holds; flows of keys beyond are counted, not kept
+};
+
+// One key of a closed bin.
+struct Aggregate {
+  // The key's fields (addresses cut to their prefix), packets and bytes
+  // summed, first the earliest, last the latest; the other fields as in a
+  // default FlowRecord (0; sampling interval 1).
+  FlowRecord record;
+  std::uint64_t flows = 0;
+};
+
+struct Stats {
+  std::uint64_t bins_closed = 0;
+  std::uint64_t overflow_flows = 0;  // flows not kept because their bin held max_keys keys (all bins)
+  std::uint64_t overflow_bytes = 0;
+  std::size_t keys = 0;          // in the open bin
+  std::size_t memory_bytes = 0;  // the key table
+};
+
+class Aggregator {
+ public:
+  // Throws std::invalid_argument for an empty key or max_keys of 0.
+  explicit Aggregator(Settings settings);
+  ~Aggregator();
+  Aggregator(Aggregator&&) noexcept;
+  Aggregator& operator=(Aggregator&&) noexcept;
+
+  // Adds flows passing at `now_ms` (ms since the epoch; the event clock
+  // ignores it). A bin that ended before them closes first, into `out`. With
+  // the event clock a flow opens the bin of its own time when that is later
+  // than the open bin; a late flow counts in the open bin.
+  void add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out);
+  // Processing clock: closes the open bin into `out` if it has ended by `now_ms`.
+  void tick(std::uint64_t now_ms, std::vector<Aggregate>& out);
+  // Closes the open bin, ended or not: the end of the stream.
+  void finish(std::vector<Aggregate>& out);
+
+  Stats stats() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sluice::aggregation

@@ -1,0 +1,169 @@
+#include "sluice/aggregation/aggregator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <queue>
+#include <stdexcept>
+
+#include "key.h"
+#include "table.h"
+
+namespace sluice::aggregation {
+namespace {
+
+using detail::KeyTable;
+
+// Flows keyed and hashed together: their table places are fetched from
+// memory at once rather than one miss after the other.
+constexpr std::size_t chunk = 32;
+constexpr std::uint64_t no_bin = ~std::uint64_t{0};
+
+// The time the event clock files a flow under, as the rotator's.
+std::uint64_t flow_time(const FlowRecord& f) { return f.received_ms != 0 ? f.received_ms : f.last_ms; }
+
+std::uint64_t measure(const Aggregate& a, Order order) {
+  switch (order) {
+    case Order::packets: return a.record.packets;
+    case Order::flows: return a.flows;
+    case Order::bytes: break;
+  }
+  return a.record.bytes;
+}
+
+}  // namespace
+
+struct Aggregator::State {
+  Settings settings;
+  detail::KeyLayout layout;
+  KeyTable table;
+  std::vector<std::uint64_t> keys;  // a chunk's keys
+  std::uint64_t hashes[chunk];
+  std::uint64_t bin = no_bin;  // start of the open bin
+  Stats stats;
+
+  explicit State(Settings s)
+      : settings(std::move(s)),
+        layout(settings.key),
+        table(layout.words(), settings.max_keys),
+        keys(chunk * layout.words()) {}
+
+  std::uint64_t bin_of(std::uint64_t time_ms) const {
+    return settings.interval_ms == 0 ? 0 : time_ms - time_ms % settings.interval_ms;
+  }
+
+  void count(const FlowRecord* flows, std::size_t n) {
+    const std::size_t words = layout.words();
+    for (std::size_t start = 0; start < n; start += chunk) {
+      const std::size_t m = std::min(chunk, n - start);
+      const FlowRecord* f = flows + start;
+      for (std::size_t i = 0; i < m; ++i) {
+        std::uint64_t* key = &keys[i * words];
+        layout.extract(f[i], key);
+        hashes[i] = KeyTable::hash(key, words);
+        table.prefetch(hashes[i]);
+      }
+      for (std::size_t i = 0; i < m; ++i) {
+        std::uint64_t* sums = table.find_or_add(&keys[i * words], hashes[i]);
+        if (!sums) {
+          ++stats.overflow_flows;
+          stats.overflow_bytes += f[i].bytes;
+          continue;
+        }
+        sums[KeyTable::packets] += f[i].packets;
+        sums[KeyTable::bytes] += f[i].bytes;
+        sums[KeyTable::flows] += 1;
+        sums[KeyTable::first] = std::min(sums[KeyTable::first], f[i].first_ms);
+        sums[KeyTable::last] = std::max(sums[KeyTable::last], f[i].last_ms);
+      }
+    }
+  }
+
+  Aggregate aggregate_of(const std::uint64_t* key, const std::uint64_t* sums) const {
+    Aggregate a;
+    layout.restore(key, a.record);
+    a.record.packets = sums[KeyTable::packets];
+    a.record.bytes = sums[KeyTable::bytes];
+    a.record.first_ms = sums[KeyTable::first];
+    a.record.last_ms = sums[KeyTable::last];
+    a.flows = sums[KeyTable::flows];
+    return a;
+  }
+
+  // Emits the open bin's keys: all, or the top N largest first.
+  void close(std::vector<Aggregate>& out) {
+    ++stats.bins_closed;
+    const Order order = settings.order;
+    if (settings.top == 0) {
+      table.drain([&](const std::uint64_t* key, const std::uint64_t* sums) { out.push_back(aggregate_of(key, sums)); });
+      return;
+    }
+    // Larger first; equal measures by key, so that the choice is the same every run.
+    const auto before = [order](const Aggregate& a, const Aggregate& b) {
+      const auto ma = measure(a, order), mb = measure(b, order);
+      if (ma != mb) return ma > mb;
+      return std::memcmp(&a.record, &b.record, sizeof a.record) < 0;
+    };
+    std::priority_queue<Aggregate, std::vector<Aggregate>, decltype(before)> smallest_on_top(before);
+    table.drain([&](const std::uint64_t* key, const std::uint64_t* sums) {
+      smallest_on_top.push(aggregate_of(key, sums));
+      if (smallest_on_top.size() > settings.top) smallest_on_top.pop();
+    });
+    const std::size_t first = out.size();
+    for (; !smallest_on_top.empty(); smallest_on_top.pop()) out.push_back(smallest_on_top.top());
+    std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  }
+};
+
+Aggregator::Aggregator(Settings settings) {
+  if (settings.max_keys == 0 || settings.max_keys >= std::size_t{1} << 32)
+    throw std::invalid_argument("max_keys must be 1 to 4294967295");
+  state_ = std::make_unique<State>(std::move(settings));
+}
+
+Aggregator::~Aggregator() = default;
+Aggregator::Aggregator(Aggregator&&) noexcept = default;
+Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
+
+void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out) {
+  State& s = *state_;
+  if (s.settings.clock == Clock::processing) {
+    tick(now_ms, out);
+    if (s.bin == no_bin) s.bin = s.bin_of(now_ms);
+    s.count(flows.data(), flows.size());
+    return;
+  }
+  // Event clock: a flow of a later bin closes the open one.
+  std::size_t counted = 0;
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    const std::uint64_t bin = s.bin_of(flow_time(flows[i]));
+    if (s.bin != no_bin && bin <= s.bin) continue;
+    s.count(flows.data() + counted, i - counted);
+    counted = i;
+    if (s.bin != no_bin) s.close(out);
+    s.bin = bin;
+  }
+  s.count(flows.data() + counted, flows.size() - counted);
+}
+
+void Aggregator::tick(std::uint64_t now_ms, std::vector<Aggregate>& out) {
+  State& s = *state_;
+  if (s.settings.clock != Clock::processing || s.bin == no_bin || s.bin_of(now_ms) <= s.bin) return;
+  s.close(out);
+  s.bin = s.bin_of(now_ms);
+}
+
+void Aggregator::finish(std::vector<Aggregate>& out) {
+  State& s = *state_;
+  if (s.bin == no_bin) return;
+  s.close(out);
+  s.bin = no_bin;
+}
+
+Stats Aggregator::stats() const noexcept {
+  Stats s = state_->stats;
+  s.keys = state_->table.size();
+  s.memory_bytes = state_->table.memory_bytes();
+  return s;
+}
+
+}  // namespace sluice::aggregation

@@ -1,0 +1,38 @@
+// A key as 64-bit words: the bytes of the key fields, one after the other,
+// addresses masked to their prefix; unused bytes zero.
+#pragma once
+
+#include <sluice/flow_record.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "sluice/aggregation/aggregator.h"
+
+namespace sluice::aggregation::detail {
+
+class KeyLayout {
+ public:
+  explicit KeyLayout(const std::vector<KeyPart>& parts);  // throws std::invalid_argument
+
+  std::size_t words() const noexcept { return words_; }
+  // Writes the key of `flow` into key[0, words()).
+  void extract(const FlowRecord& flow, std::uint64_t* key) const noexcept;
+  // Sets the key fields of `record` from `key`.
+  void restore(const std::uint64_t* key, FlowRecord& record) const noexcept;
+
+ private:
+  struct Field {
+    std::size_t record_offset;
+    std::size_t key_offset;  // in bytes
+    std::size_t size;
+    bool address;
+    std::uint64_t ipv4_mask[2];  // as the 16 bytes of an IPv4-mapped address, read as words
+    std::uint64_t ipv6_mask[2];
+  };
+  std::vector<Field> fields_;
+  std::size_t words_ = 0;
+};
+
+}  // namespace sluice::aggregation::detail

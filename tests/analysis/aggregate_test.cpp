@@ -1,0 +1,295 @@
+// The aggregation library on hand-made flows: sums per key, prefixes, top N,
+// the max_keys bound, and bins on both clocks. filter_nfdump_test.cpp
+// compares it with nfdump -A and -s on real files.
+#include "sluice/aggregation/aggregator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <tuple>
+
+using namespace sluice;
+using namespace sluice::aggregation;
+
+namespace {
+
+constexpr std::uint64_t t0 = 1'800'000'000'000;  // a whole minute
+
+FlowRecord flow(std::uint32_t src, std::uint16_t dst_port, std::uint64_t bytes, std::uint64_t first_ms = t0) {
+  FlowRecord f;
+  f.src_addr = IpAddress::v4(src);
+  f.dst_addr = IpAddress::v4(0xc0000201);
+  f.src_port = 40000;
+  f.dst_port = dst_port;
+  f.proto = 6;
+  f.packets = bytes / 100 + 1;
+  f.bytes = bytes;
+  f.first_ms = first_ms;
+  f.last_ms = first_ms + 1000;
+  f.in_if = 3;
+  return f;
+}
+
+Settings keyed_by(std::initializer_list<const char*> parts) {
+  Settings s;
+  for (const char* p : parts) s.key.push_back(parse_key_part(p));
+  return s;
+}
+
+std::vector<Aggregate> aggregate_all(Settings settings, const std::vector<FlowRecord>& flows,
+                                     std::size_t batch = 1000) {
+  Aggregator aggregator(std::move(settings));
+  std::vector<Aggregate> out;
+  for (std::size_t i = 0; i < flows.size(); i += batch)
+    aggregator.add(std::span(flows).subspan(i, std::min(batch, flows.size() - i)), t0, out);
+  aggregator.finish(out);
+  return out;
+}
+
+const Aggregate* find_src(const std::vector<Aggregate>& rows, std::uint32_t src) {
+  for (const auto& r : rows)
+    if (r.record.src_addr == IpAddress::v4(src)) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Aggregate, SumsCountersAndSpansTimesPerKey) {
+  const std::vector<FlowRecord> flows = {flow(0x0a000001, 443, 1000, t0 + 5000), flow(0x0a000001, 443, 500, t0),
+                                         flow(0x0a000001, 80, 200), flow(0x0a000002, 443, 7000, t0 + 100)};
+  const auto rows = aggregate_all(keyed_by({"src_addr", "dst_port"}), flows);
+  ASSERT_EQ(rows.size(), 3u);
+  const auto it = std::find_if(rows.begin(), rows.end(), [](const Aggregate& a) {
+    return a.record.src_addr == IpAddress::v4(0x0a000001) && a.record.dst_port == 443;
+  });
+  ASSERT_NE(it, rows.end());
+  EXPECT_EQ(it->flows, 2u);
+  EXPECT_EQ(it->record.bytes, 1500u);
+  EXPECT_EQ(it->record.packets, 11u + 6u);
+  EXPECT_EQ(it->record.first_ms, t0);
+  EXPECT_EQ(it->record.last_ms, t0 + 6000);
+  // Fields outside the key are not kept.
+  EXPECT_EQ(it->record.dst_addr, IpAddress{});
+  EXPECT_EQ(it->record.src_port, 0);
+  EXPECT_EQ(it->record.proto, 0);
+  EXPECT_EQ(it->record.in_if, 0u);
+}
+
+TEST(Aggregate, CutsAddressesToTheirPrefix) {
+  std::vector<FlowRecord> flows = {flow(0x0a010203, 1, 100), flow(0x0a0102fe, 1, 100), flow(0x0a010303, 1, 100)};
+  const std::uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 1};
+  const std::uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x99, 0x99, 0, 0, 0, 0, 0, 0, 0, 2};
+  flows.push_back(flows[0]);
+  flows.back().src_addr = IpAddress::v6(a);
+  flows.push_back(flows[0]);
+  flows.back().src_addr = IpAddress::v6(b);
+
+  // One length for both families: /24 of IPv6 too.
+  auto rows = aggregate_all(keyed_by({"src_addr/24"}), flows);
+  ASSERT_EQ(rows.size(), 3u);
+  const Aggregate* net = find_src(rows, 0x0a010200);
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(net->flows, 2u);
+  const std::uint8_t v6_24[16] = {0x20, 0x01, 0x0d};
+  EXPECT_EQ(
+      std::count_if(rows.begin(), rows.end(),
+                    [&](const Aggregate& r) { return r.record.src_addr == IpAddress::v6(v6_24) && r.flows == 2; }),
+      1);
+
+  // IPv4 /16, IPv6 /48; a length past the family's keeps whole addresses.
+  rows = aggregate_all(keyed_by({"src_addr/16/48"}), flows);
+  EXPECT_EQ(rows.size(), 2u);
+  rows = aggregate_all(keyed_by({"src_addr/64"}), flows);
+  EXPECT_EQ(rows.size(), 5u);
+}
+
+TEST(Aggregate, KeyPartsAreCheckedAndNamed) {
+  EXPECT_EQ(parse_key_part("dst_port").field, csv::Field::dst_port);
+  const KeyPart p = parse_key_part("dst_addr/24/64");
+  EXPECT_EQ(p.ipv4_bits, 24);
+  EXPECT_EQ(p.ipv6_bits, 64);
+  EXPECT_EQ(parse_key_part("exporter/120").ipv4_bits, 32);
+  for (const auto& [text, message] :
+       std::vector<std::pair<const char*, const char*>>{{"source", "\"source\" is not a key field (src_addr, dst_addr"},
+                                                        {"bytes", "\"bytes\" is not a key field"},
+                                                        {"first", "\"first\" is not a key field"},
+                                                        {"dst_port/8", "only addresses take a prefix length"},
+                                                        {"src_addr/129", "0 to 128 bits"},
+                                                        {"src_addr/", "0 to 128 bits"},
+                                                        {"src_addr/x", "0 to 128 bits"},
+                                                        {"src_addr/33/64", "an IPv4 prefix is 0 to 32 bits"}}) {
+    try {
+      parse_key_part(text);
+      ADD_FAILURE() << text;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(message)) << text;
+    }
+  }
+  EXPECT_THROW(Aggregator(Settings{}), std::invalid_argument);
+  EXPECT_THROW(Aggregator(keyed_by({"src_addr", "src_addr/24"})), std::invalid_argument);
+  Settings no_room = keyed_by({"src_addr"});
+  no_room.max_keys = 0;
+  EXPECT_THROW(Aggregator{no_room}, std::invalid_argument);
+  EXPECT_EQ(parse_order("packets"), Order::packets);
+  EXPECT_EQ(parse_order("octets"), std::nullopt);
+}
+
+TEST(Aggregate, TopKeepsTheLargestKeysLargestFirst) {
+  std::vector<FlowRecord> flows;
+  for (std::uint32_t host = 1; host <= 50; ++host) {
+    // host h: h flows of (51 - h) * 1000 bytes each
+    for (std::uint32_t i = 0; i < host; ++i) flows.push_back(flow(0x0a000000 + host, 443, (51 - host) * 1000));
+  }
+  auto settings = keyed_by({"src_addr"});
+  settings.top = 3;
+  settings.order = Order::flows;
+  auto rows = aggregate_all(settings, flows);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].record.src_addr, IpAddress::v4(0x0a000032));  // 50 flows
+  EXPECT_EQ(rows[1].record.src_addr, IpAddress::v4(0x0a000031));
+  EXPECT_EQ(rows[2].record.src_addr, IpAddress::v4(0x0a000030));
+
+  // Bytes: h * (51 - h) * 1000 peaks at h = 25 and 26 (650 kB each), then 24 and 27.
+  settings.order = Order::bytes;
+  settings.top = 4;
+  rows = aggregate_all(settings, flows);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].record.bytes, 650'000u);
+  EXPECT_EQ(rows[1].record.bytes, 650'000u);
+  EXPECT_LT(rows[0].record.src_addr.v4_value(), rows[1].record.src_addr.v4_value());  // a tie goes by key
+  EXPECT_EQ(rows[2].record.bytes, 648'000u);
+  EXPECT_EQ(rows[3].record.bytes, 648'000u);
+
+  settings.top = 1000;  // more than there are
+  EXPECT_EQ(aggregate_all(settings, flows).size(), 50u);
+}
+
+TEST(Aggregate, MaxKeysBoundsTheTableAndCountsWhatDidNotFit) {
+  auto settings = keyed_by({"src_addr"});
+  settings.max_keys = 100;
+  Aggregator aggregator(settings);
+  std::vector<FlowRecord> flows;
+  for (std::uint32_t host = 0; host < 150; ++host) flows.push_back(flow(0x0a000000 + host, 443, 10));
+  flows.push_back(flow(0x0a000000, 443, 10));  // a kept key still adds up
+  std::vector<Aggregate> out;
+  aggregator.add(flows, t0, out);
+  Stats stats = aggregator.stats();
+  EXPECT_EQ(stats.keys, 100u);
+  EXPECT_EQ(stats.overflow_flows, 50u);
+  EXPECT_EQ(stats.overflow_bytes, 500u);
+  const std::size_t memory = stats.memory_bytes;
+  EXPECT_GT(memory, 0u);
+  aggregator.add(flows, t0, out);
+  EXPECT_EQ(aggregator.stats().memory_bytes, memory);  // full: no growth
+  aggregator.finish(out);
+  ASSERT_EQ(out.size(), 100u);
+  EXPECT_EQ(find_src(out, 0x0a000000)->flows, 4u);
+  EXPECT_EQ(aggregator.stats().overflow_flows, 100u);
+}
+
+TEST(Aggregate, MatchesAPlainMapWhateverTheBatchSizeAndTableGrowth) {
+  std::mt19937 rng(5);
+  std::vector<FlowRecord> flows;
+  for (int i = 0; i < 50'000; ++i) {
+    FlowRecord f = flow(0x0a000000 | (rng() % 20'000), static_cast<std::uint16_t>(rng() % 3), 1 + rng() % 5000,
+                        t0 + rng() % 50'000);
+    if (rng() % 4 == 0) {
+      std::uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+      v6[15] = static_cast<std::uint8_t>(rng());
+      v6[14] = static_cast<std::uint8_t>(rng() % 8);
+      f.src_addr = IpAddress::v6(v6);
+    }
+    flows.push_back(f);
+  }
+  using Key = std::tuple<std::array<std::uint8_t, 16>, std::uint16_t>;
+  std::map<Key, std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>> expected;
+  for (const auto& f : flows) {
+    auto [it, added] = expected.try_emplace(Key{f.src_addr.bytes, f.dst_port}, 0, 0, 0, ~std::uint64_t{0}, 0);
+    auto& [flows_, packets, bytes, first, last] = it->second;
+    ++flows_;
+    packets += f.packets;
+    bytes += f.bytes;
+    first = std::min(first, f.first_ms);
+    last = std::max(last, f.last_ms);
+  }
+  for (const std::size_t batch : {1u, 7u, 1024u, 50'000u}) {
+    const auto rows = aggregate_all(keyed_by({"src_addr", "dst_port"}), flows, batch);
+    ASSERT_EQ(rows.size(), expected.size());
+    for (const auto& r : rows) {
+      const auto it = expected.find(Key{r.record.src_addr.bytes, r.record.dst_port});
+      ASSERT_NE(it, expected.end());
+      EXPECT_EQ(std::make_tuple(r.flows, r.record.packets, r.record.bytes, r.record.first_ms, r.record.last_ms),
+                it->second);
+    }
+  }
+}
+
+TEST(AggregateBins, CloseOnTheProcessingClockWithOrWithoutFlows) {
+  auto settings = keyed_by({"src_addr"});
+  settings.interval_ms = 60'000;
+  Aggregator aggregator(settings);
+  std::vector<Aggregate> out;
+  aggregator.tick(t0 + 1000, out);  // nothing open yet
+  aggregator.add(std::vector{flow(0x0a000001, 1, 10)}, t0 + 10'000, out);
+  aggregator.tick(t0 + 59'999, out);
+  EXPECT_TRUE(out.empty());
+  aggregator.tick(t0 + 60'000, out);  // the bin ends: out it goes, without another flow
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flows, 1u);
+  EXPECT_EQ(aggregator.stats().keys, 0u);
+
+  aggregator.add(std::vector{flow(0x0a000002, 1, 10)}, t0 + 61'000, out);
+  // A flow in a later bin closes the earlier one first, even without a tick.
+  aggregator.add(std::vector{flow(0x0a000003, 1, 10)}, t0 + 185'000, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].record.src_addr, IpAddress::v4(0x0a000002));
+  aggregator.finish(out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2].record.src_addr, IpAddress::v4(0x0a000003));
+  EXPECT_EQ(aggregator.stats().bins_closed, 3u);
+}
+
+TEST(AggregateBins, FollowTheFlowsOwnTimesOnTheEventClock) {
+  auto settings = keyed_by({"src_addr"});
+  settings.interval_ms = 60'000;
+  settings.clock = Clock::event;
+  Aggregator aggregator(settings);
+  std::vector<Aggregate> out;
+  auto at = [](std::uint32_t src, std::uint64_t received) {
+    FlowRecord f = flow(src, 1, 10);
+    f.received_ms = received;
+    return f;
+  };
+  aggregator.add(std::vector{at(1, t0 + 1000), at(2, t0 + 59'000), at(3, t0 + 60'000), at(4, t0 + 30'000)}, 0, out);
+  // Flow 3 opened the second bin and closed the first (1, 2); flow 4 is late: it counts in the open bin.
+  ASSERT_EQ(out.size(), 2u);
+  aggregator.tick(t0 + 10 * 60'000, out);  // wall time means nothing to the event clock
+  EXPECT_EQ(out.size(), 2u);
+  aggregator.finish(out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(find_src(std::vector(out.begin() + 2, out.end()), 4)->flows, 1u);
+
+  // Without a receive time, the last packet's time files the flow.
+  Aggregator by_last(settings);
+  std::vector<Aggregate> rows;
+  by_last.add(std::vector{flow(1, 1, 10, t0), flow(2, 1, 10, t0 + 60'000)}, 0, rows);
+  EXPECT_EQ(rows.size(), 1u);
+}
+
+TEST(AggregateBins, ZeroIntervalIsOneBinForTheWholeStream) {
+  auto settings = keyed_by({"dst_port"});
+  Aggregator aggregator(settings);
+  std::vector<Aggregate> out;
+  aggregator.add(std::vector{flow(1, 80, 10)}, t0, out);
+  aggregator.add(std::vector{flow(2, 80, 10)}, t0 + 86'400'000, out);
+  aggregator.tick(t0 + 2 * 86'400'000, out);
+  EXPECT_TRUE(out.empty());
+  aggregator.finish(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flows, 2u);
+  aggregator.finish(out);  // nothing open: nothing more
+  EXPECT_EQ(out.size(), 1u);
+}

@@ -1,0 +1,1 @@
+sluice_add_benchmark(filter_bench SOURCES filter_bench.cpp LIBRARIES sluice::flowfilter sluice::flowgen)
