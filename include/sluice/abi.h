@@ -1,9 +1,10 @@
 // sluice SDK: the binary interface between the engine and a plugin library.
 //
 // A plugin library exports one symbol, `sluice_plugin` (see SLUICE_PLUGIN in
-// plugin.h), a function returning a PluginDescriptor. The engine checks the
-// descriptor's ABI version and struct sizes before it touches anything else.
-// Every call across the boundary is noexcept and reports failure as a Status.
+// plugin.h), a function returning a PluginLibrary: the plugins it holds, all
+// of one name, at most one of each kind. The engine checks the library's ABI
+// version and struct sizes before it touches anything else. Every call across
+// the boundary is noexcept and reports failure as a Status.
 #pragma once
 
 #include <sluice/batch.h>
@@ -20,7 +21,7 @@
 namespace sluice {
 
 // Bump on any change to the types in this SDK that a plugin library compiles in.
-inline constexpr std::uint32_t abi_version = 1;
+inline constexpr std::uint32_t abi_version = 2;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 
@@ -43,6 +44,8 @@ class Component {
   virtual Status start() noexcept = 0;
   // Extra lines for the end-of-run summary; empty for none.
   virtual std::string report() const noexcept = 0;
+  // How often a transform or sink wants tick(), in ms; 0: never.
+  virtual std::uint64_t tick_period_ms() const noexcept = 0;
 };
 
 class Source : public Component {
@@ -54,24 +57,32 @@ class Source : public Component {
 class Transform : public Component {
  public:
   virtual Status process(const BatchPtr& in, Emitter& out) noexcept = 0;
+  // Time has passed (every tick_period_ms): emit what is due without waiting
+  // for the next batch. Never concurrent with process(), never after finish().
+  virtual Status tick(Emitter& out) noexcept = 0;
   // All inputs have ended: emit whatever is held back.
   virtual Status finish(Emitter& out) noexcept = 0;
 };
 
 class Sink : public Component {
  public:
-  virtual Status consume(const Batch& in) noexcept = 0;
+  // A transient failure means the sink took none of the batch: it comes again.
+  // The sink may keep `in` (it is shared and immutable) for an asynchronous send.
+  virtual Status consume(const BatchPtr& in) noexcept = 0;
+  // Time has passed: flush what is due. On the sink's thread, in order with
+  // its batches, never after finish().
+  virtual Status tick() noexcept = 0;
   // All inputs have ended, or the pipeline is stopping: flush and close.
   virtual Status finish() noexcept = 0;
+  // The engine gives up delivering (drain_timeout passed): drop what is still
+  // held and say how many records that was.
+  virtual std::uint64_t abandon() noexcept = 0;
 };
 
 }  // namespace abi
 
+// One plugin: a kind, its options and a factory.
 struct PluginDescriptor {
-  std::uint32_t abi_version = sluice::abi_version;  // stays the first member in every version
-  std::uint32_t descriptor_size = sizeof(PluginDescriptor);
-  std::uint32_t record_size = sizeof(FlowRecord);
-  std::uint32_t event_size = sizeof(Event);
   PluginKind kind = PluginKind::source;
   const char* name = "";
   const char* summary = "";
@@ -81,8 +92,18 @@ struct PluginDescriptor {
   Status (*create)(const Options& options, Host& host, std::unique_ptr<abi::Component>& out) noexcept = nullptr;
 };
 
+// What a library's entry point returns.
+struct PluginLibrary {
+  std::uint32_t abi_version = sluice::abi_version;  // stays the first member in every version
+  std::uint32_t library_size = sizeof(PluginLibrary);
+  std::uint32_t descriptor_size = sizeof(PluginDescriptor);
+  std::uint32_t record_size = sizeof(FlowRecord);
+  std::uint32_t event_size = sizeof(Event);
+  std::span<const PluginDescriptor> plugins;  // one name; a source, a transform and a sink at most
+};
+
 // The signature of the exported entry point.
-using PluginEntry = const PluginDescriptor*();
+using PluginEntry = const PluginLibrary*();
 inline constexpr const char* plugin_entry_symbol = "sluice_plugin";
 
 }  // namespace sluice

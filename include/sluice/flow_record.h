@@ -51,6 +51,19 @@ struct IpAddress {
   friend constexpr bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
+// An Ethernet MAC address, in transmission order.
+struct MacAddress {
+  std::array<std::uint8_t, 6> bytes{};
+
+  constexpr bool is_unspecified() const noexcept {
+    for (auto b : bytes)
+      if (b != 0) return false;
+    return true;
+  }
+
+  friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
+};
+
 // One flow: what NetFlow v5 carries, IPv6, and the common v9/IPFIX elements.
 // Fixed layout and trivially copyable, so batches of records move with
 // memcpy and the layout is part of the plugin ABI (checked at load time).
@@ -88,7 +101,12 @@ struct FlowRecord {
   std::uint8_t fwd_status = 0;
   std::uint8_t engine_type = 0;
   std::uint8_t engine_id = 0;
-  std::uint8_t padding_[2]{};  // explicit, so the layout has no hidden holes
+  std::uint16_t label = 0;  // ground truth of generated flows: 0 background, else the scenario's label
+
+  MacAddress src_mac;  // sFlow headers, IPFIX sourceMacAddress (56)
+  MacAddress dst_mac;
+  std::uint16_t src_vlan = 0;  // 802.1Q VLAN id (the outer tag of QinQ); 0: untagged
+  std::uint16_t dst_vlan = 0;
 
   std::uint64_t duration_ms() const noexcept { return last_ms >= first_ms ? last_ms - first_ms : 0; }
 
@@ -97,6 +115,6 @@ struct FlowRecord {
 
 static_assert(std::is_trivially_copyable_v<FlowRecord>);
 static_assert(std::is_standard_layout_v<FlowRecord>);
-static_assert(sizeof(FlowRecord) == 160, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
+static_assert(sizeof(FlowRecord) == 176, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
 
 }  // namespace sluice

@@ -1,9 +1,12 @@
-// sluice SDK: what the engine hands a plugin: logging, counters, output.
+// sluice SDK: what the engine hands a plugin: logging, metrics, output.
 #pragma once
 
 #include <sluice/batch.h>
+#include <sluice/metrics.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace sluice {
@@ -17,10 +20,40 @@ class Host {
   virtual void log(LogLevel level, std::string_view message) = 0;
   // True once the pipeline is stopping: a source should return from poll().
   virtual bool stopping() const noexcept = 0;
-  // Records this component discarded (beyond what in/out counts show).
+  // True once any component of the pipeline has failed. A writer's finish()
+  // then keeps the earlier output in place rather than replace it.
+  virtual bool run_failed() const noexcept = 0;
+
+  // Records this component discarded on purpose or could not help losing
+  // upstream of itself (a kernel's full socket buffer, flows a format cannot
+  // carry): the engine's dropped count.
   virtual void count_dropped(std::uint64_t records) noexcept = 0;
+  // Records a sink accepted but could not deliver (an asynchronous send that
+  // failed for good): the engine's lost count, and exit code 1.
+  virtual void count_lost(std::uint64_t records) noexcept = 0;
   // Bad inputs or failed operations this component survived.
   virtual void count_errors(std::uint64_t errors) noexcept = 0;
+
+  // A metric of this component, served as sluice_<plugin>_<name> with the
+  // labels given plus the component's id. Asking again with the same name and
+  // labels returns the same metric. Names are [a-z0-9_]; counters end in
+  // _total (Prometheus' conventions). Throws std::invalid_argument otherwise.
+  virtual Counter counter(std::string_view name, std::string_view help, std::span<const Label> labels) = 0;
+  virtual Gauge gauge(std::string_view name, std::string_view help, std::span<const Label> labels) = 0;
+  Counter counter(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+    return counter(name, help, std::span<const Label>(labels.begin(), labels.size()));
+  }
+  Gauge gauge(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+    return gauge(name, help, std::span<const Label>(labels.begin(), labels.size()));
+  }
+
+  // A source with `instances = N` runs as N copies: this one's index, 0..N-1.
+  virtual unsigned instance() const noexcept = 0;
+  virtual unsigned instances() const noexcept = 0;
+
+  // A finite source's progress, 0 to 1 (the share of its count or of its
+  // files' bytes): the engine shows it, with a rate and an ETA, on a terminal.
+  virtual void progress(double fraction) noexcept = 0;
 
  protected:
   ~Host() = default;

@@ -6,13 +6,19 @@
 //
 //   source:     bool poll(Emitter& out);        // false once finished; return within ~100 ms
 //   transform:  void process(const BatchPtr& in, Emitter& out);
-//               void finish(Emitter& out);      // optional
-//   sink:       void consume(const Batch& in);
+//               void tick(Emitter& out);        // optional: time has passed, emit what is due
+//               void finish(Emitter& out);      // optional: the inputs have ended
+//   sink:       void consume(const Batch& in);  // or (const BatchPtr& in), to keep the batch
+//               void tick();                    // optional: time has passed, flush what is due
 //               void finish();                  // optional: flush and close
+//               std::uint64_t abandon();        // optional: delivery given up, drop what is held
 //
-// and optionally `void start()` (open sockets and files) and
-// `std::string report() const` (lines for the end-of-run summary).
-// Plugins may throw; the adapters below catch everything at the boundary.
+// and optionally `void start()` (open sockets and files), `std::string
+// report() const` (lines for the end-of-run summary) and
+// `std::chrono::milliseconds tick_period() const` (how often tick() is
+// called; default one second). A sink throws TransientError for a failure
+// that may pass (the engine retries with backoff); any other exception is
+// permanent. The adapters below catch everything at the boundary.
 //
 //   constexpr sluice::OptionSpec options[] = {
 //       {.name = "path", .type = sluice::OptionType::string, .help = "output file", .required = true}};
@@ -23,12 +29,16 @@
 
 #include <boost/dll/alias.hpp>
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <string>
 #include <utility>
 
 namespace sluice {
+
+// The tick period of a plugin that has tick() but does not say.
+inline constexpr std::chrono::milliseconds default_tick_period{1000};
 
 namespace detail {
 
@@ -39,12 +49,20 @@ Status guarded(F&& f) noexcept {
     return Status::ok();
   } catch (const OptionError& e) {
     return Status::failure(e.what(), e.key());
+  } catch (const TransientError& e) {
+    return Status::transient_failure(e.what());
   } catch (const std::exception& e) {
     return Status::failure(e.what());
   } catch (...) {
     return Status::failure("unknown exception");
   }
 }
+
+template <class Plugin>
+constexpr bool has_tick = requires(Plugin& p, Emitter& out) {
+  p.tick(out);
+}
+|| requires(Plugin& p) { p.tick(); };
 
 template <class Base, class Plugin>
 class Adapter : public Base {
@@ -68,6 +86,17 @@ class Adapter : public Base {
     return {};
   }
 
+  std::uint64_t tick_period_ms() const noexcept final {
+    if constexpr (!has_tick<Plugin>) {
+      return 0;
+    } else if constexpr (requires { plugin_.tick_period(); }) {
+      const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(plugin_.tick_period()).count();
+      return period > 0 ? static_cast<std::uint64_t>(period) : 0;
+    } else {
+      return static_cast<std::uint64_t>(default_tick_period.count());
+    }
+  }
+
  protected:
   Plugin plugin_;
 };
@@ -88,6 +117,11 @@ class TransformAdapter final : public Adapter<abi::Transform, Plugin> {
   Status process(const BatchPtr& in, Emitter& out) noexcept override {
     return guarded([&] { this->plugin_.process(in, out); });
   }
+  Status tick(Emitter& out) noexcept override {
+    return guarded([&] {
+      if constexpr (requires { this->plugin_.tick(out); }) this->plugin_.tick(out);
+    });
+  }
   Status finish(Emitter& out) noexcept override {
     return guarded([&] {
       if constexpr (requires { this->plugin_.finish(out); }) this->plugin_.finish(out);
@@ -99,13 +133,33 @@ template <class Plugin>
 class SinkAdapter final : public Adapter<abi::Sink, Plugin> {
  public:
   using Adapter<abi::Sink, Plugin>::Adapter;
-  Status consume(const Batch& in) noexcept override {
-    return guarded([&] { this->plugin_.consume(in); });
+  Status consume(const BatchPtr& in) noexcept override {
+    return guarded([&] {
+      if constexpr (requires { this->plugin_.consume(in); })
+        this->plugin_.consume(in);
+      else
+        this->plugin_.consume(*in);
+    });
+  }
+  Status tick() noexcept override {
+    return guarded([&] {
+      if constexpr (requires { this->plugin_.tick(); }) this->plugin_.tick();
+    });
   }
   Status finish() noexcept override {
     return guarded([&] {
       if constexpr (requires { this->plugin_.finish(); }) this->plugin_.finish();
     });
+  }
+  std::uint64_t abandon() noexcept override {
+    if constexpr (requires { this->plugin_.abandon(); }) {
+      try {
+        return this->plugin_.abandon();
+      } catch (...) {
+        return 0;
+      }
+    }
+    return 0;
   }
 };
 
@@ -145,10 +199,12 @@ constexpr PluginDescriptor sink(const char* name, const char* summary, std::span
 
 }  // namespace sluice
 
-// Declares the plugin of this library: use once, at namespace scope, in one .cpp.
-#define SLUICE_PLUGIN(...)                                                    \
-  namespace sluice_plugin_entry {                                             \
-  inline const ::sluice::PluginDescriptor descriptor = __VA_ARGS__;           \
-  inline const ::sluice::PluginDescriptor* describe() { return &descriptor; } \
-  }                                                                           \
+// Declares the plugins of this library, all of one name (a source and a
+// sink of the same system, say): use once, at namespace scope, in plugin.cpp.
+#define SLUICE_PLUGIN(...)                                               \
+  namespace sluice_plugin_entry {                                        \
+  inline const ::sluice::PluginDescriptor descriptors[] = {__VA_ARGS__}; \
+  inline const ::sluice::PluginLibrary library{.plugins = descriptors};  \
+  inline const ::sluice::PluginLibrary* describe() { return &library; }  \
+  }                                                                      \
   BOOST_DLL_ALIAS(sluice_plugin_entry::describe, sluice_plugin)
