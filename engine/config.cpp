@@ -69,7 +69,9 @@ std::string type_name(const toml::node& node) {
   return out.str();
 }
 
-bool is_engine_key(std::string_view key) { return key == "plugin" || key == "inputs" || key == "when_full"; }
+bool is_engine_key(std::string_view key) {
+  return key == "plugin" || key == "inputs" || key == "when_full" || key == "instances";
+}
 
 const ComponentConfig* PipelineConfig::find(std::string_view id) const {
   for (const auto& c : components)
@@ -78,6 +80,8 @@ const ComponentConfig* PipelineConfig::find(std::string_view id) const {
 }
 
 namespace {
+
+constexpr std::int64_t max_instances = 64;
 
 constexpr std::pair<std::string_view, PluginKind> sections[] = {
     {"sources", PluginKind::source}, {"transforms", PluginKind::transform}, {"sinks", PluginKind::sink}};
@@ -171,11 +175,11 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 void read_components(PipelineConfig& config, ProblemList& problems) {
   for (auto&& [name, node] : config.root) {
     const std::string_view section_name = name.str();
-    const bool known =
-        std::any_of(std::begin(sections), std::end(sections), [&](const auto& s) { return s.first == section_name; });
+    const bool known = section_name == "engine" || std::any_of(std::begin(sections), std::end(sections),
+                                                               [&](const auto& s) { return s.first == section_name; });
     if (!known)
       problems.add(&node, std::string(name.str()),
-                   "unknown section: a pipeline has [sources.ID], [transforms.ID] and [sinks.ID] tables");
+                   "unknown section: a pipeline has [engine], [sources.ID], [transforms.ID] and [sinks.ID] tables");
   }
 
   std::map<std::string, std::string, std::less<>> section_of_id;
@@ -220,7 +224,54 @@ void read_components(PipelineConfig& config, ProblemList& problems) {
         else if (value != "block")
           problems.add(when_full, key + ".when_full", "must be \"block\" (the default) or \"drop\"");
       }
+      if (const toml::node* instances = component->get("instances")) {
+        const auto value = instances->value_exact<std::int64_t>();
+        if (role != PluginKind::source)
+          problems.add(instances, key + ".instances", "applies to sources only");
+        else if (!value || *value < 1 || *value > max_instances)
+          problems.add(
+              instances, key + ".instances",
+              fmt::format("must be an integer from 1 to {}: how many copies of the source run", max_instances));
+        else
+          c.instances = static_cast<unsigned>(*value);
+      }
       config.components.push_back(std::move(c));
+    }
+  }
+}
+
+void read_engine(PipelineConfig& config, ProblemList& problems) {
+  const toml::node* node = config.root.get("engine");
+  if (!node) return;
+  const toml::table* table = node->as_table();
+  if (!table) {
+    problems.add(node, "engine", "must be a table: [engine]");
+    return;
+  }
+  const auto duration_of = [&](const toml::node& value,
+                               const std::string& key) -> std::optional<std::chrono::milliseconds> {
+    if (auto text = value.value_exact<std::string>())
+      if (auto d = parse_duration(*text)) return d;
+    problems.add(&value, key, "must be a duration such as \"30s\" or \"2m\"");
+    return std::nullopt;
+  };
+  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval"};
+  for (auto&& [name, value] : *table) {
+    const std::string key = fmt::format("engine.{}", name.str());
+    if (name == "metrics") {
+      if (auto text = value.value_exact<std::string>())
+        config.engine.metrics = *text;
+      else
+        problems.add(&value, key, "must be a string \"host:port\", e.g. \"127.0.0.1:9464\"");
+    } else if (name == "drain_timeout") {
+      if (auto d = duration_of(value, key)) config.engine.drain_timeout = *d;
+    } else if (name == "stats_interval") {
+      if (auto d = duration_of(value, key))
+        config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    } else {
+      std::string message = "unknown key of [engine]";
+      if (auto guess = nearest(name.str(), keys)) message += fmt::format("; did you mean \"{}\"?", *guess);
+      problems.add(&value, key, message + "; it has " + join_names(keys));
     }
   }
 }
@@ -350,6 +401,7 @@ PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vecto
   expand_environment(config.root, {}, problems);
   problems.raise_if_any();
 
+  read_engine(config, problems);
   read_components(config, problems);
   problems.raise_if_any();
   resolve_inputs(config, problems);

@@ -7,8 +7,10 @@
 
 #include <toml++/toml.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,12 +52,20 @@ class ProblemList {
   std::vector<ConfigProblem> problems_;
 };
 
+// The [engine] table: how the runtime itself behaves.
+struct EngineConfig {
+  std::string metrics;  // "host:port" serving /metrics and /health; empty: none
+  std::chrono::milliseconds drain_timeout{30'000};
+  std::optional<std::chrono::seconds> stats_interval;  // unset: the command line's (default 10 s)
+};
+
 struct ComponentConfig {
   std::string id;
   PluginKind role = PluginKind::source;
   std::string plugin;
   std::vector<std::string> inputs;     // resolved ids (globs expanded), in file order
   bool drop_when_full = false;         // sinks: `when_full = "drop"`
+  unsigned instances = 1;              // sources: `instances = N` copies
   std::string key;                     // "sinks.csv": the prefix of every key below
   const toml::table* table = nullptr;  // all keys, including the engine's own
 };
@@ -72,6 +82,7 @@ bool is_engine_key(std::string_view key);
 struct PipelineConfig {
   std::string file;
   toml::table root;
+  EngineConfig engine;
   std::vector<ComponentConfig> components;  // sources, then transforms, then sinks
 
   const ComponentConfig* find(std::string_view id) const;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <string>
 
 namespace sluice::engine {
 
@@ -12,6 +13,9 @@ namespace {
 constexpr std::string_view level_names[] = {"debug", "info", "warning", "error"};
 
 std::string_view name_of(LogLevel level) { return level_names[static_cast<int>(level)]; }
+
+std::mutex stderr_mutex;
+std::string status_line;  // under stderr_mutex
 
 }  // namespace
 
@@ -34,10 +38,19 @@ void Logger::write(LogLevel level, std::string_view origin, std::string_view mes
   if (!origin.empty()) fmt::format_to(std::back_inserter(line), "[{}] ", origin);
   line.append(message);
   line.push_back('\n');
-  // One fwrite per line so lines from different threads never interleave.
-  static std::mutex stderr_mutex;
   std::lock_guard lock(stderr_mutex);
+  // The status line, if any, is erased, then drawn again below the new line.
+  if (!status_line.empty()) line = "\r\033[K" + line + status_line;
+  // One fwrite per line so lines from different threads never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void Logger::status(std::string_view line) const {
+  std::lock_guard lock(stderr_mutex);
+  status_line = line;
+  const std::string draw = "\r\033[K" + status_line;
+  std::fwrite(draw.data(), 1, draw.size(), stderr);
+  std::fflush(stderr);
 }
 
 }  // namespace sluice::engine

@@ -20,6 +20,10 @@ class Logger {
   // `origin` is the component id, or empty for the engine itself.
   void write(LogLevel level, std::string_view origin, std::string_view message) const;
 
+  // A line kept at the bottom of the terminal (progress), redrawn below each
+  // log line; empty removes it. Call only when stderr is a terminal.
+  void status(std::string_view line) const;
+
   template <class... Args>
   void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) const {
     if (enabled(level)) write(level, {}, fmt::format(format, std::forward<Args>(args)...));

@@ -157,7 +157,8 @@ int command_run(int argc, char** argv, bool validate_only) {
   Command cmd;
   po::options_description run_options("run", 100);
   run_options.add_options()("stats-interval", po::value<int>()->default_value(10),
-                            "seconds between progress lines on stderr; 0 for none");
+                            "seconds between stats lines on stderr; 0 for none (default: [engine] stats_interval, "
+                            "else 10)");
   po::options_description visible(100);
   visible.add(pipeline_options()).add(common_options());
   if (!validate_only) visible.add(run_options);
@@ -179,7 +180,7 @@ int command_run(int argc, char** argv, bool validate_only) {
   const Logger log = make_logger(cmd.values);
   PluginCatalog catalog(PluginCatalog::default_search_path(strings_of(cmd.values, "plugin-dir")));
   RunOptions options;
-  if (!validate_only)
+  if (!validate_only && !cmd.values["stats-interval"].defaulted())
     options.stats_interval = std::chrono::seconds(std::max(0, cmd.values["stats-interval"].as<int>()));
   try {
     Pipeline pipeline(config, catalog, log, options);
@@ -190,6 +191,11 @@ int command_run(int argc, char** argv, bool validate_only) {
     log.info("running {}", config.file);
     const int code = pipeline.run();
     std::fputs(pipeline.summary().c_str(), stderr);
+    if (pipeline.left_threads_running()) {
+      // A component is stuck inside its plugin: unwinding would destroy what it uses.
+      std::fflush(nullptr);
+      std::_Exit(code);
+    }
     return code;
   } catch (const ConfigError& e) {
     print_config_error(e);
@@ -230,29 +236,62 @@ std::string escape_markdown_cell(std::string_view text) {
   return out;
 }
 
+void print_markdown_options(const PluginDescriptor& d) {
+  if (d.options.empty()) {
+    fmt::print("No options.\n");
+    return;
+  }
+  fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
+  for (const auto& o : d.options) {
+    std::string help(o.help);
+    if (!o.choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o.choices);
+    const std::string default_value = o.required                ? "required"
+                                      : o.default_value.empty() ? ""
+                                                                : fmt::format("`{}`", o.default_value);
+    fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
+               escape_markdown_cell(help));
+  }
+}
+
 int print_markdown_reference(PluginCatalog& catalog) {
   bool first = true;
   for (const auto& name : catalog.names()) {
     const auto plugin = catalog.load(name);
-    const PluginDescriptor& d = *plugin->descriptor;
-    fmt::print("{}### {} ({})\n\n{}\n\n", first ? "" : "\n", d.name, to_string(d.kind), d.summary);
-    first = false;
-    if (d.options.empty()) {
-      fmt::print("No options.\n");
-      continue;
-    }
-    fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
-    for (const auto& o : d.options) {
-      std::string help(o.help);
-      if (!o.choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o.choices);
-      const std::string default_value = o.required                ? "required"
-                                        : o.default_value.empty() ? ""
-                                                                  : fmt::format("`{}`", o.default_value);
-      fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
-                 escape_markdown_cell(help));
+    for (const PluginDescriptor& d : plugin->descriptors) {
+      fmt::print("{}### {} ({})\n\n{}\n\n", first ? "" : "\n", d.name, to_string(d.kind), d.summary);
+      first = false;
+      print_markdown_options(d);
     }
   }
   return 0;
+}
+
+void print_options(const PluginDescriptor& d) {
+  fmt::print("\n{} ({}): {}\n\n", d.name, to_string(d.kind), d.summary);
+  if (d.options.empty()) fmt::print("no options\n");
+  std::size_t name_width = 4, type_width = 4, default_width = 7;
+  for (const auto& o : d.options) {
+    name_width = std::max(name_width, o.name.size());
+    type_width = std::max(type_width, to_string(o.type).size());
+    default_width = std::max(default_width, o.required ? 8 : o.default_value.size());
+  }
+  if (!d.options.empty())
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width,
+               "help");
+  for (const auto& o : d.options) {
+    std::string help(o.help);
+    if (!o.choices.empty()) help += fmt::format(" (one of: {})", o.choices);
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", o.name, name_width, to_string(o.type), type_width,
+               o.required                ? "required"
+               : o.default_value.empty() ? "-"
+                                         : o.default_value,
+               default_width, help);
+  }
+  if (d.kind == PluginKind::source)
+    fmt::print("\nevery source also takes: instances = N (copies of the source, each told its index)\n");
+  else
+    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),
+               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "");
 }
 
 int command_plugins(int argc, char** argv) {
@@ -279,9 +318,9 @@ int command_plugins(int argc, char** argv) {
     for (const auto& name : names) {
       try {
         const auto plugin = catalog.load(name);
-        fmt::print("{:<16} {:<10} {}\n", name, to_string(plugin->descriptor->kind), plugin->descriptor->summary);
+        fmt::print("{:<16} {:<16} {}\n", name, plugin->kinds(), plugin->descriptors.front().summary);
       } catch (const PluginLoadError& e) {
-        fmt::print("{:<16} {:<10} refused: {}\n", name, "-", e.what());
+        fmt::print("{:<16} {:<16} refused: {}\n", name, "-", e.what());
       }
     }
     fmt::print("\n`sluice plugins NAME` shows a plugin's options.\n");
@@ -300,30 +339,8 @@ int command_plugins(int argc, char** argv) {
     fmt::print(stderr, "sluice: no plugin \"{}\" on the search path\n", name);
     return exit_no_input;
   }
-  const PluginDescriptor& d = *plugin->descriptor;
-  fmt::print("{} ({}): {}\nlibrary: {}\n\n", d.name, to_string(d.kind), d.summary, plugin->path.string());
-  if (d.options.empty()) fmt::print("no options\n");
-  std::size_t name_width = 4, type_width = 4, default_width = 7;
-  for (const auto& o : d.options) {
-    name_width = std::max(name_width, o.name.size());
-    type_width = std::max(type_width, to_string(o.type).size());
-    default_width = std::max(default_width, o.required ? 8 : o.default_value.size());
-  }
-  if (!d.options.empty())
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width,
-               "help");
-  for (const auto& o : d.options) {
-    std::string help(o.help);
-    if (!o.choices.empty()) help += fmt::format(" (one of: {})", o.choices);
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", o.name, name_width, to_string(o.type), type_width,
-               o.required                ? "required"
-               : o.default_value.empty() ? "-"
-                                         : o.default_value,
-               default_width, help);
-  }
-  if (d.kind != PluginKind::source)
-    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),
-               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "");
+  fmt::print("library: {}\n", plugin->path.string());
+  for (const PluginDescriptor& d : plugin->descriptors) print_options(d);
   return 0;
 }
 

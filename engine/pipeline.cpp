@@ -1,110 +1,139 @@
 #include "pipeline.h"
 
-#include "bounded_queue.h"
+#include "metrics_server.h"
 #include "options_binder.h"
+#include "sink_runner.h"
 #include "text.h"
 
+#include <sluice/clock.h>
+
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 namespace sluice::engine {
 
-// One component in the running graph. It is the plugin's Host (logging,
-// counters) and its Emitter (fan-out to the nodes downstream).
-struct Pipeline::Node final : Host, Emitter {
-  Node(Pipeline& owner, const ComponentConfig& config)
-      : pipeline(owner),
-        id(config.id),
-        plugin(config.plugin),
-        kind(config.role),
-        drop_when_full(config.drop_when_full) {}
+namespace {
 
-  Pipeline& pipeline;
-  const std::string id;
-  const std::string plugin;
-  const PluginKind kind;
-  const bool drop_when_full;
+constexpr auto default_stats_interval = std::chrono::seconds(10);
+constexpr auto progress_interval = std::chrono::milliseconds(250);
+// After drain_timeout, how long a sink stuck inside its plugin gets before
+// the engine stops waiting for its thread.
+constexpr auto stuck_grace = std::chrono::seconds(2);
 
-  std::shared_ptr<abi::Component> component;
-  std::vector<Node*> downstream;
-  std::atomic<std::size_t> open_inputs{0};
-  std::atomic<bool> failed{false};
-  std::mutex transform_mutex;                     // a transform fed by several threads runs one batch at a time
-  std::unique_ptr<BoundedQueue<BatchPtr>> queue;  // sinks only
+}  // namespace
 
-  std::atomic<std::uint64_t> records_in{0};
-  std::atomic<std::uint64_t> records_out{0};
-  std::atomic<std::uint64_t> dropped{0};
-  std::atomic<std::uint64_t> errors{0};
-
-  abi::Source& source() { return static_cast<abi::Source&>(*component); }
-  abi::Transform& transform() { return static_cast<abi::Transform&>(*component); }
-  abi::Sink& sink() { return static_cast<abi::Sink&>(*component); }
-
-  // Host
-  void log(LogLevel level, std::string_view message) override { pipeline.log_.write(level, id, message); }
-  bool stopping() const noexcept override { return pipeline.stop_requested_.load(std::memory_order_relaxed); }
-  void count_dropped(std::uint64_t n) noexcept override { dropped.fetch_add(n, std::memory_order_relaxed); }
-  void count_errors(std::uint64_t n) noexcept override { errors.fetch_add(n, std::memory_order_relaxed); }
-
-  // Emitter
-  void emit(BatchPtr batch) override {
-    if (!batch) return;
-    records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
-    for (Node* next : downstream) next->deliver(batch);
+// The engine's own thread: signals, the periodic stats line, the progress
+// line and the metrics endpoint. It runs from before the first component
+// starts until every component has finished, and it never waits on one.
+class Pipeline::Control {
+ public:
+  explicit Control(Pipeline& pipeline)
+      : pipeline_(pipeline), stats_timer_(io_), progress_timer_(io_), show_progress_(isatty(STDERR_FILENO) == 1) {
+    if (pipeline_.options_.handle_signals) {
+      signals_.emplace(io_, SIGINT, SIGTERM, SIGHUP);
+      wait_for_signal();
+    }
+    if (!pipeline_.engine_.metrics.empty()) {
+      server_.emplace(
+          io_, pipeline_.engine_.metrics, [this] { return pipeline_.run_.metrics.render(); },
+          [this] { return health(); });
+      pipeline_.run_.log.info("serving /metrics and /health on http://{}", server_->address());
+    }
+    stats_interval_ =
+        pipeline_.options_.stats_interval.value_or(pipeline_.engine_.stats_interval.value_or(default_stats_interval));
+    if (stats_interval_.count() > 0) schedule_stats();
+    if (show_progress_) schedule_progress();
+    thread_ = std::thread([this] { io_.run(); });
   }
 
-  void deliver(const BatchPtr& batch) {
-    const std::size_t n = batch->records.size();
-    if (kind == PluginKind::transform) {
-      std::lock_guard lock(transform_mutex);
-      if (failed) {
-        dropped.fetch_add(n, std::memory_order_relaxed);
-        return;
+  ~Control() {
+    io_.stop();
+    thread_.join();
+    if (progress_shown_) pipeline_.run_.log.status({});
+  }
+
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+ private:
+  MetricsServer::Health health() const {
+    if (pipeline_.run_.failed) return {false, "failed"};
+    if (pipeline_.run_.draining()) return {false, "draining"};
+    return {true, "running"};
+  }
+
+  void wait_for_signal() {
+    signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      const Logger& log = pipeline_.run_.log;
+      if (signal == SIGHUP) {
+        log.info("SIGHUP: rotating every sink's output");
+        pipeline_.rotate();
+      } else if (pipeline_.run_.stop_requested) {
+        log.warning("second signal: exiting now without draining");
+        std::_Exit(128 + signal);
+      } else {
+        log.info("{}: stopping sources, draining (at most {} s) and closing (signal again to exit now)",
+                 signal == SIGINT ? "SIGINT" : "SIGTERM",
+                 std::chrono::duration<double>(pipeline_.run_.drain_timeout).count());
+        pipeline_.stop();
       }
-      records_in.fetch_add(n, std::memory_order_relaxed);
-      if (Status s = transform().process(batch, *this); !s) pipeline.fail(*this, s);
-      return;
-    }
-    // Event-only batches weigh 1, so they too are bounded.
-    const std::size_t weight = std::max<std::size_t>(n, 1);
-    const bool queued = drop_when_full ? queue->try_push(batch, weight) : queue->push(batch, weight);
-    if (!queued) dropped.fetch_add(n, std::memory_order_relaxed);
+      wait_for_signal();
+    });
   }
 
-  // One upstream has ended; when the last one has, this node ends too.
-  void end_of_input() {
-    if (open_inputs.fetch_sub(1) != 1) return;
-    if (kind == PluginKind::sink) {
-      queue->close();
-      return;
-    }
-    {
-      std::lock_guard lock(transform_mutex);
-      if (!failed)
-        if (Status s = transform().finish(*this); !s) pipeline.fail(*this, s);
-    }
-    end_of_output();
+  void schedule_stats() {
+    stats_timer_.expires_after(stats_interval_);
+    stats_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      pipeline_.run_.log.info("{}", pipeline_.stats_line());
+      schedule_stats();
+    });
   }
 
-  void end_of_output() {
-    for (Node* next : downstream) next->end_of_input();
+  // One updating line on a terminal for finite runs: records, rate, share, ETA.
+  void schedule_progress() {
+    progress_timer_.expires_after(progress_interval);
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto line = pipeline_.progress_line(); !line.empty()) {
+        pipeline_.run_.log.status(line);
+        progress_shown_ = true;
+      }
+      schedule_progress();
+    });
   }
+
+  Pipeline& pipeline_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::signal_set> signals_;
+  boost::asio::steady_timer stats_timer_;
+  boost::asio::steady_timer progress_timer_;
+  std::optional<MetricsServer> server_;
+  std::chrono::seconds stats_interval_{0};
+  const bool show_progress_;
+  bool progress_shown_ = false;
+  std::thread thread_;
 };
 
 Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const Logger& log, RunOptions options)
-    : log_(log), options_(options), file_(config.file) {
+    : run_(log, config.engine.drain_timeout), engine_(config.engine), options_(options) {
   ProblemList problems(config.file);
-  std::vector<std::shared_ptr<const LoadedPlugin>> plugins;
-  std::vector<Options> bound;
+  struct Planned {
+    const ComponentConfig* config;
+    std::shared_ptr<const LoadedPlugin> plugin;
+    const PluginDescriptor* descriptor;
+    Options options;
+  };
+  std::vector<Planned> planned;
   for (const ComponentConfig& c : config.components) {
     const std::string plugin_key = c.key + ".plugin";
     const toml::node* plugin_node = c.table->get("plugin");
@@ -124,43 +153,67 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
       problems.add(plugin_node, plugin_key, std::move(message));
       continue;
     }
-    if (plugin->descriptor->kind != c.role) {
-      problems.add(plugin_node, plugin_key,
-                   fmt::format("plugin {} is a {}; [{}] needs a {}", c.plugin, to_string(plugin->descriptor->kind),
-                               c.key, to_string(c.role)));
+    const PluginDescriptor* descriptor = plugin->find(c.role);
+    if (!descriptor) {
+      problems.add(
+          plugin_node, plugin_key,
+          fmt::format("plugin {} is a {}; [{}] needs a {}", c.plugin, plugin->kinds(), c.key, to_string(c.role)));
       continue;
     }
-    bound.push_back(bind_options(c, plugin->descriptor->options, problems));
-    plugins.push_back(std::move(plugin));
-    nodes_.push_back(std::make_unique<Node>(*this, c));
+    planned.push_back({&c, plugin, descriptor, bind_options(c, descriptor->options, problems)});
   }
   problems.raise_if_any();
 
   // Every option is well-typed: now each plugin checks its own values.
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    Node& node = *nodes_[i];
-    const ComponentConfig& c = *config.find(node.id);
-    Status status;
-    node.component = instantiate(plugins[i], bound[i], node, status);
-    if (!node.component) {
-      const toml::node* at = status.key().empty() ? nullptr : c.table->get(status.key());
-      const std::string key = status.key().empty() ? c.key : c.key + "." + status.key();
-      problems.add(at ? at : c.table, key, fmt::format("plugin {}: {}", c.plugin, status.message()));
+  for (const Planned& p : planned) {
+    const ComponentConfig& c = *p.config;
+    for (unsigned i = 0; i < c.instances; ++i) {
+      auto node = std::make_unique<Node>(run_, c, i, c.instances);
+      Status status;
+      node->component = instantiate(p.plugin, *p.descriptor, p.options, *node, status);
+      if (!node->component) {
+        const toml::node* at = status.key().empty() ? nullptr : c.table->get(status.key());
+        const std::string key = status.key().empty() ? c.key : c.key + "." + status.key();
+        problems.add(at ? at : c.table, key, fmt::format("plugin {}: {}", c.plugin, status.message()));
+        break;  // the other instances would say the same
+      }
+      nodes_.push_back(std::move(node));
     }
   }
   problems.raise_if_any();
 
   for (auto& node : nodes_) {
-    const ComponentConfig& c = *config.find(node->id);
-    node->open_inputs = c.inputs.size();
+    const ComponentConfig& c = *config.find(node->config_id);
     for (const std::string& input : c.inputs)
       for (auto& upstream : nodes_)
-        if (upstream->id == input) upstream->downstream.push_back(node.get());
-    if (node->kind == PluginKind::sink) node->queue = std::make_unique<BoundedQueue<BatchPtr>>(options_.queue_records);
+        if (upstream->config_id == input) {
+          upstream->downstream.push_back(node.get());
+          ++node->open_inputs;
+        }
+    if (node->kind == PluginKind::sink) {
+      node->queue = std::make_unique<BoundedQueue<QueueItem>>(options_.queue_records);
+      const Label labels[] = {{"component_id", node->id}, {"component_kind", "sink"}, {"plugin", node->plugin}};
+      run_.metrics.computed_gauge("sluice_queue_records", "Records waiting in the sink's queue", labels,
+                                  [n = node.get()] { return static_cast<double>(n->queue->weight()); });
+      run_.metrics.computed_gauge(
+          "sluice_sink_oldest_undelivered_seconds",
+          "Age of the oldest record the sink has not delivered yet (queued or being retried); 0 when none", labels,
+          [n = node.get()] {
+            auto oldest = n->queue->oldest();
+            if (const Clock::rep since = n->delivering_since.load(); since != 0)
+              oldest = Clock::time_point(Clock::duration(since));
+            return oldest ? std::chrono::duration<double>(Clock::now() - *oldest).count() : 0.0;
+          });
+    }
   }
 }
 
 Pipeline::~Pipeline() {
+  // A thread still inside a plugin would touch what is destroyed here.
+  if (left_threads_running_) {
+    for (auto& node : nodes_) (void)node.release();
+    return;
+  }
   // Queued batches may have been made by any plugin: release them while every
   // library is still loaded, then destroy components downstream-first so that
   // a transform holding a source's batch goes before that source's library.
@@ -168,190 +221,157 @@ Pipeline::~Pipeline() {
   while (!nodes_.empty()) nodes_.pop_back();
 }
 
-void Pipeline::stop() noexcept { stop_requested_ = true; }
+void Pipeline::stop() noexcept { run_.begin_drain(); }
 
 void Pipeline::rotate() {
-  using namespace std::chrono;
-  const auto now =
-      static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
   auto batch = std::make_shared<Batch>();
-  batch->add_event({.kind = Event::Kind::rotate, .window_start_ms = now, .window_end_ms = 0});
+  batch->add_event({.kind = Event::Kind::rotate, .window_start_ms = now_ms(), .window_end_ms = 0});
   for (auto& node : nodes_)
     if (node->queue) node->queue->push_urgent(batch);
 }
 
-void Pipeline::fail(Node& node, const Status& status) {
-  node.failed = true;
-  node.errors.fetch_add(1, std::memory_order_relaxed);
-  failed_ = true;
-  log_.error("component \"{}\" (plugin {}) failed: {}", node.id, node.plugin, status.message());
-  stop();
+bool Pipeline::start_components() {
+  // Sinks first, so that files and sockets are ready before data flows.
+  std::vector<Node*> started;
+  for (PluginKind kind : {PluginKind::sink, PluginKind::transform, PluginKind::source}) {
+    for (auto& node : nodes_) {
+      if (node->kind != kind) continue;
+      run_.log.log(LogLevel::debug, "starting {} ({})", node->id, node->plugin);
+      if (Status s = node->component->start(); !s) {
+        node->fail(s);
+        // The sinks started close what they opened; they know the run failed.
+        for (Node* done : started)
+          if (done->kind == PluginKind::sink) (void)done->sink().finish();
+        return false;
+      }
+      started.push_back(node.get());
+    }
+  }
+  return true;
 }
 
 void Pipeline::run_source(Node& node) {
   bool more = true;
-  while (more && !stop_requested_.load(std::memory_order_relaxed)) {
+  while (more && !run_.stop_requested.load(std::memory_order_relaxed)) {
     if (Status s = node.source().poll(node, more); !s) {
-      fail(node, s);
+      node.fail(s);
       break;
     }
   }
   node.end_of_output();
 }
 
-void Pipeline::run_sink(Node& node) {
-  while (std::optional<BatchPtr> batch = node.queue->pop()) {
-    node.records_in.fetch_add((*batch)->records.size(), std::memory_order_relaxed);
-    if (Status s = node.sink().consume(**batch); !s) {
-      fail(node, s);
-      // Producers must never block on a sink that has gone.
-      node.queue->abandon();
+// Ticks every transform that asks for them, from one thread of its own: a
+// tick may block on a full queue downstream, which must not hold up signals.
+void Pipeline::run_transform_ticks() {
+  struct Ticking {
+    Node* node;
+    Clock::duration period;
+    Clock::time_point next;
+  };
+  std::vector<Ticking> ticking;
+  for (auto& node : nodes_)
+    if (node->kind == PluginKind::transform)
+      if (const auto ms = node->component->tick_period_ms(); ms > 0)
+        ticking.push_back({node.get(), std::chrono::milliseconds(ms), Clock::now() + std::chrono::milliseconds(ms)});
+  if (ticking.empty()) return;
+
+  std::unique_lock lock(threads_mutex_);
+  while (running_threads_ > 0) {
+    Clock::time_point earliest = Clock::time_point::max();
+    for (const Ticking& t : ticking) earliest = std::min(earliest, t.next);
+    if (threads_done_.wait_until(lock, earliest, [&] { return running_threads_ == 0; })) break;
+    lock.unlock();
+    const auto now = Clock::now();
+    for (Ticking& t : ticking) {
+      if (now < t.next) continue;
+      t.next = now + t.period;
+      Node& node = *t.node;
+      std::lock_guard transform_lock(node.transform_mutex);
+      if (node.transform_finished || node.failed) continue;
+      if (Status s = node.transform().tick(node); !s) node.fail(s);
     }
+    lock.lock();
   }
-  // Even a failed sink is finished: it closes what it has written.
-  if (Status s = node.sink().finish(); !s) fail(node, s);
 }
 
-void Pipeline::thread_done() {
-  if (running_threads_.fetch_sub(1) == 1) on_all_threads_done_();
+void Pipeline::wait_for_threads() {
+  std::unique_lock lock(threads_mutex_);
+  while (running_threads_ > 0) {
+    if (!run_.draining()) {
+      threads_done_.wait_for(lock, std::chrono::milliseconds(100));
+      continue;
+    }
+    if (threads_done_.wait_until(lock, run_.drain_deadline() + stuck_grace, [&] { return running_threads_ == 0; }))
+      break;
+    run_.log.error("{} component thread(s) did not stop within drain_timeout; exiting without them", running_threads_);
+    left_threads_running_ = true;
+    run_.failed = true;
+    return;
+  }
 }
 
 int Pipeline::run() {
-  started_at_ = std::chrono::steady_clock::now();
-  // Sinks first, so that files and sockets are ready before data flows.
-  std::vector<Node*> start_order;
-  for (PluginKind kind : {PluginKind::sink, PluginKind::transform, PluginKind::source})
-    for (auto& node : nodes_)
-      if (node->kind == kind) start_order.push_back(node.get());
-  std::vector<Node*> started;
-  for (Node* node : start_order) {
-    log_.log(LogLevel::debug, "starting {} ({})", node->id, node->plugin);
-    if (Status s = node->component->start(); !s) {
-      fail(*node, s);
-      break;
-    }
-    started.push_back(node);
+  started_at_ = Clock::now();
+  std::optional<Control> control;
+  try {
+    control.emplace(*this);  // signals are handled from here on, also while components start
+  } catch (const std::exception& e) {
+    run_.log.error("{}", e.what());
+    run_.failed = true;
+    return 1;
   }
-  if (failed_) {
-    for (Node* node : started)
-      if (node->kind == PluginKind::sink) (void)node->sink().finish();
-    wall_time_ = std::chrono::steady_clock::now() - started_at_;
+  if (!start_components()) {
+    wall_time_ = Clock::now() - started_at_;
     return 1;
   }
 
-  boost::asio::io_context io;
-  on_all_threads_done_ = [&io] { boost::asio::post(io, [&io] { io.stop(); }); };
-
-  std::optional<boost::asio::signal_set> signals;
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
-                                                                             int signal) {
-    if (ec) return;
-    if (signal == SIGHUP) {
-      log_.info("SIGHUP: rotating every sink's output");
-      rotate();
-    } else if (stop_requested_) {
-      log_.warning("second signal: exiting now without draining");
-      std::_Exit(128 + signal);
-    } else {
-      log_.info("{}: stopping sources, draining and closing (signal again to exit now)",
-                signal == SIGINT ? "SIGINT" : "SIGTERM");
-      stop();
-    }
-    signals->async_wait(on_signal);
-  };
-  if (options_.handle_signals) {
-    signals.emplace(io, SIGINT, SIGTERM, SIGHUP);
-    signals->async_wait(on_signal);
-  }
-
-  boost::asio::steady_timer stats_timer(io);
-  std::function<void(const boost::system::error_code&)> on_stats = [&](const boost::system::error_code& ec) {
-    if (ec) return;
-    log_.info("{}", stats_line());
-    stats_timer.expires_after(options_.stats_interval);
-    stats_timer.async_wait(on_stats);
-  };
-  if (options_.stats_interval.count() > 0) {
-    stats_timer.expires_after(options_.stats_interval);
-    stats_timer.async_wait(on_stats);
-  }
-
   std::vector<std::thread> threads;
-  running_threads_ = 0;
+  const auto spawn = [&](auto body) {
+    threads.emplace_back([this, body] {
+      body();
+      {
+        std::lock_guard lock(threads_mutex_);
+        --running_threads_;
+      }
+      threads_done_.notify_all();
+    });
+  };
+  {
+    std::lock_guard lock(threads_mutex_);
+    for (auto& node : nodes_) running_threads_ += node->kind != PluginKind::transform;
+    for (auto& node : nodes_) running_sources_ += node->kind == PluginKind::source;
+  }
   for (auto& node : nodes_)
-    if (node->kind != PluginKind::transform) ++running_threads_;
+    if (node->kind == PluginKind::sink) spawn([n = node.get()] { run_sink(*n); });
   for (auto& node : nodes_) {
-    if (node->kind == PluginKind::sink) threads.emplace_back([this, n = node.get()] { run_sink(*n), thread_done(); });
+    if (node->kind != PluginKind::source) continue;
+    spawn([this, n = node.get()] {
+      run_source(*n);
+      std::lock_guard lock(threads_mutex_);
+      // The last source has ended: what is in flight gets drain_timeout.
+      if (--running_sources_ == 0) run_.begin_drain();
+    });
   }
-  for (auto& node : nodes_) {
-    if (node->kind == PluginKind::source)
-      threads.emplace_back([this, n = node.get()] { run_source(*n), thread_done(); });
+  std::thread ticker([this] { run_transform_ticks(); });
+
+  wait_for_threads();
+  wall_time_ = Clock::now() - started_at_;
+  if (left_threads_running_) {
+    for (auto& t : threads) t.detach();
+    ticker.detach();
+  } else {
+    for (auto& t : threads) t.join();
+    ticker.join();
   }
-  io.run();
-  for (auto& t : threads) t.join();
-  wall_time_ = std::chrono::steady_clock::now() - started_at_;
-  return failed_ ? 1 : 0;
+  control.reset();
+  return run_.failed || lost_records() > 0 ? 1 : 0;
 }
 
-namespace {
-
-std::string grouped(std::uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string Pipeline::stats_line() const {
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
-  std::string line = "stats:";
-  for (const auto& node : nodes_) {
-    const std::uint64_t n = node->kind == PluginKind::source ? node->records_out.load() : node->records_in.load();
-    fmt::format_to(std::back_inserter(line), " {} {} {} ({:.0f}/s)", node->id,
-                   node->kind == PluginKind::source ? "out" : "in", grouped(n), seconds > 0 ? n / seconds : 0.0);
-    if (node->dropped) fmt::format_to(std::back_inserter(line), " dropped {}", grouped(node->dropped));
-    if (node->errors) fmt::format_to(std::back_inserter(line), " errors {}", grouped(node->errors));
-    line += ';';
-  }
-  line.pop_back();
-  return line;
-}
-
-std::string Pipeline::summary() const {
-  std::size_t id_width = 9, plugin_width = 6;
-  for (const auto& node : nodes_) {
-    id_width = std::max(id_width, node->id.size());
-    plugin_width = std::max(plugin_width, node->plugin.size());
-  }
-  std::string out = fmt::format("\n{:<{}}  {:<{}}  {:<9}  {:>14}  {:>14}  {:>12}  {:>8}\n", "component", id_width,
-                                "plugin", plugin_width, "kind", "records in", "records out", "dropped", "errors");
-  std::uint64_t from_sources = 0;
-  for (const auto& node : nodes_) {
-    const bool is_source = node->kind == PluginKind::source;
-    const bool is_sink = node->kind == PluginKind::sink;
-    if (is_source) from_sources += node->records_out;
-    fmt::format_to(std::back_inserter(out), "{:<{}}  {:<{}}  {:<9}  {:>14}  {:>14}  {:>12}  {:>8}\n", node->id,
-                   id_width, node->plugin, plugin_width, to_string(node->kind),
-                   is_source ? "-" : grouped(node->records_in), is_sink ? "-" : grouped(node->records_out),
-                   grouped(node->dropped), grouped(node->errors));
-  }
-  const double seconds = std::chrono::duration<double>(wall_time_).count();
-  fmt::format_to(std::back_inserter(out), "wall time {:.3f} s, {} records from sources, {} records/s\n", seconds,
-                 grouped(from_sources), grouped(seconds > 0 ? static_cast<std::uint64_t>(from_sources / seconds) : 0));
-  for (const auto& node : nodes_) {
-    if (!node->component) continue;
-    const std::string report = node->component->report();
-    if (report.empty()) continue;
-    fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
-    if (report.back() != '\n') out += '\n';
-  }
-  if (failed_) out += "\nthe pipeline stopped because a component failed (see the error above)\n";
-  return out;
+std::uint64_t Pipeline::lost_records() const {
+  std::uint64_t lost = 0;
+  for (const auto& node : nodes_) lost += node->lost_total();
+  return lost;
 }
 
 }  // namespace sluice::engine

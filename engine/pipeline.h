@@ -4,21 +4,24 @@
 
 #include "config.h"
 #include "log.h"
+#include "node.h"
 #include "plugin_catalog.h"
 
 #include <atomic>
 #include <chrono>
-#include <functional>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace sluice::engine {
 
 struct RunOptions {
-  std::chrono::seconds stats_interval{10};  // 0: no periodic stats line
-  std::size_t queue_records = 65536;        // capacity of each sink's queue (about 10 MiB)
-  bool handle_signals = true;               // SIGINT/SIGTERM stop, SIGHUP rotates
+  std::optional<std::chrono::seconds> stats_interval;  // 0: no periodic stats line; unset: [engine] or 10 s
+  std::size_t queue_records = 65536;                   // capacity of each sink's queue (about 11 MiB)
+  bool handle_signals = true;                          // SIGINT/SIGTERM stop, SIGHUP rotates
 };
 
 class Pipeline {
@@ -31,8 +34,9 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Starts the components (sinks first), streams until the sources end or
-  // stop() is called, drains the queues and finishes every sink. Returns 0,
-  // or 1 if a component failed.
+  // stop() is called, drains the queues (for at most drain_timeout) and
+  // finishes every sink. Returns 0, or 1 if a component failed or records
+  // were lost.
   int run();
 
   // Asks the sources to end; what is in flight is drained and written.
@@ -40,29 +44,38 @@ class Pipeline {
   // Sends a Rotate event to every sink, behind what is already queued.
   void rotate();
 
-  // The end-of-run table: per component records in, out, dropped, errors;
-  // wall time and records/s; then each plugin's own report.
+  // The end-of-run table: per component records in, out, dropped, lost,
+  // errors; each independent path's total and rate; each plugin's report.
   std::string summary() const;
-
-  struct Node;
+  // Every metric, as /metrics serves it.
+  std::string metrics() const { return run_.metrics.render(); }
+  // True when a component did not stop by drain_timeout and its thread was
+  // left running: the process must exit without unwinding (std::_Exit).
+  bool left_threads_running() const noexcept { return left_threads_running_; }
 
  private:
-  void fail(Node& node, const Status& status);
+  class Control;
+  bool start_components();
   void run_source(Node& node);
-  void run_sink(Node& node);
-  void thread_done();
+  void run_transform_ticks();
+  void wait_for_threads();
+  std::uint64_t lost_records() const;
   std::string stats_line() const;
+  // For a terminal: records, rate, and the share done with an ETA when the
+  // sources report progress; empty when none does.
+  std::string progress_line() const;
 
-  const Logger& log_;
+  RunState run_;
+  const EngineConfig engine_;
   RunOptions options_;
-  std::string file_;
   std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> failed_{false};
-  std::atomic<int> running_threads_{0};
-  std::function<void()> on_all_threads_done_;
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::duration wall_time_{};
+  std::mutex threads_mutex_;
+  std::condition_variable threads_done_;
+  int running_threads_ = 0;  // under threads_mutex_
+  int running_sources_ = 0;  // under threads_mutex_
+  bool left_threads_running_ = false;
 };
 
 }  // namespace sluice::engine

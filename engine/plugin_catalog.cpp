@@ -62,27 +62,35 @@ std::shared_ptr<const LoadedPlugin> PluginCatalog::load(const std::string& name)
         "{} is not a sluice plugin: it does not export the entry symbol \"{}\" (declare it with SLUICE_PLUGIN)",
         file.string(), plugin_entry_symbol));
 
-  const PluginDescriptor* d = plugin->library->get_alias<PluginEntry>(plugin_entry_symbol)();
-  if (!d) throw PluginLoadError(fmt::format("{}: the entry point returned no descriptor", file.string()));
+  const PluginLibrary* library = plugin->library->get_alias<PluginEntry>(plugin_entry_symbol)();
+  if (!library) throw PluginLoadError(fmt::format("{}: the entry point returned no descriptor", file.string()));
   // Only abi_version is read before it is known to match: it is the one
-  // member every version of the descriptor keeps in place.
-  if (d->abi_version != abi_version)
+  // member every version keeps in place.
+  if (library->abi_version != abi_version)
     throw PluginLoadError(fmt::format(
         "{} was built for sluice plugin ABI version {}, but this sluice has ABI version {}: rebuild the plugin "
         "against this SDK",
-        file.string(), d->abi_version, abi_version));
-  if (d->descriptor_size != sizeof(PluginDescriptor) || d->record_size != sizeof(FlowRecord) ||
-      d->event_size != sizeof(Event))
+        file.string(), library->abi_version, abi_version));
+  if (library->library_size != sizeof(PluginLibrary) || library->descriptor_size != sizeof(PluginDescriptor) ||
+      library->record_size != sizeof(FlowRecord) || library->event_size != sizeof(Event))
     throw PluginLoadError(fmt::format(
-        "{} disagrees on struct sizes (descriptor {}, FlowRecord {}, Event {} bytes; this sluice: {}, {}, {}): "
-        "rebuild the plugin against this SDK",
-        file.string(), d->descriptor_size, d->record_size, d->event_size, sizeof(PluginDescriptor), sizeof(FlowRecord),
-        sizeof(Event)));
-  if (d->name != name)
-    throw PluginLoadError(fmt::format("{} calls itself \"{}\"; its file must be named {}", file.string(), d->name,
-                                      plugin_file_name(d->name)));
-  if (!d->create) throw PluginLoadError(fmt::format("{}: the descriptor has no factory", file.string()));
-  plugin->descriptor = d;
+        "{} disagrees on struct sizes (library {}, descriptor {}, FlowRecord {}, Event {} bytes; this sluice: {}, {}, "
+        "{}, {}): rebuild the plugin against this SDK",
+        file.string(), library->library_size, library->descriptor_size, library->record_size, library->event_size,
+        sizeof(PluginLibrary), sizeof(PluginDescriptor), sizeof(FlowRecord), sizeof(Event)));
+  if (library->plugins.empty()) throw PluginLoadError(fmt::format("{} declares no plugin", file.string()));
+  for (std::size_t i = 0; i < library->plugins.size(); ++i) {
+    const PluginDescriptor& d = library->plugins[i];
+    if (d.name != name)
+      throw PluginLoadError(fmt::format("{} calls itself \"{}\"; its file must be named {}", file.string(), d.name,
+                                        plugin_file_name(d.name)));
+    if (!d.create)
+      throw PluginLoadError(fmt::format("{}: the {} plugin has no factory", file.string(), to_string(d.kind)));
+    for (std::size_t j = 0; j < i; ++j)
+      if (library->plugins[j].kind == d.kind)
+        throw PluginLoadError(fmt::format("{} declares two {} plugins", file.string(), to_string(d.kind)));
+  }
+  plugin->descriptors = library->plugins;
   loaded_.emplace(name, plugin);
   return plugin;
 }
@@ -100,10 +108,27 @@ std::vector<std::string> PluginCatalog::names() const {
   return {names.begin(), names.end()};
 }
 
-std::shared_ptr<abi::Component> instantiate(const std::shared_ptr<const LoadedPlugin>& plugin, const Options& options,
-                                            Host& host, Status& status) {
+const PluginDescriptor* LoadedPlugin::find(PluginKind kind) const noexcept {
+  for (const PluginDescriptor& d : descriptors)
+    if (d.kind == kind) return &d;
+  return nullptr;
+}
+
+std::string LoadedPlugin::kinds() const {
+  std::string out;
+  for (PluginKind kind : {PluginKind::source, PluginKind::transform, PluginKind::sink}) {
+    if (!find(kind)) continue;
+    if (!out.empty()) out += " and ";
+    out += to_string(kind);
+  }
+  return out;
+}
+
+std::shared_ptr<abi::Component> instantiate(const std::shared_ptr<const LoadedPlugin>& plugin,
+                                            const PluginDescriptor& descriptor, const Options& options, Host& host,
+                                            Status& status) {
   std::unique_ptr<abi::Component> component;
-  status = plugin->descriptor->create(options, host, component);
+  status = descriptor.create(options, host, component);
   if (!status || !component) {
     if (status) status = Status::failure("the plugin's factory returned nothing");
     return nullptr;

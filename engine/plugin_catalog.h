@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,12 +17,18 @@ class shared_library;
 
 namespace sluice::engine {
 
-// A loaded, checked plugin library. Components it creates hold a reference
-// to it (see instantiate), so it stays loaded while any of them lives.
+// A loaded, checked plugin library: one plugin name, one to three kinds.
+// Components it creates hold a reference to it (see instantiate), so it
+// stays loaded while any of them lives.
 struct LoadedPlugin {
   std::filesystem::path path;
   std::shared_ptr<boost::dll::shared_library> library;
-  const PluginDescriptor* descriptor = nullptr;
+  std::span<const PluginDescriptor> descriptors;
+
+  // The plugin of that kind in this library; nullptr if it has none.
+  const PluginDescriptor* find(PluginKind kind) const noexcept;
+  // "source", "source and sink"...
+  std::string kinds() const;
 };
 
 // A library that exists but may not be used: no entry symbol, or built
@@ -59,7 +66,8 @@ class PluginCatalog {
 
 // Creates a component; the returned pointer keeps the plugin's library loaded.
 // On failure, returns nullptr and fills `status`.
-std::shared_ptr<abi::Component> instantiate(const std::shared_ptr<const LoadedPlugin>& plugin, const Options& options,
-                                            Host& host, Status& status);
+std::shared_ptr<abi::Component> instantiate(const std::shared_ptr<const LoadedPlugin>& plugin,
+                                            const PluginDescriptor& descriptor, const Options& options, Host& host,
+                                            Status& status);
 
 }  // namespace sluice::engine

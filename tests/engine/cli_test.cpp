@@ -1,5 +1,5 @@
 // The engine through the real CLI and the real loader, with test plugins.
-#include "process.h"
+#include "cli_fixture.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,65 +15,14 @@ using ::testing::Not;
 
 namespace {
 
-class Cli : public ::testing::Test {
- protected:
-  TempDir dir;
-  fs::path marker = dir / "started";
-  fs::path tally = dir / "tally.txt";
-
-  ProcessOptions options() const { return {.cwd = dir.path(), .env = {{"MARKER", marker}, {"TALLY", tally}}}; }
-
-  std::vector<std::string> args(const std::string& verb, const std::string& toml, std::vector<std::string> extra = {}) {
-    const fs::path file = dir.write("pipeline.toml", toml);
-    std::vector<std::string> a{verb, file.string(), "--plugin-dir", SLUICE_TEST_PLUGIN_DIR};
-    if (verb == "run") a.insert(a.end(), {"--stats-interval", "0"});
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-  }
-
-  ProcessResult run(const std::string& toml, std::vector<std::string> extra = {}) {
-    return run_sluice(args("run", toml, std::move(extra)), options());
-  }
-
-  std::unique_ptr<Process> start(const std::string& toml) {
-    auto a = args("run", toml);
-    a.insert(a.begin(), sluice_exe());
-    return std::make_unique<Process>(a, options());
-  }
-
-  std::string tally_text() const { return read_file(tally); }
-};
-
-// The number in `column` (0 = records in, 1 = out, 2 = dropped, 3 = errors)
-// of `component`'s row of the summary table.
-std::uint64_t summary_cell(const std::string& err, const std::string& component, int column) {
-  std::regex row("(^|\n)" + component + R"(\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+))");
-  std::smatch m;
-  if (!std::regex_search(err, m, row)) return ~0ull;
-  std::string cell = m[2 + column];
-  std::erase(cell, ',');
-  return cell == "-" ? 0 : std::stoull(cell);
-}
-
-const std::string counting_to_tally = R"([sources.src]
-plugin = "counting_source"
-count = 10000
-batch_size = 100
-marker = "${MARKER}"
-
-[sinks.out]
-plugin = "collecting_sink"
-inputs = ["src"]
-output = "${TALLY}"
-)";
-
 TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
   const auto r = run(counting_to_tally);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 finished=1\n");
-  EXPECT_EQ(summary_cell(r.err, "src", 1), 10000u);
-  EXPECT_EQ(summary_cell(r.err, "out", 0), 10000u);
-  EXPECT_THAT(r.err, HasSubstr("records/s"));
+  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 flushes=0 ticks=0 finished=1\n");
+  EXPECT_EQ(summary_cell(r.err, "src", records_out), 10000u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_in), 10000u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_out), 10000u) << "delivered";
+  EXPECT_THAT(r.err, HasSubstr("src -> out: 10,000 records from the source, "));
   EXPECT_THAT(r.err, HasSubstr("[out]\n  collected 10000 records"));
 }
 
@@ -100,8 +49,8 @@ output = "b.txt"
   const std::string expected = "records=3000 bytes=" + std::to_string(999 * 1000 / 2 + 1999 * 2000 / 2);
   EXPECT_THAT(read_file(dir / "a.txt"), HasSubstr(expected));
   EXPECT_THAT(read_file(dir / "b.txt"), HasSubstr(expected));
-  EXPECT_EQ(summary_cell(r.err, "both", 0), 3000u);
-  EXPECT_EQ(summary_cell(r.err, "both", 1), 3000u);
+  EXPECT_EQ(summary_cell(r.err, "both", records_in), 3000u);
+  EXPECT_EQ(summary_cell(r.err, "both", records_out), 3000u);
 }
 
 TEST_F(Cli, SetOverridesAndAddsValues) {
@@ -143,8 +92,14 @@ output = "${TALLY}"
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("component \"bad\" (plugin failing_sink) failed: disk on fire at batch 3"));
   EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
-  EXPECT_EQ(summary_cell(r.err, "good", 0), summary_cell(r.err, "src", 1)) << "the good sink got everything sent";
-  EXPECT_EQ(summary_cell(r.err, "bad", 3), 1u);
+  EXPECT_EQ(summary_cell(r.err, "good", records_in), summary_cell(r.err, "src", records_out))
+      << "the good sink got everything sent";
+  EXPECT_EQ(summary_cell(r.err, "bad", errors), 1u);
+  EXPECT_EQ(summary_cell(r.err, "bad", records_in),
+            summary_cell(r.err, "bad", records_out) + summary_cell(r.err, "bad", lost))
+      << "every record that reached the failed sink is delivered or counted lost";
+  EXPECT_EQ(summary_cell(r.err, "bad", records_out), 20u) << "two batches of 10 before the failure";
+  EXPECT_THAT(r.err, HasSubstr("LOST: "));
 }
 
 TEST_F(Cli, AComponentFailingAtStartStartsNoSource) {
@@ -168,18 +123,19 @@ TEST_F(Cli, AFullQueueBlocksTheProducerByDefault) {
   const auto r = run(counting_to_tally, {"--set", "sources.src.count=3000", "--set", "sinks.out.delay=2ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(tally_text(), HasSubstr("records=3000 "));
-  EXPECT_EQ(summary_cell(r.err, "out", 2), 0u);
+  EXPECT_EQ(summary_cell(r.err, "out", dropped), 0u);
 }
 
 TEST_F(Cli, WhenFullDropCountsEveryDroppedRecord) {
   const auto r = run(counting_to_tally, {"--set", "sources.src.count=100000", "--set", "sinks.out.delay=5ms", "--set",
                                          "sinks.out.when_full=drop"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto dropped = summary_cell(r.err, "out", 2);
-  const auto received = summary_cell(r.err, "out", 0);
-  EXPECT_GT(dropped, 0u);
-  EXPECT_EQ(received + dropped, 100000u);
-  EXPECT_THAT(tally_text(), HasSubstr("records=" + std::to_string(received) + " "));
+  const auto dropped_records = summary_cell(r.err, "out", dropped);
+  const auto delivered = summary_cell(r.err, "out", records_out);
+  EXPECT_GT(dropped_records, 0u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_in), 100000u);
+  EXPECT_EQ(delivered + dropped_records, 100000u);
+  EXPECT_THAT(tally_text(), HasSubstr("records=" + std::to_string(delivered) + " "));
 }
 
 // --- signals -------------------------------------------------------------------
@@ -207,8 +163,9 @@ TEST_P(CliSignal, StopsSourcesDrainsAndClosesThenExitsZero) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("stopping sources, draining"));
   EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
-  EXPECT_GT(summary_cell(r.err, "src", 1), 0u);
-  EXPECT_EQ(summary_cell(r.err, "out", 0), summary_cell(r.err, "src", 1)) << "nothing lost in the drain";
+  EXPECT_GT(summary_cell(r.err, "src", records_out), 0u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_in), summary_cell(r.err, "src", records_out))
+      << "nothing lost in the drain";
 }
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, CliSignal, ::testing::Values(SIGINT, SIGTERM));
@@ -347,11 +304,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_abi.so",
-                  "was built for sluice plugin ABI version 42, but this sluice has ABI version 1"},
+                  "was built for sluice plugin ABI version 42, but this sluice has ABI version 2"},
+        BadConfig{"VersionOnePlugin",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.old]\nplugin = \"abi_v1\"\ninputs = [\"src\"]\n",
+                  "pipeline.toml:9:", "sluice_abi_v1.so",
+                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 2: rebuild the plugin"},
         BadConfig{"WrongRecordSize",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
-                  "pipeline.toml:9:", "sluice_wrong_record_size.so", "FlowRecord 168"},
+                  "pipeline.toml:9:", "sluice_wrong_record_size.so", "FlowRecord 184"},
         BadConfig{"NoEntrySymbol",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",
@@ -384,8 +346,8 @@ TEST_F(Cli, ValidateChecksEverythingAndStartsNothing) {
 TEST_F(Cli, PluginsListsWhatIsFoundAndRefused) {
   const auto r = run_sluice({"plugins", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("counting_source  source     test: counts up"));
-  EXPECT_THAT(r.out, HasSubstr("passthrough      transform"));
+  EXPECT_THAT(r.out, HasSubstr("counting_source  source           test: counts up"));
+  EXPECT_THAT(r.out, HasSubstr("passthrough      transform        test: forwards"));
   EXPECT_THAT(r.out, HasSubstr("wrong_abi"));
   EXPECT_THAT(r.out, HasSubstr("refused"));
 }

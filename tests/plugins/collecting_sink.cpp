@@ -1,5 +1,7 @@
 // A sink that tallies what it receives and, on finish, writes the tally to
-// `output` as "records=N bytes=S batches=B rotates=R finished=1".
+// `output` as "records=N bytes=S batches=B rotates=R flushes=F ticks=T finished=1".
+// With tick_period > 0 it also writes the tally at every tick, and says
+// "late_tick" if one ever comes after finish().
 #include "marker.h"
 
 #include <sluice/plugin.h>
@@ -25,6 +27,14 @@ constexpr sluice::OptionSpec options[] = {
      .default_value = "\"info\"",
      .help = "test of choices",
      .choices = "info|debug"},
+    {.name = "tick_period",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0s\"",
+     .help = "how often to be ticked; 0s: never"},
+    {.name = "start_delay",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"0s\"",
+     .help = "sleep in start() (a slow device), after leaving the marker"},
     {.name = "ratio", .type = sluice::OptionType::number, .default_value = "1.0", .help = "unused: a number option"},
     {.name = "tags", .type = sluice::OptionType::string_list, .default_value = "[]", .help = "unused: a list option"},
 };
@@ -35,11 +45,23 @@ class CollectingSink {
       : output_(options.string("output")),
         delay_(options.duration("delay")),
         marker_(options.string("marker")),
+        tick_period_(options.duration("tick_period")),
+        start_delay_(options.duration("start_delay")),
         host_(host) {
     if (options.number("ratio") <= 0) throw sluice::OptionError("ratio", "must be > 0");
   }
 
-  void start() { sluice::testing::leave_marker(marker_, "collecting_sink started"); }
+  void start() {
+    sluice::testing::leave_marker(marker_, "collecting_sink started");
+    std::this_thread::sleep_for(start_delay_);
+  }
+
+  std::chrono::milliseconds tick_period() const { return tick_period_; }
+
+  void tick() {
+    ++ticks_;
+    write_tally(finished_ ? " late_tick" : "");
+  }
 
   void consume(const sluice::Batch& batch) {
     ++batches_;
@@ -49,25 +71,37 @@ class CollectingSink {
           records_ += records.size();
           for (const auto& r : records) bytes_ += r.bytes;
         },
-        [&](const sluice::Event& e) { rotates_ += e.kind == sluice::Event::Kind::rotate; });
+        [&](const sluice::Event& e) {
+          rotates_ += e.kind == sluice::Event::Kind::rotate;
+          flushes_ += e.kind == sluice::Event::Kind::flush;
+        });
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   }
 
   void finish() {
+    finished_ = true;
     host_.log(sluice::LogLevel::info, "collected " + std::to_string(records_) + " records");
-    if (!output_.empty())
-      std::ofstream(output_) << "records=" << records_ << " bytes=" << bytes_ << " batches=" << batches_
-                             << " rotates=" << rotates_ << " finished=1\n";
+    write_tally(" finished=1");
   }
 
   std::string report() const { return "  collected " + std::to_string(records_) + " records\n"; }
 
  private:
+  void write_tally(const char* end) const {
+    if (!output_.empty())
+      std::ofstream(output_) << "records=" << records_ << " bytes=" << bytes_ << " batches=" << batches_
+                             << " rotates=" << rotates_ << " flushes=" << flushes_ << " ticks=" << ticks_ << end
+                             << "\n";
+  }
+
   const std::string output_;
   const std::chrono::milliseconds delay_;
   const std::string marker_;
+  const std::chrono::milliseconds tick_period_;
+  const std::chrono::milliseconds start_delay_;
   sluice::Host& host_;
-  std::uint64_t records_ = 0, bytes_ = 0, batches_ = 0, rotates_ = 0;
+  std::uint64_t records_ = 0, bytes_ = 0, batches_ = 0, rotates_ = 0, flushes_ = 0, ticks_ = 0;
+  bool finished_ = false;
 };
 
 }  // namespace

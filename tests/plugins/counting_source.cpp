@@ -1,5 +1,6 @@
 // A source of `count` records (0: until stopped) in batches of `batch_size`;
-// record i has bytes = i, packets = 1, src_port = i % 65536.
+// record i has bytes = i, packets = 1, src_port = i % 65536, and in_if = the
+// instance's index (with `instances = N`). Reports its progress.
 #include "marker.h"
 
 #include <sluice/plugin.h>
@@ -31,8 +32,9 @@ constexpr sluice::OptionSpec options[] = {
 
 class CountingSource {
  public:
-  CountingSource(const sluice::Options& options, sluice::Host&)
-      : count_(options.integer("count")),
+  CountingSource(const sluice::Options& options, sluice::Host& host)
+      : host_(host),
+        count_(options.integer("count")),
         batch_size_(options.integer("batch_size")),
         pause_(options.duration("pause")),
         reuse_(options.boolean("reuse_batch")),
@@ -43,30 +45,33 @@ class CountingSource {
 
   void start() {
     sluice::testing::leave_marker(marker_, "counting_source started");
-    if (reuse_) prepared_ = fill(0, static_cast<std::size_t>(batch_size_));
+    if (reuse_) prepared_ = fill(0, static_cast<std::size_t>(batch_size_), host_.instance());
   }
 
   bool poll(sluice::Emitter& out) {
     const std::uint64_t n = count_ == 0 ? batch_size_ : std::min<std::uint64_t>(batch_size_, count_ - next_);
-    out.emit(reuse_ ? prepared_ : fill(next_, n));
+    out.emit(reuse_ ? prepared_ : fill(next_, n, host_.instance()));
     next_ += n;
+    if (count_ > 0) host_.progress(static_cast<double>(next_) / static_cast<double>(count_));
     if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
     return count_ == 0 || next_ < static_cast<std::uint64_t>(count_);
   }
 
  private:
-  static sluice::BatchPtr fill(std::uint64_t first, std::size_t n) {
+  static sluice::BatchPtr fill(std::uint64_t first, std::size_t n, unsigned instance) {
     auto batch = sluice::make_batch(n);
     for (std::uint64_t i = first; i < first + n; ++i) {
       sluice::FlowRecord r;
       r.bytes = i;
       r.packets = 1;
       r.src_port = static_cast<std::uint16_t>(i);
+      r.in_if = instance;
       batch->records.push_back(r);
     }
     return batch;
   }
 
+  sluice::Host& host_;
   const std::int64_t count_;
   const std::int64_t batch_size_;
   const std::chrono::milliseconds pause_;

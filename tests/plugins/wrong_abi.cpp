@@ -9,17 +9,22 @@ struct Nothing {
   void consume(const sluice::Batch&) {}
 };
 
-sluice::PluginDescriptor describe_mismatch() {
-  auto d = sluice::sink<Nothing>(PLUGIN_NAME, "test: built for another ABI");
+const sluice::PluginDescriptor descriptors[] = {sluice::sink<Nothing>(PLUGIN_NAME, "test: built for another ABI")};
+
+sluice::PluginLibrary mismatched() {
+  sluice::PluginLibrary library{.plugins = descriptors};
 #ifdef WRONG_VERSION
-  d.abi_version = sluice::abi_version + 41;
+  library.abi_version = sluice::abi_version + 40;
 #endif
 #ifdef WRONG_RECORD_SIZE
-  d.record_size = sizeof(sluice::FlowRecord) + 8;
+  library.record_size = sizeof(sluice::FlowRecord) + 8;
 #endif
-  return d;
+  return library;
 }
+
+const sluice::PluginLibrary library = mismatched();
+const sluice::PluginLibrary* describe() { return &library; }
 
 }  // namespace
 
-SLUICE_PLUGIN(describe_mismatch())
+BOOST_DLL_ALIAS(describe, sluice_plugin)

@@ -1,0 +1,148 @@
+#include "node.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sluice::engine {
+
+std::string_view to_string(LossReason reason) noexcept {
+  switch (reason) {
+    case LossReason::sink_failed: return "sink failed";
+    case LossReason::transform_failed: return "transform failed";
+    case LossReason::drain_timeout: return "drain timeout";
+    case LossReason::undeliverable: return "undeliverable";
+  }
+  return "?";
+}
+
+void RunState::begin_drain() noexcept {
+  stop_requested = true;
+  const Clock::rep deadline = (Clock::now() + drain_timeout).time_since_epoch().count();
+  Clock::rep expected = no_deadline;
+  drain_deadline_ns_.compare_exchange_strong(expected, deadline);
+}
+
+namespace {
+
+std::string unique_id(const ComponentConfig& config, unsigned instance, unsigned instances) {
+  return instances > 1 ? fmt::format("{}#{}", config.id, instance) : config.id;
+}
+
+}  // namespace
+
+Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance, unsigned instances)
+    : run(run_state),
+      id(unique_id(config, instance, instances)),
+      config_id(config.id),
+      plugin(config.plugin),
+      kind(config.role),
+      drop_when_full(config.drop_when_full),
+      instance_index(instance),
+      instance_count(instances) {
+  const std::string_view kind_name = to_string(kind);
+  const Label labels[] = {{"component_id", id}, {"component_kind", kind_name}, {"plugin", plugin}};
+  MetricsRegistry& m = run.metrics;
+  received = m.counter("sluice_component_received_records_total", "Records that reached the component", labels);
+  sent = m.counter("sluice_component_sent_records_total",
+                   "Records the component emitted (sources, transforms) or delivered (sinks)", labels);
+  dropped = m.counter("sluice_component_dropped_records_total",
+                      "Records dropped: a full queue with when_full = \"drop\", or discarded by the plugin", labels);
+  errors = m.counter("sluice_component_errors_total",
+                     "Bad inputs or failed operations the component survived or died of", labels);
+  for (std::size_t r = 0; r < loss_reasons; ++r) {
+    const Label with_reason[] = {labels[0], labels[1], labels[2], {"reason", to_string(static_cast<LossReason>(r))}};
+    lost[r] = m.counter("sluice_component_lost_records_total", "Records that entered the component and never left it",
+                        with_reason);
+  }
+  if (kind == PluginKind::sink)
+    retries = m.counter("sluice_sink_retries_total", "Deliveries tried again after a transient failure", labels);
+}
+
+std::uint64_t Node::lost_total() const noexcept {
+  std::uint64_t total = 0;
+  for (const Counter& c : lost) total += c.value();
+  return total;
+}
+
+void Node::fail(const Status& status) {
+  errors.add();
+  run.failed = true;
+  run.begin_drain();
+  if (failed.exchange(true)) {
+    run.log.write(LogLevel::debug, id, fmt::format("also failed: {}", status.message()));
+    return;
+  }
+  run.log.error("component \"{}\" (plugin {}) failed: {}", id, plugin, status.message());
+}
+
+void Node::log(LogLevel level, std::string_view message) { run.log.write(level, id, message); }
+
+std::string Node::metric_name(std::string_view name) const { return fmt::format("sluice_{}_{}", plugin, name); }
+
+std::vector<Label> Node::metric_labels(std::span<const Label> labels) const {
+  std::vector<Label> all{{"component_id", id}};
+  all.insert(all.end(), labels.begin(), labels.end());
+  return all;
+}
+
+Counter Node::counter(std::string_view name, std::string_view help, std::span<const Label> labels) {
+  return run.metrics.counter(metric_name(name), help, metric_labels(labels));
+}
+
+Gauge Node::gauge(std::string_view name, std::string_view help, std::span<const Label> labels) {
+  return run.metrics.gauge(metric_name(name), help, metric_labels(labels));
+}
+
+void Node::emit(BatchPtr batch) {
+  if (!batch) return;
+  sent.add(batch->records.size());
+  for (Node* next : downstream) next->deliver(batch);
+}
+
+void Node::deliver(const BatchPtr& batch) {
+  const std::size_t n = batch->records.size();
+  received.add(n);
+  if (kind == PluginKind::transform) {
+    std::lock_guard lock(transform_mutex);
+    if (failed) {
+      count_lost(LossReason::transform_failed, n);
+      return;
+    }
+    if (Status s = transform().process(batch, *this); !s) fail(s);
+    return;
+  }
+  // Event-only batches weigh 1, so they too are bounded.
+  const std::size_t weight = std::max<std::size_t>(n, 1);
+  if (drop_when_full) {
+    if (!queue->try_push(batch, weight)) {
+      if (queue->closed())
+        count_lost(closed_because.load(), n);
+      else
+        dropped.add(n);
+    }
+  } else if (!queue->push(batch, weight)) {
+    count_lost(closed_because.load(), n);
+  }
+}
+
+void Node::end_of_input() {
+  if (open_inputs.fetch_sub(1) != 1) return;
+  if (kind == PluginKind::sink) {
+    queue->close();
+    return;
+  }
+  {
+    std::lock_guard lock(transform_mutex);
+    transform_finished = true;
+    if (!failed)
+      if (Status s = transform().finish(*this); !s) fail(s);
+  }
+  end_of_output();
+}
+
+void Node::end_of_output() {
+  for (Node* next : downstream) next->end_of_input();
+}
+
+}  // namespace sluice::engine

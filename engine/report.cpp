@@ -1,0 +1,156 @@
+// What a run tells its user: the periodic stats line, the progress line and
+// the end-of-run summary, all read from the metrics the nodes count into.
+#include "pipeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+namespace sluice::engine {
+
+namespace {
+
+std::string grouped(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string per_second(std::uint64_t n, double seconds) {
+  return grouped(seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(n) / seconds) : 0);
+}
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The independent paths of a graph (its weakly connected parts), each as
+// the indices of its nodes. A generator feeding an exporter and a collector
+// feeding a CSV writer are two paths even when the UDP between them makes
+// the same flows.
+std::vector<std::vector<std::size_t>> paths_of(const std::vector<std::unique_ptr<Node>>& nodes) {
+  std::vector<std::size_t> parent(nodes.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  const auto root = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    for (const Node* next : nodes[i]->downstream)
+      for (std::size_t j = 0; j < nodes.size(); ++j)
+        if (nodes[j].get() == next) parent[root(i)] = root(j);
+  std::map<std::size_t, std::vector<std::size_t>> by_root;
+  for (std::size_t i = 0; i < nodes.size(); ++i) by_root[root(i)].push_back(i);
+  std::vector<std::vector<std::size_t>> paths;
+  for (auto& [r, members] : by_root) paths.push_back(std::move(members));
+  return paths;
+}
+
+}  // namespace
+
+std::string Pipeline::stats_line() const {
+  const double seconds = seconds_since(started_at_);
+  std::string line = "stats:";
+  for (const auto& node : nodes_) {
+    const bool is_source = node->kind == PluginKind::source;
+    const std::uint64_t n = is_source ? node->sent.value() : node->received.value();
+    fmt::format_to(std::back_inserter(line), " {} {} {} ({}/s)", node->id, is_source ? "out" : "in", grouped(n),
+                   per_second(n, seconds));
+    if (const auto d = node->dropped.value()) fmt::format_to(std::back_inserter(line), " dropped {}", grouped(d));
+    if (const auto l = node->lost_total()) fmt::format_to(std::back_inserter(line), " lost {}", grouped(l));
+    if (const auto e = node->errors.value()) fmt::format_to(std::back_inserter(line), " errors {}", grouped(e));
+    if (node->queue)
+      if (const auto q = node->queue->weight()) fmt::format_to(std::back_inserter(line), " queued {}", grouped(q));
+    line += ';';
+  }
+  line.pop_back();
+  return line;
+}
+
+std::string Pipeline::progress_line() const {
+  std::uint64_t records = 0;
+  double fraction = 2;  // the least advanced source's; > 1: none reports
+  for (const auto& node : nodes_) {
+    if (node->kind != PluginKind::source) continue;
+    records += node->sent.value();
+    if (const double f = node->progress_fraction.load(); f >= 0) fraction = std::min(fraction, f);
+  }
+  if (fraction > 1) return {};
+  const double seconds = seconds_since(started_at_);
+  std::string line =
+      fmt::format("{} records, {}/s, {:.0f}%", grouped(records), per_second(records, seconds), fraction * 100);
+  if (fraction > 0.001 && fraction < 1) {
+    const auto eta = static_cast<std::uint64_t>(seconds * (1 - fraction) / fraction);
+    line += fmt::format(", ETA {}:{:02}:{:02}", eta / 3600, eta / 60 % 60, eta % 60);
+  }
+  return line;
+}
+
+std::string Pipeline::summary() const {
+  std::size_t id_width = 9, plugin_width = 6;
+  for (const auto& node : nodes_) {
+    id_width = std::max(id_width, node->id.size());
+    plugin_width = std::max(plugin_width, node->plugin.size());
+  }
+  const auto row = [&](std::string& out, std::string_view id, std::string_view plugin, std::string_view kind,
+                       std::string_view in, std::string_view sent, std::string_view dropped, std::string_view lost,
+                       std::string_view errors) {
+    fmt::format_to(std::back_inserter(out), "{:<{}}  {:<{}}  {:<9}  {:>14}  {:>14}  {:>12}  {:>12}  {:>8}\n", id,
+                   id_width, plugin, plugin_width, kind, in, sent, dropped, lost, errors);
+  };
+  std::string out = "\n";
+  row(out, "component", "plugin", "kind", "records in", "records out", "dropped", "lost", "errors");
+  for (const auto& node : nodes_) {
+    const bool is_source = node->kind == PluginKind::source;
+    row(out, node->id, node->plugin, to_string(node->kind), is_source ? "-" : grouped(node->received.value()),
+        grouped(node->sent.value()), grouped(node->dropped.value()), grouped(node->lost_total()),
+        grouped(node->errors.value()));
+  }
+
+  const double seconds = std::chrono::duration<double>(wall_time_).count();
+  fmt::format_to(std::back_inserter(out), "wall time {:.3f} s\n", seconds);
+  for (const auto& path : paths_of(nodes_)) {
+    std::string sources, sinks;
+    std::uint64_t records = 0;
+    for (std::size_t i : path) {
+      const Node& node = *nodes_[i];
+      std::string& names = node.kind == PluginKind::source ? sources : sinks;
+      if (node.kind == PluginKind::transform || (node.instance_count > 1 && node.instance_index > 0)) continue;
+      names += (names.empty() ? "" : ", ") + node.config_id;
+      if (node.kind == PluginKind::source)
+        for (std::size_t j : path)
+          if (nodes_[j]->config_id == node.config_id) records += nodes_[j]->sent.value();
+    }
+    fmt::format_to(std::back_inserter(out), "{} -> {}: {} records from the source{}, {}/s\n", sources, sinks,
+                   grouped(records), sources.find(',') == std::string::npos ? "" : "s", per_second(records, seconds));
+  }
+  for (const auto& node : nodes_)
+    if (const auto n = node->retries.value())
+      fmt::format_to(std::back_inserter(out), "{}: {} retries after transient failures\n", node->id, grouped(n));
+  for (const auto& node : nodes_) {
+    if (node->lost_total() == 0) continue;
+    std::string reasons;
+    for (std::size_t r = 0; r < loss_reasons; ++r)
+      if (const auto n = node->lost[r].value())
+        reasons +=
+            fmt::format("{}{} {}", reasons.empty() ? "" : ", ", grouped(n), to_string(static_cast<LossReason>(r)));
+    fmt::format_to(std::back_inserter(out), "LOST: {} records at {} ({})\n", grouped(node->lost_total()), node->id,
+                   reasons);
+  }
+
+  for (const auto& node : nodes_) {
+    if (!node->component) continue;
+    const std::string report = node->component->report();
+    if (report.empty()) continue;
+    fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
+    if (report.back() != '\n') out += '\n';
+  }
+  if (run_.failed) out += "\nthe pipeline stopped because a component failed (see the error above)\n";
+  return out;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,149 @@
+#include "sink_runner.h"
+
+#include <sluice/clock.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+namespace sluice::engine {
+
+namespace {
+
+using namespace std::chrono;
+
+// 100 ms doubling to 5 s, each wait drawn from [half, all] of the step, so
+// that sinks failing together do not retry together.
+class Backoff {
+ public:
+  Clock::duration next() {
+    const auto step = step_;
+    step_ = std::min<Clock::duration>(step_ * 2, max_step);
+    std::uniform_real_distribution<double> share(0.5, 1.0);
+    return duration_cast<Clock::duration>(step * share(random_));
+  }
+  void reset() { step_ = first_step; }
+
+ private:
+  static constexpr Clock::duration first_step = milliseconds(100);
+  static constexpr Clock::duration max_step = seconds(5);
+  Clock::duration step_ = first_step;
+  std::minstd_rand random_{std::random_device{}()};
+};
+
+enum class Outcome { done, failed, gave_up };
+
+class SinkRunner {
+ public:
+  explicit SinkRunner(Node& node) : node_(node), period_(milliseconds(node.component->tick_period_ms())) {}
+
+  void run() {
+    schedule_tick(Clock::now());
+    Outcome outcome = Outcome::done;
+    while (outcome == Outcome::done) {
+      auto popped = node_.queue->pop_until(period_.count() > 0 ? std::optional(next_tick_) : std::nullopt);
+      if (popped.item) {
+        outcome = deliver(*popped.item, popped.pushed_at);
+      } else if (popped.closed) {
+        break;
+      }
+      if (outcome == Outcome::done && period_.count() > 0 && Clock::now() >= next_tick_) {
+        outcome = attempt("tick", [&] { return node_.sink().tick(); });
+        schedule_tick(Clock::now());
+      }
+    }
+    if (outcome == Outcome::done) outcome = attempt("finish", [&] { return node_.sink().finish(); });
+    if (outcome == Outcome::gave_up) give_up();
+    if (outcome != Outcome::done) close_after_failure(outcome);
+  }
+
+ private:
+  void schedule_tick(Clock::time_point now) { next_tick_ = now + period_; }
+
+  Outcome deliver(const BatchPtr& batch, Clock::time_point queued_at) {
+    node_.delivering_since = queued_at.time_since_epoch().count();
+    const Outcome outcome = attempt("consume", [&] { return node_.sink().consume(batch); });
+    node_.delivering_since = 0;
+    const std::size_t n = batch->records.size();
+    if (outcome == Outcome::done)
+      node_.sent.add(n);
+    else
+      node_.count_lost(outcome == Outcome::gave_up ? LossReason::drain_timeout : LossReason::sink_failed, n);
+    return outcome;
+  }
+
+  // Calls `operation` until it succeeds, fails for good, or the drain runs out.
+  template <class Operation>
+  Outcome attempt(std::string_view what, Operation&& operation) {
+    for (std::uint64_t failures = 0;; ++failures) {
+      const Status status = operation();
+      if (status) {
+        if (failures > 0) node_.log(LogLevel::info, fmt::format("{} succeeded after {} retries", what, failures));
+        backoff_.reset();
+        return Outcome::done;
+      }
+      if (!status.transient()) {
+        node_.fail(status);
+        return Outcome::failed;
+      }
+      node_.retries.add();
+      const Clock::duration wait = backoff_.next();
+      if (retry_log_.allow())
+        node_.log(LogLevel::warning, fmt::format("{} failed, will retry (transient; {} so far): {}", what, failures + 1,
+                                                 status.message()));
+      if (!sleep_unless_drained(wait)) return Outcome::gave_up;
+    }
+  }
+
+  // Waits, but not past the drain deadline (which may be set meanwhile);
+  // false when the deadline has come.
+  bool sleep_unless_drained(Clock::duration wait) {
+    const auto until = Clock::now() + wait;
+    while (true) {
+      const auto now = Clock::now();
+      if (now >= node_.run.drain_deadline()) return false;
+      if (now >= until) return true;
+      std::this_thread::sleep_for(std::min<Clock::duration>({until - now, milliseconds(100)}));
+    }
+  }
+
+  // drain_timeout has run out: what is queued and what the plugin holds are lost.
+  void give_up() {
+    node_.log(LogLevel::error,
+              fmt::format("drain_timeout ({} ms) ran out with records undelivered; counting them as lost",
+                          node_.run.drain_timeout.count()));
+    node_.closed_because = LossReason::drain_timeout;
+    for (const BatchPtr& batch : node_.queue->abandon())
+      node_.count_lost(LossReason::drain_timeout, batch->records.size());
+    node_.count_lost(LossReason::drain_timeout, node_.sink().abandon());
+  }
+
+  // A failed or abandoned sink still closes what it has written (once, no retry).
+  void close_after_failure(Outcome outcome) {
+    if (outcome == Outcome::failed) {
+      node_.closed_because = LossReason::sink_failed;
+      for (const BatchPtr& batch : node_.queue->abandon())
+        node_.count_lost(LossReason::sink_failed, batch->records.size());
+    }
+    if (Status s = node_.sink().finish(); !s) {
+      if (outcome == Outcome::failed || !s.transient())
+        node_.fail(s);
+      else
+        node_.log(LogLevel::warning, fmt::format("finish after giving up: {}", s.message()));
+    }
+  }
+
+  Node& node_;
+  const Clock::duration period_;
+  Clock::time_point next_tick_{};
+  Backoff backoff_;
+  RateLimit retry_log_{seconds(10)};
+};
+
+}  // namespace
+
+void run_sink(Node& node) { SinkRunner(node).run(); }
+
+}  // namespace sluice::engine

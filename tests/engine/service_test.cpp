@@ -1,0 +1,262 @@
+// The engine as a long-running service, through the real CLI: ticks,
+// metrics, delivery that survives transient failures, bounded drains,
+// instances, signals from the first moment, progress on a terminal.
+#include "cli_fixture.h"
+#include "http.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <regex>
+
+namespace fs = std::filesystem;
+using namespace sluice::testing;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace {
+
+// The number after `key=` in a collecting_sink tally.
+std::uint64_t tally_value(const std::string& tally, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(tally, m, std::regex(key + "=([0-9]+)"))) return 0;
+  return std::stoull(m[1]);
+}
+
+// --- ticks --------------------------------------------------------------------------
+
+TEST_F(Cli, SinksAndTransformsAreTickedWithoutTrafficAndNeverAfterFinish) {
+  auto p = start(R"([sources.src]
+plugin = "counting_source"
+count = 0
+batch_size = 1
+pause = "10s"
+marker = "${MARKER}"
+[transforms.pass]
+plugin = "passthrough"
+inputs = ["src"]
+tick_period = "100ms"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["pass"]
+output = "${TALLY}"
+tick_period = "100ms"
+)");
+  // One batch, then nothing for 10 s: ticks alone move the tally.
+  ASSERT_TRUE(eventually([&] { return fs::exists(tally) && tally_value(tally_text(), "ticks") >= 5; }, 5s));
+  ASSERT_TRUE(eventually([&] { return tally_value(tally_text(), "flushes") >= 5; }, 5s))
+      << "the transform's ticks emit flushes: " << tally_text();
+  p->signal(SIGTERM);
+  const auto r = p->wait(20s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
+  EXPECT_THAT(tally_text(), Not(HasSubstr("late_tick")));
+}
+
+// --- delivery ----------------------------------------------------------------------
+
+TEST_F(Cli, ATransientFailureIsRetriedAndNothingIsLost) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 5000
+batch_size = 100
+[sinks.flaky]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "server restarting"
+transient = true
+failures = 4
+output = "${TALLY}"
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("delivered=5000 attempts=54 finished=1")) << "50 batches, 4 retried";
+  EXPECT_EQ(summary_cell(r.err, "flaky", records_out), 5000u);
+  EXPECT_EQ(summary_cell(r.err, "flaky", lost), 0u);
+  EXPECT_THAT(r.err, HasSubstr("consume failed, will retry (transient; 1 so far): server restarting at batch 3"));
+  EXPECT_THAT(r.err, HasSubstr("consume succeeded after 4 retries"));
+  EXPECT_THAT(r.err, HasSubstr("flaky: 4 retries after transient failures"));
+}
+
+TEST_F(Cli, ASinkThatNeverRecoversEndsTheRunAtDrainTimeoutWithTheLossCounted) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = run(R"([engine]
+drain_timeout = "1s"
+[sources.src]
+plugin = "counting_source"
+count = 3000
+batch_size = 100
+[sinks.dead]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "connection refused"
+transient = true
+failures = 0
+)");
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(took, 3s + 2s) << "drain_timeout + 2 s, with a second of slack for process start";
+  EXPECT_EQ(summary_cell(r.err, "dead", records_in), 3000u);
+  EXPECT_EQ(summary_cell(r.err, "dead", records_out), 200u) << "two batches before the failing one";
+  EXPECT_EQ(summary_cell(r.err, "dead", lost), 2800u);
+  EXPECT_THAT(r.err, HasSubstr("LOST: 2,800 records at dead (2,800 drain timeout)"));
+  EXPECT_THAT(r.err, HasSubstr("drain_timeout (1000 ms) ran out"));
+}
+
+TEST_F(Cli, SigtermWhileASinkRetriesStopsWithinDrainTimeout) {
+  auto p = start(R"([engine]
+drain_timeout = "1s"
+[sources.src]
+plugin = "counting_source"
+count = 0
+batch_size = 10
+pause = "1ms"
+marker = "${MARKER}"
+[sinks.dead]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "server gone"
+transient = true
+failures = 0
+fail_on_batch = 1
+)");
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  p->signal(SIGTERM);
+  const auto signalled = std::chrono::steady_clock::now();
+  const auto r = p->wait(20s);
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 3s);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(summary_cell(r.err, "dead", records_out), 0u);
+  EXPECT_EQ(summary_cell(r.err, "dead", records_in), summary_cell(r.err, "dead", lost));
+  EXPECT_GT(summary_cell(r.err, "dead", lost), 0u);
+}
+
+// --- metrics -------------------------------------------------------------------------
+
+// The value of the series `name{labels...}` in a Prometheus exposition.
+std::optional<double> metric(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(Cli, ServesPrometheusMetricsThatMatchTheRecordsAndHealthTurns503WhileDraining) {
+  const unsigned short port = free_tcp_port();
+  auto p = start(R"([engine]
+metrics = "127.0.0.1:)" +
+                 std::to_string(port) + R"("
+drain_timeout = "30s"
+[sources.src]
+plugin = "counting_source"
+count = 0
+batch_size = 100
+pause = "10ms"
+marker = "${MARKER}"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+delay = "1s"
+)");
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker) && http_get(port, "/health").has_value(); }));
+  const auto running = http_get(port, "/health");
+  EXPECT_EQ(running->status, 200);
+  EXPECT_EQ(running->body, "running\n");
+
+  const std::string labels_src = R"({component_id="src",component_kind="source",plugin="counting_source"})";
+  const std::string labels_out = R"({component_id="out",component_kind="sink",plugin="collecting_sink"})";
+  ASSERT_TRUE(eventually([&] {
+    return metric(http_get(port, "/metrics")->body, "sluice_queue_records" + labels_out).value_or(0) >= 300;
+  }));
+
+  // Stopped, the source's total is final; the slow sink still drains, its
+  // queue holding what it has not delivered.
+  p->signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return http_get(port, "/health")->status == 503; }));
+  const auto scrape = http_get(port, "/metrics");
+  ASSERT_TRUE(scrape);
+  EXPECT_EQ(scrape->status, 200);
+  const auto sent = metric(scrape->body, "sluice_component_sent_records_total" + labels_src);
+  ASSERT_TRUE(sent);
+  EXPECT_GT(*sent, 0);
+  EXPECT_EQ(metric(scrape->body, "sluice_component_received_records_total" + labels_out), sent);
+  EXPECT_GT(metric(scrape->body, "sluice_queue_records" + labels_out).value_or(0), 0);
+  EXPECT_GT(metric(scrape->body, "sluice_sink_oldest_undelivered_seconds" + labels_out).value_or(0), 0);
+  EXPECT_EQ(http_get(port, "/health")->body, "draining\n");
+  EXPECT_EQ(http_get(port, "/nothing")->status, 404);
+
+  const fs::path scraped = dir.write("scrape.txt", scrape->body);
+  const auto lint = sluice::testing::run({"/bin/sh", "-c", "promtool check metrics < " + scraped.string()});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_EQ(lint.out + lint.err, "");
+  p->signal(SIGKILL);
+}
+
+TEST_F(Cli, AMetricsAddressInUseIsAClearErrorAndStartsNothing) {
+  const TcpListener taken;
+  const auto r = run("[engine]\nmetrics = \"127.0.0.1:" + std::to_string(taken.port()) + "\"\n" + counting_to_tally);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("cannot serve metrics on 127.0.0.1:" + std::to_string(taken.port())));
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+// --- instances, signals, progress ------------------------------------------------------
+
+TEST_F(Cli, InstancesRunSeveralCopiesOfASourceEachToldItsIndex) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 1000
+instances = 3
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("records=3000 "));
+  for (const char* id : {"src#0", "src#1", "src#2"}) EXPECT_EQ(summary_cell(r.err, id, records_out), 1000u) << id;
+  EXPECT_THAT(r.err, HasSubstr("src -> out: 3,000 records from the source"));
+}
+
+TEST_F(Cli, ASighupWhileComponentsStartIsHandled) {
+  auto p = start(R"([sources.src]
+plugin = "counting_source"
+count = 100
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+marker = "${MARKER}"
+start_delay = "1s"
+)");
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  p->signal(SIGHUP);
+  const auto r = p->wait(20s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("SIGHUP: rotating"));
+  EXPECT_THAT(tally_text(), HasSubstr("records=100 "));
+}
+
+TEST_F(Cli, AFiniteRunShowsProgressOnATerminalAndNothingExtraOtherwise) {
+  const std::string toml = R"([sources.src]
+plugin = "counting_source"
+count = 300
+batch_size = 1
+pause = "5ms"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+)";
+  const auto plain = run(toml);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_THAT(plain.err, Not(HasSubstr("ETA")));
+  // script(1) gives the run a terminal.
+  std::string command = "cd " + dir.path().string() + " && script -qec '" + sluice_exe();
+  for (const auto& a : args("run", toml)) command += " " + a;
+  command += "' /dev/null";
+  const auto tty = sluice::testing::run({"/bin/sh", "-c", command});
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_THAT(tty.out, ::testing::ContainsRegex("records, [0-9,]+/s, [0-9]+%, ETA 0:00:0[0-9]"));
+}
+
+}  // namespace
