@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sluice/nffile/reader.h"
@@ -55,6 +56,10 @@ class BinaryReader {
   void start() {
     if (!fs::exists(path_)) throw std::runtime_error(path_.string() + ": no such file or folder");
     files_ = files_in(path_);
+    for (const auto& file : files_) {
+      std::error_code ignored;
+      total_bytes_ += fs::file_size(file, ignored);
+    }
     started_ = std::chrono::steady_clock::now();
   }
 
@@ -91,9 +96,16 @@ class BinaryReader {
   bool read_next_block() {
     while (true) {
       if (!reader_) {
-        if (next_file_ == files_.size()) return false;
+        done_bytes_ += std::exchange(current_file_bytes_, 0);
+        if (next_file_ == files_.size()) {
+          host_.progress(1);
+          return false;
+        }
         const fs::path& file = files_[next_file_++];
         try {
+          std::error_code ignored;
+          current_file_bytes_ = fs::file_size(file, ignored);
+          blocks_read_ = 0;
           reader_.emplace(file);
           ++files_read_;
         } catch (const std::exception& e) {
@@ -103,6 +115,8 @@ class BinaryReader {
       }
       try {
         if (reader_->read_block(pending_)) {
+          ++blocks_read_;
+          report_progress();
           if (!pending_.empty()) return true;
           continue;  // a block of exporter records only
         }
@@ -111,6 +125,16 @@ class BinaryReader {
       }
       reader_.reset();
     }
+  }
+
+  // The share of the files' bytes read so far, blocks standing in for bytes
+  // within the file under way.
+  void report_progress() {
+    if (total_bytes_ == 0) return;
+    const double in_file =
+        reader_->blocks() == 0 ? 1.0 : std::min(1.0, static_cast<double>(blocks_read_) / reader_->blocks());
+    host_.progress((static_cast<double>(done_bytes_) + in_file * static_cast<double>(current_file_bytes_)) /
+                   static_cast<double>(total_bytes_));
   }
 
   void skip_bad_file(const std::exception& e) {
@@ -141,6 +165,7 @@ class BinaryReader {
   std::vector<sluice::FlowRecord> pending_;
   std::size_t next_ = 0;
   std::uint64_t emitted_ = 0, files_read_ = 0, bad_files_ = 0;
+  std::uint64_t total_bytes_ = 0, done_bytes_ = 0, current_file_bytes_ = 0, blocks_read_ = 0;
   std::chrono::steady_clock::time_point started_;
 };
 

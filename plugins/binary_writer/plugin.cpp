@@ -4,8 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "sluice/file_output/windowed_writer.h"
-#include "sluice/file_output/writer_options.h"
+#include "sluice/file_output/writer_sink.h"
 #include "sluice/nffile/writer.h"
 
 namespace {
@@ -71,18 +70,10 @@ class NfcapdFormat {
   std::unique_ptr<sluice::nffile::Writer> writer_;
 };
 
-class BinaryWriter {
+class BinaryWriter : public sluice::file_output::WriterSink<NfcapdFormat> {
  public:
-  BinaryWriter(const sluice::Options& options, sluice::Host&)
-      : writer_(rotation_options(options), NfcapdFormat(writer_options(options))) {}
-
-  void consume(const sluice::Batch& batch) { writer_.consume(batch); }
-  void finish() { writer_.finish(); }
-
-  std::string report() const { return writer_.summary(); }
-
- private:
-  sluice::file_output::WindowedWriter<NfcapdFormat> writer_;
+  BinaryWriter(const sluice::Options& options, sluice::Host& host)
+      : WriterSink(options, host, NfcapdFormat(writer_options(options)), rotation_options(options)) {}
 };
 
 }  // namespace

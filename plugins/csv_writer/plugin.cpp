@@ -6,8 +6,7 @@
 
 #include "sluice/csv/formatter.h"
 #include "sluice/file_output/file.h"
-#include "sluice/file_output/windowed_writer.h"
-#include "sluice/file_output/writer_options.h"
+#include "sluice/file_output/writer_sink.h"
 
 namespace {
 
@@ -66,7 +65,9 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
   return sluice::csv::make_default_formatter(std::move(layout));
 }
 
-// One CSV file at a time, formatted into a buffer reused from batch to batch.
+// One CSV file at a time, formatted into a buffer reused from batch to
+// batch. Each batch goes out in one write, so rows reach a pipe or a file as
+// they come (a failing disk fails the batch that met it, nothing held).
 class CsvFormat {
  public:
   CsvFormat(std::unique_ptr<sluice::csv::Formatter> formatter, bool header)
@@ -79,7 +80,6 @@ class CsvFormat {
     if (header_) formatter_->header(buffer_);
   }
 
-  // Each batch goes out in one write: rows reach a pipe or a file as they come.
   void write(std::span<const sluice::FlowRecord> flows) {
     formatter_->rows(flows, buffer_);
     flush();
@@ -104,19 +104,10 @@ class CsvFormat {
   std::optional<sluice::file_output::File> file_;
 };
 
-class CsvWriter {
+class CsvWriter : public sluice::file_output::WriterSink<CsvFormat> {
  public:
-  CsvWriter(const sluice::Options& options, sluice::Host&)
-      : writer_(sluice::file_output::read_writer_options(options),
-                CsvFormat(make_formatter(options), options.boolean("header"))) {}
-
-  void consume(const sluice::Batch& batch) { writer_.consume(batch); }
-  void finish() { writer_.finish(); }
-
-  std::string report() const { return writer_.summary(); }
-
- private:
-  sluice::file_output::WindowedWriter<CsvFormat> writer_;
+  CsvWriter(const sluice::Options& options, sluice::Host& host)
+      : WriterSink(options, host, CsvFormat(make_formatter(options), options.boolean("header"))) {}
 };
 
 }  // namespace

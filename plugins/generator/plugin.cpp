@@ -1,6 +1,7 @@
 // generator: synthetic flows at a steady rate (see flow_generator.h for what
 // they look like). Paces itself against the clock: after t seconds it has
 // emitted rate * t flows, whatever the batch sizes and sleeps.
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
@@ -137,6 +138,7 @@ class Generator {
     generator_.generate(n, now_ms(elapsed), batch->records);
     out.emit(std::move(batch));
     emitted_ += n;
+    report_progress(steady_clock::now() - started_);
     return !finished(steady_clock::now() - started_);
   }
 
@@ -148,9 +150,16 @@ class Generator {
            (duration_.count() > 0 && elapsed >= duration_);
   }
 
+  // A bounded run's share done: by count, or by duration.
+  void report_progress(steady_clock::duration elapsed) {
+    double share = -1;
+    if (count_ > 0) share = static_cast<double>(emitted_) / static_cast<double>(count_);
+    if (duration_.count() > 0) share = std::max(share, duration<double>(elapsed) / duration<double>(duration_));
+    if (share >= 0) host_.progress(std::min(share, 1.0));
+  }
+
   std::uint64_t now_ms(steady_clock::duration elapsed) const {
-    if (clock_start_ms_ == 0)
-      return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+    if (clock_start_ms_ == 0) return sluice::now_ms();
     return clock_start_ms_ + static_cast<std::uint64_t>(duration_cast<milliseconds>(elapsed).count());
   }
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
@@ -43,7 +44,10 @@ constexpr sluice::OptionSpec options[] = {
 
 constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call
 constexpr std::size_t max_held_records = 2048;
+// Records wait for company at most this long; the engine's tick sends them
+// when no more traffic comes.
 constexpr auto max_hold = std::chrono::milliseconds(100);
+constexpr auto hold_tick = std::chrono::milliseconds(50);
 constexpr auto error_log_interval = std::chrono::seconds(10);
 
 EncoderConfig config_from(const sluice::Options& options) {
@@ -101,15 +105,24 @@ sockaddr_storage socket_address(const Endpoint& e, socklen_t& length) {
 // unreachable" comes back as an error on a later send, which we count.
 struct Collector {
   Endpoint endpoint;
+  sluice::Counter datagrams;
+  sluice::Counter errors;
   int fd = -1;
-  std::uint64_t errors = 0;
   std::uint64_t errors_logged = 0;
 };
 
 class NetflowExport {
  public:
-  NetflowExport(const sluice::Options& options, sluice::Host& host) : encoder_(config_from(options)), host_(host) {
-    for (const auto& e : targets_from(options)) collectors_.push_back({e});
+  NetflowExport(const sluice::Options& options, sluice::Host& host)
+      : encoder_(config_from(options)),
+        host_(host),
+        flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")) {
+    for (const auto& e : targets_from(options)) {
+      const sluice::Label collector[] = {{"collector", to_string(e)}};
+      collectors_.push_back(
+          {e, host.counter("datagrams_sent_total", "Datagrams sent", collector),
+           host.counter("send_errors_total", "Datagrams not sent (a collector down, a full buffer)", collector)});
+    }
     buffer_.resize(datagrams_per_send * encoder_.config().mtu);
   }
 
@@ -146,6 +159,13 @@ class NetflowExport {
     log_errors();
   }
 
+  std::chrono::milliseconds tick_period() const { return hold_tick; }
+
+  void tick() {
+    if (!held_.empty() && std::chrono::steady_clock::now() - oldest_held_ >= max_hold - hold_tick) send_held();
+    log_errors();
+  }
+
   void finish() { send_held(); }
 
   std::string report() const {
@@ -157,7 +177,8 @@ class NetflowExport {
       r += fmt::format(", skipped {} flows longer than 49 days (v5/v9 cannot carry them)", s.skipped_too_long);
     r += "\n";
     for (const auto& c : collectors_)
-      if (c.errors) r += fmt::format("  {}: {} datagrams not delivered\n", to_string(c.endpoint), c.errors);
+      if (const auto errors = c.errors.value())
+        r += fmt::format("  {}: {} datagrams not delivered\n", to_string(c.endpoint), errors);
     return r;
   }
 
@@ -167,10 +188,9 @@ class NetflowExport {
   void send_held() {
     encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
-    const auto now_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    const auto now_ms = sluice::now_ms();
     const auto skipped_before = skipped();
+    const auto records_before = encoder_.stats().records;
     while (!rest.empty()) {
       std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);
       const Encoded e = encoder_.encode(rest, now_ms, slot);
@@ -180,6 +200,7 @@ class NetflowExport {
     }
     send_pending();
     held_.clear();
+    flows_.add(encoder_.stats().records - records_before);
     if (const auto n = skipped() - skipped_before) host_.count_dropped(n);
   }
 
@@ -198,12 +219,13 @@ class NetflowExport {
         const int n = sendmmsg(c.fd, messages.data() + sent, static_cast<unsigned>(messages.size() - sent), 0);
         if (n > 0) {
           sent += static_cast<std::size_t>(n);
+          c.datagrams.add(static_cast<std::uint64_t>(n));
         } else if (errno == EINTR) {
           continue;
         } else {
           // The collector is down (ECONNREFUSED from an earlier ICMP) or the
           // buffer is full: count this datagram as lost and go on with the next.
-          ++c.errors;
+          c.errors.add();
           ++sent;
         }
       }
@@ -212,27 +234,27 @@ class NetflowExport {
   }
 
   void log_errors() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_log_ < error_log_interval) return;
+    if (!error_log_.allow()) return;
     for (auto& c : collectors_) {
-      if (c.errors == c.errors_logged) continue;
+      const auto errors = c.errors.value();
+      if (errors == c.errors_logged) continue;
       host_.log(sluice::LogLevel::warning,
                 fmt::format("{} datagrams to {} not delivered (is the collector running?); still sending",
-                            c.errors - c.errors_logged, to_string(c.endpoint)));
-      host_.count_errors(c.errors - c.errors_logged);
-      c.errors_logged = c.errors;
+                            errors - c.errors_logged, to_string(c.endpoint)));
+      host_.count_errors(errors - c.errors_logged);
+      c.errors_logged = errors;
     }
-    last_log_ = now;
   }
 
   Encoder encoder_;
   sluice::Host& host_;
+  sluice::Counter flows_;
   std::vector<Collector> collectors_;
   std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
   std::vector<std::size_t> pending_;  // sizes of the encoded datagrams in the slots
   std::vector<sluice::FlowRecord> held_;
   std::chrono::steady_clock::time_point oldest_held_{};
-  std::chrono::steady_clock::time_point last_log_{};
+  sluice::RateLimit error_log_{error_log_interval};
 };
 
 }  // namespace

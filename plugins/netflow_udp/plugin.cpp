@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "sluice/netflow/address.h"
@@ -58,10 +60,7 @@ constexpr std::size_t datagrams_per_receive = 64;
 constexpr std::size_t max_datagram = 65536;
 constexpr auto poll_timeout = milliseconds(100);
 constexpr auto malformed_log_interval = seconds(10);
-
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
+constexpr auto metrics_interval = seconds(1);
 
 IpAddress address_of(const sockaddr_storage& s) {
   if (s.ss_family == AF_INET) return IpAddress::v4(ntohl(reinterpret_cast<const sockaddr_in&>(s).sin_addr.s_addr));
@@ -153,8 +152,9 @@ class NetflowUdp {
       unflushed_ = false;
     }
     batch_.reset();
-    log_malformed();
-    return !host_.stopping() && !idle();
+    const bool more = !host_.stopping() && !idle();
+    publish(!more);
+    return more;
   }
 
   // The exporters have gone quiet for idle_timeout: a bounded run is over.
@@ -200,7 +200,7 @@ class NetflowUdp {
     while (steady_clock::now() < deadline) {
       const int n = recvmmsg(fd_, messages.data(), datagrams_per_receive, MSG_DONTWAIT, nullptr);
       if (n <= 0) return;
-      const std::uint64_t received = now_ms();
+      const std::uint64_t received = sluice::now_ms();
       for (int i = 0; i < n; ++i) {
         auto& h = messages[static_cast<std::size_t>(i)].msg_hdr;
         note_kernel_drops(h);
@@ -241,32 +241,70 @@ class NetflowUdp {
         std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
         if (dropped > kernel_drops_) {
           host_.count_dropped(dropped - kernel_drops_);
+          kernel_drops_counter_.add(dropped - kernel_drops_);
           kernel_drops_ = dropped;
         }
       }
     }
   }
 
-  // At most one line per exporter per interval, with its address and reasons.
-  void log_malformed() {
-    const auto now = steady_clock::now();
-    if (now - last_log_ < malformed_log_interval) return;
-    last_log_ = now;
+  // What the decoder counts per exporter, as metrics (at most every
+  // metrics_interval: copying the decoder's table costs), and a warning per
+  // exporter whose malformed count grew, at most every malformed_log_interval.
+  void publish(bool now) {
+    if (!now && !metrics_due_.allow()) return;
+    const bool log_now = malformed_log_.allow();
     for (const auto& e : decoder_.exporters()) {
-      const auto key = fmt::format("{}/{}/{}", to_string(e.address), e.version, e.domain);
-      auto& logged = logged_malformed_[key];
-      if (e.malformed_total() == logged) continue;
-      std::string reasons;
-      for (std::size_t m = 0; m < malformed_kinds; ++m)
-        if (e.malformed[m])
-          reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", e.malformed[m],
-                                 malformed_name(static_cast<Malformed>(m)));
-      host_.log(sluice::LogLevel::warning,
-                fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})", to_string(e.address),
-                            e.version, e.domain, e.malformed_total(), reasons));
-      host_.count_errors(e.malformed_total() - logged);
-      logged = e.malformed_total();
+      ExporterMetrics& m = metrics_for(e);
+      m.datagrams.add(e.datagrams - m.published.datagrams);
+      m.records.add(e.records - m.published.records);
+      m.sequence_errors.add(e.sequence_errors - m.published.sequence_errors);
+      m.lost.add(e.lost - m.published.lost);
+      for (std::size_t k = 0; k < malformed_kinds; ++k) m.malformed[k].add(e.malformed[k] - m.published.malformed[k]);
+      host_.count_errors(e.malformed_total() - m.published.malformed_total());
+      m.published = e;
+      if (log_now && e.malformed_total() != m.logged_malformed) {
+        std::string reasons;
+        for (std::size_t k = 0; k < malformed_kinds; ++k)
+          if (e.malformed[k])
+            reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", e.malformed[k],
+                                   malformed_name(static_cast<Malformed>(k)));
+        host_.log(sluice::LogLevel::warning,
+                  fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})", to_string(e.address),
+                              e.version, e.domain, e.malformed_total(), reasons));
+        m.logged_malformed = e.malformed_total();
+      }
     }
+  }
+
+  struct ExporterMetrics {
+    sluice::Counter datagrams, records, sequence_errors, lost;
+    std::array<sluice::Counter, malformed_kinds> malformed;
+    ExporterStats published;  // what the counters hold
+    std::uint64_t logged_malformed = 0;
+  };
+
+  ExporterMetrics& metrics_for(const ExporterStats& e) {
+    auto key = std::make_tuple(e.address.bytes, e.version, e.domain);
+    if (auto it = exporter_metrics_.find(key); it != exporter_metrics_.end()) return it->second;
+    const std::string address = to_string(e.address), version = std::to_string(e.version),
+                      domain = std::to_string(e.domain);
+    const sluice::Label labels[] = {{"exporter", address}, {"version", version}, {"domain", domain}};
+    ExporterMetrics m;
+    m.datagrams = host_.counter("datagrams_total", "Datagrams decoded, per exporter", labels);
+    m.records = host_.counter("records_total", "Flow records decoded, per exporter", labels);
+    m.sequence_errors =
+        host_.counter("sequence_errors_total", "Datagrams whose sequence number was not the expected one", labels);
+    m.lost =
+        host_.counter("lost_records_total",
+                      "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
+    for (std::size_t k = 0; k < malformed_kinds; ++k) {
+      const sluice::Label with_reason[] = {
+          labels[0], labels[1], labels[2], {"reason", malformed_name(static_cast<Malformed>(k))}};
+      m.malformed[k] = host_.counter("malformed_total", "Datagrams or parts not decoded, by reason", with_reason);
+    }
+    m.published.address = e.address;
+    return exporter_metrics_.emplace(key, std::move(m)).first->second;
   }
 
   sluice::Host& host_;
@@ -284,8 +322,11 @@ class NetflowUdp {
   std::uint64_t datagrams_ = 0;
   std::uint64_t foreign_ = 0;
   std::uint32_t kernel_drops_ = 0;
-  std::map<std::string, std::uint64_t> logged_malformed_;
-  steady_clock::time_point last_log_{};
+  sluice::Counter kernel_drops_counter_ =
+      host_.counter("kernel_drops_total", "Datagrams the kernel dropped: the socket's receive buffer was full");
+  sluice::RateLimit metrics_due_{metrics_interval};
+  sluice::RateLimit malformed_log_{malformed_log_interval};
+  std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint16_t, std::uint32_t>, ExporterMetrics> exporter_metrics_;
 };
 
 }  // namespace

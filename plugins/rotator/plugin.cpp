@@ -1,5 +1,6 @@
 // rotator: cuts the stream into aligned time windows with Rotate events, so
 // every writer downstream starts its next file at the same point.
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <algorithm>
@@ -29,17 +30,24 @@ class Rotator {
   }
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
-    if (!event_clock_) {
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      if (const auto window =
-              window_of(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
-          current_ == none || window > current_) {  // forward only: a clock stepped back reopens nothing
-        emit_rotate(window, out);
-      }
-      out.emit(in);
+    if (event_clock_) {
+      cut_by_flow_time(*in, in, out);
       return;
     }
-    cut_by_flow_time(*in, in, out);
+    tick(out);
+    out.emit(in);
+  }
+
+  // The processing clock moves on without traffic too: each window closes at
+  // its end, and quiet windows leave their (empty) files on time, as nfcapd's.
+  std::chrono::milliseconds tick_period() const {
+    return event_clock_ ? std::chrono::milliseconds(0) : std::chrono::milliseconds(250);
+  }
+
+  void tick(sluice::Emitter& out) {
+    // Forward only: a clock stepped back reopens nothing.
+    if (const auto window = window_of(sluice::now_ms()); current_ == none || window > current_)
+      emit_rotate(window, out);
   }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <sluice/plugin.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -53,8 +54,12 @@ class CountingSource {
     out.emit(reuse_ ? prepared_ : fill(next_, n, host_.instance()));
     next_ += n;
     if (count_ > 0) host_.progress(static_cast<double>(next_) / static_cast<double>(count_));
-    if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
-    return count_ == 0 || next_ < static_cast<std::uint64_t>(count_);
+    const bool more = count_ == 0 || next_ < static_cast<std::uint64_t>(count_);
+    // Paused, but back within 100 ms of a stop, as poll() must be.
+    for (auto rest = more ? pause_ : std::chrono::milliseconds(0); rest.count() > 0 && !host_.stopping();
+         rest -= std::chrono::milliseconds(100))
+      std::this_thread::sleep_for(std::min(rest, std::chrono::milliseconds(100)));
+    return more;
   }
 
  private:

@@ -9,12 +9,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 extern char** environ;
@@ -143,30 +146,35 @@ std::string read_file(const fs::path& file) {
 
 namespace {
 
-// Whether binding `address` fails because something holds it.
-bool address_in_use(const sockaddr* address, socklen_t length) {
-  const int fd = socket(address->sa_family, SOCK_DGRAM, 0);
-  const bool taken = bind(fd, address, length) != 0 && errno == EADDRINUSE;
-  close(fd);
-  return taken;
+// Whether /proc/net/udp (or udp6) lists a socket bound to `port` on one of
+// `addresses` (as the kernel prints them). Reading the table, unlike binding
+// the port to see whether it is taken, never takes it from the collector
+// that is about to bind it.
+bool udp_table_lists(const char* table, unsigned short port, std::initializer_list<std::string_view> addresses) {
+  std::ifstream in(table);
+  std::string line;
+  std::getline(in, line);  // the header
+  char port_hex[5];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local;
+    fields >> slot >> local;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || local.substr(colon + 1) != port_hex) continue;
+    for (std::string_view address : addresses)
+      if (local.compare(0, colon, address) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
-bool udp_port_bound(unsigned short port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return address_in_use(reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-}
+bool udp_port_bound(unsigned short port) { return udp_table_lists("/proc/net/udp", port, {"0100007F", "00000000"}); }
 
 bool udp6_port_bound(unsigned short port) {
-  sockaddr_in6 addr{};
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  addr.sin6_port = htons(port);
-  return address_in_use(reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  return udp_table_lists("/proc/net/udp6", port,
+                         {"00000000000000000000000001000000", "00000000000000000000000000000000"});
 }
 
 namespace {

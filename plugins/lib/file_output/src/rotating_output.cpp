@@ -176,6 +176,23 @@ fs::path RotatingOutput::commit() {
   return final_;
 }
 
+bool RotatingOutput::would_replace() const {
+  std::error_code ignored;
+  return !direct_ && length_ms_ == 0 && fs::exists(final_, ignored);
+}
+
+fs::path RotatingOutput::set_aside(const std::string& suffix) {
+  const fs::path temp = std::exchange(temp_, {});
+  if (direct_) return final_;
+  fs::path name = final_;
+  name += suffix;
+  for (int n = 1; !rename_unless_taken(temp, name); ++n) {
+    name = final_;
+    name += suffix + "." + std::to_string(n);
+  }
+  return name;
+}
+
 void RotatingOutput::apply_retention(const fs::path& kept) const {
   const std::regex names = pattern_regex(relative_pattern(length_ms_));
   struct Candidate {

@@ -15,4 +15,10 @@ RotationOptions read_writer_options(const Options& options) {
   return rotation;
 }
 
+std::chrono::milliseconds read_flush_interval(const Options& options) {
+  const auto interval = options.duration("flush_interval");
+  if (interval < std::chrono::milliseconds(10)) throw OptionError("flush_interval", "must be at least 10ms");
+  return interval;
+}
+
 }  // namespace sluice::file_output

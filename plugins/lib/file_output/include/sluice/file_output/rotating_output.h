@@ -53,6 +53,12 @@ class RotatingOutput {
   // Renames the temporary file to its final name and applies retention;
   // returns the final name.
   std::filesystem::path commit();
+  // Whether commit() would replace a file (only one not cut into windows can:
+  // a window's file takes the next free name instead).
+  bool would_replace() const;
+  // Instead of commit(): puts the temporary file beside the final one, as
+  // FINAL + suffix (or FINAL + suffix + .N when taken); returns that name.
+  std::filesystem::path set_aside(const std::string& suffix);
 
   const std::filesystem::path& final_path() const noexcept { return final_; }
 

@@ -2,16 +2,18 @@
 // window, or a single file for the whole run when no rotator is upstream.
 #pragma once
 
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "sluice/batch.h"
+#include "sluice/clock.h"
 #include "sluice/file_output/rotating_output.h"
+#include "sluice/metrics.h"
 
 namespace sluice::file_output {
 
@@ -24,49 +26,77 @@ concept FileFormat = requires(F format, const std::filesystem::path& path, std::
   format.close();  // finish the file (trailer, appendix) and close it
 };
 
+// Where a writer counts what it wrote (the plugin's metrics).
+struct WriterCounters {
+  Counter records;  // flows written
+  Counter files;    // files closed and put in place
+  Counter bytes;    // bytes of the files put in place
+};
+
 template <FileFormat Format>
 class WindowedWriter {
  public:
   // `rotation.path` "-" writes to standard output, never rotated.
-  WindowedWriter(RotationOptions rotation, Format format)
-      : to_stdout_(rotation.path == "-"), output_(std::move(rotation)), format_(std::move(format)) {}
+  WindowedWriter(RotationOptions rotation, Format format, WriterCounters counters = {})
+      : to_stdout_(rotation.path == "-"),
+        output_(std::move(rotation)),
+        format_(std::move(format)),
+        counters_(std::move(counters)) {}
 
   void consume(const Batch& batch) {
     visit(
         batch,
         [&](std::span<const FlowRecord> flows) {
-          if (!open_) open_unwindowed();
+          if (!open_) open(now_ms(), 0);
           format_.write(flows);
-          records_ += flows.size();
+          unflushed_ = true;
+          counters_.records.add(flows.size());
         },
         [&](const Event& event) {
-          if (event.kind == Event::Kind::rotate) {
+          if (event.kind == Event::Kind::rotate)
             rotate(event);
-          } else if (open_) {
-            format_.flush();
-          }
+          else
+            flush();
         });
   }
 
-  // The end of the stream: the file under way is finished and put in place
-  // (an empty run still leaves its file, e.g. a CSV header).
-  void finish() {
-    if (!open_) open_unwindowed();
-    close();
+  // Hands what is buffered to the operating system, if anything is.
+  void flush() {
+    if (!open_ || !unflushed_) return;
+    format_.flush();
+    unflushed_ = false;
   }
 
-  // The line for the end-of-run summary: how much went where.
+  // The end of the stream: the file under way is finished and put in place
+  // (an empty run still leaves its file, e.g. a CSV header). When the run
+  // failed, a file that would replace another is left beside it instead, as
+  // NAME.failed, and its name returned; otherwise returns nothing.
+  std::filesystem::path finish(bool run_failed) {
+    if (!open_) open(now_ms(), 0);
+    open_ = false;
+    format_.close();
+    if (to_stdout_) return {};
+    if (!run_failed || !output_.would_replace()) {
+      note_committed(output_.commit());
+      return {};
+    }
+    partial_ = output_.set_aside(".failed");
+    return partial_;
+  }
+
+  // The lines for the end-of-run summary: how much went where.
   std::string summary() const {
-    return "  " + std::to_string(records_) + " flows written to " +
-           (files_ > 1 ? std::to_string(files_) + " files, the last " : std::string()) + last_file_.string() + "\n";
+    std::string out = "  " + std::to_string(counters_.records.value()) + " flows written";
+    if (files_ > 0) {
+      out += " to ";
+      if (files_ > 1) out += std::to_string(files_) + " files, the last ";
+      out += last_file_.string();
+    }
+    if (!partial_.empty()) out += "; the run failed, so the partial output was left in " + partial_.string();
+    return out + "\n";
   }
 
  private:
-  void open_unwindowed() {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    open(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()), 0);
-  }
-
   // A rotator's window starts a new file. A rotation without a window
   // (SIGHUP: "start new files now") does so only where the path's time fields
   // give a new name; otherwise the file under way just goes on.
@@ -75,7 +105,7 @@ class WindowedWriter {
     const std::uint64_t length_ms = windowed ? event.window_end_ms - event.window_start_ms : 0;
     if (!windowed && open_ &&
         (to_stdout_ || output_.final_path_for(event.window_start_ms, 0) == output_.final_path())) {
-      format_.flush();
+      flush();
       return;
     }
     close();
@@ -85,23 +115,38 @@ class WindowedWriter {
   void open(std::uint64_t start_ms, std::uint64_t length_ms) {
     format_.open(to_stdout_ ? std::filesystem::path("-") : output_.begin(start_ms, length_ms));
     open_ = true;
+    unflushed_ = false;
   }
 
   void close() {
     if (!open_) return;
     open_ = false;
     format_.close();
-    last_file_ = to_stdout_ ? std::filesystem::path("-") : output_.commit();
+    if (to_stdout_) {
+      note_committed("-");
+      return;
+    }
+    note_committed(output_.commit());
+  }
+
+  void note_committed(const std::filesystem::path& file) {
+    last_file_ = file;
     ++files_;
+    counters_.files.add();
+    std::error_code ignored;
+    if (file != "-")
+      if (const auto size = std::filesystem::file_size(file, ignored); !ignored) counters_.bytes.add(size);
   }
 
   bool to_stdout_;
   RotatingOutput output_;
   Format format_;
+  WriterCounters counters_;
   bool open_ = false;
-  std::uint64_t records_ = 0;
+  bool unflushed_ = false;
   std::uint64_t files_ = 0;
   std::filesystem::path last_file_;
+  std::filesystem::path partial_;
 };
 
 }  // namespace sluice::file_output

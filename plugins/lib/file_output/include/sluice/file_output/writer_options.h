@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 
 #include "sluice/file_output/rotating_output.h"
@@ -28,10 +29,15 @@ inline constexpr OptionSpec writer_option_specs[] = {
      .type = OptionType::duration,
      .default_value = "\"0s\"",
      .help = "delete files whose window began this long before the newest (0s: never)"},
+    {.name = "flush_interval",
+     .type = OptionType::duration,
+     .default_value = "\"1s\"",
+     .help = "buffered rows reach the file at least this often (tail -f follows a live file)"},
 };
 
 // Reads writer_option_specs; throws OptionError for values out of range.
 RotationOptions read_writer_options(const Options& options);
+std::chrono::milliseconds read_flush_interval(const Options& options);
 
 // One option list out of several, for a plugin's declaration.
 template <std::size_t... N>
