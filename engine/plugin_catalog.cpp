@@ -62,15 +62,17 @@ std::shared_ptr<const LoadedPlugin> PluginCatalog::load(const std::string& name)
         "{} is not a sluice plugin: it does not export the entry symbol \"{}\" (declare it with SLUICE_PLUGIN)",
         file.string(), plugin_entry_symbol));
 
-  const PluginLibrary* library = plugin->library->get_alias<PluginEntry>(plugin_entry_symbol)();
-  if (!library) throw PluginLoadError(fmt::format("{}: the entry point returned no descriptor", file.string()));
-  // Only abi_version is read before it is known to match: it is the one
-  // member every version keeps in place.
-  if (library->abi_version != abi_version)
+  // Version 1 of the SDK exported no version constant: its entry point
+  // returned a descriptor beginning with the version. Neither is read here.
+  const std::uint32_t version =
+      plugin->library->has(plugin_abi_symbol) ? plugin->library->get_alias<const std::uint32_t>(plugin_abi_symbol) : 1;
+  if (version != abi_version)
     throw PluginLoadError(fmt::format(
         "{} was built for sluice plugin ABI version {}, but this sluice has ABI version {}: rebuild the plugin "
         "against this SDK",
-        file.string(), library->abi_version, abi_version));
+        file.string(), version, abi_version));
+  const PluginLibrary* library = plugin->library->get_alias<PluginEntry>(plugin_entry_symbol)();
+  if (!library) throw PluginLoadError(fmt::format("{}: the entry point returned no descriptor", file.string()));
   if (library->library_size != sizeof(PluginLibrary) || library->descriptor_size != sizeof(PluginDescriptor) ||
       library->record_size != sizeof(FlowRecord) || library->event_size != sizeof(Event))
     throw PluginLoadError(fmt::format(

@@ -1,10 +1,12 @@
 // sluice SDK: the binary interface between the engine and a plugin library.
 //
-// A plugin library exports one symbol, `sluice_plugin` (see SLUICE_PLUGIN in
-// plugin.h), a function returning a PluginLibrary: the plugins it holds, all
-// of one name, at most one of each kind. The engine checks the library's ABI
-// version and struct sizes before it touches anything else. Every call across
-// the boundary is noexcept and reports failure as a Status.
+// A plugin library exports two symbols (see SLUICE_PLUGIN in plugin.h):
+// `sluice_plugin_abi`, a constant holding the ABI version it was built for,
+// and `sluice_plugin`, a function returning a PluginLibrary: the plugins it
+// holds, all of one name, at most one of each kind. The engine reads the
+// version (data: no code of a foreign version ever runs), then calls the
+// entry and checks the struct sizes before it touches anything else. Every
+// call across the boundary is noexcept and reports failure as a Status.
 #pragma once
 
 #include <sluice/batch.h>
@@ -94,7 +96,6 @@ struct PluginDescriptor {
 
 // What a library's entry point returns.
 struct PluginLibrary {
-  std::uint32_t abi_version = sluice::abi_version;  // stays the first member in every version
   std::uint32_t library_size = sizeof(PluginLibrary);
   std::uint32_t descriptor_size = sizeof(PluginDescriptor);
   std::uint32_t record_size = sizeof(FlowRecord);
@@ -102,8 +103,9 @@ struct PluginLibrary {
   std::span<const PluginDescriptor> plugins;  // one name; a source, a transform and a sink at most
 };
 
-// The signature of the exported entry point.
+// The signature of the exported entry point, and the exported names.
 using PluginEntry = const PluginLibrary*();
 inline constexpr const char* plugin_entry_symbol = "sluice_plugin";
+inline constexpr const char* plugin_abi_symbol = "sluice_plugin_abi";
 
 }  // namespace sluice

@@ -203,8 +203,10 @@ constexpr PluginDescriptor sink(const char* name, const char* summary, std::span
 // sink of the same system, say): use once, at namespace scope, in plugin.cpp.
 #define SLUICE_PLUGIN(...)                                               \
   namespace sluice_plugin_entry {                                        \
+  inline const std::uint32_t abi_version = ::sluice::abi_version;        \
   inline const ::sluice::PluginDescriptor descriptors[] = {__VA_ARGS__}; \
   inline const ::sluice::PluginLibrary library{.plugins = descriptors};  \
   inline const ::sluice::PluginLibrary* describe() { return &library; }  \
   }                                                                      \
+  BOOST_DLL_ALIAS(sluice_plugin_entry::abi_version, sluice_plugin_abi)   \
   BOOST_DLL_ALIAS(sluice_plugin_entry::describe, sluice_plugin)

@@ -118,7 +118,8 @@ class NetflowExport {
         host_(host),
         flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")) {
     for (const auto& e : targets_from(options)) {
-      const sluice::Label collector[] = {{"collector", to_string(e)}};
+      const std::string name = to_string(e);
+      const sluice::Label collector[] = {{"collector", name}};
       collectors_.push_back(
           {e, host.counter("datagrams_sent_total", "Datagrams sent", collector),
            host.counter("send_errors_total", "Datagrams not sent (a collector down, a full buffer)", collector)});

@@ -25,6 +25,13 @@ std::uint64_t tally_value(const std::string& tally, const std::string& key) {
   return std::stoull(m[1]);
 }
 
+// The value of the series `name{labels...}` in a Prometheus exposition.
+std::optional<double> metric(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 // --- ticks --------------------------------------------------------------------------
 
 TEST_F(Cli, SinksAndTransformsAreTickedWithoutTrafficAndNeverAfterFinish) {
@@ -105,14 +112,16 @@ failures = 0
 }
 
 TEST_F(Cli, SigtermWhileASinkRetriesStopsWithinDrainTimeout) {
+  const unsigned short port = free_tcp_port();
   auto p = start(R"([engine]
 drain_timeout = "1s"
+metrics = "127.0.0.1:)" +
+                 std::to_string(port) + R"("
 [sources.src]
 plugin = "counting_source"
 count = 0
 batch_size = 10
 pause = "1ms"
-marker = "${MARKER}"
 [sinks.dead]
 plugin = "failing_sink"
 inputs = ["src"]
@@ -121,7 +130,12 @@ transient = true
 failures = 0
 fail_on_batch = 1
 )");
-  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  ASSERT_TRUE(eventually([&] {
+    const auto scrape = http_get(port, "/metrics");
+    return scrape && metric(scrape->body, R"(sluice_sink_retries_total{component_id="dead",component_kind="sink",)"
+                                          R"(plugin="failing_sink"})")
+                             .value_or(0) >= 2;
+  }));
   p->signal(SIGTERM);
   const auto signalled = std::chrono::steady_clock::now();
   const auto r = p->wait(20s);
@@ -133,13 +147,6 @@ fail_on_batch = 1
 }
 
 // --- metrics -------------------------------------------------------------------------
-
-// The value of the series `name{labels...}` in a Prometheus exposition.
-std::optional<double> metric(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(text.substr(at + series.size() + 2));
-}
 
 TEST_F(Cli, ServesPrometheusMetricsThatMatchTheRecordsAndHealthTurns503WhileDraining) {
   const unsigned short port = free_tcp_port();

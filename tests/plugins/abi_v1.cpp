@@ -2,7 +2,7 @@
 // returning its descriptor, whose first member is the ABI version (1), then
 // the sizes it was compiled with (descriptor 80 bytes, FlowRecord 160,
 // Event 24). The engine must read the version, refuse it naming both
-// versions, and touch nothing else.
+// versions, and run none of its code.
 #include <boost/dll/alias.hpp>
 
 #include <cstdint>

@@ -11,11 +11,14 @@ struct Nothing {
 
 const sluice::PluginDescriptor descriptors[] = {sluice::sink<Nothing>(PLUGIN_NAME, "test: built for another ABI")};
 
+#ifdef WRONG_VERSION
+const std::uint32_t abi_version = sluice::abi_version + 40;
+#else
+const std::uint32_t abi_version = sluice::abi_version;
+#endif
+
 sluice::PluginLibrary mismatched() {
   sluice::PluginLibrary library{.plugins = descriptors};
-#ifdef WRONG_VERSION
-  library.abi_version = sluice::abi_version + 40;
-#endif
 #ifdef WRONG_RECORD_SIZE
   library.record_size = sizeof(sluice::FlowRecord) + 8;
 #endif
@@ -27,4 +30,5 @@ const sluice::PluginLibrary* describe() { return &library; }
 
 }  // namespace
 
+BOOST_DLL_ALIAS(abi_version, sluice_plugin_abi)
 BOOST_DLL_ALIAS(describe, sluice_plugin)
