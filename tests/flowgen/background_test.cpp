@@ -67,7 +67,8 @@ struct Point {
 
 void expect_cdf(const char* what, bool (*among)(const FlowRecord&), bool by_bytes, std::initializer_list<Point> points,
                 double tolerance) {
-  for (const auto& [at, expected] : points) {
+  for (const Point& point : points) {
+    const double at = point.at, expected = point.cdf;  // not bindings: clang's lambdas cannot capture those
     const double measured = share(
         background(), [&](const FlowRecord& f) { return static_cast<double>(by_bytes ? f.bytes : f.packets) <= at; },
         among);
