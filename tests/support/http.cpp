@@ -53,10 +53,4 @@ TcpListener::TcpListener() {
 
 TcpListener::~TcpListener() { close(fd_); }
 
-unsigned short free_tcp_port() {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-  return acceptor.local_endpoint().port();
-}
-
 }  // namespace sluice::testing

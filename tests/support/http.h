@@ -15,9 +15,6 @@ struct HttpResponse {
 std::optional<HttpResponse> http_get(unsigned short port, const std::string& target,
                                      const std::string& host = "127.0.0.1");
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-unsigned short free_tcp_port();
-
 // A TCP socket listening on a free port of 127.0.0.1 while it lives: a port
 // that is taken.
 class TcpListener {
