@@ -13,7 +13,9 @@ constexpr sluice::OptionSpec options[] = {
 
 class ByteFilter {
  public:
-  ByteFilter(const sluice::Options& options, sluice::Host&) : min_bytes_(options.integer("min_bytes")) {
+  ByteFilter(const sluice::Options& options, sluice::Host& host)
+      : min_bytes_(options.integer("min_bytes")),
+        removed_(host.counter("removed_total", "Flows smaller than min_bytes, removed")) {
     if (min_bytes_ < 0) throw sluice::OptionError("min_bytes", "must be >= 0");
   }
 
@@ -26,11 +28,13 @@ class ByteFilter {
             if (r.bytes >= static_cast<std::uint64_t>(min_bytes_)) kept->records.push_back(r);
         },
         [&](const sluice::Event& event) { kept->add_event(event); });
+    removed_.add(in->records.size() - kept->records.size());
     out.emit(std::move(kept));
   }
 
  private:
   const std::int64_t min_bytes_;
+  sluice::Counter removed_;  // served as sluice_byte_filter_removed_total{component_id="..."}
 };
 
 }  // namespace
