@@ -114,6 +114,12 @@ class BoundedQueue {
     return closed_;
   }
 
+  // Producers blocked in push() now: back-pressure in effect.
+  int waiting_producers() const {
+    std::lock_guard lock(mutex_);
+    return waiting_producers_;
+  }
+
   // The total weight queued now.
   std::size_t weight() const {
     std::lock_guard lock(mutex_);

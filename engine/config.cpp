@@ -311,7 +311,10 @@ void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
       if (has_wildcard(*name)) {
         bool matched = false;
         for (const auto& id : producers)
-          if (id != c.id && glob_match(*name, id)) add(id), matched = true;
+          if (id != c.id && glob_match(*name, id)) {
+            add(id);
+            matched = true;
+          }
         if (!matched) problems.add(&entry, key, fmt::format("\"{}\" matches no source or transform", *name));
       } else if (std::find(producers.begin(), producers.end(), *name) != producers.end()) {
         add(*name);

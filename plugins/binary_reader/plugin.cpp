@@ -78,7 +78,10 @@ class BinaryReader {
       batch->records.assign(pending_.begin() + static_cast<std::ptrdiff_t>(next_),
                             pending_.begin() + static_cast<std::ptrdiff_t>(next_ + n));
       next_ += n;
-      if (next_ == pending_.size()) pending_.clear(), next_ = 0;
+      if (next_ == pending_.size()) {
+        pending_.clear();
+        next_ = 0;
+      }
     }
     emitted_ += n;
     out.emit(std::move(batch));

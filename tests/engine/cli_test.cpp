@@ -150,14 +150,15 @@ marker = "${MARKER}"
 plugin = "collecting_sink"
 inputs = ["src"]
 output = "${TALLY}"
+tick_period = "10ms"
 )";
 
 class CliSignal : public Cli, public ::testing::WithParamInterface<int> {};
 
 TEST_P(CliSignal, StopsSourcesDrainsAndClosesThenExitsZero) {
   auto p = start(endless);
-  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(eventually([&] { return fs::exists(tally) && tally_text().find("records=0 ") == std::string::npos; }))
+      << "records reach the sink before the signal";
   p->signal(GetParam());
   const auto r = p->wait(std::chrono::seconds(20));
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -182,9 +183,8 @@ output = "${TALLY}"
 delay = "10s"
 )");
   ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   p->signal(SIGINT);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(eventually([&] { return p->err_so_far().find("stopping sources") != std::string::npos; }));
   p->signal(SIGINT);
   const auto r = p->wait(std::chrono::seconds(5));
   EXPECT_EQ(r.exit_code, 128 + SIGINT) << r.err;
@@ -195,11 +195,17 @@ delay = "10s"
 TEST_F(Cli, SighupSendsRotateToEverySink) {
   auto p = start(endless);
   ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
-  for (int i = 0; i < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const auto rotations = [&] {
+    const std::string err = p->err_so_far();
+    std::size_t n = 0;
+    for (auto at = err.find("SIGHUP: rotating"); at != std::string::npos; at = err.find("SIGHUP: rotating", at + 1))
+      ++n;
+    return n;
+  };
+  for (std::size_t i = 1; i <= 2; ++i) {
     p->signal(SIGHUP);
+    ASSERT_TRUE(eventually([&] { return rotations() == i; }));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   p->signal(SIGTERM);
   const auto r = p->wait(std::chrono::seconds(20));
   ASSERT_EQ(r.exit_code, 0) << r.err;

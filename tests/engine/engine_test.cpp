@@ -47,8 +47,11 @@ TEST(BoundedQueue, BlocksTheProducerWhenFull) {
   ASSERT_TRUE(q.push(2));
   EXPECT_FALSE(q.try_push(3));
   std::atomic<bool> pushed{false};
-  std::thread producer([&] { q.push(3), pushed = true; });
-  std::this_thread::sleep_for(50ms);
+  std::thread producer([&] {
+    q.push(3);
+    pushed = true;
+  });
+  ASSERT_TRUE(sluice::testing::eventually([&] { return q.waiting_producers() == 1; }));
   EXPECT_FALSE(pushed);
   EXPECT_EQ(q.pop(), 1);
   producer.join();
@@ -70,10 +73,26 @@ TEST(BoundedQueue, AbandonReleasesABlockedProducer) {
   BoundedQueue<int> q(1);
   q.push(1);
   std::thread producer([&] { EXPECT_FALSE(q.push(2)); });
-  std::this_thread::sleep_for(20ms);
-  q.abandon();
+  ASSERT_TRUE(sluice::testing::eventually([&] { return q.waiting_producers() == 1; }));
+  EXPECT_EQ(q.abandon(), std::vector<int>{1}) << "what was queued comes back, to be accounted for";
   producer.join();
   EXPECT_EQ(q.pop(), std::nullopt);
+}
+
+TEST(BoundedQueue, PopUntilReturnsEmptyAtTheDeadlineAndSaysWhetherItWasClosed) {
+  BoundedQueue<int> q(4);
+  const auto waited = q.pop_until(BoundedQueue<int>::Clock::now() + 20ms);
+  EXPECT_FALSE(waited.item);
+  EXPECT_FALSE(waited.closed);
+  const auto before = BoundedQueue<int>::Clock::now();
+  q.push(7);
+  EXPECT_GE(*q.oldest(), before);
+  const auto popped = q.pop_until(BoundedQueue<int>::Clock::now() + 10s);
+  EXPECT_EQ(popped.item, 7);
+  EXPECT_GE(popped.pushed_at, before);
+  EXPECT_EQ(q.oldest(), std::nullopt);
+  q.close();
+  EXPECT_TRUE(q.pop_until(BoundedQueue<int>::Clock::now() + 10s).closed);
 }
 
 TEST(BoundedQueue, BoundsTheTotalWeightButAdmitsAnOversizedItemAlone) {
@@ -153,7 +172,7 @@ TEST_F(Config, SetCreatesTablesAndParsesTomlValues) {
 }
 
 TEST_F(Config, ExpandsEnvironmentVariablesWithDefaults) {
-  setenv("SLUICE_TEST_DIR", "/data", 1);
+  const sluice::testing::ScopedEnvironment data_dir("SLUICE_TEST_DIR", "/data");
   const auto c = load(
       "[sources.a]\nplugin = \"g\"\npath = \"${SLUICE_TEST_DIR}/x-${SLUICE_NOPE:-dflt}\"\n"
       "[sinks.b]\nplugin = \"s\"\ninputs = [\"a\"]\n");

@@ -45,19 +45,6 @@ TEST(NfdumpLayout, EqualsNfdumpByteForByteForTheSameFlows) {
   EXPECT_EQ(ours, theirs);
 }
 
-// The process's TZ for the lifetime of a test, as nfdump's local time uses it.
-class ScopedTimeZone {
- public:
-  explicit ScopedTimeZone(const char* tz) {
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTimeZone() {
-    ::setenv("TZ", "UTC", 1);
-    ::tzset();
-  }
-};
-
 TEST(NfdumpLayout, PrintsLocalTimeAcrossADaylightSavingChangeAsNfdumpDoes) {
   test::TempDir dir;
   auto flows = test::sample_flows(3000, 5);
@@ -72,7 +59,7 @@ TEST(NfdumpLayout, PrintsLocalTimeAcrossADaylightSavingChangeAsNfdumpDoes) {
   writer.write(flows);
   writer.close();
 
-  ScopedTimeZone zone("America/New_York");
+  const testing::ScopedEnvironment zone("TZ", "America/New_York");  // nfdump prints local time
   auto formatter = make_nfdump_formatter(false);
   const std::string ours = format_all(*formatter, flows);
   const std::string theirs = nfdump_csv(file, "America/New_York");

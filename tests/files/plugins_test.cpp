@@ -200,7 +200,15 @@ TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessEls
                                    sink("plain", "csv_writer", "replay", dir / "plain/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "plain/flows.csv.tmp"); }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the next second: a new name for the stamped file
+  // The stamped file is named for the second it opened in: a SIGHUP in a
+  // later second gives the next one a new name.
+  const std::string first = files_below(dir / "stamped").at(0);
+  ASSERT_TRUE(testing::eventually([&] {
+    const std::time_t now = std::time(nullptr);
+    char name[32];
+    std::strftime(name, sizeof name, "flows-%H%M%S.csv.tmp", std::gmtime(&now));
+    return first != name;
+  }));
   sluice.signal(SIGHUP);
   const auto result = sluice.wait();
   ASSERT_EQ(result.exit_code, 0) << result.err;

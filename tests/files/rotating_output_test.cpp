@@ -37,12 +37,8 @@ TEST(PathExpand, FillsStrftimeConversionsFromTheWindowStart) {
 }
 
 TEST(PathExpand, UsesLocalTimeOnRequest) {
-  ::setenv("TZ", "Asia/Kolkata", 1);
-  ::tzset();
-  const auto local = expand("%Y%m%d-%H%M", t0, TimeZone::local);
-  ::setenv("TZ", "UTC", 1);
-  ::tzset();
-  EXPECT_EQ(local, "20231115-0343");
+  const sluice::testing::ScopedEnvironment india("TZ", "Asia/Kolkata");
+  EXPECT_EQ(expand("%Y%m%d-%H%M", t0, TimeZone::local), "20231115-0343");
 }
 
 TEST(NfcapdPattern, RefusesLayoutsNfcapdDoesNotHave) {

@@ -125,8 +125,9 @@ std::filesystem::path capture_with_nfcapd(const std::filesystem::path& dir, std:
   const auto softflowd =
       testing::run({"softflowd", "-d", "-r", pcap.string(), "-n", "127.0.0.1:" + std::to_string(port), "-v", "9"});
   EXPECT_EQ(softflowd.exit_code, 0) << "softflowd: " << softflowd.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let nfcapd take the last datagrams off the socket
-  nfcapd.signal(SIGTERM);                                       // nfcapd flushes and closes its file on TERM
+  EXPECT_TRUE(testing::eventually([&] { return testing::udp_receive_queue_empty(port); }))
+      << "nfcapd took the last datagrams off the socket";
+  nfcapd.signal(SIGTERM);  // nfcapd flushes and closes its file on TERM
   const auto stopped = nfcapd.wait();
   EXPECT_EQ(stopped.exit_code, 0) << "nfcapd: " << stopped.err;
 

@@ -52,7 +52,7 @@ TEST_F(WirePlugins, BadOptionsNameTheirKey) {
   };
   for (const auto& c : cases) {
     const auto result = validate(c.toml);
-    EXPECT_NE(result.exit_code, 0) << c.toml;
+    EXPECT_EQ(result.exit_code, 78) << c.toml;
     EXPECT_THAT(result.err, HasSubstr(c.key)) << c.toml;
   }
 }

@@ -55,7 +55,7 @@ fields = ["src_addr", "dst_addr", "packets", "bytes"]
                                   "--stats-interval", "0"},
                                  {.cwd = dir.path(), .env = {}});
   ASSERT_EQ(sender.exit_code, 0) << sender.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(eventually([&] { return udp_receive_queue_empty(port); })) << "the collector read every datagram";
   collector.signal(SIGINT);
   const auto collected = collector.wait();
   ASSERT_EQ(collected.exit_code, 0) << collected.err;

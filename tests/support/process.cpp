@@ -123,6 +123,21 @@ ProcessResult run_sluice(std::vector<std::string> args, ProcessOptions options) 
   return run(std::move(args), std::move(options));
 }
 
+ScopedEnvironment::ScopedEnvironment(std::string name, const std::string& value) : name_(std::move(name)) {
+  if (const char* previous = std::getenv(name_.c_str())) previous_ = previous;
+  apply(value);
+}
+
+ScopedEnvironment::~ScopedEnvironment() { apply(previous_); }
+
+void ScopedEnvironment::apply(const std::optional<std::string>& value) const {
+  if (value)
+    ::setenv(name_.c_str(), value->c_str(), 1);
+  else
+    ::unsetenv(name_.c_str());
+  if (name_ == "TZ") ::tzset();
+}
+
 TempDir::TempDir() : path_(unique_temp_path("sluice-test-")) { fs::create_directories(path_); }
 
 TempDir::~TempDir() {
@@ -146,11 +161,12 @@ std::string read_file(const fs::path& file) {
 
 namespace {
 
-// Whether /proc/net/udp (or udp6) lists a socket bound to `port` on one of
-// `addresses` (as the kernel prints them). Reading the table, unlike binding
-// the port to see whether it is taken, never takes it from the collector
-// that is about to bind it.
-bool udp_table_lists(const char* table, unsigned short port, std::initializer_list<std::string_view> addresses) {
+// The receive queue (bytes) of the socket /proc/net/udp (or udp6) lists as
+// bound to `port` on one of `addresses` (as the kernel prints them); nullopt
+// when none is. Reading the table, unlike binding the port to see whether it
+// is taken, never takes it from the collector that is about to bind it.
+std::optional<std::uint64_t> udp_table_queue(const char* table, unsigned short port,
+                                             std::initializer_list<std::string_view> addresses) {
   std::ifstream in(table);
   std::string line;
   std::getline(in, line);  // the header
@@ -158,26 +174,18 @@ bool udp_table_lists(const char* table, unsigned short port, std::initializer_li
   std::snprintf(port_hex, sizeof port_hex, "%04X", port);
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string slot, local;
-    fields >> slot >> local;
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;  // queues: tx_queue:rx_queue, in hex
     const auto colon = local.find(':');
     if (colon == std::string::npos || local.substr(colon + 1) != port_hex) continue;
     for (std::string_view address : addresses)
-      if (local.compare(0, colon, address) == 0) return true;
+      if (local.compare(0, colon, address) == 0) return std::stoull(queues.substr(queues.find(':') + 1), nullptr, 16);
   }
-  return false;
+  return std::nullopt;
 }
 
-}  // namespace
-
-bool udp_port_bound(unsigned short port) { return udp_table_lists("/proc/net/udp", port, {"0100007F", "00000000"}); }
-
-bool udp6_port_bound(unsigned short port) {
-  return udp_table_lists("/proc/net/udp6", port,
-                         {"00000000000000000000000001000000", "00000000000000000000000000000000"});
-}
-
-namespace {
+// How /proc/net/udp prints 127.0.0.1 and 0.0.0.0.
+const std::initializer_list<std::string_view> v4_loopback_or_any = {"0100007F", "00000000"};
 
 // The port the kernel picks for a socket of `type` bound to 127.0.0.1:0.
 unsigned short free_port(int type) {
@@ -194,6 +202,22 @@ unsigned short free_port(int type) {
 }
 
 }  // namespace
+
+bool udp_port_bound(unsigned short port) {
+  return udp_table_queue("/proc/net/udp", port, v4_loopback_or_any).has_value();
+}
+
+bool udp6_port_bound(unsigned short port) {
+  return udp_table_queue("/proc/net/udp6", port,
+                         {"00000000000000000000000001000000", "00000000000000000000000000000000"})
+      .has_value();
+}
+
+bool udp_receive_queue_empty(unsigned short port) {
+  return udp_table_queue("/proc/net/udp", port, v4_loopback_or_any) == std::optional<std::uint64_t>(0);
+}
+
+std::string Process::err_so_far() const { return read_file(err_file_); }
 
 unsigned short free_udp_port() { return free_port(SOCK_DGRAM); }
 unsigned short free_tcp_port() { return free_port(SOCK_STREAM); }

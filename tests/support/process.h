@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ class Process {
   // Waits for the child to end; kills it after `timeout` (exit_code then 128+9).
   ProcessResult wait(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   bool running();
+  // What the child has written to stderr so far.
+  std::string err_so_far() const;
 
  private:
   pid_t pid_ = -1;
@@ -50,6 +53,21 @@ ProcessResult run(std::vector<std::string> argv, ProcessOptions options = {},
 // The sluice binary of this build, and its run with the given arguments.
 std::string sluice_exe();
 ProcessResult run_sluice(std::vector<std::string> args, ProcessOptions options = {});
+
+// An environment variable set for the lifetime of the object, then put back
+// as it was (unset if it was unset). Setting TZ also re-reads the time zone.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(std::string name, const std::string& value);
+  ~ScopedEnvironment();
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  void apply(const std::optional<std::string>& value) const;
+  std::string name_;
+  std::optional<std::string> previous_;
+};
 
 // A fresh folder removed (with its contents) at destruction.
 class TempDir {
@@ -77,6 +95,10 @@ unsigned short free_tcp_port();
 // collector is ready.
 bool udp_port_bound(unsigned short port);
 bool udp6_port_bound(unsigned short port);
+
+// Whether the socket bound to 127.0.0.1:`port` (UDP) has read every datagram
+// sent to it: a collector has taken all a sender sent off the socket.
+bool udp_receive_queue_empty(unsigned short port);
 
 // Polls `condition` every 10 ms until true or `timeout`; returns its last value.
 template <class Condition>

@@ -106,7 +106,11 @@ std::uint64_t Sampler::flow_hash(const FlowRecord& r) const {
   std::uint64_t packed = 0;
   int packed_bits = 0;
   const auto pack = [&](std::uint64_t v, int bits) {
-    if (packed_bits + bits > 64) absorb(packed), packed = 0, packed_bits = 0;
+    if (packed_bits + bits > 64) {
+      absorb(packed);
+      packed = 0;
+      packed_bits = 0;
+    }
     packed |= v << packed_bits;
     packed_bits += bits;
   };
