@@ -1,16 +1,22 @@
-// generator: synthetic flows at a steady rate (see flow_generator.h for what
-// they look like). Paces itself against the clock: after t seconds it has
-// emitted rate * t flows, whatever the batch sizes and sleeps.
+// generator: synthetic flows (flow_generator.h and simulation.h say what
+// they look like). At a rate it runs a simulated clock: background flows
+// arrive as a Poisson process of `rate` a simulated second, shaped by
+// `rate_profile`, and the clock advances `speedup` simulated seconds a real
+// second, so the flows depend on the configuration alone. At rate 0 it emits
+// as fast as the pipeline takes them, stamped with the time they leave.
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "sluice/flowgen/flow_generator.h"
+#include "sluice/flowgen/simulation.h"
 
 namespace {
 
@@ -18,12 +24,14 @@ using namespace std::chrono;
 using sluice::flowgen::FlowGenerator;
 using sluice::flowgen::GeneratorConfig;
 using sluice::flowgen::Profile;
+using sluice::flowgen::Simulation;
+using sluice::flowgen::SimulationConfig;
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "rate",
-     .type = sluice::OptionType::integer,
+     .type = sluice::OptionType::number,
      .default_value = "0",
-     .help = "flows per second; 0: as fast as the pipeline takes them"},
+     .help = "flows per (simulated) second, on average; 0: as fast as the pipeline takes them"},
     {.name = "count",
      .type = sluice::OptionType::integer,
      .default_value = "0",
@@ -31,12 +39,12 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "duration",
      .type = sluice::OptionType::duration,
      .default_value = "\"0s\"",
-     .help = "stop after this long; 0s: no limit"},
+     .help = "stop after this long (of simulated time, with a rate); 0s: no limit"},
     {.name = "seed", .type = sluice::OptionType::integer, .default_value = "1", .help = "same seed, same flows"},
     {.name = "profile",
      .type = sluice::OptionType::string,
      .default_value = "\"realistic\"",
-     .help = "realistic: Zipf hosts, heavy tails, IPv4/IPv6; nflow: nflow-generator's application mix",
+     .help = "realistic: calibrated on real traffic (docs/scenarios.md); nflow: nflow-generator's application mix",
      .choices = "realistic|nflow"},
     {.name = "exporters",
      .type = sluice::OptionType::integer,
@@ -49,11 +57,25 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "subnets",
      .type = sluice::OptionType::string_list,
      .default_value = "[\"10.0.0.0/8\", \"2001:db8::/32\"]",
-     .help = "realistic: the prefixes hosts live in"},
+     .help = "realistic: the prefixes our hosts live in"},
+    {.name = "active_timeout",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"30m\"",
+     .help = "realistic: longer flows leave the simulated exporter in pieces this long"},
     {.name = "clock_start",
      .type = sluice::OptionType::string,
      .default_value = "\"\"",
      .help = "simulated clock start, \"YYYY-MM-DDTHH:MM:SSZ\" (UTC), for flows of another day; empty: now"},
+    {.name = "speedup",
+     .type = sluice::OptionType::number,
+     .default_value = "1",
+     .help = "with a rate: simulated seconds a real second (604800: a week in a second's worth of pacing); 0: "
+             "as fast as the pipeline takes them"},
+    {.name = "rate_profile",
+     .type = sluice::OptionType::string,
+     .default_value = "\"flat\"",
+     .help = "with a rate: \"flat\"; \"diurnal\" (quiet nights, busy days, lighter weekends); or 24 (a day from "
+             "00:00 UTC) or 168 (a week from Monday) comma-separated hourly weights"},
     {.name = "batch_size",
      .type = sluice::OptionType::integer,
      .default_value = "1024",
@@ -89,12 +111,38 @@ GeneratorConfig config_from(const sluice::Options& options) {
       throw sluice::OptionError("subnets", e.what());
     }
   }
+  const auto timeout = options.duration("active_timeout");
+  if (timeout < seconds(1)) throw sluice::OptionError("active_timeout", "must be at least 1s");
+  c.active_timeout_ms = static_cast<std::uint64_t>(timeout.count());
   return c;
 }
 
-FlowGenerator make_generator(const sluice::Options& options) {
+// With a rate, the simulation; without, none (and the options that need one unset).
+std::optional<SimulationConfig> simulation_from(const sluice::Options& options) {
+  const double rate = options.number("rate");
+  const double speedup = options.number("speedup");
+  if (!(rate >= 0) || !std::isfinite(rate)) throw sluice::OptionError("rate", "must be >= 0");
+  if (!(speedup >= 0)) throw sluice::OptionError("speedup", "must be >= 0");
+  sluice::flowgen::RateProfile profile;
   try {
-    return FlowGenerator(config_from(options));
+    profile = sluice::flowgen::parse_rate_profile(options.string("rate_profile"));
+  } catch (const std::invalid_argument& e) {
+    throw sluice::OptionError("rate_profile", e.what());
+  }
+  if (rate == 0) {
+    if (!profile.weights.empty()) throw sluice::OptionError("rate_profile", "needs a rate: flows a simulated second");
+    if (speedup != 1) throw sluice::OptionError("speedup", "needs a rate: flows a simulated second");
+    return std::nullopt;
+  }
+  return SimulationConfig{
+      .background = config_from(options), .rate = static_cast<double>(rate), .rate_profile = std::move(profile)};
+}
+
+// Constructs once to check the configuration, so `sluice validate` reports it.
+template <class Made, class Config>
+Made checked(const Config& config) {
+  try {
+    return Made(config);
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("subnets", e.what());  // the only combination left to fail: families vs ipv6_ratio
   }
@@ -103,71 +151,97 @@ FlowGenerator make_generator(const sluice::Options& options) {
 class Generator {
  public:
   Generator(const sluice::Options& options, sluice::Host& host)
-      : generator_(make_generator(options)),
-        rate_(options.integer("rate")),
+      : simulated_(simulation_from(options)),
         count_(options.integer("count")),
         duration_(options.duration("duration")),
         batch_size_(options.integer("batch_size")),
+        speedup_(options.number("speedup")),
         clock_start_ms_(options.string("clock_start").empty() ? 0 : parse_utc(options.string("clock_start"))),
         host_(host) {
-    if (rate_ < 0) throw sluice::OptionError("rate", "must be >= 0");
     if (count_ < 0) throw sluice::OptionError("count", "must be >= 0");
     if (duration_.count() < 0) throw sluice::OptionError("duration", "must be >= 0");
     if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
+    if (simulated_)
+      simulation_.emplace(checked<Simulation>(*simulated_));
+    else
+      generator_.emplace(checked<FlowGenerator>(config_from(options)));
   }
 
-  void start() { started_ = steady_clock::now(); }
-
-  bool poll(sluice::Emitter& out) {
-    const auto elapsed = steady_clock::now() - started_;
-    if (finished(elapsed)) return false;
-    // Flow k is due at k / rate seconds: the first at once.
-    std::uint64_t due =
-        rate_ == 0 ? emitted_ + static_cast<std::uint64_t>(batch_size_)
-                   : static_cast<std::uint64_t>(duration<double>(elapsed).count() * static_cast<double>(rate_)) + 1;
-    if (count_ > 0) due = std::min(due, static_cast<std::uint64_t>(count_));
-    const std::uint64_t n = std::min(due - std::min(due, emitted_), static_cast<std::uint64_t>(batch_size_));
-    if (n == 0) {
-      // Sleep until the next flow is due, but never past the stop checks.
-      const auto next = started_ + duration_cast<steady_clock::duration>(
-                                       duration<double>(static_cast<double>(emitted_) / static_cast<double>(rate_)));
-      std::this_thread::sleep_until(std::min(next, steady_clock::now() + milliseconds(100)));
-      return true;
-    }
-    auto batch = sluice::make_batch(n);
-    generator_.generate(n, now_ms(elapsed), batch->records);
-    out.emit(std::move(batch));
-    emitted_ += n;
-    report_progress(steady_clock::now() - started_);
-    return !finished(steady_clock::now() - started_);
+  void start() {
+    started_ = steady_clock::now();
+    if (!simulated_) return;
+    simulated_->start_ms = clock_start_ms_ != 0 ? clock_start_ms_ : sluice::now_ms();
+    simulation_.emplace(*simulated_);  // its windows count from the start
   }
+
+  bool poll(sluice::Emitter& out) { return simulation_ ? poll_simulated(out) : poll_unpaced(out); }
 
   std::string report() const { return fmt::format("  generated {} flows\n", emitted_); }
 
  private:
-  bool finished(steady_clock::duration elapsed) const {
-    return host_.stopping() || (count_ > 0 && emitted_ >= static_cast<std::uint64_t>(count_)) ||
-           (duration_.count() > 0 && elapsed >= duration_);
+  bool poll_simulated(sluice::Emitter& out) {
+    if (host_.stopping()) return false;
+    const std::uint64_t start = simulated_->start_ms;
+    const std::uint64_t end =
+        duration_.count() > 0 ? start + static_cast<std::uint64_t>(duration_.count()) : UINT64_MAX;
+    const double simulated_ms = duration<double, std::milli>(steady_clock::now() - started_).count() * speedup_;
+    const std::uint64_t now = speedup_ == 0 || simulated_ms >= static_cast<double>(end - start)
+                                  ? end
+                                  : start + static_cast<std::uint64_t>(simulated_ms);
+    std::size_t room = static_cast<std::size_t>(batch_size_);
+    if (count_ > 0) room = std::min(room, static_cast<std::size_t>(static_cast<std::uint64_t>(count_) - emitted_));
+    auto batch = sluice::make_batch(room);
+    const std::size_t made = simulation_->generate(now, room, batch->records);
+    if (made > 0) {
+      out.emit(std::move(batch));
+      emitted_ += made;
+    }
+    const std::uint64_t next = simulation_->next_ms();
+    const bool done = (count_ > 0 && emitted_ >= static_cast<std::uint64_t>(count_)) || next >= end;
+    report_progress(std::min(next, now) - start);
+    if (done || made > 0) return !done;
+    // Sleep until the next flow is due in real time, but never past the stop checks.
+    const auto due = started_ + duration_cast<steady_clock::duration>(
+                                    duration<double, std::milli>(static_cast<double>(next - start) / speedup_));
+    std::this_thread::sleep_until(std::min(due, steady_clock::now() + milliseconds(100)));
+    return true;
   }
 
-  // A bounded run's share done: by count, or by duration.
-  void report_progress(steady_clock::duration elapsed) {
+  bool poll_unpaced(sluice::Emitter& out) {
+    const auto elapsed = steady_clock::now() - started_;
+    if (host_.stopping() || (count_ > 0 && emitted_ >= static_cast<std::uint64_t>(count_)) ||
+        (duration_.count() > 0 && elapsed >= duration_))
+      return false;
+    std::uint64_t n = static_cast<std::uint64_t>(batch_size_);
+    if (count_ > 0) n = std::min(n, static_cast<std::uint64_t>(count_) - emitted_);
+    auto batch = sluice::make_batch(n);
+    const std::uint64_t now =
+        clock_start_ms_ == 0
+            ? sluice::now_ms()
+            : clock_start_ms_ + static_cast<std::uint64_t>(duration_cast<milliseconds>(elapsed).count());
+    generator_->generate(n, now, batch->records);
+    out.emit(std::move(batch));
+    emitted_ += n;
+    report_progress(static_cast<std::uint64_t>(duration_cast<milliseconds>(steady_clock::now() - started_).count()));
+    return true;
+  }
+
+  // A bounded run's share done: by count, or by (simulated) time.
+  void report_progress(std::uint64_t elapsed_ms) {
     double share = -1;
     if (count_ > 0) share = static_cast<double>(emitted_) / static_cast<double>(count_);
-    if (duration_.count() > 0) share = std::max(share, duration<double>(elapsed) / duration<double>(duration_));
+    if (duration_.count() > 0)
+      share = std::max(share, static_cast<double>(elapsed_ms) / static_cast<double>(duration_.count()));
     if (share >= 0) host_.progress(std::min(share, 1.0));
   }
 
-  std::uint64_t now_ms(steady_clock::duration elapsed) const {
-    if (clock_start_ms_ == 0) return sluice::now_ms();
-    return clock_start_ms_ + static_cast<std::uint64_t>(duration_cast<milliseconds>(elapsed).count());
-  }
-
-  FlowGenerator generator_;
-  const std::int64_t rate_;
+  std::optional<SimulationConfig> simulated_;
+  std::optional<Simulation> simulation_;
+  std::optional<FlowGenerator> generator_;
   const std::int64_t count_;
   const milliseconds duration_;
   const std::int64_t batch_size_;
+  const double speedup_;
   const std::uint64_t clock_start_ms_;
   sluice::Host& host_;
   steady_clock::time_point started_;
@@ -176,5 +250,5 @@ class Generator {
 
 }  // namespace
 
-SLUICE_PLUGIN(sluice::source<Generator>("generator",
-                                        "synthetic flows: rate, count or duration, seed, profiles, exporters", options))
+SLUICE_PLUGIN(sluice::source<Generator>(
+    "generator", "synthetic flows: rate, count or duration, seed, profiles, exporters, simulated time", options))

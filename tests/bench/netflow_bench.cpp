@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sluice/flowgen/flow_generator.h"
+#include "sluice/flowgen/simulation.h"
 #include "sluice/netflow/decoder.h"
 #include "sluice/netflow/encoder.h"
 
@@ -102,6 +103,31 @@ void generate(benchmark::State& state, flowgen::Profile profile) {
   state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
 }
 
+// The generator plugin's path at a rate: simulated time, Poisson arrivals,
+// and every scenario on at once, together a tenth of the flows (target: 2M
+// flows/s, as without them).
+void simulate(benchmark::State& state, bool scenarios) {
+  constexpr double rate = 1e6;
+  flowgen::SimulationConfig c{.background = {.seed = 1, .exporters = 4}, .rate = rate, .start_ms = now_ms};
+  if (scenarios)
+    for (std::uint8_t k = 0; k < 7; ++k) {
+      const auto kind = static_cast<flowgen::ScenarioKind>(k);
+      c.scenarios.push_back({.kind = kind,
+                             .duration_ms = 1'000'000'000,
+                             .intensity = kind == flowgen::ScenarioKind::beaconing ? 100 : rate / 60});
+    }
+  flowgen::Simulation simulation(c);
+  std::vector<FlowRecord> batch;
+  for (auto _ : state) {
+    batch.clear();
+    simulation.generate(UINT64_MAX, 2048, batch);
+    benchmark::DoNotOptimize(batch.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(2048 * state.iterations()));
+}
+
+BENCHMARK_CAPTURE(simulate, background, false);
+BENCHMARK_CAPTURE(simulate, every_scenario, true);
 BENCHMARK_CAPTURE(generate, nflow, flowgen::Profile::nflow);
 BENCHMARK_CAPTURE(generate, realistic, flowgen::Profile::realistic);
 BENCHMARK_CAPTURE(decode, v5, Version::v5);

@@ -81,6 +81,7 @@ std::vector<FlowRecord> flows_to_store() {
   max.src_port = max.dst_port = UINT16_MAX;
   max.proto = max.tcp_flags = max.tos = max.dst_tos = max.src_mask = max.dst_mask = UINT8_MAX;
   max.direction = max.fwd_status = max.engine_type = max.engine_id = UINT8_MAX;
+  max.label = UINT16_MAX;
   const std::uint8_t loopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   const std::uint8_t compatible[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1};
   std::uint8_t all_ones[16];

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 
@@ -137,8 +138,18 @@ TEST(DefaultLayout, WritesChosenFieldsInTheirOrderWithEpochTimesAndProtocolNumbe
   EXPECT_EQ(format_all(*seconds, std::span(&flow, 1)), "first\n1700000000\n");
 }
 
+TEST(DefaultLayout, CarriesTheLabelOfGeneratedFlowsWhenAsked) {
+  FlowRecord flow = example_flow();
+  flow.label = 65535;
+  auto formatter = make_default_formatter({.fields = {Field::bytes, Field::label}});
+  EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)), "bytes,label\n" + std::to_string(flow.bytes) + ",65535\n");
+  EXPECT_EQ(parse_field("label"), Field::label);
+  EXPECT_EQ(std::count(default_fields().begin(), default_fields().end(), Field::label), 0)
+      << "the standard columns stay as they were";
+}
+
 TEST(DefaultLayout, NamesEveryFieldAndParsesItBack) {
-  EXPECT_EQ(all_fields().size(), 30u);
+  EXPECT_EQ(all_fields().size(), 31u);
   for (const Field field : all_fields()) EXPECT_EQ(parse_field(field_name(field)), field);
   EXPECT_EQ(parse_field("src_ip"), std::nullopt);
 }

@@ -60,6 +60,7 @@ constexpr auto flow_columns(std::string_view address_type) {
       column<[](F f) { return f.sampling_interval; }>("sampling_interval", "UInt32", "1 in N packets sampled"),
       column<[](F f) { return f.direction; }>("direction", "UInt8", "0 ingress, 1 egress"),
       column<[](F f) { return f.fwd_status; }>("fwd_status", "UInt8", ""),
+      column<[](F f) { return f.label; }>("label", "UInt16", "generated flows: 0 background, else the scenario's"),
   };
 }
 

@@ -92,6 +92,7 @@ class DefaultFormatter final : public Formatter {
       case Field::sampling_interval: return put_uint(p, f.sampling_interval);
       case Field::direction: return put_uint(p, f.direction);
       case Field::fwd_status: return put_uint(p, f.fwd_status);
+      case Field::label: return put_uint(p, f.label);
     }
     return p;
   }

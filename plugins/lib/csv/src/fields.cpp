@@ -5,7 +5,7 @@
 namespace sluice::csv {
 namespace {
 
-constexpr std::array<std::string_view, 30> names = {"first",
+constexpr std::array<std::string_view, 31> names = {"first",
                                                     "last",
                                                     "received",
                                                     "duration",
@@ -34,14 +34,15 @@ constexpr std::array<std::string_view, 30> names = {"first",
                                                     "observation_domain",
                                                     "sampling_interval",
                                                     "direction",
-                                                    "fwd_status"};
+                                                    "fwd_status",
+                                                    "label"};
 
 constexpr auto every_field = [] {
   std::array<Field, names.size()> all{};
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<Field>(i);
   return all;
 }();
-static_assert(every_field.back() == Field::fwd_status, "one name per Field, in order");
+static_assert(every_field.back() == Field::label, "one name per Field, in order");
 
 constexpr Field default_columns[] = {
     Field::first,    Field::last,     Field::duration,    Field::src_addr,  Field::dst_addr,         Field::src_port,

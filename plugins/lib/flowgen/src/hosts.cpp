@@ -15,11 +15,26 @@ bool reserved_v4(std::uint32_t a) {
          in(0xc6336400, 24) || in(0xcb007100, 24) || a >= 0xe0000000;
 }
 
+std::pair<std::uint64_t, std::uint64_t> halves(const IpAddress& a) {
+  std::uint64_t high = 0, low = 0;
+  for (std::size_t i = 0; i < 8; ++i) high = high << 8 | a.bytes[i];
+  for (std::size_t i = 8; i < 16; ++i) low = low << 8 | a.bytes[i];
+  return {high, low};
+}
+
+std::uint64_t leading_ones(int n) { return n <= 0 ? 0 : n >= 64 ? ~std::uint64_t{0} : ~(~std::uint64_t{0} >> n); }
+
 }  // namespace
 
 Hosts::Hosts(std::vector<netflow::Prefix> subnets) {
   if (subnets.empty()) throw std::invalid_argument("no subnet for the simulated hosts");
-  for (const auto& subnet : subnets) (subnet.base.is_v4() ? v4_ : v6_).push_back(subnet);
+  for (const auto& subnet : subnets) {
+    (subnet.base.is_v4() ? v4_ : v6_).push_back(subnet);
+    const int bits = subnet.length + (subnet.base.is_v4() ? 96 : 0);  // IPv4 lives in ::ffff:0:0/96
+    const auto [high, low] = halves(subnet.base);
+    const std::uint64_t high_mask = leading_ones(bits), low_mask = leading_ones(bits - 64);
+    nets_.push_back({high_mask, high & high_mask, low_mask, low & low_mask});
+  }
 }
 
 IpAddress Hosts::internal(bool ipv6, std::uint64_t rank) const {
@@ -49,8 +64,10 @@ IpAddress Hosts::external(bool ipv6, std::uint64_t key) const {
 }
 
 bool Hosts::is_internal(const IpAddress& a) const {
-  const auto& subnets = a.is_v4() ? v4_ : v6_;
-  return std::any_of(subnets.begin(), subnets.end(), [&](const auto& s) { return s.contains(a); });
+  const auto address = halves(a);
+  const std::uint64_t high = address.first, low = address.second;
+  return std::any_of(nets_.begin(), nets_.end(),
+                     [&](const Net& n) { return (high & n.high_mask) == n.high && (low & n.low_mask) == n.low; });
 }
 
 IpAddress address_in(const netflow::Prefix& subnet, std::uint64_t offset) {

@@ -27,7 +27,13 @@ class Hosts {
   bool is_internal(const IpAddress& a) const;
 
  private:
+  // A subnet as masks over the address's two 64-bit halves: a test every
+  // flow makes twice, so two compares rather than a walk over bytes.
+  struct Net {
+    std::uint64_t high_mask, high, low_mask, low;
+  };
   std::vector<netflow::Prefix> v4_, v6_;
+  std::vector<Net> nets_;
 };
 
 // The address at `offset` inside `subnet` (offset wraps at the subnet size).

@@ -39,6 +39,7 @@ enum class Field : std::uint8_t {
   sampling_interval,
   direction,
   fwd_status,
+  label,  // ground truth of generated flows: 0 background, else the scenario's label
 };
 
 // Every field, in the order above.
