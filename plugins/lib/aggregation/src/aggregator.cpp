@@ -56,10 +56,9 @@ struct Aggregator::State {
     for (std::size_t start = 0; start < n; start += chunk) {
       const std::size_t m = std::min(chunk, n - start);
       const FlowRecord* f = flows + start;
+      layout.extract(f, m, keys.data());
       for (std::size_t i = 0; i < m; ++i) {
-        std::uint64_t* key = &keys[i * words];
-        layout.extract(f[i], key);
-        hashes[i] = KeyTable::hash(key, words);
+        hashes[i] = table.hash(&keys[i * words]);
         table.prefetch(hashes[i]);
       }
       for (std::size_t i = 0; i < m; ++i) {

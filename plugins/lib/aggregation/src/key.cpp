@@ -122,8 +122,8 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
     for (const auto& f : fields_)
       if (f.record_offset == place->offset)
         throw std::invalid_argument(fmt::format("\"{}\" is twice in the key", csv::field_name(part.field)));
-    Field f{place->offset, bytes, place->size, is_address(*place), {}, {}};
-    if (f.address) {
+    Field f{place->offset, bytes, place->size, {}, {}};
+    if (is_address(*place)) {
       prefix_mask(96 + part.ipv4_bits, f.ipv4_mask);  // keeps the ::ffff: of IPv4-mapped addresses
       prefix_mask(part.ipv6_bits, f.ipv6_mask);
     }
@@ -133,22 +133,42 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
   words_ = (bytes + 7) / 8;
 }
 
-void KeyLayout::extract(const FlowRecord& flow, std::uint64_t* key) const noexcept {
-  std::fill(key, key + words_, 0);
-  auto* out = reinterpret_cast<unsigned char*>(key);
-  const auto* in = reinterpret_cast<const unsigned char*>(&flow);
-  for (const Field& f : fields_) {
-    if (!f.address) {
-      std::memcpy(out + f.key_offset, in + f.record_offset, f.size);
-      continue;
-    }
+// Field by field over all the flows: the size is known in each loop.
+template <std::size_t Size>
+void KeyLayout::copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
+  auto* out = reinterpret_cast<unsigned char*>(keys) + f.key_offset;
+  for (std::size_t i = 0; i < n; ++i, out += words_ * 8)
+    std::memcpy(out, reinterpret_cast<const unsigned char*>(flows + i) + f.record_offset, Size);
+}
+
+void KeyLayout::copy_address(const Field& f, const FlowRecord* flows, std::size_t n,
+                             std::uint64_t* keys) const noexcept {
+  // An IPv4-mapped address begins with 80 zero bits and 16 one bits.
+  static constexpr unsigned char mapped_bytes[8] = {0, 0, 0xff, 0xff, 0, 0, 0, 0};
+  static constexpr unsigned char marker_bytes[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+  std::uint64_t mapped, marker;
+  std::memcpy(&mapped, mapped_bytes, 8);
+  std::memcpy(&marker, marker_bytes, 8);
+  auto* out = reinterpret_cast<unsigned char*>(keys) + f.key_offset;
+  for (std::size_t i = 0; i < n; ++i, out += words_ * 8) {
     std::uint64_t words[2];
-    std::memcpy(words, in + f.record_offset, sizeof words);
-    const auto& address = *reinterpret_cast<const IpAddress*>(in + f.record_offset);
-    const std::uint64_t* mask = address.is_v4() ? f.ipv4_mask : f.ipv6_mask;
-    words[0] &= mask[0];
-    words[1] &= mask[1];
-    std::memcpy(out + f.key_offset, words, sizeof words);
+    std::memcpy(words, reinterpret_cast<const unsigned char*>(flows + i) + f.record_offset, sizeof words);
+    const bool v4 = words[0] == 0 && (words[1] & marker) == mapped;
+    words[0] &= v4 ? f.ipv4_mask[0] : f.ipv6_mask[0];
+    words[1] &= v4 ? f.ipv4_mask[1] : f.ipv6_mask[1];
+    std::memcpy(out, words, sizeof words);
+  }
+}
+
+void KeyLayout::extract(const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
+  std::fill(keys, keys + n * words_, 0);
+  for (const Field& f : fields_) {
+    switch (f.size) {
+      case 1: copy<1>(f, flows, n, keys); break;
+      case 2: copy<2>(f, flows, n, keys); break;
+      case 4: copy<4>(f, flows, n, keys); break;
+      default: copy_address(f, flows, n, keys);
+    }
   }
 }
 

@@ -17,8 +17,8 @@ class KeyLayout {
   explicit KeyLayout(const std::vector<KeyPart>& parts);  // throws std::invalid_argument
 
   std::size_t words() const noexcept { return words_; }
-  // Writes the key of `flow` into key[0, words()).
-  void extract(const FlowRecord& flow, std::uint64_t* key) const noexcept;
+  // Writes the keys of flows[0, n) one after the other into keys[0, n * words()).
+  void extract(const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
   // Sets the key fields of `record` from `key`.
   void restore(const std::uint64_t* key, FlowRecord& record) const noexcept;
 
@@ -27,10 +27,12 @@ class KeyLayout {
     std::size_t record_offset;
     std::size_t key_offset;  // in bytes
     std::size_t size;
-    bool address;
-    std::uint64_t ipv4_mask[2];  // as the 16 bytes of an IPv4-mapped address, read as words
+    std::uint64_t ipv4_mask[2];  // addresses: as the 16 bytes of an IPv4-mapped address, read as words
     std::uint64_t ipv6_mask[2];
   };
+  template <std::size_t Size>
+  void copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
+  void copy_address(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
   std::vector<Field> fields_;
   std::size_t words_ = 0;
 };
