@@ -38,6 +38,7 @@ struct Aggregator::State {
   KeyTable table;
   std::vector<std::uint64_t> keys;  // a chunk's keys
   std::uint64_t hashes[chunk];
+  std::uint32_t indices[chunk];
   std::uint64_t bin = no_bin;  // start of the open bin
   Stats stats;
 
@@ -59,10 +60,14 @@ struct Aggregator::State {
       layout.extract(f, m, keys.data());
       for (std::size_t i = 0; i < m; ++i) {
         hashes[i] = table.hash(&keys[i * words]);
-        table.prefetch(hashes[i]);
+        table.prefetch_slot(hashes[i]);
       }
       for (std::size_t i = 0; i < m; ++i) {
-        std::uint64_t* sums = table.find_or_add(&keys[i * words], hashes[i]);
+        indices[i] = table.locate(&keys[i * words], hashes[i]);
+        if (indices[i] != KeyTable::full) table.prefetch_entry(indices[i]);
+      }
+      for (std::size_t i = 0; i < m; ++i) {
+        std::uint64_t* sums = table.sums(indices[i], &keys[i * words], hashes[i]);
         if (!sums) {
           ++stats.overflow_flows;
           stats.overflow_bytes += f[i].bytes;
@@ -114,8 +119,8 @@ struct Aggregator::State {
 };
 
 Aggregator::Aggregator(Settings settings) {
-  if (settings.max_keys == 0 || settings.max_keys >= std::size_t{1} << 32)
-    throw std::invalid_argument("max_keys must be 1 to 4294967295");
+  if (settings.max_keys == 0 || settings.max_keys >= KeyTable::full)
+    throw std::invalid_argument("max_keys must be 1 to 4294967294");
   state_ = std::make_unique<State>(std::move(settings));
 }
 

@@ -15,19 +15,7 @@ constexpr std::size_t huge_page = 2 << 20;
 
 // At most 3 keys in 4 slots: linear probes stay short.
 std::size_t capacity_for(std::size_t keys) { return keys + keys / 3 + 1; }
-
-// 64 x 64 -> 128-bit product, halves folded: wyhash's mixing step.
-std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
-  __extension__ using u128 = unsigned __int128;
-  const u128 product = static_cast<u128>(a) * b;
-  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-}
-
-bool same_key(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
-  std::uint64_t difference = 0;
-  for (std::size_t i = 0; i < words; ++i) difference |= a[i] ^ b[i];
-  return difference == 0;
-}
+std::size_t room_in(std::size_t capacity, std::size_t max_keys) { return std::min(max_keys, capacity * 3 / 4); }
 
 }  // namespace
 
@@ -47,56 +35,52 @@ ZeroedWords::ZeroedWords(std::size_t count) : bytes_(count * sizeof(std::uint64_
 
 KeyTable::KeyTable(std::size_t key_words, std::size_t max_keys)
     : key_words_(key_words),
-      stride_(1 + key_words + sum_count),
+      stride_(key_words + sum_count),
       max_keys_(max_keys),
       capacity_(std::min(initial_capacity, capacity_for(max_keys))),
-      slots_(capacity_ * stride_) {
+      slots_(capacity_),
+      entries_(room_in(capacity_, max_keys) * stride_) {
   std::random_device random;
   for (auto& s : secret_) s = std::uint64_t{random()} << 32 | random();
 }
 
-std::uint64_t KeyTable::hash(const std::uint64_t* key) const noexcept {
-  // Words in pairs: the multiplies of different pairs do not wait on each other.
-  std::uint64_t h = secret_[0] ^ key_words_;
-  std::size_t i = 0;
-  for (; i + 1 < key_words_; i += 2)
-    h ^= fold_multiply(key[i] ^ secret_[0] ^ 0xa0761d6478bd642fULL, key[i + 1] ^ secret_[1] ^ 0xe7037ed1a0b428dbULL);
-  if (i < key_words_) h ^= fold_multiply(key[i] ^ secret_[1] ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
-  // Every bit of the key reaches the high half that slot_of uses.
-  return fold_multiply(h ^ 0x1d8e4e27c47d124fULL, secret_[1] | 1) | 1;  // 0 marks a free slot
-}
-
-std::uint64_t* KeyTable::find_or_add(const std::uint64_t* key, std::uint64_t hash) {
+std::uint32_t KeyTable::find(const std::uint64_t* key, std::uint64_t hash) {
+  const auto tag = static_cast<std::uint32_t>(hash);
   for (std::size_t s = slot_of(hash);; s = s + 1 == capacity_ ? 0 : s + 1) {
-    std::uint64_t* e = entry(s);
-    if (e[0] == hash && same_key(e + 1, key, key_words_)) return e + 1 + key_words_;
-    if (e[0] != 0) continue;
-    if (size_ == max_keys_) return nullptr;
-    if (4 * (size_ + 1) > 3 * capacity_ && capacity_ < capacity_for(max_keys_)) {
-      grow();
-      return find_or_add(key, hash);
-    }
-    ++size_;
-    e[0] = hash;
-    std::copy(key, key + key_words_, e + 1);
-    std::uint64_t* sums = e + 1 + key_words_;
-    std::fill(sums, sums + sum_count, 0);
-    sums[first] = ~std::uint64_t{0};
-    return sums;
+    const std::uint64_t slot = slots_.data()[s];
+    if (slot == 0) return add(s, key, hash);
+    const auto index = static_cast<std::uint32_t>(slot) - 1;
+    if (slot >> 32 == tag && same_key(entry(index), key)) return index;
   }
 }
 
+std::uint32_t KeyTable::add(std::size_t slot, const std::uint64_t* key, std::uint64_t hash) {
+  if (size_ == max_keys_) return full;
+  if (size_ == room_in(capacity_, max_keys_)) {
+    grow();
+    slot = slot_of(hash);
+    while (slots_.data()[slot] != 0) slot = slot + 1 == capacity_ ? 0 : slot + 1;
+  }
+  const auto index = static_cast<std::uint32_t>(size_++);
+  std::uint64_t* e = entry(index);
+  std::copy(key, key + key_words_, e);
+  std::fill(e + key_words_, e + stride_, 0);
+  e[key_words_ + first] = ~std::uint64_t{0};
+  slots_.data()[slot] = (hash << 32) | (std::uint64_t{index} + 1);
+  return index;
+}
+
 void KeyTable::grow() {
-  const std::size_t old_capacity = capacity_;
   capacity_ = std::min(capacity_ * 2, capacity_for(max_keys_));
-  ZeroedWords old(capacity_ * stride_);
-  std::swap(old, slots_);
-  for (std::size_t s = 0; s < old_capacity; ++s) {
-    const std::uint64_t* e = old.data() + s * stride_;
-    if (e[0] == 0) continue;
-    std::size_t t = slot_of(e[0]);
-    while (entry(t)[0] != 0) t = t + 1 == capacity_ ? 0 : t + 1;
-    std::copy(e, e + stride_, entry(t));
+  ZeroedWords entries(room_in(capacity_, max_keys_) * stride_);
+  std::copy(entries_.data(), entries_.data() + size_ * stride_, entries.data());
+  std::swap(entries, entries_);
+  slots_ = ZeroedWords(capacity_);
+  for (std::size_t i = 0; i < size_; ++i) {
+    const std::uint64_t h = hash(entry(i));
+    std::size_t s = slot_of(h);
+    while (slots_.data()[s] != 0) s = s + 1 == capacity_ ? 0 : s + 1;
+    slots_.data()[s] = (h << 32) | (i + 1);
   }
 }
 

@@ -1,6 +1,9 @@
-// The keys of a bin and their sums: open addressing with linear probing, the
-// entries inline so that a lookup touches one place in memory. It grows by
-// doubling up to the size max_keys needs, and never holds more keys.
+// The keys of a bin and their sums. Slots of 8 bytes (a 32-bit tag of the
+// hash and the entry's index) are probed linearly, eight to a cache line;
+// the entries (key and sums) lie one after the other in the order keys came.
+// A lookup is split in steps so that a chunk of flows asks memory for all its
+// slots, then all its entries, at once rather than one miss after another.
+// The table grows by doubling up to what max_keys needs, never beyond.
 #pragma once
 
 #include <cstddef>
@@ -28,47 +31,82 @@ class ZeroedWords {
 
 class KeyTable {
  public:
-  // An entry, as words: the hash (0: free), the key, then the sums.
+  // An entry, as words: the key, then the sums.
   enum Sum : std::size_t { packets, bytes, flows, first, last, sum_count };
+  static constexpr std::uint32_t full = ~std::uint32_t{0};  // no such key, and no room for it
 
-  KeyTable(std::size_t key_words, std::size_t max_keys);  // max_keys below 2^32
+  KeyTable(std::size_t key_words, std::size_t max_keys);  // max_keys below 2^32 - 1
 
-  std::uint64_t hash(const std::uint64_t* key) const noexcept;
-  // Asks the CPU for the place `hash` starts at, before find_or_add needs it.
-  void prefetch(std::uint64_t hash) const noexcept { __builtin_prefetch(entry(slot_of(hash)), 1); }
-  // The sums of `key` (a new key's are zero), or nullptr when the table holds
-  // max_keys keys and `key` is not one of them.
-  std::uint64_t* find_or_add(const std::uint64_t* key, std::uint64_t hash);
+  std::uint64_t hash(const std::uint64_t* key) const noexcept {
+    // Words in pairs: the multiplies of different pairs do not wait on each other.
+    std::uint64_t h = secret_[0] ^ key_words_;
+    std::size_t i = 0;
+    for (; i + 1 < key_words_; i += 2)
+      h ^= fold_multiply(key[i] ^ secret_[0] ^ 0xa0761d6478bd642fULL, key[i + 1] ^ secret_[1] ^ 0xe7037ed1a0b428dbULL);
+    if (i < key_words_) h ^= fold_multiply(key[i] ^ secret_[1] ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
+    // Every bit of the key reaches both halves: the high one places, the low one tags.
+    return fold_multiply(h ^ 0x1d8e4e27c47d124fULL, secret_[1] | 1);
+  }
+
+  // Step 1: asks for the slots `hash` probes first.
+  void prefetch_slot(std::uint64_t hash) const noexcept { __builtin_prefetch(slots_.data() + slot_of(hash)); }
+  // Step 2: the index of the entry whose tag matches `hash` (its key not yet
+  // compared), or of a new entry for `key`; `full` when there is no room.
+  std::uint32_t locate(const std::uint64_t* key, std::uint64_t hash) {
+    const auto tag = static_cast<std::uint32_t>(hash);
+    for (std::size_t s = slot_of(hash);; s = s + 1 == capacity_ ? 0 : s + 1) {
+      const std::uint64_t slot = slots_.data()[s];
+      if (slot == 0) return add(s, key, hash);
+      if (slot >> 32 == tag) return static_cast<std::uint32_t>(slot) - 1;
+    }
+  }
+  void prefetch_entry(std::uint32_t index) const noexcept { __builtin_prefetch(entry(index), 1); }
+  // Step 3: the sums of `key` at `index`; when another key only shares its
+  // tag there, the whole key is looked for (nullptr: full).
+  std::uint64_t* sums(std::uint32_t index, const std::uint64_t* key, std::uint64_t hash) {
+    if (index != full && !same_key(entry(index), key)) index = find(key, hash);
+    return index == full ? nullptr : entry(index) + key_words_;
+  }
 
   std::size_t size() const noexcept { return size_; }
-  std::size_t memory_bytes() const noexcept { return slots_.bytes(); }
-  std::size_t key_words() const noexcept { return key_words_; }
+  std::size_t memory_bytes() const noexcept { return slots_.bytes() + entries_.bytes(); }
 
-  // Calls f(key, sums) for every entry, then empties the table (keeping its memory).
+  // Calls f(key, sums) for every entry in the order keys came, then empties
+  // the table (keeping its memory).
   template <class F>
   void drain(F f) {
-    for (std::size_t s = 0; s < capacity_; ++s) {
-      std::uint64_t* e = entry(s);
-      if (e[0] == 0) continue;
-      f(e + 1, e + 1 + key_words_);
-      e[0] = 0;
-    }
+    for (std::size_t i = 0; i < size_; ++i) f(entry(i), entry(i) + key_words_);
+    std::fill(slots_.data(), slots_.data() + capacity_, 0);
     size_ = 0;
   }
 
  private:
   // The hash's high half scaled to the capacity (no power of two needed).
   std::size_t slot_of(std::uint64_t hash) const noexcept { return ((hash >> 32) * capacity_) >> 32; }
-  std::uint64_t* entry(std::size_t slot) const noexcept { return slots_.data() + slot * stride_; }
+  std::uint64_t* entry(std::size_t index) const noexcept { return entries_.data() + index * stride_; }
+  bool same_key(const std::uint64_t* a, const std::uint64_t* b) const noexcept {
+    std::uint64_t difference = 0;
+    for (std::size_t i = 0; i < key_words_; ++i) difference |= a[i] ^ b[i];
+    return difference == 0;
+  }
+  // 64 x 64 -> 128-bit product, halves folded: wyhash's mixing step.
+  static std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+    __extension__ using u128 = unsigned __int128;
+    const u128 product = static_cast<u128>(a) * b;
+    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+  }
+  std::uint32_t add(std::size_t slot, const std::uint64_t* key, std::uint64_t hash);
+  std::uint32_t find(const std::uint64_t* key, std::uint64_t hash);  // by the whole key
   void grow();
 
   std::size_t key_words_;
-  std::uint64_t secret_[2];  // random per table: flows made to collide cannot aim
-  std::size_t stride_;       // words per entry
+  std::size_t stride_;  // words per entry
   std::size_t max_keys_;
-  std::size_t capacity_ = 0;
-  std::size_t size_ = 0;
-  ZeroedWords slots_;
+  std::uint64_t secret_[2];  // random per table: flows made to collide cannot aim
+  std::size_t capacity_;     // slots
+  std::size_t size_ = 0;     // entries
+  ZeroedWords slots_;        // tag << 32 | index + 1; 0: free
+  ZeroedWords entries_;      // room for 3/4 of the slots
 };
 
 }  // namespace sluice::aggregation::detail
