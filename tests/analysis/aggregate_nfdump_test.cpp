@@ -35,17 +35,6 @@ std::vector<Aggregate> aggregate(const std::vector<std::string>& key, const std:
   return rows;
 }
 
-// "2026-11-18 10:00:00" in UTC, and ".123" with `with_ms`.
-std::string utc(std::uint64_t ms, bool with_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-  if (with_ms) n += static_cast<std::size_t>(std::snprintf(text + n, sizeof text - n, ".%03u", unsigned(ms % 1000)));
-  return std::string(text, n);
-}
-
 // A key field as nfdump's `-o fmt:` prints it, and the tag that prints it.
 struct Column {
   const char* tag;
@@ -61,18 +50,6 @@ const std::map<std::string, Column> columns = {
     {"src_as", {"%sas", [](const FlowRecord& r) { return std::to_string(r.src_as); }}},
     {"out_if", {"%out", [](const FlowRecord& r) { return std::to_string(r.out_if); }}},
 };
-
-// nfdump pads fmt columns with spaces: the values alone.
-std::string without_padding(const std::string& line) {
-  std::string out;
-  std::istringstream in(line);
-  for (std::string value; std::getline(in, value, ',');) {
-    const auto begin = value.find_first_not_of(' ');
-    const auto end = value.find_last_not_of(' ');
-    out += (out.empty() ? "" : ",") + (begin == std::string::npos ? "" : value.substr(begin, end - begin + 1));
-  }
-  return out;
-}
 
 // Equal sorted lists, or the first lines only one side has.
 ::testing::AssertionResult same_lines(const std::vector<std::string>& ours, const std::vector<std::string>& theirs) {
@@ -136,8 +113,8 @@ TEST(AggregateAgainstNfdump, SumsEveryKeyAsNfdumpDashA) {
       std::string line;
       for (const auto& part : c.key) line += columns.at(part.substr(0, part.find('/'))).text(row.record) + ",";
       line += std::to_string(row.flows) + "," + std::to_string(row.record.packets) + "," +
-              std::to_string(row.record.bytes) + "," + utc(row.record.first_ms, true) + "," +
-              utc(row.record.last_ms, true);
+              std::to_string(row.record.bytes) + "," + nfdump_time(row.record.first_ms, true) + "," +
+              nfdump_time(row.record.last_ms, true);
       ours.push_back(line);
     }
     for (const auto& line : outputs[i]) theirs.push_back(without_padding(line));
@@ -185,8 +162,9 @@ TEST(AggregateAgainstNfdump, RanksTheTopKeysAsNfdumpDashS) {
       const std::string value = columns.at(c.key.front()).text(r);
       char duration[32];
       std::snprintf(duration, sizeof duration, "%.3f", static_cast<double>(r.last_ms - r.first_ms) / 1000.0);
-      ours.push_back(utc(r.first_ms, false) + "," + utc(r.last_ms, false) + "," + duration + "," + value + "," +
-                     std::to_string(row.flows) + "," + std::to_string(r.packets) + "," + std::to_string(r.bytes));
+      ours.push_back(nfdump_time(r.first_ms, false) + "," + nfdump_time(r.last_ms, false) + "," + duration + "," +
+                     value + "," + std::to_string(row.flows) + "," + std::to_string(r.packets) + "," +
+                     std::to_string(r.bytes));
     }
     EXPECT_EQ(ours, theirs);
   }

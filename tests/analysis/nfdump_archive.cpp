@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
 #include <memory>
 #include <sstream>
 
@@ -105,7 +106,7 @@ const NfdumpArchive& nfdump_archive() {
   return archive;
 }
 
-std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector<std::string>>& runs) {
+std::vector<std::vector<std::string>> nfdump_run(const std::vector<std::vector<std::string>>& runs) {
   const NfdumpArchive& archive = nfdump_archive();
   // nfdump waits on its reader thread more than it computes: a few at once
   // take a fraction of the time.
@@ -114,18 +115,28 @@ std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector
   for (std::size_t first = 0; first < runs.size(); first += at_once) {
     std::vector<std::unique_ptr<testing::Process>> running;
     for (std::size_t i = first; i < std::min(runs.size(), first + at_once); ++i) {
-      std::vector<std::string> command{"nfdump", "-q", "-G", archive.geo_db.string(), "-R", archive.dir.string()};
+      std::vector<std::string> command{"nfdump", "-G", archive.geo_db.string()};
       command.insert(command.end(), runs[i].begin(), runs[i].end());
       running.push_back(std::make_unique<testing::Process>(command, testing::ProcessOptions{{}, {{"TZ", "UTC"}}}));
     }
     for (auto& process : running) {
       const auto result = process->wait();
       EXPECT_EQ(result.exit_code, 0) << "nfdump: " << result.err;
-      auto lines = lines_of(result.out);
-      if (lines.size() == 1 && lines.front() == "No matching flows") lines.clear();
-      outputs.push_back(std::move(lines));
+      outputs.push_back(lines_of(result.out));
     }
   }
+  return outputs;
+}
+
+std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector<std::string>>& runs) {
+  std::vector<std::vector<std::string>> over_archive;
+  for (const auto& args : runs) {
+    over_archive.push_back({"-q", "-R", nfdump_archive().dir.string()});
+    over_archive.back().insert(over_archive.back().end(), args.begin(), args.end());
+  }
+  auto outputs = nfdump_run(over_archive);
+  for (auto& lines : outputs)
+    if (lines.size() == 1 && lines.front() == "No matching flows") lines.clear();
   return outputs;
 }
 
@@ -135,6 +146,27 @@ std::string as_sluice_prints(std::string row) {
   for (int comma = 0; comma < 23 && start != std::string::npos; ++comma) start = row.find(',', start) + 1;
   if (start != 0 && row.compare(start, 3, "::,") == 0) row.replace(start, 2, "0.0.0.0");
   return row;
+}
+
+std::string nfdump_time(std::uint64_t ms, bool with_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  if (with_ms) n += static_cast<std::size_t>(std::snprintf(text + n, sizeof text - n, ".%03u", unsigned(ms % 1000)));
+  return std::string(text, n);
+}
+
+std::string without_padding(const std::string& line) {
+  std::string out;
+  std::istringstream in(line);
+  for (std::string value; std::getline(in, value, ',');) {
+    const auto begin = value.find_first_not_of(' ');
+    const auto end = value.find_last_not_of(' ');
+    out += (out.empty() ? "" : ",") + (begin == std::string::npos ? "" : value.substr(begin, end - begin + 1));
+  }
+  return out;
 }
 
 }  // namespace sluice::test

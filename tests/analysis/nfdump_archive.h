@@ -4,6 +4,7 @@
 // each as NetFlow v9 and as IPFIX.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,13 +26,23 @@ struct NfdumpArchive {
 // Built at the first call; fails the test if a peer is missing or misbehaves.
 const NfdumpArchive& nfdump_archive();
 
-// For each ARGS of `runs`, `TZ=UTC nfdump -q -G <geo_db> -R <archive> ARGS...`:
-// the lines nfdump prints, none when it says "No matching flows".
+// For each ARGS of `runs`, the lines `TZ=UTC nfdump -G <geo_db> ARGS...` prints.
+std::vector<std::vector<std::string>> nfdump_run(const std::vector<std::vector<std::string>>& runs);
+// The same over the whole archive: `nfdump -q -G <geo_db> -R <archive> ARGS...`,
+// no lines when it says "No matching flows".
 std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector<std::string>>& runs);
 
 // An `nfdump -o csv` row as sluice's nfdump layout writes it. A next hop of
 // "::" (an exporter's zero IPv6 next hop) reads as no next hop in sluice's
 // records, printed "0.0.0.0" as nfdump prints a missing one.
 std::string as_sluice_prints(std::string row);
+
+// A time as nfdump prints it with TZ=UTC: "2026-11-18 10:00:00", and with
+// `with_ms` ".123" after it.
+std::string nfdump_time(std::uint64_t ms, bool with_ms);
+
+// The values of a line of nfdump's `-o fmt:` output, which pads its columns
+// with spaces, joined by commas.
+std::string without_padding(const std::string& line);
 
 }  // namespace sluice::test

@@ -1,0 +1,174 @@
+// aggregate: flows summed per key in time bins, optionally the top N keys of
+// each bin (see aggregation/aggregator.h and docs/analysis.md). A bin leaves
+// as records when it ends (on the engine's tick, with or without traffic)
+// and at the end of the stream.
+#include "sluice/aggregation/aggregator.h"
+
+#include <sluice/clock.h>
+#include <sluice/plugin.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace {
+
+using namespace sluice::aggregation;
+
+constexpr sluice::OptionSpec options[] = {
+    {.name = "key",
+     .type = sluice::OptionType::string_list,
+     .help = "fields flows are summed by, as CSV names them; addresses may be cut: \"src_addr/24\", "
+             "\"dst_addr/24/64\" (IPv4 /24, IPv6 /64)",
+     .required = true},
+    {.name = "interval",
+     .type = sluice::OptionType::duration,
+     .default_value = "\"1m\"",
+     .help = "bin length, bins aligned to the clock (1m: :00, :01 ...); \"0s\": one bin for the whole run"},
+    {.name = "clock",
+     .type = sluice::OptionType::string,
+     .default_value = "\"processing\"",
+     .help = "\"processing\": bins by the time flows pass, closed on time; \"event\": by the flows' own time "
+             "(received, else last packet), for replays",
+     .choices = "processing|event"},
+    {.name = "top",
+     .type = sluice::OptionType::integer,
+     .default_value = "0",
+     .help = "keep the N largest keys of each bin by `order`, largest first (nfdump -s ... -n N); 0: every key"},
+    {.name = "order",
+     .type = sluice::OptionType::string,
+     .default_value = "\"bytes\"",
+     .help = "what `top` ranks by",
+     .choices = "bytes|packets|flows"},
+    {.name = "max_keys",
+     .type = sluice::OptionType::integer,
+     .default_value = "1000000",
+     .help = "keys a bin holds at most (about 90 bytes each for a 5-tuple); flows of further keys are counted, "
+             "not kept"},
+};
+
+constexpr std::size_t rows_per_batch = 1024;
+
+Settings settings_from(const sluice::Options& options) {
+  Settings s;
+  for (const auto& part : options.strings("key")) {
+    try {
+      s.key.push_back(parse_key_part(part));
+    } catch (const std::invalid_argument& e) {
+      throw sluice::OptionError("key", e.what());
+    }
+  }
+  if (s.key.empty()) throw sluice::OptionError("key", "needs at least one field");
+  const auto interval = options.duration("interval");
+  if (interval.count() != 0 && interval < std::chrono::seconds(1))
+    throw sluice::OptionError("interval", "must be at least 1s, or 0s for one bin");
+  s.interval_ms = static_cast<std::uint64_t>(interval.count());
+  s.clock = options.string("clock") == "event" ? Clock::event : Clock::processing;
+  const auto top = options.integer("top");
+  if (top < 0) throw sluice::OptionError("top", "must be >= 0 (0: every key)");
+  s.top = static_cast<std::size_t>(top);
+  s.order = *parse_order(options.string("order"));  // the engine checked the choices
+  const auto max_keys = options.integer("max_keys");
+  if (max_keys < 1 || max_keys > 1'000'000'000) throw sluice::OptionError("max_keys", "must be 1 to 1000000000");
+  s.max_keys = static_cast<std::size_t>(max_keys);
+  try {
+    Aggregator check(s);  // duplicates in the key
+  } catch (const std::invalid_argument& e) {
+    throw sluice::OptionError("key", e.what());
+  }
+  return s;
+}
+
+class AggregatePlugin {
+ public:
+  AggregatePlugin(const sluice::Options& options, sluice::Host& host)
+      : settings_(settings_from(options)),
+        aggregator_(settings_),
+        host_(host),
+        bins_(host.counter("bins_total", "bins closed")),
+        overflow_flows_(host.counter("overflow_flows_total", "flows not aggregated: their bin held max_keys keys")),
+        keys_(host.gauge("keys", "keys in the open bin")),
+        memory_(host.gauge("memory_bytes", "memory of the key table")) {}
+
+  void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
+    const std::uint64_t now = sluice::now_ms();
+    sluice::visit(
+        *in, [&](std::span<const sluice::FlowRecord> records) { aggregator_.add(records, now, closed_); },
+        [&](const sluice::Event& event) {
+          // Events pass on at once; rows of a bin they follow leave first.
+          emit_closed(out);
+          auto batch = sluice::make_batch(0);
+          batch->add_event(event);
+          out.emit(std::move(batch));
+        });
+    emit_closed(out);
+  }
+
+  // Bins close on the processing clock whether flows come or not.
+  std::chrono::milliseconds tick_period() const {
+    return settings_.clock == Clock::processing && settings_.interval_ms != 0 ? std::chrono::milliseconds(250)
+                                                                              : std::chrono::milliseconds(0);
+  }
+
+  void tick(sluice::Emitter& out) {
+    aggregator_.tick(sluice::now_ms(), closed_);
+    emit_closed(out);
+  }
+
+  void finish(sluice::Emitter& out) {
+    aggregator_.finish(closed_);
+    emit_closed(out);
+  }
+
+  std::string report() const {
+    const Stats s = aggregator_.stats();
+    std::string text = fmt::format("{} bins closed, key table {:.2f} MB at most\n", s.bins_closed,
+                                   static_cast<double>(peak_memory_) / 1e6);
+    if (s.overflow_flows)
+      text += fmt::format("{} flows ({} bytes) not aggregated: their bin held max_keys = {} keys\n", s.overflow_flows,
+                          s.overflow_bytes, settings_.max_keys);
+    return text;
+  }
+
+ private:
+  // Sends the rows of bins that closed, and brings the metrics up to date.
+  void emit_closed(sluice::Emitter& out) {
+    const Stats s = aggregator_.stats();
+    if (s.overflow_flows > overflow_flows_.value()) {
+      if (overflow_log_.allow())
+        host_.log(sluice::LogLevel::warning,
+                  fmt::format("a bin reached max_keys = {}: flows of further keys are counted, not aggregated "
+                              "({} so far)",
+                              settings_.max_keys, s.overflow_flows));
+      overflow_flows_.add(s.overflow_flows - overflow_flows_.value());
+    }
+    if (s.bins_closed > bins_.value()) bins_.add(s.bins_closed - bins_.value());
+    keys_.set(static_cast<double>(s.keys));
+    memory_.set(static_cast<double>(s.memory_bytes));
+    peak_memory_ = std::max(peak_memory_, s.memory_bytes);
+
+    for (std::size_t start = 0; start < closed_.size(); start += rows_per_batch) {
+      const std::size_t end = std::min(closed_.size(), start + rows_per_batch);
+      auto batch = sluice::make_batch(end - start);
+      for (std::size_t i = start; i < end; ++i) batch->records.push_back(closed_[i].record);
+      out.emit(std::move(batch));
+    }
+    closed_.clear();
+  }
+
+  const Settings settings_;
+  Aggregator aggregator_;
+  sluice::Host& host_;
+  std::vector<Aggregate> closed_;  // rows of bins closed, not yet sent
+  sluice::Counter bins_, overflow_flows_;
+  sluice::Gauge keys_, memory_;
+  std::size_t peak_memory_ = 0;
+  sluice::RateLimit overflow_log_{std::chrono::seconds(60)};
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::transform<AggregatePlugin>("aggregate",
+                                                 "sums flows per key in time bins, optionally the top N keys of each",
+                                                 options))
