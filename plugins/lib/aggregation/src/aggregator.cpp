@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <queue>
 #include <stdexcept>
 
 #include "key.h"
@@ -20,15 +19,6 @@ constexpr std::uint64_t no_bin = ~std::uint64_t{0};
 
 // The time the event clock files a flow under, as the rotator's.
 std::uint64_t flow_time(const FlowRecord& f) { return f.received_ms != 0 ? f.received_ms : f.last_ms; }
-
-std::uint64_t measure(const Aggregate& a, Order order) {
-  switch (order) {
-    case Order::packets: return a.record.packets;
-    case Order::flows: return a.flows;
-    case Order::bytes: break;
-  }
-  return a.record.bytes;
-}
 
 }  // namespace
 
@@ -96,25 +86,29 @@ struct Aggregator::State {
   // Emits the open bin's keys: all, or the top N largest first.
   void close(std::vector<Aggregate>& out) {
     ++stats.bins_closed;
-    const Order order = settings.order;
+    const std::size_t keys = table.size();
     if (settings.top == 0) {
-      table.drain([&](const std::uint64_t* key, const std::uint64_t* sums) { out.push_back(aggregate_of(key, sums)); });
+      for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
+      table.clear();
       return;
     }
-    // Larger first; equal measures by key, so that the choice is the same every run.
-    const auto before = [order](const Aggregate& a, const Aggregate& b) {
-      const auto ma = measure(a, order), mb = measure(b, order);
-      if (ma != mb) return ma > mb;
-      return std::memcmp(&a.record, &b.record, sizeof a.record) < 0;
+    // Ranked as (measure, index); larger first, equal measures by key, so that
+    // the choice is the same every run.
+    const std::size_t sum = settings.order == Order::packets ? KeyTable::packets
+                            : settings.order == Order::flows ? KeyTable::flows
+                                                             : KeyTable::bytes;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> ranked(keys);
+    for (std::size_t i = 0; i < keys; ++i) ranked[i] = {table.sums_at(i)[sum], static_cast<std::uint32_t>(i)};
+    const std::size_t words = layout.words();
+    const auto before = [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first > b.first;
+      return std::memcmp(table.key_at(a.second), table.key_at(b.second), words * sizeof(std::uint64_t)) < 0;
     };
-    std::priority_queue<Aggregate, std::vector<Aggregate>, decltype(before)> smallest_on_top(before);
-    table.drain([&](const std::uint64_t* key, const std::uint64_t* sums) {
-      smallest_on_top.push(aggregate_of(key, sums));
-      if (smallest_on_top.size() > settings.top) smallest_on_top.pop();
-    });
-    const std::size_t first = out.size();
-    for (; !smallest_on_top.empty(); smallest_on_top.pop()) out.push_back(smallest_on_top.top());
-    std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+    const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(settings.top, keys));
+    std::partial_sort(ranked.begin(), top, ranked.end(), before);
+    for (auto it = ranked.begin(); it != top; ++it)
+      out.push_back(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
+    table.clear();
   }
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <random>
+#include <utility>
 
 namespace sluice::aggregation::detail {
 namespace {
@@ -20,17 +21,41 @@ std::size_t room_in(std::size_t capacity, std::size_t max_keys) { return std::mi
 }  // namespace
 
 ZeroedWords::ZeroedWords(std::size_t count) : bytes_(count * sizeof(std::uint64_t)) {
-  void* p = nullptr;
-  if (bytes_ >= 2 * huge_page) {
-    bytes_ = (bytes_ + huge_page - 1) / huge_page * huge_page;
-    p = std::aligned_alloc(huge_page, bytes_);
-    if (p) madvise(p, bytes_, MADV_HUGEPAGE);  // a hint: without huge pages it still works
-  } else {
-    p = std::malloc(bytes_);
+  if (bytes_ < 2 * huge_page) {
+    words_ = static_cast<std::uint64_t*>(std::calloc(count, sizeof(std::uint64_t)));
+    if (!words_ && count) throw std::bad_alloc();
+    return;
   }
-  if (!p) throw std::bad_alloc();
-  std::memset(p, 0, bytes_);
-  words_.reset(static_cast<std::uint64_t*>(p));
+  // Huge pages need 2 MiB-aligned addresses: map a page more and trim.
+  bytes_ = (bytes_ + huge_page - 1) / huge_page * huge_page;
+  void* p = mmap(nullptr, bytes_ + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  const auto aligned = (start + huge_page - 1) / huge_page * huge_page;
+  if (aligned > start) munmap(p, aligned - start);
+  if (const auto tail = start + huge_page - aligned) munmap(reinterpret_cast<void*>(aligned + bytes_), tail);
+  words_ = reinterpret_cast<std::uint64_t*>(aligned);
+  mapped_ = true;
+  madvise(words_, bytes_, MADV_HUGEPAGE);  // a hint: without huge pages it still works
+}
+
+ZeroedWords::~ZeroedWords() {
+  if (mapped_)
+    munmap(words_, bytes_);
+  else
+    std::free(words_);
+}
+
+ZeroedWords::ZeroedWords(ZeroedWords&& other) noexcept
+    : words_(std::exchange(other.words_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      mapped_(std::exchange(other.mapped_, false)) {}
+
+ZeroedWords& ZeroedWords::operator=(ZeroedWords&& other) noexcept {
+  std::swap(words_, other.words_);
+  std::swap(bytes_, other.bytes_);
+  std::swap(mapped_, other.mapped_);
+  return *this;
 }
 
 KeyTable::KeyTable(std::size_t key_words, std::size_t max_keys)
@@ -68,6 +93,11 @@ std::uint32_t KeyTable::add(std::size_t slot, const std::uint64_t* key, std::uin
   e[key_words_ + first] = ~std::uint64_t{0};
   slots_.data()[slot] = (hash << 32) | (std::uint64_t{index} + 1);
   return index;
+}
+
+void KeyTable::clear() noexcept {
+  std::fill(slots_.data(), slots_.data() + capacity_, 0);
+  size_ = 0;
 }
 
 void KeyTable::grow() {

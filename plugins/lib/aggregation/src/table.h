@@ -8,25 +8,26 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 
 namespace sluice::aggregation::detail {
 
-// Zeroed words. A large block asks the kernel for huge pages: a lookup in a
-// table of 100 MB then rarely misses the TLB as well as the cache.
+// Zeroed words. A large block is mapped from the kernel (zeroed already) on
+// huge pages: a lookup in a table of 100 MB then rarely misses the TLB as
+// well as the cache.
 class ZeroedWords {
  public:
   explicit ZeroedWords(std::size_t count);
-  std::uint64_t* data() const noexcept { return words_.get(); }
+  ~ZeroedWords();
+  ZeroedWords(ZeroedWords&& other) noexcept;
+  ZeroedWords& operator=(ZeroedWords&& other) noexcept;
+
+  std::uint64_t* data() const noexcept { return words_; }
   std::size_t bytes() const noexcept { return bytes_; }
 
  private:
-  struct Free {
-    void operator()(std::uint64_t* p) const noexcept { std::free(p); }
-  };
-  std::size_t bytes_;
-  std::unique_ptr<std::uint64_t[], Free> words_;
+  std::uint64_t* words_ = nullptr;
+  std::size_t bytes_ = 0;
+  bool mapped_ = false;
 };
 
 class KeyTable {
@@ -60,7 +61,10 @@ class KeyTable {
       if (slot >> 32 == tag) return static_cast<std::uint32_t>(slot) - 1;
     }
   }
-  void prefetch_entry(std::uint32_t index) const noexcept { __builtin_prefetch(entry(index), 1); }
+  void prefetch_entry(std::uint32_t index) const noexcept {
+    __builtin_prefetch(entry(index), 1);
+    __builtin_prefetch(entry(index) + stride_ - 1, 1);  // an entry may straddle two cache lines
+  }
   // Step 3: the sums of `key` at `index`; when another key only shares its
   // tag there, the whole key is looked for (nullptr: full).
   std::uint64_t* sums(std::uint32_t index, const std::uint64_t* key, std::uint64_t hash) {
@@ -71,14 +75,11 @@ class KeyTable {
   std::size_t size() const noexcept { return size_; }
   std::size_t memory_bytes() const noexcept { return slots_.bytes() + entries_.bytes(); }
 
-  // Calls f(key, sums) for every entry in the order keys came, then empties
-  // the table (keeping its memory).
-  template <class F>
-  void drain(F f) {
-    for (std::size_t i = 0; i < size_; ++i) f(entry(i), entry(i) + key_words_);
-    std::fill(slots_.data(), slots_.data() + capacity_, 0);
-    size_ = 0;
-  }
+  // The entries in the order keys came, index 0 to size() - 1.
+  const std::uint64_t* key_at(std::size_t index) const noexcept { return entry(index); }
+  const std::uint64_t* sums_at(std::size_t index) const noexcept { return entry(index) + key_words_; }
+  // Forgets every key, keeping the memory.
+  void clear() noexcept;
 
  private:
   // The hash's high half scaled to the capacity (no power of two needed).
