@@ -23,6 +23,13 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+std::vector<std::string> values_of(const std::string& csv_row) {
+  std::vector<std::string> values;
+  std::istringstream in(csv_row);
+  for (std::string value; std::getline(in, value, ',');) values.push_back(value);
+  return values;
+}
+
 // TOML's basic string.
 std::string quoted(const std::string& text) {
   std::string out = "\"";
@@ -140,9 +147,7 @@ header = false
 
   // -A: the same keys and sums, in any order (times in ms, as nfdump prints them).
   const auto with_nfdump_times = [](const std::string& row) {
-    std::vector<std::string> v;
-    std::istringstream in(row);
-    for (std::string value; std::getline(in, value, ',');) v.push_back(value);
+    const auto v = values_of(row);
     const auto time = [](const std::string& ms) { return nfdump_time(std::stoull(ms), true); };
     return v.at(0) + "," + v.at(1) + "," + v.at(2) + "," + v.at(3) + "," + time(v.at(4)) + "," + time(v.at(5));
   };
@@ -159,17 +164,13 @@ header = false
   ours.clear();
   theirs.clear();
   for (const auto& row : lines_of(testing::read_file(dir / "top.csv"))) {
-    std::vector<std::string> v;
-    std::istringstream in(row);
-    for (std::string value; std::getline(in, value, ',');) v.push_back(value);
+    const auto v = values_of(row);
     ours.push_back(nfdump_time(std::stoull(v.at(3)), false) + "," + nfdump_time(std::stoull(v.at(4)), false) + "," +
                    v.at(0) + "," + v.at(1) + "," + v.at(2));
   }
   ASSERT_EQ(outputs[1].size(), 12u);  // a header, ten rows, an empty line
   for (std::size_t line = 1; line <= 10; ++line) {
-    std::vector<std::string> v;
-    std::istringstream in(outputs[1][line]);
-    for (std::string value; std::getline(in, value, ',');) v.push_back(value);
+    const auto v = values_of(outputs[1][line]);
     theirs.push_back(v.at(0) + "," + v.at(1) + "," + v.at(4) + "," + v.at(7) + "," + v.at(9));
   }
   EXPECT_EQ(ours, theirs);

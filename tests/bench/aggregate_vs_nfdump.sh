@@ -17,16 +17,8 @@ export TZ=UTC
 
 "$root/tests/install-deps.sh" --tests >/dev/null
 
-cat > "$work/make-file.toml" <<TOML
-[sources.gen]
-plugin = "generator"
-count = $flows
-[sinks.file]
-plugin = "binary_writer"
-inputs = ["gen"]
-path = "$work/flows.nfcapd"
-TOML
-"$sluice" run "$work/make-file.toml" --stats-interval 0 2>/dev/null
+source "$(dirname "$0")/lib.sh"
+make_flows_file "$sluice" "$work/flows.nfcapd" "$flows"
 
 cat > "$work/top.toml" <<TOML
 [sources.archive]

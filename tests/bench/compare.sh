@@ -42,16 +42,7 @@ ingest_sluice=$(best sluice)
 
 # 2. Conversion: the same file of $flows flows to CSV, nfdump's layout.
 echo "conversion: $flows flows" >&2
-cat > "$work/make-file.toml" <<TOML
-[sources.gen]
-plugin = "generator"
-count = $flows
-[sinks.file]
-plugin = "binary_writer"
-inputs = ["gen"]
-path = "$work/flows.nfcapd"
-TOML
-"$sluice" run "$work/make-file.toml" --stats-interval 0 2>/dev/null
+make_flows_file "$sluice" "$work/flows.nfcapd" "$flows"
 # Best of 3 for each side: writing 170 MB through the page cache makes
 # single runs vary by 2x on this kind of machine.
 best_of_3() {  # best_of_3 NAME COMMAND...: keeps the fastest run's time as NAME
