@@ -105,6 +105,22 @@ flush_interval = "200ms"
   EXPECT_EQ(test::nfdump_csv_lines(dir / "flows.nf").size(), 1u);
 }
 
+TEST(LiveOutput, ALiveCsvHasItsRowsWithinFlushInterval) {
+  test::TempDir dir;
+  auto p = start_sluice(dir, one_record_then_quiet + R"([sinks.csv]
+plugin = "csv_writer"
+inputs = ["src"]
+path = "flows.csv"
+flush_interval = "200ms"
+)");
+  // tail -f flows.csv.tmp shows the header and the row long before the next batch.
+  ASSERT_TRUE(testing::eventually(
+      [&] { return test::split_lines(testing::read_file(dir / "flows.csv.tmp")).size() == 2; }, 2s));
+  p->signal(SIGTERM);
+  ASSERT_EQ(p->wait(20s).exit_code, 0);
+  EXPECT_EQ(test::split_lines(testing::read_file(dir / "flows.csv")).size(), 2u);
+}
+
 TEST(LiveOutput, AHeldExportRecordLeavesWithinItsHoldTimeWithoutFurtherTraffic) {
   test::TempDir dir;
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -100,7 +100,7 @@ TEST(CollectorPipeline, ArchivesWhatNfcapdArchivesFromTheSameDatagrams) {
   const std::uint16_t port = testing::free_udp_port();
   testing::Process sluice(
       {testing::sluice_exe(), "run", "collector", "--set", "sinks.archive.path=" + (dir / "archive").string(), "--set",
-       "sources.netflow.listen=127.0.0.1:" + std::to_string(port)},
+       "sources.netflow.listen=127.0.0.1:" + std::to_string(port), "--set", "engine.metrics=127.0.0.1:0"},
       {.cwd = SLUICE_SOURCE_DIR, .env = {}});
   ASSERT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); }))
       << "sluice did not listen on " << port;
