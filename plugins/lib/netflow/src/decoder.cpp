@@ -354,8 +354,14 @@ struct Decoder::State {
   void decode_templated(const IpAddress& from, std::span<const std::uint8_t> d, std::uint64_t received_ms,
                         std::vector<FlowRecord>& out);
   void read_templates(Exporter& e, bool ipfix, bool options, const std::uint8_t* p, std::size_t size);
+  std::optional<Template> parse_template(Exporter& e, bool ipfix, bool options, std::uint16_t second,
+                                         const std::uint8_t* p, std::size_t size, std::size_t& at) const;
+  void withdraw(Exporter& e, bool options, std::uint16_t id);
+  void keep(Exporter& e, std::uint16_t id, Template&& t);
   std::uint32_t read_data(Exporter& e, const Template& t, const Values& blank, std::optional<std::int64_t> v9_boot_ms,
                           const std::uint8_t* p, std::size_t size, std::vector<FlowRecord>& out);
+  void note_options(Exporter& e, const Values& v) const;
+  static FlowRecord flow_of(const Exporter& e, Values& v, std::optional<std::int64_t> v9_boot_ms);
 };
 
 Decoder::Decoder(DecoderLimits limits) : state_(std::make_unique<State>()) { state_->limits = limits; }
@@ -531,79 +537,96 @@ void Decoder::State::read_templates(Exporter& e, bool ipfix, bool options, const
   std::size_t at = 0;
   while (size - at >= 4) {
     const std::uint16_t id = load16(p + at);
-    const std::uint16_t second = load16(p + at + 2);
-    if (id == 0 && second == 0) return;  // padding
+    const std::uint16_t second = load16(p + at + 2);  // field count, or v9 options' scope length
+    if (id == 0 && second == 0) return;               // padding
     at += 4;
-
     if (ipfix && second == 0) {
-      // Withdrawal (RFC 7011 8.1), without a scope count even in an options
-      // template set: one template, or all of the set's kind when the id is
-      // the set id.
-      if (id == (options ? ipfix_options_template_set : ipfix_template_set))
-        templates -= std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
-      else if (id >= first_data_set)
-        templates -= e.templates.erase(id);
-      else
+      if (id != (options ? ipfix_options_template_set : ipfix_template_set) && id < first_data_set)
         return e.count(Malformed::bad_template);
+      withdraw(e, options, id);
       continue;
     }
-
-    // v9 options templates give scope and option lengths in bytes; IPFIX
-    // gives a field count and a scope field count.
-    std::size_t field_count = second;
-    std::size_t scope_count = 0;
-    if (options) {
-      if (size - at < 2) return e.count(Malformed::bad_template);
-      const std::uint16_t third = load16(p + at);
-      at += 2;
-      if (ipfix) {
-        scope_count = third;
-        if (scope_count == 0 || scope_count > field_count) return e.count(Malformed::bad_template);
-      } else {
-        if (second % 4 != 0 || third % 4 != 0) return e.count(Malformed::bad_template);
-        scope_count = second / 4;
-        field_count = scope_count + third / 4;
-      }
-    }
-    if (field_count == 0) return e.count(Malformed::bad_template);  // v9 has no withdrawal
     if (id < first_data_set) return e.count(Malformed::bad_template);
-    // Each field takes at least four bytes: check before allocating.
-    if (field_count > (size - at) / 4 || field_count > limits.max_fields_per_template)
-      return e.count(Malformed::bad_template);
+    auto t = parse_template(e, ipfix, options, second, p, size, at);
+    if (!t) return;  // counted: a set that goes wrong is not read further
+    keep(e, id, std::move(*t));
+  }
+}
 
-    Template t;
-    t.options = options;
-    t.fields.reserve(field_count);
-    for (std::size_t i = 0; i < field_count; ++i) {
-      if (size - at < 4) return e.count(Malformed::bad_template);
-      std::uint16_t type = load16(p + at);
-      const std::uint16_t length = load16(p + at + 2);
-      at += 4;
-      std::uint32_t enterprise = 0;
-      if (ipfix && (type & enterprise_bit)) {
-        if (size - at < 4) return e.count(Malformed::bad_template);
-        enterprise = load32(p + at);
-        at += 4;
-        type &= static_cast<std::uint16_t>(~enterprise_bit);
-      }
-      const bool variable = ipfix && length == variable_length;
-      if (length == 0 || (!ipfix && length == variable_length)) return e.count(Malformed::bad_template);
-      // v9 scope fields have their own type numbers (system, interface...).
-      const bool v9_scope = !ipfix && i < scope_count;
-      t.fields.push_back({v9_scope ? Target::skip : target_of(type, enterprise), length});
-      t.min_record_size += variable ? 1 : length;
-    }
-    if (t.min_record_size > 0xffff) return e.count(Malformed::bad_template);
+// Withdrawal (RFC 7011 8.1), without a scope count even in an options
+// template set: one template, or all of the set's kind when the id is the
+// set id.
+void Decoder::State::withdraw(Exporter& e, bool options, std::uint16_t id) {
+  if (id == ipfix_template_set || id == ipfix_options_template_set)
+    templates -= std::erase_if(e.templates, [&](const auto& t) { return t.second.options == options; });
+  else
+    templates -= e.templates.erase(id);
+}
 
-    auto existing = e.templates.find(id);
-    if (existing != e.templates.end()) {
-      existing->second = std::move(t);
-    } else if (e.templates.size() < limits.max_templates_per_exporter && templates < limits.max_templates) {
-      e.templates.emplace(id, std::move(t));
-      ++templates;
+// The template whose field count (`second`) was just read, from p[at]:
+// fields, lengths and targets, checked before anything is allocated.
+std::optional<Template> Decoder::State::parse_template(Exporter& e, bool ipfix, bool options, std::uint16_t second,
+                                                       const std::uint8_t* p, std::size_t size, std::size_t& at) const {
+  const auto bad = [&] {
+    e.count(Malformed::bad_template);
+    return std::nullopt;
+  };
+  // v9 options templates give scope and option lengths in bytes; IPFIX
+  // gives a field count and a scope field count.
+  std::size_t field_count = second;
+  std::size_t scope_count = 0;
+  if (options) {
+    if (size - at < 2) return bad();
+    const std::uint16_t third = load16(p + at);
+    at += 2;
+    if (ipfix) {
+      scope_count = third;
+      if (scope_count == 0 || scope_count > field_count) return bad();
     } else {
-      e.count(Malformed::template_limit);
+      if (second % 4 != 0 || third % 4 != 0) return bad();
+      scope_count = second / 4;
+      field_count = scope_count + third / 4;
     }
+  }
+  if (field_count == 0) return bad();  // v9 has no withdrawal
+  // Each field takes at least four bytes: check before allocating.
+  if (field_count > (size - at) / 4 || field_count > limits.max_fields_per_template) return bad();
+
+  Template t;
+  t.options = options;
+  t.fields.reserve(field_count);
+  for (std::size_t i = 0; i < field_count; ++i) {
+    if (size - at < 4) return bad();
+    std::uint16_t type = load16(p + at);
+    const std::uint16_t length = load16(p + at + 2);
+    at += 4;
+    std::uint32_t enterprise = 0;
+    if (ipfix && (type & enterprise_bit)) {
+      if (size - at < 4) return bad();
+      enterprise = load32(p + at);
+      at += 4;
+      type &= static_cast<std::uint16_t>(~enterprise_bit);
+    }
+    const bool variable = ipfix && length == variable_length;
+    if (length == 0 || (!ipfix && length == variable_length)) return bad();
+    // v9 scope fields have their own type numbers (system, interface...).
+    const bool v9_scope = !ipfix && i < scope_count;
+    t.fields.push_back({v9_scope ? Target::skip : target_of(type, enterprise), length});
+    t.min_record_size += variable ? 1 : length;
+  }
+  if (t.min_record_size > 0xffff) return bad();
+  return t;
+}
+
+// A template replaces one of its id, or is added within the limits.
+void Decoder::State::keep(Exporter& e, std::uint16_t id, Template&& t) {
+  if (auto existing = e.templates.find(id); existing != e.templates.end()) {
+    existing->second = std::move(t);
+  } else if (e.templates.size() < limits.max_templates_per_exporter && templates < limits.max_templates) {
+    e.templates.emplace(id, std::move(t));
+    ++templates;
+  } else {
+    e.count(Malformed::template_limit);
   }
 }
 
@@ -636,53 +659,62 @@ std::uint32_t Decoder::State::read_data(Exporter& e, const Template& t, const Va
       at += length;
     }
     ++records;
-
     if (t.options) {
-      if (auto n = sampling_of(v)) {
-        if (!v.sampler_id)
-          e.sampling = *n;
-        else if (e.samplers.size() < limits.max_samplers_per_exporter || e.samplers.contains(*v.sampler_id))
-          e.samplers[*v.sampler_id] = *n;
-      }
-      if (v.system_init_ms) e.system_init_ms = v.system_init_ms;
-      continue;
+      note_options(e, v);
+    } else {
+      out.push_back(flow_of(e, v, v9_boot_ms));
+      ++e.stats.records;
     }
-
-    FlowRecord& r = v.flow;
-    if (v.first_abs_ms || v.last_abs_ms) {
-      r.first_ms = v.first_abs_ms.value_or(0);
-      r.last_ms = v.last_abs_ms.value_or(r.first_ms + v.duration_ms.value_or(0));
-    } else if (v.first_uptime || v.last_uptime) {
-      // v9: the header's boot time; IPFIX: systemInitTimeMilliseconds from
-      // the record or from options data.
-      const std::int64_t base =
-          v9_boot_ms ? *v9_boot_ms : static_cast<std::int64_t>(v.system_init_ms.value_or(e.system_init_ms.value_or(0)));
-      const std::uint32_t first = v.first_uptime.value_or(0), last = v.last_uptime.value_or(first);
-      r.first_ms = uptime_first(base, first, last);
-      r.last_ms = static_cast<std::uint64_t>(base + last);
-    }
-    if (r.proto == proto_icmp || r.proto == proto_icmpv6) {
-      if (v.icmp_type_code)
-        r.dst_port = *v.icmp_type_code;
-      else if (v.icmp_type || v.icmp_code)
-        r.dst_port = static_cast<std::uint16_t>(v.icmp_type.value_or(0) << 8 | v.icmp_code.value_or(0));
-    }
-    // v9 exporters name their engine in the source id unless the record says
-    // otherwise (nfdump reads it so too).
-    if (e.stats.version == 9) {
-      if (!v.has_engine_type) r.engine_type = static_cast<std::uint8_t>(r.observation_domain >> 8);
-      if (!v.has_engine_id) r.engine_id = static_cast<std::uint8_t>(r.observation_domain);
-    }
-    if (auto n = sampling_of(v))
-      r.sampling_interval = *n;
-    else if (auto s = v.sampler_id ? e.samplers.find(*v.sampler_id) : e.samplers.end(); s != e.samplers.end())
-      r.sampling_interval = s->second;
-    else
-      r.sampling_interval = e.sampling;
-    out.push_back(r);
-    ++e.stats.records;
   }
   return records;
+}
+
+// Options data: the exporter's sampling (per sampler id) and boot time.
+void Decoder::State::note_options(Exporter& e, const Values& v) const {
+  if (auto n = sampling_of(v)) {
+    if (!v.sampler_id)
+      e.sampling = *n;
+    else if (e.samplers.size() < limits.max_samplers_per_exporter || e.samplers.contains(*v.sampler_id))
+      e.samplers[*v.sampler_id] = *n;
+  }
+  if (v.system_init_ms) e.system_init_ms = v.system_init_ms;
+}
+
+// A data record's values as a flow: times from whichever clock it used,
+// ICMP type and code, v9's engine, the sampling that applies.
+FlowRecord Decoder::State::flow_of(const Exporter& e, Values& v, std::optional<std::int64_t> v9_boot_ms) {
+  FlowRecord& r = v.flow;
+  if (v.first_abs_ms || v.last_abs_ms) {
+    r.first_ms = v.first_abs_ms.value_or(0);
+    r.last_ms = v.last_abs_ms.value_or(r.first_ms + v.duration_ms.value_or(0));
+  } else if (v.first_uptime || v.last_uptime) {
+    // v9: the header's boot time; IPFIX: systemInitTimeMilliseconds from
+    // the record or from options data.
+    const std::int64_t base =
+        v9_boot_ms ? *v9_boot_ms : static_cast<std::int64_t>(v.system_init_ms.value_or(e.system_init_ms.value_or(0)));
+    const std::uint32_t first = v.first_uptime.value_or(0), last = v.last_uptime.value_or(first);
+    r.first_ms = uptime_first(base, first, last);
+    r.last_ms = static_cast<std::uint64_t>(base + last);
+  }
+  if (r.proto == proto_icmp || r.proto == proto_icmpv6) {
+    if (v.icmp_type_code)
+      r.dst_port = *v.icmp_type_code;
+    else if (v.icmp_type || v.icmp_code)
+      r.dst_port = static_cast<std::uint16_t>(v.icmp_type.value_or(0) << 8 | v.icmp_code.value_or(0));
+  }
+  // v9 exporters name their engine in the source id unless the record says
+  // otherwise (nfdump reads it so too).
+  if (e.stats.version == 9) {
+    if (!v.has_engine_type) r.engine_type = static_cast<std::uint8_t>(r.observation_domain >> 8);
+    if (!v.has_engine_id) r.engine_id = static_cast<std::uint8_t>(r.observation_domain);
+  }
+  if (auto n = sampling_of(v))
+    r.sampling_interval = *n;
+  else if (auto s = v.sampler_id ? e.samplers.find(*v.sampler_id) : e.samplers.end(); s != e.samplers.end())
+    r.sampling_interval = s->second;
+  else
+    r.sampling_interval = e.sampling;
+  return r;
 }
 
 }  // namespace sluice::netflow

@@ -279,37 +279,22 @@ Encoded Encoder::encode_v5(std::span<const FlowRecord> records, std::uint64_t no
   return {v5_header_size + n * v5_record_size, i};
 }
 
-Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint64_t now_ms,
-                                  std::span<std::uint8_t> out) {
+std::size_t Encoder::put_template_set(std::uint8_t* out, std::size_t room) const {
+  const std::size_t set_size =
+      set_header_size + template_record_size(ipv4_template_) + template_record_size(ipv6_template_);
+  if (set_size > room) return 0;
+  store16(out, config_.version == Version::ipfix ? ipfix_template_set : v9_template_set);
+  store16(out + 2, static_cast<std::uint16_t>(set_size));
+  std::size_t at = set_header_size;
+  at += put_template(out + at, ipv4_template_id, ipv4_template_);
+  put_template(out + at, ipv6_template_id, ipv6_template_);
+  return set_size;
+}
+
+std::size_t Encoder::put_data_sets(std::span<const FlowRecord> records, const Stream& s, std::uint64_t export_ms,
+                                   std::span<std::uint8_t> out, std::size_t& pos, std::size_t limit) const {
   const bool ipfix = config_.version == Version::ipfix;
-  const std::size_t limit = std::min(out.size(), config_.mtu);
-  const std::size_t header_size = ipfix ? ipfix_header_size : v9_header_size;
-  const FlowRecord& head = records.front();
-  const std::uint64_t export_ms = ipfix ? now_ms : export_time_for(head, now_ms);
-  Stream& s = stream_for(head, export_ms);
-  const std::uint32_t domain = head.observation_domain;
-
-  std::size_t pos = header_size;
-  std::uint32_t wire_records = 0;  // v9's header counts template and data records
-
-  const bool templates_due = !s.templates_sent || s.datagrams_since_templates >= config_.template_refresh_datagrams ||
-                             now_ms - s.last_template_ms >= config_.template_refresh_ms;
-  if (templates_due) {
-    const std::size_t set_size =
-        set_header_size + template_record_size(ipv4_template_) + template_record_size(ipv6_template_);
-    if (pos + set_size > limit) return {};
-    std::uint8_t* set = out.data() + pos;
-    store16(set, ipfix ? ipfix_template_set : v9_template_set);
-    store16(set + 2, static_cast<std::uint16_t>(set_size));
-    std::size_t at = pos + set_header_size;
-    at += put_template(out.data() + at, ipv4_template_id, ipv4_template_);
-    at += put_template(out.data() + at, ipv6_template_id, ipv6_template_);
-    pos = at;
-    wire_records += 2;
-  }
-
-  // Data sets: one per run of records of the same family. v9 pads each set to
-  // four bytes (RFC 3954 5.3); IPFIX needs no padding.
+  // v9 pads each set to four bytes (RFC 3954 5.3); IPFIX needs no padding.
   const auto padded = [&](std::size_t n) { return ipfix ? n : (n + 3) & ~std::size_t{3}; };
   std::size_t set_start = 0;  // 0: no set open
   bool set_ipv6 = false;
@@ -322,19 +307,17 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
     set_start = 0;
   };
 
+  const std::uint32_t domain = records.front().observation_domain;
   std::size_t n = 0;
-  std::uint32_t data_records = 0;
   for (; n < records.size(); ++n) {
     const FlowRecord& r = records[n];
     if (r.observation_domain != domain) break;
     if (!ipfix && !fits_uptime(r, s.boot_ms, export_ms)) break;
     const bool ipv6 = !r.src_addr.is_v4();
-    const auto& fields = ipv6 ? ipv6_template_ : ipv4_template_;
     const std::size_t size = ipv6 ? ipv6_record_size_ : ipv4_record_size_;
     const bool new_set = set_start == 0 || set_ipv6 != ipv6;
     const std::size_t start = new_set ? padded(pos) : pos;
-    const std::size_t end = padded(start + (new_set ? set_header_size : 0) + size);
-    if (end > limit) break;
+    if (padded(start + (new_set ? set_header_size : 0) + size) > limit) break;
     if (new_set) {
       close_set();
       set_start = pos;
@@ -343,14 +326,33 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
       pos += set_header_size;
     }
     std::uint8_t* p = out.data() + pos;
-    for (const auto& f : fields) {
+    for (const auto& f : ipv6 ? ipv6_template_ : ipv4_template_) {
       put_field(p, f, r, s.boot_ms);
       p += f.length;
     }
     pos += size;
-    ++data_records;
   }
   close_set();
+  return n;
+}
+
+Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint64_t now_ms,
+                                  std::span<std::uint8_t> out) {
+  const bool ipfix = config_.version == Version::ipfix;
+  const std::size_t limit = std::min(out.size(), config_.mtu);
+  const FlowRecord& head = records.front();
+  const std::uint64_t export_ms = ipfix ? now_ms : export_time_for(head, now_ms);
+  Stream& s = stream_for(head, export_ms);
+
+  std::size_t pos = ipfix ? ipfix_header_size : v9_header_size;
+  const bool templates_due = !s.templates_sent || s.datagrams_since_templates >= config_.template_refresh_datagrams ||
+                             now_ms - s.last_template_ms >= config_.template_refresh_ms;
+  if (templates_due) {
+    const std::size_t size = put_template_set(out.data() + pos, limit - pos);
+    if (size == 0) return {};
+    pos += size;
+  }
+  const std::size_t n = put_data_sets(records, s, export_ms, out, pos, limit);
   if (n == 0) return {};  // `out` too small for one record
 
   std::uint8_t* h = out.data();
@@ -360,17 +362,18 @@ Encoded Encoder::encode_templated(std::span<const FlowRecord> records, std::uint
     store16(h + 2, static_cast<std::uint16_t>(pos));
     store32(h + 4, export_secs);
     store32(h + 8, s.sequence);
-    store32(h + 12, domain);
-    s.sequence += data_records;  // IPFIX counts data records
+    store32(h + 12, head.observation_domain);
+    s.sequence += static_cast<std::uint32_t>(n);  // IPFIX counts data records
   } else {
     // The collector computes boot = unix_secs * 1000 - uptime, so uptime is
-    // taken from whole seconds to place flows to the millisecond.
+    // taken from whole seconds to place flows to the millisecond. The count
+    // is of template and data records.
     store16(h, 9);
-    store16(h + 2, static_cast<std::uint16_t>(wire_records + data_records));
+    store16(h + 2, static_cast<std::uint16_t>((templates_due ? 2 : 0) + n));
     store32(h + 4, static_cast<std::uint32_t>(std::uint64_t{export_secs} * 1000 - s.boot_ms));
     store32(h + 8, export_secs);
     store32(h + 12, s.sequence);
-    store32(h + 16, domain);
+    store32(h + 16, head.observation_domain);
     s.sequence += 1;  // v9 counts datagrams
   }
 

@@ -143,6 +143,87 @@ EncodedRecords encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::by
   return {static_cast<std::size_t>(out - start), 2};
 }
 
+namespace {
+
+// Reads the element `value` holds as an E and hands it to `apply`; says why
+// not when the element is too short to be one.
+template <class E, class Apply>
+const char* read_as(const std::byte* value, std::size_t size, const char* too_short, Apply&& apply) noexcept {
+  if (size < sizeof(E)) return too_short;
+  apply(get<E>(value));
+  return nullptr;
+}
+
+// One element of a flow record into `f`: nullptr, or what is wrong with it.
+const char* decode_element(std::uint16_t type, const std::byte* value, std::size_t size, FlowRecord& f,
+                           FlowOrigin& origin) noexcept {
+  switch (type) {
+    case layout::generic_flow:
+      return read_as<layout::GenericFlow>(value, size, "short generic flow element", [&](const auto& g) {
+        f.first_ms = g.first_ms;
+        f.last_ms = g.last_ms;
+        f.received_ms = g.received_ms;
+        f.packets = g.packets;
+        f.bytes = g.bytes;
+        f.src_port = g.src_port;
+        f.dst_port = g.dst_port;
+        f.proto = g.proto;
+        f.tcp_flags = g.tcp_flags;
+        f.fwd_status = g.fwd_status;
+        f.tos = g.src_tos;
+      });
+    case layout::ipv4_flow:
+      return read_as<layout::Ipv4Flow>(value, size, "short IPv4 element", [&](const auto& v4) {
+        f.src_addr = IpAddress::v4(v4.src);
+        f.dst_addr = IpAddress::v4(v4.dst);
+      });
+    case layout::ipv6_flow:
+      return read_as<layout::Ipv6Flow>(value, size, "short IPv6 element", [&](const auto& v6) {
+        f.src_addr = from_halves(v6.src);
+        f.dst_addr = from_halves(v6.dst);
+      });
+    case layout::flow_misc:
+      return read_as<layout::FlowMisc>(value, size, "short misc element", [&](const auto& m) {
+        f.in_if = m.in_if;
+        f.out_if = m.out_if;
+        f.src_mask = m.src_mask;
+        f.dst_mask = m.dst_mask;
+        f.direction = m.direction;
+        f.dst_tos = m.dst_tos;
+      });
+    case layout::counters:
+      return read_as<layout::Counters>(value, size, "short counter element", [&](const auto& c) {
+        f.reverse_packets = c.out_packets;
+        f.reverse_bytes = c.out_bytes;
+      });
+    case layout::as_routing:
+      return read_as<layout::AsRouting>(value, size, "short AS element", [&](const auto& as) {
+        f.src_as = as.src_as;
+        f.dst_as = as.dst_as;
+      });
+    case layout::ip_next_hop_v4:
+      return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element",
+                                          [&](const auto& a) { f.next_hop = IpAddress::v4(a.ip); });
+    case layout::received_v4:
+      return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element", [&](const auto& a) {
+        f.exporter = IpAddress::v4(a.ip);
+        origin.has_exporter_address = true;
+      });
+    case layout::ip_next_hop_v6:
+      return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element",
+                                          [&](const auto& a) { f.next_hop = from_halves(a.ip); });
+    case layout::received_v6:
+      return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element", [&](const auto& a) {
+        f.exporter = from_halves(a.ip);
+        origin.has_exporter_address = true;
+      });
+    default:  // elements a FlowRecord has no field for (MAC, MPLS, NSEL ...)
+      return nullptr;
+  }
+}
+
+}  // namespace
+
 const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOrigin& origin) noexcept {
   if (record.size() < sizeof(layout::V3Header)) return "flow record shorter than its header";
   const auto header = get<layout::V3Header>(record.data());
@@ -157,88 +238,9 @@ const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOr
       return "flow record element runs past the record";
     const auto element = get<layout::ElementHeader>(p);
     if (element.length < sizeof element || element.length > end - p) return "flow record element has a bad length";
-    const std::byte* value = p + sizeof element;
-    const std::size_t value_size = element.length - sizeof element;
-    auto fits = [value_size](std::size_t needed) { return value_size >= needed; };
-    switch (element.type) {
-      case layout::generic_flow:
-        if (!fits(sizeof(layout::GenericFlow))) return "short generic flow element";
-        {
-          const auto g = get<layout::GenericFlow>(value);
-          f.first_ms = g.first_ms;
-          f.last_ms = g.last_ms;
-          f.received_ms = g.received_ms;
-          f.packets = g.packets;
-          f.bytes = g.bytes;
-          f.src_port = g.src_port;
-          f.dst_port = g.dst_port;
-          f.proto = g.proto;
-          f.tcp_flags = g.tcp_flags;
-          f.fwd_status = g.fwd_status;
-          f.tos = g.src_tos;
-        }
-        break;
-      case layout::ipv4_flow:
-        if (!fits(sizeof(layout::Ipv4Flow))) return "short IPv4 element";
-        {
-          const auto v4 = get<layout::Ipv4Flow>(value);
-          f.src_addr = IpAddress::v4(v4.src);
-          f.dst_addr = IpAddress::v4(v4.dst);
-        }
-        break;
-      case layout::ipv6_flow:
-        if (!fits(sizeof(layout::Ipv6Flow))) return "short IPv6 element";
-        {
-          const auto v6 = get<layout::Ipv6Flow>(value);
-          f.src_addr = from_halves(v6.src);
-          f.dst_addr = from_halves(v6.dst);
-        }
-        break;
-      case layout::flow_misc:
-        if (!fits(sizeof(layout::FlowMisc))) return "short misc element";
-        {
-          const auto m = get<layout::FlowMisc>(value);
-          f.in_if = m.in_if;
-          f.out_if = m.out_if;
-          f.src_mask = m.src_mask;
-          f.dst_mask = m.dst_mask;
-          f.direction = m.direction;
-          f.dst_tos = m.dst_tos;
-        }
-        break;
-      case layout::counters:
-        if (!fits(sizeof(layout::Counters))) return "short counter element";
-        {
-          const auto c = get<layout::Counters>(value);
-          f.reverse_packets = c.out_packets;
-          f.reverse_bytes = c.out_bytes;
-        }
-        break;
-      case layout::as_routing:
-        if (!fits(sizeof(layout::AsRouting))) return "short AS element";
-        {
-          const auto as = get<layout::AsRouting>(value);
-          f.src_as = as.src_as;
-          f.dst_as = as.dst_as;
-        }
-        break;
-      case layout::ip_next_hop_v4:
-      case layout::received_v4: {
-        if (!fits(sizeof(layout::Ipv4Address))) return "short IPv4 address element";
-        const auto a = IpAddress::v4(get<layout::Ipv4Address>(value).ip);
-        (element.type == layout::ip_next_hop_v4 ? f.next_hop : f.exporter) = a;
-        origin.has_exporter_address |= element.type == layout::received_v4;
-      } break;
-      case layout::ip_next_hop_v6:
-      case layout::received_v6: {
-        if (!fits(sizeof(layout::Ipv6Address))) return "short IPv6 address element";
-        const auto a = from_halves(get<layout::Ipv6Address>(value).ip);
-        (element.type == layout::ip_next_hop_v6 ? f.next_hop : f.exporter) = a;
-        origin.has_exporter_address |= element.type == layout::received_v6;
-      } break;
-      default:  // elements a FlowRecord has no field for (MAC, MPLS, NSEL ...)
-        break;
-    }
+    if (const char* error =
+            decode_element(element.type, p + sizeof element, element.length - sizeof element, f, origin))
+      return error;
     p += element.length;
   }
   return nullptr;

@@ -86,6 +86,12 @@ class Encoder {
   Stream& stream_for(const FlowRecord& first, std::uint64_t export_ms);
   Encoded encode_v5(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
   Encoded encode_templated(std::span<const FlowRecord> records, std::uint64_t now_ms, std::span<std::uint8_t> out);
+  // Both templates as one set at `out`; its size, or 0 when it needs more than `room`.
+  std::size_t put_template_set(std::uint8_t* out, std::size_t room) const;
+  // Records of one domain as data sets from out[pos] (a set per run of one
+  // family), while they fit below `limit`; returns how many, moving `pos`.
+  std::size_t put_data_sets(std::span<const FlowRecord> records, const Stream& s, std::uint64_t export_ms,
+                            std::span<std::uint8_t> out, std::size_t& pos, std::size_t limit) const;
 
   EncoderConfig config_;
   EncoderStats stats_;
