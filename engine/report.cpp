@@ -46,6 +46,7 @@ std::vector<std::vector<std::size_t>> paths_of(const std::vector<std::unique_ptr
   std::map<std::size_t, std::vector<std::size_t>> by_root;
   for (std::size_t i = 0; i < nodes.size(); ++i) by_root[root(i)].push_back(i);
   std::vector<std::vector<std::size_t>> paths;
+  paths.reserve(by_root.size());
   for (auto& [r, members] : by_root) paths.push_back(std::move(members));
   return paths;
 }

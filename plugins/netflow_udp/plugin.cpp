@@ -304,7 +304,7 @@ class NetflowUdp {
       m.malformed[k] = host_.counter("malformed_total", "Datagrams or parts not decoded, by reason", with_reason);
     }
     m.published.address = e.address;
-    return exporter_metrics_.emplace(key, std::move(m)).first->second;
+    return exporter_metrics_.emplace(key, m).first->second;
   }
 
   sluice::Host& host_;

@@ -23,7 +23,7 @@ struct Reader::Impl {
   std::string ident;
   FileStats stats;
 
-  explicit Impl(std::filesystem::path path) : file(path, file_output::File::Mode::read) {
+  explicit Impl(const std::filesystem::path& path) : file(path, file_output::File::Mode::read) {
     if (file.read_at(0, &header, sizeof header) != sizeof header) fail(0, "too short for an nfcapd file header");
     if (header.magic != layout::file_magic) fail(0, "not an nfcapd file (bad magic)");
     if (header.version != layout::layout_version) {

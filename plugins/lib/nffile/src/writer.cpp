@@ -16,7 +16,7 @@ namespace {
 
 // nfcapd's block size (its WRITE_BUFFSIZE): large enough that the header
 // update after each block costs nothing, small enough for nfdump's reader.
-constexpr std::size_t block_target = 1024 * 1024;
+constexpr std::size_t block_target = std::size_t{1} << 20;
 constexpr std::size_t block_capacity = block_target + max_exporter_records_size + max_flow_record_size;
 
 }  // namespace
@@ -33,7 +33,7 @@ struct Writer::Impl {
   FileStats stats;
   bool closed = false;
 
-  Impl(std::filesystem::path path, WriterOptions opts)
+  Impl(const std::filesystem::path& path, WriterOptions opts)
       : file(path, file_output::File::Mode::create), options(std::move(opts)), block(block_capacity) {
     header.created = std::time(nullptr);
     header.compression = options.compression == Compression::lz4 ? layout::lz4 : layout::not_compressed;

@@ -33,7 +33,7 @@ constexpr std::uint64_t mix(std::uint64_t x) noexcept {
   return x ^ (x >> 31);
 }
 
-std::uint64_t word(const IpAddress& a, int half) noexcept {
+std::uint64_t word(const IpAddress& a, std::size_t half) noexcept {
   std::uint64_t w;
   std::memcpy(&w, a.bytes.data() + 8 * half, 8);
   return w;
@@ -116,9 +116,18 @@ std::uint64_t Sampler::flow_hash(const FlowRecord& r) const {
   };
   for (KeyField field : key_) {
     switch (field) {
-      case KeyField::src_addr: absorb(word(r.src_addr, 0)), absorb(word(r.src_addr, 1)); break;
-      case KeyField::dst_addr: absorb(word(r.dst_addr, 0)), absorb(word(r.dst_addr, 1)); break;
-      case KeyField::exporter: absorb(word(r.exporter, 0)), absorb(word(r.exporter, 1)); break;
+      case KeyField::src_addr:
+        absorb(word(r.src_addr, 0));
+        absorb(word(r.src_addr, 1));
+        break;
+      case KeyField::dst_addr:
+        absorb(word(r.dst_addr, 0));
+        absorb(word(r.dst_addr, 1));
+        break;
+      case KeyField::exporter:
+        absorb(word(r.exporter, 0));
+        absorb(word(r.exporter, 1));
+        break;
       case KeyField::src_port: pack(r.src_port, 16); break;
       case KeyField::dst_port: pack(r.dst_port, 16); break;
       case KeyField::proto: pack(r.proto, 8); break;

@@ -41,7 +41,7 @@ class WindowedWriter {
       : to_stdout_(rotation.path == "-"),
         output_(std::move(rotation)),
         format_(std::move(format)),
-        counters_(std::move(counters)) {}
+        counters_(counters) {}
 
   void consume(const Batch& batch) {
     visit(
