@@ -55,7 +55,7 @@ std::unique_ptr<toml::node> parse_toml_value(std::string_view text) {
     toml::table parsed = toml::parse(fmt::format("value = {}", text));
     if (toml::node* value = parsed.get("value")) {
       std::unique_ptr<toml::node> out;
-      value->visit([&](auto&& v) { out = std::make_unique<std::remove_cvref_t<decltype(v)>>(std::move(v)); });
+      value->visit([&](auto& v) { out = std::make_unique<std::remove_cvref_t<decltype(v)>>(std::move(v)); });
       return out;
     }
   } catch (const toml::parse_error&) {

@@ -1,6 +1,7 @@
 // Engine pieces tested directly: text helpers, the queue, config checks.
 #include "bounded_queue.h"
 #include "config.h"
+#include "metrics_registry.h"
 #include "options_binder.h"
 #include "process.h"
 #include "text.h"
@@ -190,4 +191,32 @@ TEST(OptionDefaults, ParseAsTheirType) {
   // Written as in TOML: a bare word is not a string, so every table reads alike.
   EXPECT_EQ(parse_default({.name = "s", .type = OptionType::string, .default_value = "hello"}), std::nullopt);
   EXPECT_EQ(parse_default({.name = "b", .type = OptionType::boolean, .default_value = "maybe"}), std::nullopt);
+}
+
+TEST(Metrics, RenderPrometheusTextWithEscapedLabelsSortedByName) {
+  MetricsRegistry registry;
+  const Label labels[] = {{"component_id", "a\"b\\c\nd"}};
+  Counter c = registry.counter("sluice_test_total", "Things\ncounted", labels);
+  c.add(3);
+  EXPECT_EQ(registry.counter("sluice_test_total", "Things counted", labels).value(), 3u)
+      << "the same name and labels: the same series";
+  registry.gauge("sluice_a_gauge", "A level", {}).set(1.5);
+  registry.computed_gauge("sluice_b_computed", "Read when scraped", {}, [] { return 42.0; });
+  EXPECT_EQ(registry.render(),
+            "# HELP sluice_a_gauge A level\n# TYPE sluice_a_gauge gauge\nsluice_a_gauge 1.5\n"
+            "# HELP sluice_b_computed Read when scraped\n# TYPE sluice_b_computed gauge\nsluice_b_computed 42\n"
+            "# HELP sluice_test_total Things\\ncounted\n# TYPE sluice_test_total counter\n"
+            "sluice_test_total{component_id=\"a\\\"b\\\\c\\nd\"} 3\n");
+}
+
+TEST(Metrics, RefuseNamesPrometheusWouldRejectAndTypeClashes) {
+  MetricsRegistry registry;
+  EXPECT_THROW(registry.counter("sluice_bad-name_total", "", {}), std::invalid_argument);
+  EXPECT_THROW(registry.counter("sluice_no_suffix", "", {}), std::invalid_argument);
+  const Label bad[] = {{"0label", "x"}};
+  EXPECT_THROW(registry.gauge("sluice_ok", "", bad), std::invalid_argument);
+  registry.gauge("sluice_level", "", {});
+  EXPECT_THROW(registry.counter("sluice_level", "", {}), std::invalid_argument) << "not _total, and a gauge already";
+  registry.counter("sluice_events_total", "", {});
+  EXPECT_THROW(registry.gauge("sluice_events_total", "", {}), std::invalid_argument);
 }

@@ -6,7 +6,7 @@ namespace sluice::csv {
 namespace {
 
 // Longest possible row: 30 fields, none longer than an IPv6 address.
-constexpr std::size_t max_row = 30 * 48;
+constexpr std::size_t max_row = std::size_t{30} * 48;
 
 class DefaultFormatter final : public Formatter {
  public:

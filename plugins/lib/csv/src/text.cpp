@@ -47,7 +47,7 @@ char* put_ipv4(char* out, std::uint32_t a) noexcept {
 char* put_ipv6(char* out, const std::uint8_t* b) noexcept {
   unsigned words[8];
   unsigned zero_words = 0;  // bit i: word i is zero
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     words[i] = unsigned{b[2 * i]} << 8 | b[2 * i + 1];
     zero_words |= unsigned{words[i] == 0} << i;
   }

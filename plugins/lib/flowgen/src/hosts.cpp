@@ -26,7 +26,7 @@ std::uint64_t leading_ones(int n) { return n <= 0 ? 0 : n >= 64 ? ~std::uint64_t
 
 }  // namespace
 
-Hosts::Hosts(std::vector<netflow::Prefix> subnets) {
+Hosts::Hosts(const std::vector<netflow::Prefix>& subnets) {
   if (subnets.empty()) throw std::invalid_argument("no subnet for the simulated hosts");
   for (const auto& subnet : subnets) {
     (subnet.base.is_v4() ? v4_ : v6_).push_back(subnet);

@@ -16,7 +16,7 @@ constexpr std::uint32_t local_as = 64512;  // the simulated network's own (priva
 class Hosts {
  public:
   // Throws std::invalid_argument when no subnet is given.
-  explicit Hosts(std::vector<netflow::Prefix> subnets);
+  explicit Hosts(const std::vector<netflow::Prefix>& subnets);
 
   bool has_v4() const { return !v4_.empty(); }
   bool has_v6() const { return !v6_.empty(); }

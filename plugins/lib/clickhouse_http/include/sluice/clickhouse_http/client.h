@@ -31,8 +31,8 @@ struct Endpoint {
 
 class Error : public std::runtime_error {
  public:
-  Error(std::string message, bool transient, bool maybe_applied = false)
-      : std::runtime_error(std::move(message)), transient_(transient), maybe_applied_(maybe_applied) {}
+  Error(const std::string& message, bool transient, bool maybe_applied = false)
+      : std::runtime_error(message), transient_(transient), maybe_applied_(maybe_applied) {}
   // Connection refused or lost, a timeout, a 5xx: the same request may succeed later.
   bool transient() const noexcept { return transient_; }
   // The request reached the server whole but no answer came back: the server
