@@ -199,9 +199,11 @@ TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessEls
                                    sink("stamped", "csv_writer", "replay", dir / "stamped/flows-%H%M%S.csv") +
                                    sink("plain", "csv_writer", "replay", dir / "plain/flows.csv"));
   testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
-  ASSERT_TRUE(testing::eventually([&] { return fs::exists(dir / "plain/flows.csv.tmp"); }));
+  ASSERT_TRUE(
+      testing::eventually([&] { return fs::exists(dir / "plain/flows.csv.tmp") && fs::exists(dir / "stamped"); }));
   // The stamped file is named for the second it opened in: a SIGHUP in a
   // later second gives the next one a new name.
+  ASSERT_TRUE(testing::eventually([&] { return files_below(dir / "stamped").size() == 1; }));
   const std::string first = files_below(dir / "stamped").at(0);
   ASSERT_TRUE(testing::eventually([&] {
     const std::time_t now = std::time(nullptr);
