@@ -147,7 +147,7 @@ struct Reader::Impl {
   }
 };
 
-Reader::Reader(std::filesystem::path path) : impl_(std::make_unique<Impl>(std::move(path))) {}
+Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
 Reader::~Reader() = default;
 
 bool Reader::read_block(std::vector<FlowRecord>& flows) { return impl_->read_block(flows); }

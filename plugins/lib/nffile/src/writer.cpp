@@ -97,11 +97,11 @@ struct Writer::Impl {
   }
 };
 
-Writer::Writer(std::filesystem::path path, WriterOptions options) {
+Writer::Writer(const std::filesystem::path& path, WriterOptions options) {
   if (options.ident.size() > max_ident_length) {
     throw FileError(path, "ident longer than the " + std::to_string(max_ident_length) + " characters nfdump reads");
   }
-  impl_ = std::make_unique<Impl>(std::move(path), std::move(options));
+  impl_ = std::make_unique<Impl>(path, std::move(options));
 }
 
 Writer::~Writer() = default;

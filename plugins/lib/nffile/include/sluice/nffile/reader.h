@@ -16,7 +16,7 @@ namespace sluice::nffile {
 // the file name and the byte offset of the trouble.
 class Reader {
  public:
-  explicit Reader(std::filesystem::path path);
+  explicit Reader(const std::filesystem::path& path);
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
   ~Reader();

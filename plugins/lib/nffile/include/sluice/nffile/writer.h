@@ -26,7 +26,7 @@ struct WriterOptions {
 // naming the file.
 class Writer {
  public:
-  explicit Writer(std::filesystem::path path, WriterOptions options = {});
+  explicit Writer(const std::filesystem::path& path, WriterOptions options = {});
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   ~Writer();  // without close(): the file keeps the blocks written so far
