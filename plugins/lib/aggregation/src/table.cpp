@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <random>
@@ -30,11 +32,11 @@ ZeroedWords::ZeroedWords(std::size_t count) : bytes_(count * sizeof(std::uint64_
   bytes_ = (bytes_ + huge_page - 1) / huge_page * huge_page;
   void* p = mmap(nullptr, bytes_ + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<std::uintptr_t>(p);
-  const auto aligned = (start + huge_page - 1) / huge_page * huge_page;
-  if (aligned > start) munmap(p, aligned - start);
-  if (const auto tail = start + huge_page - aligned) munmap(reinterpret_cast<void*>(aligned + bytes_), tail);
-  words_ = reinterpret_cast<std::uint64_t*>(aligned);
+  auto* const start = static_cast<std::byte*>(p);
+  const std::size_t head = (huge_page - reinterpret_cast<std::uintptr_t>(p) % huge_page) % huge_page;
+  if (head) munmap(start, head);
+  if (const auto tail = huge_page - head) munmap(start + head + bytes_, tail);
+  words_ = reinterpret_cast<std::uint64_t*>(start + head);
   mapped_ = true;
   madvise(words_, bytes_, MADV_HUGEPAGE);  // a hint: without huge pages it still works
 }

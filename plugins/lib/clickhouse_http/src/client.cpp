@@ -271,7 +271,7 @@ Error Client::error(std::string message, bool transient, bool maybe_applied) con
     for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + 3))
       message.replace(at, password.size(), "***");
   }
-  return Error(std::move(message), transient, maybe_applied);
+  return Error(message, transient, maybe_applied);
 }
 
 void Client::start(std::string_view query, Body body, std::string_view content_encoding, Done done) {

@@ -301,7 +301,7 @@ void ScenarioStream::brute_force() {
   const std::uint16_t port = ephemeral_port(rng_);
   // Key exchange, then a few packets each try; the server answers in kind.
   const std::uint64_t packets = (ssh ? 12 : 20) + (ssh ? 4 : 6) * c.attempts + rng_.below(3);
-  const std::uint64_t duration = 300 + rng_.below(700) + 1500 * c.attempts;
+  const std::uint64_t duration = 300 + rng_.below(700) + 1500ULL * c.attempts;
   FlowRecord& login = flow(tcp, *c.attacker, port, *c.victim, service);
   login.tcp_flags = syn | ack | psh | fin;
   login.packets = packets;
@@ -322,7 +322,7 @@ void ScenarioStream::exfiltration() {
   const unsigned header = ipv6_ ? 60 : 40;
   const std::uint16_t port = ephemeral_port(rng_);
   FlowRecord& upload = flow(tcp, *c.source, port, *c.server, c.port);
-  upload.bytes = std::max<std::uint64_t>(static_cast<std::uint64_t>(bytes), 4 * (header + 1));
+  upload.bytes = std::max<std::uint64_t>(static_cast<std::uint64_t>(bytes), 4ULL * (header + 1));
   upload.packets = std::max<std::uint64_t>(4, (upload.bytes + mtu - header - 1) / (mtu - header));
   const double per_second = rng_.log_uniform(1e6, 20e6);  // 1-20 MB/s
   auto duration = static_cast<std::uint64_t>(static_cast<double>(upload.bytes) / per_second * 1000);
