@@ -236,19 +236,35 @@ std::string escape_markdown_cell(std::string_view text) {
   return out;
 }
 
+// A plugin's options as the reference lists them: a list of tables's keys
+// follow it as NAME[].KEY.
+struct OptionRow {
+  std::string name;
+  const OptionSpec* spec;
+};
+
+std::vector<OptionRow> option_rows(std::span<const OptionSpec> options) {
+  std::vector<OptionRow> rows;
+  for (const auto& o : options) {
+    rows.push_back({std::string(o.name), &o});
+    for (const auto& field : o.fields) rows.push_back({fmt::format("{}[].{}", o.name, field.name), &field});
+  }
+  return rows;
+}
+
 void print_markdown_options(const PluginDescriptor& d) {
   if (d.options.empty()) {
     fmt::print("No options.\n");
     return;
   }
   fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
-  for (const auto& o : d.options) {
-    std::string help(o.help);
-    if (!o.choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o.choices);
-    const std::string default_value = o.required                ? "required"
-                                      : o.default_value.empty() ? ""
-                                                                : fmt::format("`{}`", o.default_value);
-    fmt::print("| `{}` | {} | {} | {} |\n", o.name, to_string(o.type), escape_markdown_cell(default_value),
+  for (const auto& [name, o] : option_rows(d.options)) {
+    std::string help(o->help);
+    if (!o->choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o->choices);
+    const std::string default_value = o->required                ? "required"
+                                      : o->default_value.empty() ? ""
+                                                                 : fmt::format("`{}`", o->default_value);
+    fmt::print("| `{}` | {} | {} | {} |\n", name, to_string(o->type), escape_markdown_cell(default_value),
                escape_markdown_cell(help));
   }
 }
@@ -269,22 +285,23 @@ int print_markdown_reference(PluginCatalog& catalog) {
 void print_options(const PluginDescriptor& d) {
   fmt::print("\n{} ({}): {}\n\n", d.name, to_string(d.kind), d.summary);
   if (d.options.empty()) fmt::print("no options\n");
+  const auto rows = option_rows(d.options);
   std::size_t name_width = 4, type_width = 4, default_width = 7;
-  for (const auto& o : d.options) {
-    name_width = std::max(name_width, o.name.size());
-    type_width = std::max(type_width, to_string(o.type).size());
-    default_width = std::max(default_width, o.required ? 8 : o.default_value.size());
+  for (const auto& [name, o] : rows) {
+    name_width = std::max(name_width, name.size());
+    type_width = std::max(type_width, to_string(o->type).size());
+    default_width = std::max(default_width, o->required ? 8 : o->default_value.size());
   }
   if (!d.options.empty())
     fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width,
                "help");
-  for (const auto& o : d.options) {
-    std::string help(o.help);
-    if (!o.choices.empty()) help += fmt::format(" (one of: {})", o.choices);
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", o.name, name_width, to_string(o.type), type_width,
-               o.required                ? "required"
-               : o.default_value.empty() ? "-"
-                                         : o.default_value,
+  for (const auto& [name, o] : rows) {
+    std::string help(o->help);
+    if (!o->choices.empty()) help += fmt::format(" (one of: {})", o->choices);
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", name, name_width, to_string(o->type), type_width,
+               o->required                ? "required"
+               : o->default_value.empty() ? "-"
+                                          : o->default_value,
                default_width, help);
   }
   if (d.kind == PluginKind::source)

@@ -64,6 +64,21 @@ std::variant<OptionValue, std::string> convert(const toml::node& node, const Opt
         return OptionValue(std::move(items));
       }
       return wrong_type();
+    case OptionType::number_list:
+      if (const toml::array* array = node.as_array()) {
+        std::vector<double> items;
+        for (const auto& item : *array) {
+          if (!item.is_number()) return std::string("must be an array of numbers");
+          items.push_back(*item.value<double>());
+        }
+        return OptionValue(std::move(items));
+      }
+      return wrong_type();
+    case OptionType::table_list:
+      // Tables are bound key by key (bind_tables); only an empty default comes here.
+      if (const toml::array* array = node.as_array(); array && array->empty())
+        return OptionValue(std::vector<Options>{});
+      return std::string("must be an array of tables, e.g. [[...]] sections");
   }
   return std::string("has an unsupported type");
 }
@@ -80,19 +95,42 @@ std::optional<OptionValue> parse_default(const OptionSpec& spec) {
   return std::nullopt;
 }
 
-Options bind_options(const ComponentConfig& component, std::span<const OptionSpec> specs, ProblemList& problems) {
+namespace {
+
+Options bind_table(const toml::table& table, const toml::node& location, const std::string& key_prefix,
+                   std::string_view plugin, std::span<const OptionSpec> specs, bool skip_engine_keys,
+                   ProblemList& problems);
+
+// [[NAME]] tables: each bound against the option's fields, its problems named
+// NAME[i].KEY.
+std::variant<OptionValue, std::string> bind_tables(const toml::node& node, const std::string& full_key,
+                                                   std::string_view plugin, const OptionSpec& spec,
+                                                   ProblemList& problems) {
+  const toml::array* array = node.as_array();
+  if (!array || !array->is_array_of_tables())
+    return fmt::format("must be an array of tables: [[{}]] sections, or {} = [{{ ... }}, ...]", full_key, spec.name);
+  std::vector<Options> tables;
+  for (std::size_t i = 0; i < array->size(); ++i)
+    tables.push_back(bind_table(*array->get(i)->as_table(), *array->get(i), fmt::format("{}[{}]", full_key, i), plugin,
+                                spec.fields, false, problems));
+  return OptionValue(std::move(tables));
+}
+
+Options bind_table(const toml::table& table, const toml::node& location, const std::string& key_prefix,
+                   std::string_view plugin, std::span<const OptionSpec> specs, bool skip_engine_keys,
+                   ProblemList& problems) {
   Options options;
   std::vector<std::string> declared;
   for (const auto& spec : specs) declared.emplace_back(spec.name);
 
-  for (auto&& [key, node] : *component.table) {
-    if (is_engine_key(key.str())) continue;
-    const std::string full_key = fmt::format("{}.{}", component.key, key.str());
+  for (auto&& [key, node] : table) {
+    if (skip_engine_keys && is_engine_key(key.str())) continue;
+    const std::string full_key = fmt::format("{}.{}", key_prefix, key.str());
     const OptionSpec* spec = nullptr;
     for (const auto& s : specs)
       if (s.name == key.str()) spec = &s;
     if (!spec) {
-      std::string message = fmt::format("unknown option \"{}\" of plugin {}", key.str(), component.plugin);
+      std::string message = fmt::format("unknown option \"{}\" of plugin {}", key.str(), plugin);
       if (auto guess = nearest(key.str(), declared))
         message += fmt::format("; did you mean \"{}\"?", *guess);
       else
@@ -100,7 +138,8 @@ Options bind_options(const ComponentConfig& component, std::span<const OptionSpe
       problems.add(&node, full_key, std::move(message));
       continue;
     }
-    auto converted = convert(node, *spec);
+    auto converted = spec->type == OptionType::table_list ? bind_tables(node, full_key, plugin, *spec, problems)
+                                                          : convert(node, *spec);
     if (auto* value = std::get_if<OptionValue>(&converted))
       options.set(std::string(spec->name), std::move(*value));
     else
@@ -108,19 +147,25 @@ Options bind_options(const ComponentConfig& component, std::span<const OptionSpe
   }
 
   for (const auto& spec : specs) {
-    if (options.has(spec.name)) continue;
+    if (options.has(spec.name) || table.contains(spec.name)) continue;  // set, or already reported
     if (spec.required) {
-      problems.add(component.table, fmt::format("{}.{}", component.key, spec.name),
-                   fmt::format("missing required option of plugin {}: {}", component.plugin, spec.help));
+      problems.add(&location, fmt::format("{}.{}", key_prefix, spec.name),
+                   fmt::format("missing required option of plugin {}: {}", plugin, spec.help));
     } else if (auto value = parse_default(spec)) {
       options.set(std::string(spec.name), std::move(*value));
     } else if (!spec.default_value.empty()) {
-      problems.add(component.table, fmt::format("{}.{}", component.key, spec.name),
-                   fmt::format("plugin {} declares an invalid default \"{}\" (a bug in the plugin)", component.plugin,
+      problems.add(&location, fmt::format("{}.{}", key_prefix, spec.name),
+                   fmt::format("plugin {} declares an invalid default \"{}\" (a bug in the plugin)", plugin,
                                spec.default_value));
     }
   }
   return options;
+}
+
+}  // namespace
+
+Options bind_options(const ComponentConfig& component, std::span<const OptionSpec> specs, ProblemList& problems) {
+  return bind_table(*component.table, *component.table, component.key, component.plugin, specs, true, problems);
 }
 
 }  // namespace sluice::engine

@@ -172,7 +172,8 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
       Status status;
       node->component = instantiate(p.plugin, *p.descriptor, p.options, *node, status);
       if (!node->component) {
-        const toml::node* at = status.key().empty() ? nullptr : c.table->get(status.key());
+        // The key may reach into an array of tables: "scenarios[2].intensity".
+        const toml::node* at = status.key().empty() ? nullptr : c.table->at_path(status.key()).node();
         const std::string key = status.key().empty() ? c.key : c.key + "." + status.key();
         problems.add(at ? at : c.table, key, fmt::format("plugin {}: {}", c.plugin, status.message()));
         break;  // the other instances would say the same

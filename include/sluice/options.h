@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -20,6 +21,8 @@ enum class OptionType : std::uint8_t {
   string,
   duration,     // "500ms", "10s", "5m", "1h", "1d", or an integer of seconds
   string_list,  // an array of strings
+  number_list,  // an array of numbers
+  table_list,   // an array of tables ([[sources.gen.scenarios]]), each checked against the option's `fields`
 };
 
 constexpr std::string_view to_string(OptionType type) noexcept {
@@ -30,6 +33,8 @@ constexpr std::string_view to_string(OptionType type) noexcept {
     case OptionType::string: return "string";
     case OptionType::duration: return "duration";
     case OptionType::string_list: return "list of strings";
+    case OptionType::number_list: return "list of numbers";
+    case OptionType::table_list: return "list of tables";
   }
   return "?";
 }
@@ -43,11 +48,13 @@ struct OptionSpec {
   std::string_view default_value = {};  // as written in TOML; empty: no default
   std::string_view help = {};
   bool required = false;
-  std::string_view choices = {};  // "a|b|c": the only strings allowed (string options)
+  std::string_view choices = {};            // "a|b|c": the only strings allowed (string options)
+  std::span<const OptionSpec> fields = {};  // table_list: the keys each table takes
 };
 
-using OptionValue =
-    std::variant<bool, std::int64_t, double, std::string, std::chrono::milliseconds, std::vector<std::string>>;
+class Options;
+using OptionValue = std::variant<bool, std::int64_t, double, std::string, std::chrono::milliseconds,
+                                 std::vector<std::string>, std::vector<double>, std::vector<Options>>;
 
 // The validated options of one component: what the pipeline file set, plus
 // declared defaults. Accessors throw OptionError when the option is absent,
@@ -62,6 +69,11 @@ class Options {
   const std::string& string(std::string_view name) const { return get<std::string>(name); }
   std::chrono::milliseconds duration(std::string_view name) const { return get<std::chrono::milliseconds>(name); }
   const std::vector<std::string>& strings(std::string_view name) const { return get<std::vector<std::string>>(name); }
+  const std::vector<double>& numbers(std::string_view name) const { return get<std::vector<double>>(name); }
+  // A table_list option: each table's options, checked and defaulted like a
+  // component's. To reject a value in one of them, throw
+  // OptionError("NAME[i].KEY", ...): the engine points at that very key.
+  const std::vector<Options>& tables(std::string_view name) const { return get<std::vector<Options>>(name); }
 
   void set(std::string name, OptionValue value) { values_.insert_or_assign(std::move(name), std::move(value)); }
 

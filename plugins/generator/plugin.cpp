@@ -14,8 +14,10 @@
 #include <ctime>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "sluice/flowgen/flow_generator.h"
+#include "sluice/flowgen/scenario_options.h"
 #include "sluice/flowgen/simulation.h"
 
 namespace {
@@ -27,7 +29,8 @@ using sluice::flowgen::Profile;
 using sluice::flowgen::Simulation;
 using sluice::flowgen::SimulationConfig;
 
-constexpr sluice::OptionSpec options[] = {
+// Not constexpr: a scenario's keys come from flowgen (constant data all the same).
+const sluice::OptionSpec options[] = {
     {.name = "rate",
      .type = sluice::OptionType::number,
      .default_value = "0",
@@ -80,6 +83,11 @@ constexpr sluice::OptionSpec options[] = {
      .type = sluice::OptionType::integer,
      .default_value = "1024",
      .help = "flows per batch at most"},
+    {.name = "scenarios",
+     .type = sluice::OptionType::table_list,
+     .default_value = "[]",
+     .help = "with a rate: labelled attacks, each in its window ([[sources.ID.scenarios]], docs/scenarios.md)",
+     .fields = sluice::flowgen::scenario_options()},
 };
 
 // "2026-11-01T00:00:00Z" to ms since the epoch.
@@ -95,10 +103,12 @@ std::uint64_t parse_utc(const std::string& text) {
   return static_cast<std::uint64_t>(timegm(&tm)) * 1000;
 }
 
-GeneratorConfig config_from(const sluice::Options& options) {
+// Instances of one generator make different flows: instance 0 those of a
+// single generator, each other one those of a seed far from it.
+GeneratorConfig config_from(const sluice::Options& options, unsigned instance) {
   GeneratorConfig c;
   c.profile = options.string("profile") == "nflow" ? Profile::nflow : Profile::realistic;
-  c.seed = static_cast<std::uint64_t>(options.integer("seed"));
+  c.seed = static_cast<std::uint64_t>(options.integer("seed")) + instance * 0x9E3779B97F4A7C15ULL;
   const auto exporters = options.integer("exporters");
   if (exporters < 1 || exporters > 256) throw sluice::OptionError("exporters", "must be 1 to 256");
   c.exporters = static_cast<std::uint32_t>(exporters);
@@ -117,8 +127,22 @@ GeneratorConfig config_from(const sluice::Options& options) {
   return c;
 }
 
+// The [[scenarios]] tables; a problem in one is named scenarios[i].KEY.
+std::vector<sluice::flowgen::ScenarioConfig> scenarios_from(const sluice::Options& options) {
+  std::vector<sluice::flowgen::ScenarioConfig> scenarios;
+  const auto& tables = options.tables("scenarios");
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    try {
+      scenarios.push_back(sluice::flowgen::scenario_from(tables[i]));
+    } catch (const sluice::OptionError& e) {
+      throw sluice::OptionError(fmt::format("scenarios[{}].{}", i, e.key()), e.what());
+    }
+  }
+  return scenarios;
+}
+
 // With a rate, the simulation; without, none (and the options that need one unset).
-std::optional<SimulationConfig> simulation_from(const sluice::Options& options) {
+std::optional<SimulationConfig> simulation_from(const sluice::Options& options, unsigned instance) {
   const double rate = options.number("rate");
   const double speedup = options.number("speedup");
   if (!(rate >= 0) || !std::isfinite(rate)) throw sluice::OptionError("rate", "must be >= 0");
@@ -129,13 +153,17 @@ std::optional<SimulationConfig> simulation_from(const sluice::Options& options) 
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("rate_profile", e.what());
   }
+  auto scenarios = scenarios_from(options);
   if (rate == 0) {
     if (!profile.weights.empty()) throw sluice::OptionError("rate_profile", "needs a rate: flows a simulated second");
     if (speedup != 1) throw sluice::OptionError("speedup", "needs a rate: flows a simulated second");
+    if (!scenarios.empty()) throw sluice::OptionError("scenarios", "need a rate: they run on the simulated clock");
     return std::nullopt;
   }
-  return SimulationConfig{
-      .background = config_from(options), .rate = static_cast<double>(rate), .rate_profile = std::move(profile)};
+  return SimulationConfig{.background = config_from(options, instance),
+                          .rate = static_cast<double>(rate),
+                          .rate_profile = std::move(profile),
+                          .scenarios = std::move(scenarios)};
 }
 
 // Constructs once to check the configuration, so `sluice validate` reports it.
@@ -148,10 +176,27 @@ Made checked(const Config& config) {
   }
 }
 
+// The background first, then each scenario on it: a scenario whose addresses
+// the subnets cannot hold is named scenarios[i].
+Simulation checked_simulation(const SimulationConfig& config) {
+  SimulationConfig alone = config;
+  alone.scenarios.clear();
+  checked<Simulation>(alone);
+  for (std::size_t i = 0; i < config.scenarios.size(); ++i) {
+    alone.scenarios = {config.scenarios[i]};
+    try {
+      Simulation{alone};
+    } catch (const std::invalid_argument& e) {
+      throw sluice::OptionError(fmt::format("scenarios[{}]", i), e.what());
+    }
+  }
+  return Simulation(config);
+}
+
 class Generator {
  public:
   Generator(const sluice::Options& options, sluice::Host& host)
-      : simulated_(simulation_from(options)),
+      : simulated_(simulation_from(options, host.instance())),
         count_(options.integer("count")),
         duration_(options.duration("duration")),
         batch_size_(options.integer("batch_size")),
@@ -162,9 +207,9 @@ class Generator {
     if (duration_.count() < 0) throw sluice::OptionError("duration", "must be >= 0");
     if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
     if (simulated_)
-      simulation_.emplace(checked<Simulation>(*simulated_));
+      simulation_.emplace(checked_simulation(*simulated_));
     else
-      generator_.emplace(checked<FlowGenerator>(config_from(options)));
+      generator_.emplace(checked<FlowGenerator>(config_from(options, host.instance())));
   }
 
   void start() {

@@ -18,7 +18,7 @@ namespace {
 TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
   const auto r = run(counting_to_tally);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 flushes=0 ticks=0 finished=1\n");
+  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 flushes=0 ticks=0 routes=0 finished=1\n");
   EXPECT_EQ(summary_cell(r.err, "src", records_out), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_in), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_out), 10000u) << "delivered";
@@ -325,6 +325,47 @@ INSTANTIATE_TEST_SUITE_P(
                       "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_no_entry.so", "does not export the entry symbol \"sluice_plugin\""}),
     [](const auto& info) { return info.param.name; });
+
+TEST_F(Cli, ListsOfTablesAreCheckedKeyByKeyWithTheirPlace) {
+  const std::string routes = counting_to_tally + R"(weights = [1, 2.5]
+[[sinks.out.routes]]
+name = "first"
+[[sinks.out.routes]]
+name = "second"
+weight = 3
+)";
+  const auto ok = run(routes);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(tally_text(), HasSubstr("routes=2 "));
+
+  const auto bad = run(counting_to_tally + R"([[sinks.out.routes]]
+weight = "heavy"
+[[sinks.out.routes]]
+name = "b"
+wieght = 2
+)");
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_THAT(bad.err, HasSubstr("pipeline.toml:12:10: sinks.out.routes[0].weight: must be an integer, not a string"));
+  EXPECT_THAT(bad.err, HasSubstr("pipeline.toml:11:1: sinks.out.routes[0].name: missing required option"));
+  EXPECT_THAT(bad.err, HasSubstr("pipeline.toml:15:10: sinks.out.routes[1].wieght: unknown option \"wieght\" of plugin "
+                                 "collecting_sink; did you mean \"weight\"?"));
+
+  const auto rejected = run(counting_to_tally +
+                            "[[sinks.out.routes]]\nname = \"a\"\n[[sinks.out.routes]]\n"
+                            "name = \"b\"\nweight = 0\n");
+  EXPECT_EQ(rejected.exit_code, 78);
+  EXPECT_THAT(rejected.err,
+              HasSubstr("pipeline.toml:15:10: sinks.out.routes[1].weight: plugin collecting_sink: must be "
+                        ">= 1"));
+
+  const auto not_tables = run(counting_to_tally + "routes = [1, 2]\nweights = [\"x\"]\n");
+  EXPECT_EQ(not_tables.exit_code, 78);
+  EXPECT_THAT(not_tables.err, HasSubstr("sinks.out.routes: must be an array of tables"));
+  EXPECT_THAT(not_tables.err, HasSubstr("sinks.out.weights: must be an array of numbers"));
+
+  const auto listed = run_sluice({"plugins", "collecting_sink", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex("routes\\[\\]\\.weight +integer +1 +its share"));
+}
 
 TEST_F(Cli, SetValuesAreCheckedAndNamedAsSuch) {
   const auto r = run(counting_to_tally, {"--set", "sources.src.count=lots"});

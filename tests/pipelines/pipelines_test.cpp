@@ -1,11 +1,14 @@
-// The named pipelines users run: each one validates as shipped, and the
-// README's default pipeline ends by itself with every flow in the CSV.
+// The named pipelines users run: each one validates as shipped, the README's
+// default pipeline ends by itself with every flow in the CSV, and the
+// labelled dataset has each attack's flows in its window.
 #include "process.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 
 namespace fs = std::filesystem;
 using namespace sluice::testing;
@@ -57,6 +60,35 @@ TEST(GenToCsv, EndsByItselfWithEveryFlowSentInTheCsv) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const std::string second = read_file(dir / "flows.csv");
   EXPECT_EQ(std::count(second.begin(), second.end(), '\n'), 11);
+}
+
+// pipelines/dataset.toml at a lighter background: the seven scenarios'
+// labels, each on flows that start inside the window the file gives it.
+TEST(Dataset, EachLabelLandsInItsScenariosWindow) {
+  TempDir dir;
+  const auto r = run_sluice({"run", "dataset", "--stats-interval", "0", "--set", "sources.gen.rate=20"},
+                            {.cwd = dir.path(), .env = {}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  constexpr std::uint64_t start_ms = 1'795'424'400'000;  // clock_start, 2026-11-23T09:00:00Z
+  const std::map<int, std::pair<int, int>> windows = {{7, {0, 60}},  {1, {5, 7}},   {5, {15, 25}}, {2, {25, 26}},
+                                                      {3, {32, 34}}, {6, {40, 50}}, {4, {52, 53}}};
+  std::map<int, std::size_t> per_label;
+  std::ifstream in(dir / "dataset.csv");
+  std::string line;
+  std::getline(in, line);
+  ASSERT_TRUE(line.starts_with("first,") && line.ends_with(",label")) << line;
+  while (std::getline(in, line)) {
+    const int label = std::stoi(line.substr(line.rfind(',') + 1));
+    ++per_label[label];
+    if (label == 0) continue;
+    ASSERT_TRUE(windows.contains(label)) << line;
+    const auto [from, to] = windows.at(label);
+    const std::uint64_t first = std::stoull(line.substr(0, line.find(',')));
+    ASSERT_GE(first, start_ms + from * 60'000ULL) << line;
+    ASSERT_LT(first, start_ms + to * 60'000ULL) << line;
+  }
+  EXPECT_NEAR(static_cast<double>(per_label[0]), 20 * 3600, 20 * 3600 / 10) << "the background at rate 20";
+  for (const auto& [label, window] : windows) EXPECT_GT(per_label[label], 0u) << "label " << label;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // A sink that tallies what it receives and, on finish, writes the tally to
-// `output` as "records=N bytes=S batches=B rotates=R flushes=F ticks=T finished=1".
+// `output` as "records=N bytes=S batches=B rotates=R flushes=F ticks=T routes=N finished=1".
 // With tick_period > 0 it also writes the tally at every tick, and says
 // "late_tick" if one ever comes after finish().
 #include "marker.h"
@@ -11,6 +11,11 @@
 #include <thread>
 
 namespace {
+
+constexpr sluice::OptionSpec route_fields[] = {
+    {.name = "name", .type = sluice::OptionType::string, .help = "what the route is called", .required = true},
+    {.name = "weight", .type = sluice::OptionType::integer, .default_value = "1", .help = "its share, >= 1"},
+};
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "output", .type = sluice::OptionType::string, .default_value = "\"\"", .help = "file for the tally"},
@@ -37,6 +42,15 @@ constexpr sluice::OptionSpec options[] = {
      .help = "sleep in start() (a slow device), after leaving the marker"},
     {.name = "ratio", .type = sluice::OptionType::number, .default_value = "1.0", .help = "unused: a number option"},
     {.name = "tags", .type = sluice::OptionType::string_list, .default_value = "[]", .help = "unused: a list option"},
+    {.name = "weights",
+     .type = sluice::OptionType::number_list,
+     .default_value = "[]",
+     .help = "unused: a list of numbers"},
+    {.name = "routes",
+     .type = sluice::OptionType::table_list,
+     .default_value = "[]",
+     .help = "a list of tables: [[sinks.ID.routes]], counted in the tally",
+     .fields = route_fields},
 };
 
 class CollectingSink {
@@ -49,6 +63,11 @@ class CollectingSink {
         start_delay_(options.duration("start_delay")),
         host_(host) {
     if (options.number("ratio") <= 0) throw sluice::OptionError("ratio", "must be > 0");
+    const auto& routes = options.tables("routes");
+    for (std::size_t i = 0; i < routes.size(); ++i)
+      if (routes[i].integer("weight") < 1)
+        throw sluice::OptionError("routes[" + std::to_string(i) + "].weight", "must be >= 1");
+    routes_ = routes.size();
   }
 
   void start() {
@@ -90,8 +109,8 @@ class CollectingSink {
   void write_tally(const char* end) const {
     if (!output_.empty())
       std::ofstream(output_) << "records=" << records_ << " bytes=" << bytes_ << " batches=" << batches_
-                             << " rotates=" << rotates_ << " flushes=" << flushes_ << " ticks=" << ticks_ << end
-                             << "\n";
+                             << " rotates=" << rotates_ << " flushes=" << flushes_ << " ticks=" << ticks_
+                             << " routes=" << routes_ << end << "\n";
   }
 
   const std::string output_;
@@ -102,6 +121,7 @@ class CollectingSink {
   sluice::Host& host_;
   std::uint64_t records_ = 0, bytes_ = 0, batches_ = 0, rotates_ = 0, flushes_ = 0, ticks_ = 0;
   bool finished_ = false;
+  std::size_t routes_ = 0;
 };
 
 }  // namespace
