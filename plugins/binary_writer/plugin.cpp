@@ -16,8 +16,8 @@ constexpr OptionSpec format_options[] = {
     {.name = "compression",
      .type = OptionType::string,
      .default_value = "\"none\"",
-     .help = "block compression",
-     .choices = "none|lz4"},
+     .help = "block compression: lz4 fast (nfcapd -y), lzo as nfcapd -z, bz2 smallest and slowest (nfcapd -j)",
+     .choices = "none|lz4|lzo|bz2"},
     {.name = "ident",
      .type = OptionType::string,
      .default_value = "\"none\"",
@@ -43,8 +43,7 @@ sluice::file_output::RotationOptions rotation_options(const sluice::Options& opt
 
 sluice::nffile::WriterOptions writer_options(const sluice::Options& options) {
   sluice::nffile::WriterOptions writer;
-  writer.compression =
-      options.string("compression") == "lz4" ? sluice::nffile::Compression::lz4 : sluice::nffile::Compression::none;
+  writer.compression = *sluice::nffile::parse_compression(options.string("compression"));  // the engine checked choices
   writer.ident = options.string("ident");
   if (writer.ident.size() > sluice::nffile::max_ident_length) {
     throw sluice::OptionError("ident", "must be at most " + std::to_string(sluice::nffile::max_ident_length) +

@@ -132,6 +132,8 @@ BENCHMARK_CAPTURE(NfcapdWrite, uncompressed, nffile::Compression::none, false)->
 BENCHMARK_CAPTURE(NfcapdWrite, uncompressed_to_dev_null, nffile::Compression::none, true)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, lz4, nffile::Compression::lz4, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdWrite, lzo, nffile::Compression::lzo, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdWrite, bz2, nffile::Compression::bz2, false)->Unit(benchmark::kMillisecond);
 
 void NfcapdRead(benchmark::State& state, nffile::Compression compression) {
   const fs::path file = scratch("read.nf");
@@ -150,6 +152,8 @@ void NfcapdRead(benchmark::State& state, nffile::Compression compression) {
 }
 BENCHMARK_CAPTURE(NfcapdRead, uncompressed, nffile::Compression::none)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdRead, lz4, nffile::Compression::lz4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdRead, lzo, nffile::Compression::lzo)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(NfcapdRead, bz2, nffile::Compression::bz2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

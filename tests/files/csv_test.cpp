@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <random>
 
 #include "sluice/csv/formatter.h"
@@ -68,13 +69,19 @@ TEST(NfdumpLayout, PrintsLocalTimeAcrossADaylightSavingChangeAsNfdumpDoes) {
   EXPECT_EQ(ours, theirs.substr(0, ours.size()));
 }
 
+// nfcapd's option for each compression method.
+const std::map<nffile::Compression, std::vector<std::string>> nfcapd_compression_option = {
+    {nffile::Compression::none, {}},
+    {nffile::Compression::lz4, {"-y"}},
+    {nffile::Compression::lzo, {"-z"}},
+    {nffile::Compression::bz2, {"-j"}},
+};
+
 class RealNfcapdFile : public ::testing::TestWithParam<nffile::Compression> {};
 
 TEST_P(RealNfcapdFile, ReadsAsNfdumpPrintsIt) {
   test::TempDir dir;
-  const bool lz4 = GetParam() == nffile::Compression::lz4;
-  const auto file =
-      test::capture_with_nfcapd(dir.path(), lz4 ? std::vector<std::string>{"-y"} : std::vector<std::string>{});
+  const auto file = test::capture_with_nfcapd(dir.path(), nfcapd_compression_option.at(GetParam()));
   ASSERT_FALSE(file.empty());
   nffile::Reader reader(file);
   ASSERT_EQ(reader.compression(), GetParam());
@@ -86,9 +93,9 @@ TEST_P(RealNfcapdFile, ReadsAsNfdumpPrintsIt) {
   EXPECT_EQ(format_all(*formatter, flows), nfdump_csv(file));
 }
 INSTANTIATE_TEST_SUITE_P(Compression, RealNfcapdFile,
-                         ::testing::Values(nffile::Compression::none, nffile::Compression::lz4), [](const auto& info) {
-                           return info.param == nffile::Compression::lz4 ? "lz4" : "uncompressed";
-                         });
+                         ::testing::Values(nffile::Compression::none, nffile::Compression::lz4,
+                                           nffile::Compression::lzo, nffile::Compression::bz2),
+                         [](const auto& info) { return std::string(nffile::to_string(info.param)); });
 
 TEST(NfdumpLayout, StartsItsNumberingAndTotalsAfreshAfterEachTrailer) {
   const auto flows = test::sample_flows(100, 2);

@@ -1,6 +1,25 @@
 #include "sluice/nffile/file.h"
 
+#include <utility>
+
 namespace sluice::nffile {
+
+namespace {
+constexpr std::pair<Compression, std::string_view> compression_names[] = {
+    {Compression::none, "none"}, {Compression::lzo, "lzo"}, {Compression::bz2, "bz2"}, {Compression::lz4, "lz4"}};
+}  // namespace
+
+std::string_view to_string(Compression method) noexcept {
+  for (const auto& [m, name] : compression_names)
+    if (m == method) return name;
+  return "unknown";
+}
+
+std::optional<Compression> parse_compression(std::string_view name) noexcept {
+  for (const auto& [m, n] : compression_names)
+    if (n == name) return m;
+  return std::nullopt;
+}
 
 void FileStats::add(const FlowRecord& f) noexcept {
   const std::uint64_t p = f.packets + f.reverse_packets;

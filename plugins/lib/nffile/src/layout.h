@@ -20,14 +20,12 @@ constexpr std::uint16_t file_magic = 0xA50C;
 constexpr std::uint16_t layout_version = 2;
 constexpr std::uint32_t nfdump_version = 0x01070100;  // the nfdump release a file claims to come from: 1.7.1
 
-enum CompressionId : std::uint8_t { not_compressed = 0, lzo = 1, bz2 = 2, lz4 = 3 };
-
 struct FileHeader {
   std::uint16_t magic = file_magic;
   std::uint16_t version = layout_version;
   std::uint32_t nfdversion = nfdump_version;
-  std::int64_t created = 0;  // seconds since the epoch
-  std::uint8_t compression = not_compressed;
+  std::int64_t created = 0;      // seconds since the epoch
+  std::uint8_t compression = 0;  // a Compression
   std::uint8_t encryption = 0;
   std::uint16_t appendix_blocks = 0;  // 0 until the file is closed: a cut file then has no dangling appendix
   std::uint32_t unused = 0;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <span>
 
 #include "block_codec.h"
@@ -18,6 +19,7 @@ struct Reader::Impl {
   std::uint32_t blocks_read = 0;
   std::vector<std::byte> stored;
   std::vector<std::byte> expanded;
+  std::optional<BlockCodec> codec;        // for a compressed file
   std::vector<ExporterOrigin> exporters;  // by sysid; grows to the largest seen
   bool has_appendix = false;
   std::string ident;
@@ -30,19 +32,19 @@ struct Reader::Impl {
       fail(offsetof(layout::FileHeader, version),
            "nfcapd file layout " + std::to_string(header.version) + " is not supported (only layout 2, nfdump 1.7)");
     }
-    if (header.compression != layout::not_compressed && header.compression != layout::lz4) {
-      const std::string method = header.compression == layout::lzo   ? "LZO"
-                                 : header.compression == layout::bz2 ? "BZ2"
-                                                                     : "method " + std::to_string(header.compression);
+    if (header.compression > static_cast<std::uint8_t>(Compression::lz4)) {
       fail(offsetof(layout::FileHeader, compression),
-           "compressed with " + method + ": only uncompressed and LZ4 files are read");
+           "unknown compression method " + std::to_string(header.compression) + " (nfdump 1.7 knows 0 to 3)");
     }
+    if (compression() != Compression::none) codec.emplace(compression());
     if (header.encryption != 0) fail(offsetof(layout::FileHeader, encryption), "encrypted files are not supported");
     // A file cut short has lost its appendix; its blocks still read, and the
     // cut is reported at the block it hits.
     if (header.appendix_blocks != 0 && static_cast<std::uint64_t>(header.appendix_offset) < file.size())
       read_appendix();
   }
+
+  Compression compression() const noexcept { return static_cast<Compression>(header.compression); }
 
   [[noreturn]] void fail(std::uint64_t at, const std::string& what) const { throw FileError(file.path(), at, what); }
 
@@ -52,12 +54,13 @@ struct Reader::Impl {
     const std::size_t got = file.read_at(at, &bh, sizeof bh);
     if (got != sizeof bh) fail(at, "file ends inside a block header (truncated file)");
     if (bh.size == 0 || bh.size > layout::max_block_payload) fail(at, "corrupt block: size " + std::to_string(bh.size));
-    auto& target = header.compression == layout::lz4 ? stored : expanded;
+    auto& target = codec ? stored : expanded;
     target.resize(bh.size);
     if (file.read_at(at + sizeof bh, target.data(), bh.size) != bh.size) {
       fail(at, "file ends inside a block of " + std::to_string(bh.size) + " bytes (truncated file)");
     }
-    if (header.compression == layout::lz4 && !lz4_decompress(stored, expanded)) fail(at, "corrupt LZ4 block");
+    if (codec && !codec->expand(stored, expanded))
+      fail(at, "corrupt block: its " + std::string(to_string(compression())) + " data does not expand");
     return bh;
   }
 
@@ -152,9 +155,7 @@ Reader::~Reader() = default;
 
 bool Reader::read_block(std::vector<FlowRecord>& flows) { return impl_->read_block(flows); }
 
-Compression Reader::compression() const noexcept {
-  return impl_->header.compression == layout::lz4 ? Compression::lz4 : Compression::none;
-}
+Compression Reader::compression() const noexcept { return impl_->compression(); }
 std::uint32_t Reader::blocks() const noexcept { return impl_->header.data_blocks; }
 bool Reader::has_appendix() const noexcept { return impl_->has_appendix; }
 const std::string& Reader::ident() const noexcept { return impl_->ident; }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <vector>
 
 #include "block_codec.h"
@@ -28,6 +29,7 @@ struct Writer::Impl {
   std::vector<std::byte> block;  // block header + payload under construction
   std::size_t used = sizeof(layout::BlockHeader);
   std::uint32_t records = 0;
+  std::optional<BlockCodec> codec;  // for a compressed file
   std::vector<std::byte> compressed;
   ExporterTable exporters;
   FileStats stats;
@@ -36,7 +38,8 @@ struct Writer::Impl {
   Impl(const std::filesystem::path& path, WriterOptions opts)
       : file(path, file_output::File::Mode::create), options(std::move(opts)), block(block_capacity) {
     header.created = std::time(nullptr);
-    header.compression = options.compression == Compression::lz4 ? layout::lz4 : layout::not_compressed;
+    header.compression = static_cast<std::uint8_t>(options.compression);
+    if (options.compression != Compression::none) codec.emplace(options.compression);
     file.append(&header, sizeof header);
   }
 
@@ -66,8 +69,8 @@ struct Writer::Impl {
     layout::BlockHeader bh;
     bh.records = record_count;
     const std::span<const std::byte> payload(block.data() + sizeof bh, used - sizeof bh);
-    if (header.compression == layout::lz4) {
-      lz4_compress(payload, compressed);
+    if (codec) {
+      codec->compress(payload, compressed);
       bh.size = static_cast<std::uint32_t>(compressed.size());
       file.append(&bh, sizeof bh);
       file.append(compressed.data(), compressed.size());

@@ -3,13 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "sluice/file_output/file.h"
 #include "sluice/flow_record.h"
 
 namespace sluice::nffile {
 
-enum class Compression { none, lz4 };
+// How the blocks of a file are compressed; the values are the file header's.
+// nfcapd writes none by default, LZO with -z, bzip2 with -j and LZ4 with -y.
+enum class Compression : std::uint8_t { none = 0, lzo = 1, bz2 = 2, lz4 = 3 };
+
+// "none", "lzo", "bz2", "lz4": the names the binary_writer's option takes.
+std::string_view to_string(Compression method) noexcept;
+std::optional<Compression> parse_compression(std::string_view name) noexcept;
 
 // The statistics record nfcapd keeps in a file's appendix (`nfdump -I`), and
 // the totals of nfdump's summary line. Its layout is the file's: nfdump reads

@@ -1,4 +1,5 @@
-// Reads nfcapd files: sluice's and nfcapd 1.7's, uncompressed or LZ4.
+// Reads nfcapd files: sluice's and nfcapd 1.7's, uncompressed or with any
+// block compression nfcapd writes (LZ4, LZO, bzip2).
 #pragma once
 
 #include <filesystem>
