@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sstream>
 
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -218,6 +219,95 @@ TEST(FileRotation, SighupStartsNewFilesWhereThePathHasTimeFieldsAndIsHarmlessEls
   EXPECT_EQ(csv_rows_below(dir / "stamped"), 6000u);
   EXPECT_EQ(files_below(dir / "plain"), std::vector<std::string>{"flows.csv"});
   EXPECT_EQ(csv_rows_below(dir / "plain"), 6000u);
+}
+
+// An hour of flows from 15:00 on: twelve five-minute windows of 100 flows.
+std::vector<FlowRecord> an_hour_of_flows() { return flows_over_time(1200, three_pm + 1000, 3000); }
+
+TEST(OnClose, RunsForEachFileWithNfcapdsPlaceholdersAndNfdumpReadsEachFileFromThere) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", an_hour_of_flows());
+  const fs::path out = dir / "out";
+  fs::create_directories(out);
+  const std::string archive_hook = "nfdump -r %d/%f -q -o csv > " + out.string() + "/%t.csv && echo %f %t %u %i >> " +
+                                   (out / "archive.log").string();
+  const std::string csv_hook = "echo %d %f %i >> " + (out / "csv.log").string();
+  const auto pipeline =
+      dir.write("hooks.toml", replay(dir / "input.nf") + five_minute_windows +
+                                  sink("archive", "binary_writer", "windows", dir / "archive",
+                                       "nfcapd_layout = 2\nident = \"edge\"\non_close = \"" + archive_hook + "\"") +
+                                  sink("csv", "csv_writer", "windows", dir / "csv/flows-%H%M.csv",
+                                       "on_close = \"" + csv_hook + "\"\non_close_max_running = 1"));
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+
+  std::vector<std::string> archive_log = test::split_lines(testing::read_file(out / "archive.log"));
+  std::sort(archive_log.begin(), archive_log.end());  // two commands at a time: any order
+  ASSERT_EQ(archive_log.size(), 12u);
+  for (int i = 0; i < 12; ++i) {
+    char minute[3];
+    std::snprintf(minute, sizeof minute, "%02d", 5 * i);
+    const std::string window = std::string("2023111515") + minute;
+    EXPECT_EQ(archive_log[i], "2023/11/15/15/nfcapd." + window + " " + window + " " +
+                                  std::to_string((three_pm + 300'000 * i) / 1000) + " edge");
+    EXPECT_EQ(test::split_lines(testing::read_file(out / (window + ".csv"))).size(), 100u) << window;
+  }
+  const auto csv_log = test::split_lines(testing::read_file(out / "csv.log"));
+  ASSERT_EQ(csv_log.size(), 12u);
+  EXPECT_EQ(csv_log.front(), (dir / "csv").string() + " flows-1500.csv") << "one at a time: in order";
+  EXPECT_EQ(csv_log.back(), (dir / "csv").string() + " flows-1555.csv");
+  EXPECT_THAT(run.err, HasSubstr("12 on_close commands run"));
+}
+
+TEST(OnClose, NeverHoldsUpThePipelineAndIsWaitedForBeforeTheProcessExits) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", an_hour_of_flows());
+  const fs::path gate = dir / "gate", log = dir / "log";
+  const std::string hook = "while [ ! -e " + gate.string() + " ]; do sleep 0.02; done; echo %t >> " + log.string();
+  const auto pipeline =
+      dir.write("blocked.toml", replay(dir / "input.nf") + five_minute_windows +
+                                    sink("archive", "binary_writer", "windows", dir / "archive",
+                                         "nfcapd_layout = 0\non_close = \"" + hook + "\"\non_close_max_running = 1"));
+  testing::Process sluice({testing::sluice_exe(), "run", pipeline.string()});
+  // Every file is written and put in place while the first command still waits.
+  const auto put_in_place = [&] {
+    if (!fs::exists(dir / "archive")) return std::size_t{0};
+    const auto files = files_below(dir / "archive");
+    return static_cast<std::size_t>(
+        std::count_if(files.begin(), files.end(), [](const std::string& f) { return !f.ends_with(".tmp"); }));
+  };
+  ASSERT_TRUE(testing::eventually([&] { return put_in_place() == 12; }));
+  EXPECT_TRUE(sluice.running()) << "the process must wait for its on_close commands";
+  EXPECT_FALSE(fs::exists(log));
+  std::ofstream(gate).close();
+  const auto result = sluice.wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("waiting for 12 on_close command(s) to end"));
+  EXPECT_EQ(test::split_lines(testing::read_file(log)).size(), 12u);
+}
+
+TEST(OnClose, AFailingCommandIsLoggedAndCountedAndTheRunGoesOn) {
+  test::TempDir dir;
+  write_nfcapd(dir / "input.nf", flows_over_time(300, three_pm + 1000, 3000));  // three windows
+  const auto pipeline = dir.write("failing.toml", replay(dir / "input.nf") + five_minute_windows +
+                                                      sink("archive", "binary_writer", "windows", dir / "archive",
+                                                           "nfcapd_layout = 0\non_close = \"echo %f; exit 7\""));
+  const auto run = testing::run_sluice({"run", pipeline.string()});
+  ASSERT_EQ(run.exit_code, 0) << "the files are whole: " << run.err;
+  EXPECT_EQ(files_below(dir / "archive").size(), 3u);
+  EXPECT_THAT(run.err, HasSubstr("on_close command `echo nfcapd.202311151505; exit 7` exited with status 7"));
+  EXPECT_THAT(run.err, HasSubstr("3 on_close commands run, 3 failed"));
+}
+
+TEST(OnClose, AnUnknownPlaceholderIsRefusedNamingFileLineAndKey) {
+  test::TempDir dir;
+  const auto pipeline =
+      dir.write("bad.toml", replay(dir / "input.nf") +
+                                sink("csv", "csv_writer", "replay", dir / "out.csv", "on_close = \"gzip %F\""));
+  const auto run = testing::run_sluice({"validate", pipeline.string()});
+  EXPECT_EQ(run.exit_code, 78);
+  EXPECT_THAT(run.err, HasSubstr(pipeline.string() + ":9:12:"));
+  EXPECT_THAT(run.err, HasSubstr("sinks.csv.on_close: plugin csv_writer: %F is not a placeholder"));
 }
 
 TEST(FileFaults, AFullDeviceIsAnErrorNamingItAndTheDeviceStaysADevice) {

@@ -21,4 +21,16 @@ std::chrono::milliseconds read_flush_interval(const Options& options) {
   return interval;
 }
 
+std::optional<OnCloseCommand> read_on_close(const Options& options, TimeZone zone) {
+  const std::string& command = options.string("on_close");
+  if (command.empty()) return std::nullopt;
+  return OnCloseCommand(command, options.has("ident") ? options.string("ident") : std::string(), zone);
+}
+
+std::size_t read_on_close_max_running(const Options& options) {
+  const std::int64_t n = options.integer("on_close_max_running");
+  if (n < 1) throw OptionError("on_close_max_running", "must be 1 or more");
+  return static_cast<std::size_t>(n);
+}
+
 }  // namespace sluice::file_output

@@ -61,6 +61,11 @@ class RotatingOutput {
   std::filesystem::path set_aside(const std::string& suffix);
 
   const std::filesystem::path& final_path() const noexcept { return final_; }
+  // The fixed leading folder of the path (nfcapd's -w folder with a layout).
+  const std::filesystem::path& base() const noexcept { return base_; }
+  // The window of the file begun last.
+  std::uint64_t window_start_ms() const noexcept { return start_ms_; }
+  std::uint64_t window_length_ms() const noexcept { return length_ms_; }
 
  private:
   void apply_retention(const std::filesystem::path& kept) const;

@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -12,6 +13,7 @@
 
 #include "sluice/batch.h"
 #include "sluice/clock.h"
+#include "sluice/file_output/on_close.h"
 #include "sluice/file_output/rotating_output.h"
 #include "sluice/metrics.h"
 
@@ -37,11 +39,14 @@ template <FileFormat Format>
 class WindowedWriter {
  public:
   // `rotation.path` "-" writes to standard output, never rotated.
-  WindowedWriter(RotationOptions rotation, Format format, WriterCounters counters = {})
+  // `closed` is told of each file put in place under its final name.
+  WindowedWriter(RotationOptions rotation, Format format, WriterCounters counters = {},
+                 std::function<void(const ClosedFile&)> closed = {})
       : to_stdout_(rotation.path == "-"),
         output_(std::move(rotation)),
         format_(std::move(format)),
-        counters_(counters) {}
+        counters_(counters),
+        closed_(std::move(closed)) {}
 
   void consume(const Batch& batch) {
     visit(
@@ -133,15 +138,17 @@ class WindowedWriter {
     last_file_ = file;
     ++files_;
     counters_.files.add();
+    if (file == "-") return;
     std::error_code ignored;
-    if (file != "-")
-      if (const auto size = std::filesystem::file_size(file, ignored); !ignored) counters_.bytes.add(size);
+    if (const auto size = std::filesystem::file_size(file, ignored); !ignored) counters_.bytes.add(size);
+    if (closed_) closed_({file, output_.base(), output_.window_start_ms(), output_.window_length_ms()});
   }
 
   bool to_stdout_;
   RotatingOutput output_;
   Format format_;
   WriterCounters counters_;
+  std::function<void(const ClosedFile&)> closed_;
   bool open_ = false;
   bool unflushed_ = false;
   std::uint64_t files_ = 0;

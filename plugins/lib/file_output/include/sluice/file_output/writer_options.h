@@ -4,7 +4,9 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 
+#include "sluice/file_output/on_close.h"
 #include "sluice/file_output/rotating_output.h"
 #include "sluice/options.h"
 
@@ -33,11 +35,24 @@ inline constexpr OptionSpec writer_option_specs[] = {
      .type = OptionType::duration,
      .default_value = "\"1s\"",
      .help = "buffered rows reach the file at least this often (tail -f follows a live file)"},
+    {.name = "on_close",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "shell command run after each file is closed and put in place, as nfcapd -x: %d the top folder, %f "
+             "the file below it, %t the window start YYYYMMDDhhmm, %u in epoch seconds, %i the ident; \"\": none"},
+    {.name = "on_close_max_running",
+     .type = OptionType::integer,
+     .default_value = "2",
+     .help = "on_close commands running at once at most; more wait their turn (the pipeline never waits)"},
 };
 
 // Reads writer_option_specs; throws OptionError for values out of range.
 RotationOptions read_writer_options(const Options& options);
 std::chrono::milliseconds read_flush_interval(const Options& options);
+// The on_close command, if any; its %i is the plugin's `ident` option, if it
+// has one.
+std::optional<OnCloseCommand> read_on_close(const Options& options, TimeZone zone);
+std::size_t read_on_close_max_running(const Options& options);
 
 // One option list out of several, for a plugin's declaration.
 template <std::size_t... N>

@@ -1,7 +1,7 @@
 // A file writer plugin in one piece: the options every writer takes, a
 // WindowedWriter over the plugin's format, flushes on the engine's tick,
-// metrics, and the rule that a failed run never replaces good output. A
-// writer plugin derives from it and supplies its format:
+// metrics, on_close commands, and the rule that a failed run never replaces
+// good output. A writer plugin derives from it and supplies its format:
 //
 //   class CsvWriter : public WriterSink<CsvFormat> {
 //    public:
@@ -10,12 +10,15 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "sluice/file_output/windowed_writer.h"
 #include "sluice/file_output/writer_options.h"
 #include "sluice/host.h"
+#include "sluice/shell_command/runner.h"
 
 namespace sluice::file_output {
 
@@ -25,10 +28,14 @@ class WriterSink {
   WriterSink(const Options& options, Host& host, Format format, RotationOptions rotation)
       : host_(host),
         flush_interval_(read_flush_interval(options)),
+        on_close_(read_on_close(options, rotation.zone)),
+        commands_(on_close_ ? make_runner(read_on_close_max_running(options)) : nullptr),
         writer_(std::move(rotation), std::move(format),
                 {.records = host.counter("records_written_total", "Flows written"),
                  .files = host.counter("files_closed_total", "Files closed and put in place under their final name"),
-                 .bytes = host.counter("bytes_written_total", "Bytes of the files put in place")}) {}
+                 .bytes = host.counter("bytes_written_total", "Bytes of the files put in place")},
+                on_close_ ? [this](const ClosedFile& file) { commands_->run(on_close_->expand(file)); }
+                          : std::function<void(const ClosedFile&)>()) {}
 
   WriterSink(const Options& options, Host& host, Format format)
       : WriterSink(options, host, std::move(format), read_writer_options(options)) {}
@@ -40,18 +47,52 @@ class WriterSink {
   std::chrono::milliseconds tick_period() const { return flush_interval_; }
   void tick() { writer_.flush(); }
 
+  // The last file is put in place, then the on_close commands still under
+  // way are waited for: nothing is left running when the process exits.
   void finish() {
     const auto partial = writer_.finish(host_.run_failed());
     if (!partial.empty())
       host_.log(LogLevel::warning,
                 "the run failed: the earlier output stays in place; this run's partial output is " + partial.string());
+    if (!commands_) return;
+    if (const auto pending = commands_->pending(); pending != 0)
+      host_.log(LogLevel::info, "waiting for " + std::to_string(pending) + " on_close command(s) to end");
+    commands_->wait();
   }
 
-  std::string report() const { return writer_.summary(); }
+  std::string report() const {
+    std::string out = writer_.summary();
+    if (commands_) {
+      out += "  " + std::to_string(commands_started_.value()) + " on_close commands run";
+      if (const auto failed = commands_failed_.value(); failed != 0)
+        out += ", " + std::to_string(failed) + " failed (see the log)";
+      out += "\n";
+    }
+    return out;
+  }
 
  private:
+  std::unique_ptr<shell_command::Runner> make_runner(std::size_t max_running) {
+    commands_started_ = host_.counter("on_close_commands_total", "on_close commands started");
+    commands_failed_ = host_.counter("on_close_failures_total",
+                                     "on_close commands that failed: not started, a status other than 0, or killed");
+    return std::make_unique<shell_command::Runner>(
+        max_running, shell_command::Runner::Hooks{
+                         .started = commands_started_,
+                         .failed = commands_failed_,
+                         .report_failure =
+                             [this](const std::string& command, const std::string& failure) {
+                               host_.log(LogLevel::error, "on_close command `" + command + "` " + failure);
+                               host_.count_errors(1);
+                             },
+                     });
+  }
+
   Host& host_;
   std::chrono::milliseconds flush_interval_;
+  Counter commands_started_, commands_failed_;
+  std::optional<OnCloseCommand> on_close_;
+  std::unique_ptr<shell_command::Runner> commands_;  // with on_close: runs it, never blocking the pipeline
   WindowedWriter<Format> writer_;
 };
 
