@@ -36,8 +36,10 @@ commands:
   plugins [NAME]      list the plugins found, or one plugin's options
   graph PIPELINE      print the pipeline as a Graphviz DOT graph
 
-PIPELINE is a TOML file, or the NAME of pipelines/NAME.toml (looked up in
-./pipelines and in the installed share/sluice/pipelines).
+PIPELINE is a TOML file, or the NAME of NAME.toml looked up in ./pipelines,
+then in the installation's configuration folder (/etc/sluice for sluice in
+/usr/bin, PREFIX/etc/sluice for PREFIX/bin), then in the installed
+share/sluice/pipelines.
 
 options for every command:
   -h, --help          help for the command (sluice run --help)
@@ -47,12 +49,21 @@ exit codes: 0 done, 1 a component failed, 64 usage, 66 no such pipeline,
 78 configuration rejected (nothing was started)
 )";
 
-fs::path pipeline_dir_of_install() {
-  const fs::path exe_dir = boost::dll::program_location().parent_path().native();
-  return (exe_dir / ".." / SLUICE_PIPELINE_SUBDIR).lexically_normal();
+fs::path install_prefix() { return fs::path(boost::dll::program_location().native()).parent_path().parent_path(); }
+
+fs::path pipeline_dir_of_install() { return install_prefix() / SLUICE_PIPELINE_SUBDIR; }
+
+// An installation's editable pipelines: /etc/sluice for one in /usr (the
+// Debian package), PREFIX/etc/sluice for any other, as the GNU conventions
+// place configuration (packaging/CMakeLists.txt installs them there).
+fs::path config_dir_of_install() {
+  const fs::path prefix = install_prefix();
+  return (prefix == "/usr" ? fs::path("/etc") : prefix / "etc") / "sluice";
 }
 
-std::vector<fs::path> pipeline_dirs() { return {fs::path("pipelines"), pipeline_dir_of_install()}; }
+std::vector<fs::path> pipeline_dirs() {
+  return {fs::path("pipelines"), config_dir_of_install(), pipeline_dir_of_install()};
+}
 
 // A file path as given, or a name looked up in the pipeline folders.
 std::optional<fs::path> find_pipeline(const std::string& name_or_file) {
@@ -141,8 +152,8 @@ std::variant<PipelineConfig, int> load(const po::variables_map& values) {
   const std::string name = values["pipeline"].as<std::string>();
   auto file = find_pipeline(name);
   if (!file) {
-    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines or {} (known: {})\n",
-               name, name, pipeline_dir_of_install().string(), known_pipelines());
+    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines, {} or {} (known: {})\n",
+               name, name, config_dir_of_install().string(), pipeline_dir_of_install().string(), known_pipelines());
     return exit_no_input;
   }
   try {

@@ -31,12 +31,17 @@ constexpr auto stuck_grace = std::chrono::seconds(2);
 }  // namespace
 
 // The engine's own thread: signals, the periodic stats line, the progress
-// line and the metrics endpoint. It runs from before the first component
-// starts until every component has finished, and it never waits on one.
+// line, the metrics endpoint and systemd's watchdog. It runs from before the
+// first component starts until every component has finished, and it never
+// waits on one.
 class Pipeline::Control {
  public:
   explicit Control(Pipeline& pipeline)
-      : pipeline_(pipeline), stats_timer_(io_), progress_timer_(io_), show_progress_(isatty(STDERR_FILENO) == 1) {
+      : pipeline_(pipeline),
+        stats_timer_(io_),
+        progress_timer_(io_),
+        watchdog_timer_(io_),
+        show_progress_(isatty(STDERR_FILENO) == 1) {
     if (pipeline_.options_.handle_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM, SIGHUP);
       wait_for_signal();
@@ -51,6 +56,7 @@ class Pipeline::Control {
         pipeline_.options_.stats_interval.value_or(pipeline_.engine_.stats_interval.value_or(default_stats_interval));
     if (stats_interval_.count() > 0) schedule_stats();
     if (show_progress_) schedule_progress();
+    if (const auto period = pipeline_.service_.watchdog_period()) schedule_watchdog(*period);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -94,7 +100,9 @@ class Pipeline::Control {
     stats_timer_.expires_after(stats_interval_);
     stats_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      pipeline_.run_.log.info("{}", pipeline_.stats_line());
+      const std::string line = pipeline_.stats_line();
+      pipeline_.run_.log.info("{}", line);
+      pipeline_.service_.status(line);
       schedule_stats();
     });
   }
@@ -112,11 +120,22 @@ class Pipeline::Control {
     });
   }
 
+  // While this thread turns, systemd hears from it; if it hangs, systemd
+  // restarts the service.
+  void schedule_watchdog(std::chrono::microseconds period) {
+    pipeline_.service_.watchdog();
+    watchdog_timer_.expires_after(period);
+    watchdog_timer_.async_wait([this, period](const boost::system::error_code& ec) {
+      if (!ec) schedule_watchdog(period);
+    });
+  }
+
   Pipeline& pipeline_;
   boost::asio::io_context io_;
   std::optional<boost::asio::signal_set> signals_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer progress_timer_;
+  boost::asio::steady_timer watchdog_timer_;
   std::optional<MetricsServer> server_;
   std::chrono::seconds stats_interval_{0};
   const bool show_progress_;
@@ -222,7 +241,10 @@ Pipeline::~Pipeline() {
   while (!nodes_.empty()) nodes_.pop_back();
 }
 
-void Pipeline::stop() noexcept { run_.begin_drain(); }
+void Pipeline::stop() noexcept {
+  service_.stopping();
+  run_.begin_drain();
+}
 
 void Pipeline::rotate() {
   auto batch = std::make_shared<Batch>();
@@ -326,6 +348,7 @@ int Pipeline::run() {
     wall_time_ = Clock::now() - started_at_;
     return 1;
   }
+  service_.ready();
 
   std::vector<std::thread> threads;
   const auto spawn = [&](auto body) {

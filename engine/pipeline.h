@@ -6,6 +6,7 @@
 #include "log.h"
 #include "node.h"
 #include "plugin_catalog.h"
+#include "service_notify.h"
 
 #include <atomic>
 #include <chrono>
@@ -68,6 +69,7 @@ class Pipeline {
   RunState run_;
   const EngineConfig engine_;
   RunOptions options_;
+  const ServiceNotifier service_;
   std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::duration wall_time_{};
