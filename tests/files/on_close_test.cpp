@@ -45,12 +45,9 @@ TEST(OnCloseCommand, GivesSecondsForWindowsUnderAMinuteAsNfcapdsNamesDo) {
 }
 
 TEST(OnCloseCommand, WritesTheWindowStartInTheWritersTimeZone) {
-  ::setenv("TZ", "Asia/Kolkata", 1);  // UTC+05:30, no daylight saving
-  ::tzset();
+  const testing::ScopedEnvironment zone("TZ", "Asia/Kolkata");  // UTC+05:30, no daylight saving
   const OnCloseCommand command("%t", "", TimeZone::local);
   EXPECT_EQ(command.expand({"f", ".", five_past_three_pm, 300'000}), "202311152035");
-  ::setenv("TZ", "UTC", 1);
-  ::tzset();
 }
 
 TEST(OnCloseCommand, RefusesWhatIsNotAPlaceholderNamingTheOption) {
