@@ -34,7 +34,7 @@ fs::path scratch(const std::string& name) {
 // Batches of 1024 from a working set of 64K flows (10 MiB): a sink formats
 // batches that were just decoded, not records fetched cold from memory.
 void format(benchmark::State& state, csv::Formatter& formatter) {
-  const auto all = std::span(flows()).first(64 * 1024);
+  const auto all = std::span(flows()).first(std::size_t{64} * 1024);
   csv::Buffer out;
   std::size_t next = 0;
   for (auto _ : state) {

@@ -25,7 +25,8 @@ std::vector<FlowRecord> read_all(const std::filesystem::path& file) {
   return flows;
 }
 
-void write_all(const std::filesystem::path& file, const std::vector<FlowRecord>& flows, WriterOptions options = {}) {
+void write_all(const std::filesystem::path& file, const std::vector<FlowRecord>& flows,
+               const WriterOptions& options = {}) {
   Writer writer(file, options);
   writer.write(flows);
   writer.close();

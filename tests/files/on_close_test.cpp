@@ -52,7 +52,7 @@ TEST(OnCloseCommand, WritesTheWindowStartInTheWritersTimeZone) {
 
 TEST(OnCloseCommand, RefusesWhatIsNotAPlaceholderNamingTheOption) {
   try {
-    OnCloseCommand("gzip %x", "", TimeZone::utc);
+    const OnCloseCommand taken("gzip %x", "", TimeZone::utc);
     FAIL() << "%x was taken";
   } catch (const OptionError& e) {
     EXPECT_EQ(e.key(), "on_close");
@@ -86,8 +86,10 @@ TEST(Runner, RunsAtMostMaxRunningAtOnceTakingTheRestInOrder) {
   Runner runner(2, {});
   for (int i = 0; i < 5; ++i) {
     const std::string id = std::to_string(i);
-    runner.run("echo +" + id + " >> " + log.string() + "; " + wait_for(dir / "gate") + "; echo -" + id + " >> " +
-               log.string());
+    std::string command = "echo +" + id + " >> " + log.string();
+    command += "; " + wait_for(dir / "gate");
+    command += "; echo -" + id + " >> " + log.string();
+    runner.run(command);
   }
   ASSERT_TRUE(testing::eventually([&] { return lines_of(log).size() == 2; }));
   EXPECT_EQ(runner.pending(), 5u);

@@ -145,6 +145,7 @@ TEST(FileRotation, AnEventClockReplayOfThreeHoursBuildsNfcapdsTreeAndTheSameCsvW
     ++expected[name];
   }
   std::vector<std::string> expected_names;
+  expected_names.reserve(expected.size());
   for (const auto& [name, count] : expected) expected_names.push_back(name);
   ASSERT_EQ(expected_names.size(), 36u);
   EXPECT_EQ(files_below(dir / "archive"), expected_names);
@@ -248,8 +249,9 @@ TEST(OnClose, RunsForEachFileWithNfcapdsPlaceholdersAndNfdumpReadsEachFileFromTh
     char minute[3];
     std::snprintf(minute, sizeof minute, "%02d", 5 * i);
     const std::string window = std::string("2023111515") + minute;
-    EXPECT_EQ(archive_log[i], "2023/11/15/15/nfcapd." + window + " " + window + " " +
-                                  std::to_string((three_pm + 300'000 * i) / 1000) + " edge");
+    std::string expected_line = "2023/11/15/15/nfcapd." + window;
+    expected_line += " " + window + " " + std::to_string((three_pm + std::uint64_t{300'000} * i) / 1000) + " edge";
+    EXPECT_EQ(archive_log[i], expected_line);
     EXPECT_EQ(test::split_lines(testing::read_file(out / (window + ".csv"))).size(), 100u) << window;
   }
   const auto csv_log = test::split_lines(testing::read_file(out / "csv.log"));

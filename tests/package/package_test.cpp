@@ -59,9 +59,9 @@ class PrivateSystem {
 
 TEST(DebianPackage, InstallsRunsFromAnyFolderAndRemovesCleanly) {
   TempDir dir;
-  const auto built =
-      run({"cpack", "-G", "DEB", "--config", SLUICE_BINARY_DIR "/CPackConfig.cmake", "-B", (dir / "cpack").string()},
-          {}, std::chrono::minutes(10));
+  const auto built = run({"cpack", "-G", "DEB", "--config", std::string(SLUICE_BINARY_DIR) + "/CPackConfig.cmake", "-B",
+                          (dir / "cpack").string()},
+                         {}, std::chrono::minutes(10));
   ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
   fs::path deb;
   for (const auto& entry : fs::directory_iterator(dir / "cpack"))
