@@ -5,7 +5,7 @@
 namespace sluice::csv {
 namespace {
 
-constexpr std::array<std::string_view, 31> names = {"first",
+constexpr std::array<std::string_view, 35> names = {"first",
                                                     "last",
                                                     "received",
                                                     "duration",
@@ -35,14 +35,18 @@ constexpr std::array<std::string_view, 31> names = {"first",
                                                     "sampling_interval",
                                                     "direction",
                                                     "fwd_status",
-                                                    "label"};
+                                                    "label",
+                                                    "src_mac",
+                                                    "dst_mac",
+                                                    "src_vlan",
+                                                    "dst_vlan"};
 
 constexpr auto every_field = [] {
   std::array<Field, names.size()> all{};
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<Field>(i);
   return all;
 }();
-static_assert(every_field.back() == Field::label, "one name per Field, in order");
+static_assert(every_field.back() == Field::dst_vlan, "one name per Field, in order");
 
 constexpr Field default_columns[] = {
     Field::first,    Field::last,     Field::duration,    Field::src_addr,  Field::dst_addr,         Field::src_port,
@@ -56,6 +60,22 @@ std::span<const Field> all_fields() noexcept { return every_field; }
 std::span<const Field> default_fields() noexcept { return default_columns; }
 
 std::string_view field_name(Field field) noexcept { return names[static_cast<std::size_t>(field)]; }
+
+FieldKind kind_of(Field field) noexcept {
+  switch (field) {
+    case Field::first:
+    case Field::last:
+    case Field::received: return FieldKind::time;
+    case Field::proto: return FieldKind::protocol;
+    case Field::src_addr:
+    case Field::dst_addr:
+    case Field::next_hop:
+    case Field::exporter: return FieldKind::address;
+    case Field::src_mac:
+    case Field::dst_mac: return FieldKind::mac;
+    default: return FieldKind::number;
+  }
+}
 
 std::optional<Field> parse_field(std::string_view name) noexcept {
   for (std::size_t i = 0; i < names.size(); ++i) {

@@ -2,9 +2,9 @@
 
 #include "sluice/csv/formatter.h"
 #include "sluice/csv/protocol_names.h"
+#include "sluice/csv/text.h"
 #include "sluice/nffile/exporter_table.h"
 #include "sluice/nffile/file.h"
-#include "text.h"
 
 namespace sluice::csv {
 namespace {

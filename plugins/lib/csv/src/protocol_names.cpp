@@ -1,5 +1,7 @@
 #include "sluice/csv/protocol_names.h"
 
+#include <algorithm>
+#include <cctype>
 #include <iterator>
 
 namespace sluice::csv {
@@ -25,6 +27,15 @@ static_assert(std::size(protocol_names) == 138);
 
 std::string_view protocol_name(std::uint8_t proto) noexcept {
   return proto < std::size(protocol_names) ? protocol_names[proto] : std::string_view{};
+}
+
+std::optional<std::uint8_t> protocol_number(std::string_view name) noexcept {
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  for (std::size_t p = 0; p < std::size(protocol_names); ++p)
+    if (std::ranges::equal(protocol_names[p], name, same)) return static_cast<std::uint8_t>(p);
+  return std::nullopt;
 }
 
 }  // namespace sluice::csv

@@ -1,4 +1,4 @@
-#include "text.h"
+#include "sluice/csv/text.h"
 
 #include <time.h>
 
@@ -121,6 +121,16 @@ char* put_tcp_flags(char* out, std::uint8_t flags) noexcept {
   return out + 8;
 }
 
+char* put_mac(char* out, const MacAddress& mac) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const std::uint8_t b : mac.bytes) {
+    *out++ = hex[b >> 4];
+    *out++ = hex[b & 0xf];
+    *out++ = ':';
+  }
+  return out - 1;
+}
+
 namespace {
 
 struct CivilDate {
@@ -142,6 +152,19 @@ CivilDate civil_from_days(std::int64_t days) noexcept {
   const unsigned month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
   return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
 }
+
+}  // namespace
+
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+namespace {
 
 char* put_two_digits(char* out, unsigned value) noexcept {
   out[0] = static_cast<char>('0' + value / 10);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -226,14 +225,9 @@ class Parser {
     if (t.kind == TokenKind::number) return parse_number("proto", 255, "a protocol is 0 to 255");
     if (t.kind != TokenKind::word)
       fail(t, fmt::format("expected a protocol name or number after \"proto\", found {}", describe(t)));
-    for (unsigned p = 0; p < 256; ++p) {
-      const std::string_view name = csv::protocol_name(static_cast<std::uint8_t>(p));
-      if (name.size() == t.text.size() && std::equal(name.begin(), name.end(), t.text.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          })) {
-        next();
-        return p;
-      }
+    if (const auto p = csv::protocol_number(t.text)) {
+      next();
+      return *p;
     }
     fail(t, fmt::format("unknown protocol \"{}\" (names as nfdump prints them: tcp, udp, icmp, icmp6, gre, esp ...)",
                         t.text));

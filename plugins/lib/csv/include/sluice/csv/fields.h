@@ -40,7 +40,21 @@ enum class Field : std::uint8_t {
   direction,
   fwd_status,
   label,  // ground truth of generated flows: 0 background, else the scenario's label
+  src_mac,
+  dst_mac,
+  src_vlan,
+  dst_vlan,
 };
+
+// What a field's text is: what a JSON writer quotes and a reader expects.
+enum class FieldKind : std::uint8_t {
+  time,      // ISO 8601 or epoch (TimeFormat)
+  number,    // an unsigned integer; duration: seconds with three decimals
+  protocol,  // a name (TCP) or a number
+  address,   // dotted IPv4 or IPv6; empty when unset
+  mac,       // 00:1b:21:3c:4d:5e; empty when unset
+};
+FieldKind kind_of(Field field) noexcept;
 
 // Every field, in the order above.
 std::span<const Field> all_fields() noexcept;

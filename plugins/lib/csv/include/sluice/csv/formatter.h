@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sluice/csv/buffer.h"
+#include "sluice/csv/field_text.h"
 #include "sluice/csv/fields.h"
 #include "sluice/flow_record.h"
 
@@ -18,12 +19,6 @@ class Formatter {
   virtual void header(Buffer& out) = 0;
   virtual void rows(std::span<const FlowRecord> flows, Buffer& out) = 0;
   virtual void trailer(Buffer& out) = 0;  // closes one file's worth of rows
-};
-
-enum class TimeFormat {
-  iso,       // 2023-11-14T22:13:20.123Z (UTC)
-  epoch_ms,  // 1700000000123
-  epoch_s,   // 1700000000 (whole seconds)
 };
 
 struct DefaultLayout {

@@ -57,8 +57,15 @@ class AddressText {
   std::size_t size_ = 0;
 };
 
+// Lower-case hex bytes between colons: 00:1b:21:3c:4d:5e.
+char* put_mac(char* out, const MacAddress& mac) noexcept;
+
 // nfdump's TCP flags: CWR ECE URG ACK PSH RST SYN FIN as "CEUAPRSF", '.' when unset.
 char* put_tcp_flags(char* out, std::uint8_t flags) noexcept;
+
+// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+// (month 1-12, day 1-31): what DateTime turns back into a date.
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept;
 
 // Epoch seconds as "YYYY-MM-DD hh:mm:ss" (separator configurable), in UTC or
 // local time, computed without the C library's formatting: rows need three
