@@ -17,15 +17,10 @@ class DefaultFormatter final : public Formatter {
   }
 
   void rows(std::span<const FlowRecord> flows, Buffer& out) override {
-    // Room for every field at its longest, and the commas.
-    const std::size_t row_room = layout_.fields.size() * (FieldWriter::max_size + 1) + 1;
+    const std::size_t room = FieldWriter::row_room(layout_.fields.size()) + 1;
     for (const FlowRecord& flow : flows) {
-      char* p = out.reserve(row_room);
-      for (const Field field : layout_.fields) {
-        p = writer_.put(p, field, flow);
-        *p++ = ',';
-      }
-      p[-1] = '\n';
+      char* p = writer_.put_row(out.reserve(room), layout_.fields, flow);
+      *p++ = '\n';
       out.commit(p);
     }
   }

@@ -71,4 +71,12 @@ char* FieldWriter::put(char* p, Field field, const FlowRecord& f) {
   return p;
 }
 
+char* FieldWriter::put_row(char* p, std::span<const Field> fields, const FlowRecord& flow) {
+  for (const Field field : fields) {
+    p = put(p, field, flow);
+    *p++ = ',';
+  }
+  return fields.empty() ? p : p - 1;
+}
+
 }  // namespace sluice::csv

@@ -5,7 +5,7 @@
 namespace sluice::csv {
 namespace {
 
-constexpr std::array<std::string_view, 35> names = {"first",
+constexpr std::array<std::string_view, field_count> names = {"first",
                                                     "last",
                                                     "received",
                                                     "duration",
@@ -46,7 +46,7 @@ constexpr auto every_field = [] {
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<Field>(i);
   return all;
 }();
-static_assert(every_field.back() == Field::dst_vlan, "one name per Field, in order");
+static_assert(names.back() == "dst_vlan", "one name per Field, in order");
 
 constexpr Field default_columns[] = {
     Field::first,    Field::last,     Field::duration,    Field::src_addr,  Field::dst_addr,         Field::src_port,

@@ -30,6 +30,12 @@ class FieldWriter {
   // returns its end. An address or MAC nobody set is empty.
   char* put(char* out, Field field, const FlowRecord& flow);
 
+  // The room a row of `fields` columns needs.
+  static constexpr std::size_t row_room(std::size_t fields) noexcept { return fields * (max_size + 1); }
+  // Writes the fields comma-separated, without a line end, at `out` (which
+  // has row_room), and returns the end.
+  char* put_row(char* out, std::span<const Field> fields, const FlowRecord& flow);
+
  private:
   char* put_time(char* out, std::uint64_t ms);
 

@@ -1,6 +1,7 @@
 // The columns of the default CSV layout.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -45,6 +46,8 @@ enum class Field : std::uint8_t {
   src_vlan,
   dst_vlan,
 };
+
+inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::dst_vlan) + 1;
 
 // What a field's text is: what a JSON writer quotes and a reader expects.
 enum class FieldKind : std::uint8_t {
