@@ -25,13 +25,6 @@ std::uint64_t tally_value(const std::string& tally, const std::string& key) {
   return std::stoull(m[1]);
 }
 
-// The value of the series `name{labels...}` in a Prometheus exposition.
-std::optional<double> metric(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(text.substr(at + series.size() + 2));
-}
-
 // --- ticks --------------------------------------------------------------------------
 
 TEST_F(Cli, SinksAndTransformsAreTickedWithoutTrafficAndNeverAfterFinish) {

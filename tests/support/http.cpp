@@ -53,4 +53,10 @@ TcpListener::TcpListener() {
 
 TcpListener::~TcpListener() { close(fd_); }
 
+std::optional<double> metric(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 }  // namespace sluice::testing

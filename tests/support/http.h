@@ -15,6 +15,9 @@ struct HttpResponse {
 std::optional<HttpResponse> http_get(unsigned short port, const std::string& target,
                                      const std::string& host = "127.0.0.1");
 
+// The value of the series `name{labels...}` in a Prometheus exposition.
+std::optional<double> metric(const std::string& text, const std::string& series);
+
 // A TCP socket listening on a free port of 127.0.0.1 while it lives: a port
 // that is taken.
 class TcpListener {

@@ -94,11 +94,11 @@ std::uint64_t Sampler::next_random() {
   return mix(random_state_);
 }
 
-std::uint64_t Sampler::flow_hash(const FlowRecord& r) const {
+std::uint64_t hash_key(const FlowRecord& r, std::span<const KeyField> key, std::uint64_t seed) noexcept {
   // Absorb 64-bit words with a cheap bijective step and finish with the full
   // mix; fields narrower than a word are packed together first, so the
   // default 5-tuple costs five steps.
-  std::uint64_t h = seed_ ^ 0x5175696365ULL;
+  std::uint64_t h = seed ^ 0x5175696365ULL;
   const auto absorb = [&h](std::uint64_t v) {
     h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
     h ^= h >> 32;
@@ -114,7 +114,7 @@ std::uint64_t Sampler::flow_hash(const FlowRecord& r) const {
     packed |= v << packed_bits;
     packed_bits += bits;
   };
-  for (KeyField field : key_) {
+  for (KeyField field : key) {
     switch (field) {
       case KeyField::src_addr:
         absorb(word(r.src_addr, 0));
@@ -161,7 +161,7 @@ bool Sampler::keep(const FlowRecord& record) {
       }
       return false;
     case Mode::random: return keep_all_ || next_random() < threshold_;
-    case Mode::hash: return keep_all_ || flow_hash(record) < threshold_;
+    case Mode::hash: return keep_all_ || hash_key(record, key_, seed_) < threshold_;
   }
   return false;
 }

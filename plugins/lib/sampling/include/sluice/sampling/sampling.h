@@ -30,6 +30,11 @@ std::string_view key_field_names();
 // src_addr, dst_addr, src_port, dst_port, proto.
 std::vector<KeyField> five_tuple();
 
+// A 64-bit hash of the record's `key` fields (seeded), stable across runs
+// and machines of one byte order: what flow-hash sampling keeps or drops by,
+// and what keeps one flow's records together elsewhere (a Kafka partition).
+std::uint64_t hash_key(const FlowRecord& record, std::span<const KeyField> key, std::uint64_t seed = 0) noexcept;
+
 struct Settings {
   Mode mode = Mode::systematic;
   // Either a whole interval N (keep 1 in N) or a probability in (0, 1].
@@ -54,7 +59,6 @@ class Sampler {
 
  private:
   bool keep(const FlowRecord& record);
-  std::uint64_t flow_hash(const FlowRecord& record) const;
   std::uint64_t next_random();
   void adjust(FlowRecord& record) const;
 

@@ -1,0 +1,91 @@
+// Flows to a Kafka topic: librdkafka's producer, one message per flow (or a
+// few flows of one key per message), asynchronous. It takes as much of a
+// batch as librdkafka's queue holds and says how much that was, so that a
+// caller never offers the same flow twice, and it accounts for every flow it
+// took: delivered, failed for good, or still unacknowledged.
+#pragma once
+
+#include <sluice/host.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/flowcodec/format.h"
+#include "sluice/kafka_client/properties.h"
+
+namespace sluice::kafka_client {
+
+// What decides a message's partition: its key.
+enum class Key {
+  none,      // no key: librdkafka spreads messages over the partitions
+  exporter,  // the exporter's address (4 or 16 bytes): one exporter, one partition
+  flow,      // a hash of the 5-tuple (8 bytes): one conversation's direction, one partition
+};
+
+struct ProducerConfig {
+  std::vector<std::string> brokers;  // "host:port"
+  std::string topic;
+  flowcodec::Format format = flowcodec::Format::protobuf;
+  csv::TimeFormat time_format = csv::TimeFormat::iso;
+  Key key = Key::none;
+  std::string compression = "none";   // librdkafka's compression.type: none, gzip, snappy, lz4, zstd
+  std::size_t flows_per_message = 1;  // consecutive flows of one key share a message, up to this many
+  Properties properties;              // librdkafka's, applied after sluice's own (bootstrap.servers ...)
+};
+
+// What the producer reports, on the thread that calls it.
+class ProducerEvents {
+ public:
+  virtual void log(LogLevel level, std::string_view message) = 0;
+  virtual void delivered(std::uint64_t flows) = 0;
+  // Flows that will not be delivered: a broker refused them, or their
+  // message.timeout.ms ran out. Not called for flows purge() dropped.
+  virtual void failed(std::uint64_t flows, std::string_view error) = 0;
+  // Produce requests librdkafka sent again (its statistics' txretries).
+  virtual void retried(std::uint64_t requests) = 0;
+
+ protected:
+  ~ProducerEvents() = default;
+};
+
+class FlowProducer {
+ public:
+  // Checks the configuration (throws PropertyError); no connection yet.
+  FlowProducer(ProducerConfig config, ProducerEvents& events);
+  ~FlowProducer();
+  FlowProducer(const FlowProducer&) = delete;
+  FlowProducer& operator=(const FlowProducer&) = delete;
+
+  // Creates librdkafka's producer: its threads connect from now on.
+  void start();
+
+  // Hands flows from the front of `flows` to librdkafka until its queue is
+  // full; returns how many it took. Serves delivery reports first. Throws
+  // std::runtime_error once librdkafka has failed for good (a fatal error).
+  std::size_t send(std::span<const FlowRecord> flows);
+
+  // Serves delivery reports, logs and errors, waiting up to `wait` for one.
+  void poll(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+
+  // Waits up to `wait` for every flow taken to be acknowledged; true when
+  // none is left.
+  bool flush(std::chrono::milliseconds wait);
+
+  // Flows taken and not acknowledged yet (queued or in flight).
+  std::uint64_t unacknowledged() const noexcept;
+
+  // Drops what librdkafka still holds and returns how many flows that was;
+  // reports of messages already under way are ignored from now on.
+  std::uint64_t purge();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sluice::kafka_client

@@ -1,0 +1,192 @@
+#include "sluice/kafka_client/producer.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "client.h"
+#include "sluice/sampling/sampling.h"
+
+namespace sluice::kafka_client {
+namespace {
+
+// Set by their own options, or what sluice's accounting rests on.
+constexpr Reserved reserved[] = {
+    {"bootstrap.servers", "use the option `brokers`"},
+    {"metadata.broker.list", "use the option `brokers`"},
+    {"compression.type", "use the option `compression`"},
+    {"compression.codec", "use the option `compression`"},
+    {"log.queue", "sluice serves librdkafka's logs on the sink's thread"},
+};
+
+// A message's key and what it is made of, compared to group flows.
+struct MessageKey {
+  char bytes[16];
+  std::size_t size = 0;
+
+  bool operator==(const MessageKey& other) const {
+    return size == other.size && std::memcmp(bytes, other.bytes, size) == 0;
+  }
+};
+
+MessageKey key_of(Key key, const FlowRecord& flow) {
+  MessageKey k;
+  switch (key) {
+    case Key::none: break;
+    case Key::exporter:
+      k.size = flow.exporter.is_v4() ? 4 : 16;
+      std::memcpy(k.bytes, flow.exporter.bytes.data() + 16 - k.size, k.size);
+      break;
+    case Key::flow: {
+      static const auto five_tuple = sampling::five_tuple();
+      std::uint64_t hash = sampling::hash_key(flow, five_tuple);
+      for (int i = 7; i >= 0; --i, hash >>= 8) k.bytes[i] = static_cast<char>(hash);
+      k.size = 8;
+      break;
+    }
+  }
+  return k;
+}
+
+}  // namespace
+
+struct FlowProducer::State final : detail::Client {
+  State(ProducerConfig c, ProducerEvents& e)
+      : Client(defaults(c), c.properties, detail::bootstrap_servers(c.brokers),
+               [&e](LogLevel level, std::string_view message) { e.log(level, message); }),
+        config(std::move(c)),
+        events(e),
+        encoder(flowcodec::make_encoder(config.format, config.time_format)) {
+    refuse_reserved(config.properties, reserved);
+    if (config.topic.empty()) throw PropertyError("no topic");
+    rd_kafka_conf_set_dr_msg_cb(conf(), &State::on_delivery);
+  }
+
+  ~State() override {
+    abandoned = true;
+    if (topic) rd_kafka_topic_destroy(topic);
+  }
+
+  static Properties defaults(const ProducerConfig& c) {
+    return {{"bootstrap.servers", detail::bootstrap_servers(c.brokers)},
+            // No flow twice when a request is retried, none out of order.
+            {"enable.idempotence", "true"},
+            {"compression.type", c.compression},
+            {"log.queue", "true"},
+            // For the retried requests (txretries) only.
+            {"statistics.interval.ms", "1000"}};
+  }
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    auto& self = static_cast<State&>(*static_cast<detail::Client*>(opaque));
+    if (self.abandoned) return;
+    const auto flows = reinterpret_cast<std::uintptr_t>(message->_private);
+    self.unacknowledged -= flows;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      self.events.delivered(flows);
+    else
+      self.events.failed(flows, rd_kafka_err2str(message->err));
+  }
+
+  // The brokers' txretries, summed: librdkafka counts them from its start.
+  void statistics(std::string_view json) override {
+    static constexpr std::string_view name = "\"txretries\":";
+    std::uint64_t total = 0;
+    for (auto at = json.find(name); at != std::string_view::npos; at = json.find(name, at)) {
+      at += name.size();
+      std::uint64_t n = 0;
+      std::from_chars(json.data() + at, json.data() + json.size(), n);
+      total += n;
+    }
+    if (total > retries_seen) events.retried(total - retries_seen);
+    retries_seen = std::max(total, retries_seen);
+  }
+
+  // The next message: up to flows_per_message flows of one key from the front.
+  std::size_t encode_message(std::span<const FlowRecord> flows, MessageKey& key) {
+    key = key_of(config.key, flows[0]);
+    message.clear();
+    encoder->encode(flows[0], message);
+    std::size_t n = 1;
+    for (; n < flows.size() && n < config.flows_per_message && key_of(config.key, flows[n]) == key; ++n) {
+      message.append(encoder->separator());
+      encoder->encode(flows[n], message);
+    }
+    return n;
+  }
+
+  ProducerConfig config;
+  ProducerEvents& events;
+  std::unique_ptr<flowcodec::Encoder> encoder;
+  rd_kafka_topic_t* topic = nullptr;
+  csv::Buffer message;
+  std::uint64_t unacknowledged = 0;
+  std::uint64_t retries_seen = 0;
+  bool abandoned = false;  // purged: what is left is no longer ours to count
+};
+
+FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events)
+    : state_(std::make_unique<State>(std::move(config), events)) {
+  if (state_->config.flows_per_message == 0) throw PropertyError("flows_per_message must be at least 1");
+}
+
+FlowProducer::~FlowProducer() = default;
+
+void FlowProducer::start() {
+  state_->create(RD_KAFKA_PRODUCER);
+  state_->topic = rd_kafka_topic_new(state_->handle(), state_->config.topic.c_str(), nullptr);
+  if (!state_->topic)
+    throw std::runtime_error(
+        fmt::format("topic \"{}\": {}", state_->config.topic, rd_kafka_err2str(rd_kafka_last_error())));
+}
+
+std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
+  State& s = *state_;
+  rd_kafka_poll(s.handle(), 0);
+  s.throw_if_fatal();
+  std::size_t taken = 0;
+  while (taken < flows.size()) {
+    MessageKey key;
+    const std::size_t n = s.encode_message(flows.subspan(taken), key);
+    const auto view = s.message.view();
+    if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(view.data()),
+                         view.size(), key.size ? key.bytes : nullptr, key.size,
+                         reinterpret_cast<void*>(static_cast<std::uintptr_t>(n))) != 0) {
+      const rd_kafka_resp_err_t error = rd_kafka_last_error();
+      if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+      if (error != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        s.throw_if_fatal();
+        throw std::runtime_error(fmt::format("cannot produce to \"{}\": {}", s.config.topic, rd_kafka_err2str(error)));
+      }
+      s.events.failed(n, fmt::format("a message of {} bytes is larger than message.max.bytes", view.size()));
+    } else {
+      s.unacknowledged += n;
+    }
+    taken += n;
+  }
+  return taken;
+}
+
+void FlowProducer::poll(std::chrono::milliseconds wait) {
+  rd_kafka_poll(state_->handle(), static_cast<int>(wait.count()));
+  state_->throw_if_fatal();
+}
+
+bool FlowProducer::flush(std::chrono::milliseconds wait) {
+  rd_kafka_flush(state_->handle(), static_cast<int>(wait.count()));  // serves delivery reports meanwhile
+  state_->throw_if_fatal();
+  return state_->unacknowledged == 0;
+}
+
+std::uint64_t FlowProducer::unacknowledged() const noexcept { return state_->unacknowledged; }
+
+std::uint64_t FlowProducer::purge() {
+  State& s = *state_;
+  if (!s.handle()) return 0;
+  s.abandoned = true;
+  rd_kafka_purge(s.handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  return std::exchange(s.unacknowledged, 0);
+}
+
+}  // namespace sluice::kafka_client

@@ -1,0 +1,481 @@
+// The kafka sink and source through the CLI, against librdkafka's mock
+// cluster (real Kafka protocol on loopback, hosted in this process) with
+// kcat as the independent client, protoc and Python's json as independent
+// readers of what the sink wrote.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "../files/support.h"
+#include "http.h"
+#include "kafka_mock.h"
+#include "process.h"
+#include "sluice/csv/field_text.h"
+#include "support.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::KafkaMockCluster;
+using testing::ProcessResult;
+
+std::vector<std::string> sorted(std::vector<std::string> lines) {
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// Every field csv_writer knows, as a TOML array: the truth files hold them all.
+std::string all_fields_toml() {
+  std::string list;
+  for (const csv::Field field : csv::all_fields())
+    list += (list.empty() ? "\"" : ", \"") + std::string(csv::field_name(field)) + "\"";
+  return "[" + list + "]";
+}
+
+// The flows of a truth file (a header of every field, then rows).
+std::vector<FlowRecord> flows_of(const std::vector<std::string>& lines) {
+  std::vector<FlowRecord> flows;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    FlowRecord f;
+    EXPECT_TRUE(csv::parse_row(csv::all_fields(), lines[i], f)) << lines[i];
+    flows.push_back(f);
+  }
+  return flows;
+}
+
+class Kafka : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+
+  static std::string brokers_toml(const KafkaMockCluster& cluster) {
+    std::string list = cluster.bootstrap_servers();
+    std::string quoted = "\"";
+    for (char c : list) quoted += c == ',' ? std::string("\", \"") : std::string(1, c);
+    return "[" + quoted + "\"]";
+  }
+
+  std::vector<std::string> sluice_args(const std::string& toml) {
+    static int n = 0;
+    const auto file = dir.write("pipeline" + std::to_string(++n) + ".toml", toml);
+    return {testing::sluice_exe(), "run", file.string(), "--stats-interval", "0"};
+  }
+
+  ProcessResult sluice(const std::string& toml) {
+    return testing::run(sluice_args(toml), {.cwd = dir.path(), .env = {}});
+  }
+
+  std::unique_ptr<testing::Process> start_sluice(const std::string& toml) {
+    return std::make_unique<testing::Process>(sluice_args(toml), testing::ProcessOptions{.cwd = dir.path(), .env = {}});
+  }
+
+  // What kcat prints consuming the whole topic once (-e), in `format`.
+  std::string kcat_consume(const KafkaMockCluster& cluster, const std::string& topic, const std::string& format) {
+    const auto r = testing::run(
+        {"kcat", "-b", cluster.bootstrap_servers(), "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", format}, {},
+        60s);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  void kcat_produce(const KafkaMockCluster& cluster, const std::string& topic, const std::string& file,
+                    const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"kcat", "-b", cluster.bootstrap_servers(), "-P", "-t", topic, "-l", file};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = testing::run(args, {}, 60s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string read(const std::string& name) { return testing::read_file(dir / name); }
+};
+
+// The sink's JSON read by Python's json module is csv_writer's row of the
+// same flow, field for field; messages keyed by exporter share a partition.
+TEST_F(Kafka, SinkWritesJsonObjectsThatEqualTheGeneratorsFlows) {
+  KafkaMockCluster cluster;
+  cluster.create_topic("flows", 3);
+  const auto r = sluice(R"([sources.gen]
+plugin = "generator"
+count = 3000
+exporters = 4
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = )" + brokers_toml(cluster) +
+                        R"(
+topic = "flows"
+format = "json"
+key = "exporter"
+[sinks.truth]
+plugin = "csv_writer"
+inputs = ["gen"]
+path = "truth.csv"
+proto_names = false
+fields = )" + all_fields_toml() +
+                        "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("3000 flows delivered to topic flows"));
+
+  // partition:key length:key bytes, then the message: keys are the raw
+  // exporter addresses, which may hold any byte.
+  const std::string consumed = kcat_consume(cluster, "flows", "%p:%K:%k%s\n");
+  std::vector<std::string> objects;
+  std::map<std::string, std::set<std::string>> partitions_of_exporter;
+  for (std::size_t at = 0; at < consumed.size();) {
+    const auto colon = consumed.find(':', at);
+    const auto colon2 = consumed.find(':', colon + 1);
+    const std::string partition = consumed.substr(at, colon - at);
+    const auto key_size = std::stoul(consumed.substr(colon + 1, colon2 - colon - 1));
+    const std::string key = consumed.substr(colon2 + 1, key_size);
+    const auto end = consumed.find('\n', colon2 + 1 + key_size);
+    objects.push_back(consumed.substr(colon2 + 1 + key_size, end - colon2 - 1 - key_size));
+    ASSERT_EQ(key.size(), 4u);
+    const auto exporter = std::to_string(std::uint8_t(key[0])) + "." + std::to_string(std::uint8_t(key[1])) + "." +
+                          std::to_string(std::uint8_t(key[2])) + "." + std::to_string(std::uint8_t(key[3]));
+    EXPECT_THAT(objects.back(), HasSubstr("\"exporter\":\"" + exporter + "\""));
+    partitions_of_exporter[exporter].insert(partition);
+    at = end + 1;
+  }
+  EXPECT_EQ(partitions_of_exporter.size(), 4u);
+  for (const auto& [exporter, partitions] : partitions_of_exporter) EXPECT_EQ(partitions.size(), 1u) << exporter;
+
+  std::string json_lines;
+  for (const auto& o : objects) json_lines += o + "\n";
+  const auto truth = split_lines(read("truth.csv"));
+  ASSERT_EQ(truth.size(), 3001u);
+  const auto as_csv = testing::run({"sh", "-c",
+                                    "python3 " SLUICE_SOURCE_DIR "/tests/kafka/json_to_csv.py " + truth[0] + " < " +
+                                        dir.write("objects.json", json_lines).string()});
+  ASSERT_EQ(as_csv.exit_code, 0) << as_csv.err;
+  EXPECT_EQ(sorted(split_lines(as_csv.out)), sorted({truth.begin() + 1, truth.end()}));
+}
+
+// protoc, with GoFlow2's flow.proto, reads in each message the flow the
+// generator made.
+TEST_F(Kafka, SinkWritesGoflow2FlowMessagesThatProtocDecodes) {
+  KafkaMockCluster cluster;
+  cluster.create_topic("flows", 1);
+  const auto r = sluice(R"([sources.gen]
+plugin = "generator"
+count = 1000
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = )" + brokers_toml(cluster) +
+                        R"(
+topic = "flows"
+compression = "zstd"
+[sinks.truth]
+plugin = "csv_writer"
+inputs = ["gen"]
+path = "truth.csv"
+fields = )" + all_fields_toml() +
+                        "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto flows = flows_of(split_lines(read("truth.csv")));
+  const auto messages = protoc_decode(kcat_consume(cluster, "flows", "%s"));
+  ASSERT_EQ(messages.size(), flows.size());
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_flow_message(messages[i], flows[i]);
+  }
+}
+
+// JSON objects kcat produced (written here, not by sluice) come out of the
+// source into csv_writer as the rows they were made from.
+TEST_F(Kafka, SourceReadsJsonFromKcatIntoCsvWriterFieldForField) {
+  ASSERT_EQ(sluice(R"([sources.gen]
+plugin = "generator"
+count = 2000
+[sinks.truth]
+plugin = "csv_writer"
+inputs = ["gen"]
+path = "truth.csv"
+proto_names = false
+fields = )" + all_fields_toml() +
+                   "\n")
+                .exit_code,
+            0);
+  const auto truth = split_lines(read("truth.csv"));
+  std::vector<std::string> columns;
+  for (std::size_t at = 0; at <= truth[0].size();) {
+    const auto comma = std::min(truth[0].find(',', at), truth[0].size());
+    columns.push_back(truth[0].substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::string objects;
+  for (std::size_t i = 1; i < truth.size(); ++i) {
+    std::string object;
+    std::size_t at = 0;
+    for (const auto& column : columns) {
+      const auto comma = std::min(truth[i].find(',', at), truth[i].size());
+      const std::string value = truth[i].substr(at, comma - at);
+      at = comma + 1;
+      const bool number = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
+      object += (object.empty() ? "{" : ", ") + ("\"" + column + "\": ") +
+                (value.empty() ? "null"
+                 : number      ? value
+                               : "\"" + value + "\"");
+    }
+    objects += object + "}\n";
+  }
+  KafkaMockCluster cluster;
+  cluster.create_topic("made-elsewhere", 1);
+  kcat_produce(cluster, "made-elsewhere", dir.write("objects.json", objects).string());
+
+  const auto r = sluice(R"([sources.k]
+plugin = "kafka"
+brokers = )" + brokers_toml(cluster) +
+                        R"(
+topics = ["made-elsewhere"]
+format = "json"
+start = "earliest"
+stop_at_end = true
+[sinks.out]
+plugin = "csv_writer"
+inputs = ["k"]
+path = "out.csv"
+proto_names = false
+fields = )" + all_fields_toml() +
+                        "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(split_lines(read("out.csv")), truth);
+}
+
+// Three brokers, all away for 10 s while the generator runs: the sink holds
+// what librdkafka's (small) queue cannot, the engine retries and holds the
+// generator back, and when the brokers return every flow arrives once.
+TEST_F(Kafka, AllBrokersDownForTenSecondsLosesAndDuplicatesNothing) {
+  KafkaMockCluster cluster(3);
+  cluster.create_topic("flows", 3);
+  const unsigned short port = testing::free_tcp_port();
+  auto p = start_sluice(R"([engine]
+metrics = "127.0.0.1:)" +
+                        std::to_string(port) + R"("
+[sources.gen]
+plugin = "generator"
+rate = 4000
+count = 60000
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = )" + brokers_toml(cluster) +
+                        R"(
+topic = "flows"
+format = "csv"
+key = "flow"
+librdkafka = ["queue.buffering.max.messages=5000"]
+[sinks.truth]
+plugin = "csv_writer"
+inputs = ["gen"]
+path = "truth.csv"
+header = false
+proto_names = false
+)");
+  const auto delivered = [&] {
+    const auto scrape = testing::http_get(port, "/metrics");
+    return scrape ? testing::metric(scrape->body, R"(sluice_kafka_delivered_flows_total{component_id="k",)"
+                                                  R"(topic="flows"})")
+                        .value_or(0)
+                  : 0;
+  };
+  ASSERT_TRUE(testing::eventually([&] { return delivered() > 1000; }, 30s));
+  for (int broker = 1; broker <= 3; ++broker) cluster.set_down(broker);
+  std::this_thread::sleep_for(10s);  // the outage itself, as long as the issue says
+  for (int broker = 1; broker <= 3; ++broker) cluster.set_up(broker);
+  const auto r = p->wait(120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no broker reachable of " + cluster.bootstrap_servers()));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("\nk: [0-9,]+ retries after transient failures"))
+      << "the engine retried while librdkafka's queue was full";
+
+  const auto truth = split_lines(read("truth.csv"));
+  ASSERT_EQ(truth.size(), 60000u);
+  EXPECT_EQ(sorted(split_lines(kcat_consume(cluster, "flows", "%s\n"))), sorted(truth));
+}
+
+// Stopped while its downstream held it back (csv_writer writing into a pipe
+// nobody reads yet), the source committed only what it handed on: run again
+// with the same group it reads exactly the rest.
+TEST_F(Kafka, SourceRestartedMidTopicWithTheSameGroupSkipsNothing) {
+  KafkaMockCluster cluster;
+  cluster.create_topic("flows", 8);  // the mock keeps 5 MB a partition
+  constexpr std::size_t count = 120000;
+  ASSERT_EQ(sluice(R"([sources.gen]
+plugin = "generator"
+count = 120000
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = )" + brokers_toml(cluster) +
+                   R"(
+topic = "flows"
+format = "csv"
+[sinks.truth]
+plugin = "csv_writer"
+inputs = ["gen"]
+path = "truth.csv"
+header = false
+proto_names = false
+)")
+                .exit_code,
+            0);
+  // The mock keeps a group's departed member ~session.timeout.ms: short here.
+  const auto source = [&](const std::string& path, bool stop_at_end) {
+    return R"([sources.k]
+plugin = "kafka"
+brokers = )" +
+           brokers_toml(cluster) +
+           R"(
+topics = ["flows"]
+group = "restarted"
+format = "csv"
+start = "earliest"
+librdkafka = ["session.timeout.ms=6000"]
+stop_at_end = )" +
+           (stop_at_end ? "true" : "false") +
+           R"(
+[sinks.out]
+plugin = "csv_writer"
+inputs = ["k"]
+header = false
+proto_names = false
+path = ")" +
+           path + "\"\n";
+  };
+
+  const auto fifo = dir / "first-run";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto args = sluice_args(source("-", false));
+  std::string command = "exec";
+  for (const auto& a : args) command += " '" + a + "'";
+  testing::Process first({"sh", "-c", command + " > '" + fifo.string() + "'"}, {.cwd = dir.path(), .env = {}});
+  const int in = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(in, 0);
+  pollfd ready{.fd = in, .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&ready, 1, 60000), 1) << "no rows from the first run";
+  first.signal(SIGTERM);
+  std::string rows;
+  for (char buffer[65536];;) {
+    ready.revents = 0;
+    ASSERT_EQ(::poll(&ready, 1, 60000), 1);
+    const ssize_t n = ::read(in, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n > 0) rows.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(in);
+  const auto r1 = first.wait(30s);
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto first_rows = split_lines(rows);
+  EXPECT_GT(first_rows.size(), 0u);
+  EXPECT_LT(first_rows.size(), count) << "stopped mid-topic";
+
+  const auto r2 = sluice(source("second.csv", true));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  auto all = split_lines(read("second.csv"));
+  EXPECT_EQ(first_rows.size() + all.size(), count) << "none twice";
+  all.insert(all.end(), first_rows.begin(), first_rows.end());
+  EXPECT_EQ(sorted(all), sorted(split_lines(read("truth.csv"))));
+}
+
+TEST_F(Kafka, UnreachableBrokersSayWhereAndCountTheUndeliveredAfterDrainTimeout) {
+  const auto port = std::to_string(testing::free_tcp_port());  // nobody listens there
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = sluice(R"([engine]
+drain_timeout = "2s"
+[sources.gen]
+plugin = "generator"
+count = 1000
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = ["127.0.0.1:)" +
+                        port + R"("]
+topic = "flows"
+)");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_THAT(r.err, HasSubstr("no broker reachable of 127.0.0.1:" + port));
+  EXPECT_THAT(r.err, HasSubstr("1000 flows not acknowledged by the brokers yet"));
+  EXPECT_THAT(r.err, HasSubstr("LOST: 1,000 records at k (1,000 drain timeout)"));
+}
+
+// Bad messages are counted against their partition; the good ones go on.
+TEST_F(Kafka, SourceCountsMalformedMessagesPerPartitionAndCarriesOn) {
+  KafkaMockCluster cluster;
+  cluster.create_topic("mixed", 2);
+  kcat_produce(
+      cluster, "mixed",
+      dir.write("p0.txt", "{\"packets\": 1}\nnot json\n{\"packets\": 2, \"src_addr\": \"300.1.1.1\"}\n").string(),
+      {"-p", "0"});
+  kcat_produce(cluster, "mixed", dir.write("p1.txt", "{\"packets\": 3}\n[]\n{\"packets\": 4}\n").string(), {"-p", "1"});
+  const auto r = sluice(R"([sources.k]
+plugin = "kafka"
+brokers = )" + brokers_toml(cluster) +
+                        R"(
+topics = ["mixed"]
+format = "json"
+start = "earliest"
+stop_at_end = true
+[sinks.out]
+plugin = "csv_writer"
+inputs = ["k"]
+path = "out.csv"
+fields = ["packets"]
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("mixed [0]: 2 malformed messages (not json)"));
+  EXPECT_THAT(r.err, HasSubstr("mixed [1]: 1 malformed messages (not json)"));
+  EXPECT_THAT(r.err, HasSubstr("not json flows"));
+  EXPECT_EQ(sorted(split_lines(read("out.csv"))), (std::vector<std::string>{"1", "3", "4", "packets"}));
+}
+
+TEST_F(Kafka, RefusesPropertiesLibrdkafkaOrSluiceRejectNamingTheKey) {
+  const auto r = testing::run_sluice({"validate", dir.write("bad.toml", R"([sources.gen]
+plugin = "generator"
+[sinks.k]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = ["127.0.0.1:9092"]
+topic = "flows"
+librdkafka = ["no.such.property=1"]
+[sinks.k2]
+plugin = "kafka"
+inputs = ["gen"]
+brokers = ["127.0.0.1:9092"]
+topic = "flows"
+librdkafka = ["bootstrap.servers=elsewhere:9092"]
+[sources.k3]
+plugin = "kafka"
+brokers = ["127.0.0.1:9092"]
+topics = ["flows"]
+librdkafka = ["enable.auto.offset.store=true"]
+[sinks.k4]
+plugin = "kafka"
+inputs = ["k3"]
+brokers = ["127.0.0.1:9092"]
+topic = "flows"
+librdkafka = ["linger.ms"]
+)")
+                                                      .string()});
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("bad.toml:8:14: sinks.k.librdkafka: plugin kafka: \"no.such.property=1\": "
+                               "No such configuration property: \"no.such.property\""));
+  EXPECT_THAT(r.err, HasSubstr("sinks.k2.librdkafka: plugin kafka: \"bootstrap.servers\" cannot be set here: use "
+                               "the option `brokers`"));
+  EXPECT_THAT(r.err, HasSubstr("sources.k3.librdkafka: plugin kafka: \"enable.auto.offset.store\" cannot be set here"));
+  EXPECT_THAT(r.err, HasSubstr("sinks.k4.librdkafka: plugin kafka: \"linger.ms\" is not \"name=value\""));
+}
+
+}  // namespace
+}  // namespace sluice::test
