@@ -440,6 +440,46 @@ fields = ["packets"]
   EXPECT_EQ(sorted(split_lines(read("out.csv"))), (std::vector<std::string>{"1", "3", "4", "packets"}));
 }
 
+// The shipped pipelines, end to end: NetFlow v9 into collector-to-kafka,
+// then kafka-to-csv converts what the topic holds.
+TEST_F(Kafka, ShippedPipelinesCarryFlowsFromACollectorThroughKafkaIntoCsvFiles) {
+  KafkaMockCluster cluster;
+  cluster.create_topic("flows", 2);
+  const std::string port = std::to_string(testing::free_udp_port());
+  const std::string brokers = "sinks.bus.brokers=" + brokers_toml(cluster);
+  testing::Process collector(
+      {testing::sluice_exe(), "run", "collector-to-kafka", "--stats-interval", "0", "--set",
+       "sources.netflow.listen=127.0.0.1:" + port, "--set", "sources.netflow.idle_timeout=2s", "--set", brokers},
+      {.cwd = dir.path(), .env = {}});
+  ASSERT_TRUE(
+      testing::eventually([&] { return testing::udp_port_bound(static_cast<unsigned short>(std::stoi(port))); }));
+  const auto sent = sluice(R"([sources.gen]
+plugin = "generator"
+count = 5000
+rate = 20000
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+version = 9
+target = "127.0.0.1:)" + port +
+                           "\"\n");
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  const auto collected = collector.wait(60s);
+  ASSERT_EQ(collected.exit_code, 0) << collected.err;
+  EXPECT_THAT(collected.err, HasSubstr("5000 flows delivered to topic flows"));
+
+  const auto converted =
+      testing::run({testing::sluice_exe(), "run", "kafka-to-csv", "--stats-interval", "0", "--set",
+                    "sources.bus.brokers=" + brokers_toml(cluster), "--set", "sources.bus.stop_at_end=true", "--set",
+                    R"(sources.bus.librdkafka=["session.timeout.ms=6000"])"},
+                   {.cwd = dir.path(), .env = {}});
+  ASSERT_EQ(converted.exit_code, 0) << converted.err;
+  std::size_t rows = 0;
+  for (const auto& file : files_below(dir / "flows"))
+    rows += split_lines(testing::read_file(dir / "flows" / file)).size() - 1;
+  EXPECT_EQ(rows, 5000u);
+}
+
 TEST_F(Kafka, RefusesPropertiesLibrdkafkaOrSluiceRejectNamingTheKey) {
   const auto r = testing::run_sluice({"validate", dir.write("bad.toml", R"([sources.gen]
 plugin = "generator"
