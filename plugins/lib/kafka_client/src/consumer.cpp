@@ -154,10 +154,9 @@ void FlowConsumer::close() {
   State& s = *state_;
   if (!s.handle() || s.closed) return;
   s.closed = true;
-  const auto committed = rd_kafka_commit(s.handle(), nullptr, 0);
-  if (committed != RD_KAFKA_RESP_ERR_NO_ERROR && committed != RD_KAFKA_RESP_ERR__NO_OFFSET)
-    s.events.log(LogLevel::warning, fmt::format("Kafka: committing offsets on close: {}", rd_kafka_err2str(committed)));
-  rd_kafka_consumer_close(s.handle());
+  // With enable.auto.commit, closing commits what was stored, and leaves the group.
+  if (const auto error = rd_kafka_consumer_close(s.handle()))
+    s.events.log(LogLevel::warning, fmt::format("Kafka: closing the consumer: {}", rd_kafka_err2str(error)));
 }
 
 }  // namespace sluice::kafka_client

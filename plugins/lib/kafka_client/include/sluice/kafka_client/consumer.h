@@ -70,7 +70,7 @@ class FlowConsumer {
   // end at the time: more may come).
   bool at_end() const;
 
-  // Commits what was handed on, synchronously, and leaves the group.
+  // Commits what was handed on and leaves the group.
   void close();
 
  private:
