@@ -122,9 +122,12 @@ std::string epoch_ms(const std::string& column) { return "toUInt64(" + column + 
 }  // namespace
 
 std::vector<csv::Field> stored_csv_fields() {
-  std::vector<csv::Field> fields;
-  for (const csv::Field field : csv::all_fields())
-    if (field != csv::Field::duration) fields.push_back(field);
+  using csv::Field;
+  std::vector<Field> fields;
+  for (const Field field : csv::all_fields())
+    if (field != Field::duration && field != Field::label && field != Field::src_mac && field != Field::dst_mac &&
+        field != Field::src_vlan && field != Field::dst_vlan)
+      fields.push_back(field);
   return fields;
 }
 

@@ -45,7 +45,8 @@ class ClickHouseServer {
 };
 
 // csv_writer's fields that the table stores (all but duration, which is
-// last - first), for its `fields` option.
+// last - first, and the label, MACs and VLANs it has no columns for yet),
+// for its `fields` option.
 std::vector<csv::Field> stored_csv_fields();
 
 // SELECT ... FORMAT CSV of a table of the legacy schema that prints each

@@ -97,6 +97,29 @@ class Kafka : public ::testing::Test {
   }
 
   std::string read(const std::string& name) { return testing::read_file(dir / name); }
+
+  // Pipeline parts: a generator "gen" of `count` flows, a kafka sink "k" it
+  // feeds (topic "flows"), and csv_writer's truth.csv of the same flows; each
+  // with more options in `more`, one a line.
+  static std::string generator(std::size_t count, const std::string& more = "") {
+    return "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(count) + "\n" + more;
+  }
+  static std::string kafka_sink(const KafkaMockCluster& cluster, const std::string& more = "") {
+    return "[sinks.k]\nplugin = \"kafka\"\ninputs = [\"gen\"]\nbrokers = " + brokers_toml(cluster) +
+           "\ntopic = \"flows\"\n" + more;
+  }
+  static std::string truth(const std::string& more = "") {
+    return "[sinks.truth]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"truth.csv\"\n" + more;
+  }
+  // ... and a kafka source "k" reading `topic` from its earliest message,
+  // into csv_writer's "out".
+  static std::string kafka_source(const KafkaMockCluster& cluster, const std::string& topic, const std::string& more) {
+    return "[sources.k]\nplugin = \"kafka\"\nbrokers = " + brokers_toml(cluster) + "\ntopics = [\"" + topic +
+           "\"]\nstart = \"earliest\"\n" + more;
+  }
+  static std::string out(const std::string& more) {
+    return "[sinks.out]\nplugin = \"csv_writer\"\ninputs = [\"k\"]\n" + more;
+  }
 };
 
 // The sink's JSON read by Python's json module is csv_writer's row of the
@@ -104,25 +127,9 @@ class Kafka : public ::testing::Test {
 TEST_F(Kafka, SinkWritesJsonObjectsThatEqualTheGeneratorsFlows) {
   KafkaMockCluster cluster;
   cluster.create_topic("flows", 3);
-  const auto r = sluice(R"([sources.gen]
-plugin = "generator"
-count = 3000
-exporters = 4
-[sinks.k]
-plugin = "kafka"
-inputs = ["gen"]
-brokers = )" + brokers_toml(cluster) +
-                        R"(
-topic = "flows"
-format = "json"
-key = "exporter"
-[sinks.truth]
-plugin = "csv_writer"
-inputs = ["gen"]
-path = "truth.csv"
-proto_names = false
-fields = )" + all_fields_toml() +
-                        "\n");
+  const auto r =
+      sluice(generator(3000, "exporters = 4\n") + kafka_sink(cluster, "format = \"json\"\nkey = \"exporter\"\n") +
+             truth("proto_names = false\nfields = " + all_fields_toml() + "\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("3000 flows delivered to topic flows"));
 
@@ -165,22 +172,8 @@ fields = )" + all_fields_toml() +
 TEST_F(Kafka, SinkWritesGoflow2FlowMessagesThatProtocDecodes) {
   KafkaMockCluster cluster;
   cluster.create_topic("flows", 1);
-  const auto r = sluice(R"([sources.gen]
-plugin = "generator"
-count = 1000
-[sinks.k]
-plugin = "kafka"
-inputs = ["gen"]
-brokers = )" + brokers_toml(cluster) +
-                        R"(
-topic = "flows"
-compression = "zstd"
-[sinks.truth]
-plugin = "csv_writer"
-inputs = ["gen"]
-path = "truth.csv"
-fields = )" + all_fields_toml() +
-                        "\n");
+  const auto r = sluice(generator(1000) + kafka_sink(cluster, "compression = \"zstd\"\n") +
+                        truth("fields = " + all_fields_toml() + "\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto flows = flows_of(split_lines(read("truth.csv")));
   const auto messages = protoc_decode(kcat_consume(cluster, "flows", "%s"));
@@ -194,18 +187,7 @@ fields = )" + all_fields_toml() +
 // JSON objects kcat produced (written here, not by sluice) come out of the
 // source into csv_writer as the rows they were made from.
 TEST_F(Kafka, SourceReadsJsonFromKcatIntoCsvWriterFieldForField) {
-  ASSERT_EQ(sluice(R"([sources.gen]
-plugin = "generator"
-count = 2000
-[sinks.truth]
-plugin = "csv_writer"
-inputs = ["gen"]
-path = "truth.csv"
-proto_names = false
-fields = )" + all_fields_toml() +
-                   "\n")
-                .exit_code,
-            0);
+  ASSERT_EQ(sluice(generator(2000) + truth("proto_names = false\nfields = " + all_fields_toml() + "\n")).exit_code, 0);
   const auto truth = split_lines(read("truth.csv"));
   std::vector<std::string> columns;
   for (std::size_t at = 0; at <= truth[0].size();) {
@@ -233,21 +215,8 @@ fields = )" + all_fields_toml() +
   cluster.create_topic("made-elsewhere", 1);
   kcat_produce(cluster, "made-elsewhere", dir.write("objects.json", objects).string());
 
-  const auto r = sluice(R"([sources.k]
-plugin = "kafka"
-brokers = )" + brokers_toml(cluster) +
-                        R"(
-topics = ["made-elsewhere"]
-format = "json"
-start = "earliest"
-stop_at_end = true
-[sinks.out]
-plugin = "csv_writer"
-inputs = ["k"]
-path = "out.csv"
-proto_names = false
-fields = )" + all_fields_toml() +
-                        "\n");
+  const auto r = sluice(kafka_source(cluster, "made-elsewhere", "format = \"json\"\nstop_at_end = true\n") +
+                        out("path = \"out.csv\"\nproto_names = false\nfields = " + all_fields_toml() + "\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(split_lines(read("out.csv")), truth);
 }
@@ -259,29 +228,11 @@ TEST_F(Kafka, AllBrokersDownForTenSecondsLosesAndDuplicatesNothing) {
   KafkaMockCluster cluster(3);
   cluster.create_topic("flows", 3);
   const unsigned short port = testing::free_tcp_port();
-  auto p = start_sluice(R"([engine]
-metrics = "127.0.0.1:)" +
-                        std::to_string(port) + R"("
-[sources.gen]
-plugin = "generator"
-rate = 4000
-count = 60000
-[sinks.k]
-plugin = "kafka"
-inputs = ["gen"]
-brokers = )" + brokers_toml(cluster) +
-                        R"(
-topic = "flows"
-format = "csv"
+  auto p = start_sluice("[engine]\nmetrics = \"127.0.0.1:" + std::to_string(port) + "\"\n" +
+                        generator(60000, "rate = 4000\n") + kafka_sink(cluster, R"(format = "csv"
 key = "flow"
 librdkafka = ["queue.buffering.max.messages=5000"]
-[sinks.truth]
-plugin = "csv_writer"
-inputs = ["gen"]
-path = "truth.csv"
-header = false
-proto_names = false
-)");
+)") + truth("header = false\nproto_names = false\n"));
   const auto delivered = [&] {
     const auto scrape = testing::http_get(port, "/metrics");
     return scrape ? testing::metric(scrape->body, R"(sluice_kafka_delivered_flows_total{component_id="k",)"
@@ -311,47 +262,16 @@ TEST_F(Kafka, SourceRestartedMidTopicWithTheSameGroupSkipsNothing) {
   KafkaMockCluster cluster;
   cluster.create_topic("flows", 8);  // the mock keeps 5 MB a partition
   constexpr std::size_t count = 120000;
-  ASSERT_EQ(sluice(R"([sources.gen]
-plugin = "generator"
-count = 120000
-[sinks.k]
-plugin = "kafka"
-inputs = ["gen"]
-brokers = )" + brokers_toml(cluster) +
-                   R"(
-topic = "flows"
-format = "csv"
-[sinks.truth]
-plugin = "csv_writer"
-inputs = ["gen"]
-path = "truth.csv"
-header = false
-proto_names = false
-)")
+  ASSERT_EQ(sluice(generator(count) + kafka_sink(cluster, "format = \"csv\"\n") +
+                   truth("header = false\nproto_names = false\n"))
                 .exit_code,
             0);
   // The mock keeps a group's departed member ~session.timeout.ms: short here.
   const auto source = [&](const std::string& path, bool stop_at_end) {
-    return R"([sources.k]
-plugin = "kafka"
-brokers = )" +
-           brokers_toml(cluster) +
-           R"(
-topics = ["flows"]
-group = "restarted"
-format = "csv"
-start = "earliest"
-librdkafka = ["session.timeout.ms=6000"]
-stop_at_end = )" +
-           (stop_at_end ? "true" : "false") +
-           R"(
-[sinks.out]
-plugin = "csv_writer"
-inputs = ["k"]
-header = false
-proto_names = false
-path = ")" +
-           path + "\"\n";
+    return kafka_source(cluster, "flows",
+                        "group = \"restarted\"\nformat = \"csv\"\nlibrdkafka = [\"session.timeout.ms=6000\"]\n" +
+                            std::string(stop_at_end ? "stop_at_end = true\n" : "")) +
+           out("header = false\nproto_names = false\npath = \"" + path + "\"\n");
   };
 
   const auto fifo = dir / "first-run";
@@ -419,20 +339,8 @@ TEST_F(Kafka, SourceCountsMalformedMessagesPerPartitionAndCarriesOn) {
       dir.write("p0.txt", "{\"packets\": 1}\nnot json\n{\"packets\": 2, \"src_addr\": \"300.1.1.1\"}\n").string(),
       {"-p", "0"});
   kcat_produce(cluster, "mixed", dir.write("p1.txt", "{\"packets\": 3}\n[]\n{\"packets\": 4}\n").string(), {"-p", "1"});
-  const auto r = sluice(R"([sources.k]
-plugin = "kafka"
-brokers = )" + brokers_toml(cluster) +
-                        R"(
-topics = ["mixed"]
-format = "json"
-start = "earliest"
-stop_at_end = true
-[sinks.out]
-plugin = "csv_writer"
-inputs = ["k"]
-path = "out.csv"
-fields = ["packets"]
-)");
+  const auto r = sluice(kafka_source(cluster, "mixed", "format = \"json\"\nstop_at_end = true\n") +
+                        out("path = \"out.csv\"\nfields = [\"packets\"]\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("mixed [0]: 2 malformed messages (not json)"));
   EXPECT_THAT(r.err, HasSubstr("mixed [1]: 1 malformed messages (not json)"));

@@ -24,12 +24,12 @@ enum class Start {
 };
 
 struct ConsumerConfig {
-  std::vector<std::string> brokers;
-  std::vector<std::string> topics;
-  std::string group;
+  std::vector<std::string> brokers{};
+  std::vector<std::string> topics{};
+  std::string group{};
   flowcodec::Format format = flowcodec::Format::protobuf;
   Start start = Start::latest;
-  Properties properties;
+  Properties properties{};
 };
 
 class ConsumerEvents {

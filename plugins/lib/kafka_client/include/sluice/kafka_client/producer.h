@@ -28,14 +28,14 @@ enum class Key {
 };
 
 struct ProducerConfig {
-  std::vector<std::string> brokers;  // "host:port"
-  std::string topic;
+  std::vector<std::string> brokers{};  // "host:port"
+  std::string topic{};
   flowcodec::Format format = flowcodec::Format::protobuf;
   csv::TimeFormat time_format = csv::TimeFormat::iso;
   Key key = Key::none;
   std::string compression = "none";   // librdkafka's compression.type: none, gzip, snappy, lz4, zstd
   std::size_t flows_per_message = 1;  // consecutive flows of one key share a message, up to this many
-  Properties properties;              // librdkafka's, applied after sluice's own (bootstrap.servers ...)
+  Properties properties{};            // librdkafka's, applied after sluice's own (bootstrap.servers ...)
 };
 
 // What the producer reports, on the thread that calls it.
