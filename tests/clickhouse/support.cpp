@@ -125,8 +125,8 @@ std::vector<csv::Field> stored_csv_fields() {
   using csv::Field;
   std::vector<Field> fields;
   for (const Field field : csv::all_fields())
-    if (field != Field::duration && field != Field::label && field != Field::src_mac && field != Field::dst_mac &&
-        field != Field::src_vlan && field != Field::dst_vlan)
+    if (field != Field::duration && field != Field::src_mac && field != Field::dst_mac && field != Field::src_vlan &&
+        field != Field::dst_vlan)
       fields.push_back(field);
   return fields;
 }

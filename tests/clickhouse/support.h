@@ -45,7 +45,7 @@ class ClickHouseServer {
 };
 
 // csv_writer's fields that the table stores (all but duration, which is
-// last - first, and the label, MACs and VLANs it has no columns for yet),
+// last - first, and the MACs and VLANs it has no columns for yet),
 // for its `fields` option.
 std::vector<csv::Field> stored_csv_fields();
 

@@ -182,16 +182,15 @@ TEST(DefaultLayout, WritesIpv6AddressesAsInetNtopDoes) {
   }
 }
 
-TEST(DefaultLayout, WritesMacsVlansAndLabels) {
+TEST(DefaultLayout, WritesMacsAndVlans) {
   FlowRecord flow = example_flow();
   flow.src_mac.bytes = {0x00, 0x1b, 0x21, 0x3c, 0x4d, 0x5e};
   flow.src_vlan = 100;
   flow.dst_vlan = 4094;
-  flow.label = 7;
-  auto formatter = make_default_formatter(
-      {.fields = {Field::src_mac, Field::dst_mac, Field::src_vlan, Field::dst_vlan, Field::label}});
+  auto formatter =
+      make_default_formatter({.fields = {Field::src_mac, Field::dst_mac, Field::src_vlan, Field::dst_vlan}});
   EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)),
-            "src_mac,dst_mac,src_vlan,dst_vlan,label\n00:1b:21:3c:4d:5e,,100,4094,7\n");
+            "src_mac,dst_mac,src_vlan,dst_vlan\n00:1b:21:3c:4d:5e,,100,4094\n");
 }
 
 // What the default layout writes, in every time format that keeps
