@@ -51,7 +51,7 @@ bool parse_time(std::string_view text, std::uint64_t& ms) noexcept {
       second > 60)
     return false;
   const std::int64_t days = text::days_from_civil(year, month, day);
-  ms = (static_cast<std::uint64_t>(days) * 86400 + hour * 3600 + minute * 60 + second) * 1000 + millis;
+  ms = (static_cast<std::uint64_t>(days) * 86400 + hour * 3600ULL + minute * 60ULL + second) * 1000 + millis;
   return true;
 }
 

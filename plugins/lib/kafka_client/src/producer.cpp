@@ -150,9 +150,12 @@ std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
     MessageKey key;
     const std::size_t n = s.encode_message(flows.subspan(taken), key);
     const auto view = s.message.view();
+    // The message's opaque carries its flow count back to on_delivery; it is
+    // never dereferenced.
+    void* const flow_count =
+        reinterpret_cast<void*>(static_cast<std::uintptr_t>(n));  // NOLINT(performance-no-int-to-ptr)
     if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(view.data()),
-                         view.size(), key.size ? key.bytes : nullptr, key.size,
-                         reinterpret_cast<void*>(static_cast<std::uintptr_t>(n))) != 0) {
+                         view.size(), key.size ? key.bytes : nullptr, key.size, flow_count) != 0) {
       const rd_kafka_resp_err_t error = rd_kafka_last_error();
       if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       if (error != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
