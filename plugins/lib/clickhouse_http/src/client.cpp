@@ -315,6 +315,11 @@ void Client::wait() {
   }
 }
 
+void Client::abort() {
+  for (const auto& c : connections_) c->close();
+  while (running() > 0) wait();
+}
+
 std::string Client::execute(std::string_view query, Body body, std::string_view content_encoding) {
   while (idle() == 0) wait();
   std::optional<Outcome> outcome;

@@ -75,8 +75,11 @@ class Client {
   std::size_t running() const noexcept;
   void poll();  // moves the running requests on, without blocking
   void wait();  // blocks until a running request has ended; returns at once when none runs
+  // Closes every connection: the running requests end at once, with an error.
+  void abort();
 
   const Endpoint& endpoint() const noexcept { return endpoint_; }
+  std::size_t connections() const noexcept { return connections_.size(); }
   std::uint64_t connections_opened() const noexcept { return connections_opened_; }
 
  private:

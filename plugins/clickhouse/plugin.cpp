@@ -1,0 +1,189 @@
+// clickhouse: flows into a ClickHouse table over its HTTP interface, in
+// batched INSERTs (docs/clickhouse.md). The work is in clickhouse_http.
+#include <sluice/plugin.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "sluice/clickhouse_http/client.h"
+#include "sluice/clickhouse_http/table.h"
+#include "sluice/clickhouse_http/writer.h"
+
+namespace {
+
+using namespace std::chrono;
+using sluice::OptionError;
+using sluice::OptionSpec;
+using sluice::OptionType;
+namespace ch = sluice::clickhouse_http;
+
+// Above max_insert_block_size (ClickHouse's default), the server splits an
+// INSERT into blocks: no longer atomic, no longer deduplicated as one.
+constexpr std::int64_t max_batch_rows = 1'048'576;
+
+constexpr OptionSpec options[] = {
+    {.name = "url",
+     .type = OptionType::string,
+     .default_value = "\"http://127.0.0.1:8123\"",
+     .help = "ClickHouse's HTTP interface, http://HOST[:PORT]"},
+    {.name = "database", .type = OptionType::string, .default_value = "\"default\"", .help = "the table's database"},
+    {.name = "table", .type = OptionType::string, .help = "the flows table", .required = true},
+    {.name = "user", .type = OptionType::string, .default_value = "\"default\"", .help = "ClickHouse user"},
+    {.name = "password",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "the user's password; \"${VAR}\" reads it from the environment; never logged or shown"},
+    {.name = "format",
+     .type = OptionType::string,
+     .default_value = "\"Native\"",
+     .help = "INSERT format: Native (columns, what the server stores: it parses least) or RowBinary",
+     .choices = "Native|RowBinary"},
+    {.name = "batch_rows",
+     .type = OptionType::integer,
+     .default_value = "100000",
+     .help = "rows per INSERT at most (1 to 1048576: one block, atomic)"},
+    {.name = "batch_bytes",
+     .type = OptionType::integer,
+     .default_value = "67108864",
+     .help = "an INSERT goes once its rows take this many bytes"},
+    {.name = "batch_timeout",
+     .type = OptionType::duration,
+     .default_value = "\"1s\"",
+     .help = "an INSERT goes at most this long after its first row came"},
+    {.name = "create_table",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "create a missing table (`sluice schema clickhouse` prints its SQL); false: a missing table is an error"},
+    {.name = "compression",
+     .type = OptionType::string,
+     .default_value = "\"none\"",
+     .help = "request bodies gzip-compressed (pays on slow links, not on loopback: docs/clickhouse.md)",
+     .choices = "none|gzip"},
+    {.name = "connections",
+     .type = OptionType::integer,
+     .default_value = "2",
+     .help = "INSERTs on their way at once, each on its own keep-alive connection (1 to 16)"},
+    {.name = "timeout",
+     .type = OptionType::duration,
+     .default_value = "\"30s\"",
+     .help = "for connecting and for each step of a request: past it, the request failed (and is sent again)"},
+};
+
+ch::Endpoint endpoint_from(const sluice::Options& options) {
+  ch::Endpoint endpoint;
+  try {
+    endpoint = ch::Endpoint::from_url(options.string("url"));
+  } catch (const std::invalid_argument& e) {
+    throw OptionError("url", e.what());
+  }
+  endpoint.user = options.string("user");
+  endpoint.password = options.string("password");
+  return endpoint;
+}
+
+std::int64_t in_range(const sluice::Options& options, const char* key, std::int64_t low, std::int64_t high) {
+  const std::int64_t value = options.integer(key);
+  if (value < low || value > high) throw OptionError(key, fmt::format("must be {} to {}", low, high));
+  return value;
+}
+
+milliseconds positive(const sluice::Options& options, const char* key) {
+  const milliseconds value = options.duration(key);
+  if (value <= milliseconds(0)) throw OptionError(key, "must be more than 0");
+  return value;
+}
+
+ch::WriterSettings settings_from(const sluice::Options& options) {
+  return {.format = options.string("format") == "RowBinary" ? ch::Format::row_binary : ch::Format::native,
+          .gzip = options.string("compression") == "gzip",
+          .batch_rows = static_cast<std::size_t>(in_range(options, "batch_rows", 1, max_batch_rows)),
+          .batch_bytes = static_cast<std::size_t>(in_range(options, "batch_bytes", 1, std::int64_t{1} << 40)),
+          .batch_timeout = positive(options, "batch_timeout")};
+}
+
+class ClickHouseSink {
+ public:
+  ClickHouseSink(const sluice::Options& options, sluice::Host& host)
+      : host_(host),
+        endpoint_(endpoint_from(options)),
+        database_(options.string("database")),
+        table_name_(options.string("table")),
+        create_table_(options.boolean("create_table")),
+        connections_(static_cast<std::size_t>(in_range(options, "connections", 1, 16))),
+        timeout_(positive(options, "timeout")),
+        settings_(settings_from(options)),
+        counters_{
+            .rows = host.counter("rows_inserted_total", "Rows ClickHouse acknowledged"),
+            .inserts = host.counter("inserts_total", "INSERTs ClickHouse acknowledged"),
+            .bytes = host.counter("bytes_sent_total", "Bytes of acknowledged INSERT bodies, after compression"),
+            .failures = host.counter("insert_failures_total", "INSERTs that failed and were kept to be sent again"),
+            .maybe_duplicated = host.counter("rows_maybe_duplicated_total",
+                                             "Rows sent again after an INSERT got no answer: ClickHouse may hold "
+                                             "them twice"),
+        } {
+    if (table_name_.empty()) throw OptionError("table", "must not be empty");
+    if (database_.empty()) throw OptionError("database", "must not be empty");
+  }
+
+  // Finds (or creates) the table and checks its columns before any flow comes.
+  void start() {
+    client_ = std::make_unique<ch::Client>(endpoint_, timeout_, connections_);
+    table_.emplace(ch::FlowTable::open(*client_, database_, table_name_, create_table_));
+    writer_ = std::make_unique<ch::Writer>(*client_, *table_, settings_, counters_);
+    host_.log(sluice::LogLevel::info, fmt::format("writing to {} on ClickHouse at {} ({} schema, {})",
+                                                  table_->name(), endpoint_.address(),
+                                                  ch::schema_name(table_->schema()),
+                                                  ch::format_name(settings_.format)));
+  }
+
+  void consume(const sluice::Batch& batch) { writer_->write(batch.records, ch::Clock::now()); }
+
+  // Often enough that rows leave close to batch_timeout after they came.
+  milliseconds tick_period() const {
+    return std::clamp(duration_cast<milliseconds>(settings_.batch_timeout) / 4, milliseconds(10), milliseconds(250));
+  }
+  void tick() { writer_->tick(ch::Clock::now()); }
+
+  void finish() {
+    if (!writer_) return;
+    if (writer_->failed())
+      host_.count_lost(writer_->drop());  // taken, and now never to be delivered
+    else
+      writer_->flush();
+  }
+
+  std::uint64_t abandon() { return writer_ ? writer_->drop() : 0; }
+
+  std::string report() const {
+    std::string text = fmt::format("{} rows in {} INSERTs into {} at {}", counters_.rows.value(),
+                                   counters_.inserts.value(), table_ ? table_->name() : table_name_,
+                                   endpoint_.address());
+    if (const auto failures = counters_.failures.value())
+      text += fmt::format("; {} INSERTs failed and went again", failures);
+    if (const auto again = counters_.maybe_duplicated.value())
+      text += fmt::format("; {} rows sent again after an answer was lost (ClickHouse may hold them twice)", again);
+    return text;
+  }
+
+ private:
+  sluice::Host& host_;
+  const ch::Endpoint endpoint_;
+  const std::string database_;
+  const std::string table_name_;
+  const bool create_table_;
+  const std::size_t connections_;
+  const milliseconds timeout_;
+  const ch::WriterSettings settings_;
+  const ch::WriterCounters counters_;
+  std::unique_ptr<ch::Client> client_;
+  std::optional<ch::FlowTable> table_;
+  std::unique_ptr<ch::Writer> writer_;
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::sink<ClickHouseSink>("clickhouse", "writes flows into a ClickHouse table (HTTP, batched INSERTs)",
+                                           options))

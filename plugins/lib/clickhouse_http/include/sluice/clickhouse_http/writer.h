@@ -1,0 +1,87 @@
+// Flows into the table, INSERT by INSERT: rows gather until batch_rows rows
+// or batch_bytes bytes or batch_timeout since the first, then go out while
+// the next ones gather, up to `connections` INSERTs on their way at once.
+//
+// Delivery is at least once. A transient failure (sluice::TransientError)
+// leaves every row held, to be sent again; when an INSERT got no answer, the
+// server may have stored it already, and sending it again may store its rows
+// twice: they are counted in rows_maybe_duplicated.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sluice/clickhouse_http/client.h"
+#include "sluice/clickhouse_http/encoder.h"
+#include "sluice/clickhouse_http/gzip.h"
+#include "sluice/clickhouse_http/table.h"
+#include "sluice/flow_record.h"
+#include "sluice/metrics.h"
+
+namespace sluice::clickhouse_http {
+
+using Clock = std::chrono::steady_clock;
+
+struct WriterSettings {
+  Format format = Format::native;
+  bool gzip = false;
+  std::size_t batch_rows = 100'000;
+  std::size_t batch_bytes = 64 << 20;
+  Clock::duration batch_timeout = std::chrono::seconds(1);
+};
+
+struct WriterCounters {
+  Counter rows;              // rows the server has acknowledged
+  Counter inserts;           // INSERTs acknowledged
+  Counter bytes;             // request bodies acknowledged (after compression)
+  Counter failures;          // INSERTs that failed and were kept to be sent again
+  Counter maybe_duplicated;  // rows sent again after an INSERT got no answer
+};
+
+class Writer {
+ public:
+  // `client` runs the INSERTs, as many at once as it has connections.
+  Writer(Client& client, const FlowTable& table, WriterSettings settings, WriterCounters counters = {});
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Takes every flow, or none: first it sends again what failed before, and
+  // throws sluice::TransientError if that fails again. Blocks while every
+  // connection has an INSERT on its way. A permanent failure of an earlier
+  // INSERT is thrown as Error.
+  void write(std::span<const FlowRecord> flows, Clock::time_point now);
+  // Sends the gathered rows once they have waited batch_timeout.
+  void tick(Clock::time_point now);
+  // Sends every held row and waits for the answers.
+  void flush();
+  // Forgets the held rows (gathered, on their way, failed); returns how many.
+  std::uint64_t drop();
+
+  // An INSERT failed for good: nothing more is sent (drop() says what is held).
+  bool failed() const noexcept { return permanent_error_.has_value(); }
+
+ private:
+  struct Insert;
+  void settle();
+  void resend_failed();
+  Insert& gathering(Clock::time_point now);
+  void send(Insert& insert);
+  void ended(Insert& insert, Outcome&& outcome);
+  std::unique_ptr<Insert> new_insert() const;
+
+  Client& client_;
+  const std::string query_;
+  const std::span<const Column> columns_;
+  const WriterSettings settings_;
+  const WriterCounters counters_;
+  std::vector<std::unique_ptr<Insert>> inserts_;  // one per connection, and one gathering
+  std::optional<Error> permanent_error_;
+};
+
+}  // namespace sluice::clickhouse_http

@@ -1,0 +1,173 @@
+#include "sluice/clickhouse_http/writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sluice/status.h"
+
+namespace sluice::clickhouse_http {
+
+// The rows of one INSERT, from gathering to acknowledged.
+struct Writer::Insert {
+  enum class State { idle, gathering, sending, failed };
+
+  Insert(Format format, std::span<const Column> columns, bool gzip) : encoder(format, columns) {
+    if (gzip) compressor.emplace();
+  }
+
+  void clear() {
+    encoder.clear();
+    body.clear();
+    state = State::idle;
+    unanswered = false;
+  }
+
+  Encoder encoder;
+  std::optional<Gzip> compressor;
+  State state = State::idle;
+  Clock::time_point first_row_at;
+  std::vector<std::span<const std::byte>> body;  // built once, sent as often as needed
+  std::size_t body_bytes = 0;
+  bool unanswered = false;  // an attempt got no answer: the server may hold these rows already
+  std::string last_error;
+};
+
+Writer::Writer(Client& client, const FlowTable& table, WriterSettings settings, WriterCounters counters)
+    : client_(client),
+      query_(table.insert_query(settings.format)),
+      columns_(columns(table.schema())),
+      settings_(settings),
+      counters_(counters) {
+  // One INSERT gathers while each connection carries one.
+  for (std::size_t i = 0; i <= client_.connections(); ++i) inserts_.push_back(new_insert());
+}
+
+std::unique_ptr<Writer::Insert> Writer::new_insert() const {
+  return std::make_unique<Insert>(settings_.format, columns_, settings_.gzip);
+}
+
+// Nothing on its way may read a body after it is gone.
+Writer::~Writer() { client_.abort(); }
+
+void Writer::write(std::span<const FlowRecord> flows, Clock::time_point now) {
+  settle();
+  resend_failed();
+  // From here on nothing throws: every flow is taken. An INSERT holds at most
+  // batch_rows rows, so that ClickHouse stores it as one block (atomic, and
+  // deduplicated by a replicated table when sent again).
+  while (!flows.empty()) {
+    Insert& insert = gathering(now);
+    const std::size_t room = settings_.batch_rows - insert.encoder.rows();
+    const auto taken = flows.first(std::min(room, flows.size()));
+    insert.encoder.append(taken);
+    flows = flows.subspan(taken.size());
+    if (insert.encoder.rows() >= settings_.batch_rows || insert.encoder.bytes() >= settings_.batch_bytes)
+      send(insert);
+  }
+}
+
+void Writer::tick(Clock::time_point now) {
+  settle();
+  resend_failed();
+  for (const auto& insert : inserts_) {
+    if (insert->state == Insert::State::gathering && now - insert->first_row_at >= settings_.batch_timeout)
+      send(*insert);
+  }
+}
+
+void Writer::flush() {
+  settle();
+  resend_failed();
+  for (const auto& insert : inserts_)
+    if (insert->state == Insert::State::gathering) send(*insert);
+  while (client_.running() > 0) client_.wait();
+  resend_failed();
+}
+
+std::uint64_t Writer::drop() {
+  client_.abort();
+  std::uint64_t held = 0;
+  for (const auto& insert : inserts_) {
+    held += insert->encoder.rows();
+    insert->clear();
+  }
+  return held;
+}
+
+// Runs what has become ready; a permanent failure is thrown here.
+void Writer::settle() {
+  client_.poll();
+  if (permanent_error_) throw *permanent_error_;
+}
+
+// Each failed INSERT goes again, one at a time, waiting for the answer.
+void Writer::resend_failed() {
+  for (const auto& insert : inserts_) {
+    if (insert->state != Insert::State::failed) continue;
+    send(*insert);
+    while (insert->state == Insert::State::sending) client_.wait();
+    if (permanent_error_) throw *permanent_error_;
+    if (insert->state == Insert::State::failed)
+      throw TransientError(fmt::format("{} rows held, their INSERT failed again: {}", insert->encoder.rows(),
+                                       insert->last_error));
+  }
+}
+
+// The INSERT gathering rows, or an idle one that starts to.
+Writer::Insert& Writer::gathering(Clock::time_point now) {
+  for (const auto& insert : inserts_)
+    if (insert->state == Insert::State::gathering) return *insert;
+  auto idle = std::find_if(inserts_.begin(), inserts_.end(),
+                           [](const auto& insert) { return insert->state == Insert::State::idle; });
+  if (idle == inserts_.end()) {  // the others have failed since this write began: they wait for the next
+    inserts_.push_back(new_insert());
+    idle = inserts_.end() - 1;
+  }
+  (*idle)->state = Insert::State::gathering;
+  (*idle)->first_row_at = now;
+  return **idle;
+}
+
+// Starts the INSERT once a connection is free (waiting for one: that is how
+// a slow server slows the pipeline down).
+void Writer::send(Insert& insert) {
+  if (insert.encoder.rows() == 0) {
+    insert.clear();
+    return;
+  }
+  while (client_.idle() == 0) client_.wait();
+  if (insert.body.empty()) {
+    insert.body = insert.encoder.body();
+    if (insert.compressor) insert.body = {insert.compressor->compress(insert.body)};
+    insert.body_bytes = 0;
+    for (const auto& piece : insert.body) insert.body_bytes += piece.size();
+  }
+  if (insert.unanswered) {
+    counters_.maybe_duplicated.add(insert.encoder.rows());
+    insert.unanswered = false;
+  }
+  insert.state = Insert::State::sending;
+  client_.start(query_, insert.body, insert.compressor ? "gzip" : "",
+                [this, &insert](Outcome&& outcome) { ended(insert, std::move(outcome)); });
+}
+
+void Writer::ended(Insert& insert, Outcome&& outcome) {
+  if (!outcome.error) {
+    counters_.rows.add(insert.encoder.rows());
+    counters_.inserts.add();
+    counters_.bytes.add(insert.body_bytes);
+    insert.clear();
+    return;
+  }
+  insert.state = Insert::State::failed;
+  if (!outcome.error->transient()) {
+    if (!permanent_error_) permanent_error_ = std::move(outcome.error);
+    return;
+  }
+  counters_.failures.add();
+  insert.unanswered = insert.unanswered || outcome.error->maybe_applied();
+  insert.last_error = outcome.error->what();
+}
+
+}  // namespace sluice::clickhouse_http

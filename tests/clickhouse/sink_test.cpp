@@ -1,0 +1,196 @@
+// The clickhouse sink through the real CLI, into Debian's clickhouse-server:
+// every flow arrives as csv_writer prints it, nothing is lost while the
+// server is down, and the failures that will not pass stop the run with
+// ClickHouse's own words.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "clickhouse/support.h"
+#include "engine/cli_fixture.h"
+#include "process.h"
+#include "sluice/csv/fields.h"
+
+namespace sluice::clickhouse_http {
+namespace {
+
+using test::ClickHouseServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace sluice::testing;
+
+ClickHouseServer& server() { return ClickHouseServer::shared(); }
+
+std::uint64_t number(const std::string& text) { return text.empty() ? ~0ull : std::stoull(text); }
+
+// A pipeline writing `flows` generated flows into default.TABLE, and as CSV
+// into flows.csv (the reference) when `csv` is set. `sink` adds lines to
+// the sink's section.
+std::string generated_to_clickhouse(const std::string& table, std::uint64_t flows, const std::string& sink = "",
+                                    bool csv = false, const std::string& generator = "") {
+  std::string fields;
+  for (const csv::Field f : test::stored_csv_fields())
+    fields += (fields.empty() ? "\"" : ", \"") + std::string(csv::field_name(f)) + "\"";
+  std::string toml = "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(flows) +
+                     "\nclock_start = \"2026-11-01T00:00:00Z\"\n" + generator +
+                     "\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = [\"gen\"]\nurl = \"" + server().url() +
+                     "\"\ntable = \"" + table + "\"\ncreate_table = true\nuser = \"" + ClickHouseServer::user +
+                     "\"\npassword = \"${CLICKHOUSE_PASSWORD}\"\n" + sink;
+  if (csv)
+    toml += "\n[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"flows.csv\"\nheader = false\n"
+            "time_format = \"epoch_ms\"\nproto_names = false\nfields = [" +
+            fields + "]\n";
+  return toml;
+}
+
+class Sink : public ::testing::Test {
+ protected:
+  TempDir dir;
+
+  ProcessOptions options(const std::string& password = ClickHouseServer::password) const {
+    return {.cwd = dir.path(), .env = {{"CLICKHOUSE_PASSWORD", password}}};
+  }
+  std::vector<std::string> args(const std::string& verb, const std::string& toml) const {
+    const auto file = dir.write("pipeline.toml", toml);
+    std::vector<std::string> a{verb, file.string()};
+    if (verb == "run") a.insert(a.end(), {"--stats-interval", "0"});
+    return a;
+  }
+  ProcessResult run(const std::string& toml, const std::string& password = ClickHouseServer::password) const {
+    return run_sluice(args("run", toml), options(password));
+  }
+
+  // `query`'s rows as `sort` orders them, CSV quotes removed, in a file.
+  std::filesystem::path sorted_query(const std::string& query, const std::string& name) const {
+    const auto file = dir / name;
+    const auto r = testing::run({"sh", "-c",
+                                 "clickhouse-client --port " + std::to_string(server().tcp_port()) + " --query \"" +
+                                     query + "\" | tr -d '\"' | LC_ALL=C sort > " + file.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return file;
+  }
+  std::filesystem::path sorted_file(const std::filesystem::path& in, const std::string& name,
+                                    bool unique = false) const {
+    const auto file = dir / name;
+    const auto r = testing::run(
+        {"sh", "-c", "LC_ALL=C sort " + std::string(unique ? "-u " : "") + in.string() + " > " + file.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return file;
+  }
+};
+
+// Line by line, saying where they first differ.
+void expect_same_lines(const std::filesystem::path& actual, const std::filesystem::path& expected) {
+  std::ifstream a(actual), e(expected);
+  std::string from_a, from_e;
+  for (std::size_t line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, from_a));
+    const bool more_e = static_cast<bool>(std::getline(e, from_e));
+    if (!more_a && !more_e) return;
+    if (more_a != more_e || from_a != from_e) {
+      ADD_FAILURE() << "line " << line << " of the sorted rows differs:\n  table: " << (more_a ? from_a : "(none)")
+                    << "\n  csv:   " << (more_e ? from_e : "(none)");
+      return;
+    }
+  }
+}
+
+TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
+  server().query("DROP TABLE IF EXISTS default.million");
+  const auto r = run(generated_to_clickhouse("million", 1'000'000, "", true));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("1000000 rows in 10 INSERTs into `default`.`million`"));
+
+  // The figures an analyst asks first, from the table and from the CSV.
+  std::uint64_t count = 0, bytes = 0, packets = 0;
+  std::set<std::string> sources;
+  std::ifstream csv(dir / "flows.csv");
+  for (std::string line; std::getline(csv, line); ++count) {
+    std::vector<std::string> cells;
+    for (std::size_t at = 0, comma; at <= line.size(); at = comma + 1) {
+      comma = std::min(line.find(',', at), line.size());
+      cells.push_back(line.substr(at, comma - at));
+    }
+    sources.insert(cells[3]);
+    packets += std::stoull(cells[11]);
+    bytes += std::stoull(cells[12]);
+  }
+  ASSERT_EQ(count, 1'000'000u);
+  EXPECT_EQ(server().query("SELECT count(), sum(bytes), sum(packets), uniqExact(src_addr) FROM default.million "
+                           "FORMAT CSV"),
+            fmt::format("{},{},{},{}\n", count, bytes, packets, sources.size()));
+
+  // Every column of every row.
+  expect_same_lines(sorted_query(test::select_as_csv_writer("default.million"), "table.sorted"),
+                    sorted_file(dir / "flows.csv", "csv.sorted"));
+}
+
+TEST_F(Sink, TheServerDownForFiveSecondsLosesNoFlow) {
+  server().query("DROP TABLE IF EXISTS default.outage");
+  constexpr std::uint64_t flows = 200'000;
+  auto a = args("run", generated_to_clickhouse("outage", flows, "batch_rows = 5000\nbatch_timeout = \"100ms\"\n", true,
+                                               "rate = 40000\n"));
+  a.insert(a.begin(), sluice_exe());
+  Process sluice(a, options());
+  ASSERT_TRUE(eventually([&] { return number(server().query("SELECT count() FROM default.outage")) > 20'000; },
+                         std::chrono::seconds(30)));
+  server().kill();
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // the outage the test is about, not a wait for a condition
+  server().start();
+  const auto r = sluice.wait(std::chrono::seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("will retry (transient"));
+  EXPECT_THAT(r.err, HasSubstr("INSERTs failed and went again"));
+
+  // Every flow is there; the extra rows, if any, are INSERTs sent again
+  // after their answer was lost, which the sink counted.
+  const std::uint64_t stored = number(server().query("SELECT count() FROM default.outage"));
+  std::uint64_t counted = 0;
+  if (const auto at = r.err.find(" rows sent again after an answer was lost"); at != std::string::npos)
+    counted = std::stoull(r.err.substr(r.err.rfind(' ', at - 1) + 1));
+  EXPECT_GE(stored, flows);
+  EXPECT_LE(stored - flows, counted);
+  EXPECT_LE(counted, 5000u * 2) << "at most one INSERT per connection";
+  const std::string distinct = "SELECT DISTINCT " + test::select_as_csv_writer("default.outage").substr(7);
+  expect_same_lines(sorted_query(distinct, "table.sorted"), sorted_file(dir / "flows.csv", "csv.sorted", true));
+}
+
+TEST_F(Sink, AWrongPasswordStopsTheRunWithClickHousesMessage) {
+  const std::string wrong = "Wrong-pa55word-for-sluice";
+  const auto r = run(generated_to_clickhouse("never", 1000), wrong);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Wrong password for user sluice"));
+  EXPECT_THAT(r.err + r.out, Not(HasSubstr(wrong)));
+}
+
+TEST_F(Sink, AMissingTableIsAnErrorBeforeAnyFlowIsRead) {
+  server().query("DROP TABLE IF EXISTS default.absent");
+  const auto r = run(generated_to_clickhouse("absent", 1000, "create_table = false\n"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("table `default`.`absent` does not exist on ClickHouse at 127.0.0.1:"));
+  EXPECT_EQ(summary_cell(r.err, "gen", records_out), 0u) << r.err;
+  EXPECT_EQ(server().query("EXISTS TABLE default.absent"), "0\n");
+}
+
+TEST_F(Sink, OptionsAreCheckedWithFileLineAndKey) {
+  const auto r = run_sluice(args("validate", generated_to_clickhouse("t", 10, "batch_rows = 0\n")), options());
+  EXPECT_EQ(r.exit_code, 78);
+  const std::string file = (dir / "pipeline.toml").string();
+  EXPECT_THAT(r.err, HasSubstr(file + ":14:1: sinks.ch.batch_rows: must be 1 to 1048576"));
+  const auto url = run_sluice(
+      args("validate", "[sources.gen]\nplugin = \"generator\"\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = "
+                       "[\"gen\"]\ntable = \"t\"\nurl = \"https://db:8443\"\n"),
+      options());
+  EXPECT_EQ(url.exit_code, 78);
+  EXPECT_THAT(url.err, HasSubstr(":7:1: sinks.ch.url: https is not supported"));
+}
+
+}  // namespace
+}  // namespace sluice::clickhouse_http
