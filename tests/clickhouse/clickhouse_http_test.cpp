@@ -1,13 +1,11 @@
 // The library against Debian's clickhouse-server: what we encode, the server
 // reads back as csv_writer prints the same flows; failures are sorted into
 // transient and permanent the way the sink needs.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 
 #include <thread>
 
@@ -67,9 +65,18 @@ std::vector<std::string> csv_writer_lines(std::span<const FlowRecord> flows) {
 }
 
 // sample_flows plus the corners: zeros everywhere, the largest values, IPv6
-// forms that print specially.
+// forms that print specially; MACs, VLANs and labels on some.
 std::vector<FlowRecord> flows_to_store() {
   auto flows = sluice::test::sample_flows(5000, 7);
+  for (std::size_t i = 0; i < flows.size(); i += 3) {
+    for (std::uint8_t b = 0; b < 6; ++b) {
+      flows[i].src_mac.bytes[b] = static_cast<std::uint8_t>(i * 7 + b);
+      flows[i].dst_mac.bytes[b] = static_cast<std::uint8_t>(0xf0 + b + i);
+    }
+    flows[i].src_vlan = static_cast<std::uint16_t>(i % 4095);
+    flows[i].dst_vlan = static_cast<std::uint16_t>(4094 - i % 4095);
+    flows[i].label = static_cast<std::uint16_t>(i % 7);
+  }
   FlowRecord zero;
   flows.push_back(zero);
   FlowRecord max;
@@ -90,6 +97,8 @@ std::vector<FlowRecord> flows_to_store() {
   max.dst_addr = IpAddress::v6(compatible);
   max.next_hop = IpAddress::v6(all_ones);
   max.exporter = IpAddress::v4(0xffffffff);
+  max.src_mac.bytes.fill(0xff);
+  max.src_vlan = max.dst_vlan = max.label = UINT16_MAX;
   flows.push_back(max);
   return flows;
 }
@@ -163,6 +172,18 @@ TEST_P(RoundTrip, TheServerReadsBackWhatCsvWriterPrints) {
     client.execute(insert, encoder.body());
   }
   EXPECT_EQ(test::sorted_lines(server().query(test::select_as_csv_writer(table))), csv_writer_lines(flows));
+  // What csv_writer does not print.
+  std::string expected;
+  const auto mac = [](const MacAddress& m) {
+    const auto& b = m.bytes;
+    return fmt::format("{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3], b[4], b[5]);
+  };
+  for (const FlowRecord& f : flows)
+    expected += fmt::format("{},{},{},{},{}\n", f.label, mac(f.src_mac), mac(f.dst_mac), f.src_vlan, f.dst_vlan);
+  EXPECT_EQ(test::sorted_lines(server().query("SELECT label, MACNumToString(src_mac), MACNumToString(dst_mac), "
+                                              "src_vlan, dst_vlan FROM " +
+                                              table + " FORMAT CSV")),
+            test::sorted_lines(expected));
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
@@ -246,29 +267,8 @@ TEST(Client, ARefusedConnectionIsTransient) {
   EXPECT_THAT(err.what(), HasSubstr("cannot connect to ClickHouse at 127.0.0.1:" + e.port + ": Connection refused"));
 }
 
-// A server that takes connections and requests but never answers.
-class SilentServer {
- public:
-  SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 4);
-    socklen_t length = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() { close(fd_); }
-  std::string port() const { return std::to_string(port_); }
-
- private:
-  int fd_;
-  unsigned short port_ = 0;
-};
-
 TEST(Client, NoAnswerInTimeIsTransientAndMayHaveBeenApplied) {
-  SilentServer silent;
+  test::SilentServer silent;
   Endpoint e = endpoint();
   e.port = silent.port();
   Client client(e, std::chrono::milliseconds(300));

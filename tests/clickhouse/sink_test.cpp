@@ -32,7 +32,7 @@ std::uint64_t number(const std::string& text) { return text.empty() ? ~0ull : st
 
 // A pipeline writing `flows` generated flows into default.TABLE, and as CSV
 // into flows.csv (the reference) when `csv` is set. `sink` adds lines to
-// the sink's section.
+// the sink's section, `generator` to the generator's.
 std::string generated_to_clickhouse(const std::string& table, std::uint64_t flows, const std::string& sink = "",
                                     bool csv = false, const std::string& generator = "") {
   std::string fields;
@@ -41,12 +41,13 @@ std::string generated_to_clickhouse(const std::string& table, std::uint64_t flow
   std::string toml = "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(flows) +
                      "\nclock_start = \"2026-11-01T00:00:00Z\"\n" + generator +
                      "\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = [\"gen\"]\nurl = \"" + server().url() +
-                     "\"\ntable = \"" + table + "\"\ncreate_table = true\nuser = \"" + ClickHouseServer::user +
+                     "\"\ntable = \"" + table + "\"\nuser = \"" + ClickHouseServer::user +
                      "\"\npassword = \"${CLICKHOUSE_PASSWORD}\"\n" + sink;
   if (csv)
-    toml += "\n[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"flows.csv\"\nheader = false\n"
-            "time_format = \"epoch_ms\"\nproto_names = false\nfields = [" +
-            fields + "]\n";
+    toml +=
+        "\n[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"flows.csv\"\nheader = false\n"
+        "time_format = \"epoch_ms\"\nproto_names = false\nfields = [" +
+        fields + "]\n";
   return toml;
 }
 
@@ -70,9 +71,10 @@ class Sink : public ::testing::Test {
   // `query`'s rows as `sort` orders them, CSV quotes removed, in a file.
   std::filesystem::path sorted_query(const std::string& query, const std::string& name) const {
     const auto file = dir / name;
+    const auto sql = dir.write(name + ".sql", query);  // clickhouse-client reads it as it is, backslashes and all
     const auto r = testing::run({"sh", "-c",
-                                 "clickhouse-client --port " + std::to_string(server().tcp_port()) + " --query \"" +
-                                     query + "\" | tr -d '\"' | LC_ALL=C sort > " + file.string()});
+                                 "clickhouse-client --port " + std::to_string(server().tcp_port()) + " < " +
+                                     sql.string() + " | tr -d '\"' | LC_ALL=C sort > " + file.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return file;
   }
@@ -104,7 +106,7 @@ void expect_same_lines(const std::filesystem::path& actual, const std::filesyste
 
 TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
   server().query("DROP TABLE IF EXISTS default.million");
-  const auto r = run(generated_to_clickhouse("million", 1'000'000, "", true));
+  const auto r = run(generated_to_clickhouse("million", 1'000'000, "create_table = true\n", true));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("1000000 rows in 10 INSERTs into `default`.`million`"));
 
@@ -135,8 +137,9 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
 TEST_F(Sink, TheServerDownForFiveSecondsLosesNoFlow) {
   server().query("DROP TABLE IF EXISTS default.outage");
   constexpr std::uint64_t flows = 200'000;
-  auto a = args("run", generated_to_clickhouse("outage", flows, "batch_rows = 5000\nbatch_timeout = \"100ms\"\n", true,
-                                               "rate = 40000\n"));
+  auto a = args("run", generated_to_clickhouse("outage", flows,
+                                               "create_table = true\nbatch_rows = 5000\nbatch_timeout = \"100ms\"\n",
+                                               true, "rate = 40000\n"));
   a.insert(a.begin(), sluice_exe());
   Process sluice(a, options());
   ASSERT_TRUE(eventually([&] { return number(server().query("SELECT count() FROM default.outage")) > 20'000; },
@@ -164,7 +167,7 @@ TEST_F(Sink, TheServerDownForFiveSecondsLosesNoFlow) {
 
 TEST_F(Sink, AWrongPasswordStopsTheRunWithClickHousesMessage) {
   const std::string wrong = "Wrong-pa55word-for-sluice";
-  const auto r = run(generated_to_clickhouse("never", 1000), wrong);
+  const auto r = run(generated_to_clickhouse("never", 1000, "create_table = true\n"), wrong);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("Wrong password for user sluice"));
   EXPECT_THAT(r.err + r.out, Not(HasSubstr(wrong)));
@@ -183,13 +186,14 @@ TEST_F(Sink, OptionsAreCheckedWithFileLineAndKey) {
   const auto r = run_sluice(args("validate", generated_to_clickhouse("t", 10, "batch_rows = 0\n")), options());
   EXPECT_EQ(r.exit_code, 78);
   const std::string file = (dir / "pipeline.toml").string();
-  EXPECT_THAT(r.err, HasSubstr(file + ":14:1: sinks.ch.batch_rows: must be 1 to 1048576"));
-  const auto url = run_sluice(
-      args("validate", "[sources.gen]\nplugin = \"generator\"\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = "
-                       "[\"gen\"]\ntable = \"t\"\nurl = \"https://db:8443\"\n"),
-      options());
+  EXPECT_THAT(r.err, HasSubstr(file + ":13:14: sinks.ch.batch_rows: plugin clickhouse: must be 1 to 1048576"));
+  const auto url =
+      run_sluice(args("validate",
+                      "[sources.gen]\nplugin = \"generator\"\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = "
+                      "[\"gen\"]\ntable = \"t\"\nurl = \"https://db:8443\"\n"),
+                 options());
   EXPECT_EQ(url.exit_code, 78);
-  EXPECT_THAT(url.err, HasSubstr(":7:1: sinks.ch.url: https is not supported"));
+  EXPECT_THAT(url.err, HasSubstr("pipeline.toml:7:7: sinks.ch.url: plugin clickhouse: https is not supported"));
 }
 
 }  // namespace

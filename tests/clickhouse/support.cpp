@@ -121,6 +121,19 @@ std::string epoch_ms(const std::string& column) { return "toUInt64(" + column + 
 
 }  // namespace
 
+SilentServer::SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  listen(fd_, 4);
+  socklen_t length = sizeof addr;
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length);
+  port_ = ntohs(addr.sin_port);
+}
+
+SilentServer::~SilentServer() { close(fd_); }
+
 std::vector<csv::Field> stored_csv_fields() {
   using csv::Field;
   std::vector<Field> fields;

@@ -44,6 +44,18 @@ class ClickHouseServer {
   std::unique_ptr<testing::Process> process_;
 };
 
+// A server that takes connections and requests but never answers.
+class SilentServer {
+ public:
+  SilentServer();
+  ~SilentServer();
+  std::string port() const { return std::to_string(port_); }
+
+ private:
+  int fd_;
+  unsigned short port_ = 0;
+};
+
 // csv_writer's fields that the table stores (all but duration, which is
 // last - first, and the MACs and VLANs it has no columns for yet),
 // for its `fields` option.

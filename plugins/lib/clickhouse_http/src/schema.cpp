@@ -28,8 +28,17 @@ constexpr Column column(std::string_view name, std::string_view type, std::strin
   return {name, type, comment, sizeof(value_of(FlowRecord{})), &encode_column<value_of>};
 }
 
-// Every field of FlowRecord after the times, in csv_writer's order; only the
-// address type differs between the schemas.
+// A MAC address as ClickHouse's MAC functions take it: the 48 bits in a
+// UInt64, first byte most significant.
+constexpr std::uint64_t mac(const MacAddress& address) {
+  std::uint64_t value = 0;
+  for (const std::uint8_t b : address.bytes) value = value << 8 | b;
+  return value;
+}
+
+// Every field of FlowRecord after the times: csv_writer's fields in its
+// order, then those it does not print. Only the address type differs
+// between the schemas.
 constexpr auto flow_columns(std::string_view address_type) {
   using F = const FlowRecord&;
   return std::array{
@@ -61,6 +70,10 @@ constexpr auto flow_columns(std::string_view address_type) {
       column<[](F f) { return f.direction; }>("direction", "UInt8", "0 ingress, 1 egress"),
       column<[](F f) { return f.fwd_status; }>("fwd_status", "UInt8", ""),
       column<[](F f) { return f.label; }>("label", "UInt16", "generated flows: 0 background, else the scenario's"),
+      column<[](F f) { return mac(f.src_mac); }>("src_mac", "UInt64", "MACNumToString shows it"),
+      column<[](F f) { return mac(f.dst_mac); }>("dst_mac", "UInt64", "MACNumToString shows it"),
+      column<[](F f) { return f.src_vlan; }>("src_vlan", "UInt16", "802.1Q; 0: untagged"),
+      column<[](F f) { return f.dst_vlan; }>("dst_vlan", "UInt16", "802.1Q; 0: untagged"),
   };
 }
 
