@@ -1,9 +1,11 @@
-// The sluice command line: run, validate, plugins, graph.
+// The sluice command line: run, validate, plugins, graph, schema.
 #include "config.h"
 #include "log.h"
 #include "options_binder.h"
 #include "pipeline.h"
 #include "plugin_catalog.h"
+
+#include "sluice/clickhouse_http/schema.h"
 
 #include <fmt/format.h>
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -35,6 +37,7 @@ commands:
   validate PIPELINE   load the plugins and check every option; start nothing
   plugins [NAME]      list the plugins found, or one plugin's options
   graph PIPELINE      print the pipeline as a Graphviz DOT graph
+  schema clickhouse   print the CREATE TABLE of the clickhouse sink's table
 
 PIPELINE is a TOML file, or the NAME of NAME.toml looked up in ./pipelines,
 then in the installation's configuration folder (/etc/sluice for sluice in
@@ -372,6 +375,35 @@ int command_plugins(int argc, char** argv) {
   return 0;
 }
 
+// The schema is the clickhouse_http library's; this prints it without a server.
+int command_schema(int argc, char** argv) {
+  Command cmd;
+  po::options_description visible("options", 100);
+  visible.add_options()("help,h", "show this help")("table", po::value<std::string>(), "the table's name (required)")(
+      "database", po::value<std::string>()->default_value("default"), "its database")(
+      "server-version", po::value<std::string>()->default_value("24.8"),
+      "the ClickHouse it is for; before 20.1 (Debian 12 has 18.16) addresses are FixedString(16) and times "
+      "DateTime plus milliseconds");
+  cmd.options.add(visible);
+  cmd.options.add_options()("store", po::value<std::string>());
+  cmd.positional.add("store", 1);
+  const char* usage =
+      "usage: sluice schema clickhouse --table NAME [--database DB] [--server-version X.Y]\n\n"
+      "Prints the CREATE TABLE of the table the clickhouse sink writes (docs/clickhouse.md):\n"
+      "  sluice schema clickhouse --table flows --server-version 18.16 | clickhouse-client";
+  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
+  const auto version = clickhouse_http::ServerVersion::parse(cmd.values["server-version"].as<std::string>());
+  if (!cmd.values.count("store") || cmd.values["store"].as<std::string>() != "clickhouse" ||
+      !cmd.values.count("table") || !version) {
+    fmt::print(stderr, "sluice: {}\n", !version ? "--server-version is MAJOR.MINOR, as 18.16" : usage);
+    return exit_usage;
+  }
+  fmt::print("{}", clickhouse_http::create_table_sql(cmd.values["database"].as<std::string>(),
+                                                     cmd.values["table"].as<std::string>(),
+                                                     clickhouse_http::schema_for(*version)));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -393,6 +425,7 @@ int main(int argc, char** argv) {
     if (command == "validate") return command_run(argc - 1, argv + 1, true);
     if (command == "plugins") return command_plugins(argc - 1, argv + 1);
     if (command == "graph") return command_graph(argc - 1, argv + 1);
+    if (command == "schema") return command_schema(argc - 1, argv + 1);
   } catch (const po::error& e) {
     fmt::print(stderr, "sluice: {}\n", e.what());
     return exit_usage;

@@ -38,7 +38,7 @@ std::string generated_to_clickhouse(const std::string& table, std::uint64_t flow
   std::string fields;
   for (const csv::Field f : test::stored_csv_fields())
     fields += (fields.empty() ? "\"" : ", \"") + std::string(csv::field_name(f)) + "\"";
-  std::string toml = "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(flows) +
+  std::string toml = "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(flows) +  // 0: no end
                      "\nclock_start = \"2026-11-01T00:00:00Z\"\n" + generator +
                      "\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = [\"gen\"]\nurl = \"" + server().url() +
                      "\"\ntable = \"" + table + "\"\nuser = \"" + ClickHouseServer::user +
@@ -194,6 +194,40 @@ TEST_F(Sink, OptionsAreCheckedWithFileLineAndKey) {
                  options());
   EXPECT_EQ(url.exit_code, 78);
   EXPECT_THAT(url.err, HasSubstr("pipeline.toml:7:7: sinks.ch.url: plugin clickhouse: https is not supported"));
+}
+
+TEST_F(Sink, RowsArriveWithinBatchTimeoutWhileTheRunGoesOn) {
+  server().query("DROP TABLE IF EXISTS default.live");
+  auto a = args("run", generated_to_clickhouse("live", 0, "create_table = true\nbatch_timeout = \"200ms\"\n", false,
+                                               "rate = 2000\n"));
+  a.insert(a.begin(), sluice_exe());
+  Process sluice(a, options());
+  // A batch of 100000 rows would take 50 s at this rate: rows come sooner.
+  EXPECT_TRUE(eventually([&] { return number(server().query("SELECT count() FROM default.live")) > 0; },
+                         std::chrono::seconds(10)));
+  sluice.signal(SIGTERM);
+  const auto r = sluice.wait(std::chrono::seconds(30));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(number(server().query("SELECT count() FROM default.live")), summary_cell(r.err, "ch", records_in))
+      << "what the sink took is in the table once the run has ended";
+}
+
+TEST_F(Sink, SchemaCommandPrintsTheTableTheSinkWrites) {
+  server().query("DROP TABLE IF EXISTS default.from_cli");
+  const auto legacy = run_sluice({"schema", "clickhouse", "--table", "from_cli", "--server-version", "18.16"});
+  ASSERT_EQ(legacy.exit_code, 0) << legacy.err;
+  server().query(legacy.out);
+  const auto r = run(generated_to_clickhouse("from_cli", 1000));  // create_table = false: it must be there
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server().query("SELECT count() FROM default.from_cli"), "1000\n");
+
+  const auto current = run_sluice({"schema", "clickhouse", "--table", "flows", "--database", "netflow"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_THAT(current.out, HasSubstr("CREATE TABLE IF NOT EXISTS `netflow`.`flows`"));
+  EXPECT_THAT(current.out, HasSubstr("first DateTime64(3, 'UTC')"));
+  EXPECT_THAT(current.out, HasSubstr("src_addr IPv6"));
+  EXPECT_EQ(run_sluice({"schema", "clickhouse"}).exit_code, 64) << "--table is required";
+  EXPECT_EQ(run_sluice({"schema", "postgres", "--table", "t"}).exit_code, 64);
 }
 
 }  // namespace
