@@ -133,10 +133,9 @@ class ClickHouseSink {
     client_ = std::make_unique<ch::Client>(endpoint_, timeout_, connections_);
     table_.emplace(ch::FlowTable::open(*client_, database_, table_name_, create_table_));
     writer_ = std::make_unique<ch::Writer>(*client_, *table_, settings_, counters_);
-    host_.log(sluice::LogLevel::info, fmt::format("writing to {} on ClickHouse at {} ({} schema, {})",
-                                                  table_->name(), endpoint_.address(),
-                                                  ch::schema_name(table_->schema()),
-                                                  ch::format_name(settings_.format)));
+    host_.log(sluice::LogLevel::info,
+              fmt::format("writing to {} on ClickHouse at {} ({} schema, {})", table_->name(), endpoint_.address(),
+                          ch::schema_name(table_->schema()), ch::format_name(settings_.format)));
   }
 
   void consume(const sluice::Batch& batch) { writer_->write(batch.records, ch::Clock::now()); }
@@ -158,9 +157,9 @@ class ClickHouseSink {
   std::uint64_t abandon() { return writer_ ? writer_->drop() : 0; }
 
   std::string report() const {
-    std::string text = fmt::format("{} rows in {} INSERTs into {} at {}", counters_.rows.value(),
-                                   counters_.inserts.value(), table_ ? table_->name() : table_name_,
-                                   endpoint_.address());
+    std::string text =
+        fmt::format("{} rows in {} INSERTs into {} at {}", counters_.rows.value(), counters_.inserts.value(),
+                    table_ ? table_->name() : table_name_, endpoint_.address());
     if (const auto failures = counters_.failures.value())
       text += fmt::format("; {} INSERTs failed and went again", failures);
     if (const auto again = counters_.maybe_duplicated.value())

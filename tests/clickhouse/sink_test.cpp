@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "clickhouse/support.h"
@@ -104,11 +105,22 @@ void expect_same_lines(const std::filesystem::path& actual, const std::filesyste
   }
 }
 
+// The ```sql blocks of docs/clickhouse.md.
+std::vector<std::string> documented_queries() {
+  const std::string doc = read_file(SLUICE_SOURCE_DIR "/docs/clickhouse.md");
+  std::vector<std::string> queries;
+  for (auto at = doc.find("```sql\n"); at != std::string::npos; at = doc.find("```sql\n", at)) {
+    at += 7;
+    queries.push_back(doc.substr(at, doc.find("```", at) - at));
+  }
+  return queries;
+}
+
 TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
-  server().query("DROP TABLE IF EXISTS default.million");
-  const auto r = run(generated_to_clickhouse("million", 1'000'000, "create_table = true\n", true));
+  server().query("DROP TABLE IF EXISTS default.flows");
+  const auto r = run(generated_to_clickhouse("flows", 1'000'000, "create_table = true\n", true));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("1000000 rows in 10 INSERTs into `default`.`million`"));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("1000000 rows in [0-9]+ INSERTs into `default`.`flows`"));
 
   // The figures an analyst asks first, from the table and from the CSV.
   std::uint64_t count = 0, bytes = 0, packets = 0;
@@ -125,13 +137,30 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
     bytes += std::stoull(cells[12]);
   }
   ASSERT_EQ(count, 1'000'000u);
-  EXPECT_EQ(server().query("SELECT count(), sum(bytes), sum(packets), uniqExact(src_addr) FROM default.million "
+  EXPECT_EQ(server().query("SELECT count(), sum(bytes), sum(packets), uniqExact(src_addr) FROM default.flows "
                            "FORMAT CSV"),
             fmt::format("{},{},{},{}\n", count, bytes, packets, sources.size()));
 
   // Every column of every row.
-  expect_same_lines(sorted_query(test::select_as_csv_writer("default.million"), "table.sorted"),
+  expect_same_lines(sorted_query(test::select_as_csv_writer("default.flows"), "table.sorted"),
                     sorted_file(dir / "flows.csv", "csv.sorted"));
+
+  // The documentation's queries answer on it, for the data's last hour.
+  const auto queries = documented_queries();
+  ASSERT_EQ(queries.size(), 2u);
+  const auto last_hour = [](std::string query) {
+    return query.replace(query.find("now()"), 5, "(SELECT max(first) FROM flows)");
+  };
+  const std::uint64_t hour_bytes =
+      number(server().query("SELECT sum(bytes) FROM flows WHERE first >= (SELECT max(first) FROM flows) - 3600"));
+  const std::string talkers = server().query(last_hour(queries[0]));
+  EXPECT_EQ(std::count(talkers.begin(), talkers.end(), '\n'), 10);
+  const std::string top = talkers.substr(0, talkers.find('\n'));
+  EXPECT_THAT(top, ::testing::MatchesRegex("[0-9a-f.:]+\t[0-9]+\t[0-9]+\t[0-9]+")) << "an address unmapped, sums";
+  std::uint64_t per_minute = 0;
+  std::istringstream minutes(server().query(last_hour(queries[1])));
+  for (std::string minute, bytes, rate; minutes >> minute >> minute >> bytes >> rate;) per_minute += std::stoull(bytes);
+  EXPECT_EQ(per_minute, hour_bytes);
 }
 
 TEST_F(Sink, TheServerDownForFiveSecondsLosesNoFlow) {

@@ -62,8 +62,7 @@ void Writer::write(std::span<const FlowRecord> flows, Clock::time_point now) {
     const auto taken = flows.first(std::min(room, flows.size()));
     insert.encoder.append(taken);
     flows = flows.subspan(taken.size());
-    if (insert.encoder.rows() >= settings_.batch_rows || insert.encoder.bytes() >= settings_.batch_bytes)
-      send(insert);
+    if (insert.encoder.rows() >= settings_.batch_rows || insert.encoder.bytes() >= settings_.batch_bytes) send(insert);
   }
 }
 
@@ -109,8 +108,8 @@ void Writer::resend_failed() {
     while (insert->state == Insert::State::sending) client_.wait();
     if (permanent_error_) throw *permanent_error_;
     if (insert->state == Insert::State::failed)
-      throw TransientError(fmt::format("{} rows held, their INSERT failed again: {}", insert->encoder.rows(),
-                                       insert->last_error));
+      throw TransientError(
+          fmt::format("{} rows held, their INSERT failed again: {}", insert->encoder.rows(), insert->last_error));
   }
 }
 
