@@ -28,16 +28,6 @@ trap 'kill $server; wait $server 2> /dev/null; rm -rf "$work"' EXIT
 until clickhouse-client --port "$tcp" --query "SELECT 1" > /dev/null 2>&1; do sleep 0.1; done
 query() { clickhouse-client --port "$tcp" --query "$1"; }
 
-cat > "$work/make.toml" <<TOML
-[sources.gen]
-plugin = "generator"
-count = $flows
-clock_start = "2026-11-01T00:00:00Z"
-[sinks.file]
-plugin = "binary_writer"
-inputs = ["gen"]
-path = "$work/flows.nfcapd"
-TOML
 cat > "$work/to-clickhouse.toml" <<TOML
 [sources.file]
 plugin = "binary_reader"
@@ -57,7 +47,7 @@ path = "$work/flows.nfcapd"
 plugin = "collecting_sink"
 inputs = ["file"]
 TOML
-"$sluice" run "$work/make.toml" > /dev/null 2>&1
+make_flows_file "$sluice" "$work/flows.nfcapd" "$flows"
 
 # runs COMMAND... with the server's CPU counted too: prints "seconds cpu server_cpu"
 measure() {
