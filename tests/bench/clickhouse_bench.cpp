@@ -18,7 +18,7 @@ constexpr std::size_t insert_rows = 100'000;  // the sink's default batch_rows
 const std::vector<FlowRecord>& flows() {
   static const auto generated = [] {
     std::vector<FlowRecord> out;
-    flowgen::FlowGenerator({}).generate(64 * 1024, 1'764'460'800'000, out);
+    flowgen::FlowGenerator({}).generate(std::size_t{64} * 1024, 1'764'460'800'000, out);
     return out;
   }();
   return generated;

@@ -71,7 +71,7 @@ class Sink : public ::testing::Test {
 
   // `query`'s rows as `sort` orders them, CSV quotes removed, in a file.
   std::filesystem::path sorted_query(const std::string& query, const std::string& name) const {
-    const auto file = dir / name;
+    auto file = dir / name;
     const auto sql = dir.write(name + ".sql", query);  // clickhouse-client reads it as it is, backslashes and all
     const auto r = testing::run({"sh", "-c",
                                  "clickhouse-client --port " + std::to_string(server().tcp_port()) + " < " +
@@ -81,7 +81,7 @@ class Sink : public ::testing::Test {
   }
   std::filesystem::path sorted_file(const std::filesystem::path& in, const std::string& name,
                                     bool unique = false) const {
-    const auto file = dir / name;
+    auto file = dir / name;
     const auto r = testing::run(
         {"sh", "-c", "LC_ALL=C sort " + std::string(unique ? "-u " : "") + in.string() + " > " + file.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -125,10 +125,10 @@ SilentServer::SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  listen(fd_, 4);
   socklen_t length = sizeof addr;
-  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 4) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) != 0)
+    throw std::runtime_error("SilentServer: no listening socket on loopback");
   port_ = ntohs(addr.sin_port);
 }
 

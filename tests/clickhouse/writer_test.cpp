@@ -84,7 +84,7 @@ TEST_F(WriterTest, SendsGatheredRowsOnceBatchTimeoutHasPassed) {
 }
 
 TEST_F(WriterTest, BatchBytesSendsEarlier) {
-  Writer writer(*client, *table, {.batch_bytes = 100 * 200}, cells.counters());
+  Writer writer(*client, *table, {.batch_bytes = std::size_t{100} * 200}, cells.counters());
   write(writer, 1000, 100, t0);
   writer.flush();
   EXPECT_EQ(stored(), 1000u);
