@@ -117,6 +117,11 @@ std::string address(const std::string& column) {
          R"sql(, '^::ffff:(\\d+\\.\\d+\\.\\d+\\.\\d+)$', '\\1')))sql";
 }
 
+// A UInt64 MAC as csv_writer prints it: lower case, none (zero) empty.
+std::string mac(const std::string& column) {
+  return "if(" + column + " = 0, '', lower(MACNumToString(" + column + ")))";
+}
+
 std::string epoch_ms(const std::string& column) { return "toUInt64(" + column + ") * 1000 + " + column + "_msec"; }
 
 }  // namespace
@@ -135,12 +140,9 @@ SilentServer::SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
 SilentServer::~SilentServer() { close(fd_); }
 
 std::vector<csv::Field> stored_csv_fields() {
-  using csv::Field;
-  std::vector<Field> fields;
-  for (const Field field : csv::all_fields())
-    if (field != Field::duration && field != Field::src_mac && field != Field::dst_mac && field != Field::src_vlan &&
-        field != Field::dst_vlan)
-      fields.push_back(field);
+  std::vector<csv::Field> fields;
+  for (const csv::Field field : csv::all_fields())
+    if (field != csv::Field::duration) fields.push_back(field);
   return fields;
 }
 
@@ -153,6 +155,8 @@ std::string select_as_csv_writer(const std::string& table) {
       columns += epoch_ms(field);
     else if (field.ends_with("_addr") || field == "next_hop" || field == "exporter")
       columns += address(field);
+    else if (field.ends_with("_mac"))
+      columns += mac(field);
     else
       columns += field;
   }

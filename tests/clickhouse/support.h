@@ -57,8 +57,7 @@ class SilentServer {
 };
 
 // csv_writer's fields that the table stores (all but duration, which is
-// last - first, and the MACs and VLANs it has no columns for yet),
-// for its `fields` option.
+// last - first), for its `fields` option.
 std::vector<csv::Field> stored_csv_fields();
 
 // SELECT ... FORMAT CSV of a table of the legacy schema that prints each
