@@ -17,6 +17,7 @@ char* Buffer::reserve(std::size_t room) {
 }
 
 void Buffer::append(std::string_view text) {
+  if (text.empty()) return;  // its data() may be null, which memcpy must not get
   char* out = reserve(text.size());
   std::memcpy(out, text.data(), text.size());
   size_ += text.size();
