@@ -116,7 +116,7 @@ GeneratorConfig config_from(const sluice::Options& options, unsigned instance) {
   if (!(c.ipv6_ratio >= 0 && c.ipv6_ratio <= 1)) throw sluice::OptionError("ipv6_ratio", "must be 0 to 1");
   for (const auto& text : options.strings("subnets")) {
     try {
-      c.subnets.push_back(sluice::netflow::parse_prefix(text));
+      c.subnets.push_back(sluice::net::parse_prefix(text));
     } catch (const std::invalid_argument& e) {
       throw sluice::OptionError("subnets", e.what());
     }

@@ -15,12 +15,13 @@
 #include <cstring>
 #include <vector>
 
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 #include "sluice/netflow/encoder.h"
 
 namespace {
 
 using namespace sluice::netflow;
+using namespace sluice::net;
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "version", .type = sluice::OptionType::integer, .default_value = "9", .help = "5, 9 or 10 (IPFIX)"},

@@ -20,12 +20,13 @@
 #include <tuple>
 #include <vector>
 
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 #include "sluice/netflow/decoder.h"
 
 namespace {
 
 using namespace sluice::netflow;
+using namespace sluice::net;
 using namespace std::chrono;
 using sluice::IpAddress;
 

@@ -12,7 +12,7 @@
 #include "nfdump_archive.h"
 #include "sluice/aggregation/aggregator.h"
 #include "sluice/flowfilter/filter.h"
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 namespace sluice::test {
 namespace {
@@ -42,8 +42,8 @@ struct Column {
 };
 
 const std::map<std::string, Column> columns = {
-    {"src_addr", {"%sa", [](const FlowRecord& r) { return netflow::to_string(r.src_addr); }}},
-    {"dst_addr", {"%da", [](const FlowRecord& r) { return netflow::to_string(r.dst_addr); }}},
+    {"src_addr", {"%sa", [](const FlowRecord& r) { return net::to_string(r.src_addr); }}},
+    {"dst_addr", {"%da", [](const FlowRecord& r) { return net::to_string(r.dst_addr); }}},
     {"src_port", {"%sp", [](const FlowRecord& r) { return std::to_string(r.src_port); }}},
     {"dst_port", {"%dp", [](const FlowRecord& r) { return std::to_string(r.dst_port); }}},
     {"proto", {"%pr", [](const FlowRecord& r) { return std::to_string(r.proto); }}},  // a number with -N

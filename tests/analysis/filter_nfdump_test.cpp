@@ -8,7 +8,7 @@
 
 #include "nfdump_archive.h"
 #include "sluice/flowfilter/filter.h"
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 namespace sluice::test {
 namespace {
@@ -201,7 +201,7 @@ std::vector<std::string> expressions_from(const std::vector<FlowRecord>& flows) 
   std::vector<std::string> e;
   for (const std::size_t at : {flows.size() / 3, flows.size() / 2, flows.size() - 7}) {
     const FlowRecord& f = flows.at(at);
-    const std::string src = netflow::to_string(f.src_addr), dst = netflow::to_string(f.dst_addr);
+    const std::string src = net::to_string(f.src_addr), dst = net::to_string(f.dst_addr);
     const bool v4 = f.src_addr.is_v4();
     e.push_back("src ip " + src);
     e.push_back("dst host " + dst);
@@ -214,7 +214,7 @@ std::vector<std::string> expressions_from(const std::vector<FlowRecord>& flows) 
     e.push_back("in if " + std::to_string(f.in_if) + " and out if " + std::to_string(f.out_if));
     e.push_back("bytes " + std::to_string(f.bytes));
     e.push_back("bytes >= " + std::to_string(f.bytes) + " and packets <= " + std::to_string(f.packets));
-    if (!f.next_hop.is_unspecified()) e.push_back("next ip " + netflow::to_string(f.next_hop));
+    if (!f.next_hop.is_unspecified()) e.push_back("next ip " + net::to_string(f.next_hop));
   }
   return e;
 }

@@ -12,7 +12,7 @@
 #include "sluice/aggregation/aggregator.h"
 #include "sluice/flowfilter/filter.h"
 #include "sluice/flowgen/flow_generator.h"
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 namespace sluice::test {
 namespace {
@@ -62,7 +62,7 @@ proto_names = false
   flowfilter::Filter(expression).select(generated(20000, 4), kept);
   std::vector<std::string> expected;
   for (const auto& f : kept)
-    expected.push_back(netflow::to_string(f.src_addr) + "," + netflow::to_string(f.dst_addr) + "," +
+    expected.push_back(net::to_string(f.src_addr) + "," + net::to_string(f.dst_addr) + "," +
                        std::to_string(f.src_port) + "," + std::to_string(f.dst_port) + "," + std::to_string(f.proto) +
                        "," + std::to_string(f.packets) + "," + std::to_string(f.bytes));
   ASSERT_GT(expected.size(), 1000u);
@@ -162,7 +162,7 @@ header = false
   ASSERT_GT(stats.overflow_flows, 0u);
   std::vector<std::string> expected;
   for (const auto& r : rows)
-    expected.push_back(netflow::to_string(r.record.src_addr) + "," + std::to_string(r.record.dst_port) + "," +
+    expected.push_back(net::to_string(r.record.src_addr) + "," + std::to_string(r.record.dst_port) + "," +
                        std::to_string(r.record.bytes));
   auto lines = lines_of(testing::read_file(dir / "bounded.csv"));
   std::sort(lines.begin(), lines.end());

@@ -47,9 +47,9 @@ TEST(Realistic, Ipv6ShareAndSubnetsAsConfigured) {
   const auto flows =
       make({.seed = 3,
             .ipv6_ratio = 0.25,
-            .subnets = {netflow::parse_prefix("192.168.0.0/16"), netflow::parse_prefix("2001:db8:5::/48")}});
-  const auto v4_net = netflow::parse_prefix("192.168.0.0/16");
-  const auto v6_net = netflow::parse_prefix("2001:db8:5::/48");
+            .subnets = {net::parse_prefix("192.168.0.0/16"), net::parse_prefix("2001:db8:5::/48")}});
+  const auto v4_net = net::parse_prefix("192.168.0.0/16");
+  const auto v6_net = net::parse_prefix("2001:db8:5::/48");
   std::size_t v6 = 0;
   for (const auto& f : flows) {
     v6 += !f.src_addr.is_v4();
@@ -82,7 +82,7 @@ TEST(Nflow, ApplicationMix) {
 
 TEST(Generator, RejectsUnusableConfigurations) {
   EXPECT_THROW(FlowGenerator({.exporters = 0}), std::invalid_argument);
-  EXPECT_THROW(FlowGenerator({.ipv6_ratio = 0.5, .subnets = {netflow::parse_prefix("10.0.0.0/8")}}),
+  EXPECT_THROW(FlowGenerator({.ipv6_ratio = 0.5, .subnets = {net::parse_prefix("10.0.0.0/8")}}),
                std::invalid_argument);
 }
 

@@ -12,7 +12,7 @@ GeneratorConfig checked(GeneratorConfig c) {
   if (c.exporters < 1 || c.exporters > 256) throw std::invalid_argument("exporters must be 1 to 256");
   if (c.ipv6_ratio < 0 || c.ipv6_ratio > 1) throw std::invalid_argument("ipv6_ratio must be 0 to 1");
   if (c.active_timeout_ms < 1000) throw std::invalid_argument("active_timeout must be at least 1s");
-  if (c.subnets.empty()) c.subnets = {netflow::parse_prefix("10.0.0.0/8"), netflow::parse_prefix("2001:db8::/32")};
+  if (c.subnets.empty()) c.subnets = {net::parse_prefix("10.0.0.0/8"), net::parse_prefix("2001:db8::/32")};
   bool v4 = false, v6 = false;
   for (const auto& subnet : c.subnets) (subnet.base.is_v4() ? v4 : v6) = true;
   if (c.ipv6_ratio > 0 && !v6) throw std::invalid_argument("ipv6_ratio > 0 needs an IPv6 subnet");

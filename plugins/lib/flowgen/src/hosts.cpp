@@ -26,7 +26,7 @@ std::uint64_t leading_ones(int n) { return n <= 0 ? 0 : n >= 64 ? ~std::uint64_t
 
 }  // namespace
 
-Hosts::Hosts(const std::vector<netflow::Prefix>& subnets) {
+Hosts::Hosts(const std::vector<net::Prefix>& subnets) {
   if (subnets.empty()) throw std::invalid_argument("no subnet for the simulated hosts");
   for (const auto& subnet : subnets) {
     (subnet.base.is_v4() ? v4_ : v6_).push_back(subnet);
@@ -70,7 +70,7 @@ bool Hosts::is_internal(const IpAddress& a) const {
                      [&](const Net& n) { return (high & n.high_mask) == n.high && (low & n.low_mask) == n.low; });
 }
 
-IpAddress address_in(const netflow::Prefix& subnet, std::uint64_t offset) {
+IpAddress address_in(const net::Prefix& subnet, std::uint64_t offset) {
   IpAddress a = subnet.base;
   const int family_bits = subnet.base.is_v4() ? 32 : 128;
   const int host_bits = std::min(family_bits - subnet.length, 64);

@@ -7,7 +7,7 @@
 
 #include "random.h"
 #include "sluice/flow_record.h"
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 namespace sluice::flowgen {
 
@@ -16,7 +16,7 @@ constexpr std::uint32_t local_as = 64512;  // the simulated network's own (priva
 class Hosts {
  public:
   // Throws std::invalid_argument when no subnet is given.
-  explicit Hosts(const std::vector<netflow::Prefix>& subnets);
+  explicit Hosts(const std::vector<net::Prefix>& subnets);
 
   bool has_v4() const { return !v4_.empty(); }
   bool has_v6() const { return !v6_.empty(); }
@@ -32,12 +32,12 @@ class Hosts {
   struct Net {
     std::uint64_t high_mask, high, low_mask, low;
   };
-  std::vector<netflow::Prefix> v4_, v6_;
+  std::vector<net::Prefix> v4_, v6_;
   std::vector<Net> nets_;
 };
 
 // The address at `offset` inside `subnet` (offset wraps at the subnet size).
-IpAddress address_in(const netflow::Prefix& subnet, std::uint64_t offset);
+IpAddress address_in(const net::Prefix& subnet, std::uint64_t offset);
 
 // Masks and AS numbers follow from the address: our hosts are in local_as,
 // Internet hosts in a public AS fixed per /16 (IPv4) or /32 (IPv6).

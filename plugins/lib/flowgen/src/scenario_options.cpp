@@ -64,7 +64,7 @@ std::int64_t in_range(const Options& t, std::string_view key, std::int64_t lo, s
 
 IpAddress address(const Options& t, std::string_view key) {
   try {
-    const auto prefix = netflow::parse_prefix(t.string(key));
+    const auto prefix = net::parse_prefix(t.string(key));
     if (prefix.length != (prefix.base.is_v4() ? 32 : 128)) throw std::invalid_argument("an address, not a prefix");
     return prefix.base;
   } catch (const std::invalid_argument& e) {
@@ -130,7 +130,7 @@ ScenarioConfig scenario_from(const Options& t) {
   if (t.has("scan")) c.scan = t.string("scan") == "horizontal" ? ScanDirection::horizontal : ScanDirection::vertical;
   if (t.has("target")) {
     try {
-      c.target = netflow::parse_prefix(t.string("target"));
+      c.target = net::parse_prefix(t.string("target"));
     } catch (const std::invalid_argument& e) {
       throw OptionError("target", e.what());
     }

@@ -83,7 +83,7 @@ ScenarioStream::ScenarioStream(ScenarioConfig config, const Hosts& hosts, Stamp 
 
   if (c.kind == ScenarioKind::port_scan) {
     const bool vertical = c.scan == ScanDirection::vertical;
-    if (!c.target) c.target = netflow::Prefix{ours(3), static_cast<std::uint8_t>(ipv6_ ? 128 : 32)};
+    if (!c.target) c.target = net::Prefix{ours(3), static_cast<std::uint8_t>(ipv6_ ? 128 : 32)};
     if (!vertical && c.target->length == (ipv6_ ? 128 : 32))
       c.target->length = static_cast<std::uint8_t>(ipv6_ ? 120 : 24);  // the target host's neighbours
     if (c.target->base.is_v4() == ipv6_) throw std::invalid_argument("target and addresses mix families");

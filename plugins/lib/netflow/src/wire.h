@@ -1,5 +1,5 @@
-// Internal: byte order helpers and the numbers of the NetFlow/IPFIX wire
-// formats (RFC 3954, RFC 7011, RFC 5103, Cisco's v5 layout).
+// Internal: the numbers of the NetFlow/IPFIX wire formats (RFC 3954, RFC
+// 7011, RFC 5103, Cisco's v5 layout) and IPFIX's variable-width integers.
 #pragma once
 
 #include <algorithm>
@@ -8,19 +8,17 @@
 #include <cstring>
 #include <limits>
 
+#include "sluice/net/byte_order.h"
+
 namespace sluice::netflow::wire {
 
-inline std::uint16_t load16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-inline std::uint32_t load32(const std::uint8_t* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return __builtin_bswap32(v);
-}
-inline std::uint64_t load64(const std::uint8_t* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return __builtin_bswap64(v);
-}
+using net::load16;
+using net::load32;
+using net::load64;
+using net::store16;
+using net::store32;
+using net::store64;
+
 // An unsigned integer of 1 to 8 bytes (IPFIX reduced-size encoding); longer
 // fields keep their last 8 bytes.
 inline std::uint64_t load_uint(const std::uint8_t* p, std::size_t length) noexcept {
@@ -39,18 +37,6 @@ inline std::uint64_t load_uint(const std::uint8_t* p, std::size_t length) noexce
   return v;
 }
 
-inline void store16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-inline void store32(std::uint8_t* p, std::uint32_t v) noexcept {
-  v = __builtin_bswap32(v);
-  std::memcpy(p, &v, 4);
-}
-inline void store64(std::uint8_t* p, std::uint64_t v) noexcept {
-  v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
-}
 // Writes the low `length` bytes of v, saturating at the largest value that fits.
 inline void store_uint(std::uint8_t* p, std::size_t length, std::uint64_t v) noexcept {
   switch (length) {  // the common widths without a loop

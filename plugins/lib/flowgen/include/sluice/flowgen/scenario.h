@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sluice/flow_record.h"
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 namespace sluice::flowgen {
 
@@ -52,7 +52,7 @@ struct ScenarioConfig {
 
   // port_scan
   ScanDirection scan = ScanDirection::vertical;
-  std::optional<netflow::Prefix> target = {};  // unset: one of our hosts (vertical), its /24 or /120 (horizontal)
+  std::optional<net::Prefix> target = {};  // unset: one of our hosts (vertical), its /24 or /120 (horizontal)
   std::vector<std::uint16_t> ports = {};       // empty: 1-1024 (vertical), 22 80 443 445 3389 (horizontal)
   // syn_flood
   bool spoofed = true;  // a fresh random source address a SYN

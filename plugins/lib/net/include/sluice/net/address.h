@@ -8,7 +8,7 @@
 
 #include "sluice/flow_record.h"
 
-namespace sluice::netflow {
+namespace sluice::net {
 
 struct Prefix {
   IpAddress base;
@@ -32,4 +32,4 @@ Endpoint parse_endpoint(std::string_view text);
 std::string to_string(const IpAddress& address);
 std::string to_string(const Endpoint& endpoint);
 
-}  // namespace sluice::netflow
+}  // namespace sluice::net

@@ -1,4 +1,4 @@
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
 #include <arpa/inet.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace sluice::netflow {
+namespace sluice::net {
 namespace {
 
 bool parse_address(const std::string& text, IpAddress& out) {
@@ -87,4 +87,4 @@ std::string to_string(const Endpoint& endpoint) {
   return (endpoint.address.is_v4() ? host : "[" + host + "]") + ":" + std::to_string(endpoint.port);
 }
 
-}  // namespace sluice::netflow
+}  // namespace sluice::net

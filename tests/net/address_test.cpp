@@ -1,9 +1,9 @@
-// Prefixes and endpoints as people write them.
+// Addresses, prefixes and endpoints as people write them.
 #include <gtest/gtest.h>
 
-#include "sluice/netflow/address.h"
+#include "sluice/net/address.h"
 
-namespace sluice::netflow {
+namespace sluice::net {
 namespace {
 
 TEST(Prefix, ParseAndContain) {
@@ -26,4 +26,4 @@ TEST(Prefix, ParseAndContain) {
 }
 
 }  // namespace
-}  // namespace sluice::netflow
+}  // namespace sluice::net
