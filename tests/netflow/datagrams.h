@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "byte_builder.h"
 #include "sluice/netflow/decoder.h"
 #include "sluice/netflow/encoder.h"
 
@@ -34,18 +35,9 @@ inline std::vector<FlowRecord> decode_all(Decoder& decoder, const std::vector<By
   return out;
 }
 
-// Big-endian datagram builder with set lengths patched on close.
-class Builder {
+// NetFlow v9 and IPFIX datagrams by hand, set lengths patched on close.
+class Builder : public sluice::testing::ByteBuilder<Builder> {
  public:
-  Builder& u8(std::uint64_t v) { return put(v, 1); }
-  Builder& u16(std::uint64_t v) { return put(v, 2); }
-  Builder& u32(std::uint64_t v) { return put(v, 4); }
-  Builder& u64(std::uint64_t v) { return put(v, 8); }
-  Builder& raw(std::initializer_list<std::uint8_t> b) {
-    bytes_.insert(bytes_.end(), b);
-    return *this;
-  }
-
   // v9 header: version, count, uptime, unix secs, sequence, source id.
   static Builder v9(std::uint32_t sequence, std::uint32_t source_id, std::uint32_t uptime = 10'000,
                     std::uint32_t secs = 1'795'000'000) {
@@ -66,26 +58,16 @@ class Builder {
     return u16(id).u16(0);
   }
   Builder& end_set() {
-    patch16(set_start_ + 2, bytes_.size() - set_start_);
+    patch(set_start_ + 2, bytes_.size() - set_start_, 2);
     return *this;
   }
 
   Bytes bytes() {
-    if (ipfix_) patch16(2, bytes_.size());
+    if (ipfix_) patch(2, bytes_.size(), 2);
     return bytes_;
   }
 
  private:
-  Builder& put(std::uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  void patch16(std::size_t at, std::size_t v) {
-    bytes_[at] = static_cast<std::uint8_t>(v >> 8);
-    bytes_[at + 1] = static_cast<std::uint8_t>(v);
-  }
-
-  Bytes bytes_;
   std::size_t set_start_ = 0;
   bool ipfix_ = false;
 };

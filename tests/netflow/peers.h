@@ -1,6 +1,5 @@
 // Test support for interop with real NetFlow programs: nfcapd/nfdump as the
-// reference collector, UDP send and receive on 127.0.0.1, pcap files for
-// tshark.
+// reference collector and what reads its files.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +10,18 @@
 
 #include <gtest/gtest.h>
 
+#include "flows.h"
 #include "process.h"
 #include "sluice/flow_record.h"
+#include "udp.h"
 
 namespace sluice::netflow::test {
 
-using Bytes = std::vector<std::uint8_t>;
+using sluice::testing::Bytes;
+using sluice::testing::same_flows;
+using sluice::testing::send_udp;
+using sluice::testing::UdpReceiver;
+using sluice::testing::write_pcap;
 
 // nfcapd listening on 127.0.0.1 at a free port, writing into a temp folder.
 class Nfcapd {
@@ -42,32 +47,9 @@ class Nfcapd {
 // The flows of `nfdump -o json` output.
 std::vector<FlowRecord> parse_nfdump_json(const std::string& text);
 
-void send_udp(unsigned short port, const std::vector<Bytes>& datagrams);
-
-// A UDP socket on 127.0.0.1 that collects what arrives.
-class UdpReceiver {
- public:
-  UdpReceiver();
-  ~UdpReceiver();
-  unsigned short port() const noexcept { return port_; }
-  // Datagrams received until none arrived for `quiet_ms`.
-  std::vector<Bytes> receive_until_quiet(int quiet_ms = 500);
-
- private:
-  int fd_ = -1;
-  unsigned short port_ = 0;
-};
-
-// A pcap (raw IPv4 link type) with one UDP packet per datagram, to `port`.
-void write_pcap(const std::filesystem::path& file, unsigned short port, const std::vector<Bytes>& datagrams);
-
 // A flow as `nfdump -o json` can show it: without the fields its JSON leaves
 // out (receive time, domain, sampling) and what nfdump 1.7.1 does not keep
 // (v5 masks, IPFIX forwardingStatus). `version` is the NetFlow version.
 FlowRecord as_nfdump_shows(FlowRecord flow, int version);
-
-// Whether two decodes hold the same flows in any order; if not, says which
-// flows only one side has, or the first that differs.
-::testing::AssertionResult same_flows(std::vector<FlowRecord> got, std::vector<FlowRecord> want);
 
 }  // namespace sluice::netflow::test

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
-#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "flows.h"  // PrintTo(FlowRecord)
 #include "sluice/flow_record.h"
 
 namespace sluice::netflow::test {
@@ -67,28 +66,3 @@ inline std::vector<FlowRecord> test_flows(std::size_t count, std::uint64_t seed,
 }
 
 }  // namespace sluice::netflow::test
-
-namespace sluice {
-
-// GoogleTest prints records field by field, so a failed comparison says which.
-inline void PrintTo(const FlowRecord& f, std::ostream* os) {
-  const auto addr = [](const IpAddress& a) {
-    std::string s;
-    char part[8];
-    for (std::size_t i = 0; i < 16; i += 2) {
-      std::snprintf(part, sizeof part, "%x%s", a.bytes[i] << 8 | a.bytes[i + 1], i < 14 ? ":" : "");
-      s += part;
-    }
-    return s;
-  };
-  *os << "{first " << f.first_ms << " last " << f.last_ms << " rcv " << f.received_ms << " pkts " << f.packets
-      << " bytes " << f.bytes << " rpkts " << f.reverse_packets << " rbytes " << f.reverse_bytes << " src "
-      << addr(f.src_addr) << " dst " << addr(f.dst_addr) << " nh " << addr(f.next_hop) << " exp " << addr(f.exporter)
-      << " in " << f.in_if << " out " << f.out_if << " sas " << f.src_as << " das " << f.dst_as << " sampling "
-      << f.sampling_interval << " domain " << f.observation_domain << " sp " << f.src_port << " dp " << f.dst_port
-      << " proto " << +f.proto << " flags " << +f.tcp_flags << " tos " << +f.tos << " dtos " << +f.dst_tos << " smask "
-      << +f.src_mask << " dmask " << +f.dst_mask << " dir " << +f.direction << " fwd " << +f.fwd_status << " engine "
-      << +f.engine_type << "/" << +f.engine_id << "}";
-}
-
-}  // namespace sluice
