@@ -147,7 +147,7 @@ Nfcapd::~Nfcapd() {
 
 void Nfcapd::stop() {
   // Let nfcapd read everything sent before asking it to end.
-  eventually([&] { return sluice::testing::udp_receive_queue(port_) == 0; });
+  eventually([&] { return sluice::testing::udp_receive_queue_empty(port_); });
   process_->signal(SIGTERM);
   const auto result = process_->wait(std::chrono::seconds(20));
   if (result.exit_code != 0)

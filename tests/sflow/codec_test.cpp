@@ -65,7 +65,7 @@ std::vector<FlowRecord> mixed_flows() {
   icmp6.dst_port = 0x8000;
   flows.push_back(icmp6);
   flows.push_back(flow(IpAddress::v4(0x0a000005), IpAddress::v4(0x0a000006), 47, 1, 1400));  // GRE
-  FlowRecord tiny = flow(IpAddress::v4(0x0a000007), IpAddress::v4(0x0a000008), 17, 1, 10);  // below a UDP header
+  FlowRecord tiny = flow(IpAddress::v4(0x0a000007), IpAddress::v4(0x0a000008), 17, 1, 10);   // below a UDP header
   flows.push_back(tiny);
   return flows;
 }

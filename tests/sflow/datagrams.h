@@ -49,8 +49,15 @@ class Datagram : public sluice::testing::ByteBuilder<Datagram> {
   // A compact flow sample's fields, up to its record count.
   Datagram& flow_sample(std::uint32_t sequence, std::uint32_t source_id, std::uint32_t rate, std::uint32_t input,
                         std::uint32_t output, std::uint32_t records, std::uint32_t drops = 0) {
-    return begin(1).u32(sequence).u32(source_id).u32(rate).u32(sequence * rate).u32(drops).u32(input).u32(output).u32(
-        records);
+    return begin(1)
+        .u32(sequence)
+        .u32(source_id)
+        .u32(rate)
+        .u32(sequence * rate)
+        .u32(drops)
+        .u32(input)
+        .u32(output)
+        .u32(records);
   }
   // A sampled header record (protocol 1 Ethernet, 11 IPv4, 12 IPv6).
   Datagram& header(std::uint32_t protocol, std::uint32_t frame_length, std::span<const std::uint8_t> packet) {
@@ -77,9 +84,7 @@ class Datagram : public sluice::testing::ByteBuilder<Datagram> {
 // A sampled packet: Ethernet and its tags, IP, transport.
 class Packet : public sluice::testing::ByteBuilder<Packet> {
  public:
-  Packet& ethernet(std::uint16_t type) {
-    return raw({0x02, 0, 0, 0, 0, 0x02}).raw({0x02, 0, 0, 0, 0, 0x01}).u16(type);
-  }
+  Packet& ethernet(std::uint16_t type) { return raw({0x02, 0, 0, 0, 0, 0x02}).raw({0x02, 0, 0, 0, 0, 0x01}).u16(type); }
   Packet& tag(std::uint16_t vlan, std::uint16_t next_type) { return u16(vlan).u16(next_type); }
   Packet& mpls(std::uint32_t label, bool bottom) { return u32(label << 12 | (bottom ? 0x100 : 0) | 64); }
   // An IPv4 header of 5 + option_words words.

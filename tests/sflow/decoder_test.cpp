@@ -87,18 +87,14 @@ TEST(Decoder, MplsLabelStacksLeadToTheirIpPayload) {
       Packet().ethernet(0x8847).mpls(16, false).mpls(17, true).ipv4(0x0a000001, 0x0a000002, 6).tcp(1, 2, 0x18).bytes());
   EXPECT_EQ(v4.dst_addr, IpAddress::v4(0x0a000002));
   EXPECT_EQ(v4.tcp_flags, 0x18);
-  const auto v6 = decode_frame(Packet()
-                                   .ethernet(0x8100)
-                                   .tag(5, 0x8847)
-                                   .mpls(16, true)
-                                   .ipv6(test::v6(1), test::v6(2), 17)
-                                   .udp(3, 4)
-                                   .bytes());
+  const auto v6 = decode_frame(
+      Packet().ethernet(0x8100).tag(5, 0x8847).mpls(16, true).ipv6(test::v6(1), test::v6(2), 17).udp(3, 4).bytes());
   EXPECT_EQ(v6.src_addr, test::v6(1));
   EXPECT_EQ(v6.dst_port, 4);
   // A pseudowire (a control word, not IP) after the labels: no addresses, no error.
   Decoder decoder;
-  const auto pw = decode(decoder, {Datagram().ethernet_sample(1, Packet().ethernet(0x8847).mpls(16, true).u32(0).u32(0).bytes()).bytes()});
+  const auto pw = decode(
+      decoder, {Datagram().ethernet_sample(1, Packet().ethernet(0x8847).mpls(16, true).u32(0).u32(0).bytes()).bytes()});
   ASSERT_EQ(pw.flows.size(), 1u);
   EXPECT_TRUE(pw.flows[0].src_addr.is_unspecified());
   EXPECT_EQ(only_agent(decoder).malformed_total(), 0u);
@@ -236,7 +232,7 @@ TEST(Decoder, ExtendedSwitchRouterAndGateway) {
   Datagram b;
   b.flow_sample(1, 1, 10, 1, 2, 4);
   b.header(1, 100, tcp_frame);
-  b.begin(1001).u32(100).u32(0).u32(200).u32(0).end();                   // switch: VLANs and priorities
+  b.begin(1001).u32(100).u32(0).u32(200).u32(0).end();                     // switch: VLANs and priorities
   b.begin(1002).address(IpAddress::v4(0xac100001)).u32(24).u32(16).end();  // router: next hop, masks
   b.begin(1003)                                                            // gateway
       .address(IpAddress::v4(0xac100002))
@@ -324,11 +320,11 @@ Datagram& generic_counters(Datagram& b, std::uint32_t if_index, std::uint64_t in
 
 TEST(Decoder, CounterSamplesGiveInterfaceCounters) {
   Datagram b(test_agent, 2);
-  b.begin(2).u32(1).u32(7).u32(2);                        // compact: sequence, source 7, two records
+  b.begin(2).u32(1).u32(7).u32(2);  // compact: sequence, source 7, two records
   generic_counters(b, 7, 123456789012);
-  b.begin(2).u32(1).u32(2).u32(3).u32(4).u32(5).end();    // ethernet counters: not read, skipped
+  b.begin(2).u32(1).u32(2).u32(3).u32(4).u32(5).end();  // ethernet counters: not read, skipped
   b.end();
-  b.begin(4).u32(1).u32(0).u32(90'000'000).u32(1);      // expanded
+  b.begin(4).u32(1).u32(0).u32(90'000'000).u32(1);  // expanded
   generic_counters(b, 90'000'000, 5);
   b.end();
   Decoder decoder;
@@ -367,11 +363,11 @@ TEST(Decoder, CounterSamplesGiveInterfaceCounters) {
 
 TEST(Decoder, UnknownFormatsAreSkippedByTheirLength) {
   Datagram b;
-  b.begin(7).u32(1).u32(2).u32(3).end();                     // a sample format of the future
-  b.begin(1, 4413).u32(1).u32(2).end();                     // an enterprise's sample
+  b.begin(7).u32(1).u32(2).u32(3).end();  // a sample format of the future
+  b.begin(1, 4413).u32(1).u32(2).end();   // an enterprise's sample
   b.flow_sample(1, 1, 10, 1, 2, 3);
-  b.begin(2100).u32(1).u32(2).end();                        // an unknown flow record
-  b.begin(1, 8800).u32(9).end();                            // an enterprise's record
+  b.begin(2100).u32(1).u32(2).end();  // an unknown flow record
+  b.begin(1, 8800).u32(9).end();      // an enterprise's record
   b.header(1, 100, tcp_frame);
   b.end();
   Decoder decoder;
@@ -385,10 +381,10 @@ TEST(Decoder, UnknownFormatsAreSkippedByTheirLength) {
 
 TEST(Decoder, DatagramSequencePerAgentAndSubAgent) {
   Decoder decoder;
-  decode(decoder, {Datagram(test_agent, 0, 1).bytes(), Datagram(test_agent, 1, 100).bytes(),
-                   Datagram(test_agent, 0, 2).bytes(), Datagram(test_agent, 1, 101).bytes(),
-                   Datagram(test_agent, 0, 5).bytes(),   // 3 and 4 lost
-                   Datagram(test_agent, 0, 4).bytes()}); // late: an error, no loss
+  decode(decoder,
+         {Datagram(test_agent, 0, 1).bytes(), Datagram(test_agent, 1, 100).bytes(), Datagram(test_agent, 0, 2).bytes(),
+          Datagram(test_agent, 1, 101).bytes(), Datagram(test_agent, 0, 5).bytes(),  // 3 and 4 lost
+          Datagram(test_agent, 0, 4).bytes()});                                      // late: an error, no loss
   const auto agents = decoder.agents();
   ASSERT_EQ(agents.size(), 2u);
   EXPECT_EQ(agents[0].sub_agent, 0u);
@@ -443,11 +439,11 @@ TEST(Malformed, Truncated) {
   Decoder decoder;
   std::vector<FlowRecord> flows;
   std::vector<InterfaceCounters> interfaces;
-  decoder.decode(test_sender, std::span(whole).first(3), 0, flows, interfaces);  // not even a version
+  decoder.decode(test_sender, std::span(whole).first(3), 0, flows, interfaces);   // not even a version
   decoder.decode(test_sender, std::span(whole).first(20), 0, flows, interfaces);  // the header cut short
   // A sample shorter than a flow sample's fields.
-  decoder.decode(test_sender, Datagram().begin(1).u32(1).u32(2).end().ethernet_sample(2, tcp_frame).bytes(), 0,
-                 flows, interfaces);
+  decoder.decode(test_sender, Datagram().begin(1).u32(1).u32(2).end().ethernet_sample(2, tcp_frame).bytes(), 0, flows,
+                 interfaces);
   EXPECT_EQ(flows.size(), 1u);
   const auto agents = decoder.agents();
   ASSERT_EQ(agents.size(), 2u);
@@ -472,7 +468,15 @@ TEST(Malformed, BadAddress) {
   Bytes bad_agent = Datagram().ethernet_sample(1, tcp_frame).bytes();
   bad_agent[7] = 3;  // the agent address type
   Datagram bad_next_hop;
-  bad_next_hop.flow_sample(1, 1, 10, 1, 2, 2).header(1, 100, tcp_frame).begin(1002).u32(7).u32(1).u32(2).u32(3).end().end();
+  bad_next_hop.flow_sample(1, 1, 10, 1, 2, 2)
+      .header(1, 100, tcp_frame)
+      .begin(1002)
+      .u32(7)
+      .u32(1)
+      .u32(2)
+      .u32(3)
+      .end()
+      .end();
   bad_next_hop.ethernet_sample(2, tcp_frame);
   Decoder decoder;
   const auto d = decode(decoder, {bad_agent, bad_next_hop.bytes()});

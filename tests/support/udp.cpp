@@ -25,24 +25,6 @@ sockaddr_in loopback(unsigned short port) {
 
 }  // namespace
 
-// Bytes waiting in the receive queue of the UDP socket bound to `port`, from
-// /proc/net/udp ("local_address" hex ip:port, "tx_queue:rx_queue" hex).
-std::size_t udp_receive_queue(unsigned short port) {
-  std::ifstream table("/proc/net/udp");
-  std::string line;
-  std::getline(table, line);  // header
-  char local[64], queues[64];
-  while (std::getline(table, line)) {
-    unsigned slot = 0;
-    if (std::sscanf(line.c_str(), " %u: %63s %*s %*s %63s", &slot, local, queues) != 3) continue;
-    const std::string address(local);
-    if (std::stoul(address.substr(address.find(':') + 1), nullptr, 16) != port) continue;
-    const std::string q(queues);
-    return std::stoul(q.substr(q.find(':') + 1), nullptr, 16);
-  }
-  return 0;
-}
-
 void send_udp(unsigned short port, const std::vector<Bytes>& datagrams) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   const sockaddr_in to = loopback(port);

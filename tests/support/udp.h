@@ -31,10 +31,6 @@ class UdpReceiver {
   unsigned short port_ = 0;
 };
 
-// Bytes waiting in the receive queue of the UDP socket bound to `port`
-// (/proc/net/udp): 0 once a collector has read everything sent to it.
-std::size_t udp_receive_queue(unsigned short port);
-
 // A pcap (raw IPv4 link type) with one UDP packet per datagram, to `port`.
 void write_pcap(const std::filesystem::path& file, unsigned short port, const std::vector<Bytes>& datagrams);
 
