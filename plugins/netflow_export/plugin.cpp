@@ -1,21 +1,16 @@
 // netflow_export: encodes flows as NetFlow v5, v9 or IPFIX and sends them
-// over UDP to one or more collectors. The encoding is the netflow codec's;
-// this adapter owns the sockets.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+// over UDP to one or more collectors: the netflow codec encodes, the net
+// library's UdpExporter sends.
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <vector>
 
 #include "sluice/net/address.h"
+#include "sluice/net/exporter.h"
 #include "sluice/netflow/encoder.h"
 
 namespace {
@@ -25,10 +20,8 @@ using namespace sluice::net;
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "version", .type = sluice::OptionType::integer, .default_value = "9", .help = "5, 9 or 10 (IPFIX)"},
-    {.name = "target", .type = sluice::OptionType::string, .help = "collector \"host:port\" (IPv6: \"[addr]:port\")"},
-    {.name = "targets",
-     .type = sluice::OptionType::string_list,
-     .help = "several collectors, each gets every datagram"},
+    target_option,
+    targets_option,
     {.name = "mtu",
      .type = sluice::OptionType::integer,
      .default_value = "1400",
@@ -49,7 +42,6 @@ constexpr std::size_t max_held_records = 2048;
 // when no more traffic comes.
 constexpr auto max_hold = std::chrono::milliseconds(100);
 constexpr auto hold_tick = std::chrono::milliseconds(50);
-constexpr auto error_log_interval = std::chrono::seconds(10);
 
 EncoderConfig config_from(const sluice::Options& options) {
   EncoderConfig c;
@@ -67,84 +59,17 @@ EncoderConfig config_from(const sluice::Options& options) {
   return c;
 }
 
-std::vector<Endpoint> targets_from(const sluice::Options& options) {
-  std::vector<std::pair<std::string, std::string>> texts;  // key, text
-  if (options.has("target")) texts.emplace_back("target", options.string("target"));
-  if (options.has("targets"))
-    for (const auto& t : options.strings("targets")) texts.emplace_back("targets", t);
-  if (texts.empty()) throw sluice::OptionError("target", "missing: give target = \"host:port\" or targets = [...]");
-  std::vector<Endpoint> targets;
-  for (const auto& [key, text] : texts) {
-    try {
-      targets.push_back(parse_endpoint(text));
-    } catch (const std::invalid_argument& e) {
-      throw sluice::OptionError(key, e.what());
-    }
-  }
-  return targets;
-}
-
-sockaddr_storage socket_address(const Endpoint& e, socklen_t& length) {
-  sockaddr_storage s{};
-  if (e.address.is_v4()) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&s);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(e.port);
-    a->sin_addr.s_addr = htonl(e.address.v4_value());
-    length = sizeof(sockaddr_in);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&s);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(e.port);
-    std::memcpy(&a->sin6_addr, e.address.bytes.data(), 16);
-    length = sizeof(sockaddr_in6);
-  }
-  return s;
-}
-
-// One connected UDP socket per collector: connected, so that an ICMP "port
-// unreachable" comes back as an error on a later send, which we count.
-struct Collector {
-  Endpoint endpoint;
-  sluice::Counter datagrams;
-  sluice::Counter errors;
-  int fd = -1;
-  std::uint64_t errors_logged = 0;
-};
-
 class NetflowExport {
  public:
   NetflowExport(const sluice::Options& options, sluice::Host& host)
       : encoder_(config_from(options)),
         host_(host),
-        flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")) {
-    for (const auto& e : targets_from(options)) {
-      const std::string name = to_string(e);
-      const sluice::Label collector[] = {{"collector", name}};
-      collectors_.push_back(
-          {e, host.counter("datagrams_sent_total", "Datagrams sent", collector),
-           host.counter("send_errors_total", "Datagrams not sent (a collector down, a full buffer)", collector)});
-    }
+        flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")),
+        exporter_(exporter_targets(options), host) {
     buffer_.resize(datagrams_per_send * encoder_.config().mtu);
   }
 
-  ~NetflowExport() {
-    for (auto& c : collectors_)
-      if (c.fd >= 0) close(c.fd);
-  }
-  NetflowExport(const NetflowExport&) = delete;
-  NetflowExport& operator=(const NetflowExport&) = delete;
-
-  void start() {
-    for (auto& c : collectors_) {
-      socklen_t length = 0;
-      const sockaddr_storage to = socket_address(c.endpoint, length);
-      c.fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (c.fd < 0 || connect(c.fd, reinterpret_cast<const sockaddr*>(&to), length) != 0)
-        throw std::runtime_error(
-            fmt::format("cannot open a UDP socket to {}: {}", to_string(c.endpoint), std::strerror(errno)));
-    }
-  }
+  void start() { exporter_.open(); }
 
   // Records wait until a sendmmsg worth of datagrams is due, a flush event
   // comes, or the oldest has waited max_hold: full datagrams at any rate.
@@ -158,14 +83,14 @@ class NetflowExport {
           if (e.kind == sluice::Event::Kind::flush) send_held();
         });
     if (held_.size() >= max_held_records || now - oldest_held_ >= max_hold) send_held();
-    log_errors();
+    exporter_.log_errors();
   }
 
   std::chrono::milliseconds tick_period() const { return hold_tick; }
 
   void tick() {
     if (!held_.empty() && std::chrono::steady_clock::now() - oldest_held_ >= max_hold - hold_tick) send_held();
-    log_errors();
+    exporter_.log_errors();
   }
 
   void finish() { send_held(); }
@@ -178,10 +103,7 @@ class NetflowExport {
     if (s.skipped_too_long)
       r += fmt::format(", skipped {} flows longer than 49 days (v5/v9 cannot carry them)", s.skipped_too_long);
     r += "\n";
-    for (const auto& c : collectors_)
-      if (const auto errors = c.errors.value())
-        r += fmt::format("  {}: {} datagrams not delivered\n", to_string(c.endpoint), errors);
-    return r;
+    return r + exporter_.report();
   }
 
  private:
@@ -207,56 +129,21 @@ class NetflowExport {
   }
 
   void send_pending() {
-    if (pending_.empty()) return;
-    std::vector<mmsghdr> messages(pending_.size());
-    std::vector<iovec> parts(pending_.size());
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-      parts[i] = {buffer_.data() + i * encoder_.config().mtu, pending_[i]};
-      messages[i].msg_hdr.msg_iov = &parts[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
-    }
-    for (auto& c : collectors_) {
-      std::size_t sent = 0;
-      while (sent < messages.size()) {
-        const int n = sendmmsg(c.fd, messages.data() + sent, static_cast<unsigned>(messages.size() - sent), 0);
-        if (n > 0) {
-          sent += static_cast<std::size_t>(n);
-          c.datagrams.add(static_cast<std::uint64_t>(n));
-        } else if (errno == EINTR) {
-          continue;
-        } else {
-          // The collector is down (ECONNREFUSED from an earlier ICMP) or the
-          // buffer is full: count this datagram as lost and go on with the next.
-          c.errors.add();
-          ++sent;
-        }
-      }
-    }
+    std::vector<std::span<const std::uint8_t>> datagrams;
+    for (std::size_t i = 0; i < pending_.size(); ++i)
+      datagrams.emplace_back(buffer_.data() + i * encoder_.config().mtu, pending_[i]);
+    exporter_.send(datagrams);
     pending_.clear();
-  }
-
-  void log_errors() {
-    if (!error_log_.allow()) return;
-    for (auto& c : collectors_) {
-      const auto errors = c.errors.value();
-      if (errors == c.errors_logged) continue;
-      host_.log(sluice::LogLevel::warning,
-                fmt::format("{} datagrams to {} not delivered (is the collector running?); still sending",
-                            errors - c.errors_logged, to_string(c.endpoint)));
-      host_.count_errors(errors - c.errors_logged);
-      c.errors_logged = errors;
-    }
   }
 
   Encoder encoder_;
   sluice::Host& host_;
   sluice::Counter flows_;
-  std::vector<Collector> collectors_;
+  UdpExporter exporter_;
   std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
   std::vector<std::size_t> pending_;  // sizes of the encoded datagrams in the slots
   std::vector<sluice::FlowRecord> held_;
   std::chrono::steady_clock::time_point oldest_held_{};
-  sluice::RateLimit error_log_{error_log_interval};
 };
 
 }  // namespace

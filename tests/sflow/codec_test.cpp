@@ -53,6 +53,10 @@ std::vector<FlowRecord> mixed_flows() {
   reset.dst_port = 2;
   flows.push_back(reset);
   FlowRecord udp6 = flow(v6(1), v6(2), 17, 3, 3 * 1200);
+  udp6.src_mac.bytes = {0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c};
+  udp6.dst_mac.bytes = {0x00, 0x1b, 0x21, 0x0d, 0x0e, 0x0f};
+  udp6.src_vlan = 100;
+  udp6.dst_vlan = 200;
   udp6.src_port = 53;
   udp6.dst_port = 5353;
   udp6.next_hop = v6(254);
@@ -60,6 +64,7 @@ std::vector<FlowRecord> mixed_flows() {
   flows.push_back(udp6);
   FlowRecord icmp = flow(IpAddress::v4(0x0a000003), IpAddress::v4(0x0a000004), 1, 1, 84);
   icmp.dst_port = 0x0800;
+  icmp.dst_vlan = 300;  // routed out to a VLAN from an untagged port
   flows.push_back(icmp);
   FlowRecord icmp6 = flow(v6(3), v6(4), 58, 2, 2 * 104);
   icmp6.dst_port = 0x8000;
@@ -80,7 +85,25 @@ FlowRecord sampled_packet(const FlowRecord& f, std::uint64_t index, std::uint32_
   p.packets = 1;
   const std::uint64_t header = (f.src_addr.is_v4() ? 20 : 40) + (f.proto == 6 ? 20 : f.proto == 47 ? 0 : 8);
   const std::uint64_t ip = std::max(f.bytes / f.packets + (index < f.bytes % f.packets ? 1 : 0), header);
-  p.bytes = std::max<std::uint64_t>(ip + 18, 64);
+  p.bytes = std::max<std::uint64_t>(ip + (f.src_vlan ? 22 : 18), 64);  // Ethernet, its tag and FCS
+  p.src_mac = f.src_mac;
+  p.dst_mac = f.dst_mac;
+  if (f.src_mac.is_unspecified())
+    p.src_mac.bytes = {2,
+                       f.src_addr.bytes[11],
+                       f.src_addr.bytes[12],
+                       f.src_addr.bytes[13],
+                       f.src_addr.bytes[14],
+                       f.src_addr.bytes[15]};
+  if (f.dst_mac.is_unspecified())
+    p.dst_mac.bytes = {2,
+                       f.dst_addr.bytes[11],
+                       f.dst_addr.bytes[12],
+                       f.dst_addr.bytes[13],
+                       f.dst_addr.bytes[14],
+                       f.dst_addr.bytes[15]};
+  p.src_vlan = f.src_vlan;
+  p.dst_vlan = f.dst_vlan;
   p.src_addr = f.src_addr;
   p.dst_addr = f.dst_addr;
   p.next_hop = f.next_hop;

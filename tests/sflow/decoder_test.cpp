@@ -3,6 +3,8 @@
 // input counted under the right agent without losing the good parts.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "datagrams.h"
 #include "flows.h"
 
@@ -61,10 +63,12 @@ TEST(Decoder, FlowSampleWithEthernetHeader) {
   want.proto = 6;
   want.tcp_flags = 0x12;
   want.tos = 0x28;
+  want.dst_mac.bytes = {0x02, 0, 0, 0, 0, 0x02};
+  want.src_mac.bytes = {0x02, 0, 0, 0, 0, 0x01};
   EXPECT_EQ(d.flows[0], want);
 }
 
-TEST(Decoder, VlanTagsOfEveryKindAreSkipped) {
+TEST(Decoder, VlanTagsOfEveryKindTheOuterOneTheVlan) {
   const std::uint16_t outer_types[] = {0x8100, 0x88a8, 0x9100};
   for (const std::uint16_t outer : outer_types) {
     const auto f = decode_frame(Packet()
@@ -76,10 +80,16 @@ TEST(Decoder, VlanTagsOfEveryKindAreSkipped) {
                                     .bytes());
     EXPECT_EQ(f.src_addr, IpAddress::v4(0x0a000001)) << std::hex << outer;
     EXPECT_EQ(f.dst_port, 5353) << std::hex << outer;
+    EXPECT_EQ(f.src_vlan, 200) << std::hex << outer;
+    EXPECT_EQ(f.dst_vlan, 0) << std::hex << outer;
   }
-  const auto single = decode_frame(Packet().ethernet(0x8100).tag(100, 0x86dd).ipv6(v6(1), v6(2), 17).udp(1, 2).bytes());
+  // The priority and DEI bits above the VLAN id are not part of it.
+  const auto single =
+      decode_frame(Packet().ethernet(0x8100).tag(0xb000 | 100, 0x86dd).ipv6(v6(1), v6(2), 17).udp(1, 2).bytes());
   EXPECT_EQ(single.dst_addr, v6(2));
   EXPECT_EQ(single.src_port, 1);
+  EXPECT_EQ(single.src_vlan, 100);
+  EXPECT_EQ(decode_frame(tcp_frame).src_vlan, 0);
 }
 
 TEST(Decoder, MplsLabelStacksLeadToTheirIpPayload) {
@@ -91,6 +101,7 @@ TEST(Decoder, MplsLabelStacksLeadToTheirIpPayload) {
       Packet().ethernet(0x8100).tag(5, 0x8847).mpls(16, true).ipv6(test::v6(1), test::v6(2), 17).udp(3, 4).bytes());
   EXPECT_EQ(v6.src_addr, test::v6(1));
   EXPECT_EQ(v6.dst_port, 4);
+  EXPECT_EQ(v6.src_vlan, 5);
   // A pseudowire (a control word, not IP) after the labels: no addresses, no error.
   Decoder decoder;
   const auto pw = decode(
@@ -219,6 +230,8 @@ TEST(Decoder, SampledIpRecordsAndEthernetLength) {
                              .bytes()});
   ASSERT_EQ(d.flows.size(), 2u);
   EXPECT_EQ(d.flows[0].bytes, 1518u);  // the frame, not the IP packet
+  EXPECT_EQ(d.flows[0].src_mac.bytes, (std::array<std::uint8_t, 6>{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(d.flows[0].dst_mac.bytes, (std::array<std::uint8_t, 6>{2, 0, 0, 0, 0, 2}));
   EXPECT_EQ(d.flows[0].src_port, 80);
   EXPECT_EQ(d.flows[0].tcp_flags, 0x11);
   EXPECT_EQ(d.flows[0].tos, 0x20);
@@ -260,6 +273,8 @@ TEST(Decoder, ExtendedSwitchRouterAndGateway) {
   Decoder decoder;
   const auto d = decode(decoder, {b.bytes()});
   ASSERT_EQ(d.flows.size(), 2u);
+  EXPECT_EQ(d.flows[0].src_vlan, 100);
+  EXPECT_EQ(d.flows[0].dst_vlan, 200);
   EXPECT_EQ(d.flows[0].next_hop, IpAddress::v4(0xac100001));
   EXPECT_EQ(d.flows[0].src_mask, 24);
   EXPECT_EQ(d.flows[0].dst_mask, 16);
@@ -268,6 +283,19 @@ TEST(Decoder, ExtendedSwitchRouterAndGateway) {
   EXPECT_EQ(d.flows[1].next_hop, IpAddress::v4(0xac100002));
   EXPECT_EQ(d.flows[1].dst_as, 0u);
   EXPECT_EQ(only_agent(decoder).malformed_total(), 0u);
+}
+
+TEST(Decoder, TheSwitchRecordsVlansOverTheHeadersTag) {
+  const Bytes tagged = Packet().ethernet(0x8100).tag(7, 0x0800).ipv4(1, 2, 17).udp(1, 2).bytes();
+  Datagram b;
+  b.flow_sample(1, 1, 10, 1, 2, 2).header(1, 100, tagged).begin(1001).u32(30).u32(0).u32(40).u32(0).end().end();
+  b.flow_sample(2, 1, 10, 1, 2, 2).header(1, 100, tagged).begin(1001).u32(0).u32(0).u32(0).u32(0).end().end();
+  const auto d = decode({b.bytes()});
+  ASSERT_EQ(d.flows.size(), 2u);
+  EXPECT_EQ(d.flows[0].src_vlan, 30);
+  EXPECT_EQ(d.flows[0].dst_vlan, 40);
+  EXPECT_EQ(d.flows[1].src_vlan, 7);  // the switch record knows none: the tag's
+  EXPECT_EQ(d.flows[1].dst_vlan, 0);
 }
 
 TEST(Decoder, ExpandedSamplesAndInterfaceFormats) {

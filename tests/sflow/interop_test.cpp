@@ -94,6 +94,9 @@ TEST(SflowInterop, OurDatagramsDecodeAsTsharkAndSfacctdReadThem) {
     f.out_if = 10 + i % 3;
     if (i % 4 == 0) f.next_hop = f.src_addr;
     if (i % 5 == 0) f.src_as = f.dst_as = 64512 + i;
+    if (i % 6 == 1) f.src_vlan = static_cast<std::uint16_t>(10 + i % 5);
+    if (i % 7 == 2) f.dst_vlan = 20;
+    if (i % 8 == 3) f.src_mac.bytes = {0x00, 0x1b, 0x21, 0x00, 0x00, static_cast<std::uint8_t>(i)};
     flows.push_back(f);
   }
   Encoder encoder({.sampling_rate = 3});

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,20 @@ sluice::testing::ProcessResult run_sfprobe(const std::filesystem::path& capture,
   return run({"pmacctd", "-f", config.string()}, {}, std::chrono::seconds(30));
 }
 
+namespace {
+
+// "02:00:00:00:00:01"
+MacAddress parse_mac(const std::string& text) {
+  MacAddress mac;
+  unsigned b[6];
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+    throw std::runtime_error("tshark_samples.py: MAC " + text);
+  for (int i = 0; i < 6; ++i) mac.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b[i]);
+  return mac;
+}
+
+}  // namespace
+
 std::vector<FlowRecord> tshark_samples(const std::vector<sluice::testing::Bytes>& datagrams) {
   TempDir dir;
   constexpr unsigned short port = 6343;
@@ -78,11 +93,14 @@ std::vector<FlowRecord> tshark_samples(const std::vector<sluice::testing::Bytes>
   std::istringstream lines(result.out);
   for (std::string line; std::getline(lines, line);) {
     std::istringstream fields(line);
-    std::string agent, src, dst;
+    std::string agent, src, dst, src_mac, dst_mac;
     unsigned proto, src_port, dst_port, flags, tos, sampling;
     FlowRecord f;
-    if (!(fields >> agent >> src >> dst >> proto >> src_port >> dst_port >> flags >> tos >> f.bytes >> sampling))
+    if (!(fields >> agent >> src >> dst >> proto >> src_port >> dst_port >> flags >> tos >> f.bytes >> sampling >>
+          src_mac >> dst_mac >> f.src_vlan >> f.dst_vlan))
       throw std::runtime_error("tshark_samples.py: " + line);
+    f.src_mac = parse_mac(src_mac);
+    f.dst_mac = parse_mac(dst_mac);
     f.exporter = net::parse_prefix(agent).base;
     f.src_addr = net::parse_prefix(src).base;
     f.dst_addr = net::parse_prefix(dst).base;
@@ -109,6 +127,10 @@ FlowRecord as_tshark_shows(const FlowRecord& f) {
   t.tos = f.tos;
   t.bytes = f.bytes;
   t.sampling_interval = f.sampling_interval;
+  t.src_mac = f.src_mac;
+  t.dst_mac = f.dst_mac;
+  t.src_vlan = f.src_vlan;
+  t.dst_vlan = f.dst_vlan;
   return t;
 }
 

@@ -41,8 +41,8 @@ sluice::testing::ProcessResult run_sfprobe(const std::filesystem::path& capture,
 
 // tshark's reading of every flow sample in the datagrams: agent (as the
 // exporter), addresses, protocol, ports (ICMP's type and code in the
-// destination port), TCP flags, ToS, frame length (as bytes) and sampling
-// rate; every other field as a default FlowRecord has it.
+// destination port), TCP flags, ToS, frame length (as bytes), sampling
+// rate, MACs and VLANs; every other field as a default FlowRecord has it.
 std::vector<FlowRecord> tshark_samples(const std::vector<sluice::testing::Bytes>& datagrams);
 
 // The same fields of our decoder's records, the others reset, to compare.

@@ -3,8 +3,10 @@
 datagrams, one line each: agent, source and destination address, protocol,
 source and destination port (ICMP: 0 and type * 256 + code, as NetFlow
 puts them), TCP flags, ToS (IPv6: traffic class), frame length, sampling
-rate. tshark dissects each sampled header itself; fragments are not
-reassembled, as an sFlow agent samples each on its own.
+rate, source and destination MAC, and VLANs in and out (the extended switch
+record's, or else the header's outer tag in). tshark dissects each sampled
+header itself; fragments are not reassembled, as an sFlow agent samples
+each on its own.
 Usage: tshark_samples.py CAPTURE PORT"""
 import json
 import subprocess
@@ -55,6 +57,16 @@ def transport_fields(layers):
     return 0, 0, 0
 
 
+def link_fields(sample, layers):
+    eth = as_list(layers.get("eth", {}))[0]
+    macs = eth.get("eth.src", "00:00:00:00:00:00"), eth.get("eth.dst", "00:00:00:00:00:00")
+    switch = sample.get("Extended switch data", {})
+    vlan_in = number(switch.get("sflow_245.vlan.in", "0"))
+    if vlan_in == 0 and "vlan" in layers:
+        vlan_in = number(as_list(layers["vlan"])[0]["vlan.id"])
+    return macs + (vlan_in, number(switch.get("sflow_245.vlan.out", "0")))
+
+
 def main():
     capture, port = sys.argv[1], sys.argv[2]
     out = subprocess.run(["tshark", "-r", capture, "-d", f"udp.port=={port},sflow", "-o", "ip.defragment:FALSE",
@@ -71,7 +83,7 @@ def main():
                 src, dst, proto, tos, later_fragment = ip_fields(layers) or ("::", "::", 0, 0, False)
                 sport, dport, flags = (0, 0, 0) if later_fragment else transport_fields(layers)
                 print(agent, src, dst, proto, sport, dport, flags, tos, header.get("sflow_245.header.frame_length", 0),
-                      sample["sflow.flow_sample.sampling_rate"])
+                      sample["sflow.flow_sample.sampling_rate"], *link_fields(sample, layers))
 
 
 if __name__ == "__main__":

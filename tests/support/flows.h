@@ -26,6 +26,12 @@ inline void PrintTo(const FlowRecord& f, std::ostream* os) {
     }
     return s;
   };
+  const auto mac = [](const MacAddress& m) {
+    char text[18];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0], m.bytes[1], m.bytes[2], m.bytes[3],
+                  m.bytes[4], m.bytes[5]);
+    return std::string(text);
+  };
   *os << "{first " << f.first_ms << " last " << f.last_ms << " rcv " << f.received_ms << " pkts " << f.packets
       << " bytes " << f.bytes << " rpkts " << f.reverse_packets << " rbytes " << f.reverse_bytes << " src "
       << addr(f.src_addr) << " dst " << addr(f.dst_addr) << " nh " << addr(f.next_hop) << " exp " << addr(f.exporter)
@@ -33,7 +39,8 @@ inline void PrintTo(const FlowRecord& f, std::ostream* os) {
       << f.sampling_interval << " domain " << f.observation_domain << " sp " << f.src_port << " dp " << f.dst_port
       << " proto " << +f.proto << " flags " << +f.tcp_flags << " tos " << +f.tos << " dtos " << +f.dst_tos << " smask "
       << +f.src_mask << " dmask " << +f.dst_mask << " dir " << +f.direction << " fwd " << +f.fwd_status << " engine "
-      << +f.engine_type << "/" << +f.engine_id << "}";
+      << +f.engine_type << "/" << +f.engine_id << " smac " << mac(f.src_mac) << " dmac " << mac(f.dst_mac) << " vlans "
+      << f.src_vlan << "/" << f.dst_vlan << " label " << f.label << "}";
 }
 
 }  // namespace sluice

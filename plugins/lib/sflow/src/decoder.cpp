@@ -108,16 +108,16 @@ std::uint8_t dropped_status(std::uint32_t reason) noexcept {
     case 6:  // destination network unknown
     case 7:  // destination host unknown
     case 11:
-    case 12: return unroutable;  // unreachable for the ToS
-    case 4:                      // fragmentation needed and DF set
+    case 12: return unroutable;      // unreachable for the ToS
+    case 4:                          // fragmentation needed and DF set
     case 262: return fragmentation;  // packet too big
     case 9:
     case 10:
-    case 13:                      // administratively prohibited
-    case 258: return acl_deny;    // ACL
-    case 257: return bad_ttl;     // TTL exceeded
-    case 260: return wred;        // RED
-    case 261: return policer;     // traffic shaping
+    case 13:                    // administratively prohibited
+    case 258: return acl_deny;  // ACL
+    case 257: return bad_ttl;   // TTL exceeded
+    case 260: return wred;      // RED
+    case 261: return policer;   // traffic shaping
     default: return unknown;
   }
 }
@@ -322,16 +322,16 @@ struct RecordReader {
   std::optional<Malformed> read(std::uint32_t format, Cursor c) {
     switch (format) {
       case sampled_header: return read_header(c);
-      case sampled_ethernet:
+      case sampled_ethernet:  // length, then each MAC padded to 8 bytes
         if (c.left() < sampled_ethernet_size) return Malformed::truncated;
         r.bytes = c.u32();
         frame_length_known = true;
+        std::memcpy(r.src_mac.bytes.data(), c.position(), 6);
+        std::memcpy(r.dst_mac.bytes.data(), c.position() + 8, 6);
         return std::nullopt;
       case sampled_ipv4: return read_sampled_ip(c, sampled_ipv4_size, 4);
       case sampled_ipv6: return read_sampled_ip(c, sampled_ipv6_size, 16);
-      case extended_switch:
-        if (c.left() < extended_switch_size) return Malformed::truncated;
-        return std::nullopt;
+      case extended_switch: return read_switch(c);
       case extended_router: return read_router(c);
       case extended_gateway: return read_gateway(c);
       default: ++agent.stats.skipped; return std::nullopt;
@@ -375,6 +375,18 @@ struct RecordReader {
     r.dst_port = static_cast<std::uint16_t>(c.u32());
     r.tcp_flags = static_cast<std::uint8_t>(c.u32());
     r.tos = static_cast<std::uint8_t>(c.u32());
+    return std::nullopt;
+  }
+
+  // The VLANs the switch saw the packet in and out on, where it says
+  // (0: it does not); the incoming one over the sampled header's tag.
+  std::optional<Malformed> read_switch(Cursor c) {
+    if (c.left() < extended_switch_size) return Malformed::truncated;
+    const std::uint32_t in = c.u32();
+    c.skip(4);  // priority
+    const std::uint32_t out = c.u32();
+    if (in != 0) r.src_vlan = static_cast<std::uint16_t>(std::min<std::uint32_t>(in, 0xffff));
+    if (out != 0) r.dst_vlan = static_cast<std::uint16_t>(std::min<std::uint32_t>(out, 0xffff));
     return std::nullopt;
   }
 

@@ -68,6 +68,7 @@ std::uint8_t packet_tcp_flags(std::uint8_t flow_flags, std::uint64_t index, std:
   return flow_flags & (ack | psh | urg);
 }
 
+bool needs_switch(const FlowRecord& f) noexcept { return f.src_vlan != 0 || f.dst_vlan != 0; }
 bool needs_router(const FlowRecord& f) noexcept {
   return !f.next_hop.is_unspecified() || f.src_mask != 0 || f.dst_mask != 0;
 }
@@ -103,8 +104,8 @@ struct Encoder::State {
   }
 
   Agent& agent_for(const FlowRecord& flow) {
-    const AgentKey key = config.agent.is_unspecified() ? AgentKey{flow.exporter, flow.observation_domain}
-                                                       : AgentKey{config.agent, 0};
+    const AgentKey key =
+        config.agent.is_unspecified() ? AgentKey{flow.exporter, flow.observation_domain} : AgentKey{config.agent, 0};
     auto [it, added] = agent_index.try_emplace(key, agents.size());
     if (added) agents.emplace_back().key = key;
     return agents[it->second];
@@ -116,9 +117,11 @@ struct Encoder::State {
 };
 
 std::size_t Encoder::minimum_mtu(std::size_t header_bytes) noexcept {
-  // An expanded sample of an IPv6 flow with a header, router and gateway records.
+  // An expanded sample of an IPv6 flow with a header, switch, router and
+  // gateway records.
   const std::size_t sample = tag_size + flow_sample_expanded_fields + 4 + tag_size + sampled_header_fields +
-                             padded(header_bytes) + tag_size + 20 + 8 + tag_size + 20 + 16 + 8 + 4 + 4 + 4;
+                             padded(header_bytes) + tag_size + extended_switch_size + tag_size + 20 + 8 + tag_size +
+                             20 + 16 + 8 + 4 + 4 + 4;
   return datagram_header_ipv6 + sample;
 }
 
@@ -198,8 +201,9 @@ std::size_t Encoder::State::write_datagram(Agent& agent, std::uint64_t now_ms, s
 }
 
 std::size_t Encoder::State::sample_size(const FlowRecord& f, std::size_t header_size) const noexcept {
-  std::size_t size = tag_size + (needs_expanded(f) ? flow_sample_expanded_fields : flow_sample_fields) + 4 +
-                     tag_size + sampled_header_fields + padded(header_size);
+  std::size_t size = tag_size + (needs_expanded(f) ? flow_sample_expanded_fields : flow_sample_fields) + 4 + tag_size +
+                     sampled_header_fields + padded(header_size);
+  if (needs_switch(f)) size += tag_size + extended_switch_size;
   if (needs_router(f)) size += tag_size + address_size(next_hop_of(f)) + 8;
   // next hop, AS, source AS, source peer AS, the path (one segment of one
   // AS), communities (none), local preference
@@ -214,18 +218,18 @@ std::size_t Encoder::State::write_sample(Agent& agent, Pending& pending, std::ui
   // Packet sizes spread the flow's bytes: the first bytes % packets one larger.
   const std::uint64_t spread = f.bytes / packets + (index < f.bytes % packets ? 1 : 0);
   packet::Shape shape;
-  shape.ip_length = static_cast<std::size_t>(std::clamp<std::uint64_t>(
-      spread, packet::minimum_ip_length(f), packet::maximum_ip_length(f)));
+  shape.ip_length = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(spread, packet::minimum_ip_length(f), packet::maximum_ip_length(f)));
   shape.tcp_flags = packet_tcp_flags(f.tcp_flags, index, packets);
   shape.ip_identification = ++agent.ip_identification;
-  const std::size_t frame_length = packet::frame_length(shape.ip_length);
+  const std::size_t frame_length = packet::frame_length(f, shape.ip_length);
   const std::size_t header_size = std::min(config.header_bytes, frame_length - packet::ethernet_fcs);
   const std::size_t size = sample_size(f, header_size);
   if (size > room) return 0;
 
   Sampler& sampler = agent.samplers[f.in_if];
   const bool expanded = needs_expanded(f);
-  const std::uint32_t records = 1 + (needs_router(f) ? 1 : 0) + (needs_gateway(f) ? 1 : 0);
+  const std::uint32_t records = 1 + (needs_switch(f) ? 1 : 0) + (needs_router(f) ? 1 : 0) + (needs_gateway(f) ? 1 : 0);
   std::uint8_t* p = put32(out, expanded ? flow_sample_expanded : flow_sample);
   p = put32(p, static_cast<std::uint32_t>(size - tag_size));
   p = put32(p, ++sampler.sequence);
@@ -256,6 +260,12 @@ std::size_t Encoder::State::write_sample(Agent& agent, Pending& pending, std::ui
   std::memset(p + header_size, 0, padded(header_size) - header_size);
   p += padded(header_size);
 
+  if (needs_switch(f)) {
+    p = put32(p, extended_switch);
+    p = put32(p, extended_switch_size);
+    p = put32(put32(p, f.src_vlan), 0);  // VLAN and priority in
+    p = put32(put32(p, f.dst_vlan), 0);  // and out
+  }
   const IpAddress next_hop = next_hop_of(f);
   if (needs_router(f)) {
     p = put32(p, extended_router);

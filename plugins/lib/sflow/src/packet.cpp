@@ -16,8 +16,8 @@ using net::store32;
 enum : std::uint16_t {
   ethertype_ipv4 = 0x0800,
   ethertype_ipv6 = 0x86dd,
-  ethertype_vlan = 0x8100,     // 802.1Q
-  ethertype_qinq = 0x88a8,     // 802.1ad service tag
+  ethertype_vlan = 0x8100,      // 802.1Q
+  ethertype_qinq = 0x88a8,      // 802.1ad service tag
   ethertype_qinq_old = 0x9100,  // the pre-standard QinQ tag
   ethertype_mpls = 0x8847,
   ethertype_mpls_multicast = 0x8848,
@@ -131,10 +131,14 @@ bool read_ipv6(const std::uint8_t* p, std::size_t size, FlowRecord& r) noexcept 
 
 bool read_ethernet(const std::uint8_t* p, std::size_t size, FlowRecord& r) noexcept {
   if (size < ethernet_header) return true;
+  std::memcpy(r.dst_mac.bytes.data(), p, 6);
+  std::memcpy(r.src_mac.bytes.data(), p + 6, 6);
   std::uint16_t type = load16(p + 12);
   std::size_t at = ethernet_header;
-  // 802.1Q and QinQ tags: 4 bytes each, the next type in their last two.
+  // 802.1Q and QinQ tags: 4 bytes each, the VLAN id in the low 12 bits of
+  // the first two, the next type in the last two. The outer tag is the VLAN.
   while ((type == ethertype_vlan || type == ethertype_qinq || type == ethertype_qinq_old) && size - at >= 4) {
+    if (at == ethernet_header) r.src_vlan = load16(p + at) & 0x0fff;
     type = load16(p + at + 2);
     at += 4;
   }
@@ -174,14 +178,20 @@ std::size_t maximum_ip_length(const FlowRecord& flow) noexcept {
   return flow.src_addr.is_v4() ? 0xffff : ipv6_header + 0xffff;
 }
 
-std::size_t frame_length(std::size_t ip_length) noexcept {
-  return std::max(ethernet_header + ip_length + ethernet_fcs, ethernet_minimum_frame);
+std::size_t frame_length(const FlowRecord& flow, std::size_t ip_length) noexcept {
+  const std::size_t tag = flow.src_vlan != 0 ? vlan_tag : 0;
+  return std::max(ethernet_header + tag + ip_length + ethernet_fcs, ethernet_minimum_frame);
 }
 
 namespace {
 
-// A locally administered unicast MAC made from the last bytes of an address.
-void write_mac(std::uint8_t* out, const IpAddress& a) noexcept {
+// The flow's MAC, or a locally administered unicast one made from the last
+// bytes of its address.
+void write_mac(std::uint8_t* out, const MacAddress& mac, const IpAddress& a) noexcept {
+  if (!mac.is_unspecified()) {
+    std::memcpy(out, mac.bytes.data(), 6);
+    return;
+  }
   out[0] = 0x02;
   std::memcpy(out + 1, a.bytes.data() + 11, 5);
 }
@@ -220,13 +230,19 @@ std::size_t write_transport(const FlowRecord& flow, const Shape& shape, std::siz
 }  // namespace
 
 void write_ethernet(const FlowRecord& flow, const Shape& shape, std::uint8_t* out, std::size_t size) noexcept {
-  std::uint8_t h[ethernet_header + ipv6_header + tcp_header] = {};
-  write_mac(h, flow.dst_addr);
-  write_mac(h + 6, flow.src_addr);
-  std::uint8_t* ip = h + ethernet_header;
-  std::size_t length = ethernet_header;
+  std::uint8_t h[ethernet_header + vlan_tag + ipv6_header + tcp_header] = {};
+  write_mac(h, flow.dst_mac, flow.dst_addr);
+  write_mac(h + 6, flow.src_mac, flow.src_addr);
+  std::uint8_t* type = h + 12;
+  if (flow.src_vlan != 0) {
+    store16(type, ethertype_vlan);
+    store16(type + 2, flow.src_vlan & 0x0fff);
+    type += vlan_tag;
+  }
+  std::uint8_t* ip = type + 2;
+  std::size_t length = static_cast<std::size_t>(ip - h);
   if (flow.src_addr.is_v4()) {
-    store16(h + 12, ethertype_ipv4);
+    store16(type, ethertype_ipv4);
     ip[0] = 0x45;
     ip[1] = flow.tos;
     store16(ip + 2, static_cast<std::uint16_t>(shape.ip_length));
@@ -239,7 +255,7 @@ void write_ethernet(const FlowRecord& flow, const Shape& shape, std::uint8_t* ou
     store16(ip + 10, ipv4_checksum(ip));
     length += ipv4_header + write_transport(flow, shape, ipv4_header, ip + ipv4_header);
   } else {
-    store16(h + 12, ethertype_ipv6);
+    store16(type, ethertype_ipv6);
     store32(ip, 6u << 28 | std::uint32_t{flow.tos} << 20);
     store16(ip + 4, static_cast<std::uint16_t>(shape.ip_length - ipv6_header));
     ip[6] = flow.proto;

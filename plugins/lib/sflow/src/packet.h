@@ -11,7 +11,8 @@
 namespace sluice::sflow::packet {
 
 // Read the packet whose first `size` bytes (an sFlow header is usually cut
-// at 128) are at `p` into r's addresses, ports, protocol, TCP flags and ToS.
+// at 128) are at `p` into r's addresses, ports, protocol, TCP flags and ToS,
+// and for Ethernet its MACs and VLAN (the outer tag) as the source's.
 // A header cut short leaves the fields it does not reach; a non-first
 // fragment has no ports. ICMP and ICMPv6 put type << 8 | code in the
 // destination port, as NetFlow does. They return false when an IP header
@@ -28,6 +29,7 @@ struct Shape {
 };
 
 inline constexpr std::size_t ethernet_header = 14;
+inline constexpr std::size_t vlan_tag = 4;
 inline constexpr std::size_t ethernet_fcs = 4;
 inline constexpr std::size_t ethernet_minimum_frame = 64;  // with its FCS
 
@@ -37,12 +39,14 @@ std::size_t minimum_ip_length(const FlowRecord& flow) noexcept;
 std::size_t maximum_ip_length(const FlowRecord& flow) noexcept;
 
 // The length on the wire of the Ethernet frame carrying an IP packet of
-// `ip_length` bytes, FCS included, as sFlow's frame_length counts it.
-std::size_t frame_length(std::size_t ip_length) noexcept;
+// `ip_length` bytes of `flow`, FCS included, as sFlow's frame_length counts
+// it.
+std::size_t frame_length(const FlowRecord& flow, std::size_t ip_length) noexcept;
 
 // Writes the first `size` bytes of the Ethernet frame that carries one
-// packet of `flow` (headers, then zero payload and padding). The MACs are
-// locally administered ones made from the IP addresses.
+// packet of `flow` (headers, then zero payload and padding): tagged with
+// its source VLAN if it has one; from its MACs, or where it has none from
+// locally administered ones made of the IP addresses.
 void write_ethernet(const FlowRecord& flow, const Shape& shape, std::uint8_t* out, std::size_t size) noexcept;
 
 }  // namespace sluice::sflow::packet

@@ -65,9 +65,9 @@ struct InterfaceCounters {
   std::uint32_t sub_agent = 0;
   std::uint32_t if_index = 0;
   std::uint32_t if_type = 0;
-  std::uint64_t if_speed = 0;       // bits per second
-  std::uint32_t if_direction = 0;   // 0 unknown, 1 full duplex, 2 half duplex, 3 in, 4 out
-  std::uint32_t if_status = 0;      // bit 0: admin up, bit 1: operationally up
+  std::uint64_t if_speed = 0;      // bits per second
+  std::uint32_t if_direction = 0;  // 0 unknown, 1 full duplex, 2 half duplex, 3 in, 4 out
+  std::uint32_t if_status = 0;     // bit 0: admin up, bit 1: operationally up
   std::uint64_t in_octets = 0;
   std::uint32_t in_unicast_packets = 0;
   std::uint32_t in_multicast_packets = 0;
@@ -104,8 +104,11 @@ class Decoder {
   // counter sample to `interfaces`. A flow sample becomes one sampled
   // packet: packets 1, bytes its frame length, sampling_interval the
   // sampling rate, first and last time `received_ms`, exporter the agent
-  // address, observation_domain the sub-agent id. Bad input is counted,
-  // never thrown: the samples that can be decoded are kept.
+  // address, observation_domain the sub-agent id; MACs from its Ethernet
+  // header, src_vlan the extended switch record's incoming VLAN or else the
+  // header's outer tag, dst_vlan the switch record's outgoing VLAN. Bad
+  // input is counted, never thrown: the samples that can be decoded are
+  // kept.
   void decode(const IpAddress& sender, std::span<const std::uint8_t> datagram, std::uint64_t received_ms,
               std::vector<FlowRecord>& flows, std::vector<InterfaceCounters>& interfaces);
 

@@ -33,10 +33,10 @@ struct EncoderStats {
 // (systematically, from a random start, so a flow of P packets gives P / N
 // samples on average), packet sizes spread evenly over the flow's bytes and
 // TCP flags over its packets (SYN first, FIN or RST last). Each sample
-// carries the packet's Ethernet, IP and TCP/UDP/ICMP headers, and extended
-// router and gateway records when the flow has a next hop, masks or AS
-// numbers. Every agent numbers its datagrams, and each input interface its
-// samples, without gaps.
+// carries the packet's Ethernet (802.1Q-tagged when the flow has a source
+// VLAN), IP and TCP/UDP/ICMP headers, and extended switch, router and
+// gateway records when the flow has VLANs, a next hop, masks or AS numbers. Every agent numbers its datagrams, and each
+// input interface its samples, without gaps.
 class Encoder {
  public:
   // Room for the datagram header and the largest sample.

@@ -1,0 +1,104 @@
+// What every UDP collector source does around its decoder: receive
+// datagrams in batches, keep those of allowed senders, gather the decoded
+// records into batches, let writers flush when the senders go quiet, count
+// what the kernel dropped, and end a bounded run once the senders stay
+// quiet. A collector plugin adds its decoder and its own metrics.
+#pragma once
+
+#include <sluice/batch.h>
+#include <sluice/host.h>
+#include <sluice/options.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/net/address.h"
+#include "sluice/net/udp.h"
+
+namespace sluice::net {
+
+// The options every collector has; a plugin lists them after its `listen`
+// (whose default is its protocol's port).
+inline constexpr OptionSpec receive_buffer_option{.name = "receive_buffer",
+                                                  .type = OptionType::integer,
+                                                  .default_value = "8388608",
+                                                  .help = "socket receive buffer in bytes (0: the system's default)"};
+inline constexpr OptionSpec allowed_exporters_option{
+    .name = "allowed_exporters",
+    .type = OptionType::string_list,
+    .default_value = "[]",
+    .help = "prefixes of senders to accept (empty: all); others are counted and ignored"};
+inline constexpr OptionSpec batch_size_option{
+    .name = "batch_size", .type = OptionType::integer, .default_value = "4096", .help = "flows per batch at most"};
+inline constexpr OptionSpec idle_timeout_option{
+    .name = "idle_timeout",
+    .type = OptionType::duration,
+    .default_value = "\"0s\"",
+    .help = "end once no datagram has arrived for this long, after the first (0s: run until stopped)"};
+
+struct CollectorConfig {
+  Endpoint listen;
+  int receive_buffer = 0;
+  std::vector<Prefix> allowed;  // senders accepted; empty: all
+  std::size_t batch_size = 4096;
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+// Reads `listen` and the shared options; throws OptionError naming the key.
+CollectorConfig collector_config(const Options& options);
+
+// "3 truncated, 1 bad version": the counts of a decoder's kinds of bad
+// input that are not zero, each with its name, for a collector's warnings.
+template <class Reason, std::size_t N>
+std::string count_list(const std::array<std::uint64_t, N>& counts, std::string_view (*name)(Reason) noexcept) {
+  std::string list;
+  for (std::size_t k = 0; k < N; ++k)
+    if (counts[k])
+      list += (list.empty() ? "" : ", ") + std::to_string(counts[k]) + " " + std::string(name(static_cast<Reason>(k)));
+  return list;
+}
+
+class UdpCollector {
+ public:
+  // Decodes one datagram, appending its records.
+  using Decode = std::function<void(const Datagram&, std::uint64_t received_ms, std::vector<FlowRecord>& records)>;
+
+  UdpCollector(CollectorConfig config, Host& host);
+
+  // Binds the socket, shared with the source's other instances if it has
+  // any (SO_REUSEPORT: each sender keeps to one of them).
+  void start();
+  // One poll of the source: waits up to 100 ms for datagrams, decodes what
+  // arrived, emits full batches and, once the senders go quiet, what is left
+  // and a flush event. False when the run is over (the pipeline stops, or
+  // idle_timeout passed).
+  bool poll(Emitter& out, const Decode& decode);
+  // Datagrams received, dropped by the kernel, refused: the summary's lines.
+  std::string report() const;
+
+ private:
+  void receive(Emitter& out, const Decode& decode);
+  bool allowed(const IpAddress& sender) const;
+  bool idle() const;
+  void note_kernel_drops();
+
+  CollectorConfig config_;
+  Host& host_;
+  std::optional<UdpReceiver> receiver_;
+  std::shared_ptr<Batch> batch_;
+  bool unflushed_ = false;  // records emitted since the last flush event
+  std::optional<std::chrono::steady_clock::time_point> last_datagram_;
+  std::uint64_t datagrams_ = 0;
+  std::uint64_t refused_ = 0;
+  std::uint64_t kernel_drops_ = 0;  // counted so far
+  Counter kernel_drops_counter_;
+  Counter refused_counter_;
+};
+
+}  // namespace sluice::net

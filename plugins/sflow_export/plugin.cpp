@@ -1,0 +1,168 @@
+// sflow_export: turns flows into the sFlow v5 an agent would have sent for
+// their packets (the sflow codec's Encoder samples 1 in sampling_rate of
+// each flow's packets) and sends it over UDP to one or more collectors (the
+// net library's UdpExporter), paced evenly at the rate flows arrive.
+#include <sluice/clock.h>
+#include <sluice/plugin.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "sluice/net/address.h"
+#include "sluice/net/exporter.h"
+#include "sluice/net/pacer.h"
+#include "sluice/sflow/encoder.h"
+
+namespace {
+
+using namespace sluice::sflow;
+using namespace sluice::net;
+using Clock = std::chrono::steady_clock;
+
+constexpr sluice::OptionSpec options[] = {
+    target_option,
+    targets_option,
+    {.name = "agent_address",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "the agent address every datagram carries (empty: each flow's exporter, its domain the sub-agent)"},
+    {.name = "sampling_rate",
+     .type = sluice::OptionType::integer,
+     .default_value = "400",
+     .help = "the agents sample 1 in this many packets of each flow"},
+    {.name = "header_bytes",
+     .type = sluice::OptionType::integer,
+     .default_value = "128",
+     .help = "bytes of each sampled packet's headers in its sample"},
+    {.name = "mtu", .type = sluice::OptionType::integer, .default_value = "1400", .help = "largest datagram in bytes"},
+    {.name = "paced",
+     .type = sluice::OptionType::boolean,
+     .default_value = "true",
+     .help = "spread datagrams evenly at the rate flows arrive, as agents do (false: send each batch's at once)"},
+};
+
+constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call at most
+constexpr auto tick_interval = std::chrono::milliseconds(20);
+constexpr double max_burst_samples = 64;  // back to back when paced: about 9 datagrams
+
+EncoderConfig config_from(const sluice::Options& options) {
+  EncoderConfig c;
+  if (const auto& agent = options.string("agent_address"); !agent.empty()) {
+    try {
+      c.agent = parse_prefix(agent).base;
+    } catch (const std::invalid_argument& e) {
+      throw sluice::OptionError("agent_address", e.what());
+    }
+  }
+  const auto rate = options.integer("sampling_rate");
+  if (rate < 1 || rate > 0xffff'ffffLL) throw sluice::OptionError("sampling_rate", "must be 1 to 2^32-1");
+  c.sampling_rate = static_cast<std::uint32_t>(rate);
+  const auto header_bytes = options.integer("header_bytes");
+  if (header_bytes < 1 || header_bytes > 256) throw sluice::OptionError("header_bytes", "must be 1 to 256");
+  c.header_bytes = static_cast<std::size_t>(header_bytes);
+  const auto mtu = options.integer("mtu");
+  const auto minimum = static_cast<std::int64_t>(Encoder::minimum_mtu(c.header_bytes));
+  if (mtu < minimum || mtu > 65507)
+    throw sluice::OptionError("mtu",
+                              fmt::format("must be {} to 65507 bytes (with header_bytes {})", minimum, c.header_bytes));
+  c.mtu = static_cast<std::size_t>(mtu);
+  return c;
+}
+
+class SflowExport {
+ public:
+  SflowExport(const sluice::Options& options, sluice::Host& host)
+      : encoder_(config_from(options)),
+        exporter_(exporter_targets(options), host),
+        paced_(options.boolean("paced")),
+        flows_(host.counter("flows_total", "Flows whose packets were sampled")),
+        samples_(host.counter("samples_sent_total", "Flow samples sent, one per sampled packet")),
+        unsampled_(host.counter("unsampled_flows_total",
+                                "Flows none of whose packets was sampled: fewer than the sampling rate")),
+        buffer_(datagrams_per_send * encoder_.config().mtu) {}
+
+  void start() { exporter_.open(); }
+
+  void consume(const sluice::Batch& batch) {
+    sluice::visit(
+        batch, [&](std::span<const sluice::FlowRecord> records) { add(records); },
+        [&](const sluice::Event& e) {
+          if (e.kind == sluice::Event::Kind::flush) send(Clock::time_point::max());
+        });
+    send(Clock::now() + tick_interval);
+    exporter_.log_errors();
+  }
+
+  std::chrono::milliseconds tick_period() const { return tick_interval; }
+
+  void tick() {
+    send(Clock::now() + tick_interval);
+    exporter_.log_errors();
+  }
+
+  void finish() { send(Clock::time_point::max()); }
+
+  std::string report() const {
+    const auto& s = encoder_.stats();
+    return fmt::format(
+               "  sampled 1 in {} packets of {} flows: {} samples in {} sFlow datagrams; {} flows too short "
+               "for a sample\n",
+               encoder_.config().sampling_rate, s.flows, s.samples, s.datagrams, s.unsampled_flows) +
+           exporter_.report();
+  }
+
+ private:
+  void add(std::span<const sluice::FlowRecord> records) {
+    const auto before = encoder_.stats();
+    const auto queued_before = encoder_.queued();
+    encoder_.add(records);
+    flows_.add(encoder_.stats().flows - before.flows);
+    unsampled_.add(encoder_.stats().unsampled_flows - before.unsampled_flows);
+    pacer_.arrived(encoder_.queued() - queued_before, Clock::now());
+  }
+
+  // Sends queued samples until none is left or, when paced, the next may
+  // not go before `deadline`.
+  void send(Clock::time_point deadline) {
+    std::vector<std::span<const std::uint8_t>> datagrams;
+    const auto flush = [&] {
+      if (datagrams.empty()) return;
+      exporter_.send(datagrams);
+      datagrams.clear();
+    };
+    while (encoder_.queued() > 0) {
+      if (paced_ && !pacer_.ready(Clock::now())) {
+        flush();
+        const auto next = pacer_.next(Clock::now());
+        if (next > deadline) break;
+        std::this_thread::sleep_until(next);
+        continue;
+      }
+      const auto queued = encoder_.queued();
+      const auto now_ms = sluice::now_ms();
+      std::span<std::uint8_t> slot(buffer_.data() + datagrams.size() * encoder_.config().mtu, encoder_.config().mtu);
+      datagrams.push_back(slot.first(encoder_.next_datagram(now_ms, slot)));
+      samples_.add(queued - encoder_.queued());
+      pacer_.sent(queued - encoder_.queued());
+      if (datagrams.size() == datagrams_per_send) flush();
+    }
+    flush();
+  }
+
+  Encoder encoder_;
+  UdpExporter exporter_;
+  const bool paced_;
+  Pacer pacer_{max_burst_samples};
+  sluice::Counter flows_, samples_, unsampled_;
+  std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::sink<SflowExport>("sflow_export",
+                                        "samples flows' packets as an sFlow v5 agent would and sends the datagrams "
+                                        "over UDP",
+                                        options))
