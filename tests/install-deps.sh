@@ -12,7 +12,7 @@ packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus)
 fi
 
 sudo=""

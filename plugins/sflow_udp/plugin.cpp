@@ -180,7 +180,8 @@ class SflowUdp {
     AgentMetrics m;
     m.datagrams = host_.counter("datagrams_total", "Datagrams decoded, per agent", labels);
     m.flow_samples = host_.counter("flow_samples_total", "Flow samples decoded: one flow record each", labels);
-    m.counter_samples = host_.counter("counter_samples_total", "Counter samples decoded", labels);
+    m.counter_samples = host_.counter("counters_samples_total",
+                                      "Counter samples (sFlow's counters_sample: polled statistics) decoded", labels);
     m.sequence_errors =
         host_.counter("sequence_errors_total", "Datagrams whose sequence number was not the expected one", labels);
     m.lost_datagrams = host_.counter("lost_datagrams_total", "Gaps in the agent's datagram sequence numbers", labels);

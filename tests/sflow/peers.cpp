@@ -38,9 +38,11 @@ Sfacctd::Sfacctd() : port_(sluice::testing::free_udp_port()) {
 }
 
 Sfacctd::~Sfacctd() {
-  // The core and its plugin: the whole process group it leads.
+  // SIGINT: the core stops its plugin and reaps it (SIGTERM it ignores).
+  // Whatever is left of the process group it leads goes by force.
+  process_->signal(SIGINT);
+  process_->wait(std::chrono::seconds(10));
   ::kill(-process_->pid(), SIGKILL);
-  process_->wait();
 }
 
 std::uint64_t Sfacctd::samples() const {

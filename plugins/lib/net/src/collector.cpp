@@ -45,7 +45,7 @@ UdpCollector::UdpCollector(CollectorConfig config, Host& host)
       host_(host),
       kernel_drops_counter_(
           host.counter("kernel_drops_total", "Datagrams the kernel dropped: the socket's receive buffer was full")),
-      refused_counter_(host.counter("refused_datagrams_total", "Datagrams from senders not in allowed_exporters")) {}
+      refused_counter_(host.counter("refused_datagrams_total", "Datagrams from exporters not in allowed_exporters")) {}
 
 void UdpCollector::start() {
   receiver_.emplace(ReceiverConfig{
@@ -76,7 +76,7 @@ bool UdpCollector::poll(Emitter& out, const Decode& decode) {
 std::string UdpCollector::report() const {
   std::string r = fmt::format("  {} datagrams received, {} dropped by the kernel (receive buffer full)\n", datagrams_,
                               kernel_drops_);
-  if (refused_) r += fmt::format("  {} datagrams from senders not in allowed_exporters\n", refused_);
+  if (refused_) r += fmt::format("  {} datagrams from exporters not in allowed_exporters\n", refused_);
   return r;
 }
 

@@ -33,7 +33,7 @@ inline constexpr OptionSpec allowed_exporters_option{
     .name = "allowed_exporters",
     .type = OptionType::string_list,
     .default_value = "[]",
-    .help = "prefixes of senders to accept (empty: all); others are counted and ignored"};
+    .help = "prefixes of exporters (sending addresses) to accept (empty: all); others are counted and ignored"};
 inline constexpr OptionSpec batch_size_option{
     .name = "batch_size", .type = OptionType::integer, .default_value = "4096", .help = "flows per batch at most"};
 inline constexpr OptionSpec idle_timeout_option{
