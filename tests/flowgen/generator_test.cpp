@@ -44,10 +44,9 @@ INSTANTIATE_TEST_SUITE_P(Both, Profiles, ::testing::Values(Profile::nflow, Profi
                          [](const auto& info) { return info.param == Profile::nflow ? "nflow" : "realistic"; });
 
 TEST(Realistic, Ipv6ShareAndSubnetsAsConfigured) {
-  const auto flows =
-      make({.seed = 3,
-            .ipv6_ratio = 0.25,
-            .subnets = {net::parse_prefix("192.168.0.0/16"), net::parse_prefix("2001:db8:5::/48")}});
+  const auto flows = make({.seed = 3,
+                           .ipv6_ratio = 0.25,
+                           .subnets = {net::parse_prefix("192.168.0.0/16"), net::parse_prefix("2001:db8:5::/48")}});
   const auto v4_net = net::parse_prefix("192.168.0.0/16");
   const auto v6_net = net::parse_prefix("2001:db8:5::/48");
   std::size_t v6 = 0;
@@ -82,8 +81,7 @@ TEST(Nflow, ApplicationMix) {
 
 TEST(Generator, RejectsUnusableConfigurations) {
   EXPECT_THROW(FlowGenerator({.exporters = 0}), std::invalid_argument);
-  EXPECT_THROW(FlowGenerator({.ipv6_ratio = 0.5, .subnets = {net::parse_prefix("10.0.0.0/8")}}),
-               std::invalid_argument);
+  EXPECT_THROW(FlowGenerator({.ipv6_ratio = 0.5, .subnets = {net::parse_prefix("10.0.0.0/8")}}), std::invalid_argument);
 }
 
 }  // namespace

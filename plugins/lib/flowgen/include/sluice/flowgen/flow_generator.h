@@ -27,8 +27,8 @@ enum class Profile {
 struct GeneratorConfig {
   Profile profile = Profile::realistic;
   std::uint64_t seed = 1;
-  std::uint32_t exporters = 1;                // simulated exporters, 1 to 256: addresses 10.255.0.1..., engine ids 0...
-  double ipv6_ratio = 0.2;                    // realistic: share of IPv6 flows (needs an IPv6 subnet)
+  std::uint32_t exporters = 1;            // simulated exporters, 1 to 256: addresses 10.255.0.1..., engine ids 0...
+  double ipv6_ratio = 0.2;                // realistic: share of IPv6 flows (needs an IPv6 subnet)
   std::vector<net::Prefix> subnets = {};  // realistic: where hosts live; empty: 10.0.0.0/8 and 2001:db8::/32
   std::uint64_t active_timeout_ms = 1'800'000;  // realistic: longer flows are exported in pieces this long
 };
