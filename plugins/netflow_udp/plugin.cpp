@@ -23,10 +23,7 @@ using namespace std::chrono;
 using sluice::IpAddress;
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "listen",
-     .type = sluice::OptionType::string,
-     .default_value = "\"0.0.0.0:2055\"",
-     .help = "\"host:port\" to receive on (IPv6: \"[addr]:port\")"},
+    listen_option("\"0.0.0.0:2055\""),
     receive_buffer_option,
     allowed_exporters_option,
     {.name = "max_templates_per_exporter",
@@ -88,23 +85,17 @@ class NetflowUdp {
       m.records.add(e.records - m.published.records);
       m.sequence_errors.add(e.sequence_errors - m.published.sequence_errors);
       m.lost.add(e.lost - m.published.lost);
-      for (std::size_t k = 0; k < malformed_kinds; ++k) m.malformed[k].add(e.malformed[k] - m.published.malformed[k]);
-      host_.count_errors(e.malformed_total() - m.published.malformed_total());
       m.published = e;
-      if (log_now && e.malformed_total() != m.logged_malformed) {
-        host_.log(sluice::LogLevel::warning,
-                  fmt::format("exporter {} (version {}, domain {}): {} malformed so far ({})", to_string(e.address),
-                              e.version, e.domain, e.malformed_total(), count_list(e.malformed, malformed_name)));
-        m.logged_malformed = e.malformed_total();
-      }
+      m.malformed.publish(
+          host_, e.malformed, log_now,
+          fmt::format("exporter {} (version {}, domain {})", to_string(e.address), e.version, e.domain));
     }
   }
 
   struct ExporterMetrics {
     sluice::Counter datagrams, records, sequence_errors, lost;
-    std::array<sluice::Counter, malformed_kinds> malformed;
+    MalformedMetrics<Malformed, malformed_kinds> malformed;
     ExporterStats published;  // what the counters hold
-    std::uint64_t logged_malformed = 0;
   };
 
   ExporterMetrics& metrics_for(const ExporterStats& e) {
@@ -121,11 +112,7 @@ class NetflowUdp {
     m.lost =
         host_.counter("lost_records_total",
                       "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
-    for (std::size_t k = 0; k < malformed_kinds; ++k) {
-      const sluice::Label with_reason[] = {
-          labels[0], labels[1], labels[2], {"reason", malformed_name(static_cast<Malformed>(k))}};
-      m.malformed[k] = host_.counter("malformed_total", "Datagrams or parts not decoded, by reason", with_reason);
-    }
+    m.malformed = {host_, labels, malformed_name};
     m.published.address = e.address;
     return exporter_metrics_.emplace(key, m).first->second;
   }

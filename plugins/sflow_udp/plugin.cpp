@@ -25,10 +25,7 @@ using namespace std::chrono;
 using sluice::IpAddress;
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "listen",
-     .type = sluice::OptionType::string,
-     .default_value = "\"0.0.0.0:6343\"",
-     .help = "\"host:port\" to receive on (IPv6: \"[addr]:port\")"},
+    listen_option("\"0.0.0.0:6343\""),
     receive_buffer_option,
     allowed_exporters_option,
     batch_size_option,
@@ -151,15 +148,9 @@ class SflowUdp {
       m.lost_samples.add(a.lost_samples - m.published.lost_samples);
       m.skipped.add(a.skipped - m.published.skipped);
       m.agent_drops.set(static_cast<double>(a.agent_drops));
-      for (std::size_t k = 0; k < malformed_kinds; ++k) m.malformed[k].add(a.malformed[k] - m.published.malformed[k]);
-      host_.count_errors(a.malformed_total() - m.published.malformed_total());
       m.published = a;
-      if (log_now && a.malformed_total() != m.logged_malformed) {
-        host_.log(sluice::LogLevel::warning,
-                  fmt::format("agent {} (sub-agent {}): {} malformed so far ({})", to_string(a.address), a.sub_agent,
-                              a.malformed_total(), count_list(a.malformed, malformed_name)));
-        m.logged_malformed = a.malformed_total();
-      }
+      m.malformed.publish(host_, a.malformed, log_now,
+                          fmt::format("agent {} (sub-agent {})", to_string(a.address), a.sub_agent));
     }
   }
 
@@ -167,9 +158,8 @@ class SflowUdp {
     sluice::Counter datagrams, flow_samples, counter_samples, sequence_errors, lost_datagrams, sample_sequence_errors,
         lost_samples, skipped;
     sluice::Gauge agent_drops;
-    std::array<sluice::Counter, malformed_kinds> malformed;
+    MalformedMetrics<Malformed, malformed_kinds> malformed;
     AgentStats published;  // what the counters hold
-    std::uint64_t logged_malformed = 0;
   };
 
   AgentMetrics& metrics_for(const AgentStats& a) {
@@ -191,10 +181,7 @@ class SflowUdp {
     m.skipped = host_.counter("skipped_total", "Samples and records of formats not read here, skipped", labels);
     m.agent_drops = host_.gauge("agent_dropped_packets",
                                 "Packets the agent's samplers picked but dropped for lack of resources", labels);
-    for (std::size_t k = 0; k < malformed_kinds; ++k) {
-      const sluice::Label with_reason[] = {labels[0], labels[1], {"reason", malformed_name(static_cast<Malformed>(k))}};
-      m.malformed[k] = host_.counter("malformed_total", "Datagrams or parts not decoded, by reason", with_reason);
-    }
+    m.malformed = {host_, labels, malformed_name};
     m.published.address = a.address;
     m.published.sub_agent = a.sub_agent;
     return agent_metrics_.emplace(key, std::move(m)).first->second;

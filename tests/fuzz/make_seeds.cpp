@@ -1,12 +1,11 @@
 // Writes seed inputs for the netflow fuzzers: datagrams our encoder makes
 // (templates, IPv4 and IPv6 data), in the fuzzers' length-prefixed format.
 // Usage: netflow_fuzz_seeds VERSION FILE
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "datagram_runs.h"
 #include "sluice/netflow/encoder.h"
 
 int main(int argc, char** argv) {
@@ -33,12 +32,7 @@ int main(int argc, char** argv) {
   while (!rest.empty()) {
     const auto e = encoder.encode(rest, 1'795'000'000'000, buffer);
     rest = rest.subspan(e.consumed);
-    seed.push_back(static_cast<std::uint8_t>(e.size >> 8));
-    seed.push_back(static_cast<std::uint8_t>(e.size));
-    seed.insert(seed.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(e.size));
+    fuzz::append_datagram(seed, std::span(buffer).first(e.size));
   }
-  const std::filesystem::path file(argv[2]);
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary)
-      .write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  fuzz::write_seed(argv[2], seed);
 }

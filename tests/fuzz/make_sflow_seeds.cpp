@@ -3,11 +3,10 @@
 // interface indexes that need expanded samples), in the fuzzer's
 // length-prefixed format.
 // Usage: sflow_fuzz_seeds FILE
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <vector>
 
+#include "datagram_runs.h"
 #include "sluice/sflow/encoder.h"
 
 int main(int argc, char** argv) {
@@ -37,12 +36,7 @@ int main(int argc, char** argv) {
   encoder.add(flows);
   std::vector<std::uint8_t> buffer(encoder.config().mtu), seed;
   while (const std::size_t size = encoder.next_datagram(1'795'000'000'000, buffer)) {
-    seed.push_back(static_cast<std::uint8_t>(size >> 8));
-    seed.push_back(static_cast<std::uint8_t>(size));
-    seed.insert(seed.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(size));
+    fuzz::append_datagram(seed, std::span(buffer).first(size));
   }
-  const std::filesystem::path file(argv[1]);
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary)
-      .write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  fuzz::write_seed(argv[1], seed);
 }

@@ -8,17 +8,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "datagram_runs.h"
 #include "sluice/netflow/decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   sluice::netflow::Decoder decoder(
       {.max_exporters = 4, .max_templates_per_exporter = 16, .max_samplers_per_exporter = 4});
   std::vector<sluice::FlowRecord> out;
-  std::vector<std::uint8_t> datagram;
   const auto exporter = sluice::IpAddress::v4(0x7f000001);
-  while (size >= 2) {
-    const std::size_t length = std::min<std::size_t>(std::size_t{data[0]} << 8 | data[1], size - 2);
-    datagram.assign(data + 2, data + 2 + length);
+  sluice::fuzz::for_each_datagram(data, size, [&](std::vector<std::uint8_t>& datagram) {
     if (datagram.size() >= 2) {
       datagram[0] = 0;
       // v1 and v7 share v5's decoder: its target keeps them when named.
@@ -26,9 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!fixed_relative) datagram[1] = FUZZ_VERSION;
     }
     decoder.decode(exporter, datagram, 0, out);
-    data += 2 + length;
-    size -= 2 + length;
-  }
+  });
   // Whatever was decoded came from this exporter and nowhere else.
   for (const auto& r : out)
     if (!(r.exporter == exporter)) __builtin_trap();

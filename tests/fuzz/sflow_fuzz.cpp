@@ -7,25 +7,21 @@
 #include <cstdint>
 #include <vector>
 
+#include "datagram_runs.h"
 #include "sluice/sflow/decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   sluice::sflow::Decoder decoder({.max_agents = 4, .max_sources_per_agent = 16});
   std::vector<sluice::FlowRecord> flows;
   std::vector<sluice::sflow::InterfaceCounters> interfaces;
-  std::vector<std::uint8_t> datagram;
   const auto sender = sluice::IpAddress::v4(0x7f000001);
-  while (size >= 2) {
-    const std::size_t length = std::min<std::size_t>(std::size_t{data[0]} << 8 | data[1], size - 2);
-    datagram.assign(data + 2, data + 2 + length);
+  sluice::fuzz::for_each_datagram(data, size, [&](std::vector<std::uint8_t>& datagram) {
     if (datagram.size() >= 4) {
       datagram[0] = datagram[1] = datagram[2] = 0;
       datagram[3] = 5;
     }
     decoder.decode(sender, datagram, 0, flows, interfaces);
-    data += 2 + length;
-    size -= 2 + length;
-  }
+  });
   // Every record decoded is one flow sample counted under its agent.
   std::uint64_t samples = 0;
   for (const auto& a : decoder.agents()) samples += a.flow_samples;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "bursts.h"
 #include "sluice/net/pacer.h"
 
 namespace sluice::net {
@@ -12,6 +13,7 @@ namespace {
 
 using namespace std::chrono;
 using Clock = Pacer::Clock;
+using sluice::testing::densest;
 
 // Runs the pacer as a sender would, one item per send, in 100 µs steps:
 // `arrivals[i]` items arrive at the start of each 10 ms. Returns the send
@@ -30,16 +32,6 @@ std::vector<std::int64_t> run(Pacer& pacer, const std::vector<std::uint64_t>& ar
     EXPECT_GE(pacer.next(now), now);
   }
   return sends;
-}
-
-// The most items sent within any `span` µs.
-std::size_t densest(const std::vector<std::int64_t>& sends, std::int64_t span) {
-  std::size_t most = 0;
-  for (std::size_t i = 0, j = 0; i < sends.size(); ++i) {
-    while (sends[i] - sends[j] >= span) ++j;
-    most = std::max(most, i - j + 1);
-  }
-  return most;
 }
 
 TEST(Pacer, ABurstWithoutHistoryClearsWithinTheDrainTime) {

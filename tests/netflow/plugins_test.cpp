@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "peers.h"
+#include "pipeline_test.h"
 #include "sluice/netflow/decoder.h"
 
 namespace sluice::netflow::test {
@@ -18,17 +19,7 @@ using sluice::testing::TempDir;
 using ::testing::HasSubstr;
 namespace cli = sluice::testing;
 
-class WirePlugins : public ::testing::Test {
- protected:
-  TempDir dir;
-
-  ProcessResult run(const std::string& toml) {
-    return cli::run_sluice({"run", dir.write("pipeline.toml", toml).string(), "--stats-interval", "0"});
-  }
-  ProcessResult validate(const std::string& toml) {
-    return cli::run_sluice({"validate", dir.write("pipeline.toml", toml).string()});
-  }
-};
+class WirePlugins : public sluice::testing::PipelineTest {};
 
 TEST_F(WirePlugins, BadOptionsNameTheirKey) {
   const std::string gen = "[sources.gen]\nplugin = \"generator\"\n";

@@ -86,22 +86,12 @@ FlowRecord sampled_packet(const FlowRecord& f, std::uint64_t index, std::uint32_
   const std::uint64_t header = (f.src_addr.is_v4() ? 20 : 40) + (f.proto == 6 ? 20 : f.proto == 47 ? 0 : 8);
   const std::uint64_t ip = std::max(f.bytes / f.packets + (index < f.bytes % f.packets ? 1 : 0), header);
   p.bytes = std::max<std::uint64_t>(ip + (f.src_vlan ? 22 : 18), 64);  // Ethernet, its tag and FCS
-  p.src_mac = f.src_mac;
-  p.dst_mac = f.dst_mac;
-  if (f.src_mac.is_unspecified())
-    p.src_mac.bytes = {2,
-                       f.src_addr.bytes[11],
-                       f.src_addr.bytes[12],
-                       f.src_addr.bytes[13],
-                       f.src_addr.bytes[14],
-                       f.src_addr.bytes[15]};
-  if (f.dst_mac.is_unspecified())
-    p.dst_mac.bytes = {2,
-                       f.dst_addr.bytes[11],
-                       f.dst_addr.bytes[12],
-                       f.dst_addr.bytes[13],
-                       f.dst_addr.bytes[14],
-                       f.dst_addr.bytes[15]};
+  // The flow's MACs, or locally administered ones made of its addresses.
+  const auto mac = [](const MacAddress& m, const IpAddress& a) {
+    return m.is_unspecified() ? MacAddress{{2, a.bytes[11], a.bytes[12], a.bytes[13], a.bytes[14], a.bytes[15]}} : m;
+  };
+  p.src_mac = mac(f.src_mac, f.src_addr);
+  p.dst_mac = mac(f.dst_mac, f.dst_addr);
   p.src_vlan = f.src_vlan;
   p.dst_vlan = f.dst_vlan;
   p.src_addr = f.src_addr;

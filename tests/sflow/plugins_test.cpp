@@ -15,8 +15,10 @@
 #include <cstring>
 #include <sstream>
 
+#include "bursts.h"
 #include "datagrams.h"
 #include "http.h"
+#include "pipeline_test.h"
 #include "process.h"
 #include "sluice/csv/formatter.h"
 #include "sluice/flowgen/flow_generator.h"
@@ -26,6 +28,7 @@
 namespace sluice::sflow::test {
 namespace {
 
+using sluice::testing::densest;
 using sluice::testing::eventually;
 using sluice::testing::Process;
 using sluice::testing::ProcessResult;
@@ -33,17 +36,7 @@ using sluice::testing::TempDir;
 using ::testing::HasSubstr;
 namespace cli = sluice::testing;
 
-class SflowPlugins : public ::testing::Test {
- protected:
-  TempDir dir;
-
-  ProcessResult run(const std::string& toml) {
-    return cli::run_sluice({"run", dir.write("pipeline.toml", toml).string(), "--stats-interval", "0"});
-  }
-  ProcessResult validate(const std::string& toml) {
-    return cli::run_sluice({"validate", dir.write("pipeline.toml", toml).string()});
-  }
-};
+class SflowPlugins : public sluice::testing::PipelineTest {};
 
 TEST_F(SflowPlugins, BadOptionsNameTheirKey) {
   const std::string gen = "[sources.gen]\nplugin = \"generator\"\n";
@@ -249,7 +242,7 @@ Arrivals arrivals(int fd, std::chrono::milliseconds quiet) {
     h.msg_controllen = sizeof control;
     const ssize_t size = recvmsg(fd, &h, 0);
     if (size < 28) break;
-    a.samples += net::load32(datagram + 24);  // an IPv4 agent's datagram: the sample count
+    a.samples += net::byte_order::load32(datagram + 24);  // an IPv4 agent's datagram: the sample count
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
         timespec t;
@@ -259,16 +252,6 @@ Arrivals arrivals(int fd, std::chrono::milliseconds quiet) {
     }
   }
   return a;
-}
-
-// The most datagrams that arrived within any `span` µs.
-std::size_t densest(const std::vector<std::int64_t>& times, std::int64_t span) {
-  std::size_t most = 0;
-  for (std::size_t i = 0, j = 0; i < times.size(); ++i) {
-    while (times[i] - times[j] >= span) ++j;
-    most = std::max(most, i - j + 1);
-  }
-  return most;
 }
 
 TEST_F(SflowPlugins, PacedExportSpreadsTheSamplesOfLargeFlows) {

@@ -5,6 +5,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "sluice/net/address.h"
 #include "wire.h"
 
 namespace sluice::netflow {
@@ -274,12 +275,7 @@ struct ExporterKey {
 
 struct ExporterKeyHash {
   std::size_t operator()(const ExporterKey& k) const noexcept {
-    std::uint64_t a, b;
-    std::memcpy(&a, k.address.bytes.data(), 8);
-    std::memcpy(&b, k.address.bytes.data() + 8, 8);
-    std::uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
-    h = (h ^ (std::uint64_t{k.version} << 32 | k.domain)) * 0xff51afd7ed558ccdULL;
-    return static_cast<std::size_t>(h ^ h >> 32);
+    return net::hash(k.address, std::uint64_t{k.version} << 32 | k.domain);
   }
 };
 

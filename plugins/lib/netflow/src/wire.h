@@ -12,12 +12,7 @@
 
 namespace sluice::netflow::wire {
 
-using net::load16;
-using net::load32;
-using net::load64;
-using net::store16;
-using net::store32;
-using net::store64;
+using namespace net::byte_order;
 
 // An unsigned integer of 1 to 8 bytes (IPFIX reduced-size encoding); longer
 // fields keep their last 8 bytes.

@@ -4,9 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "sluice/flow_record.h"
+#include "sluice/net/address.h"
 
 namespace sluice::sflow {
 
@@ -17,13 +17,7 @@ struct AgentKey {
 };
 
 struct AgentKeyHash {
-  std::size_t operator()(const AgentKey& k) const noexcept {
-    std::uint64_t a, b;
-    std::memcpy(&a, k.address.bytes.data(), 8);
-    std::memcpy(&b, k.address.bytes.data() + 8, 8);
-    const std::uint64_t h = (a * 0x9e3779b97f4a7c15ULL ^ b ^ k.sub_agent) * 0xff51afd7ed558ccdULL;
-    return static_cast<std::size_t>(h ^ h >> 32);
-  }
+  std::size_t operator()(const AgentKey& k) const noexcept { return net::hash(k.address, k.sub_agent); }
 };
 
 }  // namespace sluice::sflow

@@ -8,10 +8,7 @@
 namespace sluice::sflow::packet {
 namespace {
 
-using net::load16;
-using net::load32;
-using net::store16;
-using net::store32;
+using namespace net::byte_order;
 
 enum : std::uint16_t {
   ethertype_ipv4 = 0x0800,

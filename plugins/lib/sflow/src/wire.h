@@ -9,12 +9,7 @@
 
 namespace sluice::sflow::wire {
 
-using net::load16;
-using net::load32;
-using net::load64;
-using net::store16;
-using net::store32;
-using net::store64;
+using namespace net::byte_order;
 
 inline constexpr std::uint32_t version = 5;
 

@@ -2,7 +2,9 @@
 // for allow-lists and generated subnets, endpoints ("host:port") for sockets.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,16 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 Endpoint parse_endpoint(std::string_view text);
+
+// A well-mixed hash of an address and a salt (a version, a domain, a
+// sub-agent), for keys of hash maps.
+inline std::size_t hash(const IpAddress& address, std::uint64_t salt) noexcept {
+  std::uint64_t a, b;
+  std::memcpy(&a, address.bytes.data(), 8);
+  std::memcpy(&b, address.bytes.data() + 8, 8);
+  const std::uint64_t h = (a * 0x9e3779b97f4a7c15ULL ^ b ^ salt) * 0xff51afd7ed558ccdULL;
+  return static_cast<std::size_t>(h ^ h >> 32);
+}
 
 // "192.0.2.1" or "2001:db8::1", and "192.0.2.1:2055" or "[2001:db8::1]:2055".
 std::string to_string(const IpAddress& address);

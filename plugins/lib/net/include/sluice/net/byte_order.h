@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace sluice::net {
+namespace sluice::net::byte_order {
 
 inline std::uint16_t load16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 inline std::uint32_t load32(const std::uint8_t* p) noexcept {
@@ -33,4 +33,4 @@ inline void store64(std::uint8_t* p, std::uint64_t v) noexcept {
   std::memcpy(p, &v, 8);
 }
 
-}  // namespace sluice::net
+}  // namespace sluice::net::byte_order
