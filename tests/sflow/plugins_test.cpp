@@ -146,6 +146,49 @@ fields = [")" +
   EXPECT_THAT(result.err, HasSubstr("sampled 1 in 10 packets of 3000 flows"));
 }
 
+TEST_F(SflowPlugins, InstancesShareTheCollectorsPort) {
+  // Agents sending from their own sockets (ports): the kernel spreads them
+  // over the two instances' sockets, and every sample is decoded once.
+  const auto port = cli::free_udp_port();
+  Process sluice({cli::sluice_exe(), "run",
+                  dir.write("instances.toml", R"(
+[sources.sflow]
+plugin = "sflow_udp"
+instances = 2
+listen = "127.0.0.1:)" + std::to_string(port) + R"("
+idle_timeout = "1s"
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["sflow"]
+path = ")" + (dir / "out.csv").string() + R"("
+header = false
+)")
+                      .string(),
+                  "--stats-interval", "0"});
+  ASSERT_TRUE(eventually([&] { return !sluice.running() || cli::udp_port_bound(port); }));
+  std::uint64_t samples = 0;
+  for (std::uint32_t agent = 1; agent <= 8; ++agent) {
+    std::vector<FlowRecord> flows(20);
+    for (auto& f : flows) {
+      f.exporter = IpAddress::v4(0x0aff0000 + agent);
+      f.src_addr = IpAddress::v4(0x0a000001);
+      f.dst_addr = IpAddress::v4(0x0a000002);
+      f.proto = 17;
+      f.packets = 3;
+      f.bytes = 300;
+    }
+    Encoder encoder({});
+    const auto datagrams = encode_all(encoder, flows);
+    samples += encoder.stats().samples;
+    cli::send_udp(port, datagrams);  // from a socket of its own
+  }
+  const auto result = sluice.wait(std::chrono::seconds(30));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto csv = cli::read_file(dir / "out.csv");
+  EXPECT_EQ(static_cast<std::uint64_t>(std::count(csv.begin(), csv.end(), '\n')), samples);
+  EXPECT_THAT(result.err, HasSubstr("sflow#1"));
+}
+
 std::uint64_t metric(const std::string& scrape, const std::string& series) {
   const auto at = scrape.find(series + " ");
   return at == std::string::npos ? 0 : std::stoull(scrape.substr(at + series.size() + 1));

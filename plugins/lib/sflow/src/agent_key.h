@@ -13,7 +13,9 @@ namespace sluice::sflow {
 struct AgentKey {
   IpAddress address;
   std::uint32_t sub_agent = 0;
-  friend bool operator==(const AgentKey&, const AgentKey&) = default;
+  friend bool operator==(const AgentKey& a, const AgentKey& b) noexcept {
+    return a.sub_agent == b.sub_agent && net::equal(a.address, b.address);
+  }
 };
 
 struct AgentKeyHash {

@@ -1,6 +1,7 @@
 #include "sluice/sflow/decoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -74,6 +75,13 @@ struct Agent {
   AgentStats stats;
   Sequence datagrams;
   std::unordered_map<std::uint64_t, Source> sources;
+  // The sources last looked up, by the low bits of their key: most samples
+  // find theirs here rather than in the map (whose nodes do not move).
+  static constexpr std::size_t recent_slots = 64;
+  static constexpr std::uint64_t no_key = ~std::uint64_t{0};
+  std::array<std::pair<std::uint64_t, Source*>, recent_slots> recent;
+
+  Agent() { recent.fill({no_key, nullptr}); }
 
   void count(Malformed m) noexcept { ++stats.malformed[static_cast<std::size_t>(m)]; }
 };
@@ -211,10 +219,15 @@ struct Decoder::State {
   }
 
   Source* source(Agent& a, std::uint64_t key) {
-    auto it = a.sources.find(key);
-    if (it != a.sources.end()) return &it->second;
-    if (a.sources.size() >= limits.max_sources_per_agent) return nullptr;
-    return &a.sources[key];
+    auto& slot = a.recent[(key ^ key >> 32) % Agent::recent_slots];
+    if (slot.first == key) return slot.second;
+    Source* s = nullptr;
+    if (auto it = a.sources.find(key); it != a.sources.end())
+      s = &it->second;
+    else if (a.sources.size() < limits.max_sources_per_agent)
+      s = &a.sources[key];
+    if (s && key != Agent::no_key) slot = {key, s};
+    return s;
   }
 
   void read_flow_sample(Agent& a, Cursor c, bool expanded, const FlowRecord& blank, std::vector<FlowRecord>& flows);
@@ -435,7 +448,8 @@ struct RecordReader {
 
   // An all-zero next hop means none.
   void set_next_hop(const IpAddress& a) {
-    if (!a.is_unspecified() && !(a.is_v4() && a.v4_value() == 0)) r.next_hop = a;
+    static constexpr IpAddress none, v4_none = IpAddress::v4(0);
+    if (!net::equal(a, none) && !net::equal(a, v4_none)) r.next_hop = a;
   }
 };
 

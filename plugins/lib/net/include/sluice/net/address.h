@@ -30,6 +30,17 @@ struct Endpoint {
 };
 Endpoint parse_endpoint(std::string_view text);
 
+// Equality in two 8-byte compares, where IpAddress's own == calls memcmp:
+// for hot paths.
+inline bool equal(const IpAddress& a, const IpAddress& b) noexcept {
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.bytes.data(), 8);
+  std::memcpy(&a1, a.bytes.data() + 8, 8);
+  std::memcpy(&b0, b.bytes.data(), 8);
+  std::memcpy(&b1, b.bytes.data() + 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 // A well-mixed hash of an address and a salt (a version, a domain, a
 // sub-agent), for keys of hash maps.
 inline std::size_t hash(const IpAddress& address, std::uint64_t salt) noexcept {
