@@ -20,7 +20,6 @@ namespace {
 using namespace sluice::netflow;
 using namespace sluice::net;
 using namespace std::chrono;
-using sluice::IpAddress;
 
 constexpr sluice::OptionSpec options[] = {
     listen_option("\"0.0.0.0:2055\""),

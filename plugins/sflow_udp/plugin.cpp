@@ -22,7 +22,6 @@ namespace {
 using namespace sluice::sflow;
 using namespace sluice::net;
 using namespace std::chrono;
-using sluice::IpAddress;
 
 constexpr sluice::OptionSpec options[] = {
     listen_option("\"0.0.0.0:6343\""),
@@ -184,7 +183,7 @@ class SflowUdp {
     m.malformed = {host_, labels, malformed_name};
     m.published.address = a.address;
     m.published.sub_agent = a.sub_agent;
-    return agent_metrics_.emplace(key, std::move(m)).first->second;
+    return agent_metrics_.emplace(key, m).first->second;
   }
 
   sluice::Host& host_;

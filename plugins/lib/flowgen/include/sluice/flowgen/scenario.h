@@ -53,7 +53,7 @@ struct ScenarioConfig {
   // port_scan
   ScanDirection scan = ScanDirection::vertical;
   std::optional<net::Prefix> target = {};  // unset: one of our hosts (vertical), its /24 or /120 (horizontal)
-  std::vector<std::uint16_t> ports = {};       // empty: 1-1024 (vertical), 22 80 443 445 3389 (horizontal)
+  std::vector<std::uint16_t> ports = {};   // empty: 1-1024 (vertical), 22 80 443 445 3389 (horizontal)
   // syn_flood
   bool spoofed = true;  // a fresh random source address a SYN
   // udp_amplification
