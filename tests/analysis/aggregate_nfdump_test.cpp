@@ -141,6 +141,7 @@ TEST(AggregateAgainstNfdump, RanksTheTopKeysAsNfdumpDashS) {
       {"dstport/flows", {"dst_port"}, aggregation::Order::flows, 5},
   };
   std::vector<std::vector<std::string>> runs;
+  runs.reserve(cases.size());
   for (const auto& c : cases) runs.push_back({"-s", c.element, "-n", std::to_string(c.top), "-o", "csv"});
   const auto outputs = nfdump_lines(runs);
   for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -208,7 +208,7 @@ std::vector<std::string> expressions_from(const std::vector<FlowRecord>& flows) 
     e.push_back("ip " + src + " and dst port " + std::to_string(f.dst_port));
     e.push_back("src net " + src + (v4 ? "/24" : "/64"));
     e.push_back("dst net " + dst + (v4 ? "/16" : "/40"));
-    e.push_back("ip in [" + src + " " + dst + "]");
+    e.push_back(std::string("ip in [").append(src).append(" ").append(dst).append("]"));
     e.push_back("src as " + std::to_string(f.src_as));
     e.push_back("as in [" + std::to_string(f.src_as) + ", " + std::to_string(f.dst_as) + "]");
     e.push_back("in if " + std::to_string(f.in_if) + " and out if " + std::to_string(f.out_if));
@@ -240,6 +240,7 @@ TEST(FilterAgainstNfdump, KeepsTheRowsNfdumpKeeps) {
   ASSERT_GE(expressions.size(), 100u);
 
   std::vector<std::vector<std::string>> runs;
+  runs.reserve(expressions.size());
   for (const auto& expression : expressions) runs.push_back({"-o", "csv", expression});
   const auto outputs = nfdump_lines(runs);
 

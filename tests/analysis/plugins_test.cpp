@@ -61,6 +61,7 @@ proto_names = false
   std::vector<FlowRecord> kept;
   flowfilter::Filter(expression).select(generated(20000, 4), kept);
   std::vector<std::string> expected;
+  expected.reserve(kept.size());
   for (const auto& f : kept)
     expected.push_back(net::to_string(f.src_addr) + "," + net::to_string(f.dst_addr) + "," +
                        std::to_string(f.src_port) + "," + std::to_string(f.dst_port) + "," + std::to_string(f.proto) +
@@ -161,6 +162,7 @@ header = false
   const auto stats = aggregator.stats();
   ASSERT_GT(stats.overflow_flows, 0u);
   std::vector<std::string> expected;
+  expected.reserve(rows.size());
   for (const auto& r : rows)
     expected.push_back(net::to_string(r.record.src_addr) + "," + std::to_string(r.record.dst_port) + "," +
                        std::to_string(r.record.bytes));

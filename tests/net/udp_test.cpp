@@ -13,7 +13,6 @@ namespace sluice::net {
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::testing::eventually;
 using sluice::testing::free_udp_port;
 
 const IpAddress loopback = IpAddress::v4(0x7f000001);
@@ -99,7 +98,7 @@ TEST(Udp, SocketsShareAPortOnlyWhenAsked) {
   EXPECT_NO_THROW(UdpReceiver({.listen = {loopback, port}, .reuse_port = true}));
   UdpReceiver alone({.listen = {loopback, free_udp_port()}});
   try {
-    UdpReceiver({.listen = {loopback, port}});
+    const UdpReceiver taken({.listen = {loopback, port}});
     FAIL() << "bound a port in use";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos) << e.what();

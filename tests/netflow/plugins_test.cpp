@@ -14,10 +14,7 @@ namespace sluice::netflow::test {
 namespace {
 
 using sluice::testing::Process;
-using sluice::testing::ProcessResult;
-using sluice::testing::TempDir;
 using ::testing::HasSubstr;
-namespace cli = sluice::testing;
 
 class WirePlugins : public sluice::testing::PipelineTest {};
 

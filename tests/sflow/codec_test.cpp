@@ -52,7 +52,7 @@ std::vector<FlowRecord> mixed_flows() {
   reset.src_port = 1;
   reset.dst_port = 2;
   flows.push_back(reset);
-  FlowRecord udp6 = flow(v6(1), v6(2), 17, 3, 3 * 1200);
+  FlowRecord udp6 = flow(v6(1), v6(2), 17, 3, 3 * 1200ULL);
   udp6.src_mac.bytes = {0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c};
   udp6.dst_mac.bytes = {0x00, 0x1b, 0x21, 0x0d, 0x0e, 0x0f};
   udp6.src_vlan = 100;
@@ -66,7 +66,7 @@ std::vector<FlowRecord> mixed_flows() {
   icmp.dst_port = 0x0800;
   icmp.dst_vlan = 300;  // routed out to a VLAN from an untagged port
   flows.push_back(icmp);
-  FlowRecord icmp6 = flow(v6(3), v6(4), 58, 2, 2 * 104);
+  FlowRecord icmp6 = flow(v6(3), v6(4), 58, 2, 2 * 104ULL);
   icmp6.dst_port = 0x8000;
   flows.push_back(icmp6);
   flows.push_back(flow(IpAddress::v4(0x0a000005), IpAddress::v4(0x0a000006), 47, 1, 1400));  // GRE
@@ -182,7 +182,7 @@ TEST(Codec, SamplesOneInNOfEachFlowsPackets) {
 TEST(Codec, AgentsNumberDatagramsAndSamplesWithoutGaps) {
   std::vector<FlowRecord> flows;
   for (std::uint32_t i = 0; i < 600; ++i) {
-    FlowRecord f = flow(IpAddress::v4(0x0b000000 + i), IpAddress::v4(0x0c000001), 6, 1 + i % 9, 9 * 1500);
+    FlowRecord f = flow(IpAddress::v4(0x0b000000 + i), IpAddress::v4(0x0c000001), 6, 1 + i % 9, 9 * 1500ULL);
     f.exporter = IpAddress::v4(0x0aff0001 + i % 3);  // three agents
     f.observation_domain = i % 2;                    // each with two sub-agents
     f.in_if = i % 5;

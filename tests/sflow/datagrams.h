@@ -53,7 +53,7 @@ class Datagram : public sluice::testing::ByteBuilder<Datagram> {
         .u32(sequence)
         .u32(source_id)
         .u32(rate)
-        .u32(sequence * rate)
+        .u32(std::uint64_t{sequence} * rate)
         .u32(drops)
         .u32(input)
         .u32(output)

@@ -20,6 +20,7 @@ using sluice::testing::TempDir;
 
 std::vector<FlowRecord> all_as_tshark_shows(const std::vector<FlowRecord>& flows) {
   std::vector<FlowRecord> shown;
+  shown.reserve(flows.size());
   for (const auto& f : flows) shown.push_back(as_tshark_shows(f));
   return shown;
 }

@@ -31,8 +31,6 @@ namespace {
 using sluice::testing::densest;
 using sluice::testing::eventually;
 using sluice::testing::Process;
-using sluice::testing::ProcessResult;
-using sluice::testing::TempDir;
 using ::testing::HasSubstr;
 namespace cli = sluice::testing;
 
@@ -310,11 +308,11 @@ TEST_F(SflowPlugins, PacedExportSpreadsTheSamplesOfLargeFlows) {
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         const int on = 1, buffer = 32 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
-        bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        EXPECT_EQ(setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on), 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);  // as root; else the default
+        EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
         socklen_t length = sizeof a;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+        EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length), 0);
         Process sluice({cli::sluice_exe(), "run",
                         dir.write("paced.toml", R"(
 [sources.gen]
@@ -332,7 +330,7 @@ target = "127.0.0.1:)" + std::to_string(ntohs(a.sin_port)) +
 )")
                             .string(),
                         "--stats-interval", "0"});
-        const auto arrived = arrivals(fd, std::chrono::seconds(3));
+        auto arrived = arrivals(fd, std::chrono::seconds(3));
         close(fd);
         const auto result = sluice.wait(std::chrono::seconds(30));
         EXPECT_EQ(result.exit_code, 0) << result.err;
