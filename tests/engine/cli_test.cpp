@@ -181,8 +181,10 @@ plugin = "collecting_sink"
 inputs = ["src"]
 output = "${TALLY}"
 delay = "10s"
+busy_marker = "${MARKER}.busy"
 )");
-  ASSERT_TRUE(eventually([&] { return fs::exists(marker); }));
+  // The sink is in its 10 s batch: a drain would take that long.
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker.string() + ".busy"); }));
   p->signal(SIGINT);
   ASSERT_TRUE(eventually([&] { return p->err_so_far().find("stopping sources") != std::string::npos; }));
   p->signal(SIGINT);

@@ -182,6 +182,8 @@ target = "127.0.0.1:9"
   v5[1] = 5;
   v5[3] = 1;
   send_udp(port, std::vector<Bytes>(40, v5));  // from 127.0.0.1, which the list does not allow
+  ASSERT_TRUE(sluice::testing::eventually([&] { return sluice::testing::udp_receive_queue_empty(port); }))
+      << "the collector read every datagram before it is stopped";
   collector.signal(SIGINT);
   const auto result = collector.wait(std::chrono::seconds(20));
   EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace sluice::testing;
@@ -66,13 +67,16 @@ TEST(GenToCsv, EndsByItselfWithEveryFlowSentInTheCsv) {
 // labels, each on flows that start inside the window the file gives it.
 TEST(Dataset, EachLabelLandsInItsScenariosWindow) {
   TempDir dir;
-  const auto r = run_sluice({"run", "dataset", "--stats-interval", "0", "--set", "sources.gen.rate=20"},
+  const auto r = run_sluice({"run", "dataset", "--stats-interval", "0", "--set", "sources.gen.rate=2"},
                             {.cwd = dir.path(), .env = {}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  constexpr std::uint64_t start_ms = 1'795'424'400'000;  // clock_start, 2026-11-23T09:00:00Z
-  const std::map<int, std::pair<int, int>> windows = {{7, {0, 60}},  {1, {5, 7}},   {5, {15, 25}}, {2, {25, 26}},
-                                                      {3, {32, 34}}, {6, {40, 50}}, {4, {52, 53}}};
+  constexpr std::uint64_t start_ms = 1'795'392'000'000;  // clock_start, 2026-11-23T00:00:00Z
+  // label: its window in minutes of the day, as the file sets them.
+  const std::map<int, std::pair<int, int>> windows = {{7, {0, 1440}},   {1, {130, 132}}, {5, {240, 250}},
+                                                      {2, {630, 631}},  {3, {795, 797}}, {6, {1180, 1210}},
+                                                      {4, {1265, 1266}}};
   std::map<int, std::size_t> per_label;
+  std::vector<std::size_t> background_per_hour(24);
   std::ifstream in(dir / "dataset.csv");
   std::string line;
   std::getline(in, line);
@@ -80,15 +84,19 @@ TEST(Dataset, EachLabelLandsInItsScenariosWindow) {
   while (std::getline(in, line)) {
     const int label = std::stoi(line.substr(line.rfind(',') + 1));
     ++per_label[label];
-    if (label == 0) continue;
+    const std::uint64_t first = std::stoull(line.substr(0, line.find(',')));
+    if (label == 0) {
+      if (first >= start_ms && first < start_ms + 86'400'000) ++background_per_hour[(first - start_ms) / 3'600'000];
+      continue;
+    }
     ASSERT_TRUE(windows.contains(label)) << line;
     const auto [from, to] = windows.at(label);
-    const std::uint64_t first = std::stoull(line.substr(0, line.find(',')));
     ASSERT_GE(first, start_ms + from * 60'000ULL) << line;
     ASSERT_LT(first, start_ms + to * 60'000ULL) << line;
   }
-  EXPECT_NEAR(static_cast<double>(per_label[0]), 20 * 3600, 20 * 3600 / 10) << "the background at rate 20";
+  EXPECT_NEAR(static_cast<double>(per_label[0]), 2 * 86400, 2 * 86400 / 10) << "the background at rate 2";
   for (const auto& [label, window] : windows) EXPECT_GT(per_label[label], 0u) << "label " << label;
+  EXPECT_LT(background_per_hour[3] * 2, background_per_hour[14]) << "a diurnal day: 03:00 quieter than 14:00";
 }
 
 }  // namespace

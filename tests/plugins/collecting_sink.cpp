@@ -27,6 +27,10 @@ constexpr sluice::OptionSpec options[] = {
      .type = sluice::OptionType::string,
      .default_value = "\"\"",
      .help = "file to append to on start"},
+    {.name = "busy_marker",
+     .type = sluice::OptionType::string,
+     .default_value = "\"\"",
+     .help = "file to append to when a batch arrives, before the delay (the sink is busy)"},
     {.name = "level",
      .type = sluice::OptionType::string,
      .default_value = "\"info\"",
@@ -59,6 +63,7 @@ class CollectingSink {
       : output_(options.string("output")),
         delay_(options.duration("delay")),
         marker_(options.string("marker")),
+        busy_marker_(options.string("busy_marker")),
         tick_period_(options.duration("tick_period")),
         start_delay_(options.duration("start_delay")),
         host_(host) {
@@ -94,6 +99,7 @@ class CollectingSink {
           rotates_ += e.kind == sluice::Event::Kind::rotate;
           flushes_ += e.kind == sluice::Event::Kind::flush;
         });
+    sluice::testing::leave_marker(busy_marker_, "collecting_sink consuming");
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   }
 
@@ -116,6 +122,7 @@ class CollectingSink {
   const std::string output_;
   const std::chrono::milliseconds delay_;
   const std::string marker_;
+  const std::string busy_marker_;
   const std::chrono::milliseconds tick_period_;
   const std::chrono::milliseconds start_delay_;
   sluice::Host& host_;
