@@ -77,7 +77,7 @@ TEST(DebianPackage, InstallsRunsFromAnyFolderAndRemovesCleanly) {
        {"./usr/bin/sluice", "./usr/lib/sluice/plugins/sluice_csv_writer.so",
         "./usr/share/sluice/pipelines/collector.toml", "./etc/sluice/gen-to-csv.toml", "./etc/sluice/collector.toml",
         "./usr/lib/systemd/system/sluice@.service", "./usr/lib/sysusers.d/sluice.conf", "./usr/include/sluice/plugin.h",
-        "./usr/lib/cmake/sluice/sluiceConfig.cmake"})
+        "./usr/lib/cmake/sluice/sluiceConfig.cmake", "./usr/share/doc/sluice/operations.md"})
     EXPECT_THAT(listing.out, HasSubstr(std::string(" ") + file + "\n")) << "not in the package";
 
   TempDir scratch;
