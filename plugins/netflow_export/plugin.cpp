@@ -1,22 +1,26 @@
 // netflow_export: encodes flows as NetFlow v5, v9 or IPFIX and sends them
-// over UDP to one or more collectors: the netflow codec encodes, the net
-// library's UdpExporter sends.
+// over UDP to one or more collectors, spread evenly over time at the rate
+// the flows arrive, as a router paces its export: the netflow codec encodes,
+// the net library's UdpExporter sends and its Pacer sets the pace.
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/exporter.h"
+#include "sluice/net/pacer.h"
 #include "sluice/netflow/encoder.h"
 
 namespace {
 
 using namespace sluice::netflow;
 using namespace sluice::net;
+using Clock = std::chrono::steady_clock;
 
 constexpr sluice::OptionSpec options[] = {
     {.name = "version", .type = sluice::OptionType::integer, .default_value = "9", .help = "5, 9 or 10 (IPFIX)"},
@@ -34,14 +38,22 @@ constexpr sluice::OptionSpec options[] = {
      .type = sluice::OptionType::duration,
      .default_value = "\"30s\"",
      .help = "v9/IPFIX: send templates again after this long"},
+    {.name = "max_burst",
+     .type = sluice::OptionType::integer,
+     .default_value = "8",
+     .help = "datagrams sent back to back at most; the others are spread evenly at the rate flows arrive (0: no "
+             "pacing, each batch goes out at once)"},
 };
 
-constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call
+constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call at most
 constexpr std::size_t max_held_records = 2048;
-// Records wait for company at most this long; the engine's tick sends them
-// when no more traffic comes.
+// Records wait for company at most this long; the engine's tick encodes
+// them when no more traffic comes.
 constexpr auto max_hold = std::chrono::milliseconds(100);
-constexpr auto hold_tick = std::chrono::milliseconds(50);
+// How often the engine calls tick(), which sends what comes due until the
+// next is due (the engine waits a period after each tick). Short, so that
+// the gaps between ticks leave no more than a few datagrams to catch up.
+constexpr auto tick_interval = std::chrono::milliseconds(5);
 
 EncoderConfig config_from(const sluice::Options& options) {
   EncoderConfig c;
@@ -59,41 +71,64 @@ EncoderConfig config_from(const sluice::Options& options) {
   return c;
 }
 
+std::int64_t max_burst_from(const sluice::Options& options) {
+  const auto burst = options.integer("max_burst");
+  if (burst < 0 || burst > 65535) throw sluice::OptionError("max_burst", "must be 0 (no pacing) to 65535");
+  return burst;
+}
+
 class NetflowExport {
  public:
   NetflowExport(const sluice::Options& options, sluice::Host& host)
       : encoder_(config_from(options)),
         host_(host),
         flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")),
-        exporter_(exporter_targets(options), host) {
-    buffer_.resize(datagrams_per_send * encoder_.config().mtu);
-  }
+        exporter_(exporter_targets(options), host),
+        max_burst_(max_burst_from(options)),
+        pacer_(static_cast<double>(max_burst_)) {}
 
   void start() { exporter_.open(); }
 
-  // Records wait until a sendmmsg worth of datagrams is due, a flush event
-  // comes, or the oldest has waited max_hold: full datagrams at any rate.
+  // Records wait until max_held_records have come, a flush event comes, or
+  // the oldest has waited max_hold (full datagrams at any rate); then they
+  // are encoded and join the datagrams waiting for their time to go.
   void consume(const sluice::Batch& batch) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     if (held_.empty()) oldest_held_ = now;
+    bool flush = false;
     sluice::visit(
         batch,
         [&](std::span<const sluice::FlowRecord> records) { held_.insert(held_.end(), records.begin(), records.end()); },
-        [&](const sluice::Event& e) {
-          if (e.kind == sluice::Event::Kind::flush) send_held();
-        });
-    if (held_.size() >= max_held_records || now - oldest_held_ >= max_hold) send_held();
+        [&](const sluice::Event& e) { flush = flush || e.kind == sluice::Event::Kind::flush; });
+    if (flush || held_.size() >= max_held_records || now - oldest_held_ >= max_hold) encode_held();
+    // Only what is due: waiting here would hold back the flows upstream, and
+    // the pace follows their arrival. tick() waits between datagrams.
+    send(Clock::now());
     exporter_.log_errors();
   }
 
-  std::chrono::milliseconds tick_period() const { return hold_tick; }
+  std::chrono::milliseconds tick_period() const { return tick_interval; }
 
   void tick() {
-    if (!held_.empty() && std::chrono::steady_clock::now() - oldest_held_ >= max_hold - hold_tick) send_held();
+    if (!held_.empty() && Clock::now() - oldest_held_ >= max_hold - tick_interval) encode_held();
+    send(Clock::now() + tick_interval);
     exporter_.log_errors();
   }
 
-  void finish() { send_held(); }
+  // Everything held goes, at the pace: the last datagrams are no burst either.
+  void finish() {
+    encode_held();
+    send(Clock::time_point::max());
+  }
+
+  // The engine gave up waiting (drain_timeout): what is still unsent is lost.
+  std::uint64_t abandon() {
+    std::uint64_t records = held_.size();
+    for (std::size_t i = head_; i < queue_.size(); ++i) records += queue_[i].records;
+    held_.clear();
+    forget_sent(queue_.size());
+    return records;
+  }
 
   std::string report() const {
     const auto& s = encoder_.stats();
@@ -109,39 +144,82 @@ class NetflowExport {
  private:
   std::uint64_t skipped() const { return encoder_.stats().skipped_ipv6 + encoder_.stats().skipped_too_long; }
 
-  void send_held() {
+  std::size_t queued() const { return queue_.size() - head_; }
+
+  // Encodes what is held into datagrams queued for their time to go.
+  void encode_held() {
+    if (held_.empty()) return;
     encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
     const auto now_ms = sluice::now_ms();
     const auto skipped_before = skipped();
     const auto records_before = encoder_.stats().records;
+    const std::size_t mtu = encoder_.config().mtu;
+    const std::size_t queued_before = queued();
     while (!rest.empty()) {
-      std::span<std::uint8_t> slot(buffer_.data() + pending_.size() * encoder_.config().mtu, encoder_.config().mtu);
-      const Encoded e = encoder_.encode(rest, now_ms, slot);
+      const std::size_t at = bytes_.size();
+      bytes_.resize(at + mtu);
+      const auto records_in_before = encoder_.stats().records;
+      const Encoded e = encoder_.encode(rest, now_ms, {bytes_.data() + at, mtu});
       rest = rest.subspan(e.consumed);
-      if (e.size > 0) pending_.push_back(e.size);
-      if (pending_.size() == datagrams_per_send) send_pending();
+      bytes_.resize(at + e.size);
+      if (e.size > 0) queue_.push_back({at, e.size, encoder_.stats().records - records_in_before});
     }
-    send_pending();
     held_.clear();
     flows_.add(encoder_.stats().records - records_before);
     if (const auto n = skipped() - skipped_before) host_.count_dropped(n);
+    pacer_.arrived(queued() - queued_before, Clock::now());
   }
 
-  void send_pending() {
+  // Sends queued datagrams until none is left or, when paced, the next may
+  // not go before `deadline`.
+  void send(Clock::time_point deadline) {
     std::vector<std::span<const std::uint8_t>> datagrams;
-    for (std::size_t i = 0; i < pending_.size(); ++i)
-      datagrams.emplace_back(buffer_.data() + i * encoder_.config().mtu, pending_[i]);
-    exporter_.send(datagrams);
-    pending_.clear();
+    const auto flush = [&] {
+      if (datagrams.empty()) return;
+      exporter_.send(datagrams);
+      forget_sent(datagrams.size());
+      datagrams.clear();
+    };
+    for (std::size_t next = head_; next < queue_.size(); ++next) {
+      while (max_burst_ > 0 && !pacer_.ready(Clock::now())) {
+        flush();
+        const auto when = pacer_.next(Clock::now());
+        if (when > deadline) return;
+        std::this_thread::sleep_until(when);
+      }
+      datagrams.emplace_back(bytes_.data() + queue_[next].offset, queue_[next].size);
+      pacer_.sent(1);
+      if (datagrams.size() == datagrams_per_send) flush();
+    }
+    flush();
   }
+
+  // The first `n` queued datagrams went (or are given up): once all have,
+  // the queue starts afresh.
+  void forget_sent(std::size_t n) {
+    head_ += n;
+    if (head_ < queue_.size()) return;
+    queue_.clear();
+    bytes_.clear();
+    head_ = 0;
+  }
+
+  // An encoded datagram waiting for its time: bytes_[offset, offset + size).
+  struct Queued {
+    std::size_t offset, size;
+    std::uint64_t records;
+  };
 
   Encoder encoder_;
   sluice::Host& host_;
   sluice::Counter flows_;
   UdpExporter exporter_;
-  std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
-  std::vector<std::size_t> pending_;  // sizes of the encoded datagrams in the slots
+  const std::int64_t max_burst_;  // 0: not paced
+  Pacer pacer_;
+  std::vector<std::uint8_t> bytes_;  // the queued datagrams, back to back
+  std::vector<Queued> queue_;        // those before head_ are sent
+  std::size_t head_ = 0;
   std::vector<sluice::FlowRecord> held_;
   std::chrono::steady_clock::time_point oldest_held_{};
 };

@@ -18,8 +18,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TZ=UTC
 
-"$root/tests/install-deps.sh" --tests >/dev/null
-
 timed() {  # timed NAME COMMAND...: runs it, records "seconds peak_rss_kib" in $work/NAME.time
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@"
@@ -29,6 +27,8 @@ rss_mib() { awk '{printf "%.0f", $2 / 1024}' "$work/$1.time"; }
 per_second() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%d", n / s}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
 source "$(dirname "$0")/lib.sh"
+require_programs nfcapd nfdump python3 /usr/bin/time
+require_build "$build" generator netflow_export netflow_udp binary_writer binary_reader csv_writer
 lost=0
 
 # 1. Ingest: the highest NetFlow v5 rate (30 records a datagram) each
@@ -53,8 +53,9 @@ best_of_3() {  # best_of_3 NAME COMMAND...: keeps the fastest run's time as NAME
   sort -n "$work/$name".[123].time | head -1 > "$work/$name.time"
 }
 best_of_3 nfdump_csv sh -c 'exec nfdump -r "$1" -o csv > "$2"' _ "$work/flows.nfcapd" "$work/nfdump.csv"
-best_of_3 sluice_csv sh -c 'exec "$1" run replay-to-csv --stats-interval 0 --set sources.archive.path="$2" \
-  --set sinks.csv.path="$3" 2>/dev/null' _ "$sluice" "$work/flows.nfcapd" "$work/sluice.csv"
+best_of_3 sluice_csv sh -c 'exec "$1" run "$4" --stats-interval 0 --set sources.archive.path="$2" \
+  --set sinks.csv.path="$3" 2>/dev/null' _ "$sluice" "$work/flows.nfcapd" "$work/sluice.csv" \
+  "$root/pipelines/replay-to-csv.toml"
 if ! cmp -s "$work/nfdump.csv" "$work/sluice.csv"; then
   echo "conversion: sluice's CSV differs from nfdump's" >&2
   lost=1
@@ -78,7 +79,7 @@ target = "127.0.0.1:$port"
 TOML
 timed nfcapd nfcapd -w "$work/nfcapd" -p "$port" -b 127.0.0.1 -B 8388608 > /dev/null 2>&1 &
 collector=$!
-sleep 1
+wait_udp_port "$port"
 timed export "$sluice" run "$work/export.toml" --stats-interval 0 2>/dev/null
 sleep 1
 pkill -TERM -f "^nfcapd -w $work/nfcapd"  # by its unique folder: time(1) stands between
@@ -90,7 +91,7 @@ seed_rows=$(wc -l < "$work/seed-chain.csv")
 
 # gen-to-csv ends when its collector has been idle for 1 s (idle_timeout):
 # that fixed wait is left out, as the seed side leaves out its sleeps.
-timed sluice_chain "$sluice" run gen-to-csv --stats-interval 0 --set sources.gen.count="$flows" \
+timed sluice_chain "$sluice" run "$root/pipelines/gen-to-csv.toml" --stats-interval 0 --set sources.gen.count="$flows" \
   --set sources.gen.rate="$chain_rate" --set sinks.csv.path="$work/sluice-chain.csv" 2> "$work/chain.log"
 sluice_seconds=$(awk '{print $1 - 1}' "$work/sluice_chain.time")
 sluice_rows=$(($(wc -l < "$work/sluice-chain.csv") - 1))  # less the header

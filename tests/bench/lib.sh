@@ -59,3 +59,94 @@ group_cpu_seconds() {
   done
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
 }
+
+# Stops the script with what to do when a program the benchmark runs is not
+# installed: require_programs nfcapd nfdump ...
+require_programs() {
+  local missing=() p
+  for p in "$@"; do command -v "$p" > /dev/null || missing+=("$p"); done
+  ((${#missing[@]} == 0)) && return 0
+  echo "$(basename "$0"): not installed: ${missing[*]}" >&2
+  echo "  install them with: tests/install-deps.sh --tests   (or apt-get install nfdump time python3)" >&2
+  exit 2
+}
+
+# Stops the script when BUILD_DIR has no sluice or lacks a plugin it runs:
+# require_build BUILD_DIR plugin...
+require_build() {
+  local build=$1 p missing=()
+  shift
+  if [[ ! -x "$build/bin/sluice" ]]; then
+    echo "$(basename "$0"): no sluice in $build/bin: build first, e.g." >&2
+    echo "  cmake -S . -B build -G Ninja -DSLUICE_BUILD_TESTS=OFF && cmake --build build" >&2
+    exit 2
+  fi
+  for p in "$@"; do [[ -e "$build/lib/sluice/plugins/sluice_$p.so" ]] || missing+=("$p"); done
+  ((${#missing[@]} == 0)) && return 0
+  echo "$(basename "$0"): $build lacks the plugins: ${missing[*]} (cmake --build $build)" >&2
+  exit 2
+}
+
+# CPU seconds (user + system, all threads) a running process has used.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
+# Waits (up to 20 s) until PID's CPU time stops growing for half a second:
+# it has dealt with everything it was sent. Prints that CPU time.
+cpu_when_settled() {
+  local before after
+  before=$(cpu_seconds "$1")
+  for _ in $(seq 40); do
+    sleep 0.5
+    after=$(cpu_seconds "$1")
+    [[ "$after" == "$before" ]] && break
+    before=$after
+  done
+  echo "$after"
+}
+
+# Context switches (voluntary + involuntary) of all PID's threads so far.
+context_switches() {
+  cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'
+}
+
+# The sender of the collector benchmarks: NetFlow v5, 30 flows a datagram,
+# nflow-generator's mix; set sources.gen.rate, sources.gen.count and
+# sinks.wire.target with --set.
+v5_sender_pipeline() {
+  cat <<TOML
+[sources.gen]
+plugin = "generator"
+profile = "nflow"
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+version = 5
+mtu = 1464
+target = "127.0.0.1:9"
+TOML
+}
+
+# The collector of the collector benchmarks: netflow_udp (8 MB receive
+# buffer, like nfcapd -B 8388608) into KIND_writer at PATH:
+# collector_pipeline KIND PATH; set sources.collector.listen with --set.
+collector_pipeline() {
+  cat <<TOML
+[sources.collector]
+plugin = "netflow_udp"
+receive_buffer = 8388608
+[sinks.out]
+plugin = "$1_writer"
+inputs = ["collector"]
+path = "$2"
+TOML
+}
+
+# Sets $work to a fresh folder removed at exit; a collector whose pid is in
+# $collector then is stopped first.
+with_work_dir() {
+  work=$(mktemp -d)
+  collector=""
+  trap '[[ -n "$collector" ]] && kill "$collector" 2> /dev/null; rm -rf "$work"' EXIT
+}

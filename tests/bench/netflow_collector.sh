@@ -6,7 +6,9 @@
 #   tests/bench/netflow_collector.sh BUILD_DIR [SECONDS] [RATES...]
 #   tests/bench/netflow_collector.sh build 5 600000 1200000 2400000 3600000
 #
-# Rates are flows/s (datagrams/s x 30). Prints one line per rate and collector.
+# Rates are flows/s (datagrams/s x 30). Both collectors write nfcapd files
+# (sluice: netflow_udp -> binary_writer); flows are counted in those files.
+# Prints one line per rate and collector.
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
 seconds=${2:-5}
@@ -14,11 +16,11 @@ shift 2 || true
 rates=("$@")
 [ $# -eq 0 ] && rates=(600000 1200000 2400000 3600000)
 sluice="$build/bin/sluice"
-test_plugins="$build/tests/plugins/lib"
+source "$(dirname "$0")/lib.sh"
+require_programs nfcapd nfdump python3
+require_build "$build" generator netflow_export netflow_udp binary_writer
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-source "$(dirname "$0")/lib.sh"
 
 send() {  # rate port: sends rate*seconds flows; prints "sent achieved_rate"
   local count=$(($1 * seconds)) start end sent
@@ -35,25 +37,8 @@ report() {  # collector rate "sent achieved" received
   printf "%-10s %-10s %-10s %12s %12s %8s\n" "$1" "$2" "$achieved" "$sent" "$4" "$(awk "BEGIN {printf \"%.4f\", $4 / $sent}")"
 }
 
-cat > "$work/sender.toml" <<TOML
-[sources.gen]
-plugin = "generator"
-profile = "nflow"
-[sinks.wire]
-plugin = "netflow_export"
-inputs = ["gen"]
-version = 5
-mtu = 1464
-target = "127.0.0.1:9"
-TOML
-cat > "$work/collector.toml" <<TOML
-[sources.collector]
-plugin = "netflow_udp"
-receive_buffer = 8388608
-[sinks.count]
-plugin = "collecting_sink"
-inputs = ["collector"]
-TOML
+v5_sender_pipeline > "$work/sender.toml"
+collector_pipeline binary "$work/sluice.nfcapd" > "$work/collector.toml"
 
 printf "%-10s %-10s %-10s %12s %12s %8s\n" "collector" "asked/s" "sent/s" "sent" "received" "share"
 for rate in "${rates[@]}"; do
@@ -62,7 +47,7 @@ for rate in "${rates[@]}"; do
   rm -f "$work"/nfcapd/nfcapd.*
   nfcapd -w "$work/nfcapd" -p "$port" -b 127.0.0.1 -B 8388608 > "$work/nfcapd.log" 2>&1 &
   pid=$!
-  sleep 1
+  wait_udp_port "$port"
   sent=$(send "$rate" "$port")
   sleep 1
   kill "$pid"; wait "$pid" || true
@@ -70,13 +55,17 @@ for rate in "${rates[@]}"; do
   report nfcapd "$rate" "$sent" "$got"
 
   port=$(free_port)
-  "$sluice" run "$work/collector.toml" --plugin-dir "$test_plugins" \
-    --set sources.collector.listen="127.0.0.1:$port" > "$work/collector.log" 2>&1 &
+  "$sluice" run "$work/collector.toml" --set sources.collector.listen="127.0.0.1:$port" > "$work/collector.log" 2>&1 &
   pid=$!
-  sleep 1
+  wait_udp_port "$port"
   sent=$(send "$rate" "$port")
   sleep 1
-  kill -INT "$pid"; wait "$pid" || true
-  got=$(awk '$1 == "collector" && $2 == "netflow_udp" {gsub(",", "", $5); print $5}' "$work/collector.log")
+  kill -INT "$pid"
+  if ! wait "$pid"; then
+    echo "sluice's collector failed:" >&2
+    cat "$work/collector.log" >&2
+    exit 1
+  fi
+  got=$(nfdump -r "$work/sluice.nfcapd" -I | awk '/^Flows:/ {print $2}')
   report sluice "$rate" "$sent" "$got"
 done

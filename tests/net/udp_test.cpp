@@ -94,8 +94,8 @@ TEST(Udp, ASendToNobodyIsCountedAsAnError) {
 
 TEST(Udp, SocketsShareAPortOnlyWhenAsked) {
   const unsigned short port = free_udp_port();
-  UdpReceiver first({.listen = {loopback, port}, .reuse_port = true});
-  EXPECT_NO_THROW(UdpReceiver({.listen = {loopback, port}, .reuse_port = true}));
+  UdpReceiver first({.listen = {loopback, port}, .sockets = 2});
+  EXPECT_NO_THROW(UdpReceiver({.listen = {loopback, port}, .sockets = 2}));
   UdpReceiver alone({.listen = {loopback, free_udp_port()}});
   try {
     const UdpReceiver taken({.listen = {loopback, port}});

@@ -132,10 +132,11 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text) {
   return flows;
 }
 
-Nfcapd::Nfcapd() : port_(sluice::testing::free_udp_port()) {
-  process_ = std::make_unique<sluice::testing::Process>(
-      std::vector<std::string>{"nfcapd", "-w", dir_.path().string(), "-p", std::to_string(port_), "-b", "127.0.0.1",
-                               "-t", "3600", "-B", "8388608"});
+Nfcapd::Nfcapd(ReceiveBuffer buffer) : port_(sluice::testing::free_udp_port()) {
+  std::vector<std::string> argv{"nfcapd", "-w",  dir_.path().string(), "-p", std::to_string(port_), "-b", "127.0.0.1",
+                                "-t",     "3600"};
+  if (buffer == ReceiveBuffer::large) argv.insert(argv.end(), {"-B", "8388608"});
+  process_ = std::make_unique<sluice::testing::Process>(argv);
   if (!eventually([&] { return sluice::testing::udp_port_bound(port_) || !process_->running(); }) ||
       !process_->running())
     throw std::runtime_error("nfcapd did not start: " + process_->wait().err);
@@ -188,15 +189,16 @@ std::vector<FlowRecord> Nfcapd::flows() const {
   return all;
 }
 
-std::uint64_t Nfcapd::sequence_failures() const {
-  std::uint64_t failures = 0;
+std::uint64_t Nfcapd::file_statistic(const std::string& name) const {
+  std::uint64_t total = 0;
+  const std::string label = "\n" + name + ": ";
   for (const auto& file : files()) {
     const auto result = sluice::testing::run({"nfdump", "-r", file.string(), "-I"});
-    const auto at = result.out.find("Sequence failures: ");
-    if (at == std::string::npos) throw std::runtime_error("nfdump -I: no sequence failures line: " + result.out);
-    failures += std::stoull(result.out.substr(at + 19));
+    const auto at = ("\n" + result.out).find(label);
+    if (at == std::string::npos) throw std::runtime_error("nfdump -I: no \"" + name + "\" line: " + result.out);
+    total += std::stoull(result.out.substr(at + label.size() - 1));
   }
-  return failures;
+  return total;
 }
 
 FlowRecord as_nfdump_shows(FlowRecord f, int version) {

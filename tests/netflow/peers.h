@@ -26,7 +26,9 @@ using sluice::testing::write_pcap;
 // nfcapd listening on 127.0.0.1 at a free port, writing into a temp folder.
 class Nfcapd {
  public:
-  Nfcapd();  // returns once the port is bound
+  // An 8 MB receive buffer (-B), or the system's default as a stock nfcapd has.
+  enum class ReceiveBuffer { large, system_default };
+  explicit Nfcapd(ReceiveBuffer buffer = ReceiveBuffer::large);  // returns once the port is bound
   ~Nfcapd();
   unsigned short port() const noexcept { return port_; }
   // Stops nfcapd (SIGTERM to its pid) so that it closes its file.
@@ -34,7 +36,11 @@ class Nfcapd {
   // Every flow in the files, as `nfdump -o json` prints them.
   std::vector<FlowRecord> flows() const;
   // "Sequence failures" of `nfdump -I` summed over the files.
-  std::uint64_t sequence_failures() const;
+  std::uint64_t sequence_failures() const { return file_statistic("Sequence failures"); }
+  // "Flows" of `nfdump -I` summed over the files.
+  std::uint64_t stored_flows() const { return file_statistic("Flows"); }
+  // A line "NAME: N" of `nfdump -I`, summed over the files.
+  std::uint64_t file_statistic(const std::string& name) const;
   // The files nfcapd wrote, by name.
   std::vector<std::filesystem::path> files() const;
 

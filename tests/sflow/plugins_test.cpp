@@ -148,8 +148,9 @@ fields = [")" +
 }
 
 TEST_F(SflowPlugins, InstancesShareTheCollectorsPort) {
-  // Agents sending from their own sockets (ports): the kernel spreads them
-  // over the two instances' sockets, and every sample is decoded once.
+  // Agents sending from addresses of their own: the collector steers them
+  // over the two instances' sockets by address, and every sample is decoded
+  // once (both instances get some: each ends after its idle_timeout).
   const auto port = cli::free_udp_port();
   Process sluice({cli::sluice_exe(), "run",
                   dir.write("instances.toml", R"(
@@ -181,7 +182,7 @@ header = false
     Encoder encoder({});
     const auto datagrams = encode_all(encoder, flows);
     samples += encoder.stats().samples;
-    cli::send_udp(port, datagrams);  // from a socket of its own
+    cli::send_udp(port, datagrams, 0x7f020000 + agent);  // from 127.2.0.AGENT
   }
   const auto result = sluice.wait(std::chrono::seconds(30));
   ASSERT_EQ(result.exit_code, 0) << result.err;

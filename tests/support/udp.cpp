@@ -15,18 +15,21 @@
 namespace sluice::testing {
 namespace {
 
-sockaddr_in loopback(unsigned short port) {
+sockaddr_in loopback(unsigned short port, std::uint32_t host = INADDR_LOOPBACK) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_addr.s_addr = htonl(host);
   a.sin_port = htons(port);
   return a;
 }
 
 }  // namespace
 
-void send_udp(unsigned short port, const std::vector<Bytes>& datagrams) {
+void send_udp(unsigned short port, const std::vector<Bytes>& datagrams, std::uint32_t from_host) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in from = loopback(0, from_host);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0)
+    throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
   const sockaddr_in to = loopback(port);
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
     const auto& d = datagrams[i];

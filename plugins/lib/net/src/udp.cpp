@@ -1,10 +1,13 @@
 #include "sluice/net/udp.h"
 
+#include <linux/filter.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +18,41 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what, const Endpoint& endpoint) {
   throw std::runtime_error(what + " " + to_string(endpoint) + ": " + std::strerror(errno));
+}
+
+// The kernel runs a reuseport program with the data at the UDP payload: the
+// sender's address is read relative to the IP header.
+constexpr std::uint32_t ip_header(int offset) { return static_cast<std::uint32_t>(SKF_NET_OFF + offset); }
+
+// Picks the socket of the group for each datagram from a hash of the
+// sender's address (IPv6: its four words xored). Attached after bind: a
+// program attached before gives the socket a group of its own, and the next
+// socket's bind fails (address in use).
+bool steer_by_sender(int fd, unsigned sockets) {
+  constexpr std::uint32_t golden = 2654435761U;  // Knuth's multiplicative hash
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ip_header(0)),  // the IP version
+      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 11),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_header(8)),  // IPv6: the source's four words
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_header(12)),
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_header(16)),
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_header(20)),
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+      BPF_STMT(BPF_JMP | BPF_JA, 1),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_header(12)),  // IPv4: the source address
+      BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, golden),
+      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, sockets),
+      BPF_STMT(BPF_RET | BPF_A, 0),
+  };
+  const sock_fprog program{static_cast<unsigned short>(std::size(code)), code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) == 0;
 }
 
 }  // namespace
@@ -37,13 +75,15 @@ UdpReceiver::UdpReceiver(const ReceiverConfig& config)
   }
   const int on = 1;
   setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-  if (config.reuse_port && setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+  const bool shared = config.sockets > 1;
+  if (shared && setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
     fail("cannot share (SO_REUSEPORT)", config.listen);
-  if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+  if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+      (shared && !steer_by_sender(fd_, config.sockets))) {
     const int error = errno;
     close(fd_);
     errno = error;
-    fail("cannot listen on", config.listen);
+    fail(shared ? "cannot listen (SO_REUSEPORT, steered by sender) on" : "cannot listen on", config.listen);
   }
   for (std::size_t i = 0; i < batch_size; ++i) {
     parts_[i] = {buffers_.data() + i * max_datagram, max_datagram};

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sluice/net/address.h"
+#include "sluice/net/batch_pool.h"
 #include "sluice/net/udp.h"
 
 namespace sluice::net {
@@ -120,16 +121,18 @@ class UdpCollector {
   // Binds the socket, shared with the source's other instances if it has
   // any (SO_REUSEPORT: each sender keeps to one of them).
   void start();
-  // One poll of the source: waits up to 100 ms for datagrams, decodes what
-  // arrived, emits full batches and, once the senders go quiet, what is left
-  // and a flush event. False when the run is over (the pipeline stops, or
-  // idle_timeout passed).
+  // One poll of the source: for up to 100 ms, decodes what arrives, emitting
+  // each batch once full, and then what is left or, when the senders have
+  // gone quiet, a flush event. While datagrams flow, it sleeps a millisecond
+  // between drains of the socket rather than waking for each datagram.
+  // False when the run is over (the pipeline stops, or idle_timeout passed).
   bool poll(Emitter& out, const Decode& decode);
   // Datagrams received, dropped by the kernel, refused: the summary's lines.
   std::string report() const;
 
  private:
-  void receive(Emitter& out, const Decode& decode);
+  // Decodes what one receive takes from the socket; returns how many datagrams.
+  std::size_t receive(Emitter& out, const Decode& decode);
   bool allowed(const IpAddress& sender) const;
   bool idle() const;
   void note_kernel_drops();
@@ -145,6 +148,7 @@ class UdpCollector {
   std::uint64_t kernel_drops_ = 0;  // counted so far
   Counter kernel_drops_counter_;
   Counter refused_counter_;
+  BatchPool batches_;
 };
 
 }  // namespace sluice::net

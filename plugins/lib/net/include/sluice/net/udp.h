@@ -23,10 +23,11 @@ namespace sluice::net {
 struct ReceiverConfig {
   Endpoint listen;
   int receive_buffer = 0;  // bytes; 0: the system's default
-  // Several sockets (a source's instances) share the address; the kernel
-  // spreads senders over them by their address and port, so each sender
-  // keeps to one socket.
-  bool reuse_port = false;
+  // Sockets sharing the address (a source's instances), in one SO_REUSEPORT
+  // group: each datagram goes to the socket picked by a hash of its sender's
+  // address alone, so every datagram of a sender (its templates, its
+  // sequence numbers) reaches the same socket, whatever its source port.
+  unsigned sockets = 1;
 };
 
 // A datagram as it arrived; its bytes stay valid until the next receive().
