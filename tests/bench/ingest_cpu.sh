@@ -44,9 +44,10 @@ stored() {
   esac
 }
 
-# measure KIND RATE: one collector at one rate; appends "KIND RATE sent stored cpu csw" to results.
+# measure KIND RATE: one collector at one rate; appends "KIND RATE sent stored cpu csw achieved" to
+# results (achieved: the datagrams/s the sender managed, below RATE when the machine is busy).
 measure() {
-  local kind=$1 rate=$2 port count cpu csw
+  local kind=$1 rate=$2 port count cpu csw start end
   port=$(free_port)
   rm -rf "$work/out" && mkdir -p "$work/out"
   if [[ $kind == nfcapd ]]; then
@@ -58,8 +59,10 @@ measure() {
   collector=$!
   wait_udp_port "$port"
   count=$((rate * 30 * seconds))
+  start=$(date +%s.%N)
   "$sluice" run "$work/sender.toml" --stats-interval 0 --set sources.gen.rate=$((rate * 30)) \
     --set sources.gen.count="$count" --set sinks.wire.target="127.0.0.1:$port" > "$work/sender.log" 2>&1
+  end=$(date +%s.%N)
   cpu=$(cpu_when_settled "$collector")
   csw=$(context_switches "$collector")
   if [[ $kind == nfcapd ]]; then kill -TERM "$collector"; else kill -INT "$collector"; fi
@@ -71,7 +74,8 @@ measure() {
     cat "$work/collector.log" >&2
     exit 1
   fi
-  echo "$kind $rate $count $(stored "$kind") $cpu $csw" >> "$work/results"
+  echo "$kind $rate $count $(stored "$kind") $cpu $csw $(awk -v n="$count" -v a="$start" -v b="$end" \
+    'BEGIN {printf "%d", n / 30 / (b - a)}')" >> "$work/results"
 }
 
 for run in $(seq "$runs"); do
@@ -103,7 +107,7 @@ for rate in "${rates[@]}"; do
     "$(median nfcapd "$rate" 6)/$(median binary "$rate" 6)/$(median csv "$rate" 6)"
 done
 echo
-echo "every run (collector, datagrams/s, flows sent, flows stored, CPU s, context switches):"
+echo "every run (collector, datagrams/s asked, flows sent, flows stored, CPU s, context switches, datagrams/s sent):"
 cat "$work/results"
 # nfcapd's losses are reported; sluice's fail the benchmark.
 if awk '$1 != "nfcapd" && $4 != $3 {bad = 1} END {exit !bad}' "$work/results"; then
