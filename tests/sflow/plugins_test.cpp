@@ -343,9 +343,11 @@ target = "127.0.0.1:)" + std::to_string(ntohs(a.sin_port)) +
   EXPECT_EQ(paced.samples, bursty.samples);  // the same flows, sampled the same
   // Unpaced, a large flow's datagrams leave together; paced, never more than
   // the pacer's burst (64 samples, about 9 datagrams) and the rate's share
-  // of a millisecond (about 5) arrive within one.
+  // of a millisecond (about 5) arrive within one. How dense a burst is
+  // depends on the encoder's speed (over 100 a millisecond optimised, 88
+  // seen under the sanitizers), so the bursty bound is twice the paced one.
   EXPECT_LE(densest(paced.times, 1000), 24u);
-  EXPECT_GE(densest(bursty.times, 1000), 100u);
+  EXPECT_GE(densest(bursty.times, 1000), 48u);
 }
 
 }  // namespace
