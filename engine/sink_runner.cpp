@@ -40,7 +40,7 @@ class SinkRunner {
   explicit SinkRunner(Node& node) : node_(node), period_(milliseconds(node.component->tick_period_ms())) {}
 
   void run() {
-    schedule_tick(Clock::now());
+    next_tick_ = Clock::now() + period_;
     Outcome outcome = Outcome::done;
     while (outcome == Outcome::done) {
       auto popped = node_.queue->pop_until(period_.count() > 0 ? std::optional(next_tick_) : std::nullopt);
@@ -51,7 +51,7 @@ class SinkRunner {
       }
       if (outcome == Outcome::done && period_.count() > 0 && Clock::now() >= next_tick_) {
         outcome = attempt("tick", [&] { return node_.sink().tick(); });
-        schedule_tick(Clock::now());
+        schedule_next_tick();
       }
     }
     if (outcome == Outcome::done) outcome = attempt("finish", [&] { return node_.sink().finish(); });
@@ -60,7 +60,10 @@ class SinkRunner {
   }
 
  private:
-  void schedule_tick(Clock::time_point now) { next_tick_ = now + period_; }
+  // Ticks keep their cadence, a period after the last was due (a sink may
+  // spend most of a period in its tick, as paced exporters do), but one that
+  // overran the next is not made up: that one comes at once.
+  void schedule_next_tick() { next_tick_ = std::max(next_tick_ + period_, Clock::now()); }
 
   Outcome deliver(const BatchPtr& batch, Clock::time_point queued_at) {
     node_.delivering_since = queued_at.time_since_epoch().count();

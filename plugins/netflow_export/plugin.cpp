@@ -1,19 +1,17 @@
 // netflow_export: encodes flows as NetFlow v5, v9 or IPFIX and sends them
 // over UDP to one or more collectors, spread evenly over time at the rate
 // the flows arrive, as a router paces its export: the netflow codec encodes,
-// the net library's UdpExporter sends and its Pacer sets the pace.
+// the net library's UdpExporter paces and sends.
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <thread>
 #include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/exporter.h"
-#include "sluice/net/pacer.h"
 #include "sluice/netflow/encoder.h"
 
 namespace {
@@ -45,15 +43,10 @@ constexpr sluice::OptionSpec options[] = {
              "pacing, each batch goes out at once)"},
 };
 
-constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call at most
 constexpr std::size_t max_held_records = 2048;
 // Records wait for company at most this long; the engine's tick encodes
 // them when no more traffic comes.
 constexpr auto max_hold = std::chrono::milliseconds(100);
-// How often the engine calls tick(), which sends what comes due until the
-// next is due (the engine waits a period after each tick). Short, so that
-// the gaps between ticks leave no more than a few datagrams to catch up.
-constexpr auto tick_interval = std::chrono::milliseconds(5);
 
 EncoderConfig config_from(const sluice::Options& options) {
   EncoderConfig c;
@@ -83,9 +76,7 @@ class NetflowExport {
       : encoder_(config_from(options)),
         host_(host),
         flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")),
-        exporter_(exporter_targets(options), host),
-        max_burst_(max_burst_from(options)),
-        pacer_(static_cast<double>(max_burst_)) {}
+        exporter_(exporter_targets(options), host, static_cast<double>(max_burst_from(options))) {}
 
   void start() { exporter_.open(); }
 
@@ -107,11 +98,11 @@ class NetflowExport {
     exporter_.log_errors();
   }
 
-  std::chrono::milliseconds tick_period() const { return tick_interval; }
+  std::chrono::milliseconds tick_period() const { return UdpExporter::tick_period; }
 
   void tick() {
-    if (!held_.empty() && Clock::now() - oldest_held_ >= max_hold - tick_interval) encode_held();
-    send(Clock::now() + tick_interval);
+    if (!held_.empty() && Clock::now() - oldest_held_ >= max_hold - UdpExporter::tick_period) encode_held();
+    send(Clock::now() + UdpExporter::tick_period);
     exporter_.log_errors();
   }
 
@@ -126,7 +117,7 @@ class NetflowExport {
     std::uint64_t records = held_.size();
     for (std::size_t i = head_; i < queue_.size(); ++i) records += queue_[i].records;
     held_.clear();
-    forget_sent(queue_.size());
+    head_ = queue_.size();
     return records;
   }
 
@@ -149,6 +140,11 @@ class NetflowExport {
   // Encodes what is held into datagrams queued for their time to go.
   void encode_held() {
     if (held_.empty()) return;
+    if (queued() == 0) {  // all sent: the queue starts afresh
+      queue_.clear();
+      bytes_.clear();
+      head_ = 0;
+    }
     encoder_.group_by_stream(held_);
     std::span<const sluice::FlowRecord> rest(held_);
     const auto now_ms = sluice::now_ms();
@@ -168,41 +164,17 @@ class NetflowExport {
     held_.clear();
     flows_.add(encoder_.stats().records - records_before);
     if (const auto n = skipped() - skipped_before) host_.count_dropped(n);
-    pacer_.arrived(queued() - queued_before, Clock::now());
+    exporter_.arrived(queued() - queued_before);
   }
 
   // Sends queued datagrams until none is left or, when paced, the next may
   // not go before `deadline`.
   void send(Clock::time_point deadline) {
-    std::vector<std::span<const std::uint8_t>> datagrams;
-    const auto flush = [&] {
-      if (datagrams.empty()) return;
-      exporter_.send(datagrams);
-      forget_sent(datagrams.size());
-      datagrams.clear();
-    };
-    for (std::size_t next = head_; next < queue_.size(); ++next) {
-      while (max_burst_ > 0 && !pacer_.ready(Clock::now())) {
-        flush();
-        const auto when = pacer_.next(Clock::now());
-        if (when > deadline) return;
-        std::this_thread::sleep_until(when);
-      }
-      datagrams.emplace_back(bytes_.data() + queue_[next].offset, queue_[next].size);
-      pacer_.sent(1);
-      if (datagrams.size() == datagrams_per_send) flush();
-    }
-    flush();
-  }
-
-  // The first `n` queued datagrams went (or are given up): once all have,
-  // the queue starts afresh.
-  void forget_sent(std::size_t n) {
-    head_ += n;
-    if (head_ < queue_.size()) return;
-    queue_.clear();
-    bytes_.clear();
-    head_ = 0;
+    exporter_.send(deadline, [&](std::size_t) -> UdpExporter::Datagram {
+      if (queued() == 0) return {};
+      const Queued& q = queue_[head_++];
+      return {{bytes_.data() + q.offset, q.size}};
+    });
   }
 
   // An encoded datagram waiting for its time: bytes_[offset, offset + size).
@@ -215,8 +187,6 @@ class NetflowExport {
   sluice::Host& host_;
   sluice::Counter flows_;
   UdpExporter exporter_;
-  const std::int64_t max_burst_;  // 0: not paced
-  Pacer pacer_;
   std::vector<std::uint8_t> bytes_;  // the queued datagrams, back to back
   std::vector<Queued> queue_;        // those before head_ are sent
   std::size_t head_ = 0;

@@ -1,19 +1,17 @@
 // sflow_export: turns flows into the sFlow v5 an agent would have sent for
 // their packets (the sflow codec's Encoder samples 1 in sampling_rate of
-// each flow's packets) and sends it over UDP to one or more collectors (the
-// net library's UdpExporter), paced evenly at the rate flows arrive.
+// each flow's packets) and sends it over UDP to one or more collectors, paced
+// evenly at the rate flows arrive (the net library's UdpExporter).
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <thread>
 #include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/exporter.h"
-#include "sluice/net/pacer.h"
 #include "sluice/sflow/encoder.h"
 
 namespace {
@@ -44,8 +42,6 @@ constexpr sluice::OptionSpec options[] = {
      .help = "spread datagrams evenly at the rate flows arrive, as agents do (false: send each batch's at once)"},
 };
 
-constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call at most
-constexpr auto tick_interval = std::chrono::milliseconds(20);
 constexpr double max_burst_samples = 64;  // back to back when paced: about 9 datagrams
 
 EncoderConfig config_from(const sluice::Options& options) {
@@ -76,13 +72,12 @@ class SflowExport {
  public:
   SflowExport(const sluice::Options& options, sluice::Host& host)
       : encoder_(config_from(options)),
-        exporter_(exporter_targets(options), host),
-        paced_(options.boolean("paced")),
+        exporter_(exporter_targets(options), host, options.boolean("paced") ? max_burst_samples : 0),
         flows_(host.counter("flows_total", "Flows whose packets were sampled")),
         samples_(host.counter("samples_sent_total", "Flow samples sent, one per sampled packet")),
         unsampled_(host.counter("unsampled_flows_total",
                                 "Flows none of whose packets was sampled: fewer than the sampling rate")),
-        buffer_(datagrams_per_send * encoder_.config().mtu) {}
+        buffer_(UdpExporter::datagrams_per_send * encoder_.config().mtu) {}
 
   void start() { exporter_.open(); }
 
@@ -92,14 +87,16 @@ class SflowExport {
         [&](const sluice::Event& e) {
           if (e.kind == sluice::Event::Kind::flush) send(Clock::time_point::max());
         });
-    send(Clock::now() + tick_interval);
+    // Only what is due: waiting here would hold back the flows upstream, and
+    // the pace follows their arrival. tick() waits between datagrams.
+    send(Clock::now());
     exporter_.log_errors();
   }
 
-  std::chrono::milliseconds tick_period() const { return tick_interval; }
+  std::chrono::milliseconds tick_period() const { return UdpExporter::tick_period; }
 
   void tick() {
-    send(Clock::now() + tick_interval);
+    send(Clock::now() + UdpExporter::tick_period);
     exporter_.log_errors();
   }
 
@@ -121,43 +118,27 @@ class SflowExport {
     encoder_.add(records);
     flows_.add(encoder_.stats().flows - before.flows);
     unsampled_.add(encoder_.stats().unsampled_flows - before.unsampled_flows);
-    pacer_.arrived(encoder_.queued() - queued_before, Clock::now());
+    exporter_.arrived(encoder_.queued() - queued_before);
   }
 
   // Sends queued samples until none is left or, when paced, the next may
   // not go before `deadline`.
   void send(Clock::time_point deadline) {
-    std::vector<std::span<const std::uint8_t>> datagrams;
-    const auto flush = [&] {
-      if (datagrams.empty()) return;
-      exporter_.send(datagrams);
-      datagrams.clear();
-    };
-    while (encoder_.queued() > 0) {
-      if (paced_ && !pacer_.ready(Clock::now())) {
-        flush();
-        const auto next = pacer_.next(Clock::now());
-        if (next > deadline) break;
-        std::this_thread::sleep_until(next);
-        continue;
-      }
+    exporter_.send(deadline, [&](std::size_t slot) -> UdpExporter::Datagram {
       const auto queued = encoder_.queued();
-      const auto now_ms = sluice::now_ms();
-      std::span<std::uint8_t> slot(buffer_.data() + datagrams.size() * encoder_.config().mtu, encoder_.config().mtu);
-      datagrams.push_back(slot.first(encoder_.next_datagram(now_ms, slot)));
+      if (queued == 0) return {};
+      const std::size_t mtu = encoder_.config().mtu;
+      const std::span<std::uint8_t> buffer(buffer_.data() + slot * mtu, mtu);
+      const std::span<const std::uint8_t> datagram = buffer.first(encoder_.next_datagram(sluice::now_ms(), buffer));
       samples_.add(queued - encoder_.queued());
-      pacer_.sent(queued - encoder_.queued());
-      if (datagrams.size() == datagrams_per_send) flush();
-    }
-    flush();
+      return {datagram, queued - encoder_.queued()};
+    });
   }
 
   Encoder encoder_;
   UdpExporter exporter_;
-  const bool paced_;
-  Pacer pacer_{max_burst_samples};
   sluice::Counter flows_, samples_, unsampled_;
-  std::vector<std::uint8_t> buffer_;  // datagrams_per_send slots of mtu bytes
+  std::vector<std::uint8_t> buffer_;  // UdpExporter::datagrams_per_send slots of mtu bytes
 };
 
 }  // namespace

@@ -34,7 +34,8 @@ std::uint64_t number(const std::string& text) { return text.empty() ? ~0ull : st
 // The rows of default.TABLE, 0 while the sink has not created it yet (a
 // running pipeline creates its table when it starts, which a test can overtake).
 std::uint64_t rows_in(const std::string& table) {
-  if (server().query("SELECT count() FROM system.tables WHERE database = 'default' AND name = '" + table + "'") != "1\n")
+  if (server().query("SELECT count() FROM system.tables WHERE database = 'default' AND name = '" + table + "'") !=
+      "1\n")
     return 0;
   return number(server().query("SELECT count() FROM default." + table));
 }
@@ -180,8 +181,7 @@ TEST_F(Sink, TheServerDownForFiveSecondsLosesNoFlow) {
                            "rate = 40000\n"));
   a.insert(a.begin(), sluice_exe());
   Process sluice(a, options());
-  ASSERT_TRUE(eventually([&] { return rows_in("outage") > 20'000; },
-                         std::chrono::seconds(30)));
+  ASSERT_TRUE(eventually([&] { return rows_in("outage") > 20'000; }, std::chrono::seconds(30)));
   server().kill();
   std::this_thread::sleep_for(std::chrono::seconds(5));  // the outage the test is about, not a wait for a condition
   server().start();
@@ -243,8 +243,7 @@ TEST_F(Sink, RowsArriveWithinBatchTimeoutWhileTheRunGoesOn) {
   a.insert(a.begin(), sluice_exe());
   Process sluice(a, options());
   // A batch of 100000 rows would take 50 s at this rate: rows come sooner.
-  EXPECT_TRUE(eventually([&] { return rows_in("live") > 0; },
-                         std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] { return rows_in("live") > 0; }, std::chrono::seconds(10)));
   sluice.signal(SIGTERM);
   const auto r = sluice.wait(std::chrono::seconds(30));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -40,9 +40,10 @@ std::vector<Endpoint> exporter_targets(const Options& options) {
   return targets;
 }
 
-UdpExporter::UdpExporter(const std::vector<Endpoint>& targets, Host& host)
+UdpExporter::UdpExporter(const std::vector<Endpoint>& targets, Host& host, double max_burst)
     : host_(host),
       sender_(targets_with_metrics(targets, host)),
+      pacer_(max_burst > 0 ? std::optional<Pacer>(max_burst) : std::nullopt),
       errors_logged_(targets.size()),
       error_log_(std::chrono::seconds(10)) {}
 
