@@ -216,6 +216,30 @@ TEST_P(NffileTest, AFileCutAfterKBlocksReadsKBlocks) {
   EXPECT_EQ(test::nfdump_csv_lines(cut).size(), first_k.size());
 }
 
+TEST_P(NffileTest, AFileCopiedWhileABlockIsUnderWayReadsTheWholeBlocksBeforeIt) {
+  // An uncompressed block reaches the file in pieces, its header last: a
+  // copy taken meanwhile (what a crash leaves) reads as the blocks before it.
+  const auto flows = test::sample_flows(7000, 5);
+  const auto file = dir / "live.nf";
+  Writer writer(file, options());
+  writer.write(std::span(flows).first(1000));
+  writer.flush();
+  const auto flushed = std::filesystem::file_size(file);
+  writer.write(std::span(flows).subspan(1000));  // under 1 MiB: the next block is not complete
+  const auto copy = dir / "copy.nf";
+  std::filesystem::copy_file(file, copy);
+  if (GetParam() == Compression::none) {
+    EXPECT_GT(std::filesystem::file_size(copy), flushed) << "pieces of the block under way are in the file";
+  }
+
+  const std::vector<FlowRecord> first(flows.begin(), flows.begin() + 1000);
+  EXPECT_EQ(read_all(copy), first);
+  EXPECT_EQ(test::nfdump_csv_lines(copy).size(), first.size());
+  writer.close();
+  EXPECT_EQ(read_all(file), flows);
+  EXPECT_EQ(test::nfdump_csv_lines(file).size(), flows.size());
+}
+
 TEST_P(NffileTest, CorruptBytesAnywhereAreAFileErrorNeverACrash) {
   const auto good = dir / "good.nf";
   write_all(good, test::sample_flows(300), options());

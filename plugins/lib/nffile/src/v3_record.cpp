@@ -15,17 +15,33 @@ void put(std::byte*& out, const T& value) noexcept {
   out += sizeof value;
 }
 
-template <typename T>
-void put_element(std::byte*& out, layout::ElementId id, const T& value) noexcept {
-  put(out, layout::ElementHeader{id, static_cast<std::uint16_t>(sizeof(layout::ElementHeader) + sizeof value)});
-  put(out, value);
+// Records are written field by field, straight into the block. Building an
+// element as a struct first (narrow stores) and copying it whole (wide loads)
+// stalled the CPU on every flow: a load spanning several stores still on their
+// way to the cache cannot take its bytes from them and waits (perf: three
+// quarters of encode_flow's time sat on those copies).
+//
+// Writes `fields`, which must be Struct's in order, as Struct lies in the file.
+template <class Struct, class... Fields>
+void put_as(std::byte*& out, const Fields&... fields) noexcept {
+  static_assert((sizeof(Fields) + ...) == sizeof(Struct), "Struct's fields, in order, without padding");
+  (put(out, fields), ...);
 }
 
-template <typename T>
+// An element's header, then its fields (Element's, in order).
+template <class Element, class... Fields>
+void put_element(std::byte*& out, layout::ElementId id, const Fields&... fields) noexcept {
+  put_as<layout::ElementHeader>(out, id, static_cast<std::uint16_t>(sizeof(layout::ElementHeader) + sizeof(Element)));
+  put_as<Element>(out, fields...);
+}
+
+// Fixed-size optional elements are written anyway and kept or not by moving
+// on or not: no branch for the predictor to miss.
+template <class Element, class... Fields>
 void put_optional_element(std::byte*& out, std::uint16_t& elements, bool keep, layout::ElementId id,
-                          const T& value) noexcept {
+                          const Fields&... fields) noexcept {
   std::byte* at = out;
-  put_element(at, id, value);
+  put_element<Element>(at, id, fields...);
   out += keep ? at - out : 0;
   elements += keep;
 }
@@ -47,10 +63,9 @@ struct Words {
   // ::ffff:a.b.c.d: bytes 10 and 11 are 0xff, all before them 0.
   bool v4() const noexcept { return first == 0 && static_cast<std::uint32_t>(second) == 0xffff0000u; }
   std::uint32_t v4_value() const noexcept { return __builtin_bswap32(static_cast<std::uint32_t>(second >> 32)); }
-  void halves(layout::Ipv6Halves& h) const noexcept {
-    h[0] = __builtin_bswap64(first);
-    h[1] = __builtin_bswap64(second);
-  }
+  // nfdump's two halves (layout::Ipv6Halves).
+  std::uint64_t high() const noexcept { return __builtin_bswap64(first); }
+  std::uint64_t low() const noexcept { return __builtin_bswap64(second); }
 };
 
 IpAddress from_halves(const layout::Ipv6Halves& h) noexcept {
@@ -62,13 +77,10 @@ IpAddress from_halves(const layout::Ipv6Halves& h) noexcept {
 
 // An address element pair: the v4 form when the address is IPv4, else v6.
 void put_address(std::byte*& out, layout::ElementId v4_id, layout::ElementId v6_id, Words a) noexcept {
-  if (a.v4()) {
-    put_element(out, v4_id, layout::Ipv4Address{a.v4_value()});
-  } else {
-    layout::Ipv6Address v6;
-    a.halves(v6.ip);
-    put_element(out, v6_id, v6);
-  }
+  if (a.v4())
+    put_element<layout::Ipv4Address>(out, v4_id, a.v4_value());
+  else
+    put_element<layout::Ipv6Address>(out, v6_id, a.high(), a.low());
 }
 
 }  // namespace
@@ -78,30 +90,25 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
   out += sizeof(layout::V3Header);
   std::uint16_t elements = 0;
 
-  put_element(out, layout::generic_flow,
-              layout::GenericFlow{f.first_ms, f.last_ms, f.received_ms, f.packets, f.bytes, f.src_port, f.dst_port,
-                                  f.proto, f.tcp_flags, f.fwd_status, f.tos});
+  put_element<layout::GenericFlow>(out, layout::generic_flow, f.first_ms, f.last_ms, f.received_ms, f.packets, f.bytes,
+                                   f.src_port, f.dst_port, f.proto, f.tcp_flags, f.fwd_status, f.tos);
   ++elements;
   const Words src(f.src_addr), dst(f.dst_addr);
-  if (src.v4() && dst.v4()) {
-    put_element(out, layout::ipv4_flow, layout::Ipv4Flow{src.v4_value(), dst.v4_value()});
-  } else {
-    layout::Ipv6Flow v6;
-    src.halves(v6.src);
-    dst.halves(v6.dst);
-    put_element(out, layout::ipv6_flow, v6);
-  }
+  if (src.v4() && dst.v4())
+    put_element<layout::Ipv4Flow>(out, layout::ipv4_flow, src.v4_value(), dst.v4_value());
+  else
+    put_element<layout::Ipv6Flow>(out, layout::ipv6_flow, src.high(), src.low(), dst.high(), dst.low());
   ++elements;
-  put_element(out, layout::flow_misc,
-              layout::FlowMisc{f.in_if, f.out_if, f.src_mask, f.dst_mask, f.direction, f.dst_tos, 0, 0, 0, 0});
+  constexpr std::uint32_t no_biflow = 0;  // biflow direction, end reason, reverse TCP flags, fill
+  put_element<layout::FlowMisc>(out, layout::flow_misc, f.in_if, f.out_if, f.src_mask, f.dst_mask, f.direction,
+                                f.dst_tos, no_biflow);
   ++elements;
   // The optional elements are left out when empty: nfdump prints zeros then.
-  // Fixed-size ones are written anyway and kept or not by moving on or not:
-  // no branch for the predictor to miss.
-  put_optional_element(out, elements, f.reverse_packets != 0 || f.reverse_bytes != 0, layout::counters,
-                       layout::Counters{1, f.reverse_packets, f.reverse_bytes});
-  put_optional_element(out, elements, f.src_as != 0 || f.dst_as != 0, layout::as_routing,
-                       layout::AsRouting{f.src_as, f.dst_as});
+  constexpr std::uint64_t one_flow = 1;
+  put_optional_element<layout::Counters>(out, elements, f.reverse_packets != 0 || f.reverse_bytes != 0,
+                                         layout::counters, one_flow, f.reverse_packets, f.reverse_bytes);
+  put_optional_element<layout::AsRouting>(out, elements, f.src_as != 0 || f.dst_as != 0, layout::as_routing, f.src_as,
+                                          f.dst_as);
   if (const Words next_hop(f.next_hop); !next_hop.unspecified()) {
     put_address(out, layout::ip_next_hop_v4, layout::ip_next_hop_v6, next_hop);
     ++elements;
@@ -111,22 +118,21 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
     ++elements;
   }
 
-  layout::V3Header header;
-  header.size = static_cast<std::uint16_t>(out - start);
-  header.elements = elements;
-  header.engine_type = f.engine_type;
-  header.engine_id = f.engine_id;
-  header.exporter_sysid = sysid;
-  header.flags = f.sampling_interval > 1 ? layout::v3_flag_sampled : 0;
-  std::memcpy(start, &header, sizeof header);
-  return header.size;
+  const auto size = static_cast<std::uint16_t>(out - start);
+  const std::uint8_t flags = f.sampling_interval > 1 ? layout::v3_flag_sampled : 0;
+  constexpr std::uint8_t netflow_version = 0;
+  std::byte* header = start;
+  put_as<layout::V3Header>(header, layout::flow_v3, size, elements, f.engine_type, f.engine_id, sysid, flags,
+                           netflow_version);
+  return size;
 }
 
 EncodedRecords encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
   std::byte* const start = out;
   layout::ExporterInfo info;
   const Words exporter(f.exporter);
-  exporter.halves(info.ip);
+  info.ip[0] = exporter.high();
+  info.ip[1] = exporter.low();
   if (exporter.v4()) {
     info.ip[0] = 0;
     info.ip[1] = exporter.v4_value();

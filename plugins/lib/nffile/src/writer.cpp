@@ -19,6 +19,11 @@ namespace {
 // update after each block costs nothing, small enough for nfdump's reader.
 constexpr std::size_t block_target = std::size_t{1} << 20;
 constexpr std::size_t block_capacity = block_target + max_exporter_records_size + max_flow_record_size;
+// An uncompressed block goes to the file in pieces of this size, its header
+// last: the kernel copies each piece into the page cache while it is still in
+// the CPU's cache, where the encoder just wrote it, and the encoder reuses the
+// same warm memory for the next piece (a whole 1 MiB block is neither).
+constexpr std::size_t piece_target = std::size_t{256} << 10;
 
 }  // namespace
 
@@ -26,8 +31,10 @@ struct Writer::Impl {
   file_output::File file;
   WriterOptions options;
   layout::FileHeader header;
-  std::vector<std::byte> block;  // block header + payload under construction
+  std::vector<std::byte> block;  // what is not in the file yet of the block under way (from its header, if unwritten)
   std::size_t used = sizeof(layout::BlockHeader);
+  std::size_t written = 0;     // bytes of the block under way already in the file (its header's place first)
+  std::uint64_t block_at = 0;  // where the block under way starts in the file, once a piece of it is written
   std::uint32_t records = 0;
   std::optional<BlockCodec> codec;  // for a compressed file
   std::vector<std::byte> compressed;
@@ -46,14 +53,17 @@ struct Writer::Impl {
   void add(const FlowRecord& f) {
     const auto exporter = exporters.find_or_add(f);
     if (exporter.is_new) {
-      const auto written = encode_exporter(f, exporter.sysid, block.data() + used);
-      used += written.size;
-      records += written.count;
+      const auto encoded = encode_exporter(f, exporter.sysid, block.data() + used);
+      used += encoded.size;
+      records += encoded.count;
     }
     used += encode_flow(f, exporter.sysid, block.data() + used);
     records += 1;
     stats.add(f);
-    if (used >= block_target) write_block();
+    if (written + used >= block_target)
+      write_block();
+    else if (used >= piece_target && !codec)
+      write_piece();
   }
 
   // Writes the block under construction, then the header's new block count:
@@ -65,21 +75,37 @@ struct Writer::Impl {
     file.write_at(offsetof(layout::FileHeader, data_blocks), &header.data_blocks, sizeof header.data_blocks);
   }
 
+  // Appends what is encoded of an uncompressed block; its header, not known
+  // yet, takes its place now and gets its value in store_block.
+  void write_piece() {
+    if (written == 0) {
+      block_at = file.end();
+      std::memset(block.data(), 0, sizeof(layout::BlockHeader));  // not the previous block's
+    }
+    file.append(block.data(), used);
+    written += used;
+    used = 0;
+  }
+
   void store_block(std::uint32_t record_count) {
     layout::BlockHeader bh;
     bh.records = record_count;
-    const std::span<const std::byte> payload(block.data() + sizeof bh, used - sizeof bh);
     if (codec) {
-      codec->compress(payload, compressed);
+      codec->compress({block.data() + sizeof bh, used - sizeof bh}, compressed);
       bh.size = static_cast<std::uint32_t>(compressed.size());
       file.append(&bh, sizeof bh);
       file.append(compressed.data(), compressed.size());
-    } else {
-      bh.size = static_cast<std::uint32_t>(payload.size());
+    } else if (written == 0) {
+      bh.size = static_cast<std::uint32_t>(used - sizeof bh);
       std::memcpy(block.data(), &bh, sizeof bh);
       file.append(block.data(), used);
+    } else {
+      bh.size = static_cast<std::uint32_t>(written + used - sizeof bh);
+      file.append(block.data(), used);
+      file.write_at(block_at, &bh, sizeof bh);
     }
     used = sizeof bh;
+    written = 0;
     records = 0;
   }
 
