@@ -4,6 +4,7 @@
 #include "options_binder.h"
 #include "pipeline.h"
 #include "plugin_catalog.h"
+#include "text.h"
 
 #include "sluice/clickhouse_http/schema.h"
 
@@ -78,17 +79,17 @@ std::optional<fs::path> find_pipeline(const std::string& name_or_file) {
   return std::nullopt;
 }
 
-std::string known_pipelines() {
+std::vector<std::string> known_pipelines() {
   std::set<std::string> names;
   for (const auto& dir : pipeline_dirs()) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec))
       if (entry.path().extension() == ".toml") names.insert(entry.path().stem().string());
   }
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "none found" : out;
+  return {names.begin(), names.end()};
 }
+
+std::string list_of(const std::vector<std::string>& names) { return names.empty() ? "none found" : join_names(names); }
 
 struct Command {
   po::options_description options;
@@ -149,14 +150,17 @@ void print_config_error(const ConfigError& e) {
 // Shared by run, validate and graph: finds and reads the pipeline file.
 std::variant<PipelineConfig, int> load(const po::variables_map& values) {
   if (!values.count("pipeline")) {
-    fmt::print(stderr, "sluice: which pipeline? give a file or a name (known: {})\n", known_pipelines());
+    fmt::print(stderr, "sluice: which pipeline? give a file or a name (known: {})\n", list_of(known_pipelines()));
     return exit_usage;
   }
   const std::string name = values["pipeline"].as<std::string>();
   auto file = find_pipeline(name);
   if (!file) {
-    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines, {} or {} (known: {})\n",
-               name, name, config_dir_of_install().string(), pipeline_dir_of_install().string(), known_pipelines());
+    const auto known = known_pipelines();
+    const auto guess = nearest(name, known);
+    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines, {} or {} ({})\n", name,
+               name, config_dir_of_install().string(), pipeline_dir_of_install().string(),
+               guess ? fmt::format("did you mean \"{}\"?", *guess) : "known: " + list_of(known));
     return exit_no_input;
   }
   try {

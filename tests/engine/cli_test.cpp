@@ -71,6 +71,10 @@ TEST_F(Cli, SaysSoWhenNoPipelineHasTheName) {
   const auto r = run_sluice({"run", "no-such-pipeline"}, options());
   EXPECT_EQ(r.exit_code, 66);
   EXPECT_THAT(r.err, HasSubstr("no pipeline \"no-such-pipeline\""));
+  EXPECT_THAT(r.err, HasSubstr("known: ")) << "nothing is near that name: the list of names instead";
+  const auto typo = run_sluice({"run", "gen-to-cvs"}, options());
+  EXPECT_EQ(typo.exit_code, 66);
+  EXPECT_THAT(typo.err, HasSubstr("did you mean \"gen-to-csv\"?"));
 }
 
 // --- a failing component stops the pipeline cleanly --------------------------
