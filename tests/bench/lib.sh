@@ -23,9 +23,6 @@ TOML
 # A TCP port on 127.0.0.1 that was free a moment ago.
 free_tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# CPU seconds (user + system) a process has used so far.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
-
 # Waits (up to 10 s) until something is bound to UDP port $1, as /proc/net/udp shows it.
 wait_udp_port() {
   local hex
