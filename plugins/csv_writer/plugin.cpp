@@ -2,10 +2,10 @@
 #include <sluice/plugin.h>
 
 #include <memory>
-#include <optional>
+#include <utility>
 
+#include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
-#include "sluice/file_output/file.h"
 #include "sluice/file_output/writer_sink.h"
 
 namespace {
@@ -65,49 +65,10 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
   return sluice::csv::make_default_formatter(std::move(layout));
 }
 
-// One CSV file at a time, formatted into a buffer reused from batch to
-// batch. Each batch goes out in one write, so rows reach a pipe or a file as
-// they come (a failing disk fails the batch that met it, nothing held).
-class CsvFormat {
- public:
-  CsvFormat(std::unique_ptr<sluice::csv::Formatter> formatter, bool header)
-      : formatter_(std::move(formatter)), header_(header) {}
-
-  void open(const std::filesystem::path& path) {
-    file_ = path == "-" ? sluice::file_output::File::standard_output()
-                        : sluice::file_output::File(path, sluice::file_output::File::Mode::create);
-    buffer_.clear();
-    if (header_) formatter_->header(buffer_);
-  }
-
-  void write(std::span<const sluice::FlowRecord> flows) {
-    formatter_->rows(flows, buffer_);
-    flush();
-  }
-
-  void flush() {
-    file_->append(buffer_.view().data(), buffer_.size());
-    buffer_.clear();
-  }
-
-  void close() {
-    formatter_->trailer(buffer_);
-    flush();
-    file_->close();
-    file_.reset();
-  }
-
- private:
-  std::unique_ptr<sluice::csv::Formatter> formatter_;
-  bool header_;
-  sluice::csv::Buffer buffer_;
-  std::optional<sluice::file_output::File> file_;
-};
-
-class CsvWriter : public sluice::file_output::WriterSink<CsvFormat> {
+class CsvWriter : public sluice::file_output::WriterSink<sluice::csv::FileWriter> {
  public:
   CsvWriter(const sluice::Options& options, sluice::Host& host)
-      : WriterSink(options, host, CsvFormat(make_formatter(options), options.boolean("header"))) {}
+      : WriterSink(options, host, sluice::csv::FileWriter(make_formatter(options), options.boolean("header"))) {}
 };
 
 }  // namespace

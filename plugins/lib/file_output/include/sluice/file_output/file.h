@@ -41,6 +41,8 @@ class File {
   void close();  // reports what close() reports (NFS, quotas)
 
   std::uint64_t end() const noexcept { return end_; }
+  int descriptor() const noexcept { return fd_; }
+  bool is_standard_output() const noexcept { return !owned_; }
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
