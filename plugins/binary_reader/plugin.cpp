@@ -45,6 +45,10 @@ std::vector<fs::path> files_in(const fs::path& path) {
   return files;
 }
 
+// Flows a batch: an nfcapd block holds about 8,000, whose 1.3 MB of records
+// would have left the cache before the next component reads them.
+constexpr std::size_t flows_per_batch = 2048;
+
 class BinaryReader {
  public:
   BinaryReader(const sluice::Options& options, sluice::Host& host)
@@ -95,7 +99,7 @@ class BinaryReader {
   }
 
  private:
-  // Fills pending_ with the next block of flows; false when no file has more.
+  // Fills pending_ with the next flows; false when no file has more.
   bool read_next_block() {
     while (true) {
       if (!reader_) {
@@ -108,7 +112,6 @@ class BinaryReader {
         try {
           std::error_code ignored;
           current_file_bytes_ = fs::file_size(file, ignored);
-          blocks_read_ = 0;
           reader_.emplace(file);
           ++files_read_;
         } catch (const std::exception& e) {
@@ -117,8 +120,7 @@ class BinaryReader {
         }
       }
       try {
-        if (reader_->read_block(pending_)) {
-          ++blocks_read_;
+        if (reader_->read(pending_, flows_per_batch)) {
           report_progress();
           if (!pending_.empty()) return true;
           continue;  // a block of exporter records only
@@ -135,7 +137,7 @@ class BinaryReader {
   void report_progress() {
     if (total_bytes_ == 0) return;
     const double in_file =
-        reader_->blocks() == 0 ? 1.0 : std::min(1.0, static_cast<double>(blocks_read_) / reader_->blocks());
+        reader_->blocks() == 0 ? 1.0 : std::min(1.0, static_cast<double>(reader_->blocks_read()) / reader_->blocks());
     host_.progress((static_cast<double>(done_bytes_) + in_file * static_cast<double>(current_file_bytes_)) /
                    static_cast<double>(total_bytes_));
   }
@@ -168,7 +170,7 @@ class BinaryReader {
   std::vector<sluice::FlowRecord> pending_;
   std::size_t next_ = 0;
   std::uint64_t emitted_ = 0, files_read_ = 0, bad_files_ = 0;
-  std::uint64_t total_bytes_ = 0, done_bytes_ = 0, current_file_bytes_ = 0, blocks_read_ = 0;
+  std::uint64_t total_bytes_ = 0, done_bytes_ = 0, current_file_bytes_ = 0;
   std::chrono::steady_clock::time_point started_;
 };
 

@@ -163,6 +163,27 @@ TEST_P(NffileTest, ReaderReturnsEveryFieldWeWrote) {
   EXPECT_EQ(reader.stats().flows, 30000u);
 }
 
+// binary_reader hands flows on in pieces smaller than a block: they must add
+// up to the blocks, whatever the piece size, across block boundaries.
+TEST_P(NffileTest, ReadingInPiecesGivesTheFlowsOfTheBlocksInOrder) {
+  const auto flows = test::sample_flows(30000, 5);
+  const auto file = dir / "pieces.nf";
+  write_all(file, flows, options());
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{777}, std::size_t{2048}, std::size_t{100000}}) {
+    Reader reader(file);
+    std::vector<FlowRecord> read;
+    std::size_t calls = 0;
+    for (std::vector<FlowRecord> some; reader.read(some, piece); some.clear()) {
+      EXPECT_LE(some.size(), piece);
+      read.insert(read.end(), some.begin(), some.end());
+      ++calls;
+    }
+    EXPECT_EQ(read, flows) << "pieces of " << piece;
+    EXPECT_EQ(reader.blocks_read(), reader.blocks());
+    EXPECT_GE(calls, (flows.size() + piece - 1) / piece) << "pieces of " << piece;
+  }
+}
+
 TEST_P(NffileTest, NfdumpReadsEveryFlowAndTheAppendixOfALargeFile) {
   const auto flows = test::sample_flows(30000, 7);
   const auto file = dir / "large.nf";

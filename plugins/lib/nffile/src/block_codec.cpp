@@ -6,8 +6,6 @@
 
 #include <stdexcept>
 
-#include "layout.h"
-
 namespace sluice::nffile {
 namespace {
 
@@ -67,34 +65,33 @@ void BlockCodec::compress(std::span<const std::byte> payload, std::vector<std::b
   }
 }
 
-bool BlockCodec::expand(std::span<const std::byte> stored, std::vector<std::byte>& out) {
-  out.resize(layout::max_block_payload);
+std::optional<std::size_t> BlockCodec::expand(std::span<const std::byte> stored, std::span<std::byte> out) {
   switch (method_) {
     case Compression::lz4: {
       const int n = LZ4_decompress_safe(as<char>(stored.data()), as<char>(out.data()), static_cast<int>(stored.size()),
                                         static_cast<int>(out.size()));
-      if (n < 0) return false;
-      out.resize(static_cast<std::size_t>(n));
-    } break;
+      if (n < 0) return std::nullopt;
+      return static_cast<std::size_t>(n);
+    }
     case Compression::lzo: {
       lzo_uint n = out.size();
       if (lzo1x_decompress_safe(as<unsigned char>(stored.data()), stored.size(), as<unsigned char>(out.data()), &n,
                                 nullptr) != LZO_E_OK)
-        return false;
-      out.resize(n);
-    } break;
+        return std::nullopt;
+      return n;
+    }
     case Compression::bz2: {
       unsigned int n = static_cast<unsigned int>(out.size());
       const int result =
           BZ2_bzBuffToBuffDecompress(as<char>(out.data()), &n, const_cast<char*>(as<char>(stored.data())),
                                      static_cast<unsigned int>(stored.size()), 0, 0);
       if (result == BZ_MEM_ERROR) throw std::bad_alloc();
-      if (result != BZ_OK) return false;
-      out.resize(n);
-    } break;
+      if (result != BZ_OK) return std::nullopt;
+      return n;
+    }
     case Compression::none: break;
   }
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace sluice::nffile

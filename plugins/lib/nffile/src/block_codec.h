@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -18,9 +19,10 @@ class BlockCodec {
   // Replaces the contents of `out` with the compressed payload.
   void compress(std::span<const std::byte> payload, std::vector<std::byte>& out);
 
-  // Replaces the contents of `out` with the payload (at most the 5 MiB nfdump
-  // allows a block); false for corrupt data.
-  bool expand(std::span<const std::byte> stored, std::vector<std::byte>& out);
+  // Expands a block into `out`, which has room for the largest payload nfdump
+  // allows (5 MiB); returns the payload's size, or nothing for corrupt data.
+  // Nothing of `out` past the payload is written.
+  std::optional<std::size_t> expand(std::span<const std::byte> stored, std::span<std::byte> out);
 
  private:
   Compression method_;

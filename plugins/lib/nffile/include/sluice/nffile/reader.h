@@ -2,6 +2,7 @@
 // block compression nfcapd writes (LZ4, LZO, bzip2).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -22,15 +23,22 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
   ~Reader();
 
-  // Appends the flows of the next data block to `flows`; false when the file
-  // has no more blocks.
+  // Appends the flows of the next data block to `flows` (after read(), the
+  // rest of the block under way); false when the file has no more blocks.
   bool read_block(std::vector<FlowRecord>& flows);
+  // Appends at most `max_flows` flows, going on within a block from call to
+  // call: pieces small enough to stay in the cache while the pipeline uses
+  // them. False when the file has no more; a call may append none (a block
+  // of exporter records only). A call that meets a corrupt record appends
+  // nothing, and reading goes on at the next block.
+  bool read(std::vector<FlowRecord>& flows, std::size_t max_flows);
 
   Compression compression() const noexcept;
-  std::uint32_t blocks() const noexcept;      // data blocks the header announces
-  bool has_appendix() const noexcept;         // false for a file never closed, or cut short
-  const std::string& ident() const noexcept;  // from the appendix; "" without one
-  const FileStats& stats() const noexcept;    // from the appendix; zero without one
+  std::uint32_t blocks() const noexcept;       // data blocks the header announces
+  std::uint32_t blocks_read() const noexcept;  // data blocks begun so far
+  bool has_appendix() const noexcept;          // false for a file never closed, or cut short
+  const std::string& ident() const noexcept;   // from the appendix; "" without one
+  const FileStats& stats() const noexcept;     // from the appendix; zero without one
 
  private:
   struct Impl;
