@@ -53,8 +53,9 @@ constexpr OptionSpec sink_options[] = {
      .choices = "none|gzip|snappy|lz4|zstd"},
     {.name = "flows_per_message",
      .type = OptionType::integer,
-     .default_value = "1",
-     .help = "up to N consecutive flows of one key share a message (1: one flow per message, as GoFlow2)"},
+     .default_value = "0",
+     .help = "up to N consecutive flows of one key share a message; 0: 64 for protobuf (length-delimited "
+             "FlowMessages one after another), 1 for json and csv (one a message, as GoFlow2)"},
     {.name = "librdkafka", .type = OptionType::string_list, .default_value = "[]", .help = librdkafka_help},
 };
 
@@ -85,6 +86,10 @@ constexpr OptionSpec source_options[] = {
 
 // How often the sink serves delivery reports and retries what the queue held back.
 constexpr auto sink_tick = 100ms;
+// How long consume() waits for room in librdkafka's queue, in steps, before
+// it refuses a batch (the engine then backs off).
+constexpr auto queue_full_wait = 500ms;
+constexpr auto queue_full_step = 5ms;
 // How long finish() waits for acknowledgements before the engine tries again.
 constexpr auto flush_step = 1s;
 constexpr auto source_wait = 100ms;
@@ -125,7 +130,7 @@ kafka::ProducerConfig producer_config(const sluice::Options& options) {
   c.key = key == "exporter" ? kafka::Key::exporter : key == "flow" ? kafka::Key::flow : kafka::Key::none;
   c.compression = options.string("compression");
   const auto per_message = options.integer("flows_per_message");
-  if (per_message < 1 || per_message > 100000) throw sluice::OptionError("flows_per_message", "must be 1 to 100000");
+  if (per_message < 0 || per_message > 100000) throw sluice::OptionError("flows_per_message", "must be 0 to 100000");
   c.flows_per_message = static_cast<std::size_t>(per_message);
   c.properties = properties_from(options);
   return c;
@@ -150,6 +155,11 @@ class KafkaSink final : kafka::ProducerEvents {
   void start() { producer_.start(); }
 
   void consume(const sluice::BatchPtr& batch) {
+    // A full queue is most often librdkafka's broker thread behind by a few
+    // milliseconds: wait for it here rather than have the engine back off
+    // (100 ms at least) before the next batch.
+    for (auto waited = 0ms; !send_held() && waited < queue_full_wait; waited += queue_full_step)
+      producer_.poll(queue_full_step);
     if (!send_held())
       throw sluice::TransientError(
           fmt::format("librdkafka's queue is full ({} flows unacknowledged): brokers slow "

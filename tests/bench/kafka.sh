@@ -1,43 +1,73 @@
 #!/bin/bash
 # Kafka on librdkafka's mock cluster (tests/support/kafka_mock), sluice and
-# pmacct's nfacctd in the same run:
+# pmacct's nfacctd in the same run, REPEATS times, with the medians:
 #   1. sink: binary_reader (FLOWS flows of an nfcapd file) -> kafka, per
-#      format, as fast as it goes: flows/s and CPU seconds per million flows;
-#   2. source: the protobuf topic of 1 -> kafka source -> a counting sink;
-#   3. collectors fed the same NetFlow v5 datagrams at RATE flows/s, both
-#      producing JSON to Kafka: nfacctd (plugins: kafka) and sluice
-#      (netflow_udp -> kafka): flows delivered and CPU seconds per million.
+#      format, key and flows a message, as fast as it goes: flows/s, CPU
+#      seconds per million flows, what the brokers acknowledged and the
+#      messages in the topic. One flow a message goes with key = "flow", so
+#      that the flows spread evenly over the partitions and the mock, which
+#      keeps the last 5 MB and 100,000 messages of each, keeps them all;
+#      protobuf's default (64 flows a message) packs only unkeyed flows;
+#   2. source: each protobuf topic -> kafka source -> a counting sink: flows
+#      read back, flows/s from the first one, CPU;
+#   3. collectors fed the same NetFlow v5 datagrams at RATE flows/s,
+#      producing unkeyed messages to Kafka: nfacctd (plugins: kafka, JSON),
+#      sluice (netflow_udp -> kafka) in JSON and in protobuf (its default,
+#      64 flows a message): CPU seconds per million flows, and what arrived,
+#      counted the same way for the JSON topics (messages, and the packets
+#      they carry against the packets sent: nfacctd aggregates, so its
+#      messages need not be one a flow) and by the kafka source for protobuf.
 #
-#   tests/bench/kafka.sh BUILD_DIR [FLOWS] [RATE]
+#   tests/bench/kafka.sh BUILD_DIR [FLOWS] [RATE] [REPEATS]
 #
-# Every flow delivered is checked (the sink's acknowledged count, the
-# topic's end offsets for nfacctd). The mock broker's own CPU is shown apart:
-# it is Kafka's cost, not the client's.
+# The mock broker's own CPU is shown apart: it is Kafka's cost, not the
+# client's. Every wait has a deadline.
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
 flows=${2:-1000000}
-rate=${3:-100000}
+rate=${3:-50000}
+repeats=${4:-3}
 sluice="$build/bin/sluice"
+source "$(dirname "$0")/lib.sh"
+require_programs nfacctd kcat python3 curl
+require_build "$build" generator binary_writer binary_reader csv_writer kafka netflow_export netflow_udp
+[[ -x "$build/tests/support/kafka_mock" ]] || { echo "no $build/tests/support/kafka_mock: build it" >&2; exit 2; }
 work=$(mktemp -d)
 mock_pid=""
+group=""  # a process group to stop at exit (nfacctd)
 cleanup() {
-  [ -n "$mock_pid" ] && kill "$mock_pid" 2> /dev/null
+  [[ -n "$group" ]] && kill -9 -- "-$group" 2> /dev/null
+  [[ -n "$mock_pid" ]] && kill "$mock_pid" 2> /dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/lib.sh"
 
 hz=$(getconf CLK_TCK)
-cpu_ticks() {  # pids...: their user + system ticks so far
+ticks_of() {  # pids...: their user + system ticks so far
   local total=0 pid
   for pid in "$@"; do
-    [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    [[ -r "/proc/$pid/stat" ]] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
   done
   echo "$total"
 }
-per_million() { awk "BEGIN {printf \"%.2f\", $1 / $2 * 1000000}"; }  # seconds flows
-rate_of() { awk "BEGIN {printf \"%d\", $1 / $2}"; }                   # flows seconds
-row() { printf "%-34s %12s %10s %14s %14s %10s\n" "$@"; }
+per_million() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.2f", n ? s / n * 1000000 : 0}'; }  # seconds flows
+rate_of() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%d", (s > 0) ? n / s : 0}'; }                 # flows seconds
+median() { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+keep() { echo "$2" >> "$work/fig.$1"; }  # name value: one figure of one run, for the medians
+row() { printf "%-4s %-34s %10s %8s %10s %10s %10s %10s\n" "$@"; }
+
+# Runs sluice on a pipeline (up to 5 minutes); sets wall (the engine's
+# summary), cpu (user + system) and log.
+run_sluice() {  # toml log [args...]
+  local toml=$1
+  log=$2
+  shift 2
+  timeout 300 /usr/bin/time -o "$work/time" -f "%U %S" "$sluice" run "$toml" --stats-interval 0 "$@" > "$log" 2>&1 ||
+    echo "sluice run $toml failed ($?): $(tail -3 "$log")" >&2
+  cpu=$(awk '{printf "%.2f", $1 + $2}' "$work/time")
+  wall=$(awk '$1 == "wall" && $2 == "time" {print $3}' "$log")
+}
+number_in() { grep -o "[0-9]* $1" "$2" | grep -o '^[0-9]*' | tail -1 || echo 0; }  # "flows delivered" log
 
 # The flows: IPv4 only, so that NetFlow v5 carries them all.
 cat > "$work/make.toml" << TOML
@@ -52,25 +82,60 @@ path = "$work/flows.nf"
 TOML
 "$sluice" run "$work/make.toml" --stats-interval 0 > "$work/make.log" 2>&1
 
-# One broker; 32 partitions a topic, as the mock keeps 5 MB of each.
-topics=(protobuf protobuf64 json csv nfacctd collector)
+# One broker. Topics are made as the runs need them, 32 partitions each.
 mkfifo "$work/mock.in"
-args=()
-for t in "${topics[@]}"; do args+=(--topic "$t:32"); done
-"$build/tests/support/kafka_mock" --brokers 1 "${args[@]}" < "$work/mock.in" > "$work/mock.out" &
+"$build/tests/support/kafka_mock" --brokers 1 < "$work/mock.in" > "$work/mock.out" &
 mock_pid=$!
 exec 3> "$work/mock.in"  # holds the mock's stdin open
-for _ in $(seq 100); do [ -s "$work/mock.out" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [[ -s "$work/mock.out" ]] && break; sleep 0.1; done
 brokers=$(head -1 "$work/mock.out")
+[[ -n "$brokers" ]] || { echo "kafka_mock did not start" >&2; exit 1; }
 broker_port=${brokers##*:}
 brokers_toml="[\"${brokers//,/\",\"}\"]"
+# The mock keeps the last 100,000 messages and 5 MB of a partition: JSON
+# topics (650 bytes a flow) get more partitions, so that none drops the start
+# of what it was sent.
+partitions_of() {
+  case $1 in
+    # librdkafka's sticky partitioner fills one partition for 10 ms, then
+    # another: over 1 MB of packed protobuf at full speed.
+    json* | nfacctd* | collector_json* | *none*) echo 256 ;;
+    *) echo 32 ;;
+  esac
+}
+create_topic() {  # name: waits (10 s at most) for the mock's answer
+  local answers
+  answers=$(grep -c . "$work/mock.out")
+  echo "topic $1 $(partitions_of "$1")" >&3
+  for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
+  tail -1 "$work/mock.out" | grep -q '^ok' || { echo "kafka_mock: topic $1: $(tail -1 "$work/mock.out")" >&2; exit 1; }
+}
+end_offsets() {  # topic: the sum of its partitions' end offsets (messages produced)
+  local args=() p
+  for p in $(seq 0 $(($(partitions_of "$1") - 1))); do args+=(-t "$1:$p:-1"); done
+  timeout 30 kcat -b "$brokers" -Q "${args[@]}" 2> /dev/null | awk '{sum += $NF} END {print sum + 0}'
+}
+json_tally() {  # topic: "messages packets" of the JSON objects it holds (60 s at most)
+  timeout 60 kcat -b "$brokers" -C -t "$1" -e -q 2> /dev/null |
+    python3 -c 'import sys, json
+n = p = 0
+for line in sys.stdin:
+    n += 1
+    p += json.loads(line)["packets"]
+print(n, p)'
+}
 
-echo "sluice $("$sluice" --version 2>&1 | head -1), $(nfacctd -V 2>&1 | head -1), librdkafka mock cluster, $flows flows"
+echo "sluice $("$sluice" --version 2>&1 | head -1), $(nfacctd -V 2>&1 | head -1)"
+echo "librdkafka mock cluster, one broker, 32 partitions a topic (256 for JSON and unkeyed); $flows flows; $repeats runs"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1. sink ---------------------------------------------------------------
+sink_configs=("protobuf flow 1" "protobuf none 0" "json flow 1" "csv flow 1")
 echo
-row "sink: binary_reader -> kafka" "flows/s" "wall s" "CPU s/M flows" "broker s/M" "delivered"
-sink() {  # topic format flows_per_message
-  local before after
-  before=$(cpu_ticks "$mock_pid")
+row run "sink: binary_reader -> kafka" "flows/s" "wall s" "CPU s/M" "broker s/M" "delivered" "messages"
+sink() {  # run format key flows_per_message (0: the format's default)
+  local topic="$2_$3_$4_$1" before after
+  create_topic "$topic"
   cat > "$work/sink.toml" << TOML
 [sources.file]
 plugin = "binary_reader"
@@ -79,69 +144,80 @@ path = "$work/flows.nf"
 plugin = "kafka"
 inputs = ["file"]
 brokers = $brokers_toml
-topic = "$1"
+topic = "$topic"
 format = "$2"
-flows_per_message = $3
+key = "$3"
+flows_per_message = $4
 TOML
-  /usr/bin/time -o "$work/time" -f "%e %U %S" "$sluice" run "$work/sink.toml" --stats-interval 0 > "$work/sink.log" 2>&1
-  after=$(cpu_ticks "$mock_pid")
-  read -r wall user sys < "$work/time"
-  delivered=$(grep -o '[0-9]* flows delivered' "$work/sink.log" | grep -o '^[0-9]*' || echo 0)
-  row "$2, $3 flow(s) a message" "$(rate_of "$flows" "$wall")" "$wall" \
-    "$(per_million "$(awk "BEGIN {print $user + $sys}")" "$flows")" \
-    "$(per_million "$(awk "BEGIN {print ($after - $before) / $hz}")" "$flows")" "$delivered"
+  before=$(ticks_of "$mock_pid")
+  run_sluice "$work/sink.toml" "$work/sink.log"
+  after=$(ticks_of "$mock_pid")
+  local name="$2 $3 $4" flows_s per_m broker_m
+  flows_s=$(rate_of "$flows" "$wall")
+  per_m=$(per_million "$cpu" "$flows")
+  broker_m=$(per_million "$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {print t / hz}')" "$flows")
+  row "$1" "$2, key $3, $( (($4)) && echo "$4 a message" || echo default)" "$flows_s" "$wall" "$per_m" "$broker_m" \
+    "$(number_in "flows delivered" "$work/sink.log")" "$(end_offsets "$topic")"
+  keep "sink.$name.rate" "$flows_s"
+  keep "sink.$name.cpu" "$per_m"
+  keep "sink.$name.broker" "$broker_m"
 }
-sink protobuf protobuf 1
-sink protobuf64 protobuf 64
-sink json json 1
-sink csv csv 1
 
-echo
-row "source: kafka -> count" "flows/s" "read s" "CPU s/M flows" "broker s/M" "read"
-port=$(free_port)
-before=$(cpu_ticks "$mock_pid")
-started=$(date +%s.%N)
-cat > "$work/source.toml" << TOML
+# 2. source --------------------------------------------------------------
+source_run() {  # run topic
+  local port before after first="" started ended seconds read_flows per_m
+  port=$(free_tcp_port)
+  cat > "$work/source.toml" << TOML
 [engine]
 metrics = "127.0.0.1:$port"
 [sources.k]
 plugin = "kafka"
 brokers = $brokers_toml
-topics = ["protobuf"]
-group = "bench"
+topics = ["$2"]
+group = "bench_$2"
 start = "earliest"
 stop_at_end = true
 [sinks.count]
 plugin = "collecting_sink"
 inputs = ["k"]
 TOML
-/usr/bin/time -o "$work/time" -f "%e %U %S" "$sluice" run "$work/source.toml" --stats-interval 0 \
-  --plugin-dir "$build/tests/plugins/lib" > "$work/source.log" 2>&1 &
-time_pid=$!
-# The group's first join waits 3 s (the mock's initial rebalance delay): the
-# rate is taken from the first flow read.
-first=""
-while kill -0 "$time_pid" 2> /dev/null; do
-  if [ -z "$first" ] && curl -s "127.0.0.1:$port/metrics" | grep -q '^sluice_kafka_flows_total{[^}]*} [1-9]'; then
-    first=$(date +%s.%N)
-  fi
-  sleep 0.05
-done
-wait "$time_pid"
-ended=$(date +%s.%N)
-after=$(cpu_ticks "$mock_pid")
-read -r wall user sys < "$work/time"
-read_flows=$(grep -o '[0-9]* flows read' "$work/source.log" | grep -o '^[0-9]*' || echo 0)
-seconds=$(awk "BEGIN {print $ended - ${first:-$started}}")
-row "protobuf, 1 flow a message" "$(rate_of "$read_flows" "$seconds")" "$(printf %.2f "$seconds")" \
-  "$(per_million "$(awk "BEGIN {print $user + $sys}")" "$flows")" \
-  "$(per_million "$(awk "BEGIN {print ($after - $before) / $hz}")" "$flows")" "$read_flows"
+  before=$(ticks_of "$mock_pid")
+  started=$(date +%s.%N)
+  run_sluice "$work/source.toml" "$work/source.log" --plugin-dir "$build/tests/plugins/lib" &
+  local runner=$!
+  # The group's first join waits 3 s (the mock's initial rebalance delay):
+  # the rate is taken from the first flow read.
+  while kill -0 "$runner" 2> /dev/null; do
+    if [[ -z "$first" ]] && curl -s -m 1 "127.0.0.1:$port/metrics" | grep -q '^sluice_kafka_flows_total{[^}]*} [1-9]'; then
+      first=$(date +%s.%N)
+    fi
+    sleep 0.05
+  done
+  wait "$runner"
+  ended=$(date +%s.%N)
+  cpu=$(awk '{printf "%.2f", $1 + $2}' "$work/time")  # run_sluice ran in a subshell
+  after=$(ticks_of "$mock_pid")
+  read_flows=$(number_in "flows read" "$work/source.log")
+  seconds=$(awk -v a="$ended" -v b="${first:-$started}" 'BEGIN {printf "%.2f", a - b}')
+  per_m=$(per_million "$cpu" "$read_flows")
+  row "$1" "$2" "$(rate_of "$read_flows" "$seconds")" "$seconds" "$per_m" \
+    "$(per_million "$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {print t / hz}')" "$read_flows")" "" "$read_flows"
+  keep "source.$2.rate" "$(rate_of "$read_flows" "$seconds")"
+  keep "source.$2.cpu" "$per_m"
+}
 
+for r in $(seq "$repeats"); do
+  for c in "${sink_configs[@]}"; do sink "$r" $c; done
+done
 echo
-echo "collectors fed NetFlow v5 at $rate flows/s, producing JSON to Kafka:"
-row "collector" "sent" "delivered" "CPU s/M flows" "broker s/M" "share"
-feed() {  # port
-  cat > "$work/feed.toml" << TOML
+row run "source: kafka -> count (topic)" "flows/s" "read s" "CPU s/M" "broker s/M" "" "read"
+for r in $(seq "$repeats"); do
+  source_run "$r" "protobuf_flow_1_$r"
+  source_run "$r" "protobuf_none_0_$r"
+done
+
+# 3. collectors -----------------------------------------------------------
+cat > "$work/feed.toml" << TOML
 [sources.file]
 plugin = "binary_reader"
 path = "$work/flows.nf"
@@ -151,22 +227,65 @@ plugin = "netflow_export"
 inputs = ["file"]
 version = 5
 mtu = 1464
-target = "127.0.0.1:$1"
+target = "127.0.0.1:9"
 TOML
-  "$sluice" run "$work/feed.toml" --stats-interval 0 > "$work/feed.log" 2>&1
+feed() { "$sluice" run "$work/feed.toml" --stats-interval 0 --set sinks.wire.target="127.0.0.1:$1" > "$work/feed.log" 2>&1; }
+# Every flow's packets: what the collectors' messages should add up to.
+cat > "$work/packets.toml" << TOML
+[sources.file]
+plugin = "binary_reader"
+path = "$work/flows.nf"
+[sinks.csv]
+plugin = "csv_writer"
+inputs = ["file"]
+path = "-"
+TOML
+sent_packets=$("$sluice" run "$work/packets.toml" --stats-interval 0 2> /dev/null |
+  awk -F, 'NR == 1 {for (i = 1; i <= NF; ++i) if ($i == "packets") col = i; next} {s += $col} END {print s}')
+
+echo
+echo "collectors fed NetFlow v5 at $rate flows/s, producing to Kafka without a key ($sent_packets packets in the $flows flows):"
+row run "collector" "arrived" "k. drops" "CPU s/M" "broker s/M" "packets" "lost"
+# run name cpu_seconds broker_seconds topic format kernel_drops
+collector_row() {
+  local tally per_m lost
+  per_m=$(per_million "$3" "$flows")
+  if [[ $6 == json ]]; then  # messages and packets
+    tally=$(json_tally "$5")
+    lost=$(awk -v s="$sent_packets" -v t="${tally#* }" 'BEGIN {printf "%.4f%%", (s - t) * 100 / s}')
+  else  # flows read back, packets not summed
+    tally="$(protobuf_flows "$5") -"
+    lost=$(awk -v s="$flows" -v t="${tally% *}" 'BEGIN {printf "%.4f%%", (s - t) * 100 / s}')
+  fi
+  row "$1" "$2" "${tally% *}" "$7" "$per_m" "$(per_million "$4" "$flows")" "${tally#* }" "$lost"
+  keep "collector.$2.cpu" "$per_m"
 }
-end_offsets() {  # topic: the sum of its partitions' end offsets (messages produced)
-  local args=() p
-  for p in $(seq 0 31); do args+=(-t "$1:$p:-1"); done
-  kcat -b "$brokers" -Q "${args[@]}" 2> /dev/null | awk '{sum += $NF} END {print sum + 0}'
+protobuf_flows() {  # topic: the flows the kafka source reads from it
+  cat > "$work/count.toml" << TOML
+[sources.k]
+plugin = "kafka"
+brokers = $brokers_toml
+topics = ["$1"]
+group = "count_$1"
+start = "earliest"
+stop_at_end = true
+[sinks.count]
+plugin = "collecting_sink"
+inputs = ["k"]
+TOML
+  timeout 120 "$sluice" run "$work/count.toml" --stats-interval 0 --plugin-dir "$build/tests/plugins/lib" > "$work/count.log" 2>&1 || true
+  number_in "flows read" "$work/count.log"
 }
 
-port=$(free_port)
-cat > "$work/nfacctd.conf" << CONF
+nfacctd_run() {  # run
+  local port topic="nfacctd_$1" before cpu_before cpu_after after last=-1 now stable=0 drops
+  create_topic "$topic"
+  port=$(free_port)
+  cat > "$work/nfacctd.conf" << CONF
 daemonize: false
 nfacctd_ip: 127.0.0.1
 nfacctd_port: $port
-nfacctd_pipe_size: 8388608
+nfacctd_pipe_size: 4194304
 plugin_pipe_size: 268435456
 plugin_buffer_size: 65536
 plugins: kafka
@@ -174,60 +293,90 @@ aggregate: src_host, dst_host, src_port, dst_port, proto, tos, tcpflags, in_ifac
 kafka_output: json
 kafka_broker_host: 127.0.0.1
 kafka_broker_port: $broker_port
-kafka_topic: nfacctd
+kafka_topic: $topic
 kafka_refresh_time: 1
-kafka_cache_entries: 2000003
 CONF
-nfacctd -f "$work/nfacctd.conf" > "$work/nfacctd.log" 2>&1 &
-nfacctd_pid=$!
-for _ in $(seq 100); do grep -q ":$(printf %04X "$port") " /proc/net/udp && break; sleep 0.1; done
-before=$(cpu_ticks "$mock_pid")
-feed "$port"
-# Done when the topic stops growing for 3 s (the plugin purges every second).
-last=-1
-stable=0
-while [ "$stable" -lt 3 ]; do
-  sleep 1
-  now=$(end_offsets nfacctd)
-  if [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
-  last=$now
-done
-ticks=$(cpu_ticks "$nfacctd_pid" $(pgrep -P "$nfacctd_pid" || true))
-after=$(cpu_ticks "$mock_pid")
-kill "$nfacctd_pid"
-wait "$nfacctd_pid" 2> /dev/null || true
-nfacctd_cpu=$(awk "BEGIN {print $ticks / $hz}")
-row "nfacctd (kafka_output: json)" "$flows" "$last" "$(per_million "$nfacctd_cpu" "$flows")" \
-  "$(per_million "$(awk "BEGIN {print ($after - $before) / $hz}")" "$flows")" \
-  "$(awk "BEGIN {printf \"%.4f\", $last / $flows}")"
+  setsid nfacctd -f "$work/nfacctd.conf" > "$work/nfacctd.log" 2>&1 &
+  group=$!
+  wait_udp_port "$port"
+  # Its kafka plugin starts after the core binds: wait for its first purge.
+  for _ in $(seq 50); do tr -d '\0' < "$work/nfacctd.log" | grep -q 'Purging cache - END' && break; sleep 0.1; done
+  before=$(ticks_of "$mock_pid")
+  cpu_before=$(group_cpu_seconds "$group")
+  feed "$port"
+  # Done when the topic has stopped growing for 3 s (a purge a second), 120 s at most.
+  for _ in $(seq 120); do
+    sleep 1
+    now=$(end_offsets "$topic")
+    if [[ "$now" == "$last" ]]; then ((++stable >= 3)) && break; else stable=0; fi
+    last=$now
+  done
+  cpu_after=$(group_cpu_seconds "$group")
+  after=$(ticks_of "$mock_pid")
+  drops=$(udp_drops "$port")
+  kill -INT "$group"
+  for _ in $(seq 50); do kill -0 "$group" 2> /dev/null || break; sleep 0.1; done
+  kill -9 -- "-$group" 2> /dev/null || true
+  wait "$group" 2> /dev/null || true
+  group=""
+  collector_row "$1" "nfacctd (kafka plugin), json" "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {print b - a}')" \
+    "$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {print t / hz}')" "$topic" json "$drops"
+  if tr -d '\0' < "$work/nfacctd.log" | grep -q 'Connection failed to Kafka'; then
+    echo "     nfacctd: $(tr -d '\0' < "$work/nfacctd.log" | grep -c 'Connection failed to Kafka') purges gave up on Kafka" \
+      "(\"Connection failed to Kafka: p_kafka_check_outq_len()\")"
+  fi
+}
 
-port=$(free_port)
-before=$(cpu_ticks "$mock_pid")
-cat > "$work/collector.toml" << TOML
+sluice_collector_run() {  # run format
+  local port topic="collector_$2_$1" before after
+  create_topic "$topic"
+  port=$(free_port)
+  cat > "$work/collector.toml" << TOML
 [sources.netflow]
 plugin = "netflow_udp"
 listen = "127.0.0.1:$port"
-receive_buffer = 8388608
+receive_buffer = 4194304
 idle_timeout = "2s"
 [sinks.bus]
 plugin = "kafka"
 inputs = ["netflow"]
 brokers = $brokers_toml
-topic = "collector"
-format = "json"
+topic = "$topic"
+format = "$2"
 TOML
-/usr/bin/time -o "$work/time" -f "%e %U %S" "$sluice" run "$work/collector.toml" --stats-interval 0 \
-  > "$work/collector.log" 2>&1 &
-time_pid=$!
-for _ in $(seq 100); do grep -q ":$(printf %04X "$port") " /proc/net/udp && break; sleep 0.1; done
-feed "$port"
-wait "$time_pid" || true
-after=$(cpu_ticks "$mock_pid")
-read -r wall user sys < "$work/time"
-delivered=$(grep -o '[0-9]* flows delivered' "$work/collector.log" | grep -o '^[0-9]*' || echo 0)
-sluice_cpu=$(awk "BEGIN {print $user + $sys}")
-row "sluice (netflow_udp -> kafka json)" "$flows" "$delivered" "$(per_million "$sluice_cpu" "$flows")" \
-  "$(per_million "$(awk "BEGIN {print ($after - $before) / $hz}")" "$flows")" \
-  "$(awk "BEGIN {printf \"%.4f\", $delivered / $flows}")"
+  before=$(ticks_of "$mock_pid")
+  run_sluice "$work/collector.toml" "$work/collector.log" &
+  local runner=$!
+  wait_udp_port "$port"
+  feed "$port"
+  wait "$runner"
+  cpu=$(awk '{printf "%.2f", $1 + $2}' "$work/time")
+  after=$(ticks_of "$mock_pid")
+  collector_row "$1" "sluice (netflow_udp), $2" "$cpu" \
+    "$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {print t / hz}')" "$topic" "$2" \
+    "$(grep -o '[0-9]* dropped by the kernel' "$work/collector.log" | grep -o '^[0-9]*' || echo "?")"
+}
+
+for r in $(seq "$repeats"); do
+  nfacctd_run "$r"
+  sluice_collector_run "$r" json
+  sluice_collector_run "$r" protobuf
+done
+
 echo
-echo "CPU per flow, nfacctd / sluice: $(awk "BEGIN {printf \"%.1f\", $nfacctd_cpu / ($sluice_cpu > 0 ? $sluice_cpu : 1)}")x"
+echo "medians of $repeats runs; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for c in "${sink_configs[@]}"; do
+  printf "  sink %-14s %8s flows/s  %5s CPU s/M flows  broker %5s s/M\n" "$c" "$(median < "$work/fig.sink.$c.rate")" \
+    "$(median < "$work/fig.sink.$c.cpu")" "$(median < "$work/fig.sink.$c.broker")"
+done
+for t in protobuf_flow_1 protobuf_none_0; do
+  cat "$work"/fig.source."$t"_*.rate > "$work/rates"
+  cat "$work"/fig.source."$t"_*.cpu > "$work/cpus"
+  printf "  source %-12s %8s flows/s  %5s CPU s/M flows\n" "$t" "$(median < "$work/rates")" "$(median < "$work/cpus")"
+done
+nf=$(median < "$work/fig.collector.nfacctd (kafka plugin), json.cpu")
+for f in json protobuf; do
+  sl=$(median < "$work/fig.collector.sluice (netflow_udp), $f.cpu")
+  echo "  collectors, CPU s per million flows: nfacctd json $nf, sluice $f $sl: nfacctd / sluice" \
+    "$(awk -v a="$nf" -v b="$sl" 'BEGIN {printf "%.1f", b ? a / b : 0}')x"
+done

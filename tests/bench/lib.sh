@@ -46,6 +46,14 @@ wait_udp_drained() {
   done
 }
 
+# Datagrams the kernel dropped at the socket bound to UDP port $1 (receive
+# buffer full), from /proc/net/udp's last column.
+udp_drops() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v p=":$hex" 'NR > 1 && substr($2, length($2) - 4) == p {d += $NF} END {print d + 0}' /proc/net/udp
+}
+
 # CPU seconds (user + system, with reaped children's) of the processes in process group $1.
 group_cpu_seconds() {
   local ticks=0 pid stat

@@ -58,14 +58,6 @@ send() {  # port: the same flows, the same samples, every time; prints the sampl
   grep -o '[0-9]* samples in [0-9]* sFlow datagrams' "$work/sender.log" | tail -1 > "$work/sent"
 }
 
-# Datagrams the kernel dropped at the socket bound to UDP port $1 (the last
-# column of /proc/net/udp).
-udp_drops() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  awk -v p=":$hex" 'NR > 1 && substr($2, length($2) - 4) == p {d += $NF} END {print d + 0}' /proc/net/udp
-}
-
 # Samples sfacctd's print plugin has written so far: the sum of PACKETS.
 sfacctd_samples() {
   [[ -s "$work/sfacctd.csv" ]] || { echo 0; return; }

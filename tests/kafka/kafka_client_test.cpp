@@ -36,6 +36,7 @@ TEST(FlowProducer, TakesWhatItsQueueHoldsAndAccountsForEveryFlowItTook) {
   Tally tally;
   FlowProducer producer({.brokers = brokers_of(cluster),
                          .topic = "flows",
+                         .flows_per_message = 1,
                          .properties = {{"queue.buffering.max.messages", "100"}, {"linger.ms", "100"}}},
                         tally);
   producer.start();

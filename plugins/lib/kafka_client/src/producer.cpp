@@ -51,6 +51,10 @@ MessageKey key_of(Key key, const FlowRecord& flow) {
 
 }  // namespace
 
+std::size_t flows_per_message_default(flowcodec::Format format) noexcept {
+  return format == flowcodec::Format::protobuf ? 64 : 1;
+}
+
 struct FlowProducer::State final : detail::Client {
   State(ProducerConfig c, ProducerEvents& e)
       : Client(defaults(c), c.properties, detail::bootstrap_servers(c.brokers),
@@ -58,6 +62,7 @@ struct FlowProducer::State final : detail::Client {
         config(std::move(c)),
         events(e),
         encoder(flowcodec::make_encoder(config.format, config.time_format)) {
+    if (config.flows_per_message == 0) config.flows_per_message = flows_per_message_default(config.format);
     refuse_reserved(config.properties, reserved);
     if (config.topic.empty()) throw PropertyError("no topic");
     rd_kafka_conf_set_dr_msg_cb(conf(), &State::on_delivery);
@@ -84,9 +89,19 @@ struct FlowProducer::State final : detail::Client {
     const auto flows = reinterpret_cast<std::uintptr_t>(message->_private);
     self.unacknowledged -= flows;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
-      self.events.delivered(flows);
+      self.delivered += flows;  // told once the poll is over: one report may carry thousands
     else
       self.events.failed(flows, rd_kafka_err2str(message->err));
+  }
+
+  // Serves what librdkafka has for us (delivery reports, logs, errors).
+  void poll(int wait_ms) {
+    rd_kafka_poll(handle(), wait_ms);
+    report_delivered();
+  }
+
+  void report_delivered() {
+    if (delivered > 0) events.delivered(std::exchange(delivered, 0));
   }
 
   // The brokers' txretries, summed: librdkafka counts them from its start.
@@ -122,14 +137,13 @@ struct FlowProducer::State final : detail::Client {
   rd_kafka_topic_t* topic = nullptr;
   csv::Buffer message;
   std::uint64_t unacknowledged = 0;
+  std::uint64_t delivered = 0;  // acknowledged flows not reported yet
   std::uint64_t retries_seen = 0;
   bool abandoned = false;  // purged: what is left is no longer ours to count
 };
 
 FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events)
-    : state_(std::make_unique<State>(std::move(config), events)) {
-  if (state_->config.flows_per_message == 0) throw PropertyError("flows_per_message must be at least 1");
-}
+    : state_(std::make_unique<State>(std::move(config), events)) {}
 
 FlowProducer::~FlowProducer() = default;
 
@@ -143,7 +157,7 @@ void FlowProducer::start() {
 
 std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
   State& s = *state_;
-  rd_kafka_poll(s.handle(), 0);
+  s.poll(0);
   s.throw_if_fatal();
   std::size_t taken = 0;
   while (taken < flows.size()) {
@@ -172,12 +186,13 @@ std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
 }
 
 void FlowProducer::poll(std::chrono::milliseconds wait) {
-  rd_kafka_poll(state_->handle(), static_cast<int>(wait.count()));
+  state_->poll(static_cast<int>(wait.count()));
   state_->throw_if_fatal();
 }
 
 bool FlowProducer::flush(std::chrono::milliseconds wait) {
   rd_kafka_flush(state_->handle(), static_cast<int>(wait.count()));  // serves delivery reports meanwhile
+  state_->report_delivered();
   state_->throw_if_fatal();
   return state_->unacknowledged == 0;
 }
@@ -187,6 +202,7 @@ std::uint64_t FlowProducer::unacknowledged() const noexcept { return state_->una
 std::uint64_t FlowProducer::purge() {
   State& s = *state_;
   if (!s.handle()) return 0;
+  s.report_delivered();
   s.abandoned = true;
   rd_kafka_purge(s.handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   return std::exchange(s.unacknowledged, 0);

@@ -1,5 +1,5 @@
-// Flows to a Kafka topic: librdkafka's producer, one message per flow (or a
-// few flows of one key per message), asynchronous. It takes as much of a
+// Flows to a Kafka topic: librdkafka's producer, consecutive flows of one key
+// packed into a message (up to flows_per_message), asynchronous. It takes as much of a
 // batch as librdkafka's queue holds and says how much that was, so that a
 // caller never offers the same flow twice, and it accounts for every flow it
 // took: delivered, failed for good, or still unacknowledged.
@@ -27,15 +27,25 @@ enum class Key {
   flow,      // a hash of the 5-tuple (8 bytes): one conversation's direction, one partition
 };
 
+// Flows a message by default: a message's cost in librdkafka (about 1 CPU
+// microsecond, with its delivery report) is four times a FlowMessage's
+// encoding, so protobuf packs 64 (6 KB): length-delimited FlowMessages one
+// after another, which ClickHouse's Protobuf format and protodelim readers
+// take as they take one. JSON and CSV keep one object or row a message, as
+// GoFlow2 and nfacctd write them.
+std::size_t flows_per_message_default(flowcodec::Format format) noexcept;
+
 struct ProducerConfig {
   std::vector<std::string> brokers{};  // "host:port"
   std::string topic{};
   flowcodec::Format format = flowcodec::Format::protobuf;
   csv::TimeFormat time_format = csv::TimeFormat::iso;
   Key key = Key::none;
-  std::string compression = "none";   // librdkafka's compression.type: none, gzip, snappy, lz4, zstd
-  std::size_t flows_per_message = 1;  // consecutive flows of one key share a message, up to this many
-  Properties properties{};            // librdkafka's, applied after sluice's own (bootstrap.servers ...)
+  std::string compression = "none";  // librdkafka's compression.type: none, gzip, snappy, lz4, zstd
+  // Consecutive flows of one key share a message, up to this many; 0: the
+  // format's default (flows_per_message_default).
+  std::size_t flows_per_message = 0;
+  Properties properties{};  // librdkafka's, applied after sluice's own (bootstrap.servers ...)
 };
 
 // What the producer reports, on the thread that calls it.
