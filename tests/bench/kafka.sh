@@ -81,6 +81,9 @@ inputs = ["gen"]
 path = "$work/flows.nf"
 TOML
 "$sluice" run "$work/make.toml" --stats-interval 0 > "$work/make.log" 2>&1
+from_file() {  # the start of a pipeline that reads them
+  printf '[sources.file]\nplugin = "binary_reader"\npath = "%s"\n' "$work/flows.nf"
+}
 
 # One broker. Topics are made as the runs need them, 32 partitions each.
 mkfifo "$work/mock.in"
@@ -136,10 +139,7 @@ row run "sink: binary_reader -> kafka" "flows/s" "wall s" "CPU s/M" "broker s/M"
 sink() {  # run format key flows_per_message (0: the format's default)
   local topic="$2_$3_$4_$1" before after
   create_topic "$topic"
-  cat > "$work/sink.toml" << TOML
-[sources.file]
-plugin = "binary_reader"
-path = "$work/flows.nf"
+  { from_file; cat << TOML; } > "$work/sink.toml"
 [sinks.k]
 plugin = "kafka"
 inputs = ["file"]
@@ -164,23 +164,24 @@ TOML
 }
 
 # 2. source --------------------------------------------------------------
-source_run() {  # run topic
-  local port before after first="" started ended seconds read_flows per_m
-  port=$(free_tcp_port)
-  cat > "$work/source.toml" << TOML
-[engine]
-metrics = "127.0.0.1:$port"
+reader_pipeline() {  # topic group: the kafka source reads the topic to its end into a counting sink
+  cat << TOML
 [sources.k]
 plugin = "kafka"
 brokers = $brokers_toml
-topics = ["$2"]
-group = "bench_$2"
+topics = ["$1"]
+group = "$2"
 start = "earliest"
 stop_at_end = true
 [sinks.count]
 plugin = "collecting_sink"
 inputs = ["k"]
 TOML
+}
+source_run() {  # run topic
+  local port before after first="" started ended seconds read_flows per_m
+  port=$(free_tcp_port)
+  { printf '[engine]\nmetrics = "127.0.0.1:%s"\n' "$port"; reader_pipeline "$2" "bench_$2"; } > "$work/source.toml"
   before=$(ticks_of "$mock_pid")
   started=$(date +%s.%N)
   run_sluice "$work/source.toml" "$work/source.log" --plugin-dir "$build/tests/plugins/lib" &
@@ -217,10 +218,7 @@ for r in $(seq "$repeats"); do
 done
 
 # 3. collectors -----------------------------------------------------------
-cat > "$work/feed.toml" << TOML
-[sources.file]
-plugin = "binary_reader"
-path = "$work/flows.nf"
+{ from_file; cat << TOML; } > "$work/feed.toml"
 rate = $rate
 [sinks.wire]
 plugin = "netflow_export"
@@ -231,10 +229,7 @@ target = "127.0.0.1:9"
 TOML
 feed() { "$sluice" run "$work/feed.toml" --stats-interval 0 --set sinks.wire.target="127.0.0.1:$1" > "$work/feed.log" 2>&1; }
 # Every flow's packets: what the collectors' messages should add up to.
-cat > "$work/packets.toml" << TOML
-[sources.file]
-plugin = "binary_reader"
-path = "$work/flows.nf"
+{ from_file; cat << TOML; } > "$work/packets.toml"
 [sinks.csv]
 plugin = "csv_writer"
 inputs = ["file"]
@@ -261,18 +256,7 @@ collector_row() {
   keep "collector.$2.cpu" "$per_m"
 }
 protobuf_flows() {  # topic: the flows the kafka source reads from it
-  cat > "$work/count.toml" << TOML
-[sources.k]
-plugin = "kafka"
-brokers = $brokers_toml
-topics = ["$1"]
-group = "count_$1"
-start = "earliest"
-stop_at_end = true
-[sinks.count]
-plugin = "collecting_sink"
-inputs = ["k"]
-TOML
+  reader_pipeline "$1" "count_$1" > "$work/count.toml"
   timeout 120 "$sluice" run "$work/count.toml" --stats-interval 0 --plugin-dir "$build/tests/plugins/lib" > "$work/count.log" 2>&1 || true
   number_in "flows read" "$work/count.log"
 }
