@@ -24,6 +24,12 @@ namespace {
 // sender's address is read relative to the IP header.
 constexpr std::uint32_t ip_header(int offset) { return static_cast<std::uint32_t>(SKF_NET_OFF + offset); }
 
+// Receive slots lie max_datagram bytes apart plus 25 cache lines: exactly
+// 64 KB apart, the datagrams of one receive would all start in the same
+// cache sets and, more than a set's ways, evict one another before the
+// decoder reads them; shifted so, MTU-sized datagrams fill distinct sets.
+constexpr std::size_t slot_stride = UdpReceiver::max_datagram + std::size_t{25} * 64;
+
 // Picks the socket of the group for each datagram from a hash of the
 // sender's address (IPv6: its four words xored). Attached after bind: a
 // program attached before gives the socket a group of its own, and the next
@@ -58,7 +64,7 @@ bool steer_by_sender(int fd, unsigned sockets) {
 }  // namespace
 
 UdpReceiver::UdpReceiver(const ReceiverConfig& config)
-    : buffers_(batch_size * max_datagram),
+    : buffers_(batch_size * slot_stride),
       messages_(batch_size),
       parts_(batch_size),
       senders_(batch_size),
@@ -73,6 +79,10 @@ UdpReceiver::UdpReceiver(const ReceiverConfig& config)
     if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &config.receive_buffer, sizeof config.receive_buffer) != 0)
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &config.receive_buffer, sizeof config.receive_buffer);
   }
+  int granted = 0;
+  socklen_t granted_size = sizeof granted;
+  if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &granted_size) == 0)
+    buffer_bytes_ = static_cast<std::size_t>(granted);
   const int on = 1;
   setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
   const bool shared = config.sockets > 1;
@@ -86,7 +96,7 @@ UdpReceiver::UdpReceiver(const ReceiverConfig& config)
     fail(shared ? "cannot listen (SO_REUSEPORT, steered by sender) on" : "cannot listen on", config.listen);
   }
   for (std::size_t i = 0; i < batch_size; ++i) {
-    parts_[i] = {buffers_.data() + i * max_datagram, max_datagram};
+    parts_[i] = {buffers_.data() + i * slot_stride, max_datagram};
     messages_[i].msg_hdr.msg_iov = &parts_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
     messages_[i].msg_hdr.msg_name = &senders_[i];
@@ -120,7 +130,7 @@ std::span<const Datagram> UdpReceiver::receive() {
         if (dropped > kernel_drops_) kernel_drops_ = dropped;
       }
     }
-    datagrams_[i] = {address_of(senders_[i]), {buffers_.data() + i * max_datagram, messages_[i].msg_len}};
+    datagrams_[i] = {address_of(senders_[i]), {buffers_.data() + i * slot_stride, messages_[i].msg_len}};
   }
   return {datagrams_.data(), static_cast<std::size_t>(n)};
 }

@@ -123,8 +123,9 @@ class UdpCollector {
   void start();
   // One poll of the source: for up to 100 ms, decodes what arrives, emitting
   // each batch once full, and then what is left or, when the senders have
-  // gone quiet, a flush event. While datagrams flow, it sleeps a millisecond
-  // between drains of the socket rather than waking for each datagram.
+  // gone quiet, a flush event. While datagrams flow, it sleeps between drains
+  // of the socket (1 to 8 ms, as its receive buffer allows)
+  // rather than waking for each datagram.
   // False when the run is over (the pipeline stops, or idle_timeout passed).
   bool poll(Emitter& out, const Decode& decode);
   // Datagrams received, dropped by the kernel, refused: the summary's lines.
@@ -143,6 +144,7 @@ class UdpCollector {
   std::shared_ptr<Batch> batch_;
   bool unflushed_ = false;  // records emitted since the last flush event
   std::optional<std::chrono::steady_clock::time_point> last_datagram_;
+  std::chrono::microseconds coalesce_wait_{1000};  // the sleep between drains while datagrams flow
   std::uint64_t datagrams_ = 0;
   std::uint64_t refused_ = 0;
   std::uint64_t kernel_drops_ = 0;  // counted so far

@@ -55,18 +55,22 @@ class UdpReceiver {
   // The kernel's running count of datagrams it dropped for this socket
   // because its receive buffer was full.
   std::uint64_t kernel_drops() const noexcept { return kernel_drops_; }
+  // The receive buffer the kernel granted, in bytes (its accounting, which
+  // counts each datagram's bookkeeping too).
+  std::size_t buffer_bytes() const noexcept { return buffer_bytes_; }
 
  private:
   using Control = std::array<char, CMSG_SPACE(sizeof(std::uint32_t))>;
 
   int fd_ = -1;
-  std::vector<std::uint8_t> buffers_;  // batch_size slots of max_datagram bytes
+  std::vector<std::uint8_t> buffers_;  // batch_size slots of max_datagram bytes, slot_stride apart
   std::vector<mmsghdr> messages_;
   std::vector<iovec> parts_;
   std::vector<sockaddr_storage> senders_;
   std::vector<Control> controls_;
   std::vector<Datagram> datagrams_;
   std::uint64_t kernel_drops_ = 0;
+  std::size_t buffer_bytes_ = 0;
 };
 
 // A collector to send to, and where to count what went and what did not.
