@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -47,6 +48,23 @@ std::vector<Aggregate> aggregate_all(Settings settings, const std::vector<FlowRe
     aggregator.add(std::span(flows).subspan(i, std::min(batch, flows.size() - i)), t0, out);
   aggregator.finish(out);
   return out;
+}
+
+// What a key's row must hold: flows, packets and bytes summed, first and last.
+using Sums = std::array<std::uint64_t, 5>;
+constexpr Sums no_sums{0, 0, 0, ~std::uint64_t{0}, 0};
+
+void add_flow(Sums& sums, const FlowRecord& f) {
+  auto& [flows, packets, bytes, first, last] = sums;
+  ++flows;
+  packets += f.packets;
+  bytes += f.bytes;
+  first = std::min(first, f.first_ms);
+  last = std::max(last, f.last_ms);
+}
+
+Sums sums_of(const Aggregate& a) {
+  return {a.flows, a.record.packets, a.record.bytes, a.record.first_ms, a.record.last_ms};
 }
 
 const Aggregate* find_src(const std::vector<Aggregate>& rows, std::uint32_t src) {
@@ -205,24 +223,67 @@ TEST(Aggregate, MatchesAPlainMapWhateverTheBatchSizeAndTableGrowth) {
     flows.push_back(f);
   }
   using Key = std::tuple<std::array<std::uint8_t, 16>, std::uint16_t>;
-  std::map<Key, std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>> expected;
-  for (const auto& f : flows) {
-    auto [it, added] = expected.try_emplace(Key{f.src_addr.bytes, f.dst_port}, 0, 0, 0, ~std::uint64_t{0}, 0);
-    auto& [flows_, packets, bytes, first, last] = it->second;
-    ++flows_;
-    packets += f.packets;
-    bytes += f.bytes;
-    first = std::min(first, f.first_ms);
-    last = std::max(last, f.last_ms);
-  }
+  std::map<Key, Sums> expected;
+  for (const auto& f : flows)
+    add_flow(expected.try_emplace(Key{f.src_addr.bytes, f.dst_port}, no_sums).first->second, f);
   for (const std::size_t batch : {1u, 7u, 1024u, 50'000u}) {
     const auto rows = aggregate_all(keyed_by({"src_addr", "dst_port"}), flows, batch);
     ASSERT_EQ(rows.size(), expected.size());
     for (const auto& r : rows) {
       const auto it = expected.find(Key{r.record.src_addr.bytes, r.record.dst_port});
       ASSERT_NE(it, expected.end());
-      EXPECT_EQ(std::make_tuple(r.flows, r.record.packets, r.record.bytes, r.record.first_ms, r.record.last_ms),
-                it->second);
+      EXPECT_EQ(sums_of(r), it->second);
+    }
+  }
+}
+
+// Keys of 1 to 7 words: the widths the table's hot path is compiled for and
+// one it reads at run time.
+TEST(Aggregate, MatchesAPlainMapForKeysOfEveryWidth) {
+  std::mt19937 rng(9);
+  std::vector<FlowRecord> flows;
+  for (int i = 0; i < 20'000; ++i) {
+    FlowRecord f =
+        flow(0x0a000000 | (rng() % 300), static_cast<std::uint16_t>(rng() % 3), 1 + rng() % 5000, t0 + rng() % 50'000);
+    f.dst_addr = IpAddress::v4(0xc0000200 | (rng() % 4));
+    f.next_hop = IpAddress::v4(0xc0000100 | (rng() % 2));
+    f.src_port = static_cast<std::uint16_t>(40000 + rng() % 3);
+    f.proto = rng() % 2 ? 6 : 17;
+    flows.push_back(f);
+  }
+  // A flow reduced to the key's fields, as a map key.
+  const auto key_of = [](const FlowRecord& f, const std::vector<std::string>& parts) {
+    FlowRecord k;
+    for (const auto& p : parts) {
+      if (p == "src_addr") k.src_addr = f.src_addr;
+      if (p == "dst_addr") k.dst_addr = f.dst_addr;
+      if (p == "next_hop") k.next_hop = f.next_hop;
+      if (p == "src_port") k.src_port = f.src_port;
+      if (p == "dst_port") k.dst_port = f.dst_port;
+      if (p == "proto") k.proto = f.proto;
+    }
+    return std::make_tuple(k.src_addr.bytes, k.dst_addr.bytes, k.next_hop.bytes, k.src_port, k.dst_port, k.proto);
+  };
+  const std::vector<std::vector<std::string>> keys = {
+      {"proto"},                                                              // 1 word
+      {"src_addr"},                                                           // 2
+      {"src_addr", "dst_port"},                                               // 3
+      {"src_addr", "dst_addr"},                                               // 4
+      {"src_addr", "dst_addr", "src_port", "dst_port", "proto"},              // 5
+      {"src_addr", "dst_addr", "next_hop", "src_port", "dst_port", "proto"},  // 7
+  };
+  for (const auto& parts : keys) {
+    SCOPED_TRACE(::testing::PrintToString(parts));
+    std::map<decltype(key_of(flows[0], parts)), Sums> expected;
+    for (const auto& f : flows) add_flow(expected.try_emplace(key_of(f, parts), no_sums).first->second, f);
+    Settings settings;
+    for (const auto& p : parts) settings.key.push_back(parse_key_part(p));
+    const auto rows = aggregate_all(settings, flows);
+    ASSERT_EQ(rows.size(), expected.size());
+    for (const auto& r : rows) {
+      const auto it = expected.find(key_of(r.record, parts));
+      ASSERT_NE(it, expected.end());
+      EXPECT_EQ(sums_of(r), it->second);
     }
   }
 }

@@ -43,13 +43,29 @@ struct Aggregator::State {
   }
 
   void count(const FlowRecord* flows, std::size_t n) {
+    // The usual keys' widths: src_addr (2 words), src_addr and dst_port (3),
+    // both addresses (4), the 5-tuple (5).
+    switch (layout.words()) {
+      case 1: return count_as<1>(flows, n);
+      case 2: return count_as<2>(flows, n);
+      case 3: return count_as<3>(flows, n);
+      case 4: return count_as<4>(flows, n);
+      case 5: return count_as<5>(flows, n);
+      default: return count_as<0>(flows, n);
+    }
+  }
+
+  // `Words`: the key's width when known at compile time (the table's loops
+  // over the key unroll), else 0.
+  template <std::size_t Words>
+  void count_as(const FlowRecord* flows, std::size_t n) {
     const std::size_t words = layout.words();
     for (std::size_t start = 0; start < n; start += chunk) {
       const std::size_t m = std::min(chunk, n - start);
       const FlowRecord* f = flows + start;
       layout.extract(f, m, keys.data());
       for (std::size_t i = 0; i < m; ++i) {
-        hashes[i] = table.hash(&keys[i * words]);
+        hashes[i] = table.hash<Words>(&keys[i * words]);
         table.prefetch_slot(hashes[i]);
       }
       for (std::size_t i = 0; i < m; ++i) {
@@ -57,7 +73,7 @@ struct Aggregator::State {
         if (indices[i] != KeyTable::full) table.prefetch_entry(indices[i]);
       }
       for (std::size_t i = 0; i < m; ++i) {
-        std::uint64_t* sums = table.sums(indices[i], &keys[i * words], hashes[i]);
+        std::uint64_t* sums = table.sums<Words>(indices[i], &keys[i * words], hashes[i]);
         if (!sums) {
           ++stats.overflow_flows;
           stats.overflow_bytes += f[i].bytes;

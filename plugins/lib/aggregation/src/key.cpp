@@ -122,10 +122,11 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
     for (const auto& f : fields_)
       if (f.record_offset == place->offset)
         throw std::invalid_argument(fmt::format("\"{}\" is twice in the key", csv::field_name(part.field)));
-    Field f{place->offset, bytes, place->size, {}, {}};
+    Field f{place->offset, bytes, place->size, {}, {}, true};
     if (is_address(*place)) {
       prefix_mask(96 + part.ipv4_bits, f.ipv4_mask);  // keeps the ::ffff: of IPv4-mapped addresses
       prefix_mask(part.ipv6_bits, f.ipv6_mask);
+      f.whole = part.ipv4_bits == 32 && part.ipv6_bits == 128;
     }
     fields_.push_back(f);
     bytes += place->size;
@@ -133,12 +134,14 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
   words_ = (bytes + 7) / 8;
 }
 
-// Field by field over all the flows: the size is known in each loop.
+// Field by field over all the flows: the size is known in each loop. The
+// stride and offset are read once: stores through bytes could alias them.
 template <std::size_t Size>
 void KeyLayout::copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
+  const std::size_t stride = words_ * 8, from = f.record_offset;
   auto* out = reinterpret_cast<unsigned char*>(keys) + f.key_offset;
-  for (std::size_t i = 0; i < n; ++i, out += words_ * 8)
-    std::memcpy(out, reinterpret_cast<const unsigned char*>(flows + i) + f.record_offset, Size);
+  for (std::size_t i = 0; i < n; ++i, out += stride)
+    std::memcpy(out, reinterpret_cast<const unsigned char*>(flows + i) + from, Size);
 }
 
 void KeyLayout::copy_address(const Field& f, const FlowRecord* flows, std::size_t n,
@@ -149,13 +152,16 @@ void KeyLayout::copy_address(const Field& f, const FlowRecord* flows, std::size_
   std::uint64_t mapped, marker;
   std::memcpy(&mapped, mapped_bytes, 8);
   std::memcpy(&marker, marker_bytes, 8);
+  const std::size_t stride = words_ * 8, from = f.record_offset;
+  const std::uint64_t ipv4_mask[2] = {f.ipv4_mask[0], f.ipv4_mask[1]};
+  const std::uint64_t ipv6_mask[2] = {f.ipv6_mask[0], f.ipv6_mask[1]};
   auto* out = reinterpret_cast<unsigned char*>(keys) + f.key_offset;
-  for (std::size_t i = 0; i < n; ++i, out += words_ * 8) {
+  for (std::size_t i = 0; i < n; ++i, out += stride) {
     std::uint64_t words[2];
-    std::memcpy(words, reinterpret_cast<const unsigned char*>(flows + i) + f.record_offset, sizeof words);
+    std::memcpy(words, reinterpret_cast<const unsigned char*>(flows + i) + from, sizeof words);
     const bool v4 = words[0] == 0 && (words[1] & marker) == mapped;
-    words[0] &= v4 ? f.ipv4_mask[0] : f.ipv6_mask[0];
-    words[1] &= v4 ? f.ipv4_mask[1] : f.ipv6_mask[1];
+    words[0] &= v4 ? ipv4_mask[0] : ipv6_mask[0];
+    words[1] &= v4 ? ipv4_mask[1] : ipv6_mask[1];
     std::memcpy(out, words, sizeof words);
   }
 }
@@ -167,7 +173,11 @@ void KeyLayout::extract(const FlowRecord* flows, std::size_t n, std::uint64_t* k
       case 1: copy<1>(f, flows, n, keys); break;
       case 2: copy<2>(f, flows, n, keys); break;
       case 4: copy<4>(f, flows, n, keys); break;
-      default: copy_address(f, flows, n, keys);
+      default:
+        if (f.whole)
+          copy<sizeof(IpAddress)>(f, flows, n, keys);
+        else
+          copy_address(f, flows, n, keys);
     }
   }
 }

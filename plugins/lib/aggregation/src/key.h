@@ -29,6 +29,7 @@ class KeyLayout {
     std::size_t size;
     std::uint64_t ipv4_mask[2];  // addresses: as the 16 bytes of an IPv4-mapped address, read as words
     std::uint64_t ipv6_mask[2];
+    bool whole;  // no prefix to cut: copied as it is
   };
   template <std::size_t Size>
   void copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;

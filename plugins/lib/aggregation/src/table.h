@@ -38,13 +38,18 @@ class KeyTable {
 
   KeyTable(std::size_t key_words, std::size_t max_keys);  // max_keys below 2^32 - 1
 
+  // The hot path takes the key's width in words as `Words` when the caller
+  // knows it at compile time, so that its loops unroll; 0: the table's.
+  template <std::size_t Words = 0>
   std::uint64_t hash(const std::uint64_t* key) const noexcept {
+    const std::size_t words = Words != 0 ? Words : key_words_;
     // Words in pairs: the multiplies of different pairs do not wait on each other.
-    std::uint64_t h = secret_[0] ^ key_words_;
+    std::uint64_t h = secret_[0] ^ words;
     std::size_t i = 0;
-    for (; i + 1 < key_words_; i += 2)
+#pragma GCC unroll 8
+    for (; i + 1 < words; i += 2)
       h ^= fold_multiply(key[i] ^ secret_[0] ^ 0xa0761d6478bd642fULL, key[i + 1] ^ secret_[1] ^ 0xe7037ed1a0b428dbULL);
-    if (i < key_words_) h ^= fold_multiply(key[i] ^ secret_[1] ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
+    if (i < words) h ^= fold_multiply(key[i] ^ secret_[1] ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
     // Every bit of the key reaches both halves: the high one places, the low one tags.
     return fold_multiply(h ^ 0x1d8e4e27c47d124fULL, secret_[1] | 1);
   }
@@ -67,8 +72,9 @@ class KeyTable {
   }
   // Step 3: the sums of `key` at `index`; when another key only shares its
   // tag there, the whole key is looked for (nullptr: full).
+  template <std::size_t Words = 0>
   std::uint64_t* sums(std::uint32_t index, const std::uint64_t* key, std::uint64_t hash) {
-    if (index != full && !same_key(entry(index), key)) index = find(key, hash);
+    if (index != full && !same_key<Words>(entry(index), key)) index = find(key, hash);
     return index == full ? nullptr : entry(index) + key_words_;
   }
 
@@ -85,9 +91,12 @@ class KeyTable {
   // The hash's high half scaled to the capacity (no power of two needed).
   std::size_t slot_of(std::uint64_t hash) const noexcept { return ((hash >> 32) * capacity_) >> 32; }
   std::uint64_t* entry(std::size_t index) const noexcept { return entries_.data() + index * stride_; }
+  template <std::size_t Words = 0>
   bool same_key(const std::uint64_t* a, const std::uint64_t* b) const noexcept {
+    const std::size_t words = Words != 0 ? Words : key_words_;
     std::uint64_t difference = 0;
-    for (std::size_t i = 0; i < key_words_; ++i) difference |= a[i] ^ b[i];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < words; ++i) difference |= a[i] ^ b[i];
     return difference == 0;
   }
   // 64 x 64 -> 128-bit product, halves folded: wyhash's mixing step.
