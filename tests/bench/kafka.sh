@@ -54,7 +54,7 @@ per_million() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.2f", n ? s / n * 10000
 rate_of() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%d", (s > 0) ? n / s : 0}'; }                 # flows seconds
 median() { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 keep() { echo "$2" >> "$work/fig.$1"; }  # name value: one figure of one run, for the medians
-row() { printf "%-4s %-34s %10s %8s %10s %10s %10s %10s\n" "$@"; }
+row() { printf "%-4s %-34s %10s %8s %10s %10s %10s %10s %s\n" "$@"; }
 
 # Runs sluice on a pipeline (up to 5 minutes); sets wall (the engine's
 # summary), cpu (user + system) and log.
@@ -100,9 +100,10 @@ brokers_toml="[\"${brokers//,/\",\"}\"]"
 # of what it was sent.
 partitions_of() {
   case $1 in
-    # librdkafka's sticky partitioner fills one partition for 10 ms, then
-    # another: over 1 MB of packed protobuf at full speed.
-    json* | nfacctd* | collector_json* | *none*) echo 256 ;;
+    # librdkafka's sticky partitioner (unkeyed messages) fills one partition
+    # a batch, unevenly: several MB on some partitions of the JSON topics.
+    nfacctd* | collector_*) echo 1024 ;;
+    json* | *none*) echo 256 ;;
     *) echo 32 ;;
   esac
 }
@@ -113,9 +114,9 @@ create_topic() {  # name: waits (10 s at most) for the mock's answer
   for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
   tail -1 "$work/mock.out" | grep -q '^ok' || { echo "kafka_mock: topic $1: $(tail -1 "$work/mock.out")" >&2; exit 1; }
 }
-end_offsets() {  # topic: the sum of its partitions' end offsets (messages produced)
+end_offsets() {  # topic [-2]: the sum of its partitions' end offsets (messages produced), or start offsets
   local args=() p
-  for p in $(seq 0 $(($(partitions_of "$1") - 1))); do args+=(-t "$1:$p:-1"); done
+  for p in $(seq 0 $(($(partitions_of "$1") - 1))); do args+=(-t "$1:$p:${2:--1}"); done
   timeout 30 kcat -b "$brokers" -Q "${args[@]}" 2> /dev/null | awk '{sum += $NF} END {print sum + 0}'
 }
 json_tally() {  # topic: "messages packets" of the JSON objects it holds (60 s at most)
@@ -129,7 +130,7 @@ print(n, p)'
 }
 
 echo "sluice $("$sluice" --version 2>&1 | head -1), $(nfacctd -V 2>&1 | head -1)"
-echo "librdkafka mock cluster, one broker, 32 partitions a topic (256 for JSON and unkeyed); $flows flows; $repeats runs"
+echo "librdkafka mock cluster, one broker, 32 partitions a topic (256 for JSON and unkeyed, 1024 for the collectors'); $flows flows; $repeats runs"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. sink ---------------------------------------------------------------
@@ -240,19 +241,23 @@ sent_packets=$("$sluice" run "$work/packets.toml" --stats-interval 0 2> /dev/nul
 
 echo
 echo "collectors fed NetFlow v5 at $rate flows/s, producing to Kafka without a key ($sent_packets packets in the $flows flows):"
-row run "collector" "arrived" "k. drops" "CPU s/M" "broker s/M" "packets" "lost"
+# arrived: JSON messages the broker appended (one a flow; nfacctd's
+# aggregation could merge two), protobuf flows the source reads back;
+# expired: messages the mock dropped from the start of a full partition (the
+# packets then count only what it kept).
+row run "collector" "arrived" "k. drops" "CPU s/M" "broker s/M" "packets" "expired" "lost"
 # run name cpu_seconds broker_seconds topic format kernel_drops
 collector_row() {
-  local tally per_m lost
+  local arrived packets="-" per_m
   per_m=$(per_million "$3" "$flows")
-  if [[ $6 == json ]]; then  # messages and packets
-    tally=$(json_tally "$5")
-    lost=$(awk -v s="$sent_packets" -v t="${tally#* }" 'BEGIN {printf "%.4f%%", (s - t) * 100 / s}')
-  else  # flows read back, packets not summed
-    tally="$(protobuf_flows "$5") -"
-    lost=$(awk -v s="$flows" -v t="${tally% *}" 'BEGIN {printf "%.4f%%", (s - t) * 100 / s}')
+  if [[ $6 == json ]]; then
+    arrived=$(end_offsets "$5")
+    packets=$(json_tally "$5" | awk '{print $2}')
+  else
+    arrived=$(protobuf_flows "$5")
   fi
-  row "$1" "$2" "${tally% *}" "$7" "$per_m" "$(per_million "$4" "$flows")" "${tally#* }" "$lost"
+  row "$1" "$2" "$arrived" "$7" "$per_m" "$(per_million "$4" "$flows")" "$packets" "$(end_offsets "$5" -2)" \
+    "$(awk -v s="$flows" -v t="$arrived" 'BEGIN {printf "%.4f%%", (s - t) * 100 / s}')"
   keep "collector.$2.cpu" "$per_m"
 }
 protobuf_flows() {  # topic: the flows the kafka source reads from it
