@@ -88,7 +88,7 @@ char* put_ipv6(char* out, const std::uint8_t* b) noexcept {
 char* put_address_as_ipv6(char* out, const IpAddress& a) noexcept { return put_ipv6(out, a.bytes.data()); }
 
 char* put_address(char* out, const IpAddress& a) noexcept {
-  return a.is_v4() ? put_ipv4(out, a.v4_value()) : put_ipv6(out, a.bytes.data());
+  return is_v4(a) ? put_ipv4(out, a.v4_value()) : put_ipv6(out, a.bytes.data());
 }
 
 char* AddressText::put(char* out, const IpAddress& address) noexcept {
@@ -192,12 +192,13 @@ std::int64_t DateTime::local_offset(std::int64_t seconds) {
 }
 
 char* DateTime::put(char* out, std::int64_t seconds) {
-  if (seconds != second_) {
-    second_ = seconds;
-    size_ = static_cast<std::size_t>(format(text_, seconds) - text_);
+  Second& second = seconds_[static_cast<std::uint64_t>(seconds) % std::size(seconds_)];
+  if (second.seconds != seconds) {
+    second.seconds = seconds;
+    second.size = static_cast<std::size_t>(format(second.text, seconds) - second.text);
   }
-  std::memcpy(out, text_, sizeof text_);  // a fixed size copies inline; the room is reserved
-  return out + size_;
+  std::memcpy(out, second.text, sizeof second.text);  // a fixed size copies inline; the room is reserved
+  return out + second.size;
 }
 
 char* DateTime::format(char* out, std::int64_t seconds) {

@@ -37,6 +37,19 @@ inline char* put_three_digits(char* out, unsigned value) noexcept {
   return out + 3;
 }
 
+// IpAddress::is_v4() and is_unspecified() with two 64-bit loads instead of
+// byte loops: a row tests up to four addresses.
+inline bool is_v4(const IpAddress& a) noexcept {
+  std::uint64_t words[2];
+  std::memcpy(words, a.bytes.data(), sizeof words);
+  return words[0] == 0 && static_cast<std::uint32_t>(words[1]) == 0xffff0000u;  // ::ffff:a.b.c.d, little-endian
+}
+inline bool is_unspecified(const IpAddress& a) noexcept {
+  std::uint64_t words[2];
+  std::memcpy(words, a.bytes.data(), sizeof words);
+  return (words[0] | words[1]) == 0;
+}
+
 char* put_ipv4(char* out, std::uint32_t address) noexcept;
 // As inet_ntop(AF_INET6) writes it (RFC 5952, embedded IPv4 forms included).
 char* put_ipv6(char* out, const std::uint8_t* bytes) noexcept;  // 16 bytes
@@ -69,9 +82,10 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) no
 
 // Epoch seconds as "YYYY-MM-DD hh:mm:ss" (separator configurable), in UTC or
 // local time, computed without the C library's formatting: rows need three
-// stamps each. Local time asks localtime_r for the zone offset once per
-// minute, remembered for the minutes seen last; the date is kept while the
-// day lasts.
+// stamps each. The texts of the last 64 seconds seen are kept (flows of a
+// file start within seconds of each other, in no strict order). Local time
+// asks localtime_r for the zone offset once per minute, remembered for the
+// minutes seen last; the date is kept while the day lasts.
 class DateTime {
  public:
   enum class Zone { utc, local };
@@ -88,10 +102,13 @@ class DateTime {
   };
   Zone zone_;
   char separator_;
-  Minute minutes_[64];                                              // by UTC minute, modulo 64
-  std::int64_t second_ = std::numeric_limits<std::int64_t>::min();  // of text_: flows come many a second
-  char text_[32];
-  std::size_t size_ = 0;
+  Minute minutes_[64];  // by UTC minute, modulo 64
+  struct Second {
+    std::int64_t seconds = std::numeric_limits<std::int64_t>::min();  // none yet
+    char text[32];
+    std::size_t size = 0;
+  };
+  Second seconds_[64];                                           // by epoch second, modulo 64
   std::int64_t day_ = std::numeric_limits<std::int64_t>::min();  // of date_
   char date_[32];                                                // "YYYY-MM-DD" and the separator
   std::size_t date_size_ = 0;
