@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # `nfdump -r FILE -s srcip/bytes -n 10` against the equivalent sluice pipeline
 # (binary_reader -> aggregate: key src_addr, top 10 by bytes, one bin ->
-# csv_writer) on the same file of generated flows, in one run. Best of 3 for
-# each; prints wall and CPU time, peak memory and the ratio, and exits
-# non-zero if the two top tens differ.
+# csv_writer) on the same file of generated flows, in one run: RUNS runs of
+# each (default 5), in turn; prints the medians of wall clock and of CPU time
+# (user + system, all threads), peak memory, the ratios and the load average,
+# and exits non-zero if the two top tens differ.
 #
-#   tests/bench/aggregate_vs_nfdump.sh [BUILD_DIR] [FLOWS]
+#   tests/bench/aggregate_vs_nfdump.sh [BUILD_DIR] [FLOWS] [RUNS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath "${1:-$root/build}")
 flows=${2:-1000000}
+runs=${3:-5}
 sluice="$build/bin/sluice"
 work=$(mktemp -d /dev/shm/aggregate-vs-nfdump.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,18 +41,21 @@ fields = ["src_addr", "packets", "bytes"]
 header = false
 TOML
 
-# best_of_3 NAME COMMAND...: "wall_s cpu_s peak_rss_kib" of the fastest run in $work/NAME.time
-best_of_3() {
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# timed NAME.i COMMAND...: "wall_s cpu_s peak_rss_kib" of the run in $work/NAME.i.time
+timed() {
   local name=$1; shift
-  for i in 1 2 3; do
-    /usr/bin/time -f "%e %U %S %M" -o "$work/$name.$i.raw" "$@"
-    awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/$name.$i.raw" > "$work/$name.$i.time"
-  done
-  sort -n "$work/$name".[123].time | head -1 > "$work/$name.time"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.raw" "$@"
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/$name.raw" > "$work/$name.time"
 }
-best_of_3 nfdump sh -c 'exec nfdump -r "$1" -s srcip/bytes -n 10 -o csv -q > "$2"' _ "$work/flows.nfcapd" \
-  "$work/nfdump.csv"
-best_of_3 sluice sh -c 'exec "$1" run "$2" --stats-interval 0 2>/dev/null' _ "$sluice" "$work/top.toml"
+for i in $(seq "$runs"); do
+  timed "nfdump.$i" sh -c 'exec nfdump -r "$1" -s srcip/bytes -n 10 -o csv -q > "$2"' _ "$work/flows.nfcapd" \
+    "$work/nfdump.csv"
+  timed "sluice.$i" sh -c 'exec "$1" run "$2" --stats-interval 0 2>/dev/null' _ "$sluice" "$work/top.toml"
+done
+median() {  # median NAME COLUMN: the median of that column over the runs
+  cat "$work/$1".*.time | awk -v c="$2" '{print $c}' | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)'
+}
 
 # nfdump's csv: ts,te,td,pr,val,fl,flP,pkt,pktP,byt,...: the address, packets, bytes
 awk -F, 'NR > 1 && NF > 9 {print $5 "," $8 "," $10}' "$work/nfdump.csv" > "$work/nfdump.top"
@@ -60,13 +65,16 @@ if ! cmp -s "$work/nfdump.top" "$work/sluice.csv"; then
   exit 1
 fi
 
-read -r nfdump_wall nfdump_cpu nfdump_rss < "$work/nfdump.time"
-read -r sluice_wall sluice_cpu sluice_rss < "$work/sluice.time"
+nfdump_wall=$(median nfdump 1) nfdump_cpu=$(median nfdump 2) nfdump_rss=$(median nfdump 3)
+sluice_wall=$(median sluice 1) sluice_cpu=$(median sluice 2) sluice_rss=$(median sluice 3)
 per_million() { awk -v s="$1" -v n="$flows" 'BEGIN {printf "%.3f", s * 1e6 / n}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
-printf '%s flows, top 10 source addresses by bytes (identical)\n' "$flows"
+printf '%s flows, top 10 source addresses by bytes (identical); medians of %s runs\n' "$flows" "$runs"
+printf 'load average before: %s, after: %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %10s %10s\n' "" nfdump sluice
 printf '%-40s %10s %10s  %s\n' "wall clock, s" "$nfdump_wall" "$sluice_wall" "$(ratio "$nfdump_wall" "$sluice_wall")"
 printf '%-40s %10s %10s  %s\n' "CPU s per million flows" "$(per_million "$nfdump_cpu")" \
   "$(per_million "$sluice_cpu")" "$(ratio "$nfdump_cpu" "$sluice_cpu")"
 printf '%-40s %10s %10s\n' "peak memory, MiB" "$((nfdump_rss / 1024))" "$((sluice_rss / 1024))"
+echo "runs (wall s, CPU s, peak KiB):"
+for i in $(seq "$runs"); do echo "  nfdump $(cat "$work/nfdump.$i.time")   sluice $(cat "$work/sluice.$i.time")"; done
