@@ -309,7 +309,7 @@ void Pipeline::run_transform_ticks() {
     const auto now = Clock::now();
     for (Ticking& t : ticking) {
       if (now < t.next) continue;
-      t.next = std::max(t.next + t.period, now);  // the cadence kept; an overrun one not made up
+      t.next = now + t.period;
       Node& node = *t.node;
       std::lock_guard transform_lock(node.transform_mutex);
       if (node.transform_finished || node.failed) continue;

@@ -60,10 +60,10 @@ class SinkRunner {
   }
 
  private:
-  // Ticks keep their cadence, a period after the last was due (a sink may
-  // spend most of a period in its tick, as paced exporters do), but one that
-  // overran the next is not made up: that one comes at once.
-  void schedule_next_tick() { next_tick_ = std::max(next_tick_ + period_, Clock::now()); }
+  // A period after the last tick ended, not after it was due: a sink may
+  // spend most of a period in its tick (paced exporters sleep there between
+  // datagrams), and the batches that queued meanwhile must have their turn.
+  void schedule_next_tick() { next_tick_ = Clock::now() + period_; }
 
   Outcome deliver(const BatchPtr& batch, Clock::time_point queued_at) {
     node_.delivering_since = queued_at.time_since_epoch().count();

@@ -43,9 +43,11 @@ class UdpExporter {
   };
   static constexpr std::size_t datagrams_per_send = 64;  // one sendmmsg call at most
   // The tick period an exporter sink asks of the engine: each tick sends
-  // what comes due until the next is due (send(now + tick_period, ...)), so
-  // the datagrams keep their pace between batches; consume() sends only
-  // what is due (send(now, ...)), never holding back the flows upstream.
+  // what comes due within a period (send(now + tick_period, ...)); the engine
+  // calls the next a period after it ends, the batches that queued meanwhile
+  // first. consume() sends only what is due (send(now, ...)), never holding
+  // back the flows upstream. Short, so that the gaps leave no more than a
+  // few datagrams to catch up.
   static constexpr std::chrono::milliseconds tick_period{5};
 
   // Registers each collector's metrics; opens nothing yet. At most
