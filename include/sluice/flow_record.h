@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <type_traits>
 
@@ -30,10 +31,12 @@ struct IpAddress {
     return a;
   }
 
+  // Word by word (std::bit_cast compiles to plain loads): codecs test up to
+  // four addresses a record, and a byte loop was a quarter of an encoder's time.
   constexpr bool is_v4() const noexcept {
-    for (int i = 0; i < 10; ++i)
-      if (bytes[i] != 0) return false;
-    return bytes[10] == 0xff && bytes[11] == 0xff;
+    constexpr auto mapped = std::bit_cast<std::uint32_t>(std::array<std::uint8_t, 4>{0, 0, 0xff, 0xff});
+    const auto words = std::bit_cast<std::array<std::uint32_t, 4>>(bytes);
+    return (words[0] | words[1]) == 0 && words[2] == mapped;
   }
 
   // The IPv4 address in host byte order; meaningful only when is_v4().
@@ -43,9 +46,8 @@ struct IpAddress {
   }
 
   constexpr bool is_unspecified() const noexcept {
-    for (auto b : bytes)
-      if (b != 0) return false;
-    return true;
+    const auto halves = std::bit_cast<std::array<std::uint64_t, 2>>(bytes);
+    return (halves[0] | halves[1]) == 0;
   }
 
   friend constexpr bool operator==(const IpAddress&, const IpAddress&) = default;

@@ -5,11 +5,9 @@ namespace sluice::csv {
 namespace {
 
 // An address or MAC nobody set (no next hop, unknown exporter) is empty.
-char* put_optional_address(char* p, const IpAddress& a) {
-  return text::is_unspecified(a) ? p : text::put_address(p, a);
-}
+char* put_optional_address(char* p, const IpAddress& a) { return a.is_unspecified() ? p : text::put_address(p, a); }
 char* put_optional_address(text::AddressText& column, char* p, const IpAddress& a) {
-  return text::is_unspecified(a) ? p : column.put(p, a);
+  return a.is_unspecified() ? p : column.put(p, a);
 }
 char* put_optional_mac(char* p, const MacAddress& mac) { return mac.is_unspecified() ? p : text::put_mac(p, mac); }
 

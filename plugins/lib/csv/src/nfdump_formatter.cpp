@@ -66,7 +66,7 @@ class NfdumpFormatter final : public Formatter {
     p = text::put_thousandths(p, f.last_ms - f.first_ms);
     *p++ = ',';
     // The file holds both addresses as IPv4 or both as IPv6 (see nffile).
-    if (text::is_v4(f.src_addr) && text::is_v4(f.dst_addr)) {
+    if (f.src_addr.is_v4() && f.dst_addr.is_v4()) {
       p = text::put_ipv4(p, f.src_addr.v4_value());
       *p++ = ',';
       p = text::put_ipv4(p, f.dst_addr.v4_value());
@@ -121,7 +121,7 @@ class NfdumpFormatter final : public Formatter {
 
   // No address (no element in the file) prints as IPv4 zero.
   static char* address_or_zero(text::AddressText& column, char* p, const IpAddress& a) {
-    return text::is_unspecified(a) ? text::put(p, "0.0.0.0") : column.put(p, a);
+    return a.is_unspecified() ? text::put(p, "0.0.0.0") : column.put(p, a);
   }
 
   bool summary_;

@@ -88,7 +88,7 @@ char* put_ipv6(char* out, const std::uint8_t* b) noexcept {
 char* put_address_as_ipv6(char* out, const IpAddress& a) noexcept { return put_ipv6(out, a.bytes.data()); }
 
 char* put_address(char* out, const IpAddress& a) noexcept {
-  return is_v4(a) ? put_ipv4(out, a.v4_value()) : put_ipv6(out, a.bytes.data());
+  return a.is_v4() ? put_ipv4(out, a.v4_value()) : put_ipv6(out, a.bytes.data());
 }
 
 char* AddressText::put(char* out, const IpAddress& address) noexcept {

@@ -37,19 +37,6 @@ inline char* put_three_digits(char* out, unsigned value) noexcept {
   return out + 3;
 }
 
-// IpAddress::is_v4() and is_unspecified() with two 64-bit loads instead of
-// byte loops: a row tests up to four addresses.
-inline bool is_v4(const IpAddress& a) noexcept {
-  std::uint64_t words[2];
-  std::memcpy(words, a.bytes.data(), sizeof words);
-  return words[0] == 0 && static_cast<std::uint32_t>(words[1]) == 0xffff0000u;  // ::ffff:a.b.c.d, little-endian
-}
-inline bool is_unspecified(const IpAddress& a) noexcept {
-  std::uint64_t words[2];
-  std::memcpy(words, a.bytes.data(), sizeof words);
-  return (words[0] | words[1]) == 0;
-}
-
 char* put_ipv4(char* out, std::uint32_t address) noexcept;
 // As inet_ntop(AF_INET6) writes it (RFC 5952, embedded IPv4 forms included).
 char* put_ipv6(char* out, const std::uint8_t* bytes) noexcept;  // 16 bytes
