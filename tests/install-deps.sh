@@ -12,7 +12,7 @@ packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus nodejs npm)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus nodejs)
 fi
 
 sudo=""
@@ -31,6 +31,8 @@ fi
 # The Parquet tests' independent readers (DuckDB, hyparquet) from npm, at the
 # versions of tests/parquet/readers/package-lock.json; their packages carry
 # their libraries.
+# Debian's npm package conflicts with nodesource's nodejs, which carries npm.
 if [[ "${1:-}" == "--tests" ]]; then
+  command -v npm > /dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm
   npm ci --prefix "$(dirname "$0")/parquet/readers" --no-audit --no-fund
 fi

@@ -79,7 +79,7 @@ class ParquetReader {
           return false;
         }
         try {
-          reader_.emplace(files_[next_file_++]);
+          reader_.emplace(files_[next_file_++], &host_.texts());
           ++files_read_;
         } catch (const std::exception& e) {
           skip_bad_file(e);

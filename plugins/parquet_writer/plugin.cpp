@@ -18,7 +18,7 @@ constexpr OptionSpec format_options[] = {
     {.name = "fields",
      .type = OptionType::string_list,
      .default_value = "[]",
-     .help = "columns, in order, named as csv_writer's fields; empty: csv_writer's standard 23 (docs/parquet.md)"},
+     .help = "columns, in order, by their field names (docs/fields.md); empty: csv_writer's standard 23"},
     {.name = "compression",
      .type = OptionType::string,
      .default_value = "\"zstd\"",
@@ -51,17 +51,18 @@ constexpr auto options = [] {
   return all;
 }();
 
-sluice::parquet::WriterOptions writer_options(const sluice::Options& options) {
+sluice::parquet::WriterOptions writer_options(const sluice::Options& options, sluice::Host& host) {
   sluice::parquet::WriterOptions writer;
   if (const auto& names = options.strings("fields"); !names.empty()) {
     writer.fields.clear();
     for (const std::string& name : names) {
-      const auto field = sluice::csv::parse_field(name);
+      const auto field = sluice::find_field(name);
       if (!field)
         throw sluice::OptionError("fields", "unknown field \"" + name + "\" (docs/parquet.md lists the fields)");
       writer.fields.push_back(*field);
     }
   }
+  writer.texts = &host.texts();
   writer.codec = *sluice::parquet::parse_codec(options.string("compression"));  // the engine checked choices
   writer.level = static_cast<int>(options.integer("level"));
   const int max_level = writer.codec == sluice::parquet::Codec::gzip ? 9 : 19;
@@ -76,21 +77,19 @@ sluice::parquet::WriterOptions writer_options(const sluice::Options& options) {
   return writer;
 }
 
+// The writer and its buffers stay from window to window.
 class ParquetFormat {
  public:
-  explicit ParquetFormat(sluice::parquet::WriterOptions options) : options_(std::move(options)) {}
+  explicit ParquetFormat(sluice::parquet::WriterOptions options)
+      : writer_(std::make_unique<sluice::parquet::Writer>(std::move(options))) {}
 
-  void open(const std::filesystem::path& path) { writer_ = std::make_unique<sluice::parquet::Writer>(path, options_); }
+  void open(const std::filesystem::path& path) { writer_->open(path); }
   void write(std::span<const sluice::FlowRecord> flows) { writer_->write(flows); }
   void flush() { writer_->end_row_group(); }
-  void close() {
-    writer_->close();
-    writer_.reset();
-  }
+  void close() { writer_->close(); }
 
  private:
-  sluice::parquet::WriterOptions options_;
-  std::unique_ptr<sluice::parquet::Writer> writer_;
+  std::unique_ptr<sluice::parquet::Writer> writer_;  // WriterSink takes the format by value
 };
 
 sluice::file_output::RotationOptions rotation_options(const sluice::Options& options) {
@@ -102,7 +101,7 @@ sluice::file_output::RotationOptions rotation_options(const sluice::Options& opt
 class ParquetWriter : public sluice::file_output::WriterSink<ParquetFormat> {
  public:
   ParquetWriter(const sluice::Options& options, sluice::Host& host)
-      : WriterSink(options, host, ParquetFormat(writer_options(options)), rotation_options(options)) {}
+      : WriterSink(options, host, ParquetFormat(writer_options(options, host)), rotation_options(options)) {}
 };
 
 }  // namespace

@@ -4,7 +4,8 @@
 #include <optional>
 #include <utility>
 
-#include "sluice/csv/field_text.h"
+#include <arpa/inet.h>
+
 #include "sluice/file_output/file.h"
 #include "sluice/parquet/columns.h"
 #include "sluice/parquet/format.h"
@@ -154,11 +155,12 @@ bool fits(const SchemaColumn& c, ColumnKind kind) {
     case ColumnKind::timestamp: return physical == PhysicalType::int64;
     case ColumnKind::int64:
     case ColumnKind::int32: return integer;
-    case ColumnKind::duration: return true;
     case ColumnKind::address:
       return physical == PhysicalType::byte_array ||
              (physical == PhysicalType::fixed_len_byte_array && c.type_length == 16);
-    case ColumnKind::mac: return physical == PhysicalType::byte_array;
+    case ColumnKind::mac:
+    case ColumnKind::country:
+    case ColumnKind::text: return physical == PhysicalType::byte_array;
   }
   return false;
 }
@@ -207,10 +209,10 @@ std::unique_ptr<Reader::Footer> read_footer(const std::filesystem::path& path) {
     }
   });
   for (auto& column : footer->columns) {
-    const auto field = csv::parse_field(column.name);
+    const auto field = find_field(column.name);
     if (!field) continue;
-    const Column& known = column_of(*field);
-    if (known.kind == ColumnKind::duration) continue;  // follows from first and last, whatever its type
+    const Column known = column_of(*field);
+    if (known.field->kind == FieldKind::duration) continue;  // follows from first and last, whatever its type
     if (!fits(column, known.kind))
       throw ReadError(path.string() + ": column " + column.name + " has a type that cannot hold the field");
     column.column = known;
@@ -225,8 +227,8 @@ std::unique_ptr<Reader::Footer> read_footer(const std::filesystem::path& path) {
 // flows.
 class ChunkDecoder {
  public:
-  ChunkDecoder(const SchemaColumn& schema, const Chunk& chunk, std::span<FlowRecord> flows)
-      : schema_(schema), chunk_(chunk), flows_(flows), column_(*schema.column) {}
+  ChunkDecoder(const SchemaColumn& schema, const Chunk& chunk, std::span<FlowRecord> flows, TextTable* texts)
+      : schema_(schema), chunk_(chunk), flows_(flows), column_(*schema.column), texts_(texts) {}
 
   void decode(std::span<const std::uint8_t> bytes) {
     std::size_t p = 0;
@@ -385,15 +387,16 @@ class ChunkDecoder {
   }
 
   void store(std::span<const std::uint8_t> value, FlowRecord& flow) const {
-    auto* field = reinterpret_cast<unsigned char*>(&flow) + column_.offset;
+    const FieldInfo& field = *column_.field;
+    const std::string_view text(reinterpret_cast<const char*>(value.data()), value.size());
+    auto* at = reinterpret_cast<unsigned char*>(&flow) + field.offset;
     switch (column_.kind) {
       case ColumnKind::timestamp: {
         std::int64_t time = 0;
         std::memcpy(&time, value.data(), 8);
         if (schema_.time_unit == TimeUnit::micros) time /= 1000;
         if (schema_.time_unit == TimeUnit::nanos) time /= 1000000;
-        const auto ms = static_cast<std::uint64_t>(time);
-        std::memcpy(field, &ms, 8);
+        set_unsigned_value(flow, field, static_cast<std::uint64_t>(time));
         return;
       }
       case ColumnKind::int64:
@@ -406,30 +409,70 @@ class ChunkDecoder {
         } else {
           std::memcpy(&number, value.data(), 8);
         }
-        // The field's width, as the record holds it (little-endian).
-        std::memcpy(field, &number, column_.width);
+        set_unsigned_value(flow, field, static_cast<std::uint64_t>(number));
         return;
       }
       case ColumnKind::address:
-        if (schema_.physical == static_cast<std::int32_t>(PhysicalType::fixed_len_byte_array)) {
-          std::memcpy(field, value.data(), 16);
-          return;
-        }
-        [[fallthrough]];
+        if (value.size() == 16 && schema_.physical == static_cast<std::int32_t>(PhysicalType::fixed_len_byte_array))
+          std::memcpy(at, value.data(), 16);
+        else if (!parse_address(text, *reinterpret_cast<IpAddress*>(at)))
+          throw DecodeError("column " + schema_.name + ": \"" + std::string(text) + "\" is not an address");
+        break;
       case ColumnKind::mac:
-        if (!csv::parse_field_value(column_.field, {reinterpret_cast<const char*>(value.data()), value.size()}, flow))
-          throw DecodeError("column " + schema_.name + ": \"" +
-                            std::string(reinterpret_cast<const char*>(value.data()), value.size()) +
-                            "\" is not an address");
-        return;
-      case ColumnKind::duration: return;
+        if (!parse_mac(text, *reinterpret_cast<MacAddress*>(at)))
+          throw DecodeError("column " + schema_.name + ": \"" + std::string(text) + "\" is not a MAC address");
+        break;
+      case ColumnKind::country:
+        if (text.size() != 2)
+          throw DecodeError("column " + schema_.name + ": \"" + std::string(text) + "\" is not a country code");
+        std::memcpy(at, text.data(), 2);
+        break;
+      case ColumnKind::text: {
+        if (texts_ == nullptr) return;
+        const TextId id = texts_->intern(text);
+        std::memcpy(at, &id, sizeof id);
+        break;
+      }
     }
+    if (field.presence != always_present) flow.set_present(static_cast<Element>(field.presence));
+  }
+
+  static bool parse_address(std::string_view text, IpAddress& address) {
+    char zero_ended[64];
+    if (text.size() >= sizeof zero_ended) return false;
+    std::memcpy(zero_ended, text.data(), text.size());
+    zero_ended[text.size()] = '\0';
+    std::uint8_t v4[4];
+    if (inet_pton(AF_INET, zero_ended, v4) == 1) {
+      address =
+          IpAddress::v4(std::uint32_t{v4[0]} << 24 | std::uint32_t{v4[1]} << 16 | std::uint32_t{v4[2]} << 8 | v4[3]);
+      return true;
+    }
+    return inet_pton(AF_INET6, zero_ended, address.bytes.data()) == 1;
+  }
+
+  // 00:1b:21:3c:4d:5e
+  static bool parse_mac(std::string_view text, MacAddress& mac) {
+    if (text.size() != 17) return false;
+    const auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < 6; ++i) {
+      const int high = hex(text[i * 3]), low = hex(text[i * 3 + 1]);
+      if (high < 0 || low < 0 || (i < 5 && text[i * 3 + 2] != ':')) return false;
+      mac.bytes[i] = static_cast<std::uint8_t>(high << 4 | low);
+    }
+    return true;
   }
 
   const SchemaColumn& schema_;
   const Chunk& chunk_;
   std::span<FlowRecord> flows_;
   Column column_;
+  TextTable* texts_;
   std::vector<std::span<const std::uint8_t>> dictionary_;  // into a decompressed dictionary page
   std::vector<std::uint32_t> defined_, indices_;
   std::string dictionary_page_, data_page_;  // decompressed
@@ -437,7 +480,7 @@ class ChunkDecoder {
 
 }  // namespace
 
-Reader::Reader(const std::filesystem::path& path) : path_(path) {
+Reader::Reader(const std::filesystem::path& path, TextTable* texts) : path_(path), texts_(texts) {
   try {
     footer_ = read_footer(path);
   } catch (const DecodeError& e) {
@@ -470,7 +513,7 @@ bool Reader::read_row_group(std::vector<FlowRecord>& out) {
     if (footer_->file.read_at(static_cast<std::uint64_t>(chunk.start), bytes.data(), bytes.size()) != bytes.size())
       throw ReadError(path_.string() + ": column " + schema.name + ": chunk past the file's end");
     try {
-      ChunkDecoder(schema, chunk, flows).decode(bytes);
+      ChunkDecoder(schema, chunk, flows, texts_).decode(bytes);
     } catch (const DecodeError& e) {
       throw ReadError(path_.string() + ": row group " + std::to_string(next_ - 1) + ": " + e.what());
     }

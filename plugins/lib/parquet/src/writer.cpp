@@ -21,6 +21,7 @@ struct RowGroupRows::Values {
   std::vector<std::int32_t> int32s;
   std::vector<IpAddress> addresses;
   std::vector<MacAddress> macs;
+  std::vector<std::uint32_t> ids;  // country: its two letters; text: its TextId
 };
 
 namespace {
@@ -36,19 +37,19 @@ void gather(std::span<const FlowRecord> flows, std::size_t offset, std::vector<O
 }
 
 template <class Out>
-void gather_integers(std::span<const FlowRecord> flows, const Column& column, std::vector<Out>& out) {
-  switch (column.width) {
-    case 1: gather<std::uint8_t>(flows, column.offset, out); return;
-    case 2: gather<std::uint16_t>(flows, column.offset, out); return;
-    case 4: gather<std::uint32_t>(flows, column.offset, out); return;
-    default: gather<std::uint64_t>(flows, column.offset, out); return;
+void gather_integers(std::span<const FlowRecord> flows, const FieldInfo& field, std::vector<Out>& out) {
+  switch (field.width) {
+    case 1: gather<std::uint8_t>(flows, field.offset, out); return;
+    case 2: gather<std::uint16_t>(flows, field.offset, out); return;
+    case 4: gather<std::uint32_t>(flows, field.offset, out); return;
+    default: gather<std::uint64_t>(flows, field.offset, out); return;
   }
 }
 
 }  // namespace
 
-RowGroupRows::RowGroupRows(const WriterOptions& options) {
-  for (const csv::Field field : options.fields) {
+RowGroupRows::RowGroupRows(const WriterOptions& options) : row_group_rows_(options.row_group_rows) {
+  for (const Field field : options.fields) {
     columns_.push_back(std::make_unique<Values>());
     columns_.back()->column = column_of(field);
   }
@@ -59,20 +60,44 @@ RowGroupRows& RowGroupRows::operator=(RowGroupRows&&) noexcept = default;
 RowGroupRows::~RowGroupRows() = default;
 
 void RowGroupRows::append(std::span<const FlowRecord> flows) {
+  if (rows_ == 0) reserve(flows.size());
   for (auto& values : columns_) {
-    const Column& column = values->column;
-    switch (column.kind) {
+    const FieldInfo& field = *values->column.field;
+    switch (values->column.kind) {
       case ColumnKind::timestamp:
-      case ColumnKind::int64: gather_integers(flows, column, values->int64s); break;
-      case ColumnKind::duration:
-        for (const FlowRecord& flow : flows) values->int64s.push_back(static_cast<std::int64_t>(flow.duration_ms()));
+      case ColumnKind::int64:
+        if (field.kind == FieldKind::duration) {
+          for (const FlowRecord& flow : flows) values->int64s.push_back(static_cast<std::int64_t>(flow.duration_ms()));
+          break;
+        }
+        gather_integers(flows, field, values->int64s);
         break;
-      case ColumnKind::int32: gather_integers(flows, column, values->int32s); break;
-      case ColumnKind::address: gather<IpAddress>(flows, column.offset, values->addresses); break;
-      case ColumnKind::mac: gather<MacAddress>(flows, column.offset, values->macs); break;
+      case ColumnKind::int32: gather_integers(flows, field, values->int32s); break;
+      case ColumnKind::address: gather<IpAddress>(flows, field.offset, values->addresses); break;
+      case ColumnKind::mac: gather<MacAddress>(flows, field.offset, values->macs); break;
+      case ColumnKind::country: gather<std::uint16_t>(flows, field.offset, values->ids); break;
+      case ColumnKind::text: gather<std::uint32_t>(flows, field.offset, values->ids); break;
     }
   }
   rows_ += flows.size();
+}
+
+// A row group's columns grow without copying: room for a whole row group
+// once a file has filled one, else for as many rows as the first batch
+// times 64 (a window of a few flows takes little memory).
+void RowGroupRows::reserve(std::size_t first_batch) {
+  const std::size_t rows = std::min(row_group_rows_, std::max(first_batch * 64, std::size_t{1} << 16));
+  for (auto& values : columns_) {
+    switch (values->column.kind) {
+      case ColumnKind::timestamp:
+      case ColumnKind::int64: values->int64s.reserve(rows); break;
+      case ColumnKind::int32: values->int32s.reserve(rows); break;
+      case ColumnKind::address: values->addresses.reserve(rows); break;
+      case ColumnKind::mac: values->macs.reserve(rows); break;
+      case ColumnKind::country:
+      case ColumnKind::text: values->ids.reserve(rows); break;
+    }
+  }
 }
 
 void RowGroupRows::clear() {
@@ -81,6 +106,7 @@ void RowGroupRows::clear() {
     values->int32s.clear();
     values->addresses.clear();
     values->macs.clear();
+    values->ids.clear();
   }
   rows_ = 0;
 }
@@ -98,7 +124,7 @@ class Dictionary {
     while (true) {
       const std::uint32_t entry = slots_[slot];
       if (entry == 0) break;
-      if (keys_[entry - 1] == key) return entry - 1;
+      if (same(keys_[entry - 1], key)) return entry - 1;
       slot = (slot + 1) & mask_;
     }
     const auto index = static_cast<std::uint32_t>(keys_.size());
@@ -111,6 +137,18 @@ class Dictionary {
   const std::vector<Key>& keys() const noexcept { return keys_; }
 
  private:
+  // Addresses compare as two words, not with a memcmp call.
+  static bool same(const Key& a, const Key& b) noexcept {
+    if constexpr (std::is_same_v<Key, IpAddress>) {
+      std::uint64_t x[2], y[2];
+      std::memcpy(x, a.bytes.data(), 16);
+      std::memcpy(y, b.bytes.data(), 16);
+      return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+    } else {
+      return a == b;
+    }
+  }
+
   static std::size_t hash(const Key& key) noexcept {
     constexpr std::uint64_t multiplier = 0x9e3779b97f4a7c15ULL;
     if constexpr (std::is_integral_v<Key>) {
@@ -280,17 +318,19 @@ void encode_integers(std::span<const T> values, ChunkWriter& chunk, ChunkMetadat
   metadata.encodings = {Encoding::plain};
 }
 
-// The text or bytes of a value of a nullable column.
+// The text or bytes of a value of a nullable column, written into `room`
+// (64 bytes) where it is not kept elsewhere. An unset address or MAC is
+// null, as csv_writer leaves it empty.
 struct AddressText {
   static bool is_null(const IpAddress& a) noexcept { return a.is_unspecified(); }
-  static std::string_view value(const IpAddress& a, char* room) noexcept {
+  std::string_view value(const IpAddress& a, char* room) const noexcept {
     return {room, static_cast<std::size_t>(csv::text::put_address(room, a) - room)};
   }
   static constexpr bool fixed = false;
 };
 struct AddressBytes {
   static bool is_null(const IpAddress& a) noexcept { return a.is_unspecified(); }
-  static std::string_view value(const IpAddress& a, char* room) noexcept {
+  std::string_view value(const IpAddress& a, char* room) const noexcept {
     std::memcpy(room, a.bytes.data(), 16);
     return {room, 16};
   }
@@ -298,9 +338,24 @@ struct AddressBytes {
 };
 struct MacText {
   static bool is_null(const MacAddress& m) noexcept { return m.is_unspecified(); }
-  static std::string_view value(const MacAddress& m, char* room) noexcept {
+  std::string_view value(const MacAddress& m, char* room) const noexcept {
     return {room, static_cast<std::size_t>(csv::text::put_mac(room, m) - room)};
   }
+  static constexpr bool fixed = false;
+};
+struct CountryText {
+  static bool is_null(std::uint32_t letters) noexcept { return letters == 0; }
+  std::string_view value(std::uint32_t letters, char* room) const noexcept {
+    room[0] = static_cast<char>(letters & 0xff);
+    room[1] = static_cast<char>(letters >> 8);
+    return {room, 2};
+  }
+  static constexpr bool fixed = false;
+};
+struct TextOfId {
+  const TextTable* texts;
+  bool is_null(TextId id) const noexcept { return id == 0 || texts == nullptr; }
+  std::string_view value(TextId id, char*) const noexcept { return texts->text(id); }
   static constexpr bool fixed = false;
 };
 
@@ -326,13 +381,13 @@ void widen(ChunkMetadata& metadata, std::string_view value) {
 }
 
 template <class Traits, class Key>
-void encode_nullable(std::span<const Key> keys, ChunkWriter& chunk, ChunkMetadata& metadata,
+void encode_nullable(std::span<const Key> keys, const Traits& traits, ChunkWriter& chunk, ChunkMetadata& metadata,
                      const WriterOptions& options) {
   std::vector<std::uint32_t> defined(keys.size());
   std::vector<Key> present;
   present.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    defined[i] = Traits::is_null(keys[i]) ? 0 : 1;
+    defined[i] = traits.is_null(keys[i]) ? 0 : 1;
     if (defined[i] != 0) present.push_back(keys[i]);
   }
   metadata.null_count = static_cast<std::int64_t>(keys.size() - present.size());
@@ -346,7 +401,7 @@ void encode_nullable(std::span<const Key> keys, ChunkWriter& chunk, ChunkMetadat
     const std::size_t before = dictionary.keys().size();
     indices.push_back(dictionary.index_of(key));
     if (dictionary.keys().size() == before) continue;
-    const auto value = Traits::value(key, room);
+    const auto value = traits.value(key, room);
     widen(metadata, value);
     put_plain<Traits>(value, plain_dictionary);
     if (plain_dictionary.size() > options.dictionary_bytes) break;
@@ -358,19 +413,21 @@ void encode_nullable(std::span<const Key> keys, ChunkWriter& chunk, ChunkMetadat
     return;
   }
   metadata.has_min_max = false;
-  for (const Key& key : present) widen(metadata, Traits::value(key, room));
+  for (const Key& key : present) widen(metadata, traits.value(key, room));
   constexpr std::size_t typical_value_bytes = 20;
   write_pages(chunk, keys.size(), defined, std::max<std::size_t>(1, options.page_bytes / typical_value_bytes),
               Encoding::plain, [&](std::size_t from, std::size_t to, std::string& body) {
-                for (std::size_t i = from; i < to; ++i) put_plain<Traits>(Traits::value(present[i], room), body);
+                for (std::size_t i = from; i < to; ++i) put_plain<Traits>(traits.value(present[i], room), body);
               });
   metadata.encodings = {Encoding::plain, Encoding::rle};
 }
 
 }  // namespace
 
-EncodedRowGroup encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor) {
-  EncodedRowGroup group;
+void encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor,
+                      EncodedRowGroup& group) {
+  group.bytes.clear();
+  group.chunks.clear();
   group.rows = static_cast<std::int64_t>(rows.rows());
   for (std::size_t i = 0; i < options.fields.size(); ++i) {
     const auto& values = rows.column(i);
@@ -381,7 +438,6 @@ EncodedRowGroup encode_row_group(const RowGroupRows& rows, const WriterOptions& 
     ChunkWriter chunk(group.bytes, compressor, metadata, start);
     switch (values.column.kind) {
       case ColumnKind::timestamp:
-      case ColumnKind::duration:
       case ColumnKind::int64:
         encode_integers(std::span<const std::int64_t>(values.int64s), chunk, metadata, options);
         break;
@@ -390,25 +446,32 @@ EncodedRowGroup encode_row_group(const RowGroupRows& rows, const WriterOptions& 
         break;
       case ColumnKind::address:
         if (options.address_type == AddressType::binary)
-          encode_nullable<AddressBytes>(std::span<const IpAddress>(values.addresses), chunk, metadata, options);
+          encode_nullable(std::span<const IpAddress>(values.addresses), AddressBytes{}, chunk, metadata, options);
         else
-          encode_nullable<AddressText>(std::span<const IpAddress>(values.addresses), chunk, metadata, options);
+          encode_nullable(std::span<const IpAddress>(values.addresses), AddressText{}, chunk, metadata, options);
         break;
       case ColumnKind::mac:
-        encode_nullable<MacText>(std::span<const MacAddress>(values.macs), chunk, metadata, options);
+        encode_nullable(std::span<const MacAddress>(values.macs), MacText{}, chunk, metadata, options);
+        break;
+      case ColumnKind::country:
+        encode_nullable(std::span<const std::uint32_t>(values.ids), CountryText{}, chunk, metadata, options);
+        break;
+      case ColumnKind::text:
+        encode_nullable(std::span<const std::uint32_t>(values.ids), TextOfId{options.texts}, chunk, metadata, options);
         break;
     }
   }
-  return group;
 }
 
-Writer::Writer(const std::filesystem::path& path, WriterOptions options)
-    : options_(std::move(options)),
-      compressor_(options_.codec, options_.level),
-      file_(std::make_unique<file_output::File>(path, file_output::File::Mode::create)),
-      rows_(options_) {
+Writer::Writer(WriterOptions options)
+    : options_(std::move(options)), compressor_(options_.codec, options_.level), rows_(options_) {}
+
+void Writer::open(const std::filesystem::path& path) {
+  file_ = std::make_unique<file_output::File>(path, file_output::File::Mode::create);
   file_->append(magic.data(), magic.size());
   offset_ = static_cast<std::int64_t>(magic.size());
+  row_groups_.clear();
+  rows_.clear();
 }
 
 Writer::~Writer() = default;
@@ -424,16 +487,15 @@ void Writer::write(std::span<const FlowRecord> flows) {
 
 void Writer::end_row_group() {
   if (rows_.rows() == 0) return;
-  append(encode_row_group(rows_, options_, compressor_));
+  encode_row_group(rows_, options_, compressor_, encoded_);
+  append(encoded_);
   rows_.clear();
 }
 
-void Writer::append(EncodedRowGroup encoded) {
+void Writer::append(const EncodedRowGroup& encoded) {
   file_->append(encoded.bytes.data(), encoded.bytes.size());
-  const std::int64_t size = static_cast<std::int64_t>(encoded.bytes.size());
-  encoded.bytes = std::string();
-  row_groups_.push_back({std::move(encoded), offset_});
-  offset_ += size;
+  row_groups_.push_back({encoded.chunks, encoded.rows, offset_});
+  offset_ += static_cast<std::int64_t>(encoded.bytes.size());
 }
 
 void Writer::close() {
@@ -444,17 +506,18 @@ void Writer::close() {
   tail.append(magic);
   file_->append(tail.data(), tail.size());
   file_->close();
+  file_.reset();
 }
 
 namespace {
 
-void schema_element(thrift::Encoder& out, const Column& column, AddressType address_type) {
+void schema_element(thrift::Encoder& out, Column column, AddressType address_type) {
   const ColumnType type = column_type(column.kind, address_type);
   out.begin_element_struct();
   out.i32(1, static_cast<std::int32_t>(type.physical));
   if (type.type_length != 0) out.i32(2, type.type_length);
   out.i32(3, static_cast<std::int32_t>(type.repetition));
-  out.binary(4, csv::field_name(column.field));
+  out.binary(4, column.field->name);
   const bool text = type.physical == PhysicalType::byte_array;
   if (column.kind == ColumnKind::timestamp) {
     out.i32(6, static_cast<std::int32_t>(ConvertedType::timestamp_millis));
@@ -475,7 +538,7 @@ void schema_element(thrift::Encoder& out, const Column& column, AddressType addr
   out.end_struct();
 }
 
-void column_chunk(thrift::Encoder& out, const Column& column, const ChunkMetadata& chunk, std::int64_t base,
+void column_chunk(thrift::Encoder& out, Column column, const ChunkMetadata& chunk, std::int64_t base,
                   const WriterOptions& options) {
   const std::int64_t start =
       base + (chunk.dictionary_page_offset >= 0 ? chunk.dictionary_page_offset : chunk.data_page_offset);
@@ -486,7 +549,7 @@ void column_chunk(thrift::Encoder& out, const Column& column, const ChunkMetadat
   out.begin_list(2, thrift::Type::i32, chunk.encodings.size());
   for (const Encoding encoding : chunk.encodings) out.element_i32(static_cast<std::int32_t>(encoding));
   out.begin_list(3, thrift::Type::binary, 1);
-  out.element_binary(csv::field_name(column.field));
+  out.element_binary(column.field->name);
   out.i32(4, static_cast<std::int32_t>(options.codec));
   out.i64(5, chunk.values);
   out.i64(6, chunk.uncompressed_bytes);
@@ -514,9 +577,9 @@ std::string Writer::footer() const {
   out.binary(4, "schema");
   out.i32(5, static_cast<std::int32_t>(options_.fields.size()));
   out.end_struct();
-  for (const csv::Field field : options_.fields) schema_element(out, column_of(field), options_.address_type);
+  for (const Field field : options_.fields) schema_element(out, column_of(field), options_.address_type);
   std::int64_t rows = 0;
-  for (const auto& group : row_groups_) rows += group.encoded.rows;
+  for (const auto& group : row_groups_) rows += group.rows;
   out.i64(3, rows);
   out.begin_list(4, thrift::Type::struct_, row_groups_.size());
   for (const auto& group : row_groups_) {
@@ -524,13 +587,13 @@ std::string Writer::footer() const {
     out.begin_list(1, thrift::Type::struct_, options_.fields.size());
     std::int64_t uncompressed = 0, compressed = 0;
     for (std::size_t i = 0; i < options_.fields.size(); ++i) {
-      const ChunkMetadata& chunk = group.encoded.chunks[i];
+      const ChunkMetadata& chunk = group.chunks[i];
       column_chunk(out, column_of(options_.fields[i]), chunk, group.offset, options_);
       uncompressed += chunk.uncompressed_bytes;
       compressed += chunk.compressed_bytes;
     }
     out.i64(2, uncompressed);
-    out.i64(3, group.encoded.rows);
+    out.i64(3, group.rows);
     out.i64(5, group.offset);
     out.i64(6, compressed);
     out.end_struct();

@@ -1,7 +1,8 @@
 // Flows out of Parquet files: sluice's own, and any flat file whose columns
 // carry csv_writer's field names with types that hold them (integers as
 // INT32 or INT64, times as INT64 timestamps or epoch milliseconds,
-// addresses and MACs as text, addresses also as 16 bytes). Columns of other
+// addresses, MACs, countries and names as text, addresses also as 16
+// bytes). Columns of other
 // names are left alone; duration follows from first and last.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "sluice/flow_record.h"
+#include "sluice/texts.h"
 
 namespace sluice::parquet {
 
@@ -26,7 +28,9 @@ class ReadError : public std::runtime_error {
 
 class Reader {
  public:
-  explicit Reader(const std::filesystem::path& path);  // reads the footer
+  // Reads the footer. Text fields (names) are interned into `texts`; none:
+  // they are left absent.
+  Reader(const std::filesystem::path& path, TextTable* texts);
   Reader(Reader&&) noexcept;
   Reader& operator=(Reader&&) noexcept;
   ~Reader();
@@ -43,6 +47,7 @@ class Reader {
 
  private:
   std::filesystem::path path_;
+  TextTable* texts_;
   std::unique_ptr<Footer> footer_;
   std::size_t next_ = 0;
 };

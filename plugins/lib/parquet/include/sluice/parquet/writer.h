@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "sluice/csv/fields.h"
 #include "sluice/flow_record.h"
 #include "sluice/parquet/columns.h"
 #include "sluice/parquet/format.h"
+#include "sluice/texts.h"
 
 namespace sluice::file_output {
 class File;
@@ -24,7 +24,8 @@ class File;
 namespace sluice::parquet {
 
 struct WriterOptions {
-  std::vector<csv::Field> fields{default_columns().begin(), default_columns().end()};
+  std::vector<Field> fields = default_columns();
+  const TextTable* texts = nullptr;  // the run's, for text fields (names); none: such columns are all null
   Codec codec = Codec::zstd;
   int level = 3;  // zstd 1..22, gzip 1..9
   AddressType address_type = AddressType::string;
@@ -50,7 +51,10 @@ class RowGroupRows {
   const Values& column(std::size_t i) const { return *columns_[i]; }
 
  private:
+  void reserve(std::size_t first_batch);
+
   std::vector<std::unique_ptr<Values>> columns_;
+  std::size_t row_group_rows_;
   std::size_t rows_ = 0;
 };
 
@@ -74,17 +78,22 @@ struct EncodedRowGroup {
   std::int64_t rows = 0;
 };
 
-// The prepare step: the row group's pages, dictionaries and statistics.
-EncodedRowGroup encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor);
+// The prepare step: the row group's pages, dictionaries and statistics into
+// `group` (its buffers reused).
+void encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor,
+                      EncodedRowGroup& group);
 
-// One Parquet file: "PAR1", row groups, then the footer at close().
+// Parquet files, one at a time: "PAR1", row groups, then the footer at
+// close(). Its buffers (a row group's columns, about 130 bytes a row for
+// the standard fields) stay from file to file: allocated once, not a window.
 class Writer {
  public:
-  Writer(const std::filesystem::path& path, WriterOptions options);
+  explicit Writer(WriterOptions options);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   ~Writer();
 
+  void open(const std::filesystem::path& path);
   // Rows go into the row group under way; a full one is written.
   void write(std::span<const FlowRecord> flows);
   // Writes the row group under way, if it has rows.
@@ -96,16 +105,18 @@ class Writer {
 
  private:
   struct PlacedRowGroup {
-    EncodedRowGroup encoded;  // its bytes dropped once written
+    std::vector<ChunkMetadata> chunks;
+    std::int64_t rows;
     std::int64_t offset;
   };
-  void append(EncodedRowGroup encoded);  // the commit step: in file order
+  void append(const EncodedRowGroup& encoded);  // the commit step: in file order
   std::string footer() const;
 
   WriterOptions options_;
   Compressor compressor_;
   std::unique_ptr<file_output::File> file_;
   RowGroupRows rows_;
+  EncodedRowGroup encoded_;
   std::vector<PlacedRowGroup> row_groups_;
   std::int64_t offset_ = 0;
 };
