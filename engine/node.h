@@ -90,8 +90,8 @@ struct Node final : Host, Emitter {
   bool acknowledges_later = false;
 
   std::shared_ptr<abi::Component> component;
-  // With workers > 1: one instance per worker, [0] = `component` (the one
-  // started, ticked and finished; a sink's commits go to it).
+  // One instance per worker, [0] = `component`, the one ticked and finished.
+  // A sink on several workers has one more: [0] commits, [1..N] prepare.
   std::vector<std::shared_ptr<abi::Component>> instances_by_worker;
   std::vector<Node*> downstream;
   std::atomic<std::size_t> open_inputs{0};
@@ -131,7 +131,7 @@ struct Node final : Host, Emitter {
   abi::Transform& transform() { return static_cast<abi::Transform&>(*component); }
   abi::Sink& sink() { return static_cast<abi::Sink&>(*component); }
   abi::Transform& transform(unsigned worker) { return static_cast<abi::Transform&>(*instances_by_worker[worker]); }
-  abi::Sink& sink(unsigned worker) { return static_cast<abi::Sink&>(*instances_by_worker[worker]); }
+  abi::Sink& sink(unsigned instance) { return static_cast<abi::Sink&>(*instances_by_worker[instance]); }
 
   // Times `call` as `worker`'s busy time and returns what it returns.
   template <class Call>

@@ -197,7 +197,10 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
       node->concurrency = p.descriptor->concurrency;
       node->acknowledges_later = p.descriptor->acknowledges_later;
       Status status;
-      for (unsigned w = 0; w < c.workers && status; ++w)
+      // A sink on workers commits on an instance of its own: prepare() and
+      // commit() never run on one instance at once.
+      const unsigned copies = c.workers > 1 && c.role == PluginKind::sink ? c.workers + 1 : c.workers;
+      for (unsigned w = 0; w < copies && status; ++w)
         if (auto instance = instantiate(p.plugin, *p.descriptor, p.options, *node, status))
           node->instances_by_worker.push_back(std::move(instance));
       if (status) node->component = node->instances_by_worker.front();

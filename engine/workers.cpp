@@ -98,7 +98,7 @@ void run_transform_worker(Node& node, unsigned worker) {
 }
 
 void run_prepare_worker(Node& node, unsigned worker) {
-  abi::Sink& sink = node.sink(worker);
+  abi::Sink& sink = node.sink(worker + 1);  // [0] commits
   InOrder<PreparedItem>& order = *node.prepare_order;
   while (true) {
     order.enter();
