@@ -43,6 +43,7 @@ struct RunState {
   const Logger& log;
   const std::chrono::milliseconds drain_timeout;
   MetricsRegistry metrics;
+  InternedTexts texts;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
 
@@ -183,6 +184,7 @@ struct Node final : Host, Emitter {
   unsigned instance() const noexcept override { return instance_index; }
   unsigned instances() const noexcept override { return instance_count; }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
+  TextTable& texts() noexcept override { return run.texts; }
   using Host::counter;
   using Host::gauge;
 
