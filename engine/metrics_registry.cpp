@@ -99,7 +99,17 @@ Gauge MetricsRegistry::gauge(std::string_view name, std::string_view help, std::
 
 void MetricsRegistry::computed_gauge(std::string_view name, std::string_view help, std::span<const Label> labels,
                                      std::function<double()> read) {
-  Series& cell = series(Type::gauge, name, help, labels);
+  computed(Type::gauge, name, help, labels, std::move(read));
+}
+
+void MetricsRegistry::computed_counter(std::string_view name, std::string_view help, std::span<const Label> labels,
+                                       std::function<double()> read) {
+  computed(Type::counter, name, help, labels, std::move(read));
+}
+
+void MetricsRegistry::computed(Type type, std::string_view name, std::string_view help, std::span<const Label> labels,
+                               std::function<double()> read) {
+  Series& cell = series(type, name, help, labels);
   std::lock_guard lock(mutex_);
   cell.read = std::move(read);
 }
@@ -118,7 +128,7 @@ std::string MetricsRegistry::render() const {
       out += name;
       out += labels;
       out += ' ';
-      if (family.type == Type::counter)
+      if (family.type == Type::counter && !series->read)
         fmt::format_to(std::back_inserter(out), "{}", series->count.load(std::memory_order_relaxed));
       else
         append_value(series->read ? series->read() : series->value.load(std::memory_order_relaxed), out);

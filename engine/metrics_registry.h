@@ -32,6 +32,9 @@ class MetricsRegistry {
   void computed_gauge(std::string_view name, std::string_view help, std::span<const Label> labels,
                       std::function<double()> read);
 
+  // A counter whose value is computed when read (seconds busy, summed from nanoseconds).
+  void computed_counter(std::string_view name, std::string_view help, std::span<const Label> labels,
+                        std::function<double()> read);
   // The Prometheus text exposition format (version 0.0.4) of every series.
   std::string render() const;
 
@@ -48,6 +51,8 @@ class MetricsRegistry {
     std::map<std::string, Series*, std::less<>> series;  // by rendered labels
   };
 
+  void computed(Type type, std::string_view name, std::string_view help, std::span<const Label> labels,
+                std::function<double()> read);
   Series& series(Type type, std::string_view name, std::string_view help, std::span<const Label> labels);
 
   mutable std::mutex mutex_;

@@ -52,6 +52,12 @@ class Host {
   virtual unsigned instance() const noexcept = 0;
   virtual unsigned instances() const noexcept = 0;
 
+  // A sink that acknowledges later (PluginDescriptor::acknowledges_later)
+  // says that a batch it consumed is delivered for good: a Kafka delivery
+  // report, a ClickHouse INSERT answered. Any thread may call it, in any
+  // order; the engine advances each source's contiguous acknowledged prefix.
+  virtual void acknowledge(BatchId batch) noexcept = 0;
+
   // A finite source's progress, 0 to 1 (the share of its count or of its
   // files' bytes): the engine shows it, with a rate and an ETA, on a terminal.
   virtual void progress(double fraction) noexcept = 0;
