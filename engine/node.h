@@ -42,6 +42,7 @@ struct RunState {
   const std::chrono::milliseconds drain_timeout;
   MetricsRegistry metrics;
   console::PublishedTables tables;
+  InternedTexts texts;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
 
@@ -133,6 +134,7 @@ struct Node final : Host, Emitter {
     run.tables.publish(id, name, columns, key_columns, cells);
   }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
+  TextTable& texts() noexcept override { return run.texts; }
   using Host::counter;
   using Host::gauge;
 

@@ -3,6 +3,7 @@
 
 #include <sluice/batch.h>
 #include <sluice/metrics.h>
+#include <sluice/texts.h>
 
 #include <cstdint>
 #include <initializer_list>
@@ -54,6 +55,10 @@ class Host {
   // A finite source's progress, 0 to 1 (the share of its count or of its
   // files' bytes): the engine shows it, with a rate and an ETA, on a terminal.
   virtual void progress(double fraction) noexcept = 0;
+
+  // The texts records refer to by TextId (interface names, AS organisations):
+  // one table for the whole run, so an id means the same in every component.
+  virtual TextTable& texts() noexcept = 0;
 
   // A small table for the console (docs/console.md): `columns` names it,
   // `cells` holds its rows one after another (a multiple of columns.size()).
