@@ -85,6 +85,7 @@ MetricsRegistry::Series& MetricsRegistry::series(Type type, std::string_view nam
   if (auto it = by_labels.find(rendered); it != by_labels.end()) return *it->second;
   Series& cell = cells_.emplace_back();
   cell.labels = rendered;
+  for (const Label& label : labels) cell.label_values.emplace_back(label.name, label.value);
   by_labels.emplace(std::move(rendered), &cell);
   return cell;
 }
@@ -131,11 +132,25 @@ std::string MetricsRegistry::render() const {
       if (family.type == Type::counter && !series->read)
         fmt::format_to(std::back_inserter(out), "{}", series->count.load(std::memory_order_relaxed));
       else
-        append_value(series->read ? series->read() : series->value.load(std::memory_order_relaxed), out);
+        append_value(value_of(family.type, *series), out);
       out += '\n';
     }
   }
   return out;
+}
+
+double MetricsRegistry::value_of(Type type, const Series& series) {
+  if (type == Type::counter) return static_cast<double>(series.count.load(std::memory_order_relaxed));
+  return series.read ? series.read() : series.value.load(std::memory_order_relaxed);
+}
+
+std::vector<MetricsRegistry::Value> MetricsRegistry::snapshot() const {
+  std::vector<Value> values;
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, family] : families_)
+    for (const auto& [labels, series] : family.series)
+      values.push_back({name, series->label_values, value_of(family.type, *series)});
+  return values;
 }
 
 }  // namespace sluice::engine

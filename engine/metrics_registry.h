@@ -38,9 +38,19 @@ class MetricsRegistry {
   // The Prometheus text exposition format (version 0.0.4) of every series.
   std::string render() const;
 
+  // Every series' value now (computed gauges read), by name then labels: the
+  // console's view of the same numbers.
+  struct Value {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> labels;
+    double value = 0;
+  };
+  std::vector<Value> snapshot() const;
+
  private:
   struct Series {
     std::string labels;  // rendered: {a="1",b="2"}, or empty
+    std::vector<std::pair<std::string, std::string>> label_values;
     std::atomic<std::uint64_t> count{0};
     std::atomic<double> value{0};
     std::function<double()> read;
@@ -53,6 +63,7 @@ class MetricsRegistry {
 
   void computed(Type type, std::string_view name, std::string_view help, std::span<const Label> labels,
                 std::function<double()> read);
+  static double value_of(Type type, const Series& series);
   Series& series(Type type, std::string_view name, std::string_view help, std::span<const Label> labels);
 
   mutable std::mutex mutex_;

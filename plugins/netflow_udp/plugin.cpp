@@ -80,6 +80,7 @@ class NetflowUdp {
     const bool log_now = malformed_log_.allow();
     for (const auto& e : decoder_.exporters()) {
       ExporterMetrics& m = metrics_for(e);
+      if (e.datagrams != m.published.datagrams) m.last_seen.set(static_cast<double>(sluice::now_ms()) / 1000);
       m.datagrams.add(e.datagrams - m.published.datagrams);
       m.records.add(e.records - m.published.records);
       m.sequence_errors.add(e.sequence_errors - m.published.sequence_errors);
@@ -93,6 +94,7 @@ class NetflowUdp {
 
   struct ExporterMetrics {
     sluice::Counter datagrams, records, sequence_errors, lost;
+    sluice::Gauge last_seen;
     MalformedMetrics<Malformed, malformed_kinds> malformed;
     ExporterStats published;  // what the counters hold
   };
@@ -111,6 +113,7 @@ class NetflowUdp {
     m.lost =
         host_.counter("lost_records_total",
                       "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
+    m.last_seen = host_.gauge("last_seen_seconds", "When the exporter's latest datagram was decoded, Unix time", labels);
     m.malformed = {host_, labels, malformed_name};
     m.published.address = e.address;
     return exporter_metrics_.emplace(key, m).first->second;
