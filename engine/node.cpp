@@ -94,6 +94,8 @@ Gauge Node::gauge(std::string_view name, std::string_view help, std::span<const 
   return run.metrics.gauge(metric_name(name), help, metric_labels(labels));
 }
 
+void Node::remove_metrics(std::span<const Label> labels) { run.metrics.remove(metric_name(""), metric_labels(labels)); }
+
 void Node::emit(BatchPtr batch) {
   if (!batch) return;
   sent.add(batch->records.size());

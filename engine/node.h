@@ -127,6 +127,7 @@ struct Node final : Host, Emitter {
   unsigned instance() const noexcept override { return instance_index; }
   unsigned instances() const noexcept override { return instance_count; }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
+  void remove_metrics(std::span<const Label> labels) override;
   using Host::counter;
   using Host::gauge;
 

@@ -55,6 +55,12 @@ class Host {
   // files' bytes): the engine shows it, with a rate and an ETA, on a terminal.
   virtual void progress(double fraction) noexcept = 0;
 
+  // Removes this component's metrics whose labels begin with `labels`, in
+  // the order they were registered with (a sender the plugin forgot:
+  // {"exporter", "192.0.2.1"}), so that what is served stays bounded. The
+  // handles to them must not be used again.
+  virtual void remove_metrics(std::span<const Label> labels) = 0;
+
  protected:
   ~Host() = default;
 };
