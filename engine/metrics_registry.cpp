@@ -83,7 +83,8 @@ MetricsRegistry::Series& MetricsRegistry::series(Type type, std::string_view nam
   }
   auto& by_labels = family->second.series;
   if (auto it = by_labels.find(rendered); it != by_labels.end()) return *it->second;
-  Series& cell = cells_.emplace_back();
+  Series& cell = free_cells_.empty() ? cells_.emplace_back() : *free_cells_.back();
+  if (!free_cells_.empty()) free_cells_.pop_back();
   cell.labels = rendered;
   for (const Label& label : labels) cell.label_values.emplace_back(label.name, label.value);
   by_labels.emplace(std::move(rendered), &cell);
@@ -113,6 +114,26 @@ void MetricsRegistry::computed(Type type, std::string_view name, std::string_vie
   Series& cell = series(type, name, help, labels);
   std::lock_guard lock(mutex_);
   cell.read = std::move(read);
+}
+
+void MetricsRegistry::remove(std::string_view prefix, std::span<const Label> labels) {
+  // The rendered labels of the series to remove begin so: each ends in a
+  // closing quote, so "10.0.0.1" does not take "10.0.0.11".
+  std::string first = render_labels(labels);
+  if (!first.empty()) first.pop_back();  // the '}'
+  std::lock_guard lock(mutex_);
+  for (auto family = families_.lower_bound(prefix); family != families_.end() && family->first.starts_with(prefix);) {
+    auto& series = family->second.series;
+    for (auto it = series.lower_bound(first); it != series.end() && it->first.starts_with(first);) {
+      Series& cell = *it->second;
+      cell.count = 0;
+      cell.value = 0;
+      cell.read = nullptr;
+      free_cells_.push_back(&cell);
+      it = series.erase(it);
+    }
+    family = series.empty() ? families_.erase(family) : std::next(family);
+  }
 }
 
 std::string MetricsRegistry::render() const {

@@ -191,6 +191,7 @@ struct Node final : Host, Emitter {
   }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
   TextTable& texts() noexcept override { return run.texts; }
+  void remove_metrics(std::span<const Label> labels) override;
   using Host::counter;
   using Host::gauge;
 

@@ -76,6 +76,11 @@ class Host {
   // the cells do not fill whole rows.
   virtual void publish_table(std::string_view name, std::span<const std::string_view> columns,
                              std::size_t key_columns, std::span<const std::string_view> cells) = 0;
+  // Removes this component's metrics whose labels begin with `labels`, in
+  // the order they were registered with (a sender the plugin forgot:
+  // {"exporter", "192.0.2.1"}), so that what is served stays bounded. The
+  // handles to them must not be used again.
+  virtual void remove_metrics(std::span<const Label> labels) = 0;
 
  protected:
   ~Host() = default;
