@@ -12,7 +12,10 @@ packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus nodejs)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus)
+  # Node.js for the npm-installed test readers; an image whose node came
+  # with its own npm (nodesource) must not get Debian's, which conflicts.
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 sudo=""
@@ -31,8 +34,6 @@ fi
 # The Parquet tests' independent readers (DuckDB, hyparquet) from npm, at the
 # versions of tests/parquet/readers/package-lock.json; their packages carry
 # their libraries.
-# Debian's npm package conflicts with nodesource's nodejs, which carries npm.
 if [[ "${1:-}" == "--tests" ]]; then
-  command -v npm > /dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm
   npm ci --prefix "$(dirname "$0")/parquet/readers" --no-audit --no-fund
 fi
