@@ -95,8 +95,8 @@ TEST(DebianPackage, InstallsRunsFromAnyFolderAndRemovesCleanly) {
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_EQ(verified.err, "") << "systemd-analyze has remarks";
   // Hardened: "OK" (3.0 or less) in systemd's own exposure score.
-  const auto security = run({"systemd-analyze", "security", "--offline=yes", "--threshold=30",
-                             "/usr/lib/systemd/system/sluice@.service"});
+  const auto security = run(
+      {"systemd-analyze", "security", "--offline=yes", "--threshold=30", "/usr/lib/systemd/system/sluice@.service"});
   EXPECT_EQ(security.exit_code, 0) << security.out << security.err;
   EXPECT_THAT(security.out, HasSubstr(" OK "));
 
