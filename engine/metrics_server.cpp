@@ -56,8 +56,8 @@ constexpr auto longest_accept_pause = std::chrono::seconds(1);
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const std::function<std::string()>& metrics,
-          const std::function<MetricsServer::Health()>& health, std::size_t& open)
-      : stream_(std::move(socket)), metrics_(metrics), health_(health), open_(open) {
+          const std::function<MetricsServer::Health()>& health, const MetricsServer::Routes& routes, std::size_t& open)
+      : stream_(std::move(socket)), metrics_(metrics), health_(health), routes_(routes), open_(open) {
     ++open_;
   }
   ~Session() { --open_; }
@@ -94,11 +94,16 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto health = health_();
       response->result(health.ok ? http::status::ok : http::status::service_unavailable);
       response->body() = health.text + "\n";
+    } else if (auto reply = routes_ ? routes_(path) : std::nullopt) {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, reply->content_type);
+      response->set(http::field::cache_control, "no-store");
+      response->body() = std::move(reply->body);
     } else {
       response->result(http::status::not_found);
       response->body() = "sluice serves /metrics and /health\n";
     }
-    if (response->result() != http::status::ok || path != "/metrics")
+    if (response->find(http::field::content_type) == response->end())
       response->set(http::field::content_type, "text/plain; charset=utf-8");
     response->prepare_payload();
     stream_.expires_after(request_timeout);
@@ -113,18 +118,20 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
   const std::function<std::string()>& metrics_;
   const std::function<MetricsServer::Health()>& health_;
+  const MetricsServer::Routes& routes_;
   std::size_t& open_;
 };
 
 }  // namespace
 
 MetricsServer::MetricsServer(asio::io_context& io, const std::string& listen, std::function<std::string()> metrics,
-                             std::function<Health()> health)
+                             std::function<Health()> health, Routes routes)
     : acceptor_(io),
       accept_pause_(io),
       pause_(first_accept_pause),
       metrics_(std::move(metrics)),
-      health_(std::move(health)) {
+      health_(std::move(health)),
+      routes_(std::move(routes)) {
   const tcp::endpoint endpoint = parse_listen(listen);
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -148,7 +155,8 @@ void MetricsServer::accept() {
     if (ec) return pause_accepting();
     pause_ = first_accept_pause;
     // Beyond max_connections, closed at once: the client sees it refused.
-    if (open_ < max_connections) std::make_shared<Session>(std::move(socket), metrics_, health_, open_)->read();
+    if (open_ < max_connections)
+      std::make_shared<Session>(std::move(socket), metrics_, health_, routes_, open_)->read();
     accept();
   });
 }

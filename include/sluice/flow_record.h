@@ -66,9 +66,54 @@ struct MacAddress {
   friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
 };
 
-// One flow: what NetFlow v5 carries, IPv6, and the common v9/IPFIX elements.
+// A name, description or other text a record refers to: an index into the
+// process-wide text table (texts.h), so records stay fixed-size. 0 is absent.
+using TextId = std::uint32_t;
+
+// The optional elements of a record: a bit in FlowRecord::present says the
+// source really had the element, so "absent" and "zero" stay different (an
+// IPv6 next hop of ::, an AS of 0), as nfdump's extensions keep them apart.
+// Elements every flow has (times, addresses, ports, protocol, flags, ToS,
+// counters) have no bit. Text fields need none: their id 0 is absent.
+enum class Element : std::uint8_t {
+  in_if,
+  out_if,
+  src_as,
+  dst_as,
+  src_mask,
+  dst_mask,
+  dst_tos,
+  direction,
+  next_hop,
+  bgp_next_hop,
+  exporter,
+  received,
+  engine,              // engine_type and engine_id
+  observation_domain,  //
+  sampling,            // sampling_interval
+  reverse_counters,    // reverse_packets, reverse_bytes (biflow)
+  flows,               // an aggregate's count of flows (nfdump's aggregated flows)
+  src_mac,
+  dst_mac,
+  src_vlan,
+  dst_vlan,
+  label,
+  src_country,
+  dst_country,
+  in_if_speed,
+  out_if_speed,
+  in_if_boundary,
+  out_if_boundary,
+};
+
+// An interface's place at the network's edge, as Akvorado's classifiers say it.
+enum class Boundary : std::uint8_t { undefined, external, internal };
+
+// One flow: what NetFlow v5 carries, IPv6, the common v9/IPFIX elements, and
+// what enrichment adds (countries, AS and network names, interface names).
 // Fixed layout and trivially copyable, so batches of records move with
 // memcpy and the layout is part of the plugin ABI (checked at load time).
+// include/sluice/fields.h describes every member: name, kind, presence.
 struct FlowRecord {
   std::uint64_t first_ms = 0;     // first packet, ms since the Unix epoch
   std::uint64_t last_ms = 0;      // last packet, ms since the Unix epoch
@@ -77,10 +122,13 @@ struct FlowRecord {
   std::uint64_t bytes = 0;
   std::uint64_t reverse_packets = 0;  // biflow (IPFIX reverse) counters
   std::uint64_t reverse_bytes = 0;
+  std::uint64_t flows = 1;    // 1 for a flow; an aggregate's count of the flows it sums
+  std::uint64_t present = 0;  // one bit per Element the source had: has(), set_present()
 
   IpAddress src_addr;
   IpAddress dst_addr;
   IpAddress next_hop;
+  IpAddress bgp_next_hop;
   IpAddress exporter;  // the device that exported the flow
 
   std::uint32_t in_if = 0;
@@ -110,13 +158,50 @@ struct FlowRecord {
   std::uint16_t src_vlan = 0;  // 802.1Q VLAN id (the outer tag of QinQ); 0: untagged
   std::uint16_t dst_vlan = 0;
 
+  // Enrichment: what the enrich transform adds (issue 22). Countries are ISO
+  // 3166 alpha-2 codes ("DE"), all zero when unknown.
+  std::array<char, 2> src_country{};
+  std::array<char, 2> dst_country{};
+  Boundary in_if_boundary = Boundary::undefined;
+  Boundary out_if_boundary = Boundary::undefined;
+  std::uint32_t in_if_speed = 0;  // Mbit/s (ifHighSpeed)
+  std::uint32_t out_if_speed = 0;
+  TextId src_as_name = 0;  // the AS's organisation
+  TextId dst_as_name = 0;
+  TextId src_city = 0;
+  TextId dst_city = 0;
+  TextId src_region = 0;
+  TextId dst_region = 0;
+  TextId src_net_name = 0;  // the most specific network of the networks table
+  TextId src_net_role = 0;
+  TextId src_net_site = 0;
+  TextId src_net_region = 0;
+  TextId src_net_tenant = 0;
+  TextId dst_net_name = 0;
+  TextId dst_net_role = 0;
+  TextId dst_net_site = 0;
+  TextId dst_net_region = 0;
+  TextId dst_net_tenant = 0;
+  TextId exporter_name = 0;  // sysName, or a static name
+  TextId in_if_name = 0;     // ifName
+  TextId out_if_name = 0;
+  TextId in_if_description = 0;  // ifAlias
+  TextId out_if_description = 0;
+  TextId in_if_connectivity = 0;  // "transit", "ix", ... by the classifier's rules
+  TextId out_if_connectivity = 0;
+
   std::uint64_t duration_ms() const noexcept { return last_ms >= first_ms ? last_ms - first_ms : 0; }
+
+  static constexpr std::uint64_t bit(Element e) noexcept { return std::uint64_t{1} << static_cast<unsigned>(e); }
+  constexpr bool has(Element e) const noexcept { return (present & bit(e)) != 0; }
+  constexpr void set_present(Element e) noexcept { present |= bit(e); }
+  constexpr void set_absent(Element e) noexcept { present &= ~bit(e); }
 
   friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
 
 static_assert(std::is_trivially_copyable_v<FlowRecord>);
 static_assert(std::is_standard_layout_v<FlowRecord>);
-static_assert(sizeof(FlowRecord) == 176, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
+static_assert(sizeof(FlowRecord) == 320, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
 
 }  // namespace sluice

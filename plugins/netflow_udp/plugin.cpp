@@ -91,6 +91,7 @@ class NetflowUdp {
     ++round_;
     for (const auto& e : decoder_.exporters()) {
       ExporterMetrics& m = metrics_for(e);
+      if (e.datagrams != m.published.datagrams) m.last_seen.set(static_cast<double>(sluice::now_ms()) / 1000);
       m.round = round_;
       m.datagrams.add(e.datagrams - m.published.datagrams);
       m.records.add(e.records - m.published.records);
@@ -116,6 +117,7 @@ class NetflowUdp {
 
   struct ExporterMetrics {
     sluice::Counter datagrams, records, sequence_errors, lost;
+    sluice::Gauge last_seen;
     MalformedMetrics<Malformed, malformed_kinds> malformed;
     ExporterStats published;  // what the counters hold
     std::uint64_t round = 0;  // the last publish() that found the exporter
@@ -151,6 +153,7 @@ class NetflowUdp {
     m.lost =
         host_.counter("lost_records_total",
                       "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
+    m.last_seen = host_.gauge("last_seen_seconds", "When the exporter's latest datagram was decoded, Unix time", labels);
     m.malformed = {host_, labels, malformed_name};
     m.published.address = e.address;
     m.published.version = e.version;

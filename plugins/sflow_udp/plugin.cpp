@@ -146,6 +146,7 @@ class SflowUdp {
     ++round_;
     for (const auto& a : decoder_.agents()) {
       AgentMetrics& m = metrics_for(a);
+      if (a.datagrams != m.published.datagrams) m.last_seen.set(static_cast<double>(sluice::now_ms()) / 1000);
       m.round = round_;
       m.datagrams.add(a.datagrams - m.published.datagrams);
       m.flow_samples.add(a.flow_samples - m.published.flow_samples);
@@ -179,7 +180,7 @@ class SflowUdp {
   struct AgentMetrics {
     sluice::Counter datagrams, flow_samples, counter_samples, sequence_errors, lost_datagrams, sample_sequence_errors,
         lost_samples, skipped;
-    sluice::Gauge agent_drops;
+    sluice::Gauge agent_drops, last_seen;
     MalformedMetrics<Malformed, malformed_kinds> malformed;
     AgentStats published;     // what the counters hold
     std::uint64_t round = 0;  // the last publish_agents() that found the agent
@@ -210,6 +211,7 @@ class SflowUdp {
     m.skipped = host_.counter("skipped_total", "Samples and records of formats not read here, skipped", labels);
     m.agent_drops = host_.gauge("agent_dropped_packets",
                                 "Packets the agent's samplers picked but dropped for lack of resources", labels);
+    m.last_seen = host_.gauge("last_seen_seconds", "When the agent's latest datagram was decoded, Unix time", labels);
     m.malformed = {host_, labels, malformed_name};
     m.published.address = a.address;
     m.published.sub_agent = a.sub_agent;

@@ -1,7 +1,10 @@
 // Engine pieces tested directly: text helpers, the queue, config checks.
+#include "acknowledgements.h"
 #include "bounded_queue.h"
 #include "config.h"
+#include "in_order.h"
 #include "metrics_registry.h"
+#include "node.h"
 #include "options_binder.h"
 #include "process.h"
 #include "text.h"
@@ -243,4 +246,72 @@ TEST(Metrics, RefuseNamesPrometheusWouldRejectAndTypeClashes) {
   EXPECT_THROW(registry.counter("sluice_level", "", {}), std::invalid_argument) << "not _total, and a gauge already";
   registry.counter("sluice_events_total", "", {});
   EXPECT_THROW(registry.gauge("sluice_events_total", "", {}), std::invalid_argument);
+}
+
+TEST(InOrder, HandsResultsOnInTicketOrderWhateverOrderTheyComplete) {
+  InOrder<int> order(4);
+  std::vector<int> handed_on;
+  const auto collect = [&](int&& v) { handed_on.push_back(v); };
+  for (int i = 0; i < 4; ++i) order.enter();
+  order.complete(2, 20, 5, collect);
+  order.complete(1, 10, 7, collect);
+  EXPECT_TRUE(handed_on.empty()) << "ticket 0 is still out";
+  EXPECT_EQ(order.parked_weight(), 12u);
+  order.complete(0, 0, 1, collect);
+  EXPECT_EQ(handed_on, (std::vector<int>{0, 10, 20}));
+  EXPECT_EQ(order.parked_weight(), 0u);
+  order.complete(3, 30, 1, collect);
+  EXPECT_EQ(handed_on.back(), 30);
+}
+
+TEST(InOrder, AWorkerWaitsWhileTheWindowIsFull) {
+  InOrder<int> order(2);
+  order.enter();
+  order.enter();
+  std::atomic<bool> entered{false};
+  std::thread third([&] {
+    order.enter();
+    entered = true;
+  });
+  order.complete(1, 1, 1, [](int&&) {});
+  EXPECT_FALSE(entered) << "ticket 1 is parked behind ticket 0: the window is still full";
+  order.complete(0, 0, 1, [](int&&) {});
+  third.join();
+  EXPECT_TRUE(entered);
+}
+
+TEST(AckLedger, AdvancesEachSourcesContiguousAcknowledgedPrefix) {
+  AckLedger ledger;
+  for (std::uint64_t s : {0, 1, 2, 5}) ledger.issue({.source = 1, .sequence = s});
+  ledger.issue({.source = 2, .sequence = 0});
+  EXPECT_EQ(ledger.acknowledged_through(1), std::nullopt);
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 1}));
+  EXPECT_EQ(ledger.acknowledged_through(1), std::nullopt) << "0 is not acknowledged yet";
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 0}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 1u);
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 5}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 1u) << "2 is still out; 3 and 4 never came here";
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 2}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 5u);
+  EXPECT_FALSE(ledger.acknowledge({.source = 1, .sequence = 2})) << "twice";
+  EXPECT_FALSE(ledger.acknowledge({.source = 1, .sequence = 3})) << "never issued";
+  EXPECT_EQ(ledger.acknowledged_through(2), std::nullopt);
+  EXPECT_EQ(ledger.outstanding(), 1u);
+}
+
+TEST(Node, ServesEachWorkersBusySeconds) {
+  Logger log;
+  RunState run(log, 1s);
+  ComponentConfig config;
+  config.id = "csv";
+  config.role = PluginKind::sink;
+  config.plugin = "csv_writer";
+  config.workers = 2;
+  Node node(run, config, 0, 1, 1);
+  node.busy(1, [] { return 0; });
+  const std::string text = run.metrics.render();
+  EXPECT_THAT(text, HasSubstr("# TYPE sluice_component_busy_seconds_total counter"));
+  for (const char* worker : {"0", "1", "commit"})
+    EXPECT_THAT(text, HasSubstr(fmt::format(
+                          "sluice_component_busy_seconds_total{{component_id=\"csv\",worker=\"{}\"}} ", worker)));
 }
