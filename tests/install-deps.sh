@@ -14,7 +14,6 @@ if [[ "${1:-}" == "--tests" ]]; then
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
              clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus
              mmdb-bin libmaxmind-db-writer-perl libmaxmind-db-reader-perl snmpd snmp
-
              systemd-container debootstrap util-linux)
   # Node.js for the npm-installed test readers; an image whose node came
   # with its own npm (nodesource) must not get Debian's, which conflicts.
