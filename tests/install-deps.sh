@@ -8,11 +8,12 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
           libtomlplusplus-dev libfmt-dev liblz4-dev liblzo2-dev libbz2-dev libsystemd-dev zlib1g-dev librdkafka-dev
-          liburing-dev dpkg-dev file)
+          liburing-dev libsimdjson-dev dpkg-dev file)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus
+             chromium tmux nodejs npm)
 fi
 
 sudo=""
@@ -26,4 +27,9 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   # tshark asks whether non-root users may capture; the default (no) is fine.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The console's tests drive chromium with puppeteer-core (tests/console).
+if [[ "${1:-}" == "--tests" ]]; then
+  npm ci --prefix "$(dirname "$0")/console" --no-audit --no-fund
 fi

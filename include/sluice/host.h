@@ -68,8 +68,8 @@ class Host {
   // published now and then (a closed bin's top keys), not for every batch:
   // the engine copies what it is given. Throws std::invalid_argument when
   // the cells do not fill whole rows.
-  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns,
-                             std::size_t key_columns, std::span<const std::string_view> cells) = 0;
+  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns, std::size_t key_columns,
+                             std::span<const std::string_view> cells) = 0;
 
  protected:
   ~Host() = default;
