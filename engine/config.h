@@ -67,6 +67,8 @@ struct ComponentConfig {
   std::vector<std::string> inputs;     // resolved ids (globs expanded), in file order
   bool drop_when_full = false;         // sinks: `when_full = "drop"`
   unsigned instances = 1;              // sources: `instances = N` copies
+  unsigned workers = 1;                // transforms and sinks: `workers = N | "auto"` (resolved)
+  bool parallel = false;               // `workers` asks for more than one (N > 1, or "auto")
   std::string key;                     // "sinks.csv": the prefix of every key below
   const toml::table* table = nullptr;  // all keys, including the engine's own
 };

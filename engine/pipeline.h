@@ -57,7 +57,11 @@ class Pipeline {
 
  private:
   class Control;
+  void add_workers(Node& node);
+  // The threads a node runs on: a source's or sink's own, plus its workers.
+  static int threads_of(const Node& node);
   bool start_components();
+  static Status start(Node& node);
   void run_source(Node& node);
   void run_transform_ticks();
   void wait_for_threads();

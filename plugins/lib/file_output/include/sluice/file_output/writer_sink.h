@@ -25,6 +25,13 @@ namespace sluice::file_output {
 template <FileFormat Format>
 class WriterSink {
  public:
+  // A batch and its runs of records, encoded by a worker's copy.
+  template <class Runs>
+  struct Prepared {
+    BatchPtr batch;
+    Runs runs;
+  };
+
   WriterSink(const Options& options, Host& host, Format format, RotationOptions rotation)
       : host_(host),
         flush_interval_(read_flush_interval(options)),
@@ -41,6 +48,18 @@ class WriterSink {
       : WriterSink(options, host, std::move(format), read_writer_options(options)) {}
 
   void consume(const Batch& batch) { writer_.consume(batch); }
+
+  // With `workers = N`: the formats' encoding on N copies, the writing in
+  // order on this one (the engine calls consume() when N is 1).
+  template <class Self = Format>
+  requires DetachedFormat<Self>
+  auto prepare(const BatchPtr& batch) {
+    return Prepared<decltype(writer_.format(*batch))>{batch, writer_.format(*batch)};
+  }
+  template <class Runs>
+  void commit(Prepared<Runs>& prepared) {
+    writer_.commit(*prepared.batch, prepared.runs);
+  }
 
   // Buffered rows reach the file at least every flush_interval, so that
   // `tail -f` follows a live file.
