@@ -72,7 +72,8 @@ std::string masked_toml(const toml::table& root) {
   toml::table copy = root;
   mask(copy, {});
   std::ostringstream out;
-  out << toml::toml_formatter(copy);
+  // Strings in double quotes, as pipeline files write them.
+  out << toml::toml_formatter(copy, toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings);
   return out.str();
 }
 
@@ -112,13 +113,10 @@ void Console::sample() {
   if (samples_.size() > history_seconds + 1) samples_.pop_front();
 }
 
-double Console::rate(const SeriesKey& key) const {
-  const auto before = previous_.find(key);
+double Console::rate(const MetricsRegistry::Value& now) const {
+  const auto before = previous_.find(SeriesKey{now.name, now.labels});
   if (before == previous_.end() || previous_seconds_ <= 0) return 0;
-  for (const auto& v : values_)
-    if (v.name == key.first && v.labels == key.second)
-      return std::max(0.0, (v.value - before->second) / previous_seconds_);
-  return 0;
+  return std::max(0.0, (now.value - before->second) / previous_seconds_);
 }
 
 std::optional<MetricsServer::Reply> Console::answer(std::string_view path) const {
@@ -221,7 +219,7 @@ void Console::write_exporters(Json& json) const {
       row.last_seen = v.value;
     } else {
       row.values[name] = v.value;
-      if (name.ends_with("_total")) row.rates[name] = rounded(rate({v.name, v.labels}));
+      if (name.ends_with("_total")) row.rates[name] = rounded(rate(v));
     }
   }
   const double now = static_cast<double>(now_ms()) / 1000;

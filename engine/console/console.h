@@ -56,7 +56,8 @@ class Console {
   std::string configuration() const;
   void write_component(Json& json, std::size_t index) const;
   void write_exporters(Json& json) const;
-  double rate(const SeriesKey& key) const;  // per second between the last two samples
+  // A series' increase per second between the last two samples.
+  double rate(const MetricsRegistry::Value& now) const;
 
   const std::vector<std::unique_ptr<Node>>& nodes_;
   const RunState& run_;
