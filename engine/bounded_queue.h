@@ -123,6 +123,8 @@ class BoundedQueue {
     return waiting_producers_;
   }
 
+  std::size_t capacity() const noexcept { return capacity_; }
+
   // The total weight queued now.
   std::size_t weight() const {
     std::lock_guard lock(mutex_);

@@ -294,7 +294,7 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
     problems.add(&value, key, "must be a duration such as \"30s\" or \"2m\"");
     return std::nullopt;
   };
-  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval"};
+  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval", "console_silent_after"};
   for (auto&& [name, value] : *table) {
     const std::string key = fmt::format("engine.{}", name.str());
     if (name == "metrics") {
@@ -307,6 +307,8 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
     } else if (name == "stats_interval") {
       if (auto d = duration_of(value, key))
         config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    } else if (name == "console_silent_after") {
+      if (auto d = duration_of(value, key)) config.engine.console_silent_after = *d;
     } else {
       std::string message = "unknown key of [engine]";
       if (auto guess = nearest(name.str(), keys)) message += fmt::format("; did you mean \"{}\"?", *guess);

@@ -121,6 +121,8 @@ void Node::stamp(const BatchPtr& batch, BatchId id) noexcept {
   if (batch->id.source == 0) const_cast<Batch&>(*batch).id = id;
 }
 
+void Node::remove_metrics(std::span<const Label> labels) { run.metrics.remove(metric_name(""), metric_labels(labels)); }
+
 void Node::emit(BatchPtr batch) {
   if (!batch) return;
   if (batch->id.source == 0) stamp(batch, processing_ ? *processing_ : next_batch_id());

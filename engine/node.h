@@ -7,6 +7,7 @@
 #include "bounded_queue.h"
 #include "config.h"
 #include "in_order.h"
+#include "console/tables.h"
 #include "log.h"
 #include "metrics_registry.h"
 
@@ -43,6 +44,7 @@ struct RunState {
   const Logger& log;
   const std::chrono::milliseconds drain_timeout;
   MetricsRegistry metrics;
+  console::PublishedTables tables;
   InternedTexts texts;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
@@ -183,8 +185,13 @@ struct Node final : Host, Emitter {
   Gauge gauge(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   unsigned instance() const noexcept override { return instance_index; }
   unsigned instances() const noexcept override { return instance_count; }
+  void publish_table(std::string_view name, std::span<const std::string_view> columns, std::size_t key_columns,
+                     std::span<const std::string_view> cells) override {
+    run.tables.publish(id, name, columns, key_columns, cells);
+  }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
   TextTable& texts() noexcept override { return run.texts; }
+  void remove_metrics(std::span<const Label> labels) override;
   using Host::counter;
   using Host::gauge;
 

@@ -42,6 +42,7 @@ class Pipeline::Control {
       : pipeline_(pipeline),
         stats_timer_(io_),
         progress_timer_(io_),
+        console_timer_(io_),
         watchdog_timer_(io_),
         show_progress_(isatty(STDERR_FILENO) == 1) {
     if (pipeline_.options_.handle_signals) {
@@ -49,10 +50,16 @@ class Pipeline::Control {
       wait_for_signal();
     }
     if (!pipeline_.engine_.metrics.empty()) {
+      console::Console& console = *pipeline_.console_;
       server_.emplace(
           io_, pipeline_.engine_.metrics, [this] { return pipeline_.run_.metrics.render(); },
-          [this] { return health(); });
-      pipeline_.run_.log.info("serving /metrics and /health on http://{}", server_->address());
+          [this] {
+            std::string text = pipeline_.health();
+            return MetricsServer::Health{text == "running", std::move(text)};
+          },
+          [&console](std::string_view path) { return console.answer(path); });
+      pipeline_.run_.log.info("serving the console, /metrics and /health on http://{}", server_->address());
+      schedule_console();
     }
     stats_interval_ =
         pipeline_.options_.stats_interval.value_or(pipeline_.engine_.stats_interval.value_or(default_stats_interval));
@@ -72,11 +79,6 @@ class Pipeline::Control {
   Control& operator=(const Control&) = delete;
 
  private:
-  MetricsServer::Health health() const {
-    if (pipeline_.run_.failed) return {false, "failed"};
-    if (pipeline_.run_.draining()) return {false, "draining"};
-    return {true, "running"};
-  }
 
   void wait_for_signal() {
     signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -109,6 +111,16 @@ class Pipeline::Control {
     });
   }
 
+  // The console's ring of rates gets a sample a second, whether anyone looks or not.
+  void schedule_console() {
+    console_timer_.expires_after(std::chrono::seconds(1));
+    console_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      pipeline_.console_->sample();
+      schedule_console();
+    });
+  }
+
   // One updating line on a terminal for finite runs: records, rate, share, ETA.
   void schedule_progress() {
     progress_timer_.expires_after(progress_interval);
@@ -137,6 +149,7 @@ class Pipeline::Control {
   std::optional<boost::asio::signal_set> signals_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer progress_timer_;
+  boost::asio::steady_timer console_timer_;
   boost::asio::steady_timer watchdog_timer_;
   std::optional<MetricsServer> server_;
   std::chrono::seconds stats_interval_{0};
@@ -241,6 +254,14 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
           });
     }
   }
+  if (!engine_.metrics.empty())
+    console_ = std::make_unique<console::Console>(config, nodes_, run_, [this] { return health(); });
+}
+
+std::string Pipeline::health() const {
+  if (run_.failed) return "failed";
+  if (run_.draining()) return "draining";
+  return "running";
 }
 
 // The queue before the workers, the reorder window after them, and for a

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config.h"
+#include "console/console.h"
 #include "log.h"
 #include "node.h"
 #include "plugin_catalog.h"
@@ -66,6 +67,8 @@ class Pipeline {
   void wait_for_threads();
   std::uint64_t lost_records() const;
   std::string stats_line() const;
+  // "running"; "draining" once the sources have stopped; "failed".
+  std::string health() const;
   // For a terminal: records, rate, and the share done with an ETA when the
   // sources report progress; empty when none does.
   std::string progress_line() const;
@@ -75,6 +78,7 @@ class Pipeline {
   RunOptions options_;
   const ServiceNotifier service_;
   std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
+  std::unique_ptr<console::Console> console_;  // with [engine] metrics
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::duration wall_time_{};
   std::mutex threads_mutex_;

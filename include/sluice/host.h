@@ -66,6 +66,22 @@ class Host {
   // one table for the whole run, so an id means the same in every component.
   virtual TextTable& texts() noexcept = 0;
 
+  // A small table for the console (docs/console.md): `columns` names it,
+  // `cells` holds its rows one after another (a multiple of columns.size()).
+  // The first `key_columns` columns name a row; the console charts the last
+  // column, stacked by row, over the versions it keeps. Each call replaces
+  // this component's table of that name. Meant for a few dozen rows
+  // published now and then (a closed bin's top keys), not for every batch:
+  // the engine copies what it is given. Throws std::invalid_argument when
+  // the cells do not fill whole rows.
+  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns,
+                             std::size_t key_columns, std::span<const std::string_view> cells) = 0;
+  // Removes this component's metrics whose labels begin with `labels`, in
+  // the order they were registered with (a sender the plugin forgot:
+  // {"exporter", "192.0.2.1"}), so that what is served stays bounded. The
+  // handles to them must not be used again.
+  virtual void remove_metrics(std::span<const Label> labels) = 0;
+
  protected:
   ~Host() = default;
 };

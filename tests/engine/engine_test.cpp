@@ -212,6 +212,30 @@ TEST(Metrics, RenderPrometheusTextWithEscapedLabelsSortedByName) {
             "sluice_test_total{component_id=\"a\\\"b\\\\c\\nd\"} 3\n");
 }
 
+TEST(Metrics, RemoveTakesTheSeriesWhoseLabelsBeginWithThoseGivenAndReusesTheirCells) {
+  MetricsRegistry registry;
+  const auto series = [&](std::string_view name, std::string_view exporter, std::string_view domain) {
+    const Label labels[] = {{"component_id", "c"}, {"exporter", exporter}, {"domain", domain}};
+    return registry.counter(name, "", labels);
+  };
+  series("sluice_p_datagrams_total", "10.0.0.1", "0").add(1);
+  series("sluice_p_datagrams_total", "10.0.0.11", "0").add(2);  // not a match of 10.0.0.1
+  series("sluice_p_datagrams_total", "10.0.0.1", "1").add(3);
+  series("sluice_p_records_total", "10.0.0.1", "0").add(4);
+  const Label with_reason[] = {{"component_id", "c"}, {"exporter", "10.0.0.1"}, {"domain", "0"}, {"reason", "x"}};
+  registry.counter("sluice_p_malformed_total", "", with_reason).add(6);
+  series("sluice_q_records_total", "10.0.0.1", "0").add(5);  // another plugin's family
+  const Label forgotten[] = {{"component_id", "c"}, {"exporter", "10.0.0.1"}, {"domain", "0"}};
+  registry.remove("sluice_p_", forgotten);
+  EXPECT_EQ(registry.render(),
+            "# HELP sluice_p_datagrams_total \n# TYPE sluice_p_datagrams_total counter\n"
+            "sluice_p_datagrams_total{component_id=\"c\",exporter=\"10.0.0.1\",domain=\"1\"} 3\n"
+            "sluice_p_datagrams_total{component_id=\"c\",exporter=\"10.0.0.11\",domain=\"0\"} 2\n"
+            "# HELP sluice_q_records_total \n# TYPE sluice_q_records_total counter\n"
+            "sluice_q_records_total{component_id=\"c\",exporter=\"10.0.0.1\",domain=\"0\"} 5\n");
+  EXPECT_EQ(series("sluice_p_records_total", "10.0.0.2", "0").value(), 0u) << "a reused cell starts at 0";
+}
+
 TEST(Metrics, RefuseNamesPrometheusWouldRejectAndTypeClashes) {
   MetricsRegistry registry;
   EXPECT_THROW(registry.counter("sluice_bad-name_total", "", {}), std::invalid_argument);

@@ -104,6 +104,15 @@ class WindowedWriter {
     return partial_;
   }
 
+  // The file being written, by its final name ("-": standard output); empty
+  // while none is open.
+  std::filesystem::path current_file() const {
+    if (!open_) return {};
+    return to_stdout_ ? std::filesystem::path("-") : output_.final_path();
+  }
+  // The last file put in place; empty before the first.
+  const std::filesystem::path& last_file() const noexcept { return last_file_; }
+
   // The lines for the end-of-run summary: how much went where.
   std::string summary() const {
     std::string out = "  " + std::to_string(counters_.records.value()) + " flows written";
