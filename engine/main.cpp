@@ -328,8 +328,11 @@ void print_options(const PluginDescriptor& d) {
   if (d.kind == PluginKind::source)
     fmt::print("\nevery source also takes: instances = N (copies of the source, each told its index)\n");
   else
-    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),
-               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "");
+    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n{}\n", to_string(d.kind),
+               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "",
+               d.concurrency == Concurrency::serial
+                   ? "this plugin runs on one worker (it keeps state across batches)"
+                   : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
 }
 
 int command_plugins(int argc, char** argv) {
