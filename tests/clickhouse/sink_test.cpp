@@ -17,7 +17,7 @@
 #include "clickhouse/support.h"
 #include "engine/cli_fixture.h"
 #include "process.h"
-#include "sluice/csv/fields.h"
+#include "sluice/fields.h"
 
 namespace sluice::clickhouse_http {
 namespace {
