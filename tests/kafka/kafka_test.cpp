@@ -35,19 +35,11 @@ std::vector<std::string> sorted(std::vector<std::string> lines) {
   return lines;
 }
 
-// The fields the bus formats carry (those of record v2, the registry's
-// first 35), as a TOML array: the truth files hold them all.
-std::vector<Field> carried_fields() {
-  std::vector<Field> fields;
-  for (const FieldInfo& f : sluice::fields().first(static_cast<std::size_t>(Field::dst_vlan) + 1))
-    fields.push_back(f.field);
-  return fields;
-}
-
+// Every field csv_writer knows, as a TOML array: the truth files hold them all.
 std::string all_fields_toml() {
   std::string list;
-  for (const Field field : carried_fields())
-    list += (list.empty() ? "\"" : ", \"") + std::string(name_of(field)) + "\"";
+  for (const csv::Field field : csv::all_fields())
+    list += (list.empty() ? "\"" : ", \"") + std::string(csv::field_name(field)) + "\"";
   return "[" + list + "]";
 }
 
@@ -56,7 +48,7 @@ std::vector<FlowRecord> flows_of(const std::vector<std::string>& lines) {
   std::vector<FlowRecord> flows;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     FlowRecord f;
-    EXPECT_TRUE(csv::parse_row(carried_fields(), lines[i], f)) << lines[i];
+    EXPECT_TRUE(csv::parse_row(csv::all_fields(), lines[i], f)) << lines[i];
     flows.push_back(f);
   }
   return flows;

@@ -1,5 +1,4 @@
-// A plugin built as if for another SDK: another ABI version (WRONG_VERSION),
-// the ABI 2 of record v2 (ABI_VERSION_2: a plugin not rebuilt for record v3)
+// A plugin built as if for another SDK: another ABI version (WRONG_VERSION)
 // or another FlowRecord size (WRONG_RECORD_SIZE). The engine must refuse it.
 #include <sluice/plugin.h>
 
@@ -12,10 +11,8 @@ struct Nothing {
 
 const sluice::PluginDescriptor descriptors[] = {sluice::sink<Nothing>(PLUGIN_NAME, "test: built for another ABI")};
 
-#if defined(WRONG_VERSION)
+#ifdef WRONG_VERSION
 const std::uint32_t abi_version = sluice::abi_version + 40;
-#elif defined(ABI_VERSION_2)
-const std::uint32_t abi_version = 2;
 #else
 const std::uint32_t abi_version = sluice::abi_version;
 #endif

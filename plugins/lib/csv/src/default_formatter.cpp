@@ -1,5 +1,3 @@
-#include <algorithm>
-
 #include "sluice/csv/formatter.h"
 
 namespace sluice::csv {
@@ -8,14 +6,12 @@ namespace {
 class DefaultFormatter final : public Formatter {
  public:
   explicit DefaultFormatter(DefaultLayout layout)
-      : layout_(std::move(layout)),
-        writer_(layout_.time_format, layout_.proto_names, layout_.texts),
-        has_text_(std::ranges::any_of(layout_.fields, [](Field f) { return info(f).kind == FieldKind::text; })) {}
+      : layout_(std::move(layout)), writer_(layout_.time_format, layout_.proto_names) {}
 
   void header(Buffer& out) override {
     for (std::size_t i = 0; i < layout_.fields.size(); ++i) {
       if (i != 0) out.append(",");
-      out.append(name_of(layout_.fields[i]));
+      out.append(field_name(layout_.fields[i]));
     }
     out.append("\n");
   }
@@ -23,8 +19,7 @@ class DefaultFormatter final : public Formatter {
   void rows(std::span<const FlowRecord> flows, Buffer& out) override {
     const std::size_t room = FieldWriter::row_room(layout_.fields.size()) + 1;
     for (const FlowRecord& flow : flows) {
-      const std::size_t row_room = has_text_ ? writer_.row_room(layout_.fields, flow) + 1 : room;
-      char* p = writer_.put_row(out.reserve(row_room), layout_.fields, flow);
+      char* p = writer_.put_row(out.reserve(room), layout_.fields, flow);
       *p++ = '\n';
       out.commit(p);
     }
@@ -35,7 +30,6 @@ class DefaultFormatter final : public Formatter {
  private:
   DefaultLayout layout_;
   FieldWriter writer_;
-  bool has_text_;  // rows' room depends on their texts
 };
 
 }  // namespace
