@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
           libtomlplusplus-dev libfmt-dev liblz4-dev liblzo2-dev libbz2-dev libsystemd-dev zlib1g-dev librdkafka-dev
-          liburing-dev dpkg-dev file)
+          liburing-dev libsimdjson-dev dpkg-dev file)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
