@@ -218,7 +218,7 @@ char* put_body(char* p, const FlowRecord& f, const TextTable& texts, bool enrich
 // Every field at its longest but the texts' bytes: 30 numbers and the
 // extensions of a 2-byte tag and a 10-byte varint, 5 addresses of 2 + 1 + 16
 // bytes.
-constexpr std::size_t max_body = (30 + std::size(extensions)) * 12 + 5 * 19;
+constexpr std::size_t max_body = (30 + std::size(extensions)) * 12 + std::size_t{5} * 19;
 
 std::size_t varint_size(std::uint64_t v) {
   std::size_t n = 1;
@@ -424,9 +424,12 @@ class ProtobufDecoder final : public Decoder {
     while (!in.done()) {
       std::uint64_t size = 0;
       std::string_view body;
-      FlowRecord flow;
-      if (!in.varint(size) || !in.bytes(size, body) || !decode_body(body, flow, texts_)) return false;
-      out.push_back(flow);
+      if (!in.varint(size) || !in.bytes(size, body)) return false;
+      // Read in place: a record is 320 bytes, and copying it was a tenth of the time.
+      if (!decode_body(body, out.emplace_back(), texts_)) {
+        out.pop_back();
+        return false;
+      }
     }
     return true;
   }
