@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace sluice::engine {
 
@@ -70,7 +73,7 @@ std::string type_name(const toml::node& node) {
 }
 
 bool is_engine_key(std::string_view key) {
-  return key == "plugin" || key == "inputs" || key == "when_full" || key == "instances";
+  return key == "plugin" || key == "inputs" || key == "when_full" || key == "instances" || key == "workers";
 }
 
 const ComponentConfig* PipelineConfig::find(std::string_view id) const {
@@ -82,6 +85,41 @@ const ComponentConfig* PipelineConfig::find(std::string_view id) const {
 namespace {
 
 constexpr std::int64_t max_instances = 64;
+constexpr std::int64_t max_workers = 256;
+
+// The cores this process may run on (its affinity mask, as taskset or a
+// cgroup's cpuset set it), at least one.
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+// `workers = N | "auto"` on a transform or sink: how many threads run it
+// (whether the plugin may run on several is checked once it is loaded).
+void read_workers(const toml::table& component, const std::string& key, ComponentConfig& c, ProblemList& problems) {
+  const toml::node* workers = component.get("workers");
+  if (!workers) return;
+  if (c.role == PluginKind::source) {
+    problems.add(workers, key + ".workers", "applies to transforms and sinks; a source takes instances = N");
+    return;
+  }
+  if (workers->value_exact<std::string>() == "auto") {
+    c.workers = usable_cores();
+    c.parallel = true;
+    return;
+  }
+  const auto value = workers->value_exact<std::int64_t>();
+  if (!value || *value < 1 || *value > max_workers) {
+    problems.add(
+        workers, key + ".workers",
+        fmt::format("must be an integer from 1 to {}, or \"auto\" (the cores this process may use)", max_workers));
+    return;
+  }
+  c.workers = static_cast<unsigned>(*value);
+  c.parallel = c.workers > 1;
+}
 
 constexpr std::pair<std::string_view, PluginKind> sections[] = {
     {"sources", PluginKind::source}, {"transforms", PluginKind::transform}, {"sinks", PluginKind::sink}};
@@ -235,6 +273,7 @@ void read_components(PipelineConfig& config, ProblemList& problems) {
         else
           c.instances = static_cast<unsigned>(*value);
       }
+      read_workers(*component, key, c, problems);
       config.components.push_back(std::move(c));
     }
   }
@@ -255,7 +294,7 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
     problems.add(&value, key, "must be a duration such as \"30s\" or \"2m\"");
     return std::nullopt;
   };
-  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval"};
+  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval", "console_silent_after"};
   for (auto&& [name, value] : *table) {
     const std::string key = fmt::format("engine.{}", name.str());
     if (name == "metrics") {
@@ -268,6 +307,8 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
     } else if (name == "stats_interval") {
       if (auto d = duration_of(value, key))
         config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    } else if (name == "console_silent_after") {
+      if (auto d = duration_of(value, key)) config.engine.console_silent_after = *d;
     } else {
       std::string message = "unknown key of [engine]";
       if (auto guess = nearest(name.str(), keys)) message += fmt::format("; did you mean \"{}\"?", *guess);

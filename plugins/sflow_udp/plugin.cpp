@@ -24,11 +24,8 @@ using namespace sluice::net;
 using namespace std::chrono;
 
 constexpr sluice::OptionSpec options[] = {
-    listen_option("\"0.0.0.0:6343\""),
-    receive_buffer_option,
-    allowed_exporters_option,
-    batch_size_option,
-    idle_timeout_option,
+    listen_option("\"0.0.0.0:6343\""), receive_buffer_option, allowed_exporters_option, max_exporters_option,
+    exporter_idle_timeout_option,      batch_size_option,     idle_timeout_option,
 };
 
 constexpr auto malformed_log_interval = seconds(10);
@@ -66,7 +63,10 @@ struct InterfaceGauges {
 class SflowUdp {
  public:
   SflowUdp(const sluice::Options& options, sluice::Host& host)
-      : host_(host), collector_(collector_config(options), host) {}
+      : host_(host),
+        collector_(collector_config(options), host),
+        limits_(sender_limits(options)),
+        decoder_({.max_agents = limits_.max_senders, .agent_idle_ms = limits_.idle_ms}) {}
 
   void start() { collector_.start(); }
 
@@ -82,8 +82,8 @@ class SflowUdp {
 
   std::string report() const {
     std::string r = collector_.report();
-    if (const auto n = decoder_.dropped_agent_datagrams())
-      r += fmt::format("  {} datagrams from agents beyond the agent limit\n", n);
+    if (const auto n = decoder_.evicted_agents())
+      r += fmt::format("  {} agents forgotten to make room for new ones (max_exporters {})\n", n, limits_.max_senders);
     r += fmt::format("  {:<40} {:>9} {:>10} {:>12} {:>9} {:>9} {:>10} {:>9} {:>11}\n", "agent", "sub-agent",
                      "datagrams", "flow samples", "counters", "seq errs", "lost dgrams", "lost smpl", "malformed");
     for (const auto& a : decoder_.agents())
@@ -133,11 +133,21 @@ class SflowUdp {
   // What the decoder counts per agent, as metrics (at most every
   // metrics_interval: copying the decoder's table costs), and a warning per
   // agent whose malformed count grew, at most every malformed_log_interval.
+  // The metrics of agents the decoder forgot (and their interfaces') go with
+  // them.
   void publish_agents(bool now) {
     if (!now && !metrics_due_.allow()) return;
+    decoder_.forget_idle(sluice::now_ms());
+    if (!warned_full_ && decoder_.evicted_agents()) {
+      host_.log(sluice::LogLevel::warning, full_table_warning("agents", limits_));
+      warned_full_ = true;
+    }
     const bool log_now = malformed_log_.allow();
+    ++round_;
     for (const auto& a : decoder_.agents()) {
       AgentMetrics& m = metrics_for(a);
+      if (a.datagrams != m.published.datagrams) m.last_seen.set(static_cast<double>(sluice::now_ms()) / 1000);
+      m.round = round_;
       m.datagrams.add(a.datagrams - m.published.datagrams);
       m.flow_samples.add(a.flow_samples - m.published.flow_samples);
       m.counter_samples.add(a.counter_samples - m.published.counter_samples);
@@ -151,19 +161,40 @@ class SflowUdp {
       m.malformed.publish(host_, a.malformed, log_now,
                           fmt::format("agent {} (sub-agent {})", to_string(a.address), a.sub_agent));
     }
+    std::erase_if(agent_metrics_, [&](const auto& entry) {
+      if (entry.second.round == round_) return false;
+      remove_metrics(entry.second.published);
+      return true;
+    });
+  }
+
+  void remove_metrics(const AgentStats& a) {
+    const std::string agent = to_string(a.address), sub_agent = std::to_string(a.sub_agent);
+    const sluice::Label labels[] = {{"agent", agent}, {"sub_agent", sub_agent}};
+    host_.remove_metrics(labels);
+    std::erase_if(interface_gauges_, [&](const auto& entry) {
+      return std::get<0>(entry.first) == a.address.bytes && std::get<1>(entry.first) == a.sub_agent;
+    });
   }
 
   struct AgentMetrics {
     sluice::Counter datagrams, flow_samples, counter_samples, sequence_errors, lost_datagrams, sample_sequence_errors,
         lost_samples, skipped;
-    sluice::Gauge agent_drops;
+    sluice::Gauge agent_drops, last_seen;
     MalformedMetrics<Malformed, malformed_kinds> malformed;
-    AgentStats published;  // what the counters hold
+    AgentStats published;     // what the counters hold
+    std::uint64_t round = 0;  // the last publish_agents() that found the agent
   };
 
+  // An agent forgotten and heard from again gets new metrics from 0 (a
+  // counter reset, as after a restart).
   AgentMetrics& metrics_for(const AgentStats& a) {
     const auto key = std::make_tuple(a.address.bytes, a.sub_agent);
-    if (auto it = agent_metrics_.find(key); it != agent_metrics_.end()) return it->second;
+    if (auto it = agent_metrics_.find(key); it != agent_metrics_.end()) {
+      if (it->second.published.first_seen_ms == a.first_seen_ms) return it->second;
+      remove_metrics(a);
+      agent_metrics_.erase(it);
+    }
     const std::string agent = to_string(a.address), sub_agent = std::to_string(a.sub_agent);
     const sluice::Label labels[] = {{"agent", agent}, {"sub_agent", sub_agent}};
     AgentMetrics m;
@@ -180,15 +211,20 @@ class SflowUdp {
     m.skipped = host_.counter("skipped_total", "Samples and records of formats not read here, skipped", labels);
     m.agent_drops = host_.gauge("agent_dropped_packets",
                                 "Packets the agent's samplers picked but dropped for lack of resources", labels);
+    m.last_seen = host_.gauge("last_seen_seconds", "When the agent's latest datagram was decoded, Unix time", labels);
     m.malformed = {host_, labels, malformed_name};
     m.published.address = a.address;
     m.published.sub_agent = a.sub_agent;
+    m.published.first_seen_ms = a.first_seen_ms;
     return agent_metrics_.emplace(key, m).first->second;
   }
 
   sluice::Host& host_;
   UdpCollector collector_;
+  SenderLimits limits_;
   Decoder decoder_;
+  bool warned_full_ = false;
+  std::uint64_t round_ = 0;
   std::vector<InterfaceCounters> interfaces_;  // the last poll's
   std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t, std::uint32_t>, InterfaceGauges> interface_gauges_;
   std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t>, AgentMetrics> agent_metrics_;
