@@ -19,7 +19,7 @@ function(sluice_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON)
   # Fail at link time, not at load time, on a missing symbol. (Not under the
   # sanitizers: their runtime is linked into the executable only.)
-  if(NOT SLUICE_SANITIZE)
+  if(NOT SLUICE_SANITIZE AND NOT SLUICE_TSAN)
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
   endif()
   if(DEFINED SLUICE_PLUGIN_OUTPUT_DIRECTORY)

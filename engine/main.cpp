@@ -1,5 +1,6 @@
 // The sluice command line: run, validate, plugins, graph, schema.
 #include "config.h"
+#include "console/top.h"
 #include "log.h"
 #include "options_binder.h"
 #include "pipeline.h"
@@ -39,6 +40,8 @@ commands:
   plugins [NAME]      list the plugins found, or one plugin's options
   graph PIPELINE      print the pipeline as a Graphviz DOT graph
   schema clickhouse   print the CREATE TABLE of the clickhouse sink's table
+  top [ADDR]          watch a running pipeline in the terminal (its console's
+                      address; default the collector pipeline's)
 
 PIPELINE is a TOML file, or the NAME of NAME.toml looked up in ./pipelines,
 then in the installation's configuration folder (/etc/sluice for sluice in
@@ -325,8 +328,11 @@ void print_options(const PluginDescriptor& d) {
   if (d.kind == PluginKind::source)
     fmt::print("\nevery source also takes: instances = N (copies of the source, each told its index)\n");
   else
-    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n", to_string(d.kind),
-               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "");
+    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n{}\n", to_string(d.kind),
+               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "",
+               d.concurrency == Concurrency::serial
+                   ? "this plugin runs on one worker (it keeps state across batches)"
+                   : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
 }
 
 int command_plugins(int argc, char** argv) {
@@ -408,6 +414,37 @@ int command_schema(int argc, char** argv) {
   return 0;
 }
 
+// The console address of the shipped collector pipeline, which `top` watches
+// unless told another.
+std::string default_console_address() {
+  constexpr const char* fallback = "127.0.0.1:9464";
+  const auto file = find_pipeline("collector");
+  if (!file) return fallback;
+  try {
+    const auto config = load_pipeline(*file, {});
+    return config.engine.metrics.empty() ? fallback : config.engine.metrics;
+  } catch (const ConfigError&) {
+    return fallback;
+  }
+}
+
+int command_top(int argc, char** argv) {
+  Command cmd;
+  po::options_description visible("options", 100);
+  visible.add_options()("help,h", "show this help");
+  cmd.options.add(visible);
+  cmd.options.add_options()("address", po::value<std::string>());
+  cmd.positional.add("address", 1);
+  const char* usage =
+      "usage: sluice top [ADDR]\n\n"
+      "Shows a running sluice's components (rates, queues, drops) and exporters, refreshed every second,\n"
+      "from the console's JSON API at ADDR (host:port of its [engine] metrics; default the collector\n"
+      "pipeline's). Keys: n i o d e sort by name, in/s, out/s, drops, errors; q quits.";
+  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
+  return console::run_top(cmd.values.count("address") ? cmd.values["address"].as<std::string>()
+                                                      : default_console_address());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -430,6 +467,7 @@ int main(int argc, char** argv) {
     if (command == "plugins") return command_plugins(argc - 1, argv + 1);
     if (command == "graph") return command_graph(argc - 1, argv + 1);
     if (command == "schema") return command_schema(argc - 1, argv + 1);
+    if (command == "top") return command_top(argc - 1, argv + 1);
   } catch (const po::error& e) {
     fmt::print(stderr, "sluice: {}\n", e.what());
     return exit_usage;

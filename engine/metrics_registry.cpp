@@ -86,6 +86,7 @@ MetricsRegistry::Series& MetricsRegistry::series(Type type, std::string_view nam
   Series& cell = free_cells_.empty() ? cells_.emplace_back() : *free_cells_.back();
   if (!free_cells_.empty()) free_cells_.pop_back();
   cell.labels = rendered;
+  cell.label_values.clear();  // a reused cell holds a removed series' labels
   for (const Label& label : labels) cell.label_values.emplace_back(label.name, label.value);
   by_labels.emplace(std::move(rendered), &cell);
   return cell;

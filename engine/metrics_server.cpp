@@ -5,7 +5,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace sluice::engine {
@@ -38,18 +42,37 @@ tcp::endpoint parse_listen(const std::string& listen) {
   return {address, static_cast<unsigned short>(port)};
 }
 
+// What one client may hold: a request's header must arrive, and a kept-alive
+// connection must be used, within request_timeout; a request has no body.
+constexpr auto request_timeout = std::chrono::seconds(5);
+constexpr std::uint32_t header_limit = 8192;
+// While accept() fails (out of descriptors: EMFILE), it is tried again after
+// a pause that doubles up to a second, rather than at once in a loop.
+constexpr auto first_accept_pause = std::chrono::milliseconds(10);
+constexpr auto longest_accept_pause = std::chrono::seconds(1);
+
 // One connection: requests answered in turn while the client keeps it alive.
+// It counts itself in the server's open connections while it lives.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const std::function<std::string()>& metrics,
-          const std::function<MetricsServer::Health()>& health, const MetricsServer::Routes& routes)
-      : stream_(std::move(socket)), metrics_(metrics), health_(health), routes_(routes) {}
+          const std::function<MetricsServer::Health()>& health, const MetricsServer::Routes& routes, std::size_t& open)
+      : stream_(std::move(socket)), metrics_(metrics), health_(health), routes_(routes), open_(open) {
+    ++open_;
+  }
+  ~Session() { --open_; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void read() {
-    request_ = {};
-    stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(stream_, buffer_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (!ec) self->respond();
+    parser_.emplace();
+    parser_->header_limit(header_limit);
+    parser_->body_limit(0);
+    stream_.expires_after(request_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      self->request_ = self->parser_->release();
+      self->respond();
     });
   }
 
@@ -83,6 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (response->find(http::field::content_type) == response->end())
       response->set(http::field::content_type, "text/plain; charset=utf-8");
     response->prepare_payload();
+    stream_.expires_after(request_timeout);
     http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
       if (!ec && response->keep_alive()) self->read();
     });
@@ -90,17 +114,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
   const std::function<std::string()>& metrics_;
   const std::function<MetricsServer::Health()>& health_;
   const MetricsServer::Routes& routes_;
+  std::size_t& open_;
 };
 
 }  // namespace
 
 MetricsServer::MetricsServer(asio::io_context& io, const std::string& listen, std::function<std::string()> metrics,
                              std::function<Health()> health, Routes routes)
-    : acceptor_(io), metrics_(std::move(metrics)), health_(std::move(health)), routes_(std::move(routes)) {
+    : acceptor_(io),
+      accept_pause_(io),
+      pause_(first_accept_pause),
+      metrics_(std::move(metrics)),
+      health_(std::move(health)),
+      routes_(std::move(routes)) {
   const tcp::endpoint endpoint = parse_listen(listen);
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -121,8 +152,20 @@ std::string MetricsServer::address() const {
 void MetricsServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), metrics_, health_, routes_)->read();
+    if (ec) return pause_accepting();
+    pause_ = first_accept_pause;
+    // Beyond max_connections, closed at once: the client sees it refused.
+    if (open_ < max_connections)
+      std::make_shared<Session>(std::move(socket), metrics_, health_, routes_, open_)->read();
     accept();
+  });
+}
+
+void MetricsServer::pause_accepting() {
+  accept_pause_.expires_after(pause_);
+  pause_ = std::min<std::chrono::milliseconds>(pause_ * 2, longest_accept_pause);
+  accept_pause_.async_wait([this](boost::system::error_code ec) {
+    if (ec != asio::error::operation_aborted) accept();
   });
 }
 

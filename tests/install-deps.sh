@@ -8,11 +8,13 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
           libtomlplusplus-dev libfmt-dev liblz4-dev liblzo2-dev libbz2-dev libsystemd-dev zlib1g-dev librdkafka-dev
-          liburing-dev libsimdjson-dev dpkg-dev file libzstd-dev libsnappy-dev)
+          liburing-dev dpkg-dev file libzstd-dev libsnappy-dev libmaxminddb-dev libsnmp-dev libsimdjson-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus
+             mmdb-bin libmaxmind-db-writer-perl libmaxmind-db-reader-perl snmpd snmp
+             systemd-container debootstrap util-linux chromium tmux)
   # Node.js for the npm-installed test readers; an image whose node came
   # with its own npm (nodesource) must not get Debian's, which conflicts.
   command -v npm >/dev/null || packages+=(nodejs npm)
@@ -36,4 +38,6 @@ fi
 # their libraries.
 if [[ "${1:-}" == "--tests" ]]; then
   npm ci --prefix "$(dirname "$0")/parquet/readers" --no-audit --no-fund
+  # The console's tests drive chromium with puppeteer-core (tests/console).
+  npm ci --prefix "$(dirname "$0")/console" --no-audit --no-fund
 fi

@@ -22,6 +22,8 @@ run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
 
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 tests/check-tidy.sh build-test
+# The .deb of that build under a real systemd (a booted Debian 12 root).
+tests/service/systemd.sh build-test
 if [[ "${1:-}" != "--quick" ]]; then
   # halt_on_error: a sanitizer finding fails the test that triggered it.
   export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

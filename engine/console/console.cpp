@@ -72,7 +72,8 @@ std::string masked_toml(const toml::table& root) {
   toml::table copy = root;
   mask(copy, {});
   std::ostringstream out;
-  out << toml::toml_formatter(copy);
+  // Strings in double quotes, as pipeline files write them.
+  out << toml::toml_formatter(copy, toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings);
   return out.str();
 }
 
@@ -112,12 +113,10 @@ void Console::sample() {
   if (samples_.size() > history_seconds + 1) samples_.pop_front();
 }
 
-double Console::rate(const SeriesKey& key) const {
-  const auto before = previous_.find(key);
+double Console::rate(const MetricsRegistry::Value& now) const {
+  const auto before = previous_.find(SeriesKey{now.name, now.labels});
   if (before == previous_.end() || previous_seconds_ <= 0) return 0;
-  for (const auto& v : values_)
-    if (v.name == key.first && v.labels == key.second) return std::max(0.0, (v.value - before->second) / previous_seconds_);
-  return 0;
+  return std::max(0.0, (now.value - before->second) / previous_seconds_);
 }
 
 std::optional<MetricsServer::Reply> Console::answer(std::string_view path) const {
@@ -162,16 +161,15 @@ void Console::write_component(Json& json, std::size_t i) const {
   if (node.queue) {
     const auto queued = node.queue->weight();
     fill = static_cast<double>(queued) / static_cast<double>(node.queue->capacity());
-    json.field("queue", static_cast<std::uint64_t>(queued)).field("queue_capacity",
-                                                                 static_cast<std::uint64_t>(node.queue->capacity()));
+    json.field("queue", static_cast<std::uint64_t>(queued))
+        .field("queue_capacity", static_cast<std::uint64_t>(node.queue->capacity()));
   }
   for (const auto& v : values_)
     if (v.name == "sluice_sink_oldest_undelivered_seconds" && label(v, "component_id") == node.id)
       json.field("oldest_undelivered_s", v.value);
-  if (busy >= 0)
-    json.field("busy", std::clamp(busy, 0.0, 1.0)).field("workers", static_cast<std::uint64_t>(workers));
-  const char* saturated = busy >= saturated_busy           ? "busy"
-                          : fill >= saturated_queue         ? "queue full"
+  if (busy >= 0) json.field("busy", std::clamp(busy, 0.0, 1.0)).field("workers", static_cast<std::uint64_t>(workers));
+  const char* saturated = busy >= saturated_busy                   ? "busy"
+                          : fill >= saturated_queue                ? "queue full"
                           : now.kernel_drops > before.kernel_drops ? "kernel drops"
                                                                    : nullptr;
   if (saturated)
@@ -221,7 +219,7 @@ void Console::write_exporters(Json& json) const {
       row.last_seen = v.value;
     } else {
       row.values[name] = v.value;
-      if (name.ends_with("_total")) row.rates[name] = rounded(rate({v.name, v.labels}));
+      if (name.ends_with("_total")) row.rates[name] = rounded(rate(v));
     }
   }
   const double now = static_cast<double>(now_ms()) / 1000;
@@ -253,8 +251,7 @@ std::string Console::status() const {
       .field("file", file_)
       .field("health", health_())
       .field("time_ms", samples_.back().time_ms)
-      .field("uptime_s",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count())
+      .field("uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count())
       .field("silent_after_s", std::chrono::duration<double>(silent_after_).count());
   json.key("components").begin_array();
   for (std::size_t i = 0; i < nodes_.size(); ++i) write_component(json, i);

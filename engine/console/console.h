@@ -45,7 +45,7 @@ class Console {
     double busy_seconds = 0;
   };
   struct Sample {
-    std::int64_t time_ms = 0;  // Unix time
+    std::int64_t time_ms = 0;   // Unix time
     std::vector<Counts> nodes;  // as nodes_
   };
   // A series of the registry by name and labels, for rates between samples.
@@ -56,7 +56,8 @@ class Console {
   std::string configuration() const;
   void write_component(Json& json, std::size_t index) const;
   void write_exporters(Json& json) const;
-  double rate(const SeriesKey& key) const;  // per second between the last two samples
+  // A series' increase per second between the last two samples.
+  double rate(const MetricsRegistry::Value& now) const;
 
   const std::vector<std::unique_ptr<Node>>& nodes_;
   const RunState& run_;
@@ -65,7 +66,7 @@ class Console {
   const std::string masked_config_;
   const std::chrono::milliseconds silent_after_;
   const std::chrono::steady_clock::time_point started_;
-  std::deque<Sample> samples_;  // oldest first, at most history_seconds + 1
+  std::deque<Sample> samples_;                  // oldest first, at most history_seconds + 1
   std::vector<MetricsRegistry::Value> values_;  // the registry at the last sample
   std::map<SeriesKey, double> previous_;        // and at the one before
   double previous_seconds_ = 0;                 // between those two

@@ -171,7 +171,7 @@ class AggregatePlugin {
   // column the console charts).
   void publish_top_keys() {
     using Value = std::pair<std::string_view, std::uint64_t (*)(const Aggregate&)>;
-    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.flows; }},
+    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.record.flows; }},
                                  {"packets", [](const Aggregate& a) { return a.record.packets; }},
                                  {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });

@@ -153,7 +153,8 @@ class NetflowUdp {
     m.lost =
         host_.counter("lost_records_total",
                       "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
-    m.last_seen = host_.gauge("last_seen_seconds", "When the exporter's latest datagram was decoded, Unix time", labels);
+    m.last_seen =
+        host_.gauge("last_seen_seconds", "When the exporter's latest datagram was decoded, Unix time", labels);
     m.malformed = {host_, labels, malformed_name};
     m.published.address = e.address;
     m.published.version = e.version;

@@ -35,29 +35,38 @@ std::vector<std::string> sorted(std::vector<std::string> lines) {
   return lines;
 }
 
-// Every field csv_writer knows, as a TOML array: the truth files hold them all.
+// Every field of the registry, all of which csv_writer and the bus formats
+// carry: the truth files hold them all.
+std::vector<Field> every_field() {
+  std::vector<Field> list;
+  for (const FieldInfo& f : fields()) list.push_back(f.field);
+  return list;
+}
+
 std::string all_fields_toml() {
   std::string list;
-  for (const csv::Field field : csv::all_fields())
-    list += (list.empty() ? "\"" : ", \"") + std::string(csv::field_name(field)) + "\"";
+  for (const Field field : every_field()) list += (list.empty() ? "\"" : ", \"") + std::string(name_of(field)) + "\"";
   return "[" + list + "]";
 }
 
 // csv_writer's row (proto_names = false) of a record with nothing set: what
 // an absent element prints as.
 std::string empty_row() {
-  std::string row(csv::FieldWriter::row_room(csv::field_count), '\0');
+  std::string row(csv::FieldWriter::row_room(field_count), '\0');
   csv::FieldWriter writer(csv::TimeFormat::iso, false);
-  row.resize(static_cast<std::size_t>(writer.put_row(row.data(), csv::all_fields(), FlowRecord{}) - row.data()));
+  row.resize(static_cast<std::size_t>(writer.put_row(row.data(), every_field(), FlowRecord{}) - row.data()));
   return row;
 }
 
-// The flows of a truth file (a header of every field, then rows).
+// The flows of a truth file (a header of every field, then rows). CSV
+// cannot tell an absent number from a zero one: what is set is present.
 std::vector<FlowRecord> flows_of(const std::vector<std::string>& lines) {
+  InternedTexts texts;
   std::vector<FlowRecord> flows;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     FlowRecord f;
-    EXPECT_TRUE(csv::parse_row(csv::all_fields(), lines[i], f)) << lines[i];
+    EXPECT_TRUE(csv::parse_row(every_field(), lines[i], f, &texts)) << lines[i];
+    f.present = 0;
     mark_present_what_is_set(f);
     flows.push_back(f);
   }

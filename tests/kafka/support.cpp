@@ -95,9 +95,12 @@ void add_enrichment(FlowRecord& f, std::size_t i, TextTable& texts) {
 }  // namespace
 
 void mark_present_what_is_set(FlowRecord& f, bool zeros_too) {
-  for (const FieldInfo& field : fields())
-    if (field.presence != always_present && (zeros_too || differs_from_default(f, field)))
-      f.set_present(static_cast<Element>(field.presence));
+  for (const FieldInfo& field : fields()) {
+    if (field.presence == always_present || !(zeros_too || differs_from_default(f, field))) continue;
+    // An undefined boundary is no value: the text formats write it as absent.
+    if (field.kind == FieldKind::boundary && unsigned_value(f, field) == 0) continue;
+    f.set_present(static_cast<Element>(field.presence));
+  }
 }
 
 std::vector<FlowRecord> kafka_sample_flows(std::size_t count, TextTable& texts, std::uint32_t seed) {

@@ -94,6 +94,11 @@ TEST(DebianPackage, InstallsRunsFromAnyFolderAndRemovesCleanly) {
   const auto verified = run({"systemd-analyze", "verify", "sluice@gen-to-csv.service"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_EQ(verified.err, "") << "systemd-analyze has remarks";
+  // Hardened: "OK" (3.0 or less) in systemd's own exposure score.
+  const auto security = run(
+      {"systemd-analyze", "security", "--offline=yes", "--threshold=30", "/usr/lib/systemd/system/sluice@.service"});
+  EXPECT_EQ(security.exit_code, 0) << security.out << security.err;
+  EXPECT_THAT(security.out, HasSubstr(" OK "));
 
   // A user in a folder of their own: the pipeline is found in /etc/sluice.
   TempDir elsewhere;

@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "sluice/csv/protocol_names.h"
 #include "sluice/csv/text.h"
+#include "sluice/protocols.h"
 
 namespace sluice::csv::text {
 namespace {

@@ -11,23 +11,18 @@
 // leaves the field absent. After a bad object it goes on at the next line.
 #include <simdjson.h>
 
-#include <algorithm>
 #include <array>
-#include <cstring>
 #include <string>
 #include <unordered_map>
 
 #include "formats.h"
-#include "sluice/csv/protocol_names.h"
-#include "sluice/csv/text_parse.h"
+#include "sluice/csv/field_text.h"
 #include "sluice/fields.h"
 
 namespace sluice::flowcodec::detail {
 namespace {
 
 namespace ondemand = simdjson::ondemand;
-
-constexpr std::string_view boundary_names[] = {"undefined", "external", "internal"};
 
 // `"name":` of every field, written once.
 const auto keys = [] {
@@ -87,7 +82,7 @@ class JsonEncoder final : public Encoder {
         break;
       }
       p = csv::text::put(p, keys[static_cast<std::size_t>(field.field)]);
-      if (!is_present(flow, field)) {
+      if (!has_value(flow, field)) {
         p = put_null(p);
       } else if (field.kind == FieldKind::text) {
         const std::string_view text = texts_.text(static_cast<TextId>(unsigned_value(flow, field)));
@@ -105,7 +100,13 @@ class JsonEncoder final : public Encoder {
   std::string_view separator() const noexcept override { return "\n"; }
 
  private:
-  // The value of a present field that is not a text.
+  // Present, and not an undefined boundary: that says nothing, as in CSV.
+  static bool has_value(const FlowRecord& flow, const FieldInfo& field) {
+    if (!is_present(flow, field)) return false;
+    return field.kind != FieldKind::boundary || unsigned_value(flow, field) != 0;
+  }
+
+  // The value of a field with one that is not a text.
   char* put_value(char* p, const FieldInfo& field, const FlowRecord& flow) {
     switch (field.kind) {
       case FieldKind::time: return put_time(p, unsigned_value(flow, field));
@@ -117,7 +118,8 @@ class JsonEncoder final : public Encoder {
       case FieldKind::mac:
         return put_quoted(p, [&](char* at) { return csv::text::put_mac(at, mac_value(flow, field)); });
       case FieldKind::country: return put_string(p, country_value(flow, field));
-      case FieldKind::boundary: return put_string(p, boundary_names[unsigned_value(flow, field) % 3]);
+      case FieldKind::boundary:
+        return put_string(p, csv::boundary_name(static_cast<Boundary>(unsigned_value(flow, field))));
       case FieldKind::text: break;  // by encode()
     }
     return p;
@@ -267,67 +269,13 @@ class JsonDecoder final : public Decoder {
     }
     std::string_view text;
     if (const auto error = value.get_string().get(text)) return error;
-    return read_text(field, text, flow) ? simdjson::SUCCESS : simdjson::INCORRECT_TYPE;
+    // A field from its text, as the writer (or csv_writer) writes it.
+    return csv::parse_field_value(field.field, text, flow, &texts_) ? simdjson::SUCCESS : simdjson::INCORRECT_TYPE;
   }
 
   static bool numeric(FieldKind kind) {
     return kind == FieldKind::time || kind == FieldKind::counter || kind == FieldKind::number ||
            kind == FieldKind::protocol;
-  }
-
-  // A field from its text, as the writer (or csv_writer) writes it.
-  bool read_text(const FieldInfo& field, std::string_view text, FlowRecord& flow) {
-    char* member = reinterpret_cast<char*>(&flow) + field.offset;
-    std::uint64_t number = 0;
-    switch (field.kind) {
-      case FieldKind::time:
-        if (!csv::text::parse_time(text, number)) return false;
-        break;
-      case FieldKind::duration: return csv::text::parse_seconds(text);
-      case FieldKind::counter:
-      case FieldKind::number:
-        if (!csv::text::parse_uint(text, number) || !fits(number, field)) return false;
-        break;
-      case FieldKind::protocol: {
-        std::uint8_t proto = 0;
-        if (!csv::text::parse_protocol(text, proto)) return false;
-        number = proto;
-        break;
-      }
-      case FieldKind::address: {
-        IpAddress a;
-        if (!csv::text::parse_address(text, a)) return false;
-        std::memcpy(member, &a, sizeof a);
-        return mark_present(flow, field, !text.empty());
-      }
-      case FieldKind::mac: {
-        MacAddress mac;
-        if (!csv::text::parse_mac(text, mac)) return false;
-        std::memcpy(member, &mac, sizeof mac);
-        return mark_present(flow, field, !text.empty());
-      }
-      case FieldKind::country:
-        if (!text.empty() && (text.size() != 2 || !letter(text[0]) || !letter(text[1]))) return false;
-        member[0] = text.empty() ? '\0' : text[0];
-        member[1] = text.empty() ? '\0' : text[1];
-        return true;
-      case FieldKind::text: number = texts_.intern(text); break;
-      case FieldKind::boundary: {
-        const auto* name = std::find(std::begin(boundary_names), std::end(boundary_names), text);
-        if (name == std::end(boundary_names)) return false;
-        number = static_cast<std::uint64_t>(name - std::begin(boundary_names));
-        break;
-      }
-    }
-    set_unsigned_value(flow, field, number);
-    return true;
-  }
-
-  static bool letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-
-  static bool mark_present(FlowRecord& flow, const FieldInfo& field, bool given) {
-    if (given && field.presence != always_present) flow.set_present(static_cast<Element>(field.presence));
-    return true;
   }
 
   TextTable& texts_;
