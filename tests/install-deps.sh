@@ -12,7 +12,8 @@ packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
-             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus)
+             clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus
+             libsimdjson-dev)
 fi
 
 sudo=""

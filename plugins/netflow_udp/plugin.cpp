@@ -1,25 +1,21 @@
 // netflow_udp: a NetFlow v5/v9/IPFIX collector: the net library's UdpCollector
 // receives, the netflow codec's Decoder decodes; publishes per-exporter
 // metrics and lists every exporter in the end-of-run summary.
-#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
-#include <chrono>
-#include <map>
-#include <tuple>
-#include <vector>
+#include <string>
 
 #include "sluice/net/address.h"
 #include "sluice/net/collector.h"
 #include "sluice/netflow/decoder.h"
+#include "sluice/stats/metrics.h"
 
 namespace {
 
 using namespace sluice::netflow;
 using namespace sluice::net;
-using namespace std::chrono;
 
 constexpr sluice::OptionSpec options[] = {
     listen_option("\"0.0.0.0:2055\""),
@@ -28,22 +24,38 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "max_templates_per_exporter",
      .type = sluice::OptionType::integer,
      .default_value = "256",
-     .help = "v9/IPFIX templates kept per exporter; more are counted as malformed"},
-    batch_size_option,
+     .help = "v9/IPFIX templates kept per exporter; more are counted as malformed",
+     .min = "1",
+     .max = "65535"},
+    sluice::batch_size_option("4096"),
     idle_timeout_option,
 };
 
-constexpr auto malformed_log_interval = seconds(10);
-constexpr auto metrics_interval = seconds(1);
+// What the decoder counts per exporter, as metrics labelled with it.
+constexpr sluice::stats::Field<ExporterStats> exporter_metrics[] = {
+    {&ExporterStats::datagrams, "datagrams_total", "Datagrams decoded, per exporter"},
+    {&ExporterStats::records, "records_total", "Flow records decoded, per exporter"},
+    {&ExporterStats::sequence_errors, "sequence_errors_total",
+     "Datagrams whose sequence number was not the expected one"},
+    {&ExporterStats::lost, "lost_records_total",
+     "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)"},
+};
+
+sluice::stats::Sender exporter_of(const ExporterStats& e) {
+  std::string address = to_string(e.address);
+  std::string description = fmt::format("exporter {} (version {}, domain {})", address, e.version, e.domain);
+  return {.labels = {{"exporter", std::move(address)},
+                     {"version", std::to_string(e.version)},
+                     {"domain", std::to_string(e.domain)}},
+          .description = std::move(description)};
+}
 
 class NetflowUdp {
  public:
   NetflowUdp(const sluice::Options& options, sluice::Host& host)
-      : host_(host), collector_(collector_config(options), host) {
-    const auto templates = options.integer("max_templates_per_exporter");
-    if (templates < 1 || templates > 65535)
-      throw sluice::OptionError("max_templates_per_exporter", "must be 1 to 65535");
-    decoder_ = Decoder({.max_templates_per_exporter = static_cast<std::size_t>(templates)});
+      : collector_(collector_config(options), host), metrics_(host, exporter_metrics, exporter_of, malformed_name) {
+    decoder_ = Decoder(
+        {.max_templates_per_exporter = static_cast<std::size_t>(options.integer("max_templates_per_exporter"))});
   }
 
   void start() { collector_.start(); }
@@ -52,7 +64,7 @@ class NetflowUdp {
     const bool more = collector_.poll(out, [&](const Datagram& d, std::uint64_t received, auto& records) {
       decoder_.decode(d.sender, d.bytes, received, records);
     });
-    publish(!more);
+    metrics_.publish([&] { return decoder_.exporters(); }, !more);
     return more;
   }
 
@@ -72,56 +84,9 @@ class NetflowUdp {
   }
 
  private:
-  // What the decoder counts per exporter, as metrics (at most every
-  // metrics_interval: copying the decoder's table costs), and a warning per
-  // exporter whose malformed count grew, at most every malformed_log_interval.
-  void publish(bool now) {
-    if (!now && !metrics_due_.allow()) return;
-    const bool log_now = malformed_log_.allow();
-    for (const auto& e : decoder_.exporters()) {
-      ExporterMetrics& m = metrics_for(e);
-      m.datagrams.add(e.datagrams - m.published.datagrams);
-      m.records.add(e.records - m.published.records);
-      m.sequence_errors.add(e.sequence_errors - m.published.sequence_errors);
-      m.lost.add(e.lost - m.published.lost);
-      m.published = e;
-      m.malformed.publish(
-          host_, e.malformed, log_now,
-          fmt::format("exporter {} (version {}, domain {})", to_string(e.address), e.version, e.domain));
-    }
-  }
-
-  struct ExporterMetrics {
-    sluice::Counter datagrams, records, sequence_errors, lost;
-    MalformedMetrics<Malformed, malformed_kinds> malformed;
-    ExporterStats published;  // what the counters hold
-  };
-
-  ExporterMetrics& metrics_for(const ExporterStats& e) {
-    auto key = std::make_tuple(e.address.bytes, e.version, e.domain);
-    if (auto it = exporter_metrics_.find(key); it != exporter_metrics_.end()) return it->second;
-    const std::string address = to_string(e.address), version = std::to_string(e.version),
-                      domain = std::to_string(e.domain);
-    const sluice::Label labels[] = {{"exporter", address}, {"version", version}, {"domain", domain}};
-    ExporterMetrics m;
-    m.datagrams = host_.counter("datagrams_total", "Datagrams decoded, per exporter", labels);
-    m.records = host_.counter("records_total", "Flow records decoded, per exporter", labels);
-    m.sequence_errors =
-        host_.counter("sequence_errors_total", "Datagrams whose sequence number was not the expected one", labels);
-    m.lost =
-        host_.counter("lost_records_total",
-                      "Gaps in the exporter's sequence numbers: flows (v5), datagrams (v9), records (IPFIX)", labels);
-    m.malformed = {host_, labels, malformed_name};
-    m.published.address = e.address;
-    return exporter_metrics_.emplace(key, m).first->second;
-  }
-
-  sluice::Host& host_;
   UdpCollector collector_;
   Decoder decoder_;
-  sluice::RateLimit metrics_due_{metrics_interval};
-  sluice::RateLimit malformed_log_{malformed_log_interval};
-  std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint16_t, std::uint32_t>, ExporterMetrics> exporter_metrics_;
+  sluice::stats::SenderMetrics<ExporterStats, Malformed, malformed_kinds> metrics_;
 };
 
 }  // namespace

@@ -3,36 +3,52 @@
 // samples' interface counters become gauges (sluice_sflow_udp_interface_*),
 // what each agent sent and what went wrong become counters, and every agent
 // is listed in the end-of-run summary.
-#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/collector.h"
 #include "sluice/sflow/decoder.h"
+#include "sluice/stats/metrics.h"
 
 namespace {
 
 using namespace sluice::sflow;
 using namespace sluice::net;
-using namespace std::chrono;
 
 constexpr sluice::OptionSpec options[] = {
-    listen_option("\"0.0.0.0:6343\""),
-    receive_buffer_option,
-    allowed_exporters_option,
-    batch_size_option,
-    idle_timeout_option,
+    listen_option("\"0.0.0.0:6343\""), receive_buffer_option, allowed_exporters_option,
+    sluice::batch_size_option("4096"), idle_timeout_option,
 };
 
-constexpr auto malformed_log_interval = seconds(10);
-constexpr auto metrics_interval = seconds(1);
+// What the decoder counts per agent, as metrics labelled with it.
+constexpr sluice::stats::Field<AgentStats> agent_metrics[] = {
+    {&AgentStats::datagrams, "datagrams_total", "Datagrams decoded, per agent"},
+    {&AgentStats::flow_samples, "flow_samples_total", "Flow samples decoded: one flow record each"},
+    {&AgentStats::counter_samples, "counters_samples_total",
+     "Counter samples (sFlow's counters_sample: polled statistics) decoded"},
+    {&AgentStats::sequence_errors, "sequence_errors_total", "Datagrams whose sequence number was not the expected one"},
+    {&AgentStats::lost_datagrams, "lost_datagrams_total", "Gaps in the agent's datagram sequence numbers"},
+    {&AgentStats::sample_sequence_errors, "sample_sequence_errors_total",
+     "Samples whose data source's sequence number was not the expected one"},
+    {&AgentStats::lost_samples, "lost_samples_total", "Gaps in the data sources' sample sequence numbers"},
+    {&AgentStats::skipped, "skipped_total", "Samples and records of formats not read here, skipped"},
+    {&AgentStats::agent_drops, "agent_dropped_packets",
+     "Packets the agent's samplers picked but dropped for lack of resources", sluice::stats::Kind::gauge},
+};
+
+sluice::stats::Sender agent_of(const AgentStats& a) {
+  std::string agent = to_string(a.address);
+  std::string description = fmt::format("agent {} (sub-agent {})", agent, a.sub_agent);
+  return {.labels = {{"agent", std::move(agent)}, {"sub_agent", std::to_string(a.sub_agent)}},
+          .description = std::move(description)};
+}
 // Interfaces whose counters are kept as gauges, over all agents: an agent
 // numbers its own, but a spoofer could number without end.
 constexpr std::size_t max_interfaces = 65536;
@@ -66,7 +82,9 @@ struct InterfaceGauges {
 class SflowUdp {
  public:
   SflowUdp(const sluice::Options& options, sluice::Host& host)
-      : host_(host), collector_(collector_config(options), host) {}
+      : host_(host),
+        collector_(collector_config(options), host),
+        agent_metrics_(host, agent_metrics, agent_of, malformed_name) {}
 
   void start() { collector_.start(); }
 
@@ -76,7 +94,7 @@ class SflowUdp {
     });
     for (const auto& c : interfaces_) publish(c);
     interfaces_.clear();
-    publish_agents(!more);
+    agent_metrics_.publish([&] { return decoder_.agents(); }, !more);
     return more;
   }
 
@@ -130,70 +148,12 @@ class SflowUdp {
     };
   }
 
-  // What the decoder counts per agent, as metrics (at most every
-  // metrics_interval: copying the decoder's table costs), and a warning per
-  // agent whose malformed count grew, at most every malformed_log_interval.
-  void publish_agents(bool now) {
-    if (!now && !metrics_due_.allow()) return;
-    const bool log_now = malformed_log_.allow();
-    for (const auto& a : decoder_.agents()) {
-      AgentMetrics& m = metrics_for(a);
-      m.datagrams.add(a.datagrams - m.published.datagrams);
-      m.flow_samples.add(a.flow_samples - m.published.flow_samples);
-      m.counter_samples.add(a.counter_samples - m.published.counter_samples);
-      m.sequence_errors.add(a.sequence_errors - m.published.sequence_errors);
-      m.lost_datagrams.add(a.lost_datagrams - m.published.lost_datagrams);
-      m.sample_sequence_errors.add(a.sample_sequence_errors - m.published.sample_sequence_errors);
-      m.lost_samples.add(a.lost_samples - m.published.lost_samples);
-      m.skipped.add(a.skipped - m.published.skipped);
-      m.agent_drops.set(static_cast<double>(a.agent_drops));
-      m.published = a;
-      m.malformed.publish(host_, a.malformed, log_now,
-                          fmt::format("agent {} (sub-agent {})", to_string(a.address), a.sub_agent));
-    }
-  }
-
-  struct AgentMetrics {
-    sluice::Counter datagrams, flow_samples, counter_samples, sequence_errors, lost_datagrams, sample_sequence_errors,
-        lost_samples, skipped;
-    sluice::Gauge agent_drops;
-    MalformedMetrics<Malformed, malformed_kinds> malformed;
-    AgentStats published;  // what the counters hold
-  };
-
-  AgentMetrics& metrics_for(const AgentStats& a) {
-    const auto key = std::make_tuple(a.address.bytes, a.sub_agent);
-    if (auto it = agent_metrics_.find(key); it != agent_metrics_.end()) return it->second;
-    const std::string agent = to_string(a.address), sub_agent = std::to_string(a.sub_agent);
-    const sluice::Label labels[] = {{"agent", agent}, {"sub_agent", sub_agent}};
-    AgentMetrics m;
-    m.datagrams = host_.counter("datagrams_total", "Datagrams decoded, per agent", labels);
-    m.flow_samples = host_.counter("flow_samples_total", "Flow samples decoded: one flow record each", labels);
-    m.counter_samples = host_.counter("counters_samples_total",
-                                      "Counter samples (sFlow's counters_sample: polled statistics) decoded", labels);
-    m.sequence_errors =
-        host_.counter("sequence_errors_total", "Datagrams whose sequence number was not the expected one", labels);
-    m.lost_datagrams = host_.counter("lost_datagrams_total", "Gaps in the agent's datagram sequence numbers", labels);
-    m.sample_sequence_errors = host_.counter(
-        "sample_sequence_errors_total", "Samples whose data source's sequence number was not the expected one", labels);
-    m.lost_samples = host_.counter("lost_samples_total", "Gaps in the data sources' sample sequence numbers", labels);
-    m.skipped = host_.counter("skipped_total", "Samples and records of formats not read here, skipped", labels);
-    m.agent_drops = host_.gauge("agent_dropped_packets",
-                                "Packets the agent's samplers picked but dropped for lack of resources", labels);
-    m.malformed = {host_, labels, malformed_name};
-    m.published.address = a.address;
-    m.published.sub_agent = a.sub_agent;
-    return agent_metrics_.emplace(key, m).first->second;
-  }
-
   sluice::Host& host_;
   UdpCollector collector_;
   Decoder decoder_;
   std::vector<InterfaceCounters> interfaces_;  // the last poll's
   std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t, std::uint32_t>, InterfaceGauges> interface_gauges_;
-  std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t>, AgentMetrics> agent_metrics_;
-  sluice::RateLimit metrics_due_{metrics_interval};
-  sluice::RateLimit malformed_log_{malformed_log_interval};
+  sluice::stats::SenderMetrics<AgentStats, Malformed, malformed_kinds> agent_metrics_;
 };
 
 }  // namespace
