@@ -66,6 +66,7 @@ nfcapd_layout = 0
   std::size_t closed = 0, temporary = 0;
   testing::eventually(
       [&] {
+        if (!fs::exists(dir / "archive")) return false;  // the first window's file is not there yet
         files = test::files_below(dir / "archive");
         closed = temporary = 0;
         for (const auto& f : files) (f.ends_with(".tmp") ? temporary : closed) += 1;
