@@ -1,4 +1,4 @@
-// A bounded multi-producer, single-consumer queue in front of a sink. The
+// A bounded multi-producer, multi-consumer queue in front of a sink. The
 // bound is a total weight (records, for batches), so memory stays bounded
 // whatever size of batches a source makes.
 #pragma once
@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,7 @@ class BoundedQueue {
     std::optional<T> item;
     Clock::time_point pushed_at{};  // when the item was pushed
     bool closed = false;            // no item: closed and drained (otherwise: the deadline passed)
+    std::uint64_t ticket = 0;       // items popped before this one: the order consumers took them in
   };
 
   // Like pop(), but returns without an item at `deadline` (none: wait as long as it takes).
@@ -75,10 +77,11 @@ class BoundedQueue {
     Entry entry = std::move(items_.front());
     items_.pop_front();
     weight_ -= entry.weight;
+    const std::uint64_t ticket = popped_++;
     const bool wake_producers = waiting_producers_ > 0 && entry.weight > 0;
     lock.unlock();
     if (wake_producers) not_full_.notify_all();
-    return {std::move(entry.item), entry.pushed_at, false};
+    return {std::move(entry.item), entry.pushed_at, false, ticket};
   }
 
   // No more pushes; pop() drains what is left, then returns nullopt.
@@ -120,6 +123,8 @@ class BoundedQueue {
     return waiting_producers_;
   }
 
+  std::size_t capacity() const noexcept { return capacity_; }
+
   // The total weight queued now.
   std::size_t weight() const {
     std::lock_guard lock(mutex_);
@@ -156,6 +161,7 @@ class BoundedQueue {
   std::condition_variable not_full_;
   std::deque<Entry> items_;
   std::size_t weight_ = 0;
+  std::uint64_t popped_ = 0;
   int waiting_consumers_ = 0;
   int waiting_producers_ = 0;  // counted, so that pop() wakes only when someone waits
   bool closed_ = false;

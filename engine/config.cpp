@@ -5,11 +5,14 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace sluice::engine {
 
@@ -89,7 +92,15 @@ constexpr OptionSpec source_keys[] = {
      .min = "1",
      .max = "64"},
 };
-constexpr OptionSpec transform_keys[] = {plugin_key, inputs_key};
+constexpr OptionSpec workers_key{
+    .name = "workers",
+    .type = OptionType::integer,
+    .default_value = "1",
+    .help = "threads running it: N, or \"auto\" for the cores this process may use (a serial plugin takes 1)",
+    .min = "1",
+    .max = "256"};
+
+constexpr OptionSpec transform_keys[] = {plugin_key, inputs_key, workers_key};
 constexpr OptionSpec sink_keys[] = {
     plugin_key,
     inputs_key,
@@ -98,6 +109,7 @@ constexpr OptionSpec sink_keys[] = {
      .default_value = "\"block\"",
      .help = "a full queue blocks its producers, or drops and counts what does not fit",
      .choices = "block|drop"},
+    workers_key,
 };
 
 constexpr OptionSpec engine_table_keys[] = {
@@ -111,6 +123,10 @@ constexpr OptionSpec engine_table_keys[] = {
     {.name = "stats_interval",
      .type = OptionType::duration,
      .help = "how often the stats line is logged (default: --stats-interval, 10s)"},
+    {.name = "console_silent_after",
+     .type = OptionType::duration,
+     .default_value = "\"1m\"",
+     .help = "the console marks an exporter this long quiet as silent"},
 };
 
 }  // namespace
@@ -133,6 +149,15 @@ const ComponentConfig* PipelineConfig::find(std::string_view id) const {
 }
 
 namespace {
+
+// The cores this process may run on (its affinity mask, as taskset or a
+// cgroup's cpuset set it), at least one.
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1U, std::thread::hardware_concurrency());
+}
 
 constexpr std::pair<std::string_view, PluginKind> sections[] = {
     {"sources", PluginKind::source}, {"transforms", PluginKind::transform}, {"sinks", PluginKind::sink}};
@@ -239,11 +264,20 @@ void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
     if (!find_option(engine_keys(c.role), name.str()))
       if (const auto roles = roles_taking(name.str()); !roles.empty())
         problems.add(&node, c.key + "." + std::string(name.str()), "applies to " + roles + " only");
-  const Options keys = bind_table(
-      *c.table, c.key, {.owner = "the engine", .specs = engine_keys(c.role), .only_declared = true}, problems);
+  // `workers = "auto"` is the cores this process may use: taken here, and its
+  // row left out of the binding (which knows integers only).
+  std::vector<OptionSpec> specs(engine_keys(c.role).begin(), engine_keys(c.role).end());
+  const bool auto_workers =
+      find_option(specs, "workers") && (*c.table)["workers"].value_exact<std::string>() == "auto";
+  if (auto_workers) std::erase_if(specs, [](const OptionSpec& spec) { return spec.name == "workers"; });
+  const Options keys =
+      bind_table(*c.table, c.key, {.owner = "the engine", .specs = specs, .only_declared = true}, problems);
   if (keys.has("plugin")) c.plugin = keys.string("plugin");
   if (keys.has("instances")) c.instances = static_cast<unsigned>(keys.integer("instances"));
   if (keys.has("when_full")) c.drop_when_full = keys.string("when_full") == "drop";
+  if (keys.has("workers")) c.workers = static_cast<unsigned>(keys.integer("workers"));
+  if (auto_workers) c.workers = usable_cores();
+  c.parallel = auto_workers || c.workers > 1;
 }
 
 void read_components(PipelineConfig& config, ProblemList& problems) {
@@ -300,6 +334,7 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
   if (keys.has("drain_timeout")) config.engine.drain_timeout = keys.duration("drain_timeout");
   if (keys.has("stats_interval"))
     config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(keys.duration("stats_interval"));
+  if (keys.has("console_silent_after")) config.engine.console_silent_after = keys.duration("console_silent_after");
 }
 
 void resolve_inputs(PipelineConfig& config, ProblemList& problems) {

@@ -55,9 +55,10 @@ class ProblemList {
 
 // The [engine] table: how the runtime itself behaves.
 struct EngineConfig {
-  std::string metrics;  // "host:port" serving /metrics and /health; empty: none
+  std::string metrics;  // "host:port" serving the console, /metrics and /health; empty: none
   std::chrono::milliseconds drain_timeout{30'000};
   std::optional<std::chrono::seconds> stats_interval;  // unset: the command line's (default 10 s)
+  std::chrono::milliseconds console_silent_after{60'000};  // the console marks an exporter this quiet as silent
 };
 
 struct ComponentConfig {
@@ -67,6 +68,8 @@ struct ComponentConfig {
   std::vector<std::string> inputs;     // resolved ids (globs expanded), in file order
   bool drop_when_full = false;         // sinks: `when_full = "drop"`
   unsigned instances = 1;              // sources: `instances = N` copies
+  unsigned workers = 1;                // transforms and sinks: `workers = N | "auto"` (resolved)
+  bool parallel = false;               // `workers` asks for more than one (N > 1, or "auto")
   std::string key;                     // "sinks.csv": the prefix of every key below
   const toml::table* table = nullptr;  // all keys, including the engine's own
 };

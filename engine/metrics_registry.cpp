@@ -83,8 +83,10 @@ MetricsRegistry::Series& MetricsRegistry::series(Type type, std::string_view nam
   }
   auto& by_labels = family->second.series;
   if (auto it = by_labels.find(rendered); it != by_labels.end()) return *it->second;
-  Series& cell = cells_.emplace_back();
+  Series& cell = free_cells_.empty() ? cells_.emplace_back() : *free_cells_.back();
+  if (!free_cells_.empty()) free_cells_.pop_back();
   cell.labels = rendered;
+  for (const Label& label : labels) cell.label_values.emplace_back(label.name, label.value);
   by_labels.emplace(std::move(rendered), &cell);
   return cell;
 }
@@ -99,9 +101,39 @@ Gauge MetricsRegistry::gauge(std::string_view name, std::string_view help, std::
 
 void MetricsRegistry::computed_gauge(std::string_view name, std::string_view help, std::span<const Label> labels,
                                      std::function<double()> read) {
-  Series& cell = series(Type::gauge, name, help, labels);
+  computed(Type::gauge, name, help, labels, std::move(read));
+}
+
+void MetricsRegistry::computed_counter(std::string_view name, std::string_view help, std::span<const Label> labels,
+                                       std::function<double()> read) {
+  computed(Type::counter, name, help, labels, std::move(read));
+}
+
+void MetricsRegistry::computed(Type type, std::string_view name, std::string_view help, std::span<const Label> labels,
+                               std::function<double()> read) {
+  Series& cell = series(type, name, help, labels);
   std::lock_guard lock(mutex_);
   cell.read = std::move(read);
+}
+
+void MetricsRegistry::remove(std::string_view prefix, std::span<const Label> labels) {
+  // The rendered labels of the series to remove begin so: each ends in a
+  // closing quote, so "10.0.0.1" does not take "10.0.0.11".
+  std::string first = render_labels(labels);
+  if (!first.empty()) first.pop_back();  // the '}'
+  std::lock_guard lock(mutex_);
+  for (auto family = families_.lower_bound(prefix); family != families_.end() && family->first.starts_with(prefix);) {
+    auto& series = family->second.series;
+    for (auto it = series.lower_bound(first); it != series.end() && it->first.starts_with(first);) {
+      Series& cell = *it->second;
+      cell.count = 0;
+      cell.value = 0;
+      cell.read = nullptr;
+      free_cells_.push_back(&cell);
+      it = series.erase(it);
+    }
+    family = series.empty() ? families_.erase(family) : std::next(family);
+  }
 }
 
 std::string MetricsRegistry::render() const {
@@ -118,14 +150,28 @@ std::string MetricsRegistry::render() const {
       out += name;
       out += labels;
       out += ' ';
-      if (family.type == Type::counter)
+      if (family.type == Type::counter && !series->read)
         fmt::format_to(std::back_inserter(out), "{}", series->count.load(std::memory_order_relaxed));
       else
-        append_value(series->read ? series->read() : series->value.load(std::memory_order_relaxed), out);
+        append_value(value_of(family.type, *series), out);
       out += '\n';
     }
   }
   return out;
+}
+
+double MetricsRegistry::value_of(Type type, const Series& series) {
+  if (type == Type::counter) return static_cast<double>(series.count.load(std::memory_order_relaxed));
+  return series.read ? series.read() : series.value.load(std::memory_order_relaxed);
+}
+
+std::vector<MetricsRegistry::Value> MetricsRegistry::snapshot() const {
+  std::vector<Value> values;
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, family] : families_)
+    for (const auto& [labels, series] : family.series)
+      values.push_back({name, series->label_values, value_of(family.type, *series)});
+  return values;
 }
 
 }  // namespace sluice::engine

@@ -42,8 +42,8 @@ tcp::endpoint parse_listen(const std::string& listen) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const std::function<std::string()>& metrics,
-          const std::function<MetricsServer::Health()>& health)
-      : stream_(std::move(socket)), metrics_(metrics), health_(health) {}
+          const std::function<MetricsServer::Health()>& health, const MetricsServer::Routes& routes)
+      : stream_(std::move(socket)), metrics_(metrics), health_(health), routes_(routes) {}
 
   void read() {
     request_ = {};
@@ -71,11 +71,16 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto health = health_();
       response->result(health.ok ? http::status::ok : http::status::service_unavailable);
       response->body() = health.text + "\n";
+    } else if (auto reply = routes_ ? routes_(path) : std::nullopt) {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, reply->content_type);
+      response->set(http::field::cache_control, "no-store");
+      response->body() = std::move(reply->body);
     } else {
       response->result(http::status::not_found);
       response->body() = "sluice serves /metrics and /health\n";
     }
-    if (response->result() != http::status::ok || path != "/metrics")
+    if (response->find(http::field::content_type) == response->end())
       response->set(http::field::content_type, "text/plain; charset=utf-8");
     response->prepare_payload();
     http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
@@ -88,13 +93,14 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
   const std::function<std::string()>& metrics_;
   const std::function<MetricsServer::Health()>& health_;
+  const MetricsServer::Routes& routes_;
 };
 
 }  // namespace
 
 MetricsServer::MetricsServer(asio::io_context& io, const std::string& listen, std::function<std::string()> metrics,
-                             std::function<Health()> health)
-    : acceptor_(io), metrics_(std::move(metrics)), health_(std::move(health)) {
+                             std::function<Health()> health, Routes routes)
+    : acceptor_(io), metrics_(std::move(metrics)), health_(std::move(health)), routes_(std::move(routes)) {
   const tcp::endpoint endpoint = parse_listen(listen);
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -115,7 +121,7 @@ std::string MetricsServer::address() const {
 void MetricsServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), metrics_, health_)->read();
+    if (!ec) std::make_shared<Session>(std::move(socket), metrics_, health_, routes_)->read();
     accept();
   });
 }

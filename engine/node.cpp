@@ -31,7 +31,8 @@ std::string unique_id(const ComponentConfig& config, unsigned instance, unsigned
 
 }  // namespace
 
-Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance, unsigned instances)
+Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance, unsigned instances,
+           std::uint32_t node_number)
     : run(run_state),
       id(unique_id(config, instance, instances)),
       config_id(config.id),
@@ -39,7 +40,10 @@ Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance
       kind(config.role),
       drop_when_full(config.drop_when_full),
       instance_index(instance),
-      instance_count(instances) {
+      instance_count(instances),
+      number(node_number),
+      workers(config.workers),
+      busy_ns(std::make_unique<std::atomic<std::uint64_t>[]>(config.workers + 1)) {
   const std::string_view kind_name = to_string(kind);
   const Label labels[] = {{"component_id", id}, {"component_kind", kind_name}, {"plugin", plugin}};
   MetricsRegistry& m = run.metrics;
@@ -57,6 +61,16 @@ Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance
   }
   if (kind == PluginKind::sink)
     retries = m.counter("sluice_sink_retries_total", "Deliveries tried again after a transient failure", labels);
+  if (kind == PluginKind::source) return;  // a source's poll() also waits for input: not a measure of load
+  // A sink on several workers commits on a thread of its own: worker "commit".
+  const unsigned slots = kind == PluginKind::sink && workers > 1 ? workers + 1 : workers;
+  for (unsigned w = 0; w < slots; ++w) {
+    const std::string worker = w == workers ? "commit" : std::to_string(w);
+    const Label by_worker[] = {{"component_id", id}, {"worker", worker}};
+    m.computed_counter("sluice_component_busy_seconds_total",
+                       "Seconds a worker of the component spent in its plugin: near 1 a second, the stage is saturated",
+                       by_worker, [this, w] { return static_cast<double>(busy_ns[w].load()) / 1e9; });
+  }
 }
 
 std::uint64_t Node::lost_total() const noexcept {
@@ -94,22 +108,48 @@ Gauge Node::gauge(std::string_view name, std::string_view help, std::span<const 
   return run.metrics.gauge(metric_name(name), help, metric_labels(labels));
 }
 
+void Node::acknowledge(BatchId batch) noexcept {
+  try {
+    acknowledgements.acknowledge(batch);
+  } catch (...) {  // the ledger's lock: nothing a plugin's caller could handle
+  }
+}
+
+void Node::stamp(const BatchPtr& batch, BatchId id) noexcept {
+  // Only a batch nobody has seen yet has no id: the plugin made it (a
+  // non-const Batch, from make_batch) and hands it over in emit().
+  if (batch->id.source == 0) const_cast<Batch&>(*batch).id = id;
+}
+
+void Node::remove_metrics(std::span<const Label> labels) { run.metrics.remove(metric_name(""), metric_labels(labels)); }
+
 void Node::emit(BatchPtr batch) {
   if (!batch) return;
+  if (batch->id.source == 0) stamp(batch, processing_ ? *processing_ : next_batch_id());
   sent.add(batch->records.size());
   for (Node* next : downstream) next->deliver(batch);
+}
+
+void Node::hand_on(const TransformResult& result) {
+  for (const BatchPtr& batch : result) {
+    sent.add(batch->records.size());
+    for (Node* next : downstream) next->deliver(batch);
+  }
 }
 
 void Node::deliver(const BatchPtr& batch) {
   const std::size_t n = batch->records.size();
   received.add(n);
-  if (kind == PluginKind::transform) {
+  if (kind == PluginKind::transform && workers == 1) {
     std::lock_guard lock(transform_mutex);
     if (failed) {
       count_lost(LossReason::transform_failed, n);
       return;
     }
-    if (Status s = transform().process(batch, *this); !s) fail(s);
+    processing_ = batch->id;
+    const Status s = busy(0, [&] { return transform().process(batch, *this); });
+    processing_.reset();
+    if (!s) fail(s);
     return;
   }
   // Event-only batches weigh 1, so they too are bounded.
@@ -128,15 +168,15 @@ void Node::deliver(const BatchPtr& batch) {
 
 void Node::end_of_input() {
   if (open_inputs.fetch_sub(1) != 1) return;
-  if (kind == PluginKind::sink) {
-    queue->close();
+  if (kind == PluginKind::sink || workers > 1) {
+    queue->close();  // the sink's thread or the last worker takes it from here
     return;
   }
   {
     std::lock_guard lock(transform_mutex);
     transform_finished = true;
     if (!failed)
-      if (Status s = transform().finish(*this); !s) fail(s);
+      if (Status s = busy(0, [&] { return transform().finish(*this); }); !s) fail(s);
   }
   end_of_output();
 }

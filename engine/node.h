@@ -3,8 +3,11 @@
 // (fan-out to the nodes downstream).
 #pragma once
 
+#include "acknowledgements.h"
 #include "bounded_queue.h"
 #include "config.h"
+#include "in_order.h"
+#include "console/tables.h"
 #include "log.h"
 #include "metrics_registry.h"
 
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +44,7 @@ struct RunState {
   const Logger& log;
   const std::chrono::milliseconds drain_timeout;
   MetricsRegistry metrics;
+  console::PublishedTables tables;
   InternedTexts texts;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
@@ -61,8 +66,18 @@ struct RunState {
 // A batch waiting in a sink's queue.
 using QueueItem = BatchPtr;
 
+// A batch a sink's worker has prepared, waiting for its commit. A null
+// payload: preparing it failed (the sink has failed).
+struct PreparedItem {
+  BatchPtr batch;
+  std::unique_ptr<abi::Prepared> payload;
+};
+
+// What a transform emitted for one input batch: its result, handed on whole.
+using TransformResult = std::vector<BatchPtr>;
+
 struct Node final : Host, Emitter {
-  Node(RunState& run, const ComponentConfig& config, unsigned instance, unsigned instances);
+  Node(RunState& run, const ComponentConfig& config, unsigned instance, unsigned instances, std::uint32_t number);
 
   RunState& run;
   const std::string id;         // unique: "collector", or "collector#1" for an instance
@@ -72,8 +87,15 @@ struct Node final : Host, Emitter {
   const bool drop_when_full;
   const unsigned instance_index;
   const unsigned instance_count;
+  const std::uint32_t number;  // the `source` of the batches this node makes (BatchId), from 1
+  const unsigned workers;      // `workers = N`: instances of a transform or sink
+  Concurrency concurrency = Concurrency::serial;
+  bool acknowledges_later = false;
 
   std::shared_ptr<abi::Component> component;
+  // One instance per worker, [0] = `component`, the one ticked and finished.
+  // A sink on several workers has one more: [0] commits, [1..N] prepare.
+  std::vector<std::shared_ptr<abi::Component>> instances_by_worker;
   std::vector<Node*> downstream;
   std::atomic<std::size_t> open_inputs{0};
   std::atomic<bool> failed{false};
@@ -82,8 +104,17 @@ struct Node final : Host, Emitter {
   std::mutex transform_mutex;
   bool transform_finished = false;  // under transform_mutex
 
-  // Sinks: the queue, and when the batch being delivered was queued (0: none).
+  // Sinks, and transforms on several workers: the queue, and when the batch
+  // being delivered was queued (0: none).
   std::unique_ptr<BoundedQueue<QueueItem>> queue;
+  // Several workers: results back in the order their inputs were queued.
+  std::unique_ptr<InOrder<TransformResult>> transform_order;
+  std::unique_ptr<InOrder<PreparedItem>> prepare_order;
+  // A sink's prepared payloads, in order, for its committing thread.
+  std::unique_ptr<BoundedQueue<PreparedItem>> prepared;
+  std::atomic<unsigned> running_workers{0};
+  // Sinks: what each source's batches have been delivered up to.
+  AckLedger acknowledgements;
   std::atomic<Clock::rep> delivering_since{0};
   std::atomic<LossReason> closed_because{LossReason::sink_failed};
 
@@ -93,11 +124,37 @@ struct Node final : Host, Emitter {
   Counter errors;
   Counter retries;
   std::array<Counter, loss_reasons> lost;
+  // Nanoseconds each worker spent inside the plugin (process, consume,
+  // prepare, commit, tick, finish): sluice_component_busy_seconds_total.
+  // [workers]: a sink's committing thread when it has prepare workers.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> busy_ns;
   std::atomic<double> progress_fraction{-1};  // -1: the source reports none
 
   abi::Source& source() { return static_cast<abi::Source&>(*component); }
   abi::Transform& transform() { return static_cast<abi::Transform&>(*component); }
   abi::Sink& sink() { return static_cast<abi::Sink&>(*component); }
+  abi::Transform& transform(unsigned worker) { return static_cast<abi::Transform&>(*instances_by_worker[worker]); }
+  abi::Sink& sink(unsigned instance) { return static_cast<abi::Sink&>(*instances_by_worker[instance]); }
+
+  // Times `call` as `worker`'s busy time and returns what it returns.
+  template <class Call>
+  auto busy(unsigned worker, Call&& call) {
+    const auto began = Clock::now();
+    auto result = call();
+    busy_ns[worker].fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - began).count()),
+        std::memory_order_relaxed);
+    return result;
+  }
+
+  // The id for the next batch this node makes itself (a source's, or a
+  // transform's on a tick or at the end).
+  BatchId next_batch_id() noexcept { return {number, next_sequence_.fetch_add(1, std::memory_order_relaxed)}; }
+  // Gives a batch a plugin made its id: `input`'s for a transform's result,
+  // else the next of this node's own. A batch passed on keeps the id it has.
+  static void stamp(const BatchPtr& batch, BatchId id) noexcept;
+  // Hands batches on downstream, as emit() does.
+  void hand_on(const TransformResult& result);
 
   std::uint64_t lost_total() const noexcept;
   // Records lost for one reason.
@@ -123,12 +180,18 @@ struct Node final : Host, Emitter {
   void count_dropped(std::uint64_t records) noexcept override { dropped.add(records); }
   void count_lost(std::uint64_t records) noexcept override { count_lost(LossReason::undeliverable, records); }
   void count_errors(std::uint64_t n) noexcept override { errors.add(n); }
+  void acknowledge(BatchId batch) noexcept override;
   Counter counter(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   Gauge gauge(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   unsigned instance() const noexcept override { return instance_index; }
   unsigned instances() const noexcept override { return instance_count; }
+  void publish_table(std::string_view name, std::span<const std::string_view> columns, std::size_t key_columns,
+                     std::span<const std::string_view> cells) override {
+    run.tables.publish(id, name, columns, key_columns, cells);
+  }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
   TextTable& texts() noexcept override { return run.texts; }
+  void remove_metrics(std::span<const Label> labels) override;
   using Host::counter;
   using Host::gauge;
 
@@ -136,6 +199,11 @@ struct Node final : Host, Emitter {
   void emit(BatchPtr batch) override;
 
  private:
+  std::atomic<std::uint64_t> next_sequence_{0};
+  // The input a serial transform is processing now (under transform_mutex):
+  // what it emits is that input's result.
+  std::optional<BatchId> processing_;
+
   // The plugin's metric name and labels: sluice_<plugin>_<name>{component_id, ...}.
   std::string metric_name(std::string_view name) const;
   std::vector<Label> metric_labels(std::span<const Label> labels) const;

@@ -4,6 +4,7 @@
 #include "options_binder.h"
 #include "sink_runner.h"
 #include "text.h"
+#include "workers.h"
 
 #include <sluice/clock.h>
 
@@ -41,6 +42,7 @@ class Pipeline::Control {
       : pipeline_(pipeline),
         stats_timer_(io_),
         progress_timer_(io_),
+        console_timer_(io_),
         watchdog_timer_(io_),
         show_progress_(isatty(STDERR_FILENO) == 1) {
     if (pipeline_.options_.handle_signals) {
@@ -48,10 +50,16 @@ class Pipeline::Control {
       wait_for_signal();
     }
     if (!pipeline_.engine_.metrics.empty()) {
+      console::Console& console = *pipeline_.console_;
       server_.emplace(
           io_, pipeline_.engine_.metrics, [this] { return pipeline_.run_.metrics.render(); },
-          [this] { return health(); });
-      pipeline_.run_.log.info("serving /metrics and /health on http://{}", server_->address());
+          [this] {
+            std::string text = pipeline_.health();
+            return MetricsServer::Health{text == "running", std::move(text)};
+          },
+          [&console](std::string_view path) { return console.answer(path); });
+      pipeline_.run_.log.info("serving the console, /metrics and /health on http://{}", server_->address());
+      schedule_console();
     }
     stats_interval_ =
         pipeline_.options_.stats_interval.value_or(pipeline_.engine_.stats_interval.value_or(default_stats_interval));
@@ -71,11 +79,6 @@ class Pipeline::Control {
   Control& operator=(const Control&) = delete;
 
  private:
-  MetricsServer::Health health() const {
-    if (pipeline_.run_.failed) return {false, "failed"};
-    if (pipeline_.run_.draining()) return {false, "draining"};
-    return {true, "running"};
-  }
 
   void wait_for_signal() {
     signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -108,6 +111,16 @@ class Pipeline::Control {
     });
   }
 
+  // The console's ring of rates gets a sample a second, whether anyone looks or not.
+  void schedule_console() {
+    console_timer_.expires_after(std::chrono::seconds(1));
+    console_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      pipeline_.console_->sample();
+      schedule_console();
+    });
+  }
+
   // One updating line on a terminal for finite runs: records, rate, share, ETA.
   void schedule_progress() {
     progress_timer_.expires_after(progress_interval);
@@ -136,6 +149,7 @@ class Pipeline::Control {
   std::optional<boost::asio::signal_set> signals_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer progress_timer_;
+  boost::asio::steady_timer console_timer_;
   boost::asio::steady_timer watchdog_timer_;
   std::optional<MetricsServer> server_;
   std::chrono::seconds stats_interval_{0};
@@ -179,6 +193,10 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
           fmt::format("plugin {} is a {}; [{}] needs a {}", c.plugin, plugin->kinds(), c.key, to_string(c.role)));
       continue;
     }
+    if (c.parallel && descriptor->concurrency == Concurrency::serial)
+      problems.add(c.table->get("workers"), c.key + ".workers",
+                   fmt::format("plugin {} runs on one worker only (its {} keeps state across batches)", c.plugin,
+                               to_string(c.role)));
     planned.push_back({&c, plugin, descriptor, bind_options(c, descriptor->options, problems)});
   }
   problems.raise_if_any();
@@ -187,9 +205,17 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
   for (const Planned& p : planned) {
     const ComponentConfig& c = *p.config;
     for (unsigned i = 0; i < c.instances; ++i) {
-      auto node = std::make_unique<Node>(run_, c, i, c.instances);
+      auto node = std::make_unique<Node>(run_, c, i, c.instances, static_cast<std::uint32_t>(nodes_.size() + 1));
+      node->concurrency = p.descriptor->concurrency;
+      node->acknowledges_later = p.descriptor->acknowledges_later;
       Status status;
-      node->component = instantiate(p.plugin, *p.descriptor, p.options, *node, status);
+      // A sink on workers commits on an instance of its own: prepare() and
+      // commit() never run on one instance at once.
+      const unsigned copies = c.workers > 1 && c.role == PluginKind::sink ? c.workers + 1 : c.workers;
+      for (unsigned w = 0; w < copies && status; ++w)
+        if (auto instance = instantiate(p.plugin, *p.descriptor, p.options, *node, status))
+          node->instances_by_worker.push_back(std::move(instance));
+      if (status) node->component = node->instances_by_worker.front();
       if (!node->component) {
         // The key may reach into an array of tables: "scenarios[2].intensity".
         const toml::node* at = status.key().empty() ? nullptr : c.table->at_path(status.key()).node();
@@ -210,6 +236,7 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
           upstream->downstream.push_back(node.get());
           ++node->open_inputs;
         }
+    if (node->workers > 1) add_workers(*node);
     if (node->kind == PluginKind::sink) {
       node->queue = std::make_unique<BoundedQueue<QueueItem>>(options_.queue_records);
       const Label labels[] = {{"component_id", node->id}, {"component_kind", "sink"}, {"plugin", node->plugin}};
@@ -226,6 +253,39 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
           });
     }
   }
+  if (!engine_.metrics.empty())
+    console_ = std::make_unique<console::Console>(config, nodes_, run_, [this] { return health(); });
+}
+
+std::string Pipeline::health() const {
+  if (run_.failed) return "failed";
+  if (run_.draining()) return "draining";
+  return "running";
+}
+
+// The queue before the workers, the reorder window after them, and for a
+// sink the ordered queue into its commits.
+void Pipeline::add_workers(Node& node) {
+  const std::size_t window = reorder_window(node.workers);
+  const Label labels[] = {{"component_id", node.id}, {"component_kind", to_string(node.kind)}, {"plugin", node.plugin}};
+  std::function<double()> parked;
+  if (node.kind == PluginKind::sink) {
+    node.prepare_order = std::make_unique<InOrder<PreparedItem>>(window);
+    node.prepared = std::make_unique<BoundedQueue<PreparedItem>>(window);
+    parked = [n = &node] { return static_cast<double>(n->prepare_order->parked_weight()); };
+  } else {
+    node.queue = std::make_unique<BoundedQueue<QueueItem>>(options_.queue_records);
+    node.transform_order = std::make_unique<InOrder<TransformResult>>(window);
+    node.closed_because = LossReason::transform_failed;
+    parked = [n = &node] { return static_cast<double>(n->transform_order->parked_weight()); };
+    run_.metrics.computed_gauge("sluice_queue_records", "Records waiting in the sink's queue", labels,
+                                [n = &node] { return static_cast<double>(n->queue->weight()); });
+  }
+  run_.metrics.computed_gauge(
+      "sluice_component_reorder_records",
+      "Records workers have finished that wait for an earlier batch to go first (the reorder window: at most two "
+      "batches a worker)",
+      labels, std::move(parked));
 }
 
 Pipeline::~Pipeline() {
@@ -237,7 +297,12 @@ Pipeline::~Pipeline() {
   // Queued batches may have been made by any plugin: release them while every
   // library is still loaded, then destroy components downstream-first so that
   // a transform holding a source's batch goes before that source's library.
-  for (auto& node : nodes_) node->queue.reset();
+  for (auto& node : nodes_) {
+    node->queue.reset();
+    node->prepared.reset();
+    node->prepare_order.reset();
+    node->transform_order.reset();
+  }
   while (!nodes_.empty()) nodes_.pop_back();
 }
 
@@ -250,7 +315,7 @@ void Pipeline::rotate() {
   auto batch = std::make_shared<Batch>();
   batch->add_event({.kind = Event::Kind::rotate, .window_start_ms = now_ms(), .window_end_ms = 0});
   for (auto& node : nodes_)
-    if (node->queue) node->queue->push_urgent(batch);
+    if (node->kind == PluginKind::sink) node->queue->push_urgent(batch);
 }
 
 bool Pipeline::start_components() {
@@ -260,7 +325,7 @@ bool Pipeline::start_components() {
     for (auto& node : nodes_) {
       if (node->kind != kind) continue;
       run_.log.log(LogLevel::debug, "starting {} ({})", node->id, node->plugin);
-      if (Status s = node->component->start(); !s) {
+      if (Status s = start(*node); !s) {
         node->fail(s);
         // The sinks started close what they opened; they know the run failed.
         for (Node* done : started)
@@ -271,6 +336,15 @@ bool Pipeline::start_components() {
     }
   }
   return true;
+}
+
+// Every instance of a transform runs batches, so each starts; a sink's other
+// instances only prepare (no output of their own), so only the first starts.
+Status Pipeline::start(Node& node) {
+  const std::size_t started = node.kind == PluginKind::transform ? node.instances_by_worker.size() : 1;
+  for (std::size_t i = 0; i < started; ++i)
+    if (Status s = node.instances_by_worker[i]->start(); !s) return s;
+  return Status::ok();
 }
 
 void Pipeline::run_source(Node& node) {
@@ -294,7 +368,7 @@ void Pipeline::run_transform_ticks() {
   };
   std::vector<Ticking> ticking;
   for (auto& node : nodes_)
-    if (node->kind == PluginKind::transform)
+    if (node->kind == PluginKind::transform && node->workers == 1)
       if (const auto ms = node->component->tick_period_ms(); ms > 0)
         ticking.push_back({node.get(), std::chrono::milliseconds(ms), Clock::now() + std::chrono::milliseconds(ms)});
   if (ticking.empty()) return;
@@ -363,11 +437,22 @@ int Pipeline::run() {
   };
   {
     std::lock_guard lock(threads_mutex_);
-    for (auto& node : nodes_) running_threads_ += node->kind != PluginKind::transform;
+    for (auto& node : nodes_) running_threads_ += threads_of(*node);
     for (auto& node : nodes_) running_sources_ += node->kind == PluginKind::source;
   }
-  for (auto& node : nodes_)
+  for (auto& node : nodes_) {
+    if (node->workers > 1) {
+      node->running_workers = node->workers;
+      for (unsigned w = 0; w < node->workers; ++w)
+        spawn([n = node.get(), w] {
+          if (n->kind == PluginKind::sink)
+            run_prepare_worker(*n, w);
+          else
+            run_transform_worker(*n, w);
+        });
+    }
     if (node->kind == PluginKind::sink) spawn([n = node.get()] { run_sink(*n); });
+  }
   for (auto& node : nodes_) {
     if (node->kind != PluginKind::source) continue;
     spawn([this, n = node.get()] {
@@ -390,6 +475,11 @@ int Pipeline::run() {
   }
   control.reset();
   return run_.failed || lost_records() > 0 ? 1 : 0;
+}
+
+int Pipeline::threads_of(const Node& node) {
+  const int workers = node.workers > 1 ? static_cast<int>(node.workers) : 0;
+  return workers + (node.kind == PluginKind::transform ? 0 : 1);
 }
 
 std::uint64_t Pipeline::lost_records() const {

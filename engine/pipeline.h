@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config.h"
+#include "console/console.h"
 #include "log.h"
 #include "node.h"
 #include "plugin_catalog.h"
@@ -59,12 +60,18 @@ class Pipeline {
 
  private:
   class Control;
+  void add_workers(Node& node);
+  // The threads a node runs on: a source's or sink's own, plus its workers.
+  static int threads_of(const Node& node);
   bool start_components();
+  static Status start(Node& node);
   void run_source(Node& node);
   void run_transform_ticks();
   void wait_for_threads();
   std::uint64_t lost_records() const;
   std::string stats_line() const;
+  // "running"; "draining" once the sources have stopped; "failed".
+  std::string health() const;
   // For a terminal: records, rate, and the share done with an ETA when the
   // sources report progress; empty when none does.
   std::string progress_line() const;
@@ -74,6 +81,7 @@ class Pipeline {
   RunOptions options_;
   const ServiceNotifier service_;
   std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
+  std::unique_ptr<console::Console> console_;  // with [engine] metrics
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::duration wall_time_{};
   std::mutex threads_mutex_;

@@ -37,24 +37,24 @@ enum class Outcome { done, failed, gave_up };
 
 class SinkRunner {
  public:
-  explicit SinkRunner(Node& node) : node_(node), period_(milliseconds(node.component->tick_period_ms())) {}
+  explicit SinkRunner(Node& node)
+      : node_(node),
+        period_(milliseconds(node.component->tick_period_ms())),
+        committer_(node.prepared ? node.workers : 0) {}
 
   void run() {
     next_tick_ = Clock::now() + period_;
     Outcome outcome = Outcome::done;
     while (outcome == Outcome::done) {
-      auto popped = node_.queue->pop_until(period_.count() > 0 ? std::optional(next_tick_) : std::nullopt);
-      if (popped.item) {
-        outcome = deliver(*popped.item, popped.pushed_at);
-      } else if (popped.closed) {
-        break;
-      }
+      const auto deadline = period_.count() > 0 ? std::optional(next_tick_) : std::nullopt;
+      if (!(node_.prepared ? commit_next(deadline, outcome) : consume_next(deadline, outcome))) break;
       if (outcome == Outcome::done && period_.count() > 0 && Clock::now() >= next_tick_) {
-        outcome = attempt("tick", [&] { return node_.sink().tick(); });
+        outcome = attempt("tick", [&] { return node_.busy(committer_, [&] { return node_.sink().tick(); }); });
         schedule_next_tick();
       }
     }
-    if (outcome == Outcome::done) outcome = attempt("finish", [&] { return node_.sink().finish(); });
+    if (outcome == Outcome::done)
+      outcome = attempt("finish", [&] { return node_.busy(committer_, [&] { return node_.sink().finish(); }); });
     if (outcome == Outcome::gave_up) give_up();
     if (outcome != Outcome::done) close_after_failure(outcome);
   }
@@ -65,15 +65,41 @@ class SinkRunner {
   // datagrams), and the batches that queued meanwhile must have their turn.
   void schedule_next_tick() { next_tick_ = Clock::now() + period_; }
 
-  Outcome deliver(const BatchPtr& batch, Clock::time_point queued_at) {
+  // One batch from the queue into consume(); false once the queue is closed and empty.
+  bool consume_next(std::optional<Clock::time_point> deadline, Outcome& outcome) {
+    auto popped = node_.queue->pop_until(deadline);
+    if (popped.item) {
+      const BatchPtr& batch = *popped.item;
+      outcome = deliver(batch, popped.pushed_at, "consume", [&] { return node_.sink().consume(batch); });
+    }
+    return popped.item || !popped.closed;
+  }
+
+  // The next prepared batch, in order, into commit(); false once the workers are done.
+  bool commit_next(std::optional<Clock::time_point> deadline, Outcome& outcome) {
+    auto popped = node_.prepared->pop_until(deadline);
+    if (popped.item) {
+      PreparedItem& item = *popped.item;
+      outcome = deliver(item.batch, popped.pushed_at, "commit", [&] {
+        return item.payload ? node_.sink().commit(*item.payload) : Status::failure("preparing a batch failed");
+      });
+    }
+    return popped.item || !popped.closed;
+  }
+
+  template <class Operation>
+  Outcome deliver(const BatchPtr& batch, Clock::time_point queued_at, std::string_view what, Operation&& operation) {
     node_.delivering_since = queued_at.time_since_epoch().count();
-    const Outcome outcome = attempt("consume", [&] { return node_.sink().consume(batch); });
+    node_.acknowledgements.issue(batch->id);
+    const Outcome outcome = attempt(what, [&] { return node_.busy(committer_, operation); });
     node_.delivering_since = 0;
     const std::size_t n = batch->records.size();
-    if (outcome == Outcome::done)
+    if (outcome == Outcome::done) {
       node_.sent.add(n);
-    else
+      if (!node_.acknowledges_later) node_.acknowledgements.acknowledge(batch->id);
+    } else {
       node_.count_lost(outcome == Outcome::gave_up ? LossReason::drain_timeout : LossReason::sink_failed, n);
+    }
     return outcome;
   }
 
@@ -118,17 +144,22 @@ class SinkRunner {
               fmt::format("drain_timeout ({} ms) ran out with records undelivered; counting them as lost",
                           node_.run.drain_timeout.count()));
     node_.closed_because = LossReason::drain_timeout;
-    for (const BatchPtr& batch : node_.queue->abandon())
-      node_.count_lost(LossReason::drain_timeout, batch->records.size());
+    abandon_queued(LossReason::drain_timeout);
     node_.count_lost(LossReason::drain_timeout, node_.sink().abandon());
+  }
+
+  // What is queued, and with workers what is prepared, is lost.
+  void abandon_queued(LossReason reason) {
+    for (const BatchPtr& batch : node_.queue->abandon()) node_.count_lost(reason, batch->records.size());
+    if (node_.prepared)
+      for (const PreparedItem& item : node_.prepared->abandon()) node_.count_lost(reason, item.batch->records.size());
   }
 
   // A failed or abandoned sink still closes what it has written (once, no retry).
   void close_after_failure(Outcome outcome) {
     if (outcome == Outcome::failed) {
       node_.closed_because = LossReason::sink_failed;
-      for (const BatchPtr& batch : node_.queue->abandon())
-        node_.count_lost(LossReason::sink_failed, batch->records.size());
+      abandon_queued(LossReason::sink_failed);
     }
     if (Status s = node_.sink().finish(); !s) {
       if (outcome == Outcome::failed || !s.transient())
@@ -140,6 +171,7 @@ class SinkRunner {
 
   Node& node_;
   const Clock::duration period_;
+  const unsigned committer_;  // the busy-time slot of this thread: after the prepare workers' when there are some
   Clock::time_point next_tick_{};
   Backoff backoff_;
   RateLimit retry_log_{seconds(10)};

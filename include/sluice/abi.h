@@ -28,6 +28,22 @@ inline constexpr std::uint32_t abi_version = 3;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 
+// How a transform or sink may run on several workers (`workers = N`).
+//   serial:    one instance sees every batch, in order (the default).
+//   stateless: N instances made with the same options each take whole
+//              batches; the engine restores the order before the next stage.
+//              A sink is stateless when it splits into prepare() (any
+//              worker) and commit() (in order, one at a time).
+enum class Concurrency : std::uint8_t { serial, stateless };
+
+constexpr std::string_view to_string(Concurrency concurrency) noexcept {
+  switch (concurrency) {
+    case Concurrency::serial: return "serial";
+    case Concurrency::stateless: return "stateless";
+  }
+  return "?";
+}
+
 constexpr std::string_view to_string(PluginKind kind) noexcept {
   switch (kind) {
     case PluginKind::source: return "source";
@@ -67,6 +83,13 @@ class Transform : public Component {
   virtual Status finish(Emitter& out) noexcept = 0;
 };
 
+// What a sink's prepare() made of a batch, for its commit(): formatted text,
+// an encoded block. The engine holds it between the two calls.
+class Prepared {
+ public:
+  virtual ~Prepared() = default;
+};
+
 class Sink : public Component {
  public:
   // A transient failure means the sink took none of the batch: it comes again.
@@ -80,6 +103,13 @@ class Sink : public Component {
   // The engine gives up delivering (drain_timeout passed): drop what is still
   // held and say how many records that was.
   virtual std::uint64_t abandon() noexcept = 0;
+  // A stateless sink only (Concurrency::stateless): the parallel half of
+  // consume(), on any worker's instance, touching no output.
+  virtual Status prepare(const BatchPtr& in, std::unique_ptr<Prepared>& out) noexcept = 0;
+  // The ordered half, on the instance that was started: batches' payloads in
+  // the order the batches arrived, with ticks between them. A transient
+  // failure means none of it was taken: the same payload comes again.
+  virtual Status commit(Prepared& payload) noexcept = 0;
 };
 
 }  // namespace abi
@@ -90,6 +120,11 @@ struct PluginDescriptor {
   const char* name = "";
   const char* summary = "";
   std::span<const OptionSpec> options;
+  Concurrency concurrency = Concurrency::serial;  // sources: always serial (see `instances`)
+  // A sink whose consume() only hands the batch on (a send awaiting its
+  // answer) and which calls Host::acknowledge(id) once it is delivered; for
+  // any other sink a successful consume() or commit() acknowledges the batch.
+  bool acknowledges_later = false;
   // Creates the component, validating its options. On failure returns the
   // error (with the option's key when one is to blame) and leaves `out` empty.
   Status (*create)(const Options& options, Host& host, std::unique_ptr<abi::Component>& out) noexcept = nullptr;

@@ -22,12 +22,26 @@ struct Event {
   std::uint64_t window_end_ms = 0;
 };
 
+// Which batch this is: the component that made it (numbered by the engine
+// from 1) and that component's count of batches made so far. The engine sets
+// it when a batch is emitted; a plugin never does. A transform's result for
+// an input batch keeps the input's id, so order and acknowledgements follow
+// batches through the graph (docs/architecture.md, "Batches, order and
+// acknowledgements"). A batch a transform makes on a tick or at the end takes
+// the next sequence of the transform itself.
+struct BatchId {
+  std::uint32_t source = 0;  // 0: not emitted yet
+  std::uint64_t sequence = 0;
+  friend bool operator==(const BatchId&, const BatchId&) = default;
+};
+
 // A contiguous run of records plus the events among them, ordered by offset.
 // Batches are shared between consumers once emitted (BatchPtr is const), so
 // a transform that changes records builds a new batch.
 struct Batch {
   std::vector<FlowRecord> records;
   std::vector<Event> events;
+  BatchId id;
 
   // Appends an event after the records added so far.
   void add_event(Event event) {

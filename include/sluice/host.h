@@ -52,6 +52,12 @@ class Host {
   virtual unsigned instance() const noexcept = 0;
   virtual unsigned instances() const noexcept = 0;
 
+  // A sink that acknowledges later (PluginDescriptor::acknowledges_later)
+  // says that a batch it consumed is delivered for good: a Kafka delivery
+  // report, a ClickHouse INSERT answered. Any thread may call it, in any
+  // order; the engine advances each source's contiguous acknowledged prefix.
+  virtual void acknowledge(BatchId batch) noexcept = 0;
+
   // A finite source's progress, 0 to 1 (the share of its count or of its
   // files' bytes): the engine shows it, with a rate and an ETA, on a terminal.
   virtual void progress(double fraction) noexcept = 0;
@@ -59,6 +65,22 @@ class Host {
   // The texts records refer to by TextId (interface names, AS organisations):
   // one table for the whole run, so an id means the same in every component.
   virtual TextTable& texts() noexcept = 0;
+
+  // A small table for the console (docs/console.md): `columns` names it,
+  // `cells` holds its rows one after another (a multiple of columns.size()).
+  // The first `key_columns` columns name a row; the console charts the last
+  // column, stacked by row, over the versions it keeps. Each call replaces
+  // this component's table of that name. Meant for a few dozen rows
+  // published now and then (a closed bin's top keys), not for every batch:
+  // the engine copies what it is given. Throws std::invalid_argument when
+  // the cells do not fill whole rows.
+  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns,
+                             std::size_t key_columns, std::span<const std::string_view> cells) = 0;
+  // Removes this component's metrics whose labels begin with `labels`, in
+  // the order they were registered with (a sender the plugin forgot:
+  // {"exporter", "192.0.2.1"}), so that what is served stays bounded. The
+  // handles to them must not be used again.
+  virtual void remove_metrics(std::span<const Label> labels) = 0;
 
  protected:
   ~Host() = default;

@@ -13,6 +13,16 @@
 //               void finish();                  // optional: flush and close
 //               std::uint64_t abandon();        // optional: delivery given up, drop what is held
 //
+// Running on several workers (`workers = N`, docs/plugins.md):
+//
+//   transform:  static constexpr sluice::Concurrency concurrency = sluice::Concurrency::stateless;
+//               // N instances each take whole batches; one result per batch
+//   sink:       Payload prepare(const Batch& in);  // or (const BatchPtr& in): any worker's instance
+//               void commit(Payload& payload);     // in order, on the started instance
+//               // with these two, consume() is optional: commit(prepare(in))
+//   sink:       static constexpr bool acknowledges_later = true;
+//               // consume() only hands the batch on; host.acknowledge(in.id) once delivered
+//
 // and optionally `void start()` (open sockets and files), `std::string
 // report() const` (lines for the end-of-run summary) and
 // `std::chrono::milliseconds tick_period() const` (how often tick() is
@@ -33,6 +43,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -64,6 +75,36 @@ constexpr bool has_tick = requires(Plugin& p, Emitter& out) {
   p.tick(out);
 }
 || requires(Plugin& p) { p.tick(); };
+
+template <class Plugin>
+constexpr bool has_prepare = requires(Plugin& p, const BatchPtr& in) {
+  p.prepare(in);
+}
+|| requires(Plugin& p, const Batch& in) { p.prepare(in); };
+
+// A sink with prepare() is stateless; a transform says what it is.
+template <class Plugin>
+constexpr Concurrency concurrency_of(PluginKind kind) {
+  if (kind == PluginKind::sink) return has_prepare<Plugin> ? Concurrency::stateless : Concurrency::serial;
+  if constexpr (requires { Plugin::concurrency; })
+    if (kind == PluginKind::transform) return Plugin::concurrency;
+  return Concurrency::serial;
+}
+
+template <class Plugin>
+auto prepare(Plugin& plugin, const BatchPtr& in) {
+  if constexpr (requires { plugin.prepare(in); })
+    return plugin.prepare(in);
+  else
+    return plugin.prepare(*in);
+}
+
+// What prepare() returned, held for commit().
+template <class Payload>
+struct PreparedValue final : abi::Prepared {
+  explicit PreparedValue(Payload&& v) : value(std::move(v)) {}
+  Payload value;
+};
 
 template <class Base, class Plugin>
 class Adapter : public Base {
@@ -136,10 +177,34 @@ class SinkAdapter final : public Adapter<abi::Sink, Plugin> {
   using Adapter<abi::Sink, Plugin>::Adapter;
   Status consume(const BatchPtr& in) noexcept override {
     return guarded([&] {
-      if constexpr (requires { this->plugin_.consume(in); })
+      if constexpr (requires { this->plugin_.consume(in); }) {
         this->plugin_.consume(in);
-      else
+      } else if constexpr (requires { this->plugin_.consume(*in); }) {
         this->plugin_.consume(*in);
+      } else {
+        auto payload = detail::prepare(this->plugin_, in);
+        this->plugin_.commit(payload);
+      }
+    });
+  }
+  Status prepare(const BatchPtr& in, std::unique_ptr<abi::Prepared>& out) noexcept override {
+    return guarded([&] {
+      if constexpr (has_prepare<Plugin>) {
+        using Payload = decltype(detail::prepare(this->plugin_, in));
+        out = std::make_unique<PreparedValue<Payload>>(detail::prepare(this->plugin_, in));
+      } else {
+        throw std::logic_error("this sink has no prepare()");
+      }
+    });
+  }
+  Status commit(abi::Prepared& payload) noexcept override {
+    return guarded([&] {
+      if constexpr (has_prepare<Plugin>) {
+        using Payload = decltype(detail::prepare(this->plugin_, std::declval<const BatchPtr&>()));
+        this->plugin_.commit(static_cast<PreparedValue<Payload>&>(payload).value);
+      } else {
+        throw std::logic_error("this sink has no commit()");
+      }
     });
   }
   Status tick() noexcept override {
@@ -177,6 +242,8 @@ constexpr PluginDescriptor describe(PluginKind kind, const char* name, const cha
   d.name = name;
   d.summary = summary;
   d.options = options;
+  d.concurrency = concurrency_of<Plugin>(kind);
+  if constexpr (requires { Plugin::acknowledges_later; }) d.acknowledges_later = Plugin::acknowledges_later;
   d.create = &create<AdapterFor, Plugin>;
   return d;
 }

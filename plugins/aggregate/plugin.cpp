@@ -3,6 +3,7 @@
 // as records when it ends (on the engine's tick, with or without traffic)
 // and at the end of the stream.
 #include "sluice/aggregation/aggregator.h"
+#include "sluice/csv/field_text.h"
 #include "sluice/stats/metrics.h"
 
 #include <sluice/clock.h>
@@ -10,7 +11,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <numeric>
 #include <stdexcept>
 
 namespace {
@@ -53,6 +57,8 @@ constexpr sluice::OptionSpec options[] = {
 };
 
 constexpr std::size_t rows_per_batch = 1024;
+// Keys of a closed bin the console shows (its traffic table and chart).
+constexpr std::size_t console_rows = 10;
 
 // The aggregator's statistics, as metrics.
 constexpr sluice::stats::Field<Stats> stats_metrics[] = {
@@ -91,7 +97,12 @@ Settings settings_from(const sluice::Options& options) {
 class AggregatePlugin {
  public:
   AggregatePlugin(const sluice::Options& options, sluice::Host& host)
-      : settings_(settings_from(options)), aggregator_(settings_), host_(host), metrics_(host, stats_metrics, {}) {}
+      : settings_(settings_from(options)),
+        key_names_(options.strings("key")),
+        order_name_(options.string("order")),
+        aggregator_(settings_),
+        host_(host),
+        metrics_(host, stats_metrics, {}) {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const std::uint64_t now = sluice::now_ms();
@@ -147,6 +158,7 @@ class AggregatePlugin {
     metrics_.publish(s);
     peak_memory_ = std::max(peak_memory_, s.memory_bytes);
 
+    if (!closed_.empty()) publish_top_keys();
     for (std::size_t start = 0; start < closed_.size(); start += rows_per_batch) {
       const std::size_t end = std::min(closed_.size(), start + rows_per_batch);
       auto batch = sluice::make_batch(end - start);
@@ -156,7 +168,40 @@ class AggregatePlugin {
     closed_.clear();
   }
 
+  // The largest keys of what just closed, as a table on the console: the key
+  // fields, then flows, packets and bytes with the `order` one last (the
+  // column the console charts).
+  void publish_top_keys() {
+    using Value = std::pair<std::string_view, std::uint64_t (*)(const Aggregate&)>;
+    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.flows; }},
+                                 {"packets", [](const Aggregate& a) { return a.record.packets; }},
+                                 {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
+    std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
+    const auto ordered_by = values.back().second;
+    std::vector<std::size_t> largest(closed_.size());
+    std::iota(largest.begin(), largest.end(), std::size_t{0});
+    const std::size_t n = std::min(console_rows, largest.size());
+    std::partial_sort(largest.begin(), largest.begin() + static_cast<std::ptrdiff_t>(n), largest.end(),
+                      [&](std::size_t a, std::size_t b) { return ordered_by(closed_[a]) > ordered_by(closed_[b]); });
+    std::vector<std::string> texts;
+    for (std::size_t row = 0; row < n; ++row) {
+      const Aggregate& a = closed_[largest[row]];
+      for (const KeyPart& part : settings_.key) {
+        std::array<char, sluice::csv::FieldWriter::max_size> text{};
+        texts.emplace_back(text.data(), field_writer_.put(text.data(), part.field, a.record));
+      }
+      for (const Value& value : values) texts.push_back(std::to_string(value.second(a)));
+    }
+    std::vector<std::string_view> columns(key_names_.begin(), key_names_.end());
+    for (const Value& value : values) columns.push_back(value.first);
+    const std::vector<std::string_view> cells(texts.begin(), texts.end());
+    host_.publish_table("top keys", columns, key_names_.size(), cells);
+  }
+
   const Settings settings_;
+  const std::vector<std::string> key_names_;  // as the `key` option gave them
+  const std::string order_name_;
+  sluice::csv::FieldWriter field_writer_{sluice::csv::TimeFormat::iso, true};
   Aggregator aggregator_;
   sluice::Host& host_;
   std::vector<Aggregate> closed_;  // rows of bins closed, not yet sent

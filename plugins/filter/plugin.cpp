@@ -25,6 +25,9 @@ sluice::flowfilter::Filter compile(const std::string& expression) {
 
 class FilterPlugin {
  public:
+  // Each batch on its own: `workers = N` runs N filters on batches at once.
+  static constexpr sluice::Concurrency concurrency = sluice::Concurrency::stateless;
+
   FilterPlugin(const sluice::Options& options, sluice::Host&) : filter_(compile(options.string("expression"))) {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {

@@ -1,11 +1,13 @@
 // netflow_udp: a NetFlow v5/v9/IPFIX collector: the net library's UdpCollector
 // receives, the netflow codec's Decoder decodes; publishes per-exporter
 // metrics and lists every exporter in the end-of-run summary.
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <string>
+#include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/collector.h"
@@ -27,6 +29,8 @@ constexpr sluice::OptionSpec options[] = {
      .help = "v9/IPFIX templates kept per exporter; more are counted as malformed",
      .min = "1",
      .max = "65535"},
+    max_exporters_option,
+    exporter_idle_timeout_option,
     sluice::batch_size_option("4096"),
     idle_timeout_option,
 };
@@ -53,9 +57,13 @@ sluice::stats::Sender exporter_of(const ExporterStats& e) {
 class NetflowUdp {
  public:
   NetflowUdp(const sluice::Options& options, sluice::Host& host)
-      : collector_(collector_config(options), host), metrics_(host, exporter_metrics, exporter_of, malformed_name) {
-    decoder_ = Decoder(
-        {.max_templates_per_exporter = static_cast<std::size_t>(options.integer("max_templates_per_exporter"))});
+      : host_(host),
+        collector_(collector_config(options), host),
+        limits_(sender_limits(options)),
+        decoder_({.max_exporters = limits_.max_senders,
+                  .exporter_idle_ms = limits_.idle_ms,
+                  .max_templates_per_exporter = static_cast<std::size_t>(options.integer("max_templates_per_exporter"))}),
+        metrics_(host, exporter_metrics, exporter_of, malformed_name) {
   }
 
   void start() { collector_.start(); }
@@ -64,14 +72,15 @@ class NetflowUdp {
     const bool more = collector_.poll(out, [&](const Datagram& d, std::uint64_t received, auto& records) {
       decoder_.decode(d.sender, d.bytes, received, records);
     });
-    metrics_.publish([&] { return decoder_.exporters(); }, !more);
+    metrics_.publish([&] { return exporters(); }, !more);
     return more;
   }
 
   std::string report() const {
     std::string r = collector_.report();
-    if (const auto n = decoder_.dropped_exporter_datagrams())
-      r += fmt::format("  {} datagrams from exporters beyond the exporter limit\n", n);
+    if (const auto n = decoder_.evicted_exporters())
+      r += fmt::format("  {} exporters forgotten to make room for new ones (max_exporters {})\n", n,
+                       limits_.max_senders);
     r += fmt::format("  {:<40} {:>5} {:>10} {:>12} {:>8} {:>10} {:>9} {:>11}\n", "exporter", "ver", "domain",
                      "datagrams", "records", "seq errs", "lost", "malformed");
     for (const auto& e : decoder_.exporters()) {
@@ -84,9 +93,23 @@ class NetflowUdp {
   }
 
  private:
+  // The decoder forgets exporters silent for exporter_idle_timeout (their
+  // metrics go with them); the first made room for in a full table is warned of.
+  std::vector<ExporterStats> exporters() {
+    decoder_.forget_idle(sluice::now_ms());
+    if (!warned_full_ && decoder_.evicted_exporters()) {
+      host_.log(sluice::LogLevel::warning, full_table_warning("exporters", limits_));
+      warned_full_ = true;
+    }
+    return decoder_.exporters();
+  }
+
+  sluice::Host& host_;
   UdpCollector collector_;
+  SenderLimits limits_;
   Decoder decoder_;
   sluice::stats::SenderMetrics<ExporterStats, Malformed, malformed_kinds> metrics_;
+  bool warned_full_ = false;
 };
 
 }  // namespace

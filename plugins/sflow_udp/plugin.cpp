@@ -3,6 +3,7 @@
 // samples' interface counters become gauges (sluice_sflow_udp_interface_*),
 // what each agent sent and what went wrong become counters, and every agent
 // is listed in the end-of-run summary.
+#include <sluice/clock.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
@@ -23,8 +24,8 @@ using namespace sluice::sflow;
 using namespace sluice::net;
 
 constexpr sluice::OptionSpec options[] = {
-    listen_option("\"0.0.0.0:6343\""), receive_buffer_option, allowed_exporters_option,
-    sluice::batch_size_option("4096"), idle_timeout_option,
+    listen_option("\"0.0.0.0:6343\""), receive_buffer_option,       allowed_exporters_option, max_exporters_option,
+    exporter_idle_timeout_option,      sluice::batch_size_option("4096"), idle_timeout_option,
 };
 
 // What the decoder counts per agent, as metrics labelled with it.
@@ -84,6 +85,8 @@ class SflowUdp {
   SflowUdp(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         collector_(collector_config(options), host),
+        limits_(sender_limits(options)),
+        decoder_({.max_agents = limits_.max_senders, .agent_idle_ms = limits_.idle_ms}),
         agent_metrics_(host, agent_metrics, agent_of, malformed_name) {}
 
   void start() { collector_.start(); }
@@ -94,14 +97,14 @@ class SflowUdp {
     });
     for (const auto& c : interfaces_) publish(c);
     interfaces_.clear();
-    agent_metrics_.publish([&] { return decoder_.agents(); }, !more);
+    agent_metrics_.publish([&] { return agents(); }, !more, [&](const AgentStats& a) { forget_interfaces(a); });
     return more;
   }
 
   std::string report() const {
     std::string r = collector_.report();
-    if (const auto n = decoder_.dropped_agent_datagrams())
-      r += fmt::format("  {} datagrams from agents beyond the agent limit\n", n);
+    if (const auto n = decoder_.evicted_agents())
+      r += fmt::format("  {} agents forgotten to make room for new ones (max_exporters {})\n", n, limits_.max_senders);
     r += fmt::format("  {:<40} {:>9} {:>10} {:>12} {:>9} {:>9} {:>10} {:>9} {:>11}\n", "agent", "sub-agent",
                      "datagrams", "flow samples", "counters", "seq errs", "lost dgrams", "lost smpl", "malformed");
     for (const auto& a : decoder_.agents())
@@ -148,9 +151,29 @@ class SflowUdp {
     };
   }
 
+  // The decoder forgets agents silent for exporter_idle_timeout (their
+  // metrics go with them); the first made room for in a full table is warned of.
+  std::vector<AgentStats> agents() {
+    decoder_.forget_idle(sluice::now_ms());
+    if (!warned_full_ && decoder_.evicted_agents()) {
+      host_.log(sluice::LogLevel::warning, full_table_warning("agents", limits_));
+      warned_full_ = true;
+    }
+    return decoder_.agents();
+  }
+
+  // A forgotten agent's interface gauges went with its metrics.
+  void forget_interfaces(const AgentStats& a) {
+    std::erase_if(interface_gauges_, [&](const auto& entry) {
+      return std::get<0>(entry.first) == a.address.bytes && std::get<1>(entry.first) == a.sub_agent;
+    });
+  }
+
   sluice::Host& host_;
   UdpCollector collector_;
+  SenderLimits limits_;
   Decoder decoder_;
+  bool warned_full_ = false;
   std::vector<InterfaceCounters> interfaces_;  // the last poll's
   std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t, std::uint32_t>, InterfaceGauges> interface_gauges_;
   sluice::stats::SenderMetrics<AgentStats, Malformed, malformed_kinds> agent_metrics_;

@@ -19,7 +19,9 @@ namespace {
 TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
   const auto r = run(counting_to_tally);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(tally_text(), "records=10000 bytes=49995000 batches=100 rotates=0 flushes=0 ticks=0 routes=0 finished=1\n");
+  EXPECT_EQ(
+      tally_text(),
+      "records=10000 bytes=49995000 batches=100 rotates=0 flushes=0 ticks=0 routes=0 out_of_order=0 finished=1\n");
   EXPECT_EQ(summary_cell(r.err, "src", records_out), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_in), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_out), 10000u) << "delivered";
@@ -67,6 +69,34 @@ output = "b.txt"
   EXPECT_THAT(read_file(dir / "b.txt"), HasSubstr(expected));
   EXPECT_EQ(summary_cell(r.err, "both", records_in), 3000u);
   EXPECT_EQ(summary_cell(r.err, "both", records_out), 3000u);
+}
+
+// Two sources of 20,000 counted records each, through a transform whose four
+// workers finish batches out of order, into a sink preparing on three: every
+// record arrives, each source's in order.
+TEST_F(Cli, WorkersKeepEachSourcesOrderThroughTransformsAndSinks) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+instances = 2
+count = 20000
+batch_size = 100
+[transforms.shuffle]
+plugin = "passthrough"
+inputs = ["src"]
+workers = 4
+jitter = "1ms"
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["shuffle"]
+workers = 3
+output = "${TALLY}"
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr("records=40000 "));
+  EXPECT_THAT(tally_text(), HasSubstr(" batches=400 "));
+  EXPECT_THAT(tally_text(), HasSubstr(" out_of_order=0 "));
+  EXPECT_EQ(summary_cell(r.err, "shuffle", records_out), 40000u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_out), 40000u);
 }
 
 TEST_F(Cli, SetOverridesAndAddsValues) {
@@ -367,6 +397,20 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_record_size.so", "FlowRecord 328"},
+        BadConfig{"WorkersOnASerialPlugin",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.bad]\nplugin = \"failing_sink\"\ninputs = [\"src\"]\nreason = \"x\"\nworkers = 2\n",
+                  "pipeline.toml:12:", "sinks.bad.workers",
+                  "plugin failing_sink runs on one worker only (its sink keeps state across batches)"},
+        BadConfig{"WorkersAutoOnASerialPlugin",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                      "[sinks.bad]\nplugin = \"failing_sink\"\ninputs = [\"src\"]\nreason = \"x\"\n"
+                      "workers = \"auto\"\n",
+                  "pipeline.toml:12:", "sinks.bad.workers", "plugin failing_sink runs on one worker only"},
+        BadConfig{"WorkersOnASource", "[sources.src]\nplugin = \"counting_source\"\nworkers = 2\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.workers", "applies to transforms and sinks only"},
+        BadConfig{"WorkersZero", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "workers = 0\n",
+                  "pipeline.toml:8:", "sinks.out.workers", "must be 1 to 256"},
         BadConfig{"NoEntrySymbol",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",

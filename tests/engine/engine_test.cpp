@@ -1,7 +1,10 @@
 // Engine pieces tested directly: text helpers, the queue, config checks.
+#include "acknowledgements.h"
 #include "bounded_queue.h"
 #include "config.h"
+#include "in_order.h"
 #include "metrics_registry.h"
+#include "node.h"
 #include "options_binder.h"
 #include "process.h"
 #include "text.h"
@@ -258,6 +261,30 @@ TEST(Metrics, RenderPrometheusTextWithEscapedLabelsSortedByName) {
             "sluice_test_total{component_id=\"a\\\"b\\\\c\\nd\"} 3\n");
 }
 
+TEST(Metrics, RemoveTakesTheSeriesWhoseLabelsBeginWithThoseGivenAndReusesTheirCells) {
+  MetricsRegistry registry;
+  const auto series = [&](std::string_view name, std::string_view exporter, std::string_view domain) {
+    const Label labels[] = {{"component_id", "c"}, {"exporter", exporter}, {"domain", domain}};
+    return registry.counter(name, "", labels);
+  };
+  series("sluice_p_datagrams_total", "10.0.0.1", "0").add(1);
+  series("sluice_p_datagrams_total", "10.0.0.11", "0").add(2);  // not a match of 10.0.0.1
+  series("sluice_p_datagrams_total", "10.0.0.1", "1").add(3);
+  series("sluice_p_records_total", "10.0.0.1", "0").add(4);
+  const Label with_reason[] = {{"component_id", "c"}, {"exporter", "10.0.0.1"}, {"domain", "0"}, {"reason", "x"}};
+  registry.counter("sluice_p_malformed_total", "", with_reason).add(6);
+  series("sluice_q_records_total", "10.0.0.1", "0").add(5);  // another plugin's family
+  const Label forgotten[] = {{"component_id", "c"}, {"exporter", "10.0.0.1"}, {"domain", "0"}};
+  registry.remove("sluice_p_", forgotten);
+  EXPECT_EQ(registry.render(),
+            "# HELP sluice_p_datagrams_total \n# TYPE sluice_p_datagrams_total counter\n"
+            "sluice_p_datagrams_total{component_id=\"c\",exporter=\"10.0.0.1\",domain=\"1\"} 3\n"
+            "sluice_p_datagrams_total{component_id=\"c\",exporter=\"10.0.0.11\",domain=\"0\"} 2\n"
+            "# HELP sluice_q_records_total \n# TYPE sluice_q_records_total counter\n"
+            "sluice_q_records_total{component_id=\"c\",exporter=\"10.0.0.1\",domain=\"0\"} 5\n");
+  EXPECT_EQ(series("sluice_p_records_total", "10.0.0.2", "0").value(), 0u) << "a reused cell starts at 0";
+}
+
 TEST(Metrics, RefuseNamesPrometheusWouldRejectAndTypeClashes) {
   MetricsRegistry registry;
   EXPECT_THROW(registry.counter("sluice_bad-name_total", "", {}), std::invalid_argument);
@@ -268,4 +295,72 @@ TEST(Metrics, RefuseNamesPrometheusWouldRejectAndTypeClashes) {
   EXPECT_THROW(registry.counter("sluice_level", "", {}), std::invalid_argument) << "not _total, and a gauge already";
   registry.counter("sluice_events_total", "", {});
   EXPECT_THROW(registry.gauge("sluice_events_total", "", {}), std::invalid_argument);
+}
+
+TEST(InOrder, HandsResultsOnInTicketOrderWhateverOrderTheyComplete) {
+  InOrder<int> order(4);
+  std::vector<int> handed_on;
+  const auto collect = [&](int&& v) { handed_on.push_back(v); };
+  for (int i = 0; i < 4; ++i) order.enter();
+  order.complete(2, 20, 5, collect);
+  order.complete(1, 10, 7, collect);
+  EXPECT_TRUE(handed_on.empty()) << "ticket 0 is still out";
+  EXPECT_EQ(order.parked_weight(), 12u);
+  order.complete(0, 0, 1, collect);
+  EXPECT_EQ(handed_on, (std::vector<int>{0, 10, 20}));
+  EXPECT_EQ(order.parked_weight(), 0u);
+  order.complete(3, 30, 1, collect);
+  EXPECT_EQ(handed_on.back(), 30);
+}
+
+TEST(InOrder, AWorkerWaitsWhileTheWindowIsFull) {
+  InOrder<int> order(2);
+  order.enter();
+  order.enter();
+  std::atomic<bool> entered{false};
+  std::thread third([&] {
+    order.enter();
+    entered = true;
+  });
+  order.complete(1, 1, 1, [](int&&) {});
+  EXPECT_FALSE(entered) << "ticket 1 is parked behind ticket 0: the window is still full";
+  order.complete(0, 0, 1, [](int&&) {});
+  third.join();
+  EXPECT_TRUE(entered);
+}
+
+TEST(AckLedger, AdvancesEachSourcesContiguousAcknowledgedPrefix) {
+  AckLedger ledger;
+  for (std::uint64_t s : {0, 1, 2, 5}) ledger.issue({.source = 1, .sequence = s});
+  ledger.issue({.source = 2, .sequence = 0});
+  EXPECT_EQ(ledger.acknowledged_through(1), std::nullopt);
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 1}));
+  EXPECT_EQ(ledger.acknowledged_through(1), std::nullopt) << "0 is not acknowledged yet";
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 0}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 1u);
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 5}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 1u) << "2 is still out; 3 and 4 never came here";
+  EXPECT_TRUE(ledger.acknowledge({.source = 1, .sequence = 2}));
+  EXPECT_EQ(ledger.acknowledged_through(1), 5u);
+  EXPECT_FALSE(ledger.acknowledge({.source = 1, .sequence = 2})) << "twice";
+  EXPECT_FALSE(ledger.acknowledge({.source = 1, .sequence = 3})) << "never issued";
+  EXPECT_EQ(ledger.acknowledged_through(2), std::nullopt);
+  EXPECT_EQ(ledger.outstanding(), 1u);
+}
+
+TEST(Node, ServesEachWorkersBusySeconds) {
+  Logger log;
+  RunState run(log, 1s);
+  ComponentConfig config;
+  config.id = "csv";
+  config.role = PluginKind::sink;
+  config.plugin = "csv_writer";
+  config.workers = 2;
+  Node node(run, config, 0, 1, 1);
+  node.busy(1, [] { return 0; });
+  const std::string text = run.metrics.render();
+  EXPECT_THAT(text, HasSubstr("# TYPE sluice_component_busy_seconds_total counter"));
+  for (const char* worker : {"0", "1", "commit"})
+    EXPECT_THAT(text, HasSubstr(fmt::format(
+                          "sluice_component_busy_seconds_total{{component_id=\"csv\",worker=\"{}\"}} ", worker)));
 }

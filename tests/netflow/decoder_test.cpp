@@ -14,7 +14,7 @@ std::uint64_t malformed(const ExporterStats& e, Malformed m) { return e.malforme
 struct Decoded {
   std::vector<FlowRecord> records;
   std::vector<ExporterStats> exporters;
-  std::uint64_t dropped = 0;  // datagrams from exporters beyond the limit
+  std::uint64_t evicted = 0;  // exporters forgotten to make room
 };
 
 Decoded decode(const std::vector<Bytes>& datagrams, DecoderLimits limits = {}) {
@@ -22,7 +22,7 @@ Decoded decode(const std::vector<Bytes>& datagrams, DecoderLimits limits = {}) {
   Decoded d;
   d.records = decode_all(decoder, datagrams);
   d.exporters = decoder.exporters();
-  d.dropped = decoder.dropped_exporter_datagrams();
+  d.evicted = decoder.evicted_exporters();
   return d;
 }
 
@@ -248,13 +248,45 @@ TEST(Decoder, SequenceTrackingCountsLikeNfcapd) {
   EXPECT_EQ(ten.exporters[0].lost, 3u);
 }
 
-TEST(Decoder, ExportersBeyondTheLimitAreDroppedAndCounted) {
+TEST(Decoder, AFullTableForgetsTheLongestSilentExporter) {
   Decoder decoder({.max_exporters = 2});
   std::vector<FlowRecord> out;
-  for (std::uint32_t a = 1; a <= 3; ++a) decoder.decode(IpAddress::v4(a), v5_datagram(0, 1), 0, out);
-  EXPECT_EQ(out.size(), 2u);
-  EXPECT_EQ(decoder.exporters().size(), 2u);
-  EXPECT_EQ(decoder.dropped_exporter_datagrams(), 1u);
+  decoder.decode(IpAddress::v4(1), v5_datagram(0, 1), 1000, out);
+  decoder.decode(IpAddress::v4(2), v5_datagram(0, 1), 2000, out);
+  decoder.decode(IpAddress::v4(1), v5_datagram(1, 1), 3000, out);
+  decoder.decode(IpAddress::v4(3), v5_datagram(0, 1), 4000, out);  // 2 is the longest silent
+  EXPECT_EQ(out.size(), 4u);
+  const auto exporters = decoder.exporters();
+  ASSERT_EQ(exporters.size(), 2u);
+  EXPECT_EQ(exporters[0].address, IpAddress::v4(1));
+  EXPECT_EQ(exporters[0].datagrams, 2u);
+  EXPECT_EQ(exporters[0].first_seen_ms, 1000u);
+  EXPECT_EQ(exporters[0].last_seen_ms, 3000u);
+  EXPECT_EQ(exporters[1].address, IpAddress::v4(3));
+  EXPECT_EQ(decoder.evicted_exporters(), 1u);
+}
+
+TEST(Decoder, AnIdleExporterIsForgottenWithItsTemplates) {
+  Decoder decoder({.exporter_idle_ms = 60'000});
+  auto with_template = Builder::ipfix(0, 1);
+  simple_ipfix_template(with_template);
+  auto data = Builder::ipfix(0, 1);
+  simple_ipfix_record(data.set(256), 0x0a000001, 5).end_set();
+  std::vector<FlowRecord> out;
+  decoder.decode(IpAddress::v4(1), with_template.bytes(), 1000, out);
+  decoder.decode(IpAddress::v4(1), data.bytes(), 60'999, out);
+  EXPECT_EQ(out.size(), 1u);
+  decoder.forget_idle(120'998);  // silent 59.999 s: kept
+  ASSERT_EQ(decoder.exporters().size(), 1u);
+  decoder.forget_idle(120'999);
+  EXPECT_TRUE(decoder.exporters().empty());
+  // Heard from again: a new exporter, without the template it had.
+  decoder.decode(IpAddress::v4(1), data.bytes(), 130'000, out);
+  EXPECT_EQ(out.size(), 1u);
+  ASSERT_EQ(decoder.exporters().size(), 1u);
+  EXPECT_EQ(decoder.exporters()[0].sets_without_template, 1u);
+  EXPECT_EQ(decoder.exporters()[0].first_seen_ms, 130'000u);
+  EXPECT_EQ(decoder.evicted_exporters(), 0u);
 }
 
 // --- bad input: one test per class ------------------------------------------
@@ -383,16 +415,18 @@ TEST(BadInput, GarbageNeverCrashesAndIsCounted) {
     }
     garbage.push_back(std::move(b));
   }
-  const auto d = decode(garbage);
+  const auto d = decode(garbage, {.max_exporters = garbage.size()});
   std::uint64_t datagrams = 0, malformed_total = 0;
   for (const auto& e : d.exporters) {
     datagrams += e.datagrams;
     malformed_total += e.malformed_total();
   }
-  // Random domains make many exporters: those beyond the limit are dropped.
-  EXPECT_EQ(datagrams + d.dropped, garbage.size());
-  EXPECT_LE(d.exporters.size(), DecoderLimits{}.max_exporters);
+  EXPECT_EQ(datagrams, garbage.size());
   EXPECT_GT(malformed_total, garbage.size() / 2);
+  // Random domains make many exporters: a full table forgets some.
+  const auto bounded = decode(garbage, {.max_exporters = 1000});
+  EXPECT_EQ(bounded.exporters.size(), 1000u);
+  EXPECT_GT(bounded.evicted, 0u);
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
+
+#include "http.h"
 
 #include "peers.h"
 #include "pipeline_test.h"
@@ -188,6 +191,98 @@ target = "127.0.0.1:9"
   const auto result = collector.wait(std::chrono::seconds(20));
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out + result.err, HasSubstr("40 datagrams from exporters not in allowed_exporters"));
+}
+
+// The resident memory of a process, from /proc, in bytes.
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// One datagram each from 5,000 forged loopback addresses fills the exporter
+// table (4,096 by default): the longest silent make room, a warning names the
+// options once, and memory and /metrics stay bounded. Once the flood has been
+// silent for exporter_idle_timeout, it is forgotten with its metrics, and a
+// real exporter (softflowd) is decoded.
+TEST_F(WirePlugins, AFloodOfForgedExportersIdlesOutAndARealExporterIsThenDecoded) {
+  const auto port = sluice::testing::free_udp_port();
+  const auto metrics_port = sluice::testing::free_tcp_port();
+  Process collector({sluice::testing::sluice_exe(), "run",
+                     dir.write("c.toml", "[engine]\nmetrics = \"127.0.0.1:" + std::to_string(metrics_port) +
+                                             "\"\n[sources.c]\nplugin = \"netflow_udp\"\nlisten = \"127.0.0.1:" +
+                                             std::to_string(port) + R"("
+exporter_idle_timeout = "3s"
+[sinks.s]
+plugin = "netflow_export"
+inputs = ["c"]
+target = "127.0.0.1:9"
+)")
+                         .string(),
+                     "--stats-interval", "0"});
+  ASSERT_TRUE(sluice::testing::eventually(
+      [&] { return sluice::testing::udp_port_bound(port) && sluice::testing::http_get(metrics_port, "/metrics"); }));
+  const auto scrape = [&] {
+    return sluice::testing::http_get(metrics_port, "/metrics").value_or(sluice::testing::HttpResponse{}).body;
+  };
+  const std::string series = "sluice_netflow_udp_datagrams_total{";
+  const auto before = resident_bytes(collector.pid());
+
+  Bytes v5(24 + 48, 0);
+  v5[1] = 5;
+  v5[3] = 1;
+  const std::vector<Bytes> one{v5};
+  std::size_t most_series = 0, largest_scrape = 0;
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    send_udp(port, one, 0x7f010000 + i);  // 127.1.0.0 and on
+    if (i % 500 == 499) {
+      const std::string text = scrape();
+      most_series = std::max(most_series, count_of(text, series));
+      largest_scrape = std::max(largest_scrape, text.size());
+    }
+  }
+  ASSERT_TRUE(sluice::testing::eventually([&] { return sluice::testing::udp_receive_queue_empty(port); }));
+  ASSERT_TRUE(
+      sluice::testing::eventually([&] { return collector.err_so_far().find("max_exporters") != std::string::npos; }));
+  const auto flooded = resident_bytes(collector.pid());
+  EXPECT_LE(most_series, 4096u);
+  EXPECT_LE(largest_scrape, 4096u * 3000) << "about 10 series of 250 bytes an exporter";
+  EXPECT_LT(flooded - std::min(flooded, before), 64u << 20) << "state of 4,096 exporters and their metrics";
+  const std::string err = collector.err_so_far();
+  EXPECT_THAT(err, HasSubstr("exporter_idle_timeout"));
+  EXPECT_THAT(err, HasSubstr("allowed_exporters"));
+  EXPECT_EQ(count_of(err, "known (max_exporters)"), 1u) << "warned once";
+
+  // Silent for exporter_idle_timeout: forgotten, metrics and all.
+  ASSERT_TRUE(sluice::testing::eventually([&] { return count_of(scrape(), series) == 0; }, std::chrono::seconds(30)))
+      << "the flood's exporters and their metrics are forgotten";
+
+  const sluice::testing::TempDir traffic;
+  const auto capture = traffic / "traffic.pcap";
+  const auto made =
+      sluice::testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", capture.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto exported =
+      sluice::testing::run({"softflowd", "-d", "-r", capture.string(), "-n", "127.0.0.1:" + std::to_string(port), "-v",
+                            "10", "-p", (traffic / "softflowd.pid").string(), "-c", "none"},
+                           {}, std::chrono::seconds(30));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  ASSERT_TRUE(sluice::testing::eventually([&] {
+    const auto records = sluice::testing::metric(
+        scrape(), R"(sluice_netflow_udp_records_total{component_id="c",exporter="127.0.0.1",version="10",domain="0"})");
+    return records.value_or(0) > 0;
+  })) << scrape();
+  EXPECT_EQ(count_of(scrape(), series), 1u);
+  collector.signal(SIGINT);
+  const auto result = collector.wait(std::chrono::seconds(20));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
 }  // namespace

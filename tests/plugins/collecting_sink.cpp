@@ -1,5 +1,9 @@
 // A sink that tallies what it receives and, on finish, writes the tally to
-// `output` as "records=N bytes=S batches=B rotates=R flushes=F ticks=T routes=N finished=1".
+// `output` as "records=N bytes=S batches=B rotates=R flushes=F ticks=T
+// routes=N out_of_order=O finished=1". O counts records whose bytes are not
+// one more than the last of the same in_if (counting_source's order) and
+// batches whose id is not after the last of the same source. It splits into
+// prepare (the batch's sums) and commit (the tally), so it takes `workers`.
 // With tick_period > 0 it also writes the tally at every tick, and says
 // "late_tick" if one ever comes after finish().
 #include "marker.h"
@@ -8,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 namespace {
@@ -87,18 +92,28 @@ class CollectingSink {
     write_tally(finished_ ? " late_tick" : "");
   }
 
-  void consume(const sluice::Batch& batch) {
+  struct Sums {
+    sluice::BatchPtr batch;
+    std::uint64_t bytes = 0, rotates = 0, flushes = 0;
+  };
+
+  Sums prepare(const sluice::BatchPtr& batch) const {
+    Sums sums{.batch = batch};
+    for (const auto& r : batch->records) sums.bytes += r.bytes;
+    for (const auto& e : batch->events) {
+      sums.rotates += e.kind == sluice::Event::Kind::rotate;
+      sums.flushes += e.kind == sluice::Event::Kind::flush;
+    }
+    return sums;
+  }
+
+  void commit(const Sums& sums) {
     ++batches_;
-    sluice::visit(
-        batch,
-        [&](std::span<const sluice::FlowRecord> records) {
-          records_ += records.size();
-          for (const auto& r : records) bytes_ += r.bytes;
-        },
-        [&](const sluice::Event& e) {
-          rotates_ += e.kind == sluice::Event::Kind::rotate;
-          flushes_ += e.kind == sluice::Event::Kind::flush;
-        });
+    records_ += sums.batch->records.size();
+    bytes_ += sums.bytes;
+    rotates_ += sums.rotates;
+    flushes_ += sums.flushes;
+    check_order(*sums.batch);
     sluice::testing::leave_marker(busy_marker_, "collecting_sink consuming");
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   }
@@ -112,11 +127,24 @@ class CollectingSink {
   std::string report() const { return "  collected " + std::to_string(records_) + " records\n"; }
 
  private:
+  void check_order(const sluice::Batch& batch) {
+    if (batch.id.source != 0) {
+      auto [last, first] = last_sequence_.try_emplace(batch.id.source, batch.id.sequence);
+      out_of_order_ += !first && batch.id.sequence <= last->second;
+      last->second = batch.id.sequence;
+    }
+    for (const auto& r : batch.records) {
+      auto [last, first] = last_bytes_.try_emplace(r.in_if, r.bytes);
+      out_of_order_ += !first && r.bytes != last->second + 1;
+      last->second = r.bytes;
+    }
+  }
+
   void write_tally(const char* end) const {
     if (!output_.empty())
       std::ofstream(output_) << "records=" << records_ << " bytes=" << bytes_ << " batches=" << batches_
                              << " rotates=" << rotates_ << " flushes=" << flushes_ << " ticks=" << ticks_
-                             << " routes=" << routes_ << end << "\n";
+                             << " routes=" << routes_ << " out_of_order=" << out_of_order_ << end << "\n";
   }
 
   const std::string output_;
@@ -127,6 +155,9 @@ class CollectingSink {
   const std::chrono::milliseconds start_delay_;
   sluice::Host& host_;
   std::uint64_t records_ = 0, bytes_ = 0, batches_ = 0, rotates_ = 0, flushes_ = 0, ticks_ = 0;
+  std::uint64_t out_of_order_ = 0;
+  std::map<std::uint32_t, std::uint64_t> last_bytes_;     // by in_if
+  std::map<std::uint32_t, std::uint64_t> last_sequence_;  // by source
   bool finished_ = false;
   std::size_t routes_ = 0;
 };

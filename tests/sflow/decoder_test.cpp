@@ -451,12 +451,31 @@ TEST(Decoder, Ipv6AgentsAndLimits) {
   Decoder decoder({.max_agents = 2, .max_sources_per_agent = 1});
   const auto d = decode(decoder, {Datagram(v6(9)).ethernet_sample(1, tcp_frame).bytes(),
                                   Datagram(v6(9)).flow_sample(1, 8, 1, 1, 1, 0).end().bytes(),  // untracked source
-                                  Datagram(test_agent).bytes(), Datagram(IpAddress::v4(1)).bytes()});
+                                  Datagram(test_agent).bytes()});
   ASSERT_EQ(d.flows.size(), 2u);
   EXPECT_EQ(d.flows[0].exporter, v6(9));
-  EXPECT_EQ(decoder.agents().size(), 2u);
-  EXPECT_EQ(decoder.dropped_agent_datagrams(), 1u);
+  ASSERT_EQ(decoder.agents().size(), 2u);
+  EXPECT_EQ(decoder.agents()[1].address, v6(9));
   EXPECT_EQ(decoder.agents()[1].sources, 1u);
+  // A third agent in a full table: the longest silent, v6(9), is forgotten.
+  decode(decoder, {Datagram(IpAddress::v4(1)).bytes()});
+  ASSERT_EQ(decoder.agents().size(), 2u);
+  EXPECT_EQ(decoder.agents()[0].address, IpAddress::v4(1));
+  EXPECT_EQ(decoder.agents()[1].address, test_agent);
+  EXPECT_EQ(decoder.evicted_agents(), 1u);
+}
+
+TEST(Decoder, AnIdleAgentIsForgotten) {
+  Decoder decoder({.agent_idle_ms = 1000});
+  std::vector<FlowRecord> flows;
+  std::vector<InterfaceCounters> interfaces;
+  decoder.decode(test_agent, Datagram(test_agent).bytes(), 5000, flows, interfaces);
+  decoder.forget_idle(5999);
+  ASSERT_EQ(decoder.agents().size(), 1u);
+  EXPECT_EQ(decoder.agents()[0].last_seen_ms, 5000u);
+  decoder.forget_idle(6000);
+  EXPECT_TRUE(decoder.agents().empty());
+  EXPECT_EQ(decoder.evicted_agents(), 0u);
 }
 
 // One test per kind of bad input: counted under the right agent, and what

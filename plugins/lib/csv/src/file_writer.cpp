@@ -36,6 +36,24 @@ void FileWriter::write(std::span<const FlowRecord> flows) {
   flush();
 }
 
+Buffer FileWriter::format(std::span<const FlowRecord> flows) {
+  Buffer text;
+  formatter_->detached_rows(flows, text);
+  return text;
+}
+
+// `text` goes to the kernel whole, behind what is buffered (the header), and
+// is kept in written_ while it is copied; the payload gets the buffer before.
+void FileWriter::write_formatted(Buffer& text, std::span<const FlowRecord> flows) {
+  if (!formatter_->attach(flows)) {
+    write(flows);
+    return;
+  }
+  if (buffer_.size() != 0) flush();
+  file_->start(text.view());
+  std::swap(text, written_);
+}
+
 void FileWriter::flush() {
   file_->append(buffer_.view());
   buffer_.clear();

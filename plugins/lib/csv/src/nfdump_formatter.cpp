@@ -30,6 +30,23 @@ class NfdumpFormatter final : public Formatter {
 
   void rows(std::span<const FlowRecord> flows, Buffer& out) override {
     for (const FlowRecord& flow : flows) out.commit(put_row(out.reserve(max_row), flow));
+    if (summary_) tally(flows);
+  }
+
+  // Exporter ids count from 1 as exporters first appear in the file: rows
+  // formatted apart number theirs from 1 as they appear in the rows.
+  void detached_rows(std::span<const FlowRecord> flows, Buffer& out) override {
+    exporters_.clear();
+    for (const FlowRecord& flow : flows) out.commit(put_row(out.reserve(max_row), flow));
+  }
+
+  // The same when the file's exporters so far are those the rows start with.
+  bool attach(std::span<const FlowRecord> flows) override {
+    nffile::ExporterTable in_rows;
+    bool same = true;
+    for (const FlowRecord& flow : flows) same &= exporters_.find_or_add(flow).sysid == in_rows.find_or_add(flow).sysid;
+    if (same && summary_) tally(flows);
+    return same;
   }
 
   // nfdump's "Summary" lines; rates use the span from first to last flow.
@@ -111,8 +128,11 @@ class NfdumpFormatter final : public Formatter {
     *p++ = '.';
     p = text::put_three_digits(p, static_cast<unsigned>(f.received_ms % 1000));
     *p++ = '\n';
-    if (summary_) totals_.add(f);
     return p;
+  }
+
+  void tally(std::span<const FlowRecord> flows) {
+    for (const FlowRecord& f : flows) totals_.add(f);
   }
 
   static char* local_time(text::DateTime& clock, char* p, std::uint64_t ms) {

@@ -50,6 +50,20 @@ CollectorConfig collector_config(const Options& options) {
   return c;
 }
 
+SenderLimits sender_limits(const Options& options) {
+  const auto idle = options.duration("exporter_idle_timeout");
+  if (idle.count() < 1) throw OptionError("exporter_idle_timeout", "must be more than 0s");
+  return {.max_senders = static_cast<std::size_t>(options.integer("max_exporters")), .idle_ms = static_cast<std::uint64_t>(idle.count())};
+}
+
+std::string full_table_warning(std::string_view senders, const SenderLimits& limits) {
+  return fmt::format(
+      "{} {} known (max_exporters): each new one now replaces the longest-silent, whose state and metrics are "
+      "forgotten; raise max_exporters, shorten exporter_idle_timeout ({} s) or accept only your {} with "
+      "allowed_exporters (source addresses can be forged)",
+      limits.max_senders, senders, limits.idle_ms / 1000, senders);
+}
+
 UdpCollector::UdpCollector(CollectorConfig config, Host& host)
     : config_(std::move(config)),
       host_(host),

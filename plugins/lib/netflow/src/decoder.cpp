@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "sluice/net/address.h"
+#include "sluice/net/sender_table.h"
 #include "wire.h"
 
 namespace sluice::netflow {
@@ -334,25 +335,27 @@ std::uint64_t ExporterStats::malformed_total() const noexcept {
 }
 
 struct Decoder::State {
+  explicit State(DecoderLimits l)
+      : limits(l), exporters(l.max_exporters, l.exporter_idle_ms, [this](auto& e) { forget(e.value); }) {}
+
   DecoderLimits limits;
-  std::unordered_map<ExporterKey, Exporter, ExporterKeyHash> exporters;
-  std::uint64_t dropped_exporter_datagrams = 0;
+  net::SenderTable<ExporterKey, Exporter, ExporterKeyHash> exporters;
   std::size_t templates = 0;  // over all exporters
 
-  Exporter* exporter(const IpAddress& address, std::uint16_t version, std::uint32_t domain) {
-    const ExporterKey key{address, version, domain};
-    auto it = exporters.find(key);
-    if (it != exporters.end()) return &it->second;
-    if (exporters.size() >= limits.max_exporters) {
-      ++dropped_exporter_datagrams;
-      return nullptr;
+  Exporter& exporter(const IpAddress& address, std::uint16_t version, std::uint32_t domain, std::uint64_t now_ms) {
+    bool created = false;
+    auto& entry = exporters.find(ExporterKey{address, version, domain}, now_ms, created);
+    Exporter& e = entry.value;
+    if (created) {
+      e.stats.address = address;
+      e.stats.version = version;
+      e.stats.domain = domain;
+      e.stats.first_seen_ms = now_ms;
     }
-    Exporter& e = exporters[key];
-    e.stats.address = address;
-    e.stats.version = version;
-    e.stats.domain = domain;
-    return &e;
+    e.stats.last_seen_ms = entry.last_seen_ms;
+    return e;
   }
+  void forget(const Exporter& e) { templates -= e.templates.size(); }
 
   void decode_fixed(const FixedLayout& layout, const IpAddress& from, std::span<const std::uint8_t> d,
                     std::uint64_t received_ms, std::vector<FlowRecord>& out);
@@ -369,19 +372,21 @@ struct Decoder::State {
   static FlowRecord flow_of(const Exporter& e, Values& v, std::optional<std::int64_t> v9_boot_ms);
 };
 
-Decoder::Decoder(DecoderLimits limits) : state_(std::make_unique<State>()) { state_->limits = limits; }
+Decoder::Decoder(DecoderLimits limits) : state_(std::make_unique<State>(limits)) {}
 Decoder::~Decoder() = default;
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;
 
-std::uint64_t Decoder::dropped_exporter_datagrams() const noexcept { return state_->dropped_exporter_datagrams; }
+std::uint64_t Decoder::evicted_exporters() const noexcept { return state_->exporters.evicted(); }
+
+void Decoder::forget_idle(std::uint64_t now_ms) { state_->exporters.expire(now_ms); }
 
 std::vector<ExporterStats> Decoder::exporters() const {
   std::vector<ExporterStats> all;
   all.reserve(state_->exporters.size());
-  for (const auto& [key, e] : state_->exporters) {
-    all.push_back(e.stats);
-    all.back().templates = e.templates.size();
+  for (const auto& entry : state_->exporters) {
+    all.push_back(entry.value.stats);
+    all.back().templates = entry.value.templates.size();
   }
   std::sort(all.begin(), all.end(), [](const ExporterStats& a, const ExporterStats& b) {
     return std::tie(a.address.bytes, a.version, a.domain) < std::tie(b.address.bytes, b.version, b.domain);
@@ -399,10 +404,9 @@ void Decoder::decode(const IpAddress& from, std::span<const std::uint8_t> d, std
     case 9:
     case 10: return state_->decode_templated(from, d, received_ms, out);
     default:
-      if (Exporter* e = state_->exporter(from, 0, 0)) {
-        ++e->stats.datagrams;
-        e->count(d.size() < 2 ? Malformed::truncated : Malformed::unknown_version);
-      }
+      Exporter& e = state_->exporter(from, 0, 0, received_ms);
+      ++e.stats.datagrams;
+      e.count(d.size() < 2 ? Malformed::truncated : Malformed::unknown_version);
   }
 }
 
@@ -411,8 +415,7 @@ void Decoder::State::decode_fixed(const FixedLayout& layout, const IpAddress& fr
   const std::uint8_t* h = d.data();
   const bool whole_header = d.size() >= layout.header_size;
   const std::uint32_t engine_tag = whole_header && layout.has_engine_and_sampling ? load16(h + 20) : 0;
-  Exporter* e = exporter(from, layout.version, engine_tag);
-  if (!e) return;
+  Exporter* e = &exporter(from, layout.version, engine_tag, received_ms);
   ++e->stats.datagrams;
   if (!whole_header) return e->count(Malformed::truncated);
   const std::size_t count = load16(h + 2);
@@ -481,8 +484,7 @@ void Decoder::State::decode_templated(const IpAddress& from, std::span<const std
   const std::size_t header_size = ipfix ? ipfix_header_size : v9_header_size;
   const std::uint8_t* h = d.data();
   const std::uint32_t domain = d.size() >= header_size ? load32(h + header_size - 4) : 0;
-  Exporter* e = exporter(from, ipfix ? 10 : 9, domain);
-  if (!e) return;
+  Exporter* e = &exporter(from, ipfix ? 10 : 9, domain, received_ms);
   ++e->stats.datagrams;
   if (d.size() < header_size) return e->count(Malformed::truncated);
 

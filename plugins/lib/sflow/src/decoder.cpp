@@ -9,6 +9,7 @@
 
 #include "agent_key.h"
 #include "packet.h"
+#include "sluice/net/sender_table.h"
 #include "wire.h"
 
 namespace sluice::sflow {
@@ -185,37 +186,29 @@ std::uint64_t AgentStats::malformed_total() const noexcept {
 }
 
 struct Decoder::State {
-  DecoderLimits limits;
-  std::unordered_map<AgentKey, Agent, AgentKeyHash> agents;
-  std::uint64_t dropped_agent_datagrams = 0;
-  // Datagrams come in runs from one agent: remember the last one found.
-  AgentKey last_key;
-  Agent* last = nullptr;
+  explicit State(DecoderLimits l) : limits(l), agents(l.max_agents, l.agent_idle_ms) {}
 
-  Agent* agent(const IpAddress& address, std::uint32_t sub_agent) {
-    const AgentKey key{address, sub_agent};
-    if (last && key == last_key) return last;
-    auto it = agents.find(key);
-    if (it == agents.end()) {
-      if (agents.size() >= limits.max_agents) {
-        ++dropped_agent_datagrams;
-        return nullptr;
-      }
-      it = agents.emplace(key, Agent{}).first;
-      it->second.stats.address = address;
-      it->second.stats.sub_agent = sub_agent;
+  DecoderLimits limits;
+  net::SenderTable<AgentKey, Agent, AgentKeyHash> agents;
+
+  Agent& agent(const IpAddress& address, std::uint32_t sub_agent, std::uint64_t now_ms) {
+    bool created = false;
+    auto& entry = agents.find(AgentKey{address, sub_agent}, now_ms, created);
+    Agent& a = entry.value;
+    if (created) {
+      a.stats.address = address;
+      a.stats.sub_agent = sub_agent;
+      a.stats.first_seen_ms = now_ms;
     }
-    last_key = key;
-    last = &it->second;
-    return last;
+    a.stats.last_seen_ms = entry.last_seen_ms;
+    return a;
   }
 
   // A datagram whose header could not be read: counted under its sender.
-  void count_unreadable(const IpAddress& sender, Malformed m) {
-    if (Agent* a = agent(sender, 0)) {
-      ++a->stats.datagrams;
-      a->count(m);
-    }
+  void count_unreadable(const IpAddress& sender, Malformed m, std::uint64_t now_ms) {
+    Agent& a = agent(sender, 0, now_ms);
+    ++a.stats.datagrams;
+    a.count(m);
   }
 
   Source* source(Agent& a, std::uint64_t key) {
@@ -234,17 +227,20 @@ struct Decoder::State {
   void read_counters_sample(Agent& a, Cursor c, bool expanded, std::vector<InterfaceCounters>& interfaces);
 };
 
-Decoder::Decoder(DecoderLimits limits) : state_(std::make_unique<State>()) { state_->limits = limits; }
+Decoder::Decoder(DecoderLimits limits) : state_(std::make_unique<State>(limits)) {}
 Decoder::~Decoder() = default;
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;
 
-std::uint64_t Decoder::dropped_agent_datagrams() const noexcept { return state_->dropped_agent_datagrams; }
+std::uint64_t Decoder::evicted_agents() const noexcept { return state_->agents.evicted(); }
+
+void Decoder::forget_idle(std::uint64_t now_ms) { state_->agents.expire(now_ms); }
 
 std::vector<AgentStats> Decoder::agents() const {
   std::vector<AgentStats> all;
   all.reserve(state_->agents.size());
-  for (const auto& [key, a] : state_->agents) {
+  for (const auto& entry : state_->agents) {
+    const Agent& a = entry.value;
     all.push_back(a.stats);
     all.back().sources = a.sources.size();
     for (const auto& [id, s] : a.sources) all.back().agent_drops += s.drops;
@@ -259,23 +255,16 @@ void Decoder::decode(const IpAddress& sender, std::span<const std::uint8_t> data
                      std::vector<FlowRecord>& flows, std::vector<InterfaceCounters>& interfaces) {
   State& s = *state_;
   Cursor c(datagram.data(), datagram.size());
-  if (c.left() < 4) return s.count_unreadable(sender, Malformed::truncated);
-  if (c.u32() != version) return s.count_unreadable(sender, Malformed::bad_version);
+  if (c.left() < 4) return s.count_unreadable(sender, Malformed::truncated, received_ms);
+  if (c.u32() != version) return s.count_unreadable(sender, Malformed::bad_version, received_ms);
   IpAddress agent_address;
-  if (const auto m = read_address(c, agent_address)) return s.count_unreadable(sender, *m);
-  if (c.left() < header_after_address) {
-    if (Agent* a = s.agent(agent_address, 0)) {
-      ++a->stats.datagrams;
-      a->count(Malformed::truncated);
-    }
-    return;
-  }
+  if (const auto m = read_address(c, agent_address)) return s.count_unreadable(sender, *m, received_ms);
+  if (c.left() < header_after_address) return s.count_unreadable(agent_address, Malformed::truncated, received_ms);
   const std::uint32_t sub_agent = c.u32();
   const std::uint32_t sequence = c.u32();
   c.skip(4);  // uptime
   const std::uint32_t samples = c.u32();
-  Agent* a = s.agent(agent_address, sub_agent);
-  if (!a) return;
+  Agent* a = &s.agent(agent_address, sub_agent, received_ms);
   ++a->stats.datagrams;
   a->datagrams.track(sequence, a->stats.sequence_errors, a->stats.lost_datagrams);
   if (samples > c.left() / tag_size) return a->count(Malformed::count_overrun);

@@ -26,6 +26,12 @@ class FileWriter {
   void flush();  // writes what is buffered (the header) now
   void close();  // the trailer, then closes the file
 
+  // Rows formatted by any FileWriter of the same layout (a worker's: no file
+  // needed), then written into this one's file in order: byte for byte what
+  // write() makes of the same flows.
+  Buffer format(std::span<const FlowRecord> flows);
+  void write_formatted(Buffer& text, std::span<const FlowRecord> flows);
+
  private:
   std::unique_ptr<Formatter> formatter_;
   bool header_;

@@ -19,6 +19,15 @@ class Formatter {
   virtual void header(Buffer& out) = 0;
   virtual void rows(std::span<const FlowRecord> flows, Buffer& out) = 0;
   virtual void trailer(Buffer& out) = 0;  // closes one file's worth of rows
+
+  // Rows formatted away from their file, by another copy of the formatter
+  // (a worker's): as rows() would if they were the first of a file, taking
+  // no note of them for the trailer.
+  virtual void detached_rows(std::span<const FlowRecord> flows, Buffer& out) { rows(flows, out); }
+  // The writer's copy, as those rows land in its file: takes note of them as
+  // rows() would, and says whether detached_rows() read the same as rows()
+  // would have here; if not, the caller formats them again with rows().
+  virtual bool attach(std::span<const FlowRecord> /*flows*/) { return true; }
 };
 
 struct DefaultLayout {

@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "sluice/batch.h"
 #include "sluice/clock.h"
@@ -26,6 +27,15 @@ concept FileFormat = requires(F format, const std::filesystem::path& path, std::
   format.write(flows);
   format.flush();  // hand buffered output to the operating system
   format.close();  // finish the file (trailer, appendix) and close it
+};
+
+// A format whose encoding can run on another copy of it (a worker's), the
+// file's own copy then writing the result in order: CSV text, nffile blocks.
+template <class F>
+using Formatted = decltype(std::declval<F&>().format(std::span<const FlowRecord>()));
+template <class F>
+concept DetachedFormat = FileFormat<F> && requires(F format, std::span<const FlowRecord> flows, Formatted<F>& text) {
+  format.write_formatted(text, flows);
 };
 
 // Where a writer counts what it wrote (the plugin's metrics).
@@ -49,20 +59,25 @@ class WindowedWriter {
         closed_(std::move(closed)) {}
 
   void consume(const Batch& batch) {
+    walk(batch, [&](std::span<const FlowRecord> flows) { format_.write(flows); });
+  }
+
+  // Each run of records between the batch's events, encoded by any copy of
+  // the format (commit's order is the file's).
+  template <class Self = Format>
+  requires DetachedFormat<Self>
+  auto format(const Batch& batch) {
+    std::vector<Formatted<Self>> runs;
     visit(
-        batch,
-        [&](std::span<const FlowRecord> flows) {
-          if (!open_) open(now_ms(), 0);
-          format_.write(flows);
-          unflushed_ = true;
-          counters_.records.add(flows.size());
-        },
-        [&](const Event& event) {
-          if (event.kind == Event::Kind::rotate)
-            rotate(event);
-          else
-            flush();
-        });
+        batch, [&](std::span<const FlowRecord> flows) { runs.push_back(format_.format(flows)); }, [](const Event&) {});
+    return runs;
+  }
+
+  // The batch, its runs encoded by format(), into the file: what consume() writes.
+  template <class Encoded>
+  void commit(const Batch& batch, std::vector<Encoded>& runs) {
+    std::size_t run = 0;
+    walk(batch, [&](std::span<const FlowRecord> flows) { format_.write_formatted(runs[run++], flows); });
   }
 
   // Hands what is buffered to the operating system, if anything is.
@@ -89,6 +104,15 @@ class WindowedWriter {
     return partial_;
   }
 
+  // The file being written, by its final name ("-": standard output); empty
+  // while none is open.
+  std::filesystem::path current_file() const {
+    if (!open_) return {};
+    return to_stdout_ ? std::filesystem::path("-") : output_.final_path();
+  }
+  // The last file put in place; empty before the first.
+  const std::filesystem::path& last_file() const noexcept { return last_file_; }
+
   // The lines for the end-of-run summary: how much went where.
   std::string summary() const {
     std::string out = "  " + std::to_string(counters_.records.value()) + " flows written";
@@ -102,6 +126,25 @@ class WindowedWriter {
   }
 
  private:
+  // Records to `write` them, events to their effect, in stream order.
+  template <class Write>
+  void walk(const Batch& batch, Write&& write) {
+    visit(
+        batch,
+        [&](std::span<const FlowRecord> flows) {
+          if (!open_) open(now_ms(), 0);
+          write(flows);
+          unflushed_ = true;
+          counters_.records.add(flows.size());
+        },
+        [&](const Event& event) {
+          if (event.kind == Event::Kind::rotate)
+            rotate(event);
+          else
+            flush();
+        });
+  }
+
   // A rotator's window starts a new file. A rotation without a window
   // (SIGHUP: "start new files now") does so only where the path's time fields
   // give a new name; otherwise the file under way just goes on.

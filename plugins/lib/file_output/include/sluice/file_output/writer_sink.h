@@ -25,6 +25,13 @@ namespace sluice::file_output {
 template <FileFormat Format>
 class WriterSink {
  public:
+  // A batch and its runs of records, encoded by a worker's copy.
+  template <class Runs>
+  struct Prepared {
+    BatchPtr batch;
+    Runs runs;
+  };
+
   WriterSink(const Options& options, Host& host, Format format, RotationOptions rotation)
       : host_(host),
         flush_interval_(options.duration("flush_interval")),
@@ -42,10 +49,25 @@ class WriterSink {
 
   void consume(const Batch& batch) { writer_.consume(batch); }
 
+  // With `workers = N`: the formats' encoding on N copies, the writing in
+  // order on this one (the engine calls consume() when N is 1).
+  template <class Self = Format>
+  requires DetachedFormat<Self>
+  auto prepare(const BatchPtr& batch) {
+    return Prepared<decltype(writer_.format(*batch))>{batch, writer_.format(*batch)};
+  }
+  template <class Runs>
+  void commit(Prepared<Runs>& prepared) {
+    writer_.commit(*prepared.batch, prepared.runs);
+  }
+
   // Buffered rows reach the file at least every flush_interval, so that
   // `tail -f` follows a live file.
   std::chrono::milliseconds tick_period() const { return flush_interval_; }
-  void tick() { writer_.flush(); }
+  void tick() {
+    writer_.flush();
+    publish_files();
+  }
 
   // The last file is put in place, then the on_close commands still under
   // way are waited for: nothing is left running when the process exits.
@@ -72,6 +94,16 @@ class WriterSink {
   }
 
  private:
+  // The console's outputs table: the file under way and the last one closed.
+  void publish_files() {
+    std::pair files{writer_.current_file().string(), writer_.last_file().string()};
+    if (files == published_files_) return;
+    published_files_ = std::move(files);
+    constexpr std::string_view columns[] = {"file", "path"};
+    const std::string_view cells[] = {"current", published_files_.first, "last closed", published_files_.second};
+    host_.publish_table("files", columns, 1, cells);
+  }
+
   std::unique_ptr<shell_command::Runner> make_runner(std::size_t max_running) {
     commands_started_ = host_.counter("on_close_commands_total", "on_close commands started");
     commands_failed_ = host_.counter("on_close_failures_total",
@@ -94,6 +126,7 @@ class WriterSink {
   std::optional<OnCloseCommand> on_close_;
   std::unique_ptr<shell_command::Runner> commands_;  // with on_close: runs it, never blocking the pipeline
   WindowedWriter<Format> writer_;
+  std::pair<std::string, std::string> published_files_;  // current, last closed
 };
 
 }  // namespace sluice::file_output

@@ -50,6 +50,32 @@ inline constexpr OptionSpec idle_timeout_option{
     .default_value = "\"0s\"",
     .help = "end once no datagram has arrived for this long, after the first (0s: run until stopped)"};
 
+inline constexpr OptionSpec max_exporters_option{
+    .name = "max_exporters",
+    .type = OptionType::integer,
+    .default_value = "4096",
+    .help =
+        "senders whose state (templates, sequence numbers, metrics) is kept at most; a new one in a full table "
+        "replaces the longest-silent",
+    .min = "1",
+    .max = "10000000"};
+inline constexpr OptionSpec exporter_idle_timeout_option{
+    .name = "exporter_idle_timeout",
+    .type = OptionType::duration,
+    .default_value = "\"1h\"",
+    .help = "a sender silent this long is forgotten with its templates, counters and metrics"};
+
+// How many senders a collector's decoder keeps, and for how long.
+struct SenderLimits {
+  std::size_t max_senders = 4096;
+  std::uint64_t idle_ms = 3'600'000;
+};
+// Reads max_exporters and exporter_idle_timeout (more than 0s); throws OptionError.
+SenderLimits sender_limits(const Options& options);
+// The warning for the first sender forgotten to make room in a full table:
+// `senders` names them ("exporters", "agents").
+std::string full_table_warning(std::string_view senders, const SenderLimits& limits);
+
 struct CollectorConfig {
   Endpoint listen;
   int receive_buffer = 0;

@@ -34,6 +34,10 @@ struct ExporterStats {
   IpAddress address;
   std::uint16_t version = 0;  // 0: the datagram's version was not one we speak
   std::uint32_t domain = 0;
+  // When its first and its latest datagram arrived (the decoder's clock):
+  // an exporter forgotten and heard from again starts afresh.
+  std::uint64_t first_seen_ms = 0;
+  std::uint64_t last_seen_ms = 0;
 
   std::uint64_t datagrams = 0;
   std::uint64_t records = 0;
@@ -52,9 +56,13 @@ struct ExporterStats {
 };
 
 // What one decoder keeps at most, whatever senders (or spoofers) send:
-// about 4 bytes per template field, so at most 64 MiB of templates.
+// about 4 bytes per template field, so at most 64 MiB of templates. An
+// exporter silent for exporter_idle_ms is forgotten with its templates and
+// counters; a new exporter in a full table makes room by forgetting the
+// longest-silent one.
 struct DecoderLimits {
-  std::size_t max_exporters = 4096;  // datagrams from further exporters are counted and dropped
+  std::size_t max_exporters = 4096;
+  std::uint64_t exporter_idle_ms = 3'600'000;
   std::size_t max_templates_per_exporter = 256;
   std::size_t max_templates = 32'768;         // over all exporters
   std::size_t max_fields_per_template = 512;  // real templates have fewer than 100
@@ -73,10 +81,13 @@ class Decoder {
   void decode(const IpAddress& exporter, std::span<const std::uint8_t> datagram, std::uint64_t received_ms,
               std::vector<FlowRecord>& out);
 
-  // Every exporter seen so far, ordered by address, version and domain.
+  // Every exporter known, ordered by address, version and domain.
   std::vector<ExporterStats> exporters() const;
-  // Datagrams dropped because max_exporters were already known.
-  std::uint64_t dropped_exporter_datagrams() const noexcept;
+  // Forgets the exporters silent for exporter_idle_ms at `now_ms` (decode()
+  // does too, before it adds an exporter).
+  void forget_idle(std::uint64_t now_ms);
+  // Exporters forgotten to make room for new ones in a full table.
+  std::uint64_t evicted_exporters() const noexcept;
 
  private:
   struct State;

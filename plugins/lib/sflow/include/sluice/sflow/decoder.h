@@ -34,6 +34,10 @@ std::string_view malformed_name(Malformed reason) noexcept;
 struct AgentStats {
   IpAddress address;
   std::uint32_t sub_agent = 0;
+  // When its first and its latest datagram arrived (the decoder's clock):
+  // an agent forgotten and heard from again starts afresh.
+  std::uint64_t first_seen_ms = 0;
+  std::uint64_t last_seen_ms = 0;
 
   std::uint64_t datagrams = 0;
   std::uint64_t flow_samples = 0;
@@ -86,9 +90,12 @@ struct InterfaceCounters {
   friend bool operator==(const InterfaceCounters&, const InterfaceCounters&) = default;
 };
 
-// What one decoder keeps at most, whatever senders (or spoofers) send.
+// What one decoder keeps at most, whatever senders (or spoofers) send. An
+// agent silent for agent_idle_ms is forgotten with its counters; a new agent
+// in a full table makes room by forgetting the longest-silent one.
 struct DecoderLimits {
-  std::size_t max_agents = 4096;             // datagrams from further agents are counted and dropped
+  std::size_t max_agents = 4096;
+  std::uint64_t agent_idle_ms = 3'600'000;
   std::size_t max_sources_per_agent = 4096;  // further data sources' sequence numbers are not tracked
 };
 
@@ -112,10 +119,13 @@ class Decoder {
   void decode(const IpAddress& sender, std::span<const std::uint8_t> datagram, std::uint64_t received_ms,
               std::vector<FlowRecord>& flows, std::vector<InterfaceCounters>& interfaces);
 
-  // Every agent seen so far, ordered by address and sub-agent.
+  // Every agent known, ordered by address and sub-agent.
   std::vector<AgentStats> agents() const;
-  // Datagrams dropped because max_agents were already known.
-  std::uint64_t dropped_agent_datagrams() const noexcept;
+  // Forgets the agents silent for agent_idle_ms at `now_ms` (decode() does
+  // too, before it adds an agent).
+  void forget_idle(std::uint64_t now_ms);
+  // Agents forgotten to make room for new ones in a full table.
+  std::uint64_t evicted_agents() const noexcept;
 
  private:
   struct State;

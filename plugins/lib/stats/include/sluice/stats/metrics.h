@@ -45,6 +45,9 @@ class Published {
                                                  : Metric{.gauge = host.gauge(f.name, f.help, labels)});
   }
 
+  // The totals the metrics hold (all 0 before the first publish).
+  const Stats& published() const { return published_; }
+
   void publish(const Stats& now) {
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       const auto total = fields_[i].total;
@@ -119,13 +122,22 @@ class MalformedMetrics {
 struct Sender {
   std::vector<std::pair<std::string, std::string>> labels;  // {"exporter", "192.0.2.1"}, ...
   std::string description;                                  // "exporter 192.0.2.1 (version 9, domain 0)"
+
+  std::vector<Label> metric_labels() const {
+    std::vector<Label> out;
+    for (const auto& [name, value] : labels) out.push_back({name, value});
+    return out;
+  }
 };
 
-// A decoder's per-sender statistics (each with a `malformed` array of N
-// counts by Reason) as metrics labelled with the sender, registered when the
-// sender first appears. Copying the decoder's table costs, so publish() works
-// at most once a second unless told `now`; malformed warnings come at most
-// every ten seconds per sender.
+// A decoder's per-sender statistics as metrics labelled with the sender:
+// the fields' totals, `malformed` (N counts by Reason) and last_seen_seconds
+// (Unix time, set when `datagrams` grew). The decoder forgets senders (idle,
+// or to make room): a sender publish() no longer finds loses its metrics,
+// and one whose `first_seen_ms` changed (forgotten, then heard again) is
+// registered anew, its counters from 0 as after a restart. Copying the
+// decoder's table costs, so publish() works at most once a second unless
+// told `now`; malformed warnings come at most every ten seconds per sender.
 template <class Stats, class Reason, std::size_t N>
 class SenderMetrics {
  public:
@@ -135,32 +147,68 @@ class SenderMetrics {
                 typename MalformedMetrics<Reason, N>::Name reason_name)
       : host_(host), fields_(fields), identify_(identify), reason_name_(reason_name) {}
 
-  // `senders()` returns the decoder's table (called only when due).
-  template <class Senders>
-  void publish(const Senders& senders, bool now) {
+  // `senders()` returns the decoder's table (called only when due);
+  // `forgotten(stats)` is called for each sender whose metrics were removed,
+  // for the plugin to drop what else it keeps under the sender's labels.
+  template <class Senders, class Forgotten>
+  void publish(const Senders& senders, bool now, const Forgotten& forgotten) {
     if (!now && !due_.allow()) return;
     const bool warn = warn_.allow();
+    const double now_seconds = static_cast<double>(now_ms()) / 1000;
+    ++round_;
     for (const Stats& s : senders()) {
-      const Sender sender = identify_(s);
-      Entry& e = entry_for(sender);
+      Entry& e = entry_for(s, identify_(s), forgotten);
+      if (s.datagrams != e.stats.published().datagrams) e.last_seen.set(now_seconds);
       e.stats.publish(s);
-      e.malformed.publish(host_, s.malformed, warn, sender.description);
+      e.malformed.publish(host_, s.malformed, warn, e.sender.description);
+      e.round = round_;
     }
+    std::erase_if(entries_, [&](auto& entry) {
+      if (entry.second.round == round_) return false;
+      remove(entry.second, forgotten);
+      return true;
+    });
+  }
+
+  template <class Senders>
+  void publish(const Senders& senders, bool now) {
+    publish(senders, now, [](const Stats&) {});
   }
 
  private:
   struct Entry {
     Published<Stats> stats;
     MalformedMetrics<Reason, N> malformed;
+    Gauge last_seen;
+    Sender sender;
+    std::uint64_t first_seen_ms = 0;  // when the decoder first heard it: another value is another sender
+    std::uint64_t round = 0;          // the last publish() that found the sender
   };
 
-  Entry& entry_for(const Sender& sender) {
+  template <class Forgotten>
+  Entry& entry_for(const Stats& s, Sender sender, const Forgotten& forgotten) {
     std::string key;
     for (const auto& [name, value] : sender.labels) (key += value) += '\0';
-    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-    std::vector<Label> labels;
-    for (const auto& [name, value] : sender.labels) labels.push_back({name, value});
-    return entries_.emplace(key, Entry{{host_, fields_, labels}, {host_, labels, reason_name_}}).first->second;
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      if (it->second.first_seen_ms == s.first_seen_ms) return it->second;
+      remove(it->second, forgotten);
+      entries_.erase(it);
+    }
+    const std::vector<Label> labels = sender.metric_labels();
+    Entry e{.stats = {host_, fields_, labels},
+            .malformed = {host_, labels, reason_name_},
+            .last_seen = host_.gauge("last_seen_seconds", "When the sender's latest datagram was decoded, Unix time",
+                                     labels),
+            .sender = std::move(sender),
+            .first_seen_ms = s.first_seen_ms,
+            .round = 0};
+    return entries_.emplace(std::move(key), std::move(e)).first->second;
+  }
+
+  template <class Forgotten>
+  void remove(const Entry& e, const Forgotten& forgotten) {
+    host_.remove_metrics(e.sender.metric_labels());
+    forgotten(e.stats.published());
   }
 
   Host& host_;
@@ -168,6 +216,7 @@ class SenderMetrics {
   Identify identify_;
   typename MalformedMetrics<Reason, N>::Name reason_name_;
   std::map<std::string, Entry> entries_;  // by the labels' values
+  std::uint64_t round_ = 0;               // publish() calls that found the table due
   RateLimit due_{std::chrono::seconds(1)};
   RateLimit warn_{std::chrono::seconds(10)};
 };

@@ -1,0 +1,122 @@
+#include "workers.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace sluice::engine {
+
+namespace {
+
+// Collects what a transform emits for one input: that input's result,
+// carrying its id (or, on a tick, the node's own next ids).
+class ResultCollector final : public Emitter {
+ public:
+  ResultCollector(Node& node, std::optional<BatchId> input) : node_(node), input_(input) {}
+
+  void emit(BatchPtr batch) override {
+    if (!batch) return;
+    Node::stamp(batch, input_ ? *input_ : node_.next_batch_id());
+    weight_ += batch->records.size();
+    result_.push_back(std::move(batch));
+  }
+
+  std::size_t weight() const noexcept { return weight_; }
+  TransformResult take() { return std::move(result_); }
+
+ private:
+  Node& node_;
+  std::optional<BatchId> input_;
+  TransformResult result_;
+  std::size_t weight_ = 0;
+};
+
+class TransformWorker {
+ public:
+  TransformWorker(Node& node, unsigned worker)
+      : node_(node),
+        worker_(worker),
+        transform_(node.transform(worker)),
+        period_(std::chrono::milliseconds(transform_.tick_period_ms())),
+        next_tick_(Clock::now() + period_) {}
+
+  void run() {
+    InOrder<TransformResult>& order = *node_.transform_order;
+    while (true) {
+      order.enter();
+      auto popped = node_.queue->pop_until(period_.count() > 0 ? std::optional(next_tick_) : std::nullopt);
+      if (popped.item) {
+        process(*popped.item, popped.ticket);
+      } else {
+        order.leave();
+        if (popped.closed) break;
+      }
+      if (period_.count() > 0 && Clock::now() >= next_tick_) tick();
+    }
+  }
+
+ private:
+  void process(const BatchPtr& batch, std::uint64_t ticket) {
+    ResultCollector out(node_, batch->id);
+    if (node_.failed) {
+      node_.count_lost(LossReason::transform_failed, batch->records.size());
+    } else if (Status s = node_.busy(worker_, [&] { return transform_.process(batch, out); }); !s) {
+      node_.fail(s);
+    }
+    const std::size_t weight = out.weight();
+    node_.transform_order->complete(ticket, out.take(), weight, [&](TransformResult&& r) { node_.hand_on(r); });
+  }
+
+  // A tick's batches are the node's own (new ids), so they need not wait
+  // for the results before them.
+  void tick() {
+    next_tick_ = Clock::now() + period_;
+    if (node_.failed) return;
+    ResultCollector out(node_, std::nullopt);
+    if (Status s = node_.busy(worker_, [&] { return transform_.tick(out); }); !s) node_.fail(s);
+    node_.hand_on(out.take());
+  }
+
+  Node& node_;
+  const unsigned worker_;
+  abi::Transform& transform_;
+  const Clock::duration period_;
+  Clock::time_point next_tick_;
+};
+
+}  // namespace
+
+void run_transform_worker(Node& node, unsigned worker) {
+  TransformWorker(node, worker).run();
+  if (node.running_workers.fetch_sub(1) != 1) return;
+  // The last worker out: every instance finishes, then the node has ended.
+  for (unsigned w = 0; w < node.workers && !node.failed; ++w) {
+    ResultCollector out(node, std::nullopt);
+    if (Status s = node.busy(w, [&] { return node.transform(w).finish(out); }); !s) node.fail(s);
+    node.hand_on(out.take());
+  }
+  node.end_of_output();
+}
+
+void run_prepare_worker(Node& node, unsigned worker) {
+  abi::Sink& sink = node.sink(worker + 1);  // [0] commits
+  InOrder<PreparedItem>& order = *node.prepare_order;
+  while (true) {
+    order.enter();
+    auto popped = node.queue->pop_until(std::nullopt);
+    if (!popped.item) {
+      order.leave();
+      break;
+    }
+    PreparedItem item{std::move(*popped.item), nullptr};
+    const std::size_t records = item.batch->records.size();
+    if (!node.failed)
+      if (Status s = node.busy(worker, [&] { return sink.prepare(item.batch, item.payload); }); !s) node.fail(s);
+    order.complete(popped.ticket, std::move(item), records, [&](PreparedItem&& ready) {
+      const std::size_t n = ready.batch->records.size();
+      if (!node.prepared->push(std::move(ready))) node.count_lost(node.closed_because.load(), n);
+    });
+  }
+  if (node.running_workers.fetch_sub(1) == 1) node.prepared->close();
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,19 @@
+// `workers = N` on a transform or sink: N threads, each with its own
+// instance of the plugin, take batches from the node's queue; InOrder hands
+// their results on in the order the batches were queued. A transform's
+// results go downstream; a sink's prepared payloads go to its committing
+// thread (sink_runner.cpp).
+#pragma once
+
+#include "node.h"
+
+namespace sluice::engine {
+
+// The window of a node on `workers` workers: how many batches may be taken
+// and not yet handed on.
+constexpr std::size_t reorder_window(unsigned workers) noexcept { return 2 * std::size_t{workers}; }
+
+void run_transform_worker(Node& node, unsigned worker);
+void run_prepare_worker(Node& node, unsigned worker);
+
+}  // namespace sluice::engine

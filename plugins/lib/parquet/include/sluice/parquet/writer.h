@@ -1,0 +1,124 @@
+// Flows into Parquet files: one column per chosen field, rows gathered into
+// row groups, each row group encoded in one step (encode_row_group: no file,
+// no state shared with other row groups, so it can run on another thread)
+// and then appended to the file in order (Writer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sluice/flow_record.h"
+#include "sluice/parquet/columns.h"
+#include "sluice/parquet/format.h"
+#include "sluice/texts.h"
+
+namespace sluice::file_output {
+class File;
+}
+
+namespace sluice::parquet {
+
+struct WriterOptions {
+  std::vector<Field> fields = default_columns();
+  const TextTable* texts = nullptr;  // the run's, for text fields (names); none: such columns are all null
+  Codec codec = Codec::zstd;
+  int level = 3;  // zstd 1..22, gzip 1..9
+  AddressType address_type = AddressType::string;
+  std::size_t row_group_rows = 1'000'000;
+  std::size_t page_bytes = 1 << 20;        // data pages stop near this size, before compression
+  std::size_t dictionary_bytes = 1 << 20;  // a dictionary beyond this: the column chunk is PLAIN
+};
+
+// The rows of one row group, column by column, as the flows held them.
+class RowGroupRows {
+ public:
+  explicit RowGroupRows(const WriterOptions& options);
+  RowGroupRows(RowGroupRows&&) noexcept;
+  RowGroupRows& operator=(RowGroupRows&&) noexcept;
+  ~RowGroupRows();
+
+  void append(std::span<const FlowRecord> flows);
+  std::size_t rows() const noexcept { return rows_; }
+  void clear();
+
+  struct Values;  // one column's values
+
+  const Values& column(std::size_t i) const { return *columns_[i]; }
+
+ private:
+  void reserve(std::size_t first_batch);
+
+  std::vector<std::unique_ptr<Values>> columns_;
+  std::size_t row_group_rows_;
+  std::size_t rows_ = 0;
+};
+
+// What the footer says of one column chunk; offsets from the row group's start.
+struct ChunkMetadata {
+  std::vector<Encoding> encodings;
+  std::int64_t values = 0;
+  std::int64_t uncompressed_bytes = 0;
+  std::int64_t compressed_bytes = 0;
+  std::int64_t data_page_offset = 0;
+  std::int64_t dictionary_page_offset = -1;  // -1: no dictionary
+  std::int64_t null_count = 0;
+  std::string min_value, max_value;  // PLAIN encoded; both empty when every value is null
+  bool has_min_max = false;
+};
+
+// A row group ready to append: its column chunks one after the other.
+struct EncodedRowGroup {
+  std::string bytes;
+  std::vector<ChunkMetadata> chunks;
+  std::int64_t rows = 0;
+};
+
+// The prepare step: the row group's pages, dictionaries and statistics into
+// `group` (its buffers reused).
+void encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor,
+                      EncodedRowGroup& group);
+
+// Parquet files, one at a time: "PAR1", row groups, then the footer at
+// close(). Its buffers (a row group's columns, about 130 bytes a row for
+// the standard fields) stay from file to file: allocated once, not a window.
+class Writer {
+ public:
+  explicit Writer(WriterOptions options);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer();
+
+  void open(const std::filesystem::path& path);
+  // Rows go into the row group under way; a full one is written.
+  void write(std::span<const FlowRecord> flows);
+  // Writes the row group under way, if it has rows.
+  void end_row_group();
+  // The last row group and the footer, then closes the file.
+  void close();
+
+  std::uint64_t row_groups() const noexcept { return row_groups_.size(); }
+
+ private:
+  struct PlacedRowGroup {
+    std::vector<ChunkMetadata> chunks;
+    std::int64_t rows;
+    std::int64_t offset;
+  };
+  void append(const EncodedRowGroup& encoded);  // the commit step: in file order
+  std::string footer() const;
+
+  WriterOptions options_;
+  Compressor compressor_;
+  std::unique_ptr<file_output::File> file_;
+  RowGroupRows rows_;
+  EncodedRowGroup encoded_;
+  std::vector<PlacedRowGroup> row_groups_;
+  std::int64_t offset_ = 0;
+};
+
+}  // namespace sluice::parquet

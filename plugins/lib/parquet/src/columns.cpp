@@ -1,0 +1,50 @@
+#include "sluice/parquet/columns.h"
+
+#include "sluice/csv/fields.h"
+
+namespace sluice::parquet {
+
+Column column_of(Field field) noexcept {
+  const FieldInfo& f = info(field);
+  switch (f.kind) {
+    case FieldKind::time: return {&f, ColumnKind::timestamp};
+    case FieldKind::duration:
+    case FieldKind::counter: return {&f, ColumnKind::int64};
+    case FieldKind::number: return {&f, f.width == 4 ? ColumnKind::int64 : ColumnKind::int32};
+    case FieldKind::protocol:
+    case FieldKind::boundary: return {&f, ColumnKind::int32};
+    case FieldKind::address: return {&f, ColumnKind::address};
+    case FieldKind::mac: return {&f, ColumnKind::mac};
+    case FieldKind::country: return {&f, ColumnKind::country};
+    case FieldKind::text: return {&f, ColumnKind::text};
+  }
+  return {&f, ColumnKind::int64};
+}
+
+bool nullable(ColumnKind kind) noexcept {
+  return kind == ColumnKind::address || kind == ColumnKind::mac || kind == ColumnKind::country ||
+         kind == ColumnKind::text;
+}
+
+ColumnType column_type(ColumnKind kind, AddressType address_type) noexcept {
+  switch (kind) {
+    case ColumnKind::timestamp:
+    case ColumnKind::int64: return {PhysicalType::int64, 0, Repetition::required};
+    case ColumnKind::int32: return {PhysicalType::int32, 0, Repetition::required};
+    case ColumnKind::address:
+      if (address_type == AddressType::binary) return {PhysicalType::fixed_len_byte_array, 16, Repetition::optional};
+      return {PhysicalType::byte_array, 0, Repetition::optional};
+    case ColumnKind::mac:
+    case ColumnKind::country:
+    case ColumnKind::text: return {PhysicalType::byte_array, 0, Repetition::optional};
+  }
+  return {PhysicalType::int64, 0, Repetition::required};
+}
+
+std::vector<Field> default_columns() {
+  std::vector<Field> columns;
+  for (const csv::Field field : csv::default_fields()) columns.push_back(*find_field(csv::field_name(field)));
+  return columns;
+}
+
+}  // namespace sluice::parquet

@@ -1,0 +1,2 @@
+sluice_add_benchmark(parquet_bench SOURCES parquet_bench.cpp
+  LIBRARIES sluice_parquet sluice_csv sluice_nffile sluice_flowgen)

@@ -1,0 +1,358 @@
+// parquet_writer and parquet_reader against two independent Parquet readers:
+// DuckDB (@duckdb/node-api) and hyparquet (pure JavaScript), both from npm.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "process.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const fs::path readers = fs::path(SLUICE_SOURCE_DIR) / "tests/parquet/readers";
+
+// Each statement's rows as a line of JSON.
+std::vector<std::string> duckdb(const std::vector<std::string>& statements) {
+  std::vector<std::string> argv = {"node", (readers / "duckdb.mjs").string()};
+  argv.insert(argv.end(), statements.begin(), statements.end());
+  const auto result = testing::run(argv, {.cwd = readers, .env = {{"TZ", "UTC"}}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  std::vector<std::string> lines;
+  std::string line;
+  for (const char c : result.out) {
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    lines.push_back(line);
+    line.clear();
+  }
+  EXPECT_EQ(lines.size(), statements.size()) << result.out << result.err;
+  lines.resize(statements.size());
+  return lines;
+}
+
+std::string duckdb_one(const std::string& statement) { return duckdb({statement})[0]; }
+
+// hyparquet's view of a file: rows, columns, counter sums, the first row.
+// `rows`: only the first rows (hyparquet takes a minute for a million).
+std::string hyparquet(const fs::path& file, std::size_t rows = 0) {
+  const auto result = testing::run({"node", (readers / "hyparquet.mjs").string(), file.string(), std::to_string(rows)},
+                                   {.cwd = readers, .env = {{"TZ", "UTC"}}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out;
+}
+
+std::string quoted(const fs::path& file) { return "'" + file.string() + "'"; }
+
+void run_pipeline(const fs::path& toml) {
+  const auto run = testing::run_sluice({"run", toml.string(), "--stats-interval", "0"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+}
+
+std::string generator(std::size_t count, unsigned seed) {
+  return "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(count) +
+         "\nseed = " + std::to_string(seed) + "\n\n";
+}
+
+std::string csv_sink(const std::string& input, const fs::path& path, const std::string& fields = "") {
+  return "[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"" + input + "\"]\npath = \"" + path.string() +
+         "\"\ntime_format = \"epoch_ms\"\nproto_names = false\n" + fields + "\n";
+}
+
+std::string parquet_sink(const std::string& id, const fs::path& path, const std::string& extra = "",
+                         const std::string& input = "gen") {
+  return "[sinks." + id + "]\nplugin = \"parquet_writer\"\ninputs = [\"" + input + "\"]\npath = \"" + path.string() +
+         "\"\n" + extra + "\n";
+}
+
+// The CSV of `csv` as typed columns, comparable with the Parquet file.
+std::string csv_as_parquet_types(const fs::path& csv) {
+  return "SELECT * REPLACE (make_timestamp(\"first\" * 1000)::TIMESTAMPTZ AS \"first\", "
+         "make_timestamp(\"last\" * 1000)::TIMESTAMPTZ AS \"last\", CAST(round(duration * 1000) AS BIGINT) AS "
+         "duration) FROM read_csv(" +
+         quoted(csv) +
+         ", all_varchar = false, types = {'src_addr': 'VARCHAR', 'dst_addr': 'VARCHAR', "
+         "'next_hop': 'VARCHAR', 'exporter': 'VARCHAR'})";
+}
+
+constexpr std::size_t million = 1'000'000;
+
+// 1M generator flows written once, as Parquet (4 row groups) and as CSV.
+class MillionFlows : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir;
+    run_pipeline(dir_->write("million.toml", generator(million, 7) + csv_sink("gen", csv()) +
+                                                 parquet_sink("pq", parquet(), "row_group_rows = 250000")));
+    // DuckDB reads the CSV once, into its own Parquet file, typed as ours.
+    duckdb_one("COPY (" + csv_as_parquet_types(csv()) + ") TO " + quoted(duckdb_parquet()) +
+               " (FORMAT parquet, COMPRESSION zstd)");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path csv() { return dir_->path() / "flows.csv"; }
+  static fs::path parquet() { return dir_->path() / "flows.parquet"; }
+  static fs::path duckdb_parquet() { return dir_->path() / "duckdb.parquet"; }
+
+  static testing::TempDir* dir_;
+};
+
+testing::TempDir* MillionFlows::dir_ = nullptr;
+
+TEST_F(MillionFlows, DescribeShowsTheDocumentedNamesAndTypes) {
+  const std::string types = duckdb_one(
+      "SELECT string_agg(column_name || ' ' || column_type, ', ') AS t FROM "
+      "(DESCRIBE SELECT * FROM " +
+      quoted(parquet()) + ")");
+  EXPECT_EQ(types,
+            "[{\"t\":\"first TIMESTAMP WITH TIME ZONE, last TIMESTAMP WITH TIME ZONE, duration BIGINT, src_addr "
+            "VARCHAR, dst_addr VARCHAR, src_port INTEGER, dst_port INTEGER, proto INTEGER, tcp_flags INTEGER, tos "
+            "INTEGER, packets BIGINT, bytes BIGINT, in_if BIGINT, out_if BIGINT, src_as BIGINT, dst_as BIGINT, "
+            "src_mask INTEGER, dst_mask INTEGER, next_hop VARCHAR, exporter VARCHAR, engine_type INTEGER, engine_id "
+            "INTEGER, sampling_interval BIGINT\"}]");
+}
+
+TEST_F(MillionFlows, EveryValueEqualsCsvWritersOutput) {
+  const std::string from_csv = "SELECT * FROM " + quoted(duckdb_parquet());
+  const std::string from_parquet = "SELECT * FROM " + quoted(parquet());
+  const auto results = duckdb({"SELECT count(*) AS n FROM (" + from_parquet + " EXCEPT ALL " + from_csv + ")",
+                               "SELECT count(*) AS n FROM (" + from_csv + " EXCEPT ALL " + from_parquet + ")",
+                               "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_parquet + ")",
+                               "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_csv + ")"});
+  EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
+  EXPECT_EQ(results[1], "[{\"n\":\"0\"}]");
+  EXPECT_THAT(results[2], HasSubstr("\"n\":\"1000000\""));
+  EXPECT_EQ(results[2], results[3]);
+}
+
+TEST_F(MillionFlows, MetadataShowsRowGroupsEncodingsCodecAndStatistics) {
+  const std::string metadata = "parquet_metadata(" + quoted(parquet()) + ")";
+  const std::string rows = "read_parquet(" + quoted(parquet()) + ", file_row_number = true)";
+  const auto results = duckdb(
+      {"SELECT count(DISTINCT row_group_id) AS groups, min(row_group_num_rows) AS lo, max(row_group_num_rows) AS hi, "
+       "string_agg(DISTINCT compression, ',') AS codecs FROM " +
+           metadata,
+       "SELECT encodings FROM " + metadata +
+           " WHERE row_group_id = 0 AND path_in_schema IN ('proto', 'src_addr') ORDER BY path_in_schema",
+       // Each row group's statistics are its own rows' minimum, maximum and nulls.
+       "SELECT count(*) AS wrong FROM (SELECT file_row_number // 250000 AS g, min(bytes)::VARCHAR AS lo, "
+       "max(bytes)::VARCHAR AS hi, min(src_addr) AS alo, max(src_addr) AS ahi, count(*) - count(next_hop) AS nulls "
+       "FROM " +
+           rows +
+           " GROUP BY g) f JOIN (SELECT row_group_id AS g, "
+           "max(stats_min_value) FILTER (path_in_schema = 'bytes') AS lo, "
+           "max(stats_max_value) FILTER (path_in_schema = 'bytes') AS hi, "
+           "max(stats_min_value) FILTER (path_in_schema = 'src_addr') AS alo, "
+           "max(stats_max_value) FILTER (path_in_schema = 'src_addr') AS ahi, "
+           "max(stats_null_count) FILTER (path_in_schema = 'next_hop') AS nulls FROM " +
+           metadata +
+           " GROUP BY g) m "
+           "USING (g) WHERE f.lo <> m.lo OR f.hi <> m.hi OR f.alo <> m.alo OR f.ahi <> m.ahi OR f.nulls <> m.nulls",
+       "SELECT sum(stats_null_count) > 0 AS some FROM " + metadata + " WHERE path_in_schema = 'next_hop'"});
+  EXPECT_EQ(results[0], "[{\"groups\":\"4\",\"lo\":\"250000\",\"hi\":\"250000\",\"codecs\":\"ZSTD\"}]");
+  // Few protocols: a dictionary; a random address each row: PLAIN after the dictionary outgrew its limit.
+  EXPECT_EQ(results[1], "[{\"encodings\":\"PLAIN, RLE, RLE_DICTIONARY\"},{\"encodings\":\"PLAIN, RLE\"}]");
+  EXPECT_EQ(results[2], "[{\"wrong\":\"0\"}]");
+  EXPECT_EQ(results[3], "[{\"some\":true}]");  // flows without a next hop: null, as csv_writer leaves it empty
+}
+
+TEST_F(MillionFlows, HyparquetReadsTheSameRows) {
+  const std::string theirs = hyparquet(parquet(), 300000);  // into the second row group
+  const auto ours = duckdb_one("SELECT sum(packets)::VARCHAR AS p, sum(bytes)::VARCHAR AS b FROM read_parquet(" +
+                               quoted(parquet()) + ", file_row_number = true) WHERE file_row_number < 300000");
+  EXPECT_THAT(theirs, HasSubstr("\"rows\":300000,\"metadata_rows\":1000000"));
+  // [{"p":"N","b":"M"}] against hyparquet's "packets":"N","bytes":"M"
+  const auto p = ours.find("\"p\":"), b = ours.find(",\"b\":");
+  ASSERT_NE(b, std::string::npos) << ours;
+  EXPECT_THAT(theirs, HasSubstr("\"packets\":" + ours.substr(p + 4, b - p - 4) +
+                                ",\"bytes\":" + ours.substr(b + 5, ours.size() - b - 7)));
+}
+
+TEST_F(MillionFlows, DuckDbsOwnParquetReadsBackThroughParquetReader) {
+  const fs::path theirs = duckdb_parquet();
+  const fs::path back = dir_->path() / "back.csv";
+  run_pipeline(dir_->write("back.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" + theirs.string() +
+                                            "\"\n\n" + csv_sink("pq", back)));
+  EXPECT_TRUE(testing::read_file(back) == testing::read_file(csv())) << "the flows differ";
+}
+
+TEST_F(MillionFlows, ParquetReaderReadsSluicesFileBackToTheSameFlows) {
+  const fs::path back = dir_->path() / "ours-back.csv";
+  run_pipeline(dir_->write("ours-back.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" +
+                                                 parquet().string() + "\"\n\n" + csv_sink("pq", back)));
+  EXPECT_TRUE(testing::read_file(back) == testing::read_file(csv())) << "the flows differ";
+}
+
+// Every field, every codec, both address types: DuckDB and hyparquet read the
+// same flows, and parquet_reader gives back what csv_writer wrote.
+TEST(Codecs, EveryCodecAndAddressTypeRoundTrips) {
+  testing::TempDir dir;
+  std::string all_fields = "fields = [";
+  for (const char* name : {"first",
+                           "last",
+                           "received",
+                           "duration",
+                           "src_addr",
+                           "dst_addr",
+                           "src_port",
+                           "dst_port",
+                           "proto",
+                           "tcp_flags",
+                           "tos",
+                           "dst_tos",
+                           "packets",
+                           "bytes",
+                           "reverse_packets",
+                           "reverse_bytes",
+                           "in_if",
+                           "out_if",
+                           "src_as",
+                           "dst_as",
+                           "src_mask",
+                           "dst_mask",
+                           "next_hop",
+                           "exporter",
+                           "engine_type",
+                           "engine_id",
+                           "observation_domain",
+                           "sampling_interval",
+                           "direction",
+                           "fwd_status",
+                           "label",
+                           "src_mac",
+                           "dst_mac",
+                           "src_vlan",
+                           "dst_vlan"})
+    all_fields += std::string(all_fields.back() == '[' ? "" : ", ") + "\"" + name + "\"";
+  all_fields += "]\n";
+  const std::vector<std::pair<std::string, std::string>> variants = {{"zstd", "compression = \"zstd\"\nlevel = 1\n"},
+                                                                     {"snappy", "compression = \"snappy\"\n"},
+                                                                     {"gzip", "compression = \"gzip\"\n"},
+                                                                     {"none", "compression = \"none\"\n"},
+                                                                     {"binary", "address_type = \"binary\"\n"}};
+  std::string pipeline = generator(20000, 3) + csv_sink("gen", dir / "flows.csv", all_fields);
+  for (const auto& [name, options] : variants)
+    pipeline += parquet_sink(name, dir / (name + ".parquet"), all_fields + options + "row_group_rows = 7000\n");
+  run_pipeline(dir.write("codecs.toml", pipeline));
+
+  const std::string reference = "SELECT * FROM " + quoted(dir / "zstd.parquet");
+  for (const auto& [name, options] : variants) {
+    SCOPED_TRACE(name);
+    const fs::path file = dir / (name + ".parquet");
+    if (name != "binary") {
+      EXPECT_EQ(
+          duckdb_one("SELECT count(*) AS n FROM (" + reference + " EXCEPT ALL SELECT * FROM " + quoted(file) + ")"),
+          "[{\"n\":\"0\"}]");
+    } else {
+      EXPECT_EQ(
+          duckdb_one("SELECT typeof(src_addr) AS t, octet_length(src_addr) AS n FROM " + quoted(file) + " LIMIT 1"),
+          "[{\"t\":\"BLOB\",\"n\":\"16\"}]");
+    }
+    const std::string codec = name == "zstd" || name == "binary" ? "ZSTD"
+                              : name == "none"                   ? "UNCOMPRESSED"
+                                                                 : (name == "gzip" ? "GZIP" : "SNAPPY");
+    EXPECT_EQ(duckdb_one("SELECT string_agg(DISTINCT compression, ',') AS c, count(DISTINCT row_group_id) AS g FROM "
+                         "parquet_metadata(" +
+                         quoted(file) + ")"),
+              "[{\"c\":\"" + codec + "\",\"g\":\"3\"}]");
+    EXPECT_THAT(hyparquet(file), HasSubstr("\"rows\":20000,\"metadata_rows\":20000"));
+
+    const fs::path back = dir / (name + "-back.csv");
+    run_pipeline(dir.write(name + "-back.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" + file.string() +
+                                                    "\"\n\n" + csv_sink("pq", back, all_fields)));
+    EXPECT_TRUE(testing::read_file(back) == testing::read_file(dir / "flows.csv")) << "the flows differ";
+  }
+}
+
+// With record v3's fields too: their types show without a row.
+TEST(EmptyRun, GivesAValidFileWithNoRows) {
+  testing::TempDir dir;
+  run_pipeline(
+      dir.write("empty.toml",
+                generator(1, 1) +
+                    "[transforms.none]\nplugin = \"filter\"\ninputs = [\"gen\"]\nexpression = \"proto 255 and proto "
+                    "254\"\n\n" +
+                    parquet_sink("pq", dir / "empty.parquet",
+                                 "fields = [\"first\", \"flows\", \"bgp_next_hop\", \"src_country\", "
+                                 "\"src_as_name\", \"in_if_speed\", \"in_if_boundary\", \"src_mac\"]\n",
+                                 "none")));
+  const auto results = duckdb({"SELECT count(*) AS n FROM " + quoted(dir / "empty.parquet"),
+                               "SELECT string_agg(column_name || ' ' || column_type, ', ') AS t FROM (DESCRIBE "
+                               "SELECT * FROM " +
+                                   quoted(dir / "empty.parquet") + ")"});
+  EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
+  EXPECT_EQ(results[1],
+            "[{\"t\":\"first TIMESTAMP WITH TIME ZONE, flows BIGINT, bgp_next_hop VARCHAR, src_country VARCHAR, "
+            "src_as_name VARCHAR, in_if_speed BIGINT, in_if_boundary INTEGER, src_mac VARCHAR\"}]");
+  EXPECT_THAT(hyparquet(dir / "empty.parquet"), HasSubstr("\"rows\":0,\"metadata_rows\":0"));
+}
+
+TEST(Partitions, AHiveStyleFolderReadsAsOneTable) {
+  testing::TempDir dir;
+  run_pipeline(dir.write(
+      "partitioned.toml",
+      "[sources.gen]\nplugin = \"generator\"\nrate = 20\nduration = \"20m\"\nspeedup = 0\n"
+      "clock_start = \"2026-01-02T03:50:00Z\"\n\n" +
+          csv_sink("gen", dir / "flows.csv") +
+          "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"gen\"]\ninterval = \"5m\"\nclock = \"event\"\n\n" +
+          "[sinks.pq]\nplugin = \"parquet_writer\"\ninputs = [\"windows\"]\npath = \"" +
+          (dir / "flows/date=%Y-%m-%d/hour=%H/part-%Y%m%d%H%M.parquet").string() + "\"\n"));
+  const std::string table =
+      "read_parquet(" + quoted(dir / "flows/*/*/*.parquet") + ", hive_partitioning = true, filename = true)";
+  const auto results = duckdb(
+      {"SELECT count(*) = (SELECT count(*) FROM " + quoted(dir / "flows.csv") +
+           ") AS all_rows, count(DISTINCT filename) > 1 AS several FROM " + table,
+       // The partition columns are those of the window each file holds.
+       "SELECT count(*) AS wrong FROM " + table +
+           " WHERE CAST(\"date\" AS VARCHAR) <> "
+           "strftime(strptime(regexp_extract(filename, 'part-([0-9]{12})', 1), '%Y%m%d%H%M'), '%Y-%m-%d') OR "
+           "CAST(hour AS INTEGER) <> hour(strptime(regexp_extract(filename, 'part-([0-9]{12})', 1), '%Y%m%d%H%M'))"});
+  EXPECT_EQ(results[0], "[{\"all_rows\":true,\"several\":true}]");
+  EXPECT_EQ(results[1], "[{\"wrong\":\"0\"}]");
+}
+
+// A writer killed mid-row-group leaves only its .tmp, which no reader takes
+// for a finished file.
+TEST(Kill, AWriterKilledMidRowGroupLeavesNoFileUnderItsFinalName) {
+  testing::TempDir dir;
+  const fs::path file = dir / "out/live.parquet";
+  const fs::path tmp = dir / "out/live.parquet.tmp";
+  testing::Process sluice(
+      {testing::sluice_exe(), "run",
+       dir.write("live.toml", generator(0, 9) + parquet_sink("pq", file, "row_group_rows = 5000\n")).string()});
+  // Row groups have reached the file: the writer is between two of them, or in one.
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        std::error_code ignored;
+        return fs::file_size(tmp, ignored) > 100000 && !ignored;
+      },
+      std::chrono::seconds(60)));
+  sluice.signal(SIGKILL);
+  sluice.wait();
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_TRUE(fs::exists(tmp));
+  const auto duck = testing::run({"node", (readers / "duckdb.mjs").string(), "SELECT count(*) FROM " + quoted(tmp)},
+                                 {.cwd = readers, .env = {}});
+  EXPECT_NE(duck.exit_code, 0) << duck.out;
+  const auto replay = testing::run_sluice(
+      {"run", dir.write("replay.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" + (dir / "out").string() +
+                                           "\"\n\n" + csv_sink("pq", dir / "none.csv"))
+                  .string()});
+  EXPECT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_THAT(replay.out + replay.err, HasSubstr("0 flows read from 0 file(s)"));
+}
+
+}  // namespace
+}  // namespace sluice
