@@ -267,8 +267,7 @@ void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
   // `workers = "auto"` is the cores this process may use: taken here, and its
   // row left out of the binding (which knows integers only).
   std::vector<OptionSpec> specs(engine_keys(c.role).begin(), engine_keys(c.role).end());
-  const bool auto_workers =
-      find_option(specs, "workers") && (*c.table)["workers"].value_exact<std::string>() == "auto";
+  const bool auto_workers = find_option(specs, "workers") && (*c.table)["workers"].value_exact<std::string>() == "auto";
   if (auto_workers) std::erase_if(specs, [](const OptionSpec& spec) { return spec.name == "workers"; });
   const Options keys =
       bind_table(*c.table, c.key, {.owner = "the engine", .specs = specs, .only_declared = true}, problems);

@@ -57,7 +57,7 @@ class ProblemList {
 struct EngineConfig {
   std::string metrics;  // "host:port" serving the console, /metrics and /health; empty: none
   std::chrono::milliseconds drain_timeout{30'000};
-  std::optional<std::chrono::seconds> stats_interval;  // unset: the command line's (default 10 s)
+  std::optional<std::chrono::seconds> stats_interval;      // unset: the command line's (default 10 s)
   std::chrono::milliseconds console_silent_after{60'000};  // the console marks an exporter this quiet as silent
 };
 

@@ -6,8 +6,8 @@
 #include "acknowledgements.h"
 #include "bounded_queue.h"
 #include "config.h"
-#include "in_order.h"
 #include "console/tables.h"
+#include "in_order.h"
 #include "log.h"
 #include "metrics_registry.h"
 

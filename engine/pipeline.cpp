@@ -79,7 +79,6 @@ class Pipeline::Control {
   Control& operator=(const Control&) = delete;
 
  private:
-
   void wait_for_signal() {
     signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;

@@ -80,7 +80,7 @@ class Pipeline {
   const EngineConfig engine_;
   RunOptions options_;
   const ServiceNotifier service_;
-  std::vector<std::unique_ptr<Node>> nodes_;  // sources, transforms, sinks
+  std::vector<std::unique_ptr<Node>> nodes_;   // sources, transforms, sinks
   std::unique_ptr<console::Console> console_;  // with [engine] metrics
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::duration wall_time_{};

@@ -8,12 +8,12 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
           libtomlplusplus-dev libfmt-dev liblz4-dev liblzo2-dev libbz2-dev libsystemd-dev zlib1g-dev librdkafka-dev
-          liburing-dev dpkg-dev file libzstd-dev libsnappy-dev)
+          liburing-dev dpkg-dev file libzstd-dev libsnappy-dev libmaxminddb-dev libsnmp-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev
              nfdump softflowd tshark pmacct python3 python3-scapy hyperfine time
              clickhouse-server clickhouse-client systemd kcat protobuf-compiler libprotobuf-dev prometheus
-             libsimdjson-dev)
+             mmdb-bin libmaxmind-db-writer-perl libmaxmind-db-reader-perl snmpd snmp libsimdjson-dev)
   # Node.js for the npm-installed test readers; an image whose node came
   # with its own npm (nodesource) must not get Debian's, which conflicts.
   command -v npm >/dev/null || packages+=(nodejs npm)

@@ -116,7 +116,8 @@ double Console::rate(const SeriesKey& key) const {
   const auto before = previous_.find(key);
   if (before == previous_.end() || previous_seconds_ <= 0) return 0;
   for (const auto& v : values_)
-    if (v.name == key.first && v.labels == key.second) return std::max(0.0, (v.value - before->second) / previous_seconds_);
+    if (v.name == key.first && v.labels == key.second)
+      return std::max(0.0, (v.value - before->second) / previous_seconds_);
   return 0;
 }
 
@@ -162,16 +163,15 @@ void Console::write_component(Json& json, std::size_t i) const {
   if (node.queue) {
     const auto queued = node.queue->weight();
     fill = static_cast<double>(queued) / static_cast<double>(node.queue->capacity());
-    json.field("queue", static_cast<std::uint64_t>(queued)).field("queue_capacity",
-                                                                 static_cast<std::uint64_t>(node.queue->capacity()));
+    json.field("queue", static_cast<std::uint64_t>(queued))
+        .field("queue_capacity", static_cast<std::uint64_t>(node.queue->capacity()));
   }
   for (const auto& v : values_)
     if (v.name == "sluice_sink_oldest_undelivered_seconds" && label(v, "component_id") == node.id)
       json.field("oldest_undelivered_s", v.value);
-  if (busy >= 0)
-    json.field("busy", std::clamp(busy, 0.0, 1.0)).field("workers", static_cast<std::uint64_t>(workers));
-  const char* saturated = busy >= saturated_busy           ? "busy"
-                          : fill >= saturated_queue         ? "queue full"
+  if (busy >= 0) json.field("busy", std::clamp(busy, 0.0, 1.0)).field("workers", static_cast<std::uint64_t>(workers));
+  const char* saturated = busy >= saturated_busy                   ? "busy"
+                          : fill >= saturated_queue                ? "queue full"
                           : now.kernel_drops > before.kernel_drops ? "kernel drops"
                                                                    : nullptr;
   if (saturated)
@@ -253,8 +253,7 @@ std::string Console::status() const {
       .field("file", file_)
       .field("health", health_())
       .field("time_ms", samples_.back().time_ms)
-      .field("uptime_s",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count())
+      .field("uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count())
       .field("silent_after_s", std::chrono::duration<double>(silent_after_).count());
   json.key("components").begin_array();
   for (std::size_t i = 0; i < nodes_.size(); ++i) write_component(json, i);

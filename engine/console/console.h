@@ -45,7 +45,7 @@ class Console {
     double busy_seconds = 0;
   };
   struct Sample {
-    std::int64_t time_ms = 0;  // Unix time
+    std::int64_t time_ms = 0;   // Unix time
     std::vector<Counts> nodes;  // as nodes_
   };
   // A series of the registry by name and labels, for rates between samples.
@@ -65,7 +65,7 @@ class Console {
   const std::string masked_config_;
   const std::chrono::milliseconds silent_after_;
   const std::chrono::steady_clock::time_point started_;
-  std::deque<Sample> samples_;  // oldest first, at most history_seconds + 1
+  std::deque<Sample> samples_;                  // oldest first, at most history_seconds + 1
   std::vector<MetricsRegistry::Value> values_;  // the registry at the last sample
   std::map<SeriesKey, double> previous_;        // and at the one before
   double previous_seconds_ = 0;                 // between those two

@@ -10,7 +10,8 @@ void PublishedTables::publish(std::string_view component, std::string_view name,
                               std::span<const std::string_view> columns, std::size_t key_columns,
                               std::span<const std::string_view> cells) {
   if (columns.empty() || cells.size() % columns.size() != 0 || key_columns >= columns.size())
-    throw std::invalid_argument("publish_table: " + std::string(name) + ": cells must fill whole rows, and a column must be left after the key columns");
+    throw std::invalid_argument("publish_table: " + std::string(name) +
+                                ": cells must fill whole rows, and a column must be left after the key columns");
   Version version{.time_ms = static_cast<std::int64_t>(now_ms()), .cells = {cells.begin(), cells.end()}};
   std::lock_guard lock(mutex_);
   Table* table = nullptr;

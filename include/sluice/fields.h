@@ -115,10 +115,10 @@ struct FieldInfo {
   Field field;
   std::string_view name;  // csv_writer's column, the filter's and aggregate's word
   FieldKind kind;
-  std::uint16_t offset;           // of the member in FlowRecord
-  std::uint8_t width;             // of the member, in bytes
-  std::int8_t presence;           // an Element, or always_present
-  std::string_view nfdump;        // nfdump's csv column; "" where nfdump has none
+  std::uint16_t offset;     // of the member in FlowRecord
+  std::uint8_t width;       // of the member, in bytes
+  std::int8_t presence;     // an Element, or always_present
+  std::string_view nfdump;  // nfdump's csv column; "" where nfdump has none
   std::string_view help;
 };
 
@@ -132,15 +132,16 @@ constexpr std::int8_t bit(Element e) { return static_cast<std::int8_t>(e); }
 }  // namespace detail
 
 // The table; row i describes Field(i).
-#define SLUICE_FIELD(F, KIND, MEMBER, PRESENCE, NFDUMP, HELP)                                                  \
-  FieldInfo {                                                                                                  \
-    Field::F, #F, FieldKind::KIND, static_cast<std::uint16_t>(offsetof(FlowRecord, MEMBER)),                   \
-        detail::width_of<decltype(FlowRecord::MEMBER)>, PRESENCE, NFDUMP, HELP                                 \
+#define SLUICE_FIELD(F, KIND, MEMBER, PRESENCE, NFDUMP, HELP)                                \
+  FieldInfo {                                                                                \
+    Field::F, #F, FieldKind::KIND, static_cast<std::uint16_t>(offsetof(FlowRecord, MEMBER)), \
+        detail::width_of<decltype(FlowRecord::MEMBER)>, PRESENCE, NFDUMP, HELP               \
   }
 inline constexpr FieldInfo field_table[] = {
     SLUICE_FIELD(first, time, first_ms, always_present, "ts", "first packet"),
     SLUICE_FIELD(last, time, last_ms, always_present, "te", "last packet"),
-    SLUICE_FIELD(received, time, received_ms, detail::bit(Element::received), "tr", "when the collector received the flow"),
+    SLUICE_FIELD(received, time, received_ms, detail::bit(Element::received), "tr",
+                 "when the collector received the flow"),
     SLUICE_FIELD(duration, duration, last_ms, always_present, "td", "last - first"),
     SLUICE_FIELD(src_addr, address, src_addr, always_present, "sa", "source address"),
     SLUICE_FIELD(dst_addr, address, dst_addr, always_present, "da", "destination address"),

@@ -74,8 +74,8 @@ class Host {
   // published now and then (a closed bin's top keys), not for every batch:
   // the engine copies what it is given. Throws std::invalid_argument when
   // the cells do not fill whole rows.
-  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns,
-                             std::size_t key_columns, std::span<const std::string_view> cells) = 0;
+  virtual void publish_table(std::string_view name, std::span<const std::string_view> columns, std::size_t key_columns,
+                             std::span<const std::string_view> cells) = 0;
   // Removes this component's metrics whose labels begin with `labels`, in
   // the order they were registered with (a sender the plugin forgot:
   // {"exporter", "192.0.2.1"}), so that what is served stays bounded. The

@@ -60,11 +60,11 @@ class NetflowUdp {
       : host_(host),
         collector_(collector_config(options), host),
         limits_(sender_limits(options)),
-        decoder_({.max_exporters = limits_.max_senders,
-                  .exporter_idle_ms = limits_.idle_ms,
-                  .max_templates_per_exporter = static_cast<std::size_t>(options.integer("max_templates_per_exporter"))}),
-        metrics_(host, exporter_metrics, exporter_of, malformed_name) {
-  }
+        decoder_(
+            {.max_exporters = limits_.max_senders,
+             .exporter_idle_ms = limits_.idle_ms,
+             .max_templates_per_exporter = static_cast<std::size_t>(options.integer("max_templates_per_exporter"))}),
+        metrics_(host, exporter_metrics, exporter_of, malformed_name) {}
 
   void start() { collector_.start(); }
 

@@ -24,8 +24,13 @@ using namespace sluice::sflow;
 using namespace sluice::net;
 
 constexpr sluice::OptionSpec options[] = {
-    listen_option("\"0.0.0.0:6343\""), receive_buffer_option,       allowed_exporters_option, max_exporters_option,
-    exporter_idle_timeout_option,      sluice::batch_size_option("4096"), idle_timeout_option,
+    listen_option("\"0.0.0.0:6343\""),
+    receive_buffer_option,
+    allowed_exporters_option,
+    max_exporters_option,
+    exporter_idle_timeout_option,
+    sluice::batch_size_option("4096"),
+    idle_timeout_option,
 };
 
 // What the decoder counts per agent, as metrics labelled with it.

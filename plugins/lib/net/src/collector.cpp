@@ -53,7 +53,8 @@ CollectorConfig collector_config(const Options& options) {
 SenderLimits sender_limits(const Options& options) {
   const auto idle = options.duration("exporter_idle_timeout");
   if (idle.count() < 1) throw OptionError("exporter_idle_timeout", "must be more than 0s");
-  return {.max_senders = static_cast<std::size_t>(options.integer("max_exporters")), .idle_ms = static_cast<std::uint64_t>(idle.count())};
+  return {.max_senders = static_cast<std::size_t>(options.integer("max_exporters")),
+          .idle_ms = static_cast<std::uint64_t>(idle.count())};
 }
 
 std::string full_table_warning(std::string_view senders, const SenderLimits& limits) {

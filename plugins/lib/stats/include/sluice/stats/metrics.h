@@ -186,7 +186,7 @@ class SenderMetrics {
   };
 
   template <class Forgotten>
-  Entry& entry_for(const Stats& s, Sender sender, const Forgotten& forgotten) {
+  Entry& entry_for(const Stats& s, Sender&& sender, const Forgotten& forgotten) {
     std::string key;
     for (const auto& [name, value] : sender.labels) (key += value) += '\0';
     if (auto it = entries_.find(key); it != entries_.end()) {
@@ -197,8 +197,8 @@ class SenderMetrics {
     const std::vector<Label> labels = sender.metric_labels();
     Entry e{.stats = {host_, fields_, labels},
             .malformed = {host_, labels, reason_name_},
-            .last_seen = host_.gauge("last_seen_seconds", "When the sender's latest datagram was decoded, Unix time",
-                                     labels),
+            .last_seen =
+                host_.gauge("last_seen_seconds", "When the sender's latest datagram was decoded, Unix time", labels),
             .sender = std::move(sender),
             .first_seen_ms = s.first_seen_ms,
             .round = 0};

@@ -1,0 +1,1 @@
+sluice_add_benchmark(enrich_bench SOURCES enrich_bench.cpp LIBRARIES sluice::enrichment sluice_mmdb_test_support)

@@ -1,0 +1,148 @@
+// The networks table: longest prefix against a brute-force scan, the CSV
+// file, what a network's country and AS override.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "process.h"
+#include "sluice/enrichment/enricher.h"
+#include "sluice/enrichment/networks.h"
+
+namespace sluice::enrichment {
+namespace {
+
+IpAddress random_address(std::mt19937_64& random, bool v4) {
+  if (v4) return IpAddress::v4(static_cast<std::uint32_t>(random()));
+  std::uint8_t bytes[16];
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+  bytes[0] = 0x20;  // 2000::/8, so that prefixes overlap
+  return IpAddress::v6(bytes);
+}
+
+Prefix random_prefix(std::mt19937_64& random) {
+  const bool v4 = random() % 2 == 0;
+  Prefix p{random_address(random, v4), 0};
+  // IPv4 /8 to /32 (mapped: 104 to 128), IPv6 /8 to /64: many nest.
+  p.length = v4 ? 104 + static_cast<unsigned>(random() % 25) : 8 + static_cast<unsigned>(random() % 57);
+  for (unsigned bit = p.length; bit < 128; ++bit)
+    p.address.bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
+  return p;
+}
+
+TEST(NetworksTest, LongestPrefixAgreesWithABruteForceScan) {
+  std::mt19937_64 random(42);
+  InternedTexts texts;
+  std::vector<Network> networks;
+  for (int i = 0; networks.size() < 10'000; ++i) {
+    const Prefix p = random_prefix(random);
+    if (std::any_of(networks.begin(), networks.end(),
+                    [&](const Network& n) { return n.prefix.length == p.length && n.prefix.address == p.address; }))
+      continue;
+    networks.push_back({p, {.name = texts.intern("net " + std::to_string(i))}});
+  }
+  const NetworkTable table(networks);
+  // The scan: the longest prefix first, the first that holds the address wins.
+  std::vector<Network> by_length = networks;
+  std::stable_sort(by_length.begin(), by_length.end(),
+                   [](const Network& a, const Network& b) { return a.prefix.length > b.prefix.length; });
+  std::size_t found = 0;
+  for (int i = 0; i < 100'000; ++i) {
+    // Most addresses inside a network (and maybe a nested one), some anywhere.
+    IpAddress a = random_address(random, random() % 2 == 0);
+    if (i % 4 != 0) {
+      const Prefix& p = networks[random() % networks.size()].prefix;
+      for (unsigned bit = 0; bit < p.length; ++bit) {
+        const auto mask = static_cast<std::uint8_t>(0x80U >> (bit % 8));
+        a.bytes[bit / 8] = static_cast<std::uint8_t>((a.bytes[bit / 8] & ~mask) | (p.address.bytes[bit / 8] & mask));
+      }
+    }
+    TextId expected = 0;
+    for (const Network& n : by_length)
+      if (n.prefix.contains(a)) {
+        expected = n.info.name;
+        break;
+      }
+    const NetworkInfo* got = table.find(a);
+    ASSERT_EQ(got ? got->name : 0, expected) << i;
+    found += expected != 0;
+  }
+  EXPECT_GT(found, 70'000U);
+}
+
+TEST(NetworksTest, PrefixesParseAndRefuseHostBits) {
+  EXPECT_EQ(Prefix::parse("10.0.0.0/8").length, 104U);
+  EXPECT_EQ(Prefix::parse("2001:db8::/32").length, 32U);
+  EXPECT_EQ(Prefix::parse("192.0.2.1").length, 128U);
+  EXPECT_TRUE(Prefix::parse("10.0.0.0/8").contains(parse_address("10.255.1.2")));
+  EXPECT_FALSE(Prefix::parse("10.0.0.0/8").contains(parse_address("11.0.0.1")));
+  EXPECT_THROW(Prefix::parse("10.0.0.1/8"), std::invalid_argument);
+  EXPECT_THROW(Prefix::parse("10.0.0.0/33"), std::invalid_argument);
+  EXPECT_THROW(Prefix::parse("office"), std::invalid_argument);
+}
+
+TEST(NetworksTest, ReadsACsvFileAndNamesTheBadLine) {
+  testing::TempDir dir;
+  InternedTexts texts;
+  const auto file = dir.write("networks.csv",
+                              "prefix,name,role,site,region,tenant,country,asn\n"
+                              "# offices\n"
+                              "10.1.0.0/16,office,users,fra1,eu-central,acme,DE,64512\n"
+                              "2001:db8:1::/48,\"office v6\",users,fra1,eu-central,acme,,\n");
+  const auto networks = read_networks_csv(file, texts);
+  ASSERT_EQ(networks.size(), 2U);
+  EXPECT_EQ(texts.text(networks[0].info.site), "fra1");
+  EXPECT_EQ(networks[0].info.asn, 64512U);
+  EXPECT_EQ(texts.text(networks[1].info.name), "office v6");
+
+  const auto bad = dir.write("bad.csv", "prefix,name\n10.0.0.0/8,a\n10.0.0.1/8,b\n");
+  try {
+    read_networks_csv(bad, texts);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3:"), std::string::npos) << e.what();
+  }
+}
+
+TEST(NetworksTest, NetworkAttributesReachFlowsAndOverrideCountryAndAs) {
+  InternedTexts texts;
+  EnrichSettings settings;
+  settings.asn = AsnSource::geoip;
+  settings.networks = {
+      network_from({{"prefix", "10.0.0.0/8"}, {"name", "corp"}}, texts),
+      network_from({{"prefix", "10.1.0.0/16"}, {"name", "office"}, {"country", "DE"}, {"asn", "64512"}}, texts)};
+  Enricher enricher(std::move(settings), texts);
+  FlowRecord f;
+  f.src_addr = parse_address("10.1.2.3");
+  f.dst_addr = parse_address("10.9.9.9");
+  std::vector<FlowRecord> out;
+  enricher.enrich(std::span(&f, 1), out);
+  EXPECT_EQ(texts.text(out[0].src_net_name), "office");
+  EXPECT_EQ(std::string(out[0].src_country.data(), 2), "DE");
+  EXPECT_EQ(out[0].src_as, 64512U);
+  EXPECT_TRUE(out[0].has(Element::src_as));
+  EXPECT_EQ(texts.text(out[0].dst_net_name), "corp");
+  EXPECT_FALSE(out[0].has(Element::dst_as));
+}
+
+TEST(AddressCacheTest, AnswersWhatItHoldsAndForgetsOnClear) {
+  AddressCache cache(1024);
+  EXPECT_EQ(cache.capacity(), 1024U);
+  std::mt19937_64 random(1);
+  std::vector<IpAddress> addresses;
+  for (int i = 0; i < 512; ++i) addresses.push_back(random_address(random, i % 2 == 0));
+  for (std::size_t i = 0; i < addresses.size(); ++i)
+    cache.insert(addresses[i], {.asn = static_cast<std::uint32_t>(i + 1)});
+  std::size_t held = 0;
+  for (std::size_t i = 0; i < addresses.size(); ++i)
+    if (const AddressInfo* info = cache.find(addresses[i])) {
+      ASSERT_EQ(info->asn, i + 1);
+      ++held;
+    }
+  EXPECT_GT(held, 450U);  // half full, four ways: few sets overflow
+  cache.clear();
+  for (const auto& a : addresses) EXPECT_EQ(cache.find(a), nullptr);
+}
+
+}  // namespace
+}  // namespace sluice::enrichment

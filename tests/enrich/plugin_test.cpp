@@ -1,0 +1,81 @@
+// The enrich plugin through the real CLI: bad options and files are errors
+// that name them; flows pass through it whole.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "mmdb.h"
+#include "process.h"
+
+using namespace sluice::testing;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+namespace {
+
+std::string pipeline(const std::string& enrich_lines) {
+  return "[sources.gen]\nplugin = \"generator\"\ncount = 20000\nrate = 0\n"
+         "[transforms.e]\nplugin = \"enrich\"\ninputs = [\"gen\"]\n" +
+         enrich_lines + "\n[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"e\"]\npath = \"flows.csv\"\n";
+}
+
+struct BadOption {
+  std::string name, lines, key, message;
+};
+void PrintTo(const BadOption& c, std::ostream* os) { *os << c.name; }
+
+class EnrichOptions : public ::testing::TestWithParam<BadOption> {};
+
+TEST_P(EnrichOptions, AreRejectedWithFileLineAndKey) {
+  TempDir dir;
+  const auto r = run_sluice({"validate", dir.write("p.toml", pipeline(GetParam().lines)).string()});
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr("p.toml:"), HasSubstr(GetParam().key), HasSubstr(GetParam().message)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryClass, EnrichOptions,
+    ::testing::Values(
+        BadOption{"NothingToDo", "asn = \"geoip\"", "transforms.e.geo_database", "nothing to do"},
+        BadOption{"HostBits", "[[transforms.e.networks]]\nprefix = \"10.0.0.1/8\"", "transforms.e.networks[0].prefix",
+                  "bits set past its length"},
+        BadOption{"BadCountry", "[[transforms.e.networks]]\nprefix = \"10.0.0.0/8\"\ncountry = \"DEU\"",
+                  "transforms.e.networks[0].country", "not a two-letter code"},
+        BadOption{"BadExporter", "[[transforms.e.exporters]]\naddress = \"edge1\"", "transforms.e.exporters[0].address",
+                  "not an IPv4 or IPv6 address"},
+        BadOption{"BackwardsRange", "[[transforms.e.interfaces]]\nexporter = \"192.0.2.1\"\nindex = 9\nlast_index = 3",
+                  "transforms.e.interfaces[0].last_index", "must be >= index"},
+        BadOption{"BadBoundary", "snmp_community = \"public\"\nboundary = [{ match = \"^x\", value = \"outside\" }]",
+                  "transforms.e.boundary[0].value", "give \"external\" or \"internal\""},
+        BadOption{"BadRegex", "snmp_community = \"public\"\nconnectivity = [{ match = \"(\", value = \"x\" }]",
+                  "transforms.e.connectivity[0].match", "not a regular expression"},
+        BadOption{"UnknownAsnMode", "geo_database = \"g.mmdb\"\nasn = \"bgp\"", "transforms.e.asn", "\"bgp\""}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(EnrichPlugin, AMissingDatabaseStopsTheStartNamingIt) {
+  TempDir dir;
+  const auto r = run_sluice({"run", dir.write("p.toml", pipeline("geo_database = \"no-such.mmdb\"")).string()},
+                            {.cwd = dir.path(), .env = {}});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("no-such.mmdb: cannot open as a MaxMind DB"));
+  // Sinks start first (a header may be written); no flow went through.
+  const std::string csv = std::filesystem::exists(dir / "flows.csv") ? read_file(dir / "flows.csv") : "";
+  EXPECT_LE(std::count(csv.begin(), csv.end(), '\n'), 1);
+}
+
+TEST(EnrichPlugin, PassesEveryFlowAndReportsItsLookups) {
+  TempDir dir;
+  sluice::enrichment::test::write_ipinfo_database(dir / "geo.mmdb", {{"10.0.0.0/8", "DE|AS64500|Example"}});
+  const auto r = run_sluice({"run",
+                             dir.write("p.toml", pipeline("geo_database = \"geo.mmdb\"\n"
+                                                          "[[transforms.e.networks]]\n"
+                                                          "prefix = \"10.1.0.0/16\"\nname = \"office\"\n"))
+                                 .string(),
+                             "--stats-interval", "0"},
+                            {.cwd = dir.path(), .env = {}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = read_file(dir / "flows.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 20001);  // a header and every flow
+  EXPECT_THAT(r.err, HasSubstr("40000 addresses looked up"));
+}
+
+}  // namespace
