@@ -6,6 +6,7 @@
 
 #include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
+#include "sluice/fields.h"
 #include "sluice/file_output/writer_sink.h"
 
 namespace {
@@ -45,13 +46,13 @@ constexpr OptionSpec format_options[] = {
 constexpr auto options =
     sluice::file_output::join_option_specs(sluice::file_output::writer_option_specs, format_options);
 
-std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& options) {
+std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& options, const sluice::TextTable& texts) {
   if (options.string("layout") == "nfdump") return sluice::csv::make_nfdump_formatter(options.boolean("summary"));
   sluice::csv::DefaultLayout layout;  // its fields: the standard ones, unless `fields` names others
   if (const auto& names = options.strings("fields"); !names.empty()) {
     layout.fields.clear();
     for (const std::string& name : names) {
-      const auto field = sluice::csv::parse_field(name);
+      const auto field = sluice::find_field(name);
       if (!field)
         throw sluice::OptionError("fields", "unknown field \"" + name + "\" (docs/files.md lists the fields)");
       layout.fields.push_back(*field);
@@ -62,13 +63,15 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
                        : time_format == "epoch_s" ? sluice::csv::TimeFormat::epoch_s
                                                   : sluice::csv::TimeFormat::iso;
   layout.proto_names = options.boolean("proto_names");
+  layout.texts = &texts;
   return sluice::csv::make_default_formatter(std::move(layout));
 }
 
 class CsvWriter : public sluice::file_output::WriterSink<sluice::csv::FileWriter> {
  public:
   CsvWriter(const sluice::Options& options, sluice::Host& host)
-      : WriterSink(options, host, sluice::csv::FileWriter(make_formatter(options), options.boolean("header"))) {}
+      : WriterSink(options, host,
+                   sluice::csv::FileWriter(make_formatter(options, host.texts()), options.boolean("header"))) {}
 };
 
 }  // namespace

@@ -64,7 +64,7 @@ void add_flow(Sums& sums, const FlowRecord& f) {
 }
 
 Sums sums_of(const Aggregate& a) {
-  return {a.flows, a.record.packets, a.record.bytes, a.record.first_ms, a.record.last_ms};
+  return {a.record.flows, a.record.packets, a.record.bytes, a.record.first_ms, a.record.last_ms};
 }
 
 const Aggregate* find_src(const std::vector<Aggregate>& rows, std::uint32_t src) {
@@ -84,16 +84,37 @@ TEST(Aggregate, SumsCountersAndSpansTimesPerKey) {
     return a.record.src_addr == IpAddress::v4(0x0a000001) && a.record.dst_port == 443;
   });
   ASSERT_NE(it, rows.end());
-  EXPECT_EQ(it->flows, 2u);
+  EXPECT_EQ(it->record.flows, 2u);
   EXPECT_EQ(it->record.bytes, 1500u);
   EXPECT_EQ(it->record.packets, 11u + 6u);
   EXPECT_EQ(it->record.first_ms, t0);
   EXPECT_EQ(it->record.last_ms, t0 + 6000);
-  // Fields outside the key are not kept.
-  EXPECT_EQ(it->record.dst_addr, IpAddress{});
+  // Fields outside the key are not kept; the address left out is zero in
+  // the family of the key's (an IPv4 record stays one, as in nfdump).
+  EXPECT_EQ(it->record.dst_addr, IpAddress::v4(0));
   EXPECT_EQ(it->record.src_port, 0);
   EXPECT_EQ(it->record.proto, 0);
   EXPECT_EQ(it->record.in_if, 0u);
+}
+
+// The output says what it has: the key fields and the flow count, nothing of
+// what the sums leave out; and aggregates summed again count their flows.
+TEST(Aggregate, MarksTheKeyAndTheFlowCountPresentAndCountsTheFlowsOfAggregates) {
+  std::vector<FlowRecord> flows = {flow(0x0a000001, 443, 1000), flow(0x0a000001, 443, 500)};
+  for (auto& f : flows) f.set_present(Element::in_if);
+  const auto once = aggregate_all(keyed_by({"src_addr", "src_as"}), flows);
+  ASSERT_EQ(once.size(), 1u);
+  const FlowRecord& r = once[0].record;
+  EXPECT_EQ(r.flows, 2u);
+  EXPECT_TRUE(r.has(Element::flows));
+  EXPECT_TRUE(r.has(Element::src_as)) << "a key field is present, even as 0";
+  EXPECT_FALSE(r.has(Element::in_if)) << "not a key: not summed, not present";
+  EXPECT_EQ(r.in_if, 0u);
+
+  std::vector<FlowRecord> aggregates = {r, r, flow(0x0a000001, 443, 1)};
+  const auto twice = aggregate_all(keyed_by({"src_addr"}), aggregates);
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_EQ(twice[0].record.flows, 5u) << "2 + 2 + 1 flows";
 }
 
 TEST(Aggregate, CutsAddressesToTheirPrefix) {
@@ -110,12 +131,12 @@ TEST(Aggregate, CutsAddressesToTheirPrefix) {
   ASSERT_EQ(rows.size(), 3u);
   const Aggregate* net = find_src(rows, 0x0a010200);
   ASSERT_NE(net, nullptr);
-  EXPECT_EQ(net->flows, 2u);
+  EXPECT_EQ(net->record.flows, 2u);
   const std::uint8_t v6_24[16] = {0x20, 0x01, 0x0d};
-  EXPECT_EQ(
-      std::count_if(rows.begin(), rows.end(),
-                    [&](const Aggregate& r) { return r.record.src_addr == IpAddress::v6(v6_24) && r.flows == 2; }),
-      1);
+  EXPECT_EQ(std::count_if(
+                rows.begin(), rows.end(),
+                [&](const Aggregate& r) { return r.record.src_addr == IpAddress::v6(v6_24) && r.record.flows == 2; }),
+            1);
 
   // IPv4 /16, IPv6 /48; a length past the family's keeps whole addresses.
   rows = aggregate_all(keyed_by({"src_addr/16/48"}), flows);
@@ -125,7 +146,7 @@ TEST(Aggregate, CutsAddressesToTheirPrefix) {
 }
 
 TEST(Aggregate, KeyPartsAreCheckedAndNamed) {
-  EXPECT_EQ(parse_key_part("dst_port").field, csv::Field::dst_port);
+  EXPECT_EQ(parse_key_part("dst_port").field, Field::dst_port);
   const KeyPart p = parse_key_part("dst_addr/24/64");
   EXPECT_EQ(p.ipv4_bits, 24);
   EXPECT_EQ(p.ipv6_bits, 64);
@@ -204,7 +225,7 @@ TEST(Aggregate, MaxKeysBoundsTheTableAndCountsWhatDidNotFit) {
   EXPECT_EQ(aggregator.stats().memory_bytes, memory);  // full: no growth
   aggregator.finish(out);
   ASSERT_EQ(out.size(), 100u);
-  EXPECT_EQ(find_src(out, 0x0a000000)->flows, 4u);
+  EXPECT_EQ(find_src(out, 0x0a000000)->record.flows, 4u);
   EXPECT_EQ(aggregator.stats().overflow_flows, 100u);
 }
 
@@ -299,7 +320,7 @@ TEST(AggregateBins, CloseOnTheProcessingClockWithOrWithoutFlows) {
   EXPECT_TRUE(out.empty());
   aggregator.tick(t0 + 60'000, out);  // the bin ends: out it goes, without another flow
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].flows, 1u);
+  EXPECT_EQ(out[0].record.flows, 1u);
   EXPECT_EQ(aggregator.stats().keys, 0u);
 
   aggregator.add(std::vector{flow(0x0a000002, 1, 10)}, t0 + 61'000, out);
@@ -331,7 +352,7 @@ TEST(AggregateBins, FollowTheFlowsOwnTimesOnTheEventClock) {
   EXPECT_EQ(out.size(), 2u);
   aggregator.finish(out);
   ASSERT_EQ(out.size(), 4u);
-  EXPECT_EQ(find_src(std::vector(out.begin() + 2, out.end()), 4)->flows, 1u);
+  EXPECT_EQ(find_src(std::vector(out.begin() + 2, out.end()), 4)->record.flows, 1u);
 
   // Without a receive time, the last packet's time files the flow.
   Aggregator by_last(settings);
@@ -350,7 +371,7 @@ TEST(AggregateBins, ZeroIntervalIsOneBinForTheWholeStream) {
   EXPECT_TRUE(out.empty());
   aggregator.finish(out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].flows, 2u);
+  EXPECT_EQ(out[0].record.flows, 2u);
   aggregator.finish(out);  // nothing open: nothing more
   EXPECT_EQ(out.size(), 1u);
 }

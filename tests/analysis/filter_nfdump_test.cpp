@@ -153,6 +153,13 @@ const std::vector<std::string> fixed_expressions = {
     "flows 1",
     "flows > 1",
     "flows ge 1",
+    "flows > 3",
+    "not flows 1 and ipv6",
+    // elements some files lack (softflowd sends no AS, the aggregate no
+    // interfaces): nfdump compares them as 0
+    "src as 0 and dst as 0",
+    "in if 0 and out if 0",
+    "ipv6 and dst as 0",
     "pps > 10",
     "pps < 1",
     "pps >= 1k",
@@ -253,8 +260,7 @@ TEST(FilterAgainstNfdump, KeepsTheRowsNfdumpKeeps) {
     std::vector<std::string> ours;
     for (std::size_t i = 0; i < marks.size(); ++i)
       if (marks[i]) ours.push_back(archive.rows[i]);
-    std::vector<std::string> theirs;
-    for (const auto& row : outputs[e]) theirs.push_back(as_sluice_prints(row));
+    const std::vector<std::string>& theirs = outputs[e];
     EXPECT_TRUE(same_rows(ours, theirs)) << "for '" << expression << "'";
     partial += !ours.empty() && ours.size() < archive.flows.size();
   }

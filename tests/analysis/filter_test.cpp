@@ -125,6 +125,21 @@ TEST(FilterPrimitives, CountersRatesAndDuration) {
   FlowRecord instant = web_flow();
   instant.last_ms = instant.first_ms;
   expect_split(instant, {"pps 0", "bps 0", "duration 0"}, {"pps > 0"});
+  FlowRecord aggregate = web_flow();  // an aggregate of 12 flows
+  aggregate.flows = 12;
+  aggregate.set_present(Element::flows);
+  expect_split(aggregate, {"flows 12", "flows > 11", "flows >= 12"}, {"flows 1", "flows < 12"});
+}
+
+// nfdump 1.7.1 filters on a record whose missing extensions are zero: an
+// element the flow lacks compares as 0 (checked against nfdump by
+// analysis_nfdump_test on softflowd's files, which have no AS numbers).
+TEST(FilterPrimitives, AnElementTheFlowLacksComparesAsZero) {
+  FlowRecord f = web_flow();
+  f.src_as = f.dst_as = 0;
+  f.set_absent(Element::src_as);
+  f.set_absent(Element::dst_as);
+  expect_split(f, {"src as 0 and dst as 0", "as 0"}, {"as > 0"});
 }
 
 TEST(FilterPrimitives, Suffixes) {

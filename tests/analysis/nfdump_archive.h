@@ -1,7 +1,9 @@
 // Real nfcapd files to compare sluice's analysis with nfdump's on: made once
 // per test program by nfcapd 1.7.1, from softflowd (a capture of IPv4 and
-// IPv6 TCP, UDP and ICMP) and from sluice's generator through netflow_export,
-// each as NetFlow v9 and as IPFIX.
+// IPv6 TCP, UDP and ICMP: no AS numbers) and from sluice's generator through
+// netflow_export (IPv6 flows with the next hop ::), each as NetFlow v9 and as
+// IPFIX; and an aggregate sluice's binary_writer wrote (records of several
+// flows, no AS numbers, no interfaces).
 #pragma once
 
 #include <cstdint>
@@ -31,11 +33,6 @@ std::vector<std::vector<std::string>> nfdump_run(const std::vector<std::vector<s
 // The same over the whole archive: `nfdump -q -G <geo_db> -R <archive> ARGS...`,
 // no lines when it says "No matching flows".
 std::vector<std::vector<std::string>> nfdump_lines(const std::vector<std::vector<std::string>>& runs);
-
-// An `nfdump -o csv` row as sluice's nfdump layout writes it. A next hop of
-// "::" (an exporter's zero IPv6 next hop) reads as no next hop in sluice's
-// records, printed "0.0.0.0" as nfdump prints a missing one.
-std::string as_sluice_prints(std::string row);
 
 // A time as nfdump prints it with TZ=UTC: "2026-11-18 10:00:00", and with
 // `with_ms` ".123" after it.

@@ -17,7 +17,7 @@
 #include "clickhouse/support.h"
 #include "engine/cli_fixture.h"
 #include "process.h"
-#include "sluice/csv/fields.h"
+#include "sluice/fields.h"
 
 namespace sluice::clickhouse_http {
 namespace {
@@ -46,8 +46,8 @@ std::uint64_t rows_in(const std::string& table) {
 std::string generated_to_clickhouse(const std::string& table, std::uint64_t flows, const std::string& sink = "",
                                     bool csv = false, const std::string& generator = "") {
   std::string fields;
-  for (const csv::Field f : test::stored_csv_fields())
-    fields += (fields.empty() ? "\"" : ", \"") + std::string(csv::field_name(f)) + "\"";
+  for (const Field f : test::stored_csv_fields())
+    fields += (fields.empty() ? "\"" : ", \"") + std::string(name_of(f)) + "\"";
   std::string toml = "[sources.gen]\nplugin = \"generator\"\ncount = " + std::to_string(flows) +  // 0: no end
                      "\nclock_start = \"2026-11-01T00:00:00Z\"\n" + generator +
                      "\n[sinks.ch]\nplugin = \"clickhouse\"\ninputs = [\"gen\"]\nurl = \"" + server().url() +

@@ -139,17 +139,17 @@ SilentServer::SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
 
 SilentServer::~SilentServer() { close(fd_); }
 
-std::vector<csv::Field> stored_csv_fields() {
-  std::vector<csv::Field> fields;
-  for (const csv::Field field : csv::all_fields())
-    if (field != csv::Field::duration) fields.push_back(field);
+std::vector<Field> stored_csv_fields() {
+  std::vector<Field> fields;
+  for (const FieldInfo& field : sluice::fields().first(static_cast<std::size_t>(Field::dst_vlan) + 1))
+    if (field.field != Field::duration) fields.push_back(field.field);
   return fields;
 }
 
 std::string select_as_csv_writer(const std::string& table) {
   std::string columns;
-  for (const csv::Field f : stored_csv_fields()) {
-    const std::string field(csv::field_name(f));
+  for (const Field f : stored_csv_fields()) {
+    const std::string field(name_of(f));
     if (!columns.empty()) columns += ", ";
     if (field == "first" || field == "last" || field == "received")
       columns += epoch_ms(field);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "process.h"
-#include "sluice/csv/fields.h"
+#include "sluice/fields.h"
 
 namespace sluice::clickhouse_http::test {
 
@@ -58,7 +58,7 @@ class SilentServer {
 
 // csv_writer's fields that the table stores (all but duration, which is
 // last - first), for its `fields` option.
-std::vector<csv::Field> stored_csv_fields();
+std::vector<Field> stored_csv_fields();
 
 // SELECT ... FORMAT CSV of a table of the legacy schema that prints each
 // flow as csv_writer prints stored_csv_fields() with time_format =

@@ -109,6 +109,22 @@ std::vector<FlowRecord> hand_made_flows() {
   other.proto = 200;
   other.packets = 4;
   other.bytes = 400;
+
+  // What each flow has: what its file record holds (the misc element holds
+  // interfaces, masks, direction and destination ToS together).
+  constexpr Element misc[] = {Element::in_if,    Element::out_if,    Element::src_mask,
+                              Element::dst_mask, Element::direction, Element::dst_tos};
+  for (auto& f : flows)
+    for (const Element e : {Element::received, Element::engine, Element::observation_domain}) f.set_present(e);
+  for (auto* f : {&tcp, &udp6, &icmp}) f->set_present(Element::exporter);  // `other` has none
+  for (auto* f : {&tcp, &udp6}) {
+    for (const Element e : misc) f->set_present(e);
+    f->set_present(Element::next_hop);
+  }
+  tcp.set_present(Element::src_as);
+  tcp.set_present(Element::dst_as);
+  udp6.set_present(Element::reverse_counters);
+  udp6.set_present(Element::sampling);
   return flows;
 }
 

@@ -50,11 +50,13 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
     f.first_ms = clock;
     f.last_ms = clock + pick(120'000);
     f.received_ms = f.last_ms + 1000 + pick(1000);
+    f.set_present(Element::received);
     f.packets = 1 + pick(1000);
     f.bytes = f.packets * (40 + pick(1460));
     if (pick(5) == 0) {
       f.reverse_packets = pick(500);
       f.reverse_bytes = f.reverse_packets * 60;
+      f.set_present(Element::reverse_counters);
     }
     f.proto = protos[pick(std::size(protos))];
     const bool v6 = pick(4) == 0 || f.proto == 58;
@@ -79,16 +81,26 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
     f.tos = static_cast<std::uint8_t>(pick(4) == 0 ? pick(256) : 0);
     f.dst_tos = static_cast<std::uint8_t>(pick(8) == 0 ? pick(256) : 0);
     f.fwd_status = static_cast<std::uint8_t>(pick(8) == 0 ? 64 : 0);
-    f.in_if = pick(64);
-    f.out_if = pick(64);
+    if (pick(6) != 0) {  // else an exporter that sends no interfaces, masks or direction
+      f.in_if = pick(64);
+      f.out_if = pick(64);
+      f.src_mask = static_cast<std::uint8_t>(v6 ? pick(129) : pick(33));
+      f.dst_mask = static_cast<std::uint8_t>(v6 ? pick(129) : pick(33));
+      f.direction = static_cast<std::uint8_t>(pick(2));
+      for (const Element e : {Element::in_if, Element::out_if, Element::src_mask, Element::dst_mask, Element::direction,
+                              Element::dst_tos})
+        f.set_present(e);
+    } else {
+      f.dst_tos = 0;
+    }
     if (pick(2)) {
       f.src_as = pick(70000);
       f.dst_as = pick(4) == 0 ? 4200000000u + pick(1000) : pick(65536);
+      f.set_present(Element::src_as);
+      f.set_present(Element::dst_as);
     }
-    f.src_mask = static_cast<std::uint8_t>(v6 ? pick(129) : pick(33));
-    f.dst_mask = static_cast<std::uint8_t>(v6 ? pick(129) : pick(33));
-    f.direction = static_cast<std::uint8_t>(pick(2));
     if (pick(3) == 0) {
+      f.set_present(Element::next_hop);
       if (v6) {
         std::uint8_t nh[16] = {0xfe, 0x80};
         nh[15] = static_cast<std::uint8_t>(1 + pick(200));
@@ -96,6 +108,12 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
       } else {
         f.next_hop = IpAddress::v4(0xac100000 | pick(1 << 16));
       }
+      if (pick(4) == 0) f.next_hop = v6 ? IpAddress{} : IpAddress::v4(0);  // the exporter's "none": :: or 0.0.0.0
+    }
+    if (pick(8) == 0) {
+      f.bgp_next_hop = v6 ? IpAddress::v6({0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+                          : IpAddress::v4(0xc6336400 | pick(256));
+      f.set_present(Element::bgp_next_hop);
     }
     const std::uint32_t e = pick(std::size(exporters));
     f.exporter = exporters[e];
@@ -103,6 +121,8 @@ std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
     f.sampling_interval = e == 1 ? 100 : 1;  // one sampled exporter
     f.engine_type = static_cast<std::uint8_t>(e);
     f.engine_id = static_cast<std::uint8_t>(pick(3));
+    for (const Element e : {Element::exporter, Element::observation_domain, Element::engine}) f.set_present(e);
+    if (e == 1) f.set_present(Element::sampling);
   }
   return flows;
 }

@@ -3,7 +3,7 @@
 // messages are refused without losing the good flows beside them.
 #include <gtest/gtest.h>
 
-#include "sluice/csv/fields.h"
+#include "sluice/fields.h"
 #include "sluice/flowcodec/format.h"
 #include "support.h"
 
@@ -24,30 +24,30 @@ std::string encode_all(Encoder& encoder, std::span<const FlowRecord> flows, bool
 // What csv carries of a flow: its default columns.
 FlowRecord csv_part(const FlowRecord& f) {
   FlowRecord kept;
-  for (const csv::Field field : csv::default_fields()) {
+  for (const Field field : csv::default_fields()) {
     switch (field) {
-      case csv::Field::first: kept.first_ms = f.first_ms; break;
-      case csv::Field::last: kept.last_ms = f.last_ms; break;
-      case csv::Field::src_addr: kept.src_addr = f.src_addr; break;
-      case csv::Field::dst_addr: kept.dst_addr = f.dst_addr; break;
-      case csv::Field::src_port: kept.src_port = f.src_port; break;
-      case csv::Field::dst_port: kept.dst_port = f.dst_port; break;
-      case csv::Field::proto: kept.proto = f.proto; break;
-      case csv::Field::tcp_flags: kept.tcp_flags = f.tcp_flags; break;
-      case csv::Field::tos: kept.tos = f.tos; break;
-      case csv::Field::packets: kept.packets = f.packets; break;
-      case csv::Field::bytes: kept.bytes = f.bytes; break;
-      case csv::Field::in_if: kept.in_if = f.in_if; break;
-      case csv::Field::out_if: kept.out_if = f.out_if; break;
-      case csv::Field::src_as: kept.src_as = f.src_as; break;
-      case csv::Field::dst_as: kept.dst_as = f.dst_as; break;
-      case csv::Field::src_mask: kept.src_mask = f.src_mask; break;
-      case csv::Field::dst_mask: kept.dst_mask = f.dst_mask; break;
-      case csv::Field::next_hop: kept.next_hop = f.next_hop; break;
-      case csv::Field::exporter: kept.exporter = f.exporter; break;
-      case csv::Field::engine_type: kept.engine_type = f.engine_type; break;
-      case csv::Field::engine_id: kept.engine_id = f.engine_id; break;
-      case csv::Field::sampling_interval: kept.sampling_interval = f.sampling_interval; break;
+      case Field::first: kept.first_ms = f.first_ms; break;
+      case Field::last: kept.last_ms = f.last_ms; break;
+      case Field::src_addr: kept.src_addr = f.src_addr; break;
+      case Field::dst_addr: kept.dst_addr = f.dst_addr; break;
+      case Field::src_port: kept.src_port = f.src_port; break;
+      case Field::dst_port: kept.dst_port = f.dst_port; break;
+      case Field::proto: kept.proto = f.proto; break;
+      case Field::tcp_flags: kept.tcp_flags = f.tcp_flags; break;
+      case Field::tos: kept.tos = f.tos; break;
+      case Field::packets: kept.packets = f.packets; break;
+      case Field::bytes: kept.bytes = f.bytes; break;
+      case Field::in_if: kept.in_if = f.in_if; break;
+      case Field::out_if: kept.out_if = f.out_if; break;
+      case Field::src_as: kept.src_as = f.src_as; break;
+      case Field::dst_as: kept.dst_as = f.dst_as; break;
+      case Field::src_mask: kept.src_mask = f.src_mask; break;
+      case Field::dst_mask: kept.dst_mask = f.dst_mask; break;
+      case Field::next_hop: kept.next_hop = f.next_hop; break;
+      case Field::exporter: kept.exporter = f.exporter; break;
+      case Field::engine_type: kept.engine_type = f.engine_type; break;
+      case Field::engine_id: kept.engine_id = f.engine_id; break;
+      case Field::sampling_interval: kept.sampling_interval = f.sampling_interval; break;
       default: break;  // duration: from first and last
     }
   }
@@ -62,9 +62,12 @@ FlowRecord protobuf_part(FlowRecord f) {
   return f;
 }
 
+// The flows decoded, presence aside: the text decoders mark what they read,
+// the bus formats do not yet say what is absent (see kafka_sample_flows).
 std::vector<FlowRecord> decode_all(Format format, const std::string& message, bool expect_ok = true) {
   std::vector<FlowRecord> flows;
   EXPECT_EQ(make_decoder(format)->decode(message, flows), expect_ok) << message.substr(0, 200);
+  for (auto& f : flows) f.present = 0;
   return flows;
 }
 

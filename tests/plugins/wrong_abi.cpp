@@ -1,4 +1,5 @@
-// A plugin built as if for another SDK: another ABI version (WRONG_VERSION)
+// A plugin built as if for another SDK: another ABI version (WRONG_VERSION),
+// the ABI 2 of record v2 (ABI_VERSION_2: a plugin not rebuilt for record v3)
 // or another FlowRecord size (WRONG_RECORD_SIZE). The engine must refuse it.
 #include <sluice/plugin.h>
 
@@ -11,8 +12,10 @@ struct Nothing {
 
 const sluice::PluginDescriptor descriptors[] = {sluice::sink<Nothing>(PLUGIN_NAME, "test: built for another ABI")};
 
-#ifdef WRONG_VERSION
+#if defined(WRONG_VERSION)
 const std::uint32_t abi_version = sluice::abi_version + 40;
+#elif defined(ABI_VERSION_2)
+const std::uint32_t abi_version = 2;
 #else
 const std::uint32_t abi_version = sluice::abi_version;
 #endif

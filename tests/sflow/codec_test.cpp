@@ -118,6 +118,22 @@ FlowRecord sampled_packet(const FlowRecord& f, std::uint64_t index, std::uint32_
     p.tcp_flags = f.tcp_flags & (fin | rst | ack);
   else
     p.tcp_flags = f.tcp_flags & (ack | psh);
+  // What the sample said it had: the header's MACs (and tag), the
+  // interfaces, the switch, router and gateway records the encoder sent.
+  for (const Element e : {Element::exporter, Element::observation_domain, Element::received, Element::sampling,
+                          Element::in_if, Element::out_if, Element::src_mac, Element::dst_mac})
+    p.set_present(e);
+  if (f.src_vlan != 0) p.set_present(Element::src_vlan);
+  if (f.dst_vlan != 0) p.set_present(Element::dst_vlan);
+  if (!f.next_hop.is_unspecified()) p.set_present(Element::next_hop);
+  if (!f.next_hop.is_unspecified() || f.src_mask != 0 || f.dst_mask != 0) {
+    p.set_present(Element::src_mask);
+    p.set_present(Element::dst_mask);
+  }
+  if (f.src_as != 0 || f.dst_as != 0) {
+    p.set_present(Element::src_as);
+    p.set_present(Element::dst_as);
+  }
   return p;
 }
 

@@ -65,6 +65,9 @@ TEST(Decoder, FlowSampleWithEthernetHeader) {
   want.tos = 0x28;
   want.dst_mac.bytes = {0x02, 0, 0, 0, 0, 0x02};
   want.src_mac.bytes = {0x02, 0, 0, 0, 0, 0x01};
+  for (const Element e : {Element::exporter, Element::observation_domain, Element::received, Element::sampling,
+                          Element::in_if, Element::out_if, Element::src_mac, Element::dst_mac})
+    want.set_present(e);
   EXPECT_EQ(d.flows[0], want);
 }
 

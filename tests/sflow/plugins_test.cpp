@@ -74,7 +74,7 @@ std::vector<std::string> csv_rows(const std::vector<FlowRecord>& flows) {
   csv::DefaultLayout layout;
   layout.fields.clear();
   std::istringstream names{std::string(compared_fields)};
-  for (std::string name; std::getline(names, name, ',');) layout.fields.push_back(*csv::parse_field(name));
+  for (std::string name; std::getline(names, name, ',');) layout.fields.push_back(*find_field(name));
   layout.proto_names = false;
   csv::Buffer buffer;
   csv::make_default_formatter(layout)->rows(flows, buffer);

@@ -81,7 +81,7 @@ struct Aggregator::State {
         }
         sums[KeyTable::packets] += f[i].packets;
         sums[KeyTable::bytes] += f[i].bytes;
-        sums[KeyTable::flows] += 1;
+        sums[KeyTable::flows] += f[i].flows;
         sums[KeyTable::first] = std::min(sums[KeyTable::first], f[i].first_ms);
         sums[KeyTable::last] = std::max(sums[KeyTable::last], f[i].last_ms);
       }
@@ -91,12 +91,33 @@ struct Aggregator::State {
   Aggregate aggregate_of(const std::uint64_t* key, const std::uint64_t* sums) const {
     Aggregate a;
     layout.restore(key, a.record);
+    keep_family(a.record);
     a.record.packets = sums[KeyTable::packets];
     a.record.bytes = sums[KeyTable::bytes];
     a.record.first_ms = sums[KeyTable::first];
     a.record.last_ms = sums[KeyTable::last];
-    a.flows = sums[KeyTable::flows];
+    a.record.flows = sums[KeyTable::flows];
+    a.record.set_present(Element::flows);
     return a;
+  }
+
+  // An address the key leaves out is zero in the family of the one it holds,
+  // IPv4 without one: the record stays an IPv4 or IPv6 flow, as nfdump's
+  // aggregated records do (an IPv4 source beside "::" would make an IPv6
+  // record in an nfcapd file, and filters and nfdump read it as such).
+  void keep_family(FlowRecord& r) const {
+    const bool src = settings_have(Field::src_addr), dst = settings_have(Field::dst_addr);
+    if (src == dst) {
+      if (!src) r.src_addr = r.dst_addr = IpAddress::v4(0);
+      return;
+    }
+    const IpAddress& kept = src ? r.src_addr : r.dst_addr;
+    (src ? r.dst_addr : r.src_addr) = kept.is_v4() ? IpAddress::v4(0) : IpAddress{};
+  }
+
+  bool settings_have(Field field) const {
+    return std::any_of(settings.key.begin(), settings.key.end(),
+                       [field](const KeyPart& p) { return p.field == field; });
   }
 
   // Emits the open bin's keys: all, or the top N largest first.

@@ -11,49 +11,40 @@
 namespace sluice::aggregation {
 namespace {
 
-struct FieldPlace {
-  csv::Field field;
-  std::size_t offset;
-  std::size_t size;
-};
-
-#define SLUICE_PLACE(name) \
-  FieldPlace { csv::Field::name, offsetof(FlowRecord, name), sizeof(FlowRecord::name) }
-
 // The fields a key may hold: what identifies a flow or where it was seen,
 // not its counters or times.
-constexpr FieldPlace key_fields[] = {
-    SLUICE_PLACE(src_addr),
-    SLUICE_PLACE(dst_addr),
-    SLUICE_PLACE(src_port),
-    SLUICE_PLACE(dst_port),
-    SLUICE_PLACE(proto),
-    SLUICE_PLACE(tcp_flags),
-    SLUICE_PLACE(tos),
-    SLUICE_PLACE(dst_tos),
-    SLUICE_PLACE(in_if),
-    SLUICE_PLACE(out_if),
-    SLUICE_PLACE(src_as),
-    SLUICE_PLACE(dst_as),
-    SLUICE_PLACE(src_mask),
-    SLUICE_PLACE(dst_mask),
-    SLUICE_PLACE(next_hop),
-    SLUICE_PLACE(exporter),
-    SLUICE_PLACE(engine_type),
-    SLUICE_PLACE(engine_id),
-    SLUICE_PLACE(observation_domain),
-    SLUICE_PLACE(direction),
-    SLUICE_PLACE(fwd_status),
+constexpr Field key_fields[] = {
+    Field::src_addr,
+    Field::dst_addr,
+    Field::src_port,
+    Field::dst_port,
+    Field::proto,
+    Field::tcp_flags,
+    Field::tos,
+    Field::dst_tos,
+    Field::in_if,
+    Field::out_if,
+    Field::src_as,
+    Field::dst_as,
+    Field::src_mask,
+    Field::dst_mask,
+    Field::next_hop,
+    Field::exporter,
+    Field::engine_type,
+    Field::engine_id,
+    Field::observation_domain,
+    Field::direction,
+    Field::fwd_status,
+    Field::bgp_next_hop,
+    Field::src_vlan,
+    Field::dst_vlan,
+    Field::src_country,
+    Field::dst_country,
 };
-#undef SLUICE_PLACE
 
-const FieldPlace* place_of(csv::Field field) {
-  for (const auto& place : key_fields)
-    if (place.field == field) return &place;
-  return nullptr;
-}
+bool is_key_field(Field field) { return std::ranges::find(key_fields, field) != std::end(key_fields); }
 
-bool is_address(const FieldPlace& place) { return place.size == sizeof(IpAddress); }
+bool is_address(Field field) { return info(field).kind == FieldKind::address; }
 
 unsigned parse_bits(std::string_view text, std::string_view part) {
   unsigned bits = 0;
@@ -75,19 +66,20 @@ void prefix_mask(unsigned bits, std::uint64_t (&mask)[2]) {
 
 }  // namespace
 
-std::string_view key_field_names() noexcept {
-  return "src_addr, dst_addr, src_port, dst_port, proto, tcp_flags, tos, dst_tos, in_if, out_if, src_as, dst_as, "
-         "src_mask, dst_mask, next_hop, exporter, engine_type, engine_id, observation_domain, direction, fwd_status";
+std::string key_field_names() {
+  std::string names;
+  for (const Field field : key_fields) names.append(names.empty() ? "" : ", ").append(name_of(field));
+  return names;
 }
 
 KeyPart parse_key_part(std::string_view text) {
   const std::string_view name = text.substr(0, text.find('/'));
-  const auto field = csv::parse_field(name);
-  const FieldPlace* place = field ? place_of(*field) : nullptr;
-  if (!place) throw std::invalid_argument(fmt::format("\"{}\" is not a key field ({})", name, key_field_names()));
+  const auto field = find_field(name);
+  if (!field || !is_key_field(*field))
+    throw std::invalid_argument(fmt::format("\"{}\" is not a key field ({})", name, key_field_names()));
   KeyPart part{*field};
   if (name.size() == text.size()) return part;
-  if (!is_address(*place))
+  if (!is_address(*field))
     throw std::invalid_argument(fmt::format("\"{}\": only addresses take a prefix length", text));
   const std::string_view lengths = text.substr(name.size() + 1);
   const auto slash = lengths.find('/');
@@ -117,19 +109,21 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
   if (parts.empty()) throw std::invalid_argument("the key needs at least one field");
   std::size_t bytes = 0;
   for (const KeyPart& part : parts) {
-    const FieldPlace* place = place_of(part.field);
-    if (!place) throw std::invalid_argument(fmt::format("\"{}\" is not a key field", csv::field_name(part.field)));
+    if (!is_key_field(part.field))
+      throw std::invalid_argument(fmt::format("\"{}\" is not a key field", name_of(part.field)));
+    const FieldInfo& field = info(part.field);
     for (const auto& f : fields_)
-      if (f.record_offset == place->offset)
-        throw std::invalid_argument(fmt::format("\"{}\" is twice in the key", csv::field_name(part.field)));
-    Field f{place->offset, bytes, place->size, {}, {}, true};
-    if (is_address(*place)) {
+      if (f.record_offset == field.offset)
+        throw std::invalid_argument(fmt::format("\"{}\" is twice in the key", field.name));
+    KeyField f{field.offset, bytes, field.width, {}, {}, true};
+    if (field.kind == FieldKind::address) {
       prefix_mask(96 + part.ipv4_bits, f.ipv4_mask);  // keeps the ::ffff: of IPv4-mapped addresses
       prefix_mask(part.ipv6_bits, f.ipv6_mask);
       f.whole = part.ipv4_bits == 32 && part.ipv6_bits == 128;
     }
     fields_.push_back(f);
-    bytes += place->size;
+    bytes += field.width;
+    if (field.presence != always_present) present_ |= FlowRecord::bit(static_cast<Element>(field.presence));
   }
   words_ = (bytes + 7) / 8;
 }
@@ -137,14 +131,14 @@ KeyLayout::KeyLayout(const std::vector<KeyPart>& parts) {
 // Field by field over all the flows: the size is known in each loop. The
 // stride and offset are read once: stores through bytes could alias them.
 template <std::size_t Size>
-void KeyLayout::copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
+void KeyLayout::copy(const KeyField& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
   const std::size_t stride = words_ * 8, from = f.record_offset;
   auto* out = reinterpret_cast<unsigned char*>(keys) + f.key_offset;
   for (std::size_t i = 0; i < n; ++i, out += stride)
     std::memcpy(out, reinterpret_cast<const unsigned char*>(flows + i) + from, Size);
 }
 
-void KeyLayout::copy_address(const Field& f, const FlowRecord* flows, std::size_t n,
+void KeyLayout::copy_address(const KeyField& f, const FlowRecord* flows, std::size_t n,
                              std::uint64_t* keys) const noexcept {
   // An IPv4-mapped address begins with 80 zero bits and 16 one bits.
   static constexpr unsigned char mapped_bytes[8] = {0, 0, 0xff, 0xff, 0, 0, 0, 0};
@@ -168,7 +162,7 @@ void KeyLayout::copy_address(const Field& f, const FlowRecord* flows, std::size_
 
 void KeyLayout::extract(const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept {
   std::fill(keys, keys + n * words_, 0);
-  for (const Field& f : fields_) {
+  for (const KeyField& f : fields_) {
     switch (f.size) {
       case 1: copy<1>(f, flows, n, keys); break;
       case 2: copy<2>(f, flows, n, keys); break;
@@ -185,7 +179,8 @@ void KeyLayout::extract(const FlowRecord* flows, std::size_t n, std::uint64_t* k
 void KeyLayout::restore(const std::uint64_t* key, FlowRecord& record) const noexcept {
   const auto* in = reinterpret_cast<const unsigned char*>(key);
   auto* out = reinterpret_cast<unsigned char*>(&record);
-  for (const Field& f : fields_) std::memcpy(out + f.record_offset, in + f.key_offset, f.size);
+  for (const KeyField& f : fields_) std::memcpy(out + f.record_offset, in + f.key_offset, f.size);
+  record.present |= present_;
 }
 
 }  // namespace detail

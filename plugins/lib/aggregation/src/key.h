@@ -19,11 +19,11 @@ class KeyLayout {
   std::size_t words() const noexcept { return words_; }
   // Writes the keys of flows[0, n) one after the other into keys[0, n * words()).
   void extract(const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
-  // Sets the key fields of `record` from `key`.
+  // Sets the key fields of `record` from `key`, and marks them present.
   void restore(const std::uint64_t* key, FlowRecord& record) const noexcept;
 
  private:
-  struct Field {
+  struct KeyField {
     std::size_t record_offset;
     std::size_t key_offset;  // in bytes
     std::size_t size;
@@ -32,9 +32,10 @@ class KeyLayout {
     bool whole;  // no prefix to cut: copied as it is
   };
   template <std::size_t Size>
-  void copy(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
-  void copy_address(const Field& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
-  std::vector<Field> fields_;
+  void copy(const KeyField& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
+  void copy_address(const KeyField& f, const FlowRecord* flows, std::size_t n, std::uint64_t* keys) const noexcept;
+  std::vector<KeyField> fields_;
+  std::uint64_t present_ = 0;  // the key fields' presence bits
   std::size_t words_ = 0;
 };
 

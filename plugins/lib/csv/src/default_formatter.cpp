@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "sluice/csv/formatter.h"
 
 namespace sluice::csv {
@@ -6,12 +8,14 @@ namespace {
 class DefaultFormatter final : public Formatter {
  public:
   explicit DefaultFormatter(DefaultLayout layout)
-      : layout_(std::move(layout)), writer_(layout_.time_format, layout_.proto_names) {}
+      : layout_(std::move(layout)),
+        writer_(layout_.time_format, layout_.proto_names, layout_.texts),
+        has_text_(std::ranges::any_of(layout_.fields, [](Field f) { return info(f).kind == FieldKind::text; })) {}
 
   void header(Buffer& out) override {
     for (std::size_t i = 0; i < layout_.fields.size(); ++i) {
       if (i != 0) out.append(",");
-      out.append(field_name(layout_.fields[i]));
+      out.append(name_of(layout_.fields[i]));
     }
     out.append("\n");
   }
@@ -19,7 +23,8 @@ class DefaultFormatter final : public Formatter {
   void rows(std::span<const FlowRecord> flows, Buffer& out) override {
     const std::size_t room = FieldWriter::row_room(layout_.fields.size()) + 1;
     for (const FlowRecord& flow : flows) {
-      char* p = writer_.put_row(out.reserve(room), layout_.fields, flow);
+      const std::size_t row_room = has_text_ ? writer_.row_room(layout_.fields, flow) + 1 : room;
+      char* p = writer_.put_row(out.reserve(row_room), layout_.fields, flow);
       *p++ = '\n';
       out.commit(p);
     }
@@ -30,6 +35,7 @@ class DefaultFormatter final : public Formatter {
  private:
   DefaultLayout layout_;
   FieldWriter writer_;
+  bool has_text_;  // rows' room depends on their texts
 };
 
 }  // namespace

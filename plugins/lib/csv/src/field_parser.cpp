@@ -2,10 +2,13 @@
 
 #include <charconv>
 #include <cstring>
+#include <exception>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "sluice/csv/field_text.h"
-#include "sluice/csv/protocol_names.h"
+#include "sluice/protocols.h"
 
 namespace sluice::csv {
 namespace {
@@ -124,56 +127,127 @@ bool parse_protocol(std::string_view text, std::uint8_t& out) noexcept {
   return number.has_value();
 }
 
-}  // namespace
-
-bool parse_field_value(Field field, std::string_view text, FlowRecord& f) noexcept {
-  switch (field) {
-    case Field::first: return parse_time(text, f.first_ms);
-    case Field::last: return parse_time(text, f.last_ms);
-    case Field::received: return parse_time(text, f.received_ms);
-    case Field::duration: return is_seconds(text);
-    case Field::src_addr: return parse_address(text, f.src_addr);
-    case Field::dst_addr: return parse_address(text, f.dst_addr);
-    case Field::src_port: return parse_uint(text, f.src_port);
-    case Field::dst_port: return parse_uint(text, f.dst_port);
-    case Field::proto: return parse_protocol(text, f.proto);
-    case Field::tcp_flags: return parse_uint(text, f.tcp_flags);
-    case Field::tos: return parse_uint(text, f.tos);
-    case Field::dst_tos: return parse_uint(text, f.dst_tos);
-    case Field::packets: return parse_uint(text, f.packets);
-    case Field::bytes: return parse_uint(text, f.bytes);
-    case Field::reverse_packets: return parse_uint(text, f.reverse_packets);
-    case Field::reverse_bytes: return parse_uint(text, f.reverse_bytes);
-    case Field::in_if: return parse_uint(text, f.in_if);
-    case Field::out_if: return parse_uint(text, f.out_if);
-    case Field::src_as: return parse_uint(text, f.src_as);
-    case Field::dst_as: return parse_uint(text, f.dst_as);
-    case Field::src_mask: return parse_uint(text, f.src_mask);
-    case Field::dst_mask: return parse_uint(text, f.dst_mask);
-    case Field::next_hop: return parse_address(text, f.next_hop);
-    case Field::exporter: return parse_address(text, f.exporter);
-    case Field::engine_type: return parse_uint(text, f.engine_type);
-    case Field::engine_id: return parse_uint(text, f.engine_id);
-    case Field::observation_domain: return parse_uint(text, f.observation_domain);
-    case Field::sampling_interval: return parse_uint(text, f.sampling_interval);
-    case Field::direction: return parse_uint(text, f.direction);
-    case Field::fwd_status: return parse_uint(text, f.fwd_status);
-    case Field::label: return parse_uint(text, f.label);
-    case Field::src_mac: return parse_mac(text, f.src_mac);
-    case Field::dst_mac: return parse_mac(text, f.dst_mac);
-    case Field::src_vlan: return parse_uint(text, f.src_vlan);
-    case Field::dst_vlan: return parse_uint(text, f.dst_vlan);
-  }
-  return false;
+// An unsigned number no wider than the field's member.
+bool parse_number(std::string_view text, const FieldInfo& f, std::uint64_t& out) noexcept {
+  if (!parse_uint(text, out)) return false;
+  return f.width >= 8 || out >> (8 * f.width) == 0;
 }
 
-bool parse_row(std::span<const Field> fields, std::string_view row, FlowRecord& flow) noexcept {
+bool parse_country(std::string_view text, FlowRecord& flow, const FieldInfo& f) noexcept {
+  if (!text.empty() && (text.size() != 2 || text[0] < 'A' || text[0] > 'Z' || text[1] < 'A' || text[1] > 'Z'))
+    return false;
+  char* at = reinterpret_cast<char*>(&flow) + f.offset;
+  at[0] = text.empty() ? '\0' : text[0];
+  at[1] = text.empty() ? '\0' : text[1];
+  return true;
+}
+
+std::optional<Boundary> parse_boundary(std::string_view text) noexcept {
+  for (const Boundary b : {Boundary::undefined, Boundary::external, Boundary::internal})
+    if (boundary_name(b) == text) return b;
+  return std::nullopt;
+}
+
+// Sets an address, MAC or boundary member, present unless the text is empty.
+template <class Address>
+bool set_address(FlowRecord& flow, const FieldInfo& f, bool ok, const Address& a, bool empty) noexcept {
+  if (!ok) return false;
+  std::memcpy(reinterpret_cast<char*>(&flow) + f.offset, &a, sizeof a);
+  if (!empty && f.presence != always_present) flow.set_present(static_cast<Element>(f.presence));
+  return true;
+}
+
+}  // namespace
+
+bool parse_field_value(Field field, std::string_view text, FlowRecord& flow, TextTable* texts) noexcept {
+  const FieldInfo& f = info(field);
+  std::uint64_t value = 0;
+  switch (f.kind) {
+    case FieldKind::time:
+      if (!parse_time(text, value)) return false;
+      break;
+    case FieldKind::duration: return is_seconds(text);
+    case FieldKind::counter:
+    case FieldKind::number:
+      if (!parse_number(text, f, value)) return false;
+      break;
+    case FieldKind::protocol: {
+      std::uint8_t proto = 0;
+      if (!parse_protocol(text, proto)) return false;
+      value = proto;
+      break;
+    }
+    case FieldKind::address: {
+      IpAddress a;
+      return set_address(flow, f, parse_address(text, a), a, text.empty());
+    }
+    case FieldKind::mac: {
+      MacAddress m;
+      return set_address(flow, f, parse_mac(text, m), m, text.empty());
+    }
+    case FieldKind::country: return parse_country(text, flow, f);
+    case FieldKind::text:
+      if (texts == nullptr) return false;
+      try {
+        value = texts->intern(text);
+      } catch (const std::exception&) {  // the table is full, or memory is
+        return false;
+      }
+      break;
+    case FieldKind::boundary: {
+      const auto b = parse_boundary(text);
+      if (!b) return false;
+      if (*b == Boundary::undefined) return set_address(flow, f, true, *b, true);  // stays absent
+      value = static_cast<std::uint64_t>(*b);
+      break;
+    }
+  }
+  set_unsigned_value(flow, f, value);
+  return true;
+}
+
+namespace {
+
+// A column quoted as RFC 4180 says: its text without the quotes (doubled
+// quotes undoubled, into `buffer`) and what follows the closing quote.
+bool take_quoted(std::string_view& row, std::string& buffer, std::string_view& value) {
+  buffer.clear();
+  for (std::size_t i = 1; i < row.size(); ++i) {
+    if (row[i] != '"') {
+      buffer += row[i];
+    } else if (i + 1 < row.size() && row[i + 1] == '"') {
+      buffer += '"';
+      ++i;
+    } else {
+      row.remove_prefix(i + 1);
+      value = buffer;
+      return true;
+    }
+  }
+  return false;  // no closing quote
+}
+
+}  // namespace
+
+bool parse_row(std::span<const Field> fields, std::string_view row, FlowRecord& flow, TextTable* texts) noexcept {
+  std::string unquoted;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    const std::size_t comma = row.find(',');
+    std::string_view value;
+    if (!row.empty() && row.front() == '"') {
+      try {
+        if (!take_quoted(row, unquoted, value)) return false;
+      } catch (const std::exception&) {
+        return false;
+      }
+    } else {
+      value = row.substr(0, row.find(','));
+      row.remove_prefix(value.size());
+    }
     const bool last = i + 1 == fields.size();
-    if ((comma == std::string_view::npos) != last) return false;  // a column missing, or one too many
-    if (!parse_field_value(fields[i], row.substr(0, comma), flow)) return false;
-    row.remove_prefix(last ? row.size() : comma + 1);
+    if (last != row.empty()) return false;  // a column missing, or one too many
+    if (!last && row.front() != ',') return false;
+    if (!parse_field_value(fields[i], value, flow, texts)) return false;
+    if (!last) row.remove_prefix(1);
   }
   return true;
 }

@@ -1,5 +1,7 @@
+#include <algorithm>
+
 #include "sluice/csv/field_text.h"
-#include "sluice/csv/protocol_names.h"
+#include "sluice/protocols.h"
 
 namespace sluice::csv {
 namespace {
@@ -9,9 +11,23 @@ char* put_optional_address(char* p, const IpAddress& a) { return a.is_unspecifie
 char* put_optional_address(text::AddressText& column, char* p, const IpAddress& a) {
   return a.is_unspecified() ? p : column.put(p, a);
 }
+// A next hop of 0.0.0.0 or :: (NetFlow v5 always carries one) is none.
+char* put_next_hop(text::AddressText& column, char* p, const IpAddress& a) {
+  return a.is_v4() && a.v4_value() == 0 ? p : put_optional_address(column, p, a);
+}
 char* put_optional_mac(char* p, const MacAddress& mac) { return mac.is_unspecified() ? p : text::put_mac(p, mac); }
 
+bool needs_quotes(std::string_view s) { return s.find_first_of(",\"\r\n") != std::string_view::npos; }
+
+constexpr Field default_columns[] = {
+    Field::first,    Field::last,     Field::duration,    Field::src_addr,  Field::dst_addr,         Field::src_port,
+    Field::dst_port, Field::proto,    Field::tcp_flags,   Field::tos,       Field::packets,          Field::bytes,
+    Field::in_if,    Field::out_if,   Field::src_as,      Field::dst_as,    Field::src_mask,         Field::dst_mask,
+    Field::next_hop, Field::exporter, Field::engine_type, Field::engine_id, Field::sampling_interval};
+
 }  // namespace
+
+std::span<const Field> default_fields() noexcept { return default_columns; }
 
 char* FieldWriter::put_time(char* p, std::uint64_t ms) {
   switch (time_format_) {
@@ -27,46 +43,53 @@ char* FieldWriter::put_time(char* p, std::uint64_t ms) {
   return p;
 }
 
-char* FieldWriter::put(char* p, Field field, const FlowRecord& f) {
-  using text::put_uint;
-  switch (field) {
-    case Field::first: return put_time(p, f.first_ms);
-    case Field::last: return put_time(p, f.last_ms);
-    case Field::received: return put_time(p, f.received_ms);
-    case Field::duration: return text::put_thousandths(p, f.duration_ms());
-    case Field::src_addr: return put_optional_address(p, f.src_addr);
-    case Field::dst_addr: return put_optional_address(p, f.dst_addr);
-    case Field::src_port: return put_uint(p, f.src_port);
-    case Field::dst_port: return put_uint(p, f.dst_port);
-    case Field::proto:
-      if (const auto name = protocol_name(f.proto); proto_names_ && !name.empty()) return text::put(p, name);
-      return put_uint(p, f.proto);
-    case Field::tcp_flags: return put_uint(p, f.tcp_flags);
-    case Field::tos: return put_uint(p, f.tos);
-    case Field::dst_tos: return put_uint(p, f.dst_tos);
-    case Field::packets: return put_uint(p, f.packets);
-    case Field::bytes: return put_uint(p, f.bytes);
-    case Field::reverse_packets: return put_uint(p, f.reverse_packets);
-    case Field::reverse_bytes: return put_uint(p, f.reverse_bytes);
-    case Field::in_if: return put_uint(p, f.in_if);
-    case Field::out_if: return put_uint(p, f.out_if);
-    case Field::src_as: return put_uint(p, f.src_as);
-    case Field::dst_as: return put_uint(p, f.dst_as);
-    case Field::src_mask: return put_uint(p, f.src_mask);
-    case Field::dst_mask: return put_uint(p, f.dst_mask);
-    case Field::next_hop: return put_optional_address(next_hop_, p, f.next_hop);
-    case Field::exporter: return put_optional_address(exporter_, p, f.exporter);
-    case Field::engine_type: return put_uint(p, f.engine_type);
-    case Field::engine_id: return put_uint(p, f.engine_id);
-    case Field::observation_domain: return put_uint(p, f.observation_domain);
-    case Field::sampling_interval: return put_uint(p, f.sampling_interval);
-    case Field::direction: return put_uint(p, f.direction);
-    case Field::fwd_status: return put_uint(p, f.fwd_status);
-    case Field::label: return put_uint(p, f.label);
-    case Field::src_mac: return put_optional_mac(p, f.src_mac);
-    case Field::dst_mac: return put_optional_mac(p, f.dst_mac);
-    case Field::src_vlan: return put_uint(p, f.src_vlan);
-    case Field::dst_vlan: return put_uint(p, f.dst_vlan);
+char* FieldWriter::put_text(char* p, TextId id) const {
+  const std::string_view s = texts_ != nullptr ? texts_->text(id) : std::string_view{};
+  if (!needs_quotes(s)) return text::put(p, s);
+  *p++ = '"';
+  for (const char c : s) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  return p;
+}
+
+std::size_t FieldWriter::room(Field field, const FlowRecord& flow) const noexcept {
+  const FieldInfo& f = info(field);
+  if (f.kind != FieldKind::text || texts_ == nullptr) return max_size;
+  return 2 * texts_->text(static_cast<TextId>(unsigned_value(flow, f))).size() + 2;  // every quote doubled, two around
+}
+
+std::size_t FieldWriter::row_room(std::span<const Field> fields, const FlowRecord& flow) const noexcept {
+  std::size_t room_needed = 0;
+  for (const Field field : fields) room_needed += room(field, flow) + 1;
+  return room_needed;
+}
+
+char* FieldWriter::put(char* p, Field field, const FlowRecord& flow) {
+  const FieldInfo& f = info(field);
+  switch (f.kind) {
+    case FieldKind::time: return put_time(p, unsigned_value(flow, f));
+    case FieldKind::duration: return text::put_thousandths(p, flow.duration_ms());
+    case FieldKind::counter:
+    case FieldKind::number: return text::put_uint(p, unsigned_value(flow, f));
+    case FieldKind::protocol:
+      if (const auto name = protocol_name(flow.proto); proto_names_ && !name.empty()) return text::put(p, name);
+      return text::put_uint(p, flow.proto);
+    case FieldKind::address: {
+      const IpAddress& a = address_value(flow, f);
+      switch (field) {  // next hops and exporters repeat from row to row
+        case Field::next_hop: return put_next_hop(next_hop_, p, a);
+        case Field::bgp_next_hop: return put_next_hop(bgp_next_hop_, p, a);
+        case Field::exporter: return put_optional_address(exporter_, p, a);
+        default: return put_optional_address(p, a);
+      }
+    }
+    case FieldKind::mac: return put_optional_mac(p, mac_value(flow, f));
+    case FieldKind::country: return text::put(p, country_value(flow, f));
+    case FieldKind::text: return put_text(p, static_cast<TextId>(unsigned_value(flow, f)));
+    case FieldKind::boundary: return text::put(p, boundary_name(static_cast<Boundary>(unsigned_value(flow, f))));
   }
   return p;
 }

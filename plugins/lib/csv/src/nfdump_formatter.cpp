@@ -1,10 +1,11 @@
 #include <cstdio>
+#include <cstring>
 
 #include "sluice/csv/formatter.h"
-#include "sluice/csv/protocol_names.h"
 #include "sluice/csv/text.h"
 #include "sluice/nffile/exporter_table.h"
 #include "sluice/nffile/file.h"
+#include "sluice/protocols.h"
 
 namespace sluice::csv {
 namespace {
@@ -14,10 +15,10 @@ constexpr std::string_view nfdump_header =
     "odmc,"
     "idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr\n";
 
-// Columns sluice has no data for, from the BGP next hop to the latencies:
-// nfdump prints them so for a flow without those elements.
+// Columns sluice's nfcapd files hold no data for, from the VLANs to the
+// latencies: nfdump prints them so for a flow without those elements.
 constexpr std::string_view empty_columns =
-    ",0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,"
+    ",0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,"
     "0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,";
 
 constexpr std::size_t max_row = 1024;
@@ -106,15 +107,22 @@ class NfdumpFormatter final : public Formatter {
     }
     *p++ = ',';
     p = text::put_tcp_flags(p, f.tcp_flags);
+    // nfdump prints 0 for an element the flow does not have.
+    const auto value_if = [&f](Element e, std::uint64_t value) { return f.has(e) ? value : 0; };
     for (const std::uint64_t value :
-         {std::uint64_t{f.fwd_status}, std::uint64_t{f.tos}, f.packets, f.bytes, f.reverse_packets, f.reverse_bytes,
-          std::uint64_t{f.in_if}, std::uint64_t{f.out_if}, std::uint64_t{f.src_as}, std::uint64_t{f.dst_as},
-          std::uint64_t{f.src_mask}, std::uint64_t{f.dst_mask}, std::uint64_t{f.dst_tos}, std::uint64_t{f.direction}}) {
+         {std::uint64_t{f.fwd_status}, std::uint64_t{f.tos}, f.packets, f.bytes,
+          value_if(Element::reverse_counters, f.reverse_packets), value_if(Element::reverse_counters, f.reverse_bytes),
+          value_if(Element::in_if, f.in_if), value_if(Element::out_if, f.out_if), value_if(Element::src_as, f.src_as),
+          value_if(Element::dst_as, f.dst_as), value_if(Element::src_mask, f.src_mask),
+          value_if(Element::dst_mask, f.dst_mask), value_if(Element::dst_tos, f.dst_tos),
+          value_if(Element::direction, f.direction)}) {
       *p++ = ',';
       p = put_uint(p, value);
     }
     *p++ = ',';
-    p = address_or_zero(next_hop_, p, f.next_hop);
+    p = next_hop_or_zero(next_hop_, p, f, Element::next_hop, f.next_hop);
+    *p++ = ',';
+    p = bgp_next_hop(p, f);
     p = text::put(p, empty_columns);
     p = address_or_zero(exporter_, p, f.exporter);
     *p++ = ',';
@@ -139,6 +147,27 @@ class NfdumpFormatter final : public Formatter {
     return clock.put(p, static_cast<std::int64_t>(ms / 1000));
   }
 
+  // A next hop the flow has prints as its family does (an IPv6 next hop of
+  // :: as "::"); none prints as IPv4 zero, as nfdump prints a missing element.
+  static char* next_hop_or_zero(text::AddressText& column, char* p, const FlowRecord& f, Element element,
+                                const IpAddress& a) {
+    return f.has(element) ? column.put(p, a) : text::put(p, "0.0.0.0");
+  }
+
+  // nfdump 1.7.1 prints an IPv6 BGP next hop's column from the IP next hop
+  // (output_csv.c reads ip_nexthop there): its 16 bytes as IPv6, an IPv4 one
+  // as ::a.b.c.d, none as ::.
+  char* bgp_next_hop(char* p, const FlowRecord& f) {
+    if (!f.has(Element::bgp_next_hop) || f.bgp_next_hop.is_v4())
+      return next_hop_or_zero(bgp_next_hop_, p, f, Element::bgp_next_hop, f.bgp_next_hop);
+    IpAddress shown;
+    if (f.has(Element::next_hop) && f.next_hop.is_v4())
+      std::memcpy(shown.bytes.data() + 12, f.next_hop.bytes.data() + 12, 4);
+    else if (f.has(Element::next_hop))
+      shown = f.next_hop;
+    return text::put_address_as_ipv6(p, shown);
+  }
+
   // No address (no element in the file) prints as IPv4 zero.
   static char* address_or_zero(text::AddressText& column, char* p, const IpAddress& a) {
     return a.is_unspecified() ? text::put(p, "0.0.0.0") : column.put(p, a);
@@ -150,6 +179,7 @@ class NfdumpFormatter final : public Formatter {
   text::DateTime last_{text::DateTime::Zone::local, ' '};
   text::DateTime received_{text::DateTime::Zone::local, ' '};
   text::AddressText next_hop_;
+  text::AddressText bgp_next_hop_;
   text::AddressText exporter_;
   nffile::ExporterTable exporters_;
   nffile::FileStats totals_;

@@ -15,14 +15,16 @@
 namespace sluice::flowcodec::detail {
 namespace {
 
-using csv::Field;
-using csv::FieldKind;
+// The fields of record v2 (the registry's first 35): what the objects carried
+// before record v3 added flows, the BGP next hop and the enrichment fields.
+constexpr std::size_t json_field_count = static_cast<std::size_t>(Field::dst_vlan) + 1;
+constexpr auto json_fields = fields().first(json_field_count);
 
 // `"name":` of every field, written once.
 const auto keys = [] {
-  std::array<std::string, csv::field_count> k;
-  for (const Field field : csv::all_fields())
-    k[static_cast<std::size_t>(field)] = "\"" + std::string(csv::field_name(field)) + "\":";
+  std::array<std::string, json_field_count> k;
+  for (const FieldInfo& field : json_fields)
+    k[static_cast<std::size_t>(field.field)] = "\"" + std::string(field.name) + "\":";
   return k;
 }();
 
@@ -34,15 +36,16 @@ bool quoted(FieldKind kind, csv::TimeFormat time_format) {
 class JsonEncoder final : public Encoder {
  public:
   explicit JsonEncoder(csv::TimeFormat time_format) : writer_(time_format, false) {
-    for (const Field field : csv::all_fields())
-      quoted_[static_cast<std::size_t>(field)] = quoted(csv::kind_of(field), time_format);
+    for (const FieldInfo& field : json_fields)
+      quoted_[static_cast<std::size_t>(field.field)] = quoted(field.kind, time_format);
   }
 
   void encode(const FlowRecord& flow, csv::Buffer& out) override {
     static constexpr std::size_t room_per_field = 24 + csv::FieldWriter::max_size;  // key, quotes, comma
     char* p = out.reserve(2 + keys.size() * room_per_field);
     *p++ = '{';
-    for (const Field field : csv::all_fields()) {
+    for (const FieldInfo& info : json_fields) {
+      const Field field = info.field;
       const auto i = static_cast<std::size_t>(field);
       p = csv::text::put(p, keys[i]);
       if (!quoted_[i]) {
@@ -68,7 +71,7 @@ class JsonEncoder final : public Encoder {
 
  private:
   csv::FieldWriter writer_;
-  std::array<bool, csv::field_count> quoted_{};
+  std::array<bool, json_field_count> quoted_{};
 };
 
 // A recursive-descent reader of flat objects: just enough JSON for flows.
@@ -108,8 +111,8 @@ class ObjectReader {
 
  private:
   bool read_member(std::string_view key, FlowRecord& flow) {
-    const auto field = csv::parse_field(key);
-    if (!field) return skip_value(0);
+    const auto field = find_field(key);
+    if (!field || static_cast<std::size_t>(*field) >= json_field_count) return skip_value(0);
     if (peek() == '"') {
       std::string_view value;
       return read_string(value, value_buffer_) && csv::parse_field_value(*field, value, flow);

@@ -8,8 +8,8 @@
 
 #include "address.h"
 #include "lexer.h"
-#include "sluice/csv/protocol_names.h"
 #include "sluice/flowfilter/filter.h"
+#include "sluice/protocols.h"
 
 namespace sluice::flowfilter::detail {
 namespace {
@@ -225,7 +225,7 @@ class Parser {
     if (t.kind == TokenKind::number) return parse_number("proto", 255, "a protocol is 0 to 255");
     if (t.kind != TokenKind::word)
       fail(t, fmt::format("expected a protocol name or number after \"proto\", found {}", describe(t)));
-    if (const auto p = csv::protocol_number(t.text)) {
+    if (const auto p = protocol_number(t.text)) {
       next();
       return *p;
     }
@@ -317,17 +317,6 @@ class Parser {
     return sides(q, compare(src, c, n), compare(dst, c, n));
   }
 
-  static bool holds(std::uint64_t value, Comparison c, std::uint64_t operand) {
-    switch (c) {
-      case Comparison::eq: return value == operand;
-      case Comparison::lt: return value < operand;
-      case Comparison::gt: return value > operand;
-      case Comparison::le: return value <= operand;
-      case Comparison::ge: return value >= operand;
-    }
-    return false;
-  }
-
   // next ip ADDR, next ip in [...]: the next-hop router.
   Node parse_next_hop(const Token& next_token) {
     if (!peek().is(Keyword::ip)) {
@@ -374,12 +363,7 @@ class Parser {
       case Keyword::bytes:
         only(in_out);
         return parse_compared(q == Qualifier::out ? Value::reverse_bytes : Value::bytes, t.text);
-      case Keyword::flows: {
-        // Every sluice record is one flow: nfdump's flow counter reads 1.
-        only(no_qualifier);
-        const Comparison c = parse_comparison();
-        return constant(holds(1, c, parse_number(t.text, ~std::uint64_t{0}, "")));
-      }
+      case Keyword::flows: only(no_qualifier); return parse_compared(Value::flows, t.text);
       case Keyword::pps:
       case Keyword::bps:
       case Keyword::bpp:

@@ -19,6 +19,7 @@ std::uint64_t big_endian_word(const std::uint8_t* bytes) noexcept {
 
 template <Value V>
 inline std::uint64_t get(const FlowRecord& r) noexcept {
+  if constexpr (V == Value::flows) return r.flows;
   if constexpr (V == Value::packets) return r.packets;
   if constexpr (V == Value::bytes) return r.bytes;
   if constexpr (V == Value::reverse_packets) return r.reverse_packets;

@@ -21,6 +21,7 @@ enum class Comparison : std::uint8_t { eq, lt, gt, le, ge };
 // The record values a test compares, as unsigned 64-bit numbers computed the
 // way nfdump 1.7.1 computes them (duration in ms, pps = 1000 x packets / ms).
 enum class Value : std::uint8_t {
+  flows,  // 1, or how many flows an aggregate stands for
   packets,
   bytes,
   reverse_packets,

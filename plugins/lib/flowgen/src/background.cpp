@@ -140,13 +140,15 @@ Background::Background(const GeneratorConfig& config, const Hosts& hosts)
       stamp_{config.exporters, &hosts, config.active_timeout_ms},
       popularity_(zipf_weights(popular_hosts, 1.1)) {}
 
-FlowRecord Background::next(Random& rng, std::uint64_t export_ms) const {
-  return profile_ == Profile::nflow ? nflow(rng, export_ms) : realistic(rng, export_ms);
+void Background::next(Random& rng, std::uint64_t export_ms, FlowRecord& f) const {
+  if (profile_ == Profile::nflow)
+    nflow(rng, export_ms, f);
+  else
+    realistic(rng, export_ms, f);
 }
 
-FlowRecord Background::nflow(Random& rng, std::uint64_t export_ms) const {
+void Background::nflow(Random& rng, std::uint64_t export_ms, FlowRecord& f) const {
   const App& app = pick_app(rng);
-  FlowRecord f;
   f.src_addr = IpAddress::v4(0x0a000000u | static_cast<std::uint32_t>(rng.below(1u << 24)));  // 10.0.0.0/8 clients
   f.dst_addr = IpAddress::v4(0xac100000u | static_cast<std::uint32_t>(rng.below(1u << 20)));  // 172.16.0.0/12 servers
   f.proto = app.proto;
@@ -171,7 +173,6 @@ FlowRecord Background::nflow(Random& rng, std::uint64_t export_ms) const {
   }
   const std::uint64_t duration = rng.below(std::min<std::uint64_t>(60'000, (f.packets - 1) * inactive_timeout_ms));
   stamp_(f, rng, export_ms - std::min(export_ms, rng.below(1000)), duration);
-  return f;
 }
 
 Background::Endpoints Background::endpoints(Random& rng, bool ipv6, bool peer_to_peer) const {
@@ -206,9 +207,8 @@ bool Background::cut(std::uint64_t& duration_ms, double gap_ms, Random& rng) con
   return true;
 }
 
-FlowRecord Background::realistic(Random& rng, std::uint64_t export_ms) const {
+void Background::realistic(Random& rng, std::uint64_t export_ms, FlowRecord& f) const {
   const bool ipv6 = hosts_.has_v6() && (!hosts_.has_v4() || rng.chance(ipv6_ratio_));
-  FlowRecord f;
   const std::uint64_t end_ms = export_ms - std::min(export_ms, rng.below(1000));  // exported within a second
   const double r = rng.unit();
   if (r < tcp_share)
@@ -217,7 +217,6 @@ FlowRecord Background::realistic(Random& rng, std::uint64_t export_ms) const {
     udp_flow(f, rng, ipv6, end_ms);
   else
     icmp_flow(f, rng, ipv6, end_ms);
-  return f;
 }
 
 void Background::tcp_flow(FlowRecord& f, Random& rng, bool ipv6, std::uint64_t end_ms) const {

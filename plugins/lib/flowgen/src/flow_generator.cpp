@@ -39,7 +39,7 @@ FlowGenerator& FlowGenerator::operator=(FlowGenerator&&) noexcept = default;
 void FlowGenerator::generate(std::size_t count, std::uint64_t now_ms, std::vector<FlowRecord>& out) {
   out.reserve(out.size() + count);
   auto& s = *state_;
-  for (std::size_t i = 0; i < count; ++i) out.push_back(s.background.next(s.rng, now_ms));
+  for (std::size_t i = 0; i < count; ++i) s.background.next(s.rng, now_ms, out.emplace_back());
 }
 
 }  // namespace sluice::flowgen

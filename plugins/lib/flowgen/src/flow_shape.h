@@ -43,7 +43,16 @@ struct Stamp {
     f.dst_as = as_for(f.dst_addr, hosts->is_internal(f.dst_addr));
     f.fwd_status = 64;                                                                  // forwarded
     if (f.src_addr.is_v4()) f.next_hop = IpAddress::v4(0xac1f0001u + (exporter << 8));  // 172.31.<exporter>.1
+    f.present |= stamped;
+    if (f.src_addr.is_v4()) f.set_present(Element::next_hop);
   }
+
+  // The elements every stamped flow has (an exporter sending NetFlow v5 would).
+  static constexpr std::uint64_t stamped =
+      FlowRecord::bit(Element::exporter) | FlowRecord::bit(Element::engine) |
+      FlowRecord::bit(Element::observation_domain) | FlowRecord::bit(Element::in_if) |
+      FlowRecord::bit(Element::out_if) | FlowRecord::bit(Element::src_mask) | FlowRecord::bit(Element::dst_mask) |
+      FlowRecord::bit(Element::src_as) | FlowRecord::bit(Element::dst_as) | FlowRecord::bit(Element::label);
 };
 
 }  // namespace sluice::flowgen

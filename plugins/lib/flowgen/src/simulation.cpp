@@ -148,7 +148,7 @@ std::size_t Simulation::generate(std::uint64_t until_ms, std::size_t max, std::v
     const double scenario_ms = scenario ? scenario->next_ms() : ScenarioStream::never;
     const double bound = std::min(scenario_ms, until);
     while (produced < max && s.next_ms <= bound && s.next_ms < until) {
-      out.push_back(s.background.next(s.rng, s.origin + static_cast<std::uint64_t>(s.next_ms)));
+      s.background.next(s.rng, s.origin + static_cast<std::uint64_t>(s.next_ms), out.emplace_back());
       s.advance_background();
       ++produced;
     }

@@ -55,6 +55,12 @@ std::uint16_t v5_uint16(std::uint32_t v) { return static_cast<std::uint16_t>(std
 std::uint16_t v5_as(std::uint32_t as) { return as > 0xffff ? as_trans : static_cast<std::uint16_t>(as); }
 std::uint32_t v5_uint32(std::uint64_t v) { return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xffff'ffff)); }
 
+// What a record of sluice's templates carries (presence bits), as decoded.
+constexpr std::uint64_t templated_present =
+    collector_present | bits({Element::next_hop, Element::src_mask, Element::dst_mask, Element::dst_tos,
+                              Element::direction, Element::engine, Element::in_if, Element::out_if, Element::src_as,
+                              Element::dst_as, Element::sampling, Element::reverse_counters});
+
 // The templates are built from parts so that each element appears once:
 // time fields differ by version, address fields by family.
 std::vector<TemplateField> build_template(Version version, bool ipv6) {
@@ -425,8 +431,10 @@ FlowRecord as_carried_by(Version version, const FlowRecord& r) {
   c.exporter = {};
   c.received_ms = 0;
   const bool ipv6 = !r.src_addr.is_v4();
-  if (!ipv6 && !r.next_hop.is_v4()) c.next_hop = {};
-  if (!ipv6 && r.next_hop.is_v4() && r.next_hop.v4_value() == 0) c.next_hop = {};
+  // An IPv4 record's next hop is 4 bytes: 0.0.0.0 when it has none.
+  if (!ipv6) c.next_hop = IpAddress::v4(r.next_hop.is_v4() ? r.next_hop.v4_value() : 0);
+  c.flows = 1;
+  c.label = 0;
   if (!ipv6 && !r.dst_addr.is_v4()) c.dst_addr = IpAddress::v4(0);
   if (c.sampling_interval == 0) c.sampling_interval = 1;
   switch (version) {
@@ -441,14 +449,16 @@ FlowRecord as_carried_by(Version version, const FlowRecord& r) {
       c.observation_domain = v5_engine_tag(r);
       c.reverse_packets = c.reverse_bytes = 0;
       c.dst_tos = c.direction = c.fwd_status = 0;
+      c.present = v5_present;
       break;
     case Version::v9:
       // Collectors (nfdump among them) take engine type and id from the
       // source id when the record's own fields are zero.
       if (r.engine_type == 0) c.engine_type = static_cast<std::uint8_t>(r.observation_domain >> 8);
       if (r.engine_id == 0) c.engine_id = static_cast<std::uint8_t>(r.observation_domain);
+      c.present = templated_present;
       break;
-    case Version::ipfix: break;
+    case Version::ipfix: c.present = templated_present; break;
   }
   return c;
 }

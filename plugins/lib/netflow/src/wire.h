@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
+#include "sluice/flow_record.h"
 #include "sluice/net/byte_order.h"
 
 namespace sluice::netflow::wire {
@@ -63,6 +65,22 @@ inline constexpr std::uint32_t reverse_pen = 29305;  // RFC 5103 biflow reverse 
 
 inline constexpr std::uint16_t as_trans = 23456;  // RFC 6793: a 4-byte AS in a 2-byte field
 
+constexpr std::uint64_t bits(std::initializer_list<Element> elements) {
+  std::uint64_t mask = 0;
+  for (const Element e : elements) mask |= FlowRecord::bit(e);
+  return mask;
+}
+
+// What every record of the fixed-record versions carries (presence bits);
+// the collector adds the exporter, the receive time and the domain.
+inline constexpr std::uint64_t collector_present =
+    bits({Element::exporter, Element::received, Element::observation_domain});
+inline constexpr std::uint64_t v1_present =
+    collector_present | bits({Element::in_if, Element::out_if, Element::next_hop});
+inline constexpr std::uint64_t v7_present =
+    v1_present | bits({Element::src_as, Element::dst_as, Element::src_mask, Element::dst_mask});
+inline constexpr std::uint64_t v5_present = v7_present | bits({Element::engine, Element::sampling});
+
 inline constexpr std::uint8_t proto_icmp = 1;
 inline constexpr std::uint8_t proto_icmpv6 = 58;
 
@@ -71,6 +89,7 @@ namespace ie {
 enum : std::uint16_t {
   octets = 1,
   packets = 2,
+  flows = 3,  // deltaFlowCount: how many flows an aggregating exporter's record stands for
   protocol = 4,
   tos = 5,
   tcp_flags = 6,
@@ -85,6 +104,7 @@ enum : std::uint16_t {
   next_hop_ipv4 = 15,
   src_as = 16,
   dst_as = 17,
+  bgp_next_hop_ipv4 = 18,
   last_uptime = 21,
   first_uptime = 22,
   out_octets = 23,
@@ -102,6 +122,7 @@ enum : std::uint16_t {
   dst_tos = 55,
   direction = 61,
   next_hop_ipv6 = 62,
+  bgp_next_hop_ipv6 = 63,
   octets_total = 85,
   packets_total = 86,
   fwd_status = 89,

@@ -93,6 +93,8 @@ enum ElementId : std::uint16_t {
   flow_misc = 4,
   counters = 5,
   as_routing = 7,
+  bgp_next_hop_v4 = 8,
+  bgp_next_hop_v6 = 9,
   ip_next_hop_v4 = 10,
   ip_next_hop_v6 = 11,
   received_v4 = 12,

@@ -127,6 +127,9 @@ struct Reader::Impl {
       if (!origin.has_exporter_address) f.exporter = exporter.address;
       f.observation_domain = exporter.observation_domain;
       f.sampling_interval = exporter.sampling_interval;
+      f.set_present(Element::exporter);
+      f.set_present(Element::observation_domain);
+      if (exporter.has_sampler) f.set_present(Element::sampling);
     }
   }
 
@@ -171,12 +174,14 @@ struct Reader::Impl {
           ExporterOrigin origin;
           ExporterOrigin& known = exporter(decode_exporter_info(record, origin));
           origin.sampling_interval = known.sampling_interval;  // a sampler may have come first
+          origin.has_sampler = known.has_sampler;
           known = origin;
         } break;
         case layout::sampler: {
           std::uint32_t interval = 1;
           const std::uint16_t sysid = decode_sampler(record, interval);
           exporter(sysid).sampling_interval = interval;
+          exporter(sysid).has_sampler = true;
         } break;
         default:  // exporter statistics, histograms, legacy records: nothing a flow needs
           break;

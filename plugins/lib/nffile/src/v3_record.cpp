@@ -68,6 +68,11 @@ struct Words {
   std::uint64_t low() const noexcept { return __builtin_bswap64(second); }
 };
 
+// What nfdump's misc element holds.
+constexpr std::uint64_t misc_elements = FlowRecord::bit(Element::in_if) | FlowRecord::bit(Element::out_if) |
+                                        FlowRecord::bit(Element::src_mask) | FlowRecord::bit(Element::dst_mask) |
+                                        FlowRecord::bit(Element::direction) | FlowRecord::bit(Element::dst_tos);
+
 IpAddress from_halves(const layout::Ipv6Halves& h) noexcept {
   IpAddress a;
   const std::uint64_t words[2] = {__builtin_bswap64(h[0]), __builtin_bswap64(h[1])};
@@ -100,21 +105,32 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
     put_element<layout::Ipv6Flow>(out, layout::ipv6_flow, src.high(), src.low(), dst.high(), dst.low());
   ++elements;
   constexpr std::uint32_t no_biflow = 0;  // biflow direction, end reason, reverse TCP flags, fill
-  put_element<layout::FlowMisc>(out, layout::flow_misc, f.in_if, f.out_if, f.src_mask, f.dst_mask, f.direction,
-                                f.dst_tos, no_biflow);
-  ++elements;
-  // The optional elements are left out when empty: nfdump prints zeros then.
-  constexpr std::uint64_t one_flow = 1;
-  put_optional_element<layout::Counters>(out, elements, f.reverse_packets != 0 || f.reverse_bytes != 0,
-                                         layout::counters, one_flow, f.reverse_packets, f.reverse_bytes);
-  put_optional_element<layout::AsRouting>(out, elements, f.src_as != 0 || f.dst_as != 0, layout::as_routing, f.src_as,
-                                          f.dst_as);
-  if (const Words next_hop(f.next_hop); !next_hop.unspecified()) {
-    put_address(out, layout::ip_next_hop_v4, layout::ip_next_hop_v6, next_hop);
+  constexpr std::uint64_t counters = FlowRecord::bit(Element::reverse_counters) | FlowRecord::bit(Element::flows);
+  constexpr std::uint64_t as = FlowRecord::bit(Element::src_as) | FlowRecord::bit(Element::dst_as);
+  // The optional elements are written where the flow has them, as nfcapd
+  // writes those its exporter sent: nfdump prints zeros for the others.
+  // An element holds several values: those the flow lacks are written as 0.
+  const auto value_if = [&f](Element e, auto value) { return f.has(e) ? value : decltype(value){0}; };
+  put_optional_element<layout::FlowMisc>(
+      out, elements, (f.present & misc_elements) != 0, layout::flow_misc, value_if(Element::in_if, f.in_if),
+      value_if(Element::out_if, f.out_if), value_if(Element::src_mask, f.src_mask),
+      value_if(Element::dst_mask, f.dst_mask), value_if(Element::direction, f.direction),
+      value_if(Element::dst_tos, f.dst_tos), no_biflow);
+  put_optional_element<layout::Counters>(out, elements, (f.present & counters) != 0, layout::counters, f.flows,
+                                         value_if(Element::reverse_counters, f.reverse_packets),
+                                         value_if(Element::reverse_counters, f.reverse_bytes));
+  put_optional_element<layout::AsRouting>(out, elements, (f.present & as) != 0, layout::as_routing,
+                                          value_if(Element::src_as, f.src_as), value_if(Element::dst_as, f.dst_as));
+  if (f.has(Element::next_hop)) {
+    put_address(out, layout::ip_next_hop_v4, layout::ip_next_hop_v6, Words(f.next_hop));
     ++elements;
   }
-  if (const Words exporter(f.exporter); !exporter.unspecified()) {
-    put_address(out, layout::received_v4, layout::received_v6, exporter);
+  if (f.has(Element::bgp_next_hop)) {
+    put_address(out, layout::bgp_next_hop_v4, layout::bgp_next_hop_v6, Words(f.bgp_next_hop));
+    ++elements;
+  }
+  if (f.has(Element::exporter)) {
+    put_address(out, layout::received_v4, layout::received_v6, Words(f.exporter));
     ++elements;
   }
 
@@ -166,6 +182,7 @@ const char* decode_element(std::uint16_t type, const std::byte* value, std::size
   switch (type) {
     case layout::generic_flow:
       return read_as<layout::GenericFlow>(value, size, "short generic flow element", [&](const auto& g) {
+        f.set_present(Element::received);
         f.first_ms = g.first_ms;
         f.last_ms = g.last_ms;
         f.received_ms = g.received_ms;
@@ -190,6 +207,7 @@ const char* decode_element(std::uint16_t type, const std::byte* value, std::size
       });
     case layout::flow_misc:
       return read_as<layout::FlowMisc>(value, size, "short misc element", [&](const auto& m) {
+        f.present |= misc_elements;
         f.in_if = m.in_if;
         f.out_if = m.out_if;
         f.src_mask = m.src_mask;
@@ -199,28 +217,49 @@ const char* decode_element(std::uint16_t type, const std::byte* value, std::size
       });
     case layout::counters:
       return read_as<layout::Counters>(value, size, "short counter element", [&](const auto& c) {
+        f.set_present(Element::reverse_counters);
+        f.flows = c.flows == 0 ? 1 : c.flows;            // as nfdump reads it
+        if (f.flows > 1) f.set_present(Element::flows);  // an aggregate's count
         f.reverse_packets = c.out_packets;
         f.reverse_bytes = c.out_bytes;
       });
     case layout::as_routing:
       return read_as<layout::AsRouting>(value, size, "short AS element", [&](const auto& as) {
+        f.set_present(Element::src_as);
+        f.set_present(Element::dst_as);
         f.src_as = as.src_as;
         f.dst_as = as.dst_as;
       });
     case layout::ip_next_hop_v4:
-      return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element",
-                                          [&](const auto& a) { f.next_hop = IpAddress::v4(a.ip); });
+      return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element", [&](const auto& a) {
+        f.next_hop = IpAddress::v4(a.ip);
+        f.set_present(Element::next_hop);
+      });
+    case layout::bgp_next_hop_v4:
+      return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element", [&](const auto& a) {
+        f.bgp_next_hop = IpAddress::v4(a.ip);
+        f.set_present(Element::bgp_next_hop);
+      });
     case layout::received_v4:
       return read_as<layout::Ipv4Address>(value, size, "short IPv4 address element", [&](const auto& a) {
         f.exporter = IpAddress::v4(a.ip);
+        f.set_present(Element::exporter);
         origin.has_exporter_address = true;
       });
     case layout::ip_next_hop_v6:
-      return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element",
-                                          [&](const auto& a) { f.next_hop = from_halves(a.ip); });
+      return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element", [&](const auto& a) {
+        f.next_hop = from_halves(a.ip);
+        f.set_present(Element::next_hop);
+      });
+    case layout::bgp_next_hop_v6:
+      return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element", [&](const auto& a) {
+        f.bgp_next_hop = from_halves(a.ip);
+        f.set_present(Element::bgp_next_hop);
+      });
     case layout::received_v6:
       return read_as<layout::Ipv6Address>(value, size, "short IPv6 address element", [&](const auto& a) {
         f.exporter = from_halves(a.ip);
+        f.set_present(Element::exporter);
         origin.has_exporter_address = true;
       });
     default:  // elements a FlowRecord has no field for (MAC, MPLS, NSEL ...)
@@ -235,6 +274,7 @@ const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOr
   const auto header = get<layout::V3Header>(record.data());
   f.engine_type = header.engine_type;
   f.engine_id = header.engine_id;
+  f.set_present(Element::engine);
   origin.sysid = header.exporter_sysid;
 
   const std::byte* p = record.data() + sizeof header;

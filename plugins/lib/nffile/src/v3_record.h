@@ -10,11 +10,12 @@
 namespace sluice::nffile {
 
 // The largest record encode_flow writes: header and every element it uses.
-constexpr std::size_t max_flow_record_size = 12 + 52 + 36 + 20 + 28 + 12 + 20 + 20;
+constexpr std::size_t max_flow_record_size = 12 + 52 + 36 + 20 + 28 + 12 + 20 + 20 + 20;
 // What encode_exporter writes at most: exporter info and sampler records.
 constexpr std::size_t max_exporter_records_size = 32 + 24;
 
-// Writes `flow` as a V3 record at `out`; returns its size.
+// Writes `flow` as a V3 record at `out`, with the elements it has (as
+// nfcapd writes those the exporter sent); returns its size.
 std::size_t encode_flow(const FlowRecord& flow, std::uint16_t sysid, std::byte* out) noexcept;
 
 struct EncodedRecords {
@@ -32,7 +33,8 @@ struct FlowOrigin {
   bool has_exporter_address = false;  // the record carried the address it came from
 };
 
-// Reads a V3 record into `flow` (fields it lacks keep their defaults).
+// Reads a V3 record into `flow`, marking present what its elements hold
+// (fields it lacks keep their defaults).
 // Returns nullptr, or what is wrong with the record.
 const char* decode_flow(std::span<const std::byte> record, FlowRecord& flow, FlowOrigin& origin) noexcept;
 
@@ -41,6 +43,7 @@ struct ExporterOrigin {
   IpAddress address;
   std::uint32_t observation_domain = 0;
   std::uint32_t sampling_interval = 1;
+  bool has_sampler = false;  // a sampler record gave sampling_interval
 };
 
 // Reads an exporter info record; returns its sysid.

@@ -1,6 +1,6 @@
 #include "sluice/parquet/columns.h"
 
-#include "sluice/csv/fields.h"
+#include "sluice/csv/field_text.h"
 
 namespace sluice::parquet {
 
@@ -43,7 +43,7 @@ ColumnType column_type(ColumnKind kind, AddressType address_type) noexcept {
 
 std::vector<Field> default_columns() {
   std::vector<Field> columns;
-  for (const csv::Field field : csv::default_fields()) columns.push_back(*find_field(csv::field_name(field)));
+  for (const Field field : csv::default_fields()) columns.push_back(field);
   return columns;
 }
 

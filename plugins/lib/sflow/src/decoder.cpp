@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
@@ -135,6 +136,8 @@ std::uint8_t dropped_status(std::uint32_t reason) noexcept {
 // its reason) or several interfaces. Unknown and several read as 0,
 // NetFlow's "unknown".
 void apply_interfaces(const std::uint32_t (&formats)[2], const std::uint32_t (&values)[2], FlowRecord& r) noexcept {
+  if (formats[0] == interface_ifindex) r.set_present(Element::in_if);
+  if (formats[1] == interface_ifindex) r.set_present(Element::out_if);
   if (formats[0] == interface_ifindex && values[0] != interface_unknown) r.in_if = values[0];
   if (formats[1] == interface_ifindex && values[1] != interface_unknown) r.out_if = values[1];
   if (formats[1] == interface_discarded) r.fwd_status = dropped_status(values[1]);
@@ -274,6 +277,8 @@ void Decoder::decode(const IpAddress& sender, std::span<const std::uint8_t> data
   blank.observation_domain = sub_agent;
   blank.received_ms = blank.first_ms = blank.last_ms = received_ms;
   blank.packets = 1;
+  for (const Element e : {Element::exporter, Element::observation_domain, Element::received, Element::sampling})
+    blank.set_present(e);
   for (std::uint32_t i = 0; i < samples; ++i) {
     if (c.left() < tag_size) return a->count(Malformed::truncated);
     const std::uint32_t tag = c.u32();
@@ -330,6 +335,8 @@ struct RecordReader {
         frame_length_known = true;
         std::memcpy(r.src_mac.bytes.data(), c.position(), 6);
         std::memcpy(r.dst_mac.bytes.data(), c.position() + 8, 6);
+        r.set_present(Element::src_mac);
+        r.set_present(Element::dst_mac);
         return std::nullopt;
       case sampled_ipv4: return read_sampled_ip(c, sampled_ipv4_size, 4);
       case sampled_ipv6: return read_sampled_ip(c, sampled_ipv6_size, 16);
@@ -389,6 +396,8 @@ struct RecordReader {
     const std::uint32_t out = c.u32();
     if (in != 0) r.src_vlan = static_cast<std::uint16_t>(std::min<std::uint32_t>(in, 0xffff));
     if (out != 0) r.dst_vlan = static_cast<std::uint16_t>(std::min<std::uint32_t>(out, 0xffff));
+    if (in != 0) r.set_present(Element::src_vlan);
+    if (out != 0) r.set_present(Element::dst_vlan);
     return std::nullopt;
   }
 
@@ -399,6 +408,8 @@ struct RecordReader {
     set_next_hop(next_hop);
     r.src_mask = static_cast<std::uint8_t>(std::min<std::uint32_t>(c.u32(), 128));
     r.dst_mask = static_cast<std::uint8_t>(std::min<std::uint32_t>(c.u32(), 128));
+    r.set_present(Element::src_mask);
+    r.set_present(Element::dst_mask);
     return std::nullopt;
   }
 
@@ -432,13 +443,17 @@ struct RecordReader {
     if (r.next_hop.is_unspecified()) set_next_hop(next_hop);
     r.src_as = src_as;
     r.dst_as = dst_as;
+    r.set_present(Element::src_as);
+    r.set_present(Element::dst_as);
     return std::nullopt;
   }
 
   // An all-zero next hop means none.
   void set_next_hop(const IpAddress& a) {
     static constexpr IpAddress none, v4_none = IpAddress::v4(0);
-    if (!net::equal(a, none) && !net::equal(a, v4_none)) r.next_hop = a;
+    if (net::equal(a, none) || net::equal(a, v4_none)) return;
+    r.next_hop = a;
+    r.set_present(Element::next_hop);
   }
 };
 

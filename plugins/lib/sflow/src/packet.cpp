@@ -130,12 +130,17 @@ bool read_ethernet(const std::uint8_t* p, std::size_t size, FlowRecord& r) noexc
   if (size < ethernet_header) return true;
   std::memcpy(r.dst_mac.bytes.data(), p, 6);
   std::memcpy(r.src_mac.bytes.data(), p + 6, 6);
+  r.set_present(Element::src_mac);
+  r.set_present(Element::dst_mac);
   std::uint16_t type = load16(p + 12);
   std::size_t at = ethernet_header;
   // 802.1Q and QinQ tags: 4 bytes each, the VLAN id in the low 12 bits of
   // the first two, the next type in the last two. The outer tag is the VLAN.
   while ((type == ethertype_vlan || type == ethertype_qinq || type == ethertype_qinq_old) && size - at >= 4) {
-    if (at == ethernet_header) r.src_vlan = load16(p + at) & 0x0fff;
+    if (at == ethernet_header) {
+      r.src_vlan = load16(p + at) & 0x0fff;
+      r.set_present(Element::src_vlan);
+    }
     type = load16(p + at + 2);
     at += 4;
   }

@@ -10,17 +10,18 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
-#include "sluice/csv/fields.h"
+#include "sluice/fields.h"
 
 namespace sluice::aggregation {
 
-// A field of the key, by its name in the CSV `fields` option; an address cut
-// to a prefix.
+// A field of the key, by its name in the field registry; an address cut to a
+// prefix.
 struct KeyPart {
-  csv::Field field;
+  Field field;
   std::uint8_t ipv4_bits = 32;  // addresses only
   std::uint8_t ipv6_bits = 128;
 };
@@ -30,7 +31,7 @@ struct KeyPart {
 // the whole address. Throws std::invalid_argument naming the part.
 KeyPart parse_key_part(std::string_view text);
 // What parse_key_part accepts as a field, for messages.
-std::string_view key_field_names() noexcept;
+std::string key_field_names();
 
 enum class Order { bytes, packets, flows };
 std::optional<Order> parse_order(std::string_view name) noexcept;
@@ -51,11 +52,11 @@ struct Settings {
 
 // One key of a closed bin.
 struct Aggregate {
-  // The key's fields (addresses cut to their prefix), packets and bytes
-  // summed, first the earliest, last the latest; the other fields as in a
-  // default FlowRecord (0; sampling interval 1).
+  // The key's fields (addresses cut to their prefix) and present; packets,
+  // bytes and flows summed (flows present), first the earliest, last the
+  // latest; the other fields as in a default FlowRecord (0, absent;
+  // sampling interval 1).
   FlowRecord record;
-  std::uint64_t flows = 0;
 };
 
 struct Stats {

@@ -7,7 +7,6 @@
 
 #include "sluice/csv/buffer.h"
 #include "sluice/csv/field_text.h"
-#include "sluice/csv/fields.h"
 #include "sluice/flow_record.h"
 
 namespace sluice::csv {
@@ -33,11 +32,12 @@ class Formatter {
 struct DefaultLayout {
   std::vector<Field> fields{default_fields().begin(), default_fields().end()};
   TimeFormat time_format = TimeFormat::iso;
-  bool proto_names = true;  // TCP, UDP, ICMP ... instead of 6, 17, 1
+  bool proto_names = true;           // TCP, UDP, ICMP ... instead of 6, 17, 1
+  const TextTable* texts = nullptr;  // text fields' texts (the run's table)
 };
 
-// The chosen fields in order, header = their names. No field ever holds a
-// comma, quote or line break, so no value needs RFC 4180 quoting.
+// The chosen fields in order, header = their names. Only a text field may
+// hold a comma, quote or line break: it is quoted as RFC 4180 says.
 std::unique_ptr<Formatter> make_default_formatter(DefaultLayout layout);
 
 // The exact `nfdump -o csv` output of nfdump 1.7.1 for the same flows read

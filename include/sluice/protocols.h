@@ -1,15 +1,20 @@
-#include "sluice/csv/protocol_names.h"
+// sluice SDK: IP protocol names as nfdump 1.7.1 prints them, which its CSV
+// output shows and its filter reads (`proto icmp6`): text formats and the
+// filter share them.
+#pragma once
 
 #include <algorithm>
-#include <cctype>
+#include <cstdint>
 #include <iterator>
+#include <optional>
+#include <string_view>
 
-namespace sluice::csv {
-namespace {
+namespace sluice {
 
-// Index = protocol number: the short names nfdump 1.7.1 prints, which the
-// nfdump layout must reproduce.
-constexpr std::string_view protocol_names[] = {
+namespace detail {
+
+// Index = protocol number.
+inline constexpr std::string_view protocol_names[] = {
     "0",     "ICMP",  "IGMP",  "GGP",   "IPIP",  "ST",    "TCP",   "CBT",   "EGP",   "IGP",  "BBN",   "NVPII", "PUP",
     "ARGUS", "ENCOM", "XNET",  "CHAOS", "UDP",   "MUX",   "DCN",   "HMP",   "PRM",   "XNS",  "Trnk1", "Trnk2", "Leaf1",
     "Leaf2", "RDP",   "IRTP",  "ISO-4", "NETBK", "MFESP", "MEINP", "DCCP",  "3PC",   "IDPR", "XTP",   "DDP",   "IDPR",
@@ -23,19 +28,22 @@ constexpr std::string_view protocol_names[] = {
     "SPS",   "PIPE",  "SCTP",  "FC",    "134",   "MHEAD", "UDP-L", "MPLS"};
 static_assert(std::size(protocol_names) == 138);
 
-}  // namespace
+constexpr char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string_view protocol_name(std::uint8_t proto) noexcept {
-  return proto < std::size(protocol_names) ? protocol_names[proto] : std::string_view{};
+}  // namespace detail
+
+// "TCP", "ICMP6" ... as nfdump 1.7.1 names protocol `proto`; empty when it has no name.
+constexpr std::string_view protocol_name(std::uint8_t proto) noexcept {
+  return proto < std::size(detail::protocol_names) ? detail::protocol_names[proto] : std::string_view{};
 }
 
-std::optional<std::uint8_t> protocol_number(std::string_view name) noexcept {
-  const auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  for (std::size_t p = 0; p < std::size(protocol_names); ++p)
-    if (std::ranges::equal(protocol_names[p], name, same)) return static_cast<std::uint8_t>(p);
+// The number of a protocol named as protocol_name() names it, ignoring case;
+// of two protocols of one name (IDPR), the first.
+constexpr std::optional<std::uint8_t> protocol_number(std::string_view name) noexcept {
+  const auto same = [](char a, char b) { return detail::lower(a) == detail::lower(b); };
+  for (std::size_t p = 0; p < std::size(detail::protocol_names); ++p)
+    if (std::ranges::equal(detail::protocol_names[p], name, same)) return static_cast<std::uint8_t>(p);
   return std::nullopt;
 }
 
-}  // namespace sluice::csv
+}  // namespace sluice
