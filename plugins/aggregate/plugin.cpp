@@ -92,6 +92,7 @@ class AggregatePlugin {
       : settings_(settings_from(options)),
         key_names_(options.strings("key")),
         order_name_(options.string("order")),
+        field_writer_(sluice::csv::TimeFormat::iso, true, &host.texts()),
         aggregator_(settings_),
         host_(host),
         bins_(host.counter("bins_total", "bins closed")),
@@ -171,7 +172,7 @@ class AggregatePlugin {
   // column the console charts).
   void publish_top_keys() {
     using Value = std::pair<std::string_view, std::uint64_t (*)(const Aggregate&)>;
-    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.flows; }},
+    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.record.flows; }},
                                  {"packets", [](const Aggregate& a) { return a.record.packets; }},
                                  {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
@@ -185,8 +186,9 @@ class AggregatePlugin {
     for (std::size_t row = 0; row < n; ++row) {
       const Aggregate& a = closed_[largest[row]];
       for (const KeyPart& part : settings_.key) {
-        std::array<char, sluice::csv::FieldWriter::max_size> text{};
-        texts.emplace_back(text.data(), field_writer_.put(text.data(), part.field, a.record));
+        std::string text(field_writer_.room(part.field, a.record), '\0');
+        text.resize(static_cast<std::size_t>(field_writer_.put(text.data(), part.field, a.record) - text.data()));
+        texts.push_back(std::move(text));
       }
       for (const Value& value : values) texts.push_back(std::to_string(value.second(a)));
     }
@@ -199,7 +201,7 @@ class AggregatePlugin {
   const Settings settings_;
   const std::vector<std::string> key_names_;  // as the `key` option gave them
   const std::string order_name_;
-  sluice::csv::FieldWriter field_writer_{sluice::csv::TimeFormat::iso, true};
+  sluice::csv::FieldWriter field_writer_;  // the console's text of a key
   Aggregator aggregator_;
   sluice::Host& host_;
   std::vector<Aggregate> closed_;  // rows of bins closed, not yet sent
