@@ -144,7 +144,7 @@ class KafkaSink final : kafka::ProducerEvents {
   KafkaSink(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         topic_(options.string("topic")),
-        producer_(checked([&] { return kafka::FlowProducer(producer_config(options), *this); })),
+        producer_(checked([&] { return kafka::FlowProducer(producer_config(options), *this, host.texts()); })),
         delivered_(host.counter("delivered_flows_total", "Flows the brokers acknowledged", {{"topic", topic_}})),
         failed_(host.counter("failed_flows_total", "Flows that will not be delivered (refused, or timed out)",
                              {{"topic", topic_}})),
@@ -270,7 +270,7 @@ class KafkaSource final : kafka::ConsumerEvents {
         format_(options.string("format")),
         stop_at_end_(options.boolean("stop_at_end")),
         batch_size_(options.integer("batch_size")),
-        consumer_(checked([&] { return kafka::FlowConsumer(consumer_config(options), *this); })),
+        consumer_(checked([&] { return kafka::FlowConsumer(consumer_config(options), *this, host.texts()); })),
         flows_(host.counter("flows_total", "Flows read from messages")) {
     if (batch_size_ < 1 || batch_size_ > 1'000'000) throw sluice::OptionError("batch_size", "must be 1 to 1000000");
   }

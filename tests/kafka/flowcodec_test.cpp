@@ -10,7 +10,17 @@
 namespace sluice::flowcodec {
 namespace {
 
-using test::kafka_sample_flows;
+// The run's texts: what the sample flows' TextIds name, and where decoders intern.
+InternedTexts& texts() {
+  static InternedTexts table;
+  return table;
+}
+
+std::vector<FlowRecord> kafka_sample_flows(std::size_t count) { return test::kafka_sample_flows(count, texts()); }
+
+std::unique_ptr<Encoder> make_encoder(Format format, csv::TimeFormat time_format = csv::TimeFormat::iso) {
+  return flowcodec::make_encoder(format, texts(), time_format);
+}
 
 std::string encode_all(Encoder& encoder, std::span<const FlowRecord> flows, bool one_message = false) {
   csv::Buffer out;
@@ -43,31 +53,45 @@ FlowRecord csv_part(const FlowRecord& f) {
       case Field::dst_as: kept.dst_as = f.dst_as; break;
       case Field::src_mask: kept.src_mask = f.src_mask; break;
       case Field::dst_mask: kept.dst_mask = f.dst_mask; break;
-      case Field::next_hop: kept.next_hop = f.next_hop; break;
+      case Field::next_hop:  // csv_writer writes 0.0.0.0 as none
+        if (!f.next_hop.is_v4() || f.next_hop.v4_value() != 0) kept.next_hop = f.next_hop;
+        break;
       case Field::exporter: kept.exporter = f.exporter; break;
       case Field::engine_type: kept.engine_type = f.engine_type; break;
       case Field::engine_id: kept.engine_id = f.engine_id; break;
       case Field::sampling_interval: kept.sampling_interval = f.sampling_interval; break;
       default: break;  // duration: from first and last
     }
+    // What a column reads marks its element present; an empty address does not.
+    const FieldInfo& info = sluice::info(field);
+    const bool empty_address = info.kind == FieldKind::address && address_value(kept, info).is_unspecified();
+    if (info.presence != always_present && !empty_address) kept.set_present(static_cast<Element>(info.presence));
   }
   return kept;
 }
 
-// What FlowMessage has fields for.
+// What FlowMessage and our fields beyond it carry: not the reverse counters,
+// dst_tos, engine, direction or label; a present zero (proto3 leaves zeros
+// out) only for addresses.
 FlowRecord protobuf_part(FlowRecord f) {
   f.reverse_packets = f.reverse_bytes = 0;
   f.dst_tos = f.engine_type = f.engine_id = f.direction = 0;
   f.label = 0;
+  for (const Element e :
+       {Element::reverse_counters, Element::dst_tos, Element::engine, Element::direction, Element::label})
+    f.set_absent(e);
+  for (const FieldInfo& field : fields()) {
+    if (field.presence == always_present || field.kind == FieldKind::address) continue;
+    const bool zero =
+        field.kind == FieldKind::mac ? mac_value(f, field).is_unspecified() : unsigned_value(f, field) == 0;
+    if (zero) f.set_absent(static_cast<Element>(field.presence));
+  }
   return f;
 }
 
-// The flows decoded, presence aside: the text decoders mark what they read,
-// the bus formats do not yet say what is absent (see kafka_sample_flows).
 std::vector<FlowRecord> decode_all(Format format, const std::string& message, bool expect_ok = true) {
   std::vector<FlowRecord> flows;
-  EXPECT_EQ(make_decoder(format)->decode(message, flows), expect_ok) << message.substr(0, 200);
-  for (auto& f : flows) f.present = 0;
+  EXPECT_EQ(make_decoder(format, texts())->decode(message, flows), expect_ok) << message.substr(0, 200);
   return flows;
 }
 
@@ -92,7 +116,7 @@ TEST(Json, ReadsBackEveryFieldOfEveryFlowInBothTimeFormats) {
   }
 }
 
-TEST(Json, WritesOneFlatObjectKeyedAsCsvWriterFields) {
+TEST(Json, WritesOneFlatObjectWithEveryFieldOfTheRegistry) {
   FlowRecord f;
   f.first_ms = 1'700'000'000'123;
   f.last_ms = 1'700'000'001'623;
@@ -101,14 +125,24 @@ TEST(Json, WritesOneFlatObjectKeyedAsCsvWriterFields) {
   f.proto = 6;
   f.packets = 3;
   f.src_mac.bytes = {0, 0x1b, 0x21, 0x3c, 0x4d, 0x5e};
+  f.set_present(Element::src_mac);
+  f.in_if = 7;
+  f.set_present(Element::in_if);
   EXPECT_EQ(encode_all(*make_encoder(Format::json), std::span(&f, 1)),
             R"({"first":"2023-11-14T22:13:20.123Z","last":"2023-11-14T22:13:21.623Z",)"
-            R"("received":"1970-01-01T00:00:00.000Z","duration":1.500,"src_addr":"10.0.0.1","dst_addr":"10.0.0.2",)"
-            R"("src_port":0,"dst_port":0,"proto":6,"tcp_flags":0,"tos":0,"dst_tos":0,"packets":3,"bytes":0,)"
-            R"("reverse_packets":0,"reverse_bytes":0,"in_if":0,"out_if":0,"src_as":0,"dst_as":0,"src_mask":0,)"
-            R"("dst_mask":0,"next_hop":null,"exporter":null,"engine_type":0,"engine_id":0,"observation_domain":0,)"
-            R"("sampling_interval":1,"direction":0,"fwd_status":0,"label":0,"src_mac":"00:1b:21:3c:4d:5e",)"
-            R"("dst_mac":null,"src_vlan":0,"dst_vlan":0})");
+            R"("received":null,"duration":1.500,"src_addr":"10.0.0.1","dst_addr":"10.0.0.2",)"
+            R"("src_port":0,"dst_port":0,"proto":6,"tcp_flags":0,"tos":0,"dst_tos":null,"packets":3,"bytes":0,)"
+            R"("reverse_packets":null,"reverse_bytes":null,"in_if":7,"out_if":null,"src_as":null,"dst_as":null,)"
+            R"("src_mask":null,"dst_mask":null,"next_hop":null,"exporter":null,"engine_type":null,"engine_id":null,)"
+            R"("observation_domain":null,"sampling_interval":null,"direction":null,"fwd_status":0,"label":null,)"
+            R"("src_mac":"00:1b:21:3c:4d:5e","dst_mac":null,"src_vlan":null,"dst_vlan":null,"flows":null,)"
+            R"("bgp_next_hop":null,"src_country":null,"dst_country":null,"src_as_name":null,"dst_as_name":null,)"
+            R"("src_city":null,"dst_city":null,"src_region":null,"dst_region":null,"src_net_name":null,)"
+            R"("src_net_role":null,"src_net_site":null,"src_net_region":null,"src_net_tenant":null,)"
+            R"("dst_net_name":null,"dst_net_role":null,"dst_net_site":null,"dst_net_region":null,)"
+            R"("dst_net_tenant":null,"exporter_name":null,"in_if_name":null,"out_if_name":null,)"
+            R"("in_if_description":null,"out_if_description":null,"in_if_speed":null,"out_if_speed":null,)"
+            R"("in_if_boundary":null,"out_if_boundary":null,"in_if_connectivity":null,"out_if_connectivity":null})");
   EXPECT_EQ(encode_all(*make_encoder(Format::json, csv::TimeFormat::epoch_ms), std::span(&f, 1)).substr(0, 45),
             R"({"first":1700000000123,"last":1700000001623,")");
 }
@@ -134,17 +168,21 @@ TEST(Json, ReadsObjectsAsOtherProducersWriteThem) {
 }
 
 TEST(Json, RefusesWhatIsNotAFlowAndKeepsTheLinesAround) {
-  const char* bad[] = {"[1,2]",
-                       "{\"packets\":-1}",
-                       "{\"packets\":1",
-                       "{\"src_addr\":\"10.0.0.300\"}",
-                       "{\"first\":\"yesterday\"}",
-                       "{\"packets\" 1}",
-                       "{\"packets\":1}x",
-                       "{\"proto\":true}",
-                       "{\"a\":[[[[",
-                       "{\"packets\":\"1\\q\"}",
-                       "\"text\""};
+  const char* bad[] = {"[1,2]", "{\"packets\":-1}", "{\"packets\":1", "{\"src_addr\":\"10.0.0.300\"}",
+                       "{\"first\":\"yesterday\"}", "{\"packets\" 1}", "{\"packets\":1}x", "{\"proto\":true}",
+                       "{\"a\":[[[[", "{\"packets\":\"1\\q\"}", "\"text\"",
+                       // truncated
+                       "{\"packets\":1,\"src_as_name\":\"Exa", "{\"packets\":1,", "{",
+                       // invalid UTF-8: a lone continuation byte, a cut sequence, an overlong '/'
+                       "{\"src_as_name\":\"a\x80"
+                       "b\"}",
+                       "{\"src_as_name\":\"\xe2\x82\"}", "{\"x\xc0\xaf\":1}",
+                       // numbers beyond their field or beyond 64 bits
+                       "{\"packets\":18446744073709551616}", "{\"bytes\":1e400}", "{\"proto\":256}",
+                       "{\"src_port\":65536}", "{\"in_if\":-1}", "{\"packets\":1.5}",
+                       // wrong types
+                       "{\"src_addr\":5}", "{\"proto\":[6]}", "{\"flows\":{}}", "{\"src_as_name\":7}",
+                       "{\"src_country\":\"DEU\"}", "{\"in_if_boundary\":\"middle\"}", "{\"first\":true}"};
   for (const char* line : bad) {
     const std::string message = std::string("{\"packets\":7}\n") + line + "\n{\"packets\":8}";
     const auto flows = decode_all(Format::json, message, false);
@@ -152,6 +190,55 @@ TEST(Json, RefusesWhatIsNotAFlowAndKeepsTheLinesAround) {
     EXPECT_EQ(flows.front().packets, 7u) << line;
     EXPECT_EQ(flows.back().packets, 8u) << line;
   }
+}
+
+TEST(Json, RefusesNestingBeyondItsDepthWithoutCrashing) {
+  for (const std::size_t depth : {1'000u, 100'000u}) {
+    const std::string deep = "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    const std::string open = "{\"a\":" + std::string(depth, '{');
+    const auto flows = decode_all(Format::json, "{\"packets\":7}\n" + open + "\n" + deep + "\n{\"packets\":8}", false);
+    ASSERT_GE(flows.size(), 2u);
+    EXPECT_EQ(flows.front().packets, 7u);
+    EXPECT_EQ(flows.back().packets, 8u);
+  }
+}
+
+TEST(Json, WritesNullForWhatTheFlowLacksAndZeroForWhatItHas) {
+  FlowRecord f;
+  f.set_present(Element::src_as);  // AS 0, as the exporter sent it
+  f.set_present(Element::next_hop);
+  const std::uint8_t unspecified[16] = {};
+  f.next_hop = IpAddress::v6(unspecified);  // an IPv6 next hop of ::
+  f.src_country = {'D', 'E'};
+  f.in_if_name = texts().intern("xe-0/0/1 \"uplink\"");
+  const std::string json = encode_all(*make_encoder(Format::json), std::span(&f, 1));
+  for (const char* member :
+       {R"("src_as":0,)", R"("dst_as":null,)", R"("next_hop":"::",)", R"("received":null,)", R"("flows":null,)",
+        R"("src_country":"DE",)", R"("dst_country":null,)", R"("in_if_name":"xe-0/0/1 \"uplink\"",)",
+        R"("out_if_name":null,)", R"("in_if_boundary":null,)", R"("sampling_interval":null,)"})
+    EXPECT_NE(json.find(member), std::string::npos) << member << " in " << json;
+  const auto back = decode_all(Format::json, json);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0], f);
+}
+
+TEST(Json, MarksPresentWhatTheObjectHas) {
+  const auto flows =
+      decode_all(Format::json, R"({"src_as":0,"dst_as":null,"next_hop":"::","flows":3,)"
+                               R"("src_country":"FR","exporter_name":"edge1","out_if_boundary":"internal"})");
+  ASSERT_EQ(flows.size(), 1u);
+  const FlowRecord& f = flows[0];
+  EXPECT_TRUE(f.has(Element::src_as));
+  EXPECT_FALSE(f.has(Element::dst_as));
+  EXPECT_TRUE(f.has(Element::next_hop));
+  EXPECT_TRUE(f.next_hop.is_unspecified());
+  EXPECT_FALSE(f.has(Element::in_if));
+  EXPECT_EQ(f.flows, 3u);
+  EXPECT_TRUE(f.has(Element::flows));
+  EXPECT_EQ(country_value(f, info(Field::src_country)), "FR");
+  EXPECT_EQ(texts().text(f.exporter_name), "edge1");
+  EXPECT_EQ(f.out_if_boundary, Boundary::internal);
+  EXPECT_TRUE(f.has(Element::out_if_boundary));
 }
 
 TEST(Csv, ReadsBackTheDefaultColumnsOfEveryFlow) {
@@ -195,7 +282,7 @@ TEST(Protobuf, ProtocReadsOurFlowMessagesWithGoflow2sProto) {
   ASSERT_EQ(messages.size(), flows.size());
   for (std::size_t i = 0; i < flows.size(); ++i) {
     SCOPED_TRACE(i);
-    test::expect_flow_message(messages[i], flows[i]);
+    test::expect_flow_message(messages[i], flows[i], texts());
   }
 }
 
@@ -243,6 +330,13 @@ TEST(Protobuf, ReadsFlowMessagesProtocWritesAsGoflow2FillsThem) {
   EXPECT_EQ(f.src_as, 65000u);
   EXPECT_EQ(f.observation_domain, 256u);
   EXPECT_EQ(f.src_mac.bytes, (std::array<std::uint8_t, 6>{0x00, 0x1b, 0x21, 0x3c, 0x4d, 0x5e}));
+  // Present: what the message has; sampling_rate 0 is GoFlow2's "unknown".
+  for (const Element e : {Element::received, Element::exporter, Element::in_if, Element::src_as,
+                          Element::observation_domain, Element::src_mac})
+    EXPECT_TRUE(f.has(e)) << static_cast<int>(e);
+  for (const Element e : {Element::sampling, Element::out_if, Element::dst_as, Element::next_hop, Element::bgp_next_hop,
+                          Element::dst_mac, Element::flows})
+    EXPECT_FALSE(f.has(e)) << static_cast<int>(e);
 }
 
 TEST(Protobuf, RefusesBrokenMessagesAndKeepsTheFlowsBefore) {

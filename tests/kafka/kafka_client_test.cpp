@@ -16,6 +16,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The run's texts: the sample flows' names, what decoders intern.
+InternedTexts run_texts;
+
 struct Tally final : ProducerEvents, ConsumerEvents {
   void log(LogLevel, std::string_view message) override { logged += std::string(message) + "\n"; }
   void delivered(std::uint64_t flows) override { delivered_flows += flows; }
@@ -24,9 +27,12 @@ struct Tally final : ProducerEvents, ConsumerEvents {
   void message(std::string_view, std::int32_t, std::size_t) override { ++messages; }
   void malformed(std::string_view, std::int32_t, std::int64_t) override { ++malformed_messages; }
 
+  TextTable& texts = run_texts;
   std::string logged;
   std::uint64_t delivered_flows = 0, failed_flows = 0, messages = 0, malformed_messages = 0;
 };
+
+std::vector<FlowRecord> kafka_sample_flows(std::size_t count) { return test::kafka_sample_flows(count, run_texts); }
 
 std::vector<std::string> brokers_of(const testing::KafkaMockCluster& cluster) { return {cluster.bootstrap_servers()}; }
 
@@ -38,9 +44,9 @@ TEST(FlowProducer, TakesWhatItsQueueHoldsAndAccountsForEveryFlowItTook) {
                          .topic = "flows",
                          .flows_per_message = 1,
                          .properties = {{"queue.buffering.max.messages", "100"}, {"linger.ms", "100"}}},
-                        tally);
+                        tally, tally.texts);
   producer.start();
-  const auto flows = test::kafka_sample_flows(1000);
+  const auto flows = kafka_sample_flows(1000);
   std::size_t taken = producer.send(flows);
   EXPECT_GE(taken, 1u);
   EXPECT_LE(taken, 100u) << "no more than the queue holds";
@@ -58,9 +64,9 @@ TEST(FlowProducer, TakesWhatItsQueueHoldsAndAccountsForEveryFlowItTook) {
 TEST(FlowProducer, PurgeReturnsWhatWasNotAcknowledgedAndReportsNoFailures) {
   Tally tally;
   const auto port = std::to_string(testing::free_tcp_port());  // nobody listens
-  FlowProducer producer({.brokers = {"127.0.0.1:" + port}, .topic = "flows"}, tally);
+  FlowProducer producer({.brokers = {"127.0.0.1:" + port}, .topic = "flows"}, tally, tally.texts);
   producer.start();
-  const auto flows = test::kafka_sample_flows(500);
+  const auto flows = kafka_sample_flows(500);
   EXPECT_EQ(producer.send(flows), flows.size());
   EXPECT_FALSE(producer.flush(200ms));
   EXPECT_EQ(producer.purge(), 500u);
@@ -74,10 +80,14 @@ TEST(FlowProducer, PacksConsecutiveFlowsOfOneKeyIntoAMessage) {
   testing::KafkaMockCluster cluster;
   cluster.create_topic("flows", 1);
   Tally tally;
-  auto flows = test::kafka_sample_flows(100);
-  for (std::size_t i = 0; i < flows.size(); ++i) flows[i].exporter = IpAddress::v4(i < 70 ? 1 : 2);
+  auto flows = kafka_sample_flows(100);
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    flows[i].exporter = IpAddress::v4(i < 70 ? 1 : 2);
+    flows[i].set_present(Element::exporter);
+  }
   FlowProducer producer(
-      {.brokers = brokers_of(cluster), .topic = "flows", .key = Key::exporter, .flows_per_message = 50}, tally);
+      {.brokers = brokers_of(cluster), .topic = "flows", .key = Key::exporter, .flows_per_message = 50}, tally,
+      tally.texts);
   producer.start();
   EXPECT_EQ(producer.send(flows), flows.size());
   EXPECT_TRUE(producer.flush(10s));
@@ -88,7 +98,7 @@ TEST(FlowProducer, PacksConsecutiveFlowsOfOneKeyIntoAMessage) {
                          .group = "packed",
                          .start = Start::earliest,
                          .properties = {{"session.timeout.ms", "6000"}}},
-                        tally);
+                        tally, tally.texts);
   consumer.start();
   std::vector<FlowRecord> read;
   for (auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -105,10 +115,11 @@ TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
   testing::KafkaMockCluster cluster;
   cluster.create_topic("flows", 1);
   Tally tally;
-  const auto flows = test::kafka_sample_flows(300);
+  const auto flows = kafka_sample_flows(300);
   {
     // JSON carries every field: the flows read back compare whole.
-    FlowProducer producer({.brokers = brokers_of(cluster), .topic = "flows", .format = flowcodec::Format::json}, tally);
+    FlowProducer producer({.brokers = brokers_of(cluster), .topic = "flows", .format = flowcodec::Format::json}, tally,
+                          tally.texts);
     producer.start();
     ASSERT_EQ(producer.send(flows), flows.size());
     ASSERT_TRUE(producer.flush(10s));
@@ -127,19 +138,19 @@ TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
     return read;
   };
   {
-    FlowConsumer consumer(config, tally);
+    FlowConsumer consumer(config, tally, tally.texts);
     consumer.start();
     EXPECT_EQ(read_until(consumer, 100).size(), 100u);  // never handed on
   }
   {
-    FlowConsumer consumer(config, tally);
+    FlowConsumer consumer(config, tally, tally.texts);
     consumer.start();
     const auto read = read_until(consumer, 100);
     ASSERT_EQ(read.size(), 100u);
     EXPECT_EQ(read.front(), flows.front()) << "the first 100 again";
     consumer.handed_on();
   }
-  FlowConsumer consumer(config, tally);
+  FlowConsumer consumer(config, tally, tally.texts);
   consumer.start();
   const auto rest = read_until(consumer, 200);
   ASSERT_EQ(rest.size(), 200u);
@@ -158,15 +169,17 @@ TEST(Properties, AreNameValuePairsAndSomeAreSluices) {
             (Properties{{"linger.ms", "20"}, {"sasl.password", "a=b"}}));
   EXPECT_THROW(parse_properties(std::vector<std::string>{"=1"}), PropertyError);
   Tally tally;
-  EXPECT_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"log.queue", "false"}}}, tally),
-               PropertyError);
-  EXPECT_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"linger.ms", "soon"}}}, tally),
-               PropertyError);
   EXPECT_THROW(
-      FlowConsumer({.brokers = {"b:9092"}, .topics = {"t"}, .group = "g", .properties = {{"group.id", "x"}}}, tally),
+      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"log.queue", "false"}}}, tally, tally.texts),
       PropertyError);
-  EXPECT_NO_THROW(
-      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"enable.idempotence", "false"}}}, tally));
+  EXPECT_THROW(
+      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"linger.ms", "soon"}}}, tally, tally.texts),
+      PropertyError);
+  EXPECT_THROW(FlowConsumer({.brokers = {"b:9092"}, .topics = {"t"}, .group = "g", .properties = {{"group.id", "x"}}},
+                            tally, tally.texts),
+               PropertyError);
+  EXPECT_NO_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"enable.idempotence", "false"}}},
+                               tally, tally.texts));
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <sstream>
 
 #include "../files/support.h"
 #include "process.h"
+#include "sluice/fields.h"
 
 namespace sluice::test {
 namespace {
@@ -33,8 +35,15 @@ std::string unescape(std::string_view quoted) {
   return out;
 }
 
+std::string present_address_bytes(const IpAddress& a);
+
 std::string address_bytes(const IpAddress& a) {
   if (a.is_unspecified()) return "";
+  return present_address_bytes(a);
+}
+
+// An address with a presence bit goes whenever present, :: too.
+std::string present_address_bytes(const IpAddress& a) {
   const std::size_t size = a.is_v4() ? 4 : 16;
   return std::string(reinterpret_cast<const char*>(a.bytes.data()) + 16 - size, size);
 }
@@ -56,18 +65,49 @@ std::string run_protoc(const std::vector<std::string>& mode, const std::string& 
   return result.out;
 }
 
+// Whether the field holds other than a new record's value.
+bool differs_from_default(const FlowRecord& f, const FieldInfo& field) {
+  static const FlowRecord fresh;
+  return std::memcmp(reinterpret_cast<const char*>(&f) + field.offset,
+                     reinterpret_cast<const char*>(&fresh) + field.offset, field.width) != 0;
+}
+
+void add_enrichment(FlowRecord& f, std::size_t i, TextTable& texts) {
+  static constexpr const char* countries[] = {"DE", "US", "FR"};
+  if (i % 3 != 2) {
+    std::memcpy(f.src_country.data(), countries[i % 3], 2);
+    std::memcpy(f.dst_country.data(), countries[(i + 1) % 3], 2);
+  }
+  if (i % 7 == 0) f.flows = 2 + i % 5;
+  if (i % 3 == 0) f.bgp_next_hop = IpAddress::v4(0xc6336400 | static_cast<std::uint32_t>(i % 256));
+  if (i % 2 == 0) {
+    // Quotes, a backslash, a control character and UTF-8 for the text formats' escapes.
+    f.src_as_name = texts.intern(i % 4 ? "Example \"Net\" GmbH\\ \x01 Zürich" : "AS-TRANSIT");
+    f.dst_city = texts.intern("Paris");
+    f.in_if_name = texts.intern("xe-0/0/" + std::to_string(i % 8));
+    f.exporter_name = texts.intern("edge1");
+    f.out_if_connectivity = texts.intern("transit");
+    f.in_if_speed = 10000;
+    f.in_if_boundary = i % 4 ? Boundary::external : Boundary::internal;
+  }
+}
+
 }  // namespace
 
-std::vector<FlowRecord> kafka_sample_flows(std::size_t count, std::uint32_t seed) {
+void mark_present_what_is_set(FlowRecord& f, bool zeros_too) {
+  for (const FieldInfo& field : fields()) {
+    if (field.presence == always_present || !(zeros_too || differs_from_default(f, field))) continue;
+    // An undefined boundary is no value: the text formats write it as absent.
+    if (field.kind == FieldKind::boundary && unsigned_value(f, field) == 0) continue;
+    f.set_present(static_cast<Element>(field.presence));
+  }
+}
+
+std::vector<FlowRecord> kafka_sample_flows(std::size_t count, TextTable& texts, std::uint32_t seed) {
   auto flows = sample_flows(count, seed);
   for (std::size_t i = 0; i < flows.size(); ++i) {
     FlowRecord& f = flows[i];
-    // What the bus formats carry of record v3 today: no presence (JSON's
-    // null for an absent element is still to come), no BGP next hop, and a
-    // next hop of 0.0.0.0 as none.
-    f.present = 0;
-    f.bgp_next_hop = {};
-    if (f.next_hop.is_v4() && f.next_hop.v4_value() == 0) f.next_hop = {};
+    add_enrichment(f, i, texts);
     f.label = static_cast<std::uint16_t>(i % 5 == 0 ? i % 3 + 1 : 0);
     if (i % 2) {
       f.src_mac.bytes = {0x00, 0x1b, 0x21, static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i >> 8), 0x5e};
@@ -77,6 +117,8 @@ std::vector<FlowRecord> kafka_sample_flows(std::size_t count, std::uint32_t seed
       f.src_vlan = static_cast<std::uint16_t>(1 + i % 4094);
       f.dst_vlan = static_cast<std::uint16_t>(i % 7 * 100);
     }
+    f.present = 0;
+    mark_present_what_is_set(f, i % 4 == 0);
   }
   return flows;
 }
@@ -128,7 +170,7 @@ std::vector<ProtocFields> protoc_decode(const std::string& delimited_messages) {
 
 std::string protoc_encode(const std::string& text) { return run_protoc({"--encode=flowpb.FlowMessage"}, text); }
 
-void expect_flow_message(const ProtocFields& m, const FlowRecord& f) {
+void expect_flow_message(const ProtocFields& m, const FlowRecord& f, const TextTable& texts) {
   const auto number = [&](const char* name) -> std::uint64_t {
     const auto it = m.find(name);
     return it == m.end() ? 0 : std::stoull(it->second);
@@ -139,12 +181,23 @@ void expect_flow_message(const ProtocFields& m, const FlowRecord& f) {
   };
   EXPECT_EQ(number("time_flow_start_ns"), f.first_ms * 1'000'000);
   EXPECT_EQ(number("time_flow_end_ns"), f.last_ms * 1'000'000);
-  EXPECT_EQ(number("time_received_ns"), f.received_ms * 1'000'000);
-  EXPECT_EQ(number("sampling_rate"), f.sampling_interval);
-  EXPECT_EQ(bytes("sampler_address"), address_bytes(f.exporter));
+  EXPECT_EQ(number("time_received_ns"), f.has(Element::received) ? f.received_ms * 1'000'000 : 0);
+  EXPECT_EQ(number("sampling_rate"), f.has(Element::sampling) ? f.sampling_interval : 0);
+  EXPECT_EQ(bytes("sampler_address"), f.has(Element::exporter) ? present_address_bytes(f.exporter) : "");
   EXPECT_EQ(bytes("src_addr"), address_bytes(f.src_addr));
   EXPECT_EQ(bytes("dst_addr"), address_bytes(f.dst_addr));
-  EXPECT_EQ(bytes("next_hop"), address_bytes(f.next_hop));
+  EXPECT_EQ(bytes("next_hop"), f.has(Element::next_hop) ? present_address_bytes(f.next_hop) : "");
+  EXPECT_EQ(bytes("bgp_next_hop"), f.has(Element::bgp_next_hop) ? present_address_bytes(f.bgp_next_hop) : "");
+  // GoFlow2's enricher's countries, and ours from 1002 on (docs/kafka.md).
+  EXPECT_EQ(bytes("1000"), std::string(country_value(f, info(Field::src_country))));
+  EXPECT_EQ(bytes("1001"), std::string(country_value(f, info(Field::dst_country))));
+  EXPECT_EQ(number("1002"), f.has(Element::flows) ? f.flows : 0);
+  EXPECT_EQ(number("1003"), f.in_if_speed);
+  EXPECT_EQ(number("1005"), static_cast<unsigned>(f.in_if_boundary));
+  EXPECT_EQ(bytes("1007"), texts.text(f.src_as_name));
+  EXPECT_EQ(bytes("1010"), texts.text(f.dst_city));
+  EXPECT_EQ(bytes("1024"), texts.text(f.in_if_name));
+  EXPECT_EQ(bytes("1029"), texts.text(f.out_if_connectivity));
   EXPECT_EQ(number("etype"), f.src_addr.is_v4() ? 0x800u : 0x86ddu);
   EXPECT_EQ(number("bytes"), f.bytes);
   EXPECT_EQ(number("packets"), f.packets);

@@ -2,13 +2,19 @@
 // by its length as a varint, as `goflow2 -format=bin` and protobuf's
 // writeDelimitedTo write it. The few scalar and bytes fields are written by
 // hand: no generated code, no allocation, zero values left out as proto3
-// does.
+// does, and elements the flow does not have left out too. The reader marks
+// present what the message has.
 //
-// What FlowMessage has no field for is not carried: reverse counters,
-// dst_tos, engine type and id, direction, label. ICMP type and code go both
-// in dst_port (type * 256 + code, as NetFlow) and in icmp_type/icmp_code.
+// Beyond FlowMessage, as GoFlow2's enricher extends it: the countries in
+// fields 1000 and 1001 (its numbers), the flow count and enrichment from 1002
+// (ours, docs/kafka.md). What neither has a field for is not carried: reverse
+// counters, dst_tos, engine type and id, direction, label. ICMP type and code
+// go both in dst_port (type * 256 + code, as NetFlow) and in
+// icmp_type/icmp_code.
 #include <cstring>
 #include <limits>
+
+#include "sluice/fields.h"
 
 #include "formats.h"
 
@@ -24,6 +30,7 @@ enum FieldNumber : std::uint32_t {
   packets = 10,
   sampler_address = 11,
   next_hop = 12,
+  bgp_next_hop = 100,
   src_as = 14,
   dst_as = 15,
   src_net = 16,
@@ -49,6 +56,23 @@ enum FieldNumber : std::uint32_t {
   time_flow_end_ns = 112,
 };
 
+// The fields after FlowMessage's, in the order of this table from 1000 on:
+// field_numbers[i] is extension_base + i.
+constexpr std::uint32_t extension_base = 1000;
+constexpr Field extensions[] = {
+    Field::src_country,        Field::dst_country,        Field::flows,
+    Field::in_if_speed,        Field::out_if_speed,       Field::in_if_boundary,
+    Field::out_if_boundary,    Field::src_as_name,        Field::dst_as_name,
+    Field::src_city,           Field::dst_city,           Field::src_region,
+    Field::dst_region,         Field::src_net_name,       Field::src_net_role,
+    Field::src_net_site,       Field::src_net_region,     Field::src_net_tenant,
+    Field::dst_net_name,       Field::dst_net_role,       Field::dst_net_site,
+    Field::dst_net_region,     Field::dst_net_tenant,     Field::exporter_name,
+    Field::in_if_name,         Field::out_if_name,        Field::in_if_description,
+    Field::out_if_description, Field::in_if_connectivity, Field::out_if_connectivity,
+};
+constexpr std::uint32_t extension_end = extension_base + std::size(extensions);
+
 enum WireType : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
 
 constexpr std::uint64_t ns_per_ms = 1'000'000;
@@ -68,8 +92,8 @@ char* put_varint(char* p, std::uint64_t v) {
 
 // A tag is one varint byte for fields up to 15, two up to 2047: written
 // without put_varint's loop, so that a constant field folds to its bytes.
-char* put_tag(char* p, FieldNumber field, WireType type) {
-  static_assert(time_flow_end_ns < 1 << 11);
+char* put_tag(char* p, std::uint32_t field, WireType type) {
+  static_assert(extension_end < 1 << 11);
   const std::uint32_t tag = field << 3 | type;
   if (tag < 0x80) {
     *p = static_cast<char>(tag);
@@ -80,13 +104,25 @@ char* put_tag(char* p, FieldNumber field, WireType type) {
   return p + 2;
 }
 
-char* put_number(char* p, FieldNumber field, std::uint64_t value) {
+char* put_number(char* p, std::uint32_t field, std::uint64_t value) {
   return value == 0 ? p : put_varint(put_tag(p, field, varint), value);
 }
 
-// IPv4 as its 4 bytes (as GoFlow2 writes it), IPv6 as 16; unset: absent.
+// A number only when the flow has it.
+char* put_element(char* p, FieldNumber field, const FlowRecord& f, Element e, std::uint64_t value) {
+  return f.has(e) ? put_number(p, field, value) : p;
+}
+
+char* put_bytes(char* p, std::uint32_t field, std::string_view bytes) {
+  p = put_varint(put_tag(p, field, length_delimited), bytes.size());
+  std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
+}
+
+// IPv4 as its 4 bytes (as GoFlow2 writes it), IPv6 as 16. An address with
+// a presence bit goes when present (a next hop of :: too), one without when
+// set.
 char* put_address(char* p, FieldNumber field, const IpAddress& a) {
-  if (a.is_unspecified()) return p;
   p = put_tag(p, field, length_delimited);
   // Two fixed-size copies rather than one of a variable size (a call to memcpy).
   if (a.is_v4()) {
@@ -106,64 +142,112 @@ std::uint64_t mac_number(const MacAddress& mac) {
   return n;
 }
 
-char* put_body(char* p, const FlowRecord& f) {
-  p = put_number(p, sampling_rate, f.sampling_interval);
-  p = put_address(p, src_addr, f.src_addr);
-  p = put_address(p, dst_addr, f.dst_addr);
+char* put_set_address(char* p, FieldNumber field, const IpAddress& a) {
+  return a.is_unspecified() ? p : put_address(p, field, a);
+}
+char* put_present_address(char* p, FieldNumber field, const FlowRecord& f, Element e, const IpAddress& a) {
+  return f.has(e) ? put_address(p, field, a) : p;
+}
+
+// The extensions' values: numbers when present, countries and texts as strings.
+// `enriched`: has_enrichment(f); without, only the flow count may be there.
+char* put_extensions(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
+  if (!enriched) return f.has(Element::flows) ? put_number(p, extension_base + 2, f.flows) : p;
+  for (std::uint32_t number = extension_base; const Field field : extensions) {
+    const FieldInfo& info = sluice::info(field);
+    if (is_present(f, info)) {
+      switch (info.kind) {
+        case FieldKind::country: p = put_bytes(p, number, country_value(f, info)); break;
+        case FieldKind::text: p = put_bytes(p, number, texts.text(static_cast<TextId>(unsigned_value(f, info)))); break;
+        default: p = put_number(p, number, unsigned_value(f, info)); break;
+      }
+    }
+    ++number;
+  }
+  return p;
+}
+
+// The room the texts of a flow take, at most.
+std::size_t text_room(const FlowRecord& f, const TextTable& texts) {
+  std::size_t room = 0;
+  for (const Field field : extensions) {
+    const FieldInfo& info = sluice::info(field);
+    if (info.kind == FieldKind::text) room += texts.text(static_cast<TextId>(unsigned_value(f, info))).size();
+  }
+  return room;
+}
+
+char* put_body(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
+  p = put_element(p, sampling_rate, f, Element::sampling, f.sampling_interval);
+  p = put_set_address(p, src_addr, f.src_addr);
+  p = put_set_address(p, dst_addr, f.dst_addr);
   p = put_number(p, bytes, f.bytes);
   p = put_number(p, packets, f.packets);
-  p = put_address(p, sampler_address, f.exporter);
-  p = put_address(p, next_hop, f.next_hop);
-  p = put_number(p, src_as, f.src_as);
-  p = put_number(p, dst_as, f.dst_as);
-  p = put_number(p, src_net, f.src_mask);
-  p = put_number(p, dst_net, f.dst_mask);
-  p = put_number(p, in_if, f.in_if);
-  p = put_number(p, out_if, f.out_if);
+  p = put_present_address(p, sampler_address, f, Element::exporter, f.exporter);
+  p = put_present_address(p, next_hop, f, Element::next_hop, f.next_hop);
+  p = put_element(p, src_as, f, Element::src_as, f.src_as);
+  p = put_element(p, dst_as, f, Element::dst_as, f.dst_as);
+  p = put_element(p, src_net, f, Element::src_mask, f.src_mask);
+  p = put_element(p, dst_net, f, Element::dst_mask, f.dst_mask);
+  p = put_element(p, in_if, f, Element::in_if, f.in_if);
+  p = put_element(p, out_if, f, Element::out_if, f.out_if);
   p = put_number(p, proto, f.proto);
   p = put_number(p, src_port, f.src_port);
   p = put_number(p, dst_port, f.dst_port);
   p = put_number(p, ip_tos, f.tos);
   p = put_number(p, forwarding_status, f.fwd_status);
   p = put_number(p, tcp_flags, f.tcp_flags);
-  p = put_number(p, src_mac, mac_number(f.src_mac));
-  p = put_number(p, dst_mac, mac_number(f.dst_mac));
+  p = put_element(p, src_mac, f, Element::src_mac, mac_number(f.src_mac));
+  p = put_element(p, dst_mac, f, Element::dst_mac, mac_number(f.dst_mac));
   const IpAddress& family = f.src_addr.is_unspecified() ? f.dst_addr : f.src_addr;
   if (!family.is_unspecified()) p = put_number(p, etype, family.is_v4() ? ethertype_ipv4 : ethertype_ipv6);
   if (is_icmp(f.proto)) {
     p = put_number(p, icmp_type, f.dst_port >> 8);
     p = put_number(p, icmp_code, f.dst_port & 0xff);
   }
-  p = put_number(p, src_vlan, f.src_vlan);
-  p = put_number(p, dst_vlan, f.dst_vlan);
-  p = put_number(p, observation_domain_id, f.observation_domain);
-  p = put_number(p, time_received_ns, f.received_ms * ns_per_ms);
+  p = put_element(p, src_vlan, f, Element::src_vlan, f.src_vlan);
+  p = put_element(p, dst_vlan, f, Element::dst_vlan, f.dst_vlan);
+  p = put_element(p, observation_domain_id, f, Element::observation_domain, f.observation_domain);
+  p = put_present_address(p, bgp_next_hop, f, Element::bgp_next_hop, f.bgp_next_hop);
+  p = put_element(p, time_received_ns, f, Element::received, f.received_ms * ns_per_ms);
   p = put_number(p, time_flow_start_ns, f.first_ms * ns_per_ms);
-  return put_number(p, time_flow_end_ns, f.last_ms * ns_per_ms);
+  p = put_number(p, time_flow_end_ns, f.last_ms * ns_per_ms);
+  return put_extensions(p, f, texts, enriched);
 }
 
-// Every field at its longest: 30 numbers of a 2-byte tag and a 10-byte
-// varint, 4 addresses of 2 + 1 + 16 bytes; under 2^14, so the length fits
-// two varint bytes.
-constexpr std::size_t max_body = 30 * 12 + 4 * 19;
-static_assert(max_body < 1 << 14);
+// Every field at its longest but the texts' bytes: 30 numbers and the
+// extensions of a 2-byte tag and a 10-byte varint, 5 addresses of 2 + 1 + 16
+// bytes.
+constexpr std::size_t max_body = (30 + std::size(extensions)) * 12 + std::size_t{5} * 19;
+
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
 
 class ProtobufEncoder final : public Encoder {
  public:
+  explicit ProtobufEncoder(const TextTable& texts) : texts_(texts) {}
+
   void encode(const FlowRecord& flow, csv::Buffer& out) override {
-    char* start = out.reserve(2 + max_body);
-    // The body goes after one length byte; a longer length moves it on by one.
-    char* end = put_body(start + 1, flow);
+    const bool enriched = has_enrichment(flow);
+    char* start = out.reserve(10 + max_body + (enriched ? text_room(flow, texts_) : 0));
+    // The body goes after one length byte; a longer length moves it on.
+    char* end = put_body(start + 1, flow, texts_, enriched);
     const auto size = static_cast<std::size_t>(end - start - 1);
-    if (size >= 0x80) {
-      std::memmove(start + 2, start + 1, size);
-      ++end;
+    if (const std::size_t length_size = varint_size(size); length_size > 1) {
+      std::memmove(start + length_size, start + 1, size);
+      end += length_size - 1;
     }
     put_varint(start, size);
     out.commit(end);
   }
 
   std::string_view separator() const noexcept override { return {}; }
+
+ private:
+  const TextTable& texts_;
 };
 
 class Reader {
@@ -221,31 +305,64 @@ bool mac_from(std::uint64_t n, MacAddress& out) {
   return true;
 }
 
+// Sets `out` and marks the element present.
+template <class T>
+bool set_element(std::uint64_t value, T& out, FlowRecord& f, Element e) {
+  f.set_present(e);
+  return narrow(value, out);
+}
+
+// An extension's number or text.
+bool set_extension(std::uint64_t number, std::uint64_t value, std::string_view bytes, bool is_bytes, FlowRecord& f,
+                   TextTable& texts) {
+  if (number >= extension_end) return true;  // not ours
+  const FieldInfo& info = sluice::info(extensions[number - extension_base]);
+  const bool wants_bytes = info.kind == FieldKind::country || info.kind == FieldKind::text;
+  if (is_bytes != wants_bytes) return false;
+  if (info.kind == FieldKind::country) {
+    if (bytes.size() != 2 && !bytes.empty()) return false;
+    char* member = reinterpret_cast<char*>(&f) + info.offset;
+    member[0] = bytes.empty() ? '\0' : bytes[0];
+    member[1] = bytes.empty() ? '\0' : bytes[1];
+    return true;
+  }
+  if (info.kind == FieldKind::text) value = texts.intern(bytes);
+  if (info.width < 8 && value >> (8 * info.width) != 0) return false;
+  if (info.kind == FieldKind::boundary && value > static_cast<std::uint64_t>(Boundary::internal)) return false;
+  set_unsigned_value(f, info, value);
+  return true;
+}
+
 bool set_number(std::uint64_t field, std::uint64_t v, FlowRecord& f, std::uint64_t (&icmp)[2]) {
   switch (field) {
-    case sampling_rate: return narrow(v == 0 ? 1 : v, f.sampling_interval);  // GoFlow2's 0: unsampled
+    case sampling_rate:  // GoFlow2's 0: unknown, which is unsampled to sluice
+      if (v != 0) f.set_present(Element::sampling);
+      return narrow(v == 0 ? 1 : v, f.sampling_interval);
     case bytes: f.bytes = v; return true;
     case packets: f.packets = v; return true;
-    case src_as: return narrow(v, f.src_as);
-    case dst_as: return narrow(v, f.dst_as);
-    case src_net: return narrow(v, f.src_mask);
-    case dst_net: return narrow(v, f.dst_mask);
-    case in_if: return narrow(v, f.in_if);
-    case out_if: return narrow(v, f.out_if);
+    case src_as: return set_element(v, f.src_as, f, Element::src_as);
+    case dst_as: return set_element(v, f.dst_as, f, Element::dst_as);
+    case src_net: return set_element(v, f.src_mask, f, Element::src_mask);
+    case dst_net: return set_element(v, f.dst_mask, f, Element::dst_mask);
+    case in_if: return set_element(v, f.in_if, f, Element::in_if);
+    case out_if: return set_element(v, f.out_if, f, Element::out_if);
     case proto: return narrow(v, f.proto);
     case src_port: return narrow(v, f.src_port);
     case dst_port: return narrow(v, f.dst_port);
     case ip_tos: return narrow(v, f.tos);
     case forwarding_status: return narrow(v, f.fwd_status);
     case tcp_flags: return narrow(v, f.tcp_flags);
-    case src_mac: return mac_from(v, f.src_mac);
-    case dst_mac: return mac_from(v, f.dst_mac);
+    case src_mac: f.set_present(Element::src_mac); return mac_from(v, f.src_mac);
+    case dst_mac: f.set_present(Element::dst_mac); return mac_from(v, f.dst_mac);
     case icmp_type: icmp[0] = v; return v <= 0xff;
     case icmp_code: icmp[1] = v; return v <= 0xff;
-    case src_vlan: return narrow(v, f.src_vlan);
-    case dst_vlan: return narrow(v, f.dst_vlan);
-    case observation_domain_id: return narrow(v, f.observation_domain);
-    case time_received_ns: f.received_ms = v / ns_per_ms; return true;
+    case src_vlan: return set_element(v, f.src_vlan, f, Element::src_vlan);
+    case dst_vlan: return set_element(v, f.dst_vlan, f, Element::dst_vlan);
+    case observation_domain_id: return set_element(v, f.observation_domain, f, Element::observation_domain);
+    case time_received_ns:
+      f.set_present(Element::received);
+      f.received_ms = v / ns_per_ms;
+      return true;
     case time_flow_start_ns: f.first_ms = v / ns_per_ms; return true;
     case time_flow_end_ns: f.last_ms = v / ns_per_ms; return true;
     default: return true;  // a field sluice does not keep (etype, sequence_num ...)
@@ -256,13 +373,14 @@ bool set_bytes(std::uint64_t field, std::string_view bytes, FlowRecord& f) {
   switch (field) {
     case src_addr: return address_from(bytes, f.src_addr);
     case dst_addr: return address_from(bytes, f.dst_addr);
-    case sampler_address: return address_from(bytes, f.exporter);
-    case next_hop: return address_from(bytes, f.next_hop);
-    default: return true;  // BGP next hop, AS path, MPLS labels ...
+    case sampler_address: f.set_present(Element::exporter); return address_from(bytes, f.exporter);
+    case next_hop: f.set_present(Element::next_hop); return address_from(bytes, f.next_hop);
+    case bgp_next_hop: f.set_present(Element::bgp_next_hop); return address_from(bytes, f.bgp_next_hop);
+    default: return true;  // AS path, MPLS labels ...
   }
 }
 
-bool decode_body(std::string_view body, FlowRecord& f) {
+bool decode_body(std::string_view body, FlowRecord& f, TextTable& texts) {
   Reader in(body);
   std::uint64_t icmp[2] = {};
   while (!in.done()) {
@@ -272,10 +390,15 @@ bool decode_body(std::string_view body, FlowRecord& f) {
     const std::uint64_t field = key >> 3;
     switch (key & 7) {
       case varint:
-        if (!in.varint(value) || !set_number(field, value, f, icmp)) return false;
+        if (!in.varint(value)) return false;
+        if (!(field < extension_base ? set_number(field, value, f, icmp)
+                                     : set_extension(field, value, {}, false, f, texts)))
+          return false;
         break;
       case length_delimited:
-        if (!in.varint(value) || !in.bytes(value, bytes) || !set_bytes(field, bytes, f)) return false;
+        if (!in.varint(value) || !in.bytes(value, bytes)) return false;
+        if (!(field < extension_base ? set_bytes(field, bytes, f) : set_extension(field, 0, bytes, true, f, texts)))
+          return false;
         break;
       case fixed64:
         if (!in.bytes(8, bytes)) return false;
@@ -294,22 +417,32 @@ bool decode_body(std::string_view body, FlowRecord& f) {
 
 class ProtobufDecoder final : public Decoder {
  public:
+  explicit ProtobufDecoder(TextTable& texts) : texts_(texts) {}
+
   bool decode(std::string_view message, std::vector<FlowRecord>& out) override {
     Reader in(message);
     while (!in.done()) {
       std::uint64_t size = 0;
       std::string_view body;
-      FlowRecord flow;
-      if (!in.varint(size) || !in.bytes(size, body) || !decode_body(body, flow)) return false;
-      out.push_back(flow);
+      if (!in.varint(size) || !in.bytes(size, body)) return false;
+      // Read in place: a record is 320 bytes, and copying it was a tenth of the time.
+      if (!decode_body(body, out.emplace_back(), texts_)) {
+        out.pop_back();
+        return false;
+      }
     }
     return true;
   }
+
+ private:
+  TextTable& texts_;
 };
 
 }  // namespace
 
-std::unique_ptr<Encoder> make_protobuf_encoder() { return std::make_unique<ProtobufEncoder>(); }
-std::unique_ptr<Decoder> make_protobuf_decoder() { return std::make_unique<ProtobufDecoder>(); }
+std::unique_ptr<Encoder> make_protobuf_encoder(const TextTable& texts) {
+  return std::make_unique<ProtobufEncoder>(texts);
+}
+std::unique_ptr<Decoder> make_protobuf_decoder(TextTable& texts) { return std::make_unique<ProtobufDecoder>(texts); }
 
 }  // namespace sluice::flowcodec::detail

@@ -35,12 +35,12 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDelet
 }  // namespace
 
 struct FlowConsumer::State final : detail::Client {
-  State(ConsumerConfig c, ConsumerEvents& e)
+  State(ConsumerConfig c, ConsumerEvents& e, TextTable& texts)
       : Client(defaults(c), c.properties, detail::bootstrap_servers(c.brokers),
                [&e](LogLevel level, std::string_view message) { e.log(level, message); }),
         config(std::move(c)),
         events(e),
-        decoder(flowcodec::make_decoder(config.format)) {
+        decoder(flowcodec::make_decoder(config.format, texts)) {
     refuse_reserved(config.properties, reserved);
     if (config.topics.empty()) throw PropertyError("no topics");
     if (config.group.empty()) throw PropertyError("no group");
@@ -89,8 +89,8 @@ struct FlowConsumer::State final : detail::Client {
   bool closed = false;
 };
 
-FlowConsumer::FlowConsumer(ConsumerConfig config, ConsumerEvents& events)
-    : state_(std::make_unique<State>(std::move(config), events)) {}
+FlowConsumer::FlowConsumer(ConsumerConfig config, ConsumerEvents& events, TextTable& texts)
+    : state_(std::make_unique<State>(std::move(config), events, texts)) {}
 
 FlowConsumer::~FlowConsumer() {
   try {

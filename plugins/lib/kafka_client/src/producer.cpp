@@ -56,12 +56,12 @@ std::size_t flows_per_message_default(flowcodec::Format format) noexcept {
 }
 
 struct FlowProducer::State final : detail::Client {
-  State(ProducerConfig c, ProducerEvents& e)
+  State(ProducerConfig c, ProducerEvents& e, const TextTable& texts)
       : Client(defaults(c), c.properties, detail::bootstrap_servers(c.brokers),
                [&e](LogLevel level, std::string_view message) { e.log(level, message); }),
         config(std::move(c)),
         events(e),
-        encoder(flowcodec::make_encoder(config.format, config.time_format)) {
+        encoder(flowcodec::make_encoder(config.format, texts, config.time_format)) {
     if (config.flows_per_message == 0) config.flows_per_message = flows_per_message_default(config.format);
     refuse_reserved(config.properties, reserved);
     if (config.topic.empty()) throw PropertyError("no topic");
@@ -142,8 +142,8 @@ struct FlowProducer::State final : detail::Client {
   bool abandoned = false;  // purged: what is left is no longer ours to count
 };
 
-FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events)
-    : state_(std::make_unique<State>(std::move(config), events)) {}
+FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events, const TextTable& texts)
+    : state_(std::make_unique<State>(std::move(config), events, texts)) {}
 
 FlowProducer::~FlowProducer() = default;
 

@@ -48,7 +48,8 @@ class ConsumerEvents {
 class FlowConsumer {
  public:
   // Checks the configuration (throws PropertyError); no connection yet.
-  FlowConsumer(ConsumerConfig config, ConsumerEvents& events);
+  // The texts of messages (names) are interned into `texts`.
+  FlowConsumer(ConsumerConfig config, ConsumerEvents& events, TextTable& texts);
   // Commits what was handed on and leaves the group.
   ~FlowConsumer();
   FlowConsumer(const FlowConsumer&) = delete;

@@ -66,7 +66,8 @@ class ProducerEvents {
 class FlowProducer {
  public:
   // Checks the configuration (throws PropertyError); no connection yet.
-  FlowProducer(ProducerConfig config, ProducerEvents& events);
+  // `texts` holds what the flows' TextIds name.
+  FlowProducer(ProducerConfig config, ProducerEvents& events, const TextTable& texts);
   ~FlowProducer();
   FlowProducer(const FlowProducer&) = delete;
   FlowProducer& operator=(const FlowProducer&) = delete;
