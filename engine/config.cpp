@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "options_binder.h"
 #include "text.h"
 
 #include <fmt/format.h>
@@ -72,9 +73,74 @@ std::string type_name(const toml::node& node) {
   return out.str();
 }
 
-bool is_engine_key(std::string_view key) {
-  return key == "plugin" || key == "inputs" || key == "when_full" || key == "instances" || key == "workers";
+namespace {
+
+constexpr OptionSpec plugin_key{.name = "plugin",
+                                .type = OptionType::string,
+                                .help = "the plugin's name, e.g. plugin = \"csv_writer\" (sluice plugins lists them)",
+                                .required = true};
+constexpr OptionSpec inputs_key{.name = "inputs",
+                                .type = OptionType::string_list,
+                                .help = "ids of the sources and transforms to read from (globs allowed: \"gen*\")"};
+
+constexpr OptionSpec source_keys[] = {
+    plugin_key,
+    {.name = "instances",
+     .type = OptionType::integer,
+     .default_value = "1",
+     .help = "copies of the source, each told its index (ids ID#0...)",
+     .min = "1",
+     .max = "64"},
+};
+constexpr OptionSpec workers_key{
+    .name = "workers",
+    .type = OptionType::integer,
+    .default_value = "1",
+    .help = "threads running it: N, or \"auto\" for the cores this process may use (a serial plugin takes 1)",
+    .min = "1",
+    .max = "256"};
+
+constexpr OptionSpec transform_keys[] = {plugin_key, inputs_key, workers_key};
+constexpr OptionSpec sink_keys[] = {
+    plugin_key,
+    inputs_key,
+    {.name = "when_full",
+     .type = OptionType::string,
+     .default_value = "\"block\"",
+     .help = "a full queue blocks its producers, or drops and counts what does not fit",
+     .choices = "block|drop"},
+    workers_key,
+};
+
+constexpr OptionSpec engine_table_keys[] = {
+    {.name = "metrics",
+     .type = OptionType::string,
+     .help = "\"host:port\" to serve Prometheus metrics at /metrics and health at /health"},
+    {.name = "drain_timeout",
+     .type = OptionType::duration,
+     .default_value = "\"30s\"",
+     .help = "how long sinks get to deliver what is in flight once the sources have stopped"},
+    {.name = "stats_interval",
+     .type = OptionType::duration,
+     .help = "how often the stats line is logged (default: --stats-interval, 10s)"},
+    {.name = "console_silent_after",
+     .type = OptionType::duration,
+     .default_value = "\"1m\"",
+     .help = "the console marks an exporter this long quiet as silent"},
+};
+
+}  // namespace
+
+std::span<const OptionSpec> engine_keys(PluginKind role) {
+  switch (role) {
+    case PluginKind::source: return source_keys;
+    case PluginKind::transform: return transform_keys;
+    case PluginKind::sink: return sink_keys;
+  }
+  return {};
 }
+
+std::span<const OptionSpec> engine_table_options() { return engine_table_keys; }
 
 const ComponentConfig* PipelineConfig::find(std::string_view id) const {
   for (const auto& c : components)
@@ -84,9 +150,6 @@ const ComponentConfig* PipelineConfig::find(std::string_view id) const {
 
 namespace {
 
-constexpr std::int64_t max_instances = 64;
-constexpr std::int64_t max_workers = 256;
-
 // The cores this process may run on (its affinity mask, as taskset or a
 // cgroup's cpuset set it), at least one.
 unsigned usable_cores() {
@@ -94,31 +157,6 @@ unsigned usable_cores() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1U, std::thread::hardware_concurrency());
-}
-
-// `workers = N | "auto"` on a transform or sink: how many threads run it
-// (whether the plugin may run on several is checked once it is loaded).
-void read_workers(const toml::table& component, const std::string& key, ComponentConfig& c, ProblemList& problems) {
-  const toml::node* workers = component.get("workers");
-  if (!workers) return;
-  if (c.role == PluginKind::source) {
-    problems.add(workers, key + ".workers", "applies to transforms and sinks; a source takes instances = N");
-    return;
-  }
-  if (workers->value_exact<std::string>() == "auto") {
-    c.workers = usable_cores();
-    c.parallel = true;
-    return;
-  }
-  const auto value = workers->value_exact<std::int64_t>();
-  if (!value || *value < 1 || *value > max_workers) {
-    problems.add(
-        workers, key + ".workers",
-        fmt::format("must be an integer from 1 to {}, or \"auto\" (the cores this process may use)", max_workers));
-    return;
-  }
-  c.workers = static_cast<unsigned>(*value);
-  c.parallel = c.workers > 1;
 }
 
 constexpr std::pair<std::string_view, PluginKind> sections[] = {
@@ -210,6 +248,37 @@ void expand_environment(toml::node& node, const std::string& key, ProblemList& p
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
+// "sources", "transforms and sinks": the roles whose components take `key`.
+std::string roles_taking(std::string_view key) {
+  std::vector<std::string> roles;
+  for (auto [section, role] : sections)
+    for (const auto& spec : engine_keys(role))
+      if (spec.name == key) roles.emplace_back(section);
+  return join_names(roles);
+}
+
+// The engine's keys of one component (plugin, instances, when_full...),
+// bound as a plugin's options are; the plugin's keys are checked later.
+void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
+  for (auto&& [name, node] : *c.table)
+    if (!find_option(engine_keys(c.role), name.str()))
+      if (const auto roles = roles_taking(name.str()); !roles.empty())
+        problems.add(&node, c.key + "." + std::string(name.str()), "applies to " + roles + " only");
+  // `workers = "auto"` is the cores this process may use: taken here, and its
+  // row left out of the binding (which knows integers only).
+  std::vector<OptionSpec> specs(engine_keys(c.role).begin(), engine_keys(c.role).end());
+  const bool auto_workers = find_option(specs, "workers") && (*c.table)["workers"].value_exact<std::string>() == "auto";
+  if (auto_workers) std::erase_if(specs, [](const OptionSpec& spec) { return spec.name == "workers"; });
+  const Options keys =
+      bind_table(*c.table, c.key, {.owner = "the engine", .specs = specs, .only_declared = true}, problems);
+  if (keys.has("plugin")) c.plugin = keys.string("plugin");
+  if (keys.has("instances")) c.instances = static_cast<unsigned>(keys.integer("instances"));
+  if (keys.has("when_full")) c.drop_when_full = keys.string("when_full") == "drop";
+  if (keys.has("workers")) c.workers = static_cast<unsigned>(keys.integer("workers"));
+  if (auto_workers) c.workers = usable_cores();
+  c.parallel = auto_workers || c.workers > 1;
+}
+
 void read_components(PipelineConfig& config, ProblemList& problems) {
   for (auto&& [name, node] : config.root) {
     const std::string_view section_name = name.str();
@@ -245,35 +314,7 @@ void read_components(PipelineConfig& config, ProblemList& problems) {
       c.role = role;
       c.key = key;
       c.table = component;
-      if (auto plugin = (*component)["plugin"].value<std::string>())
-        c.plugin = *plugin;
-      else if (component->contains("plugin"))
-        problems.add(component->get("plugin"), key + ".plugin", "must be a string naming a plugin");
-      else
-        problems.add(component, key + ".plugin",
-                     "missing: every component names its plugin, e.g. plugin = \"csv_writer\"");
-
-      if (const toml::node* when_full = component->get("when_full")) {
-        const auto value = when_full->value<std::string>();
-        if (role != PluginKind::sink)
-          problems.add(when_full, key + ".when_full", "applies to sinks only");
-        else if (value == "drop")
-          c.drop_when_full = true;
-        else if (value != "block")
-          problems.add(when_full, key + ".when_full", "must be \"block\" (the default) or \"drop\"");
-      }
-      if (const toml::node* instances = component->get("instances")) {
-        const auto value = instances->value_exact<std::int64_t>();
-        if (role != PluginKind::source)
-          problems.add(instances, key + ".instances", "applies to sources only");
-        else if (!value || *value < 1 || *value > max_instances)
-          problems.add(
-              instances, key + ".instances",
-              fmt::format("must be an integer from 1 to {}: how many copies of the source run", max_instances));
-        else
-          c.instances = static_cast<unsigned>(*value);
-      }
-      read_workers(*component, key, c, problems);
+      read_engine_keys(c, problems);
       config.components.push_back(std::move(c));
     }
   }
@@ -287,34 +328,12 @@ void read_engine(PipelineConfig& config, ProblemList& problems) {
     problems.add(node, "engine", "must be a table: [engine]");
     return;
   }
-  const auto duration_of = [&](const toml::node& value,
-                               const std::string& key) -> std::optional<std::chrono::milliseconds> {
-    if (auto text = value.value_exact<std::string>())
-      if (auto d = parse_duration(*text)) return d;
-    problems.add(&value, key, "must be a duration such as \"30s\" or \"2m\"");
-    return std::nullopt;
-  };
-  const std::vector<std::string> keys{"metrics", "drain_timeout", "stats_interval", "console_silent_after"};
-  for (auto&& [name, value] : *table) {
-    const std::string key = fmt::format("engine.{}", name.str());
-    if (name == "metrics") {
-      if (auto text = value.value_exact<std::string>())
-        config.engine.metrics = *text;
-      else
-        problems.add(&value, key, "must be a string \"host:port\", e.g. \"127.0.0.1:9464\"");
-    } else if (name == "drain_timeout") {
-      if (auto d = duration_of(value, key)) config.engine.drain_timeout = *d;
-    } else if (name == "stats_interval") {
-      if (auto d = duration_of(value, key))
-        config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
-    } else if (name == "console_silent_after") {
-      if (auto d = duration_of(value, key)) config.engine.console_silent_after = *d;
-    } else {
-      std::string message = "unknown key of [engine]";
-      if (auto guess = nearest(name.str(), keys)) message += fmt::format("; did you mean \"{}\"?", *guess);
-      problems.add(&value, key, message + "; it has " + join_names(keys));
-    }
-  }
+  const Options keys = bind_table(*table, "engine", {.owner = "[engine]", .specs = engine_table_keys}, problems);
+  if (keys.has("metrics")) config.engine.metrics = keys.string("metrics");
+  if (keys.has("drain_timeout")) config.engine.drain_timeout = keys.duration("drain_timeout");
+  if (keys.has("stats_interval"))
+    config.engine.stats_interval = std::chrono::duration_cast<std::chrono::seconds>(keys.duration("stats_interval"));
+  if (keys.has("console_silent_after")) config.engine.console_silent_after = keys.duration("console_silent_after");
 }
 
 void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
@@ -325,10 +344,7 @@ void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
   for (auto& c : config.components) {
     const toml::node* inputs = c.table->get("inputs");
     const std::string key = c.key + ".inputs";
-    if (c.role == PluginKind::source) {
-      if (inputs) problems.add(inputs, key, "a source takes no inputs");
-      continue;
-    }
+    if (c.role == PluginKind::source) continue;  // inputs there: read_engine_keys said so
     const toml::array* list = inputs ? inputs->as_array() : nullptr;
     if (!inputs || (list && list->empty())) {
       problems.add(
@@ -363,12 +379,9 @@ void resolve_inputs(PipelineConfig& config, ProblemList& problems) {
         problems.add(&entry, key,
                      fmt::format("\"{}\" is a sink ([{}]); inputs name sources and transforms", *name, other->key));
       } else {
-        std::string message = fmt::format("\"{}\" names no source or transform", *name);
-        if (auto guess = nearest(*name, producers))
-          message += fmt::format("; did you mean \"{}\"?", *guess);
-        else if (!producers.empty())
-          message += "; known: " + join_names(producers);
-        problems.add(&entry, key, std::move(message));
+        problems.add(
+            &entry, key,
+            fmt::format("\"{}\" names no source or transform{}", *name, suggestion(*name, producers, "known: ")));
       }
     }
   }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -79,8 +80,12 @@ std::unique_ptr<toml::node> parse_toml_value(std::string_view text);
 // "integer", "string", "table"...
 std::string type_name(const toml::node& node);
 
-// Keys the engine reads itself; every other key is the plugin's option.
-bool is_engine_key(std::string_view key);
+// The keys the engine reads itself in a component of `role` (plugin,
+// inputs, instances, when_full...); every other key is the plugin's option.
+std::span<const OptionSpec> engine_keys(PluginKind role);
+
+// The keys of the [engine] table.
+std::span<const OptionSpec> engine_table_options();
 
 struct PipelineConfig {
   std::string file;

@@ -7,8 +7,6 @@
 #include "plugin_catalog.h"
 #include "text.h"
 
-#include "sluice/clickhouse_http/schema.h"
-
 #include <fmt/format.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/program_options.hpp>
@@ -39,7 +37,8 @@ commands:
   validate PIPELINE   load the plugins and check every option; start nothing
   plugins [NAME]      list the plugins found, or one plugin's options
   graph PIPELINE      print the pipeline as a Graphviz DOT graph
-  schema clickhouse   print the CREATE TABLE of the clickhouse sink's table
+  COMMAND PLUGIN ...  a command a plugin offers (sluice plugins PLUGIN lists them), e.g.
+                      sluice schema clickhouse --table flows: the clickhouse sink's CREATE TABLE
   top [ADDR]          watch a running pipeline in the terminal (its console's
                       address; default the collector pipeline's)
 
@@ -160,10 +159,9 @@ std::variant<PipelineConfig, int> load(const po::variables_map& values) {
   auto file = find_pipeline(name);
   if (!file) {
     const auto known = known_pipelines();
-    const auto guess = nearest(name, known);
-    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines, {} or {} ({})\n", name,
+    fmt::print(stderr, "sluice: no pipeline \"{}\": not a file, and no {}.toml in ./pipelines, {} or {}{}\n", name,
                name, config_dir_of_install().string(), pipeline_dir_of_install().string(),
-               guess ? fmt::format("did you mean \"{}\"?", *guess) : "known: " + list_of(known));
+               known.empty() ? "; none is known" : suggestion(name, known, "known: "));
     return exit_no_input;
   }
   try {
@@ -179,7 +177,9 @@ int command_run(int argc, char** argv, bool validate_only) {
   po::options_description run_options("run", 100);
   run_options.add_options()("stats-interval", po::value<int>()->default_value(10),
                             "seconds between stats lines on stderr; 0 for none (default: [engine] stats_interval, "
-                            "else 10)");
+                            "else 10)")(
+      "summary", po::value<std::string>()->default_value("table"),
+      "the end-of-run summary on stderr: table (for people) or json (one line, for scripts)");
   po::options_description visible(100);
   visible.add(pipeline_options()).add(common_options());
   if (!validate_only) visible.add(run_options);
@@ -209,9 +209,11 @@ int command_run(int argc, char** argv, bool validate_only) {
       fmt::print("{}: valid ({} components)\n", config.file, config.components.size());
       return 0;
     }
+    const std::string summary_format = validate_only ? "table" : cmd.values["summary"].as<std::string>();
+    if (summary_format != "table" && summary_format != "json") throw po::error("--summary must be table or json");
     log.info("running {}", config.file);
     const int code = pipeline.run();
-    std::fputs(pipeline.summary().c_str(), stderr);
+    std::fputs((summary_format == "json" ? pipeline.summary_json() : pipeline.summary()).c_str(), stderr);
     if (pipeline.left_threads_running()) {
       // A component is stuck inside its plugin: unwinding would destroy what it uses.
       std::fflush(nullptr);
@@ -273,21 +275,24 @@ std::vector<OptionRow> option_rows(std::span<const OptionSpec> options) {
   return rows;
 }
 
-void print_markdown_options(const PluginDescriptor& d) {
-  if (d.options.empty()) {
+// What values an option takes beyond its type: "a|b|c", "1 to 64".
+std::string allowed_values(const OptionSpec& o) {
+  return o.choices.empty() ? describe_range(o) : std::string(o.choices);
+}
+
+std::string shown_default(const OptionSpec& o) { return o.required ? "required" : std::string(o.default_value); }
+
+void print_markdown_options(std::span<const OptionSpec> options) {
+  if (options.empty()) {
     fmt::print("No options.\n");
     return;
   }
-  fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
-  for (const auto& [name, o] : option_rows(d.options)) {
-    std::string help(o->help);
-    if (!o->choices.empty()) help += fmt::format("{}One of: `{}`.", help.ends_with('.') ? " " : ". ", o->choices);
-    const std::string default_value = o->required                ? "required"
-                                      : o->default_value.empty() ? ""
-                                                                 : fmt::format("`{}`", o->default_value);
-    fmt::print("| `{}` | {} | {} | {} |\n", name, to_string(o->type), escape_markdown_cell(default_value),
-               escape_markdown_cell(help));
-  }
+  fmt::print("| option | type | default | values | description |\n|---|---|---|---|---|\n");
+  const auto code = [](std::string_view text) { return text.empty() ? std::string() : fmt::format("`{}`", text); };
+  for (const auto& [name, o] : option_rows(options))
+    fmt::print("| `{}` | {} | {} | {} | {} |\n", name, to_string(o->type),
+               escape_markdown_cell(o->required ? "required" : code(o->default_value)),
+               escape_markdown_cell(code(allowed_values(*o))), escape_markdown_cell(o->help));
 }
 
 int print_markdown_reference(PluginCatalog& catalog) {
@@ -297,42 +302,43 @@ int print_markdown_reference(PluginCatalog& catalog) {
     for (const PluginDescriptor& d : plugin->descriptors) {
       fmt::print("{}### {} ({})\n\n{}\n\n", first ? "" : "\n", d.name, to_string(d.kind), d.summary);
       first = false;
-      print_markdown_options(d);
+      print_markdown_options(d.options);
     }
   }
   return 0;
 }
 
-void print_options(const PluginDescriptor& d) {
-  fmt::print("\n{} ({}): {}\n\n", d.name, to_string(d.kind), d.summary);
-  if (d.options.empty()) fmt::print("no options\n");
-  const auto rows = option_rows(d.options);
-  std::size_t name_width = 4, type_width = 4, default_width = 7;
+void print_option_table(std::span<const OptionSpec> options) {
+  const auto rows = option_rows(options);
+  std::size_t name_width = 4, type_width = 4, default_width = 7, values_width = 6;
   for (const auto& [name, o] : rows) {
     name_width = std::max(name_width, name.size());
     type_width = std::max(type_width, to_string(o->type).size());
-    default_width = std::max(default_width, o->required ? 8 : o->default_value.size());
+    default_width = std::max(default_width, shown_default(*o).size());
+    values_width = std::max(values_width, allowed_values(*o).size());
   }
-  if (!d.options.empty())
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", name_width, "type", type_width, "default", default_width,
-               "help");
-  for (const auto& [name, o] : rows) {
-    std::string help(o->help);
-    if (!o->choices.empty()) help += fmt::format(" (one of: {})", o->choices);
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", name, name_width, to_string(o->type), type_width,
-               o->required                ? "required"
-               : o->default_value.empty() ? "-"
-                                          : o->default_value,
-               default_width, help);
-  }
-  if (d.kind == PluginKind::source)
-    fmt::print("\nevery source also takes: instances = N (copies of the source, each told its index)\n");
+  const auto row = [&](std::string_view name, std::string_view type, std::string_view default_value,
+                       std::string_view values, std::string_view help) {
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", name, name_width, type, type_width,
+               default_value.empty() ? "-" : default_value, default_width, values.empty() ? "-" : values, values_width,
+               help);
+  };
+  row("name", "type", "default", "values", "help");
+  for (const auto& [name, o] : rows) row(name, to_string(o->type), shown_default(*o), allowed_values(*o), o->help);
+}
+
+void print_options(const PluginDescriptor& d) {
+  fmt::print("\n{} ({}): {}\n\n", d.name, to_string(d.kind), d.summary);
+  if (d.options.empty())
+    fmt::print("no options\n");
   else
-    fmt::print("\nevery {} also takes: inputs = [\"ID\", ...] (globs allowed){}\n{}\n", to_string(d.kind),
-               d.kind == PluginKind::sink ? ", when_full = \"block\" | \"drop\"" : "",
-               d.concurrency == Concurrency::serial
-                   ? "this plugin runs on one worker (it keeps state across batches)"
-                   : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
+    print_option_table(d.options);
+  fmt::print("\nand, read by the engine in every {}:\n", to_string(d.kind));
+  print_option_table(engine_keys(d.kind));
+  if (d.kind != PluginKind::source)
+    fmt::print("{}\n", d.concurrency == Concurrency::serial
+                           ? "this plugin runs on one worker (it keeps state across batches)"
+                           : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
 }
 
 int command_plugins(int argc, char** argv) {
@@ -382,36 +388,29 @@ int command_plugins(int argc, char** argv) {
   }
   fmt::print("library: {}\n", plugin->path.string());
   for (const PluginDescriptor& d : plugin->descriptors) print_options(d);
+  if (!plugin->commands.empty()) fmt::print("\ncommands:\n");
+  for (const PluginCommand& c : plugin->commands) fmt::print("  sluice {} {} ...: {}\n", c.name, name, c.summary);
   return 0;
 }
 
-// The schema is the clickhouse_http library's; this prints it without a server.
-int command_schema(int argc, char** argv) {
-  Command cmd;
-  po::options_description visible("options", 100);
-  visible.add_options()("help,h", "show this help")("table", po::value<std::string>(), "the table's name (required)")(
-      "database", po::value<std::string>()->default_value("default"), "its database")(
-      "server-version", po::value<std::string>()->default_value("24.8"),
-      "the ClickHouse it is for; before 20.1 (Debian 12 has 18.16) addresses are FixedString(16) and times "
-      "DateTime plus milliseconds");
-  cmd.options.add(visible);
-  cmd.options.add_options()("store", po::value<std::string>());
-  cmd.positional.add("store", 1);
-  const char* usage =
-      "usage: sluice schema clickhouse --table NAME [--database DB] [--server-version X.Y]\n\n"
-      "Prints the CREATE TABLE of the table the clickhouse sink writes (docs/clickhouse.md):\n"
-      "  sluice schema clickhouse --table flows --server-version 18.16 | clickhouse-client";
-  if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
-  const auto version = clickhouse_http::ServerVersion::parse(cmd.values["server-version"].as<std::string>());
-  if (!cmd.values.count("store") || cmd.values["store"].as<std::string>() != "clickhouse" ||
-      !cmd.values.count("table") || !version) {
-    fmt::print(stderr, "sluice: {}\n", !version ? "--server-version is MAJOR.MINOR, as 18.16" : usage);
-    return exit_usage;
+// `sluice COMMAND PLUGIN [ARGS...]`: a command the plugin offers, found on
+// the default search path; nullopt if no plugin of that name offers it.
+std::optional<int> run_plugin_command(std::string_view command, int argc, char** argv) {
+  if (argc < 3) return std::nullopt;
+  PluginCatalog catalog(PluginCatalog::default_search_path({}));
+  std::shared_ptr<const LoadedPlugin> plugin;
+  try {
+    plugin = catalog.load(argv[2]);
+  } catch (const PluginLoadError&) {
+    return std::nullopt;
   }
-  fmt::print("{}", clickhouse_http::create_table_sql(cmd.values["database"].as<std::string>(),
-                                                     cmd.values["table"].as<std::string>(),
-                                                     clickhouse_http::schema_for(*version)));
-  return 0;
+  if (!plugin) return std::nullopt;
+  for (const PluginCommand& c : plugin->commands) {
+    if (c.name != command) continue;
+    const std::vector<std::string_view> args(argv + 3, argv + argc);
+    return c.run(args);
+  }
+  return std::nullopt;
 }
 
 // The console address of the shipped collector pipeline, which `top` watches
@@ -466,8 +465,8 @@ int main(int argc, char** argv) {
     if (command == "validate") return command_run(argc - 1, argv + 1, true);
     if (command == "plugins") return command_plugins(argc - 1, argv + 1);
     if (command == "graph") return command_graph(argc - 1, argv + 1);
-    if (command == "schema") return command_schema(argc - 1, argv + 1);
     if (command == "top") return command_top(argc - 1, argv + 1);
+    if (auto code = run_plugin_command(command, argc, argv)) return *code;
   } catch (const po::error& e) {
     fmt::print(stderr, "sluice: {}\n", e.what());
     return exit_usage;

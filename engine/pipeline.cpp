@@ -179,11 +179,10 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
     }
     if (!plugin) {
       auto known = catalog.names();
-      std::string message = fmt::format("unknown plugin \"{}\"", c.plugin);
-      if (auto guess = nearest(c.plugin, known)) message += fmt::format("; did you mean \"{}\"?", *guess);
-      message += known.empty() ? "; no plugins were found on the search path (see --plugin-dir)"
-                               : "; known plugins: " + join_names(known);
-      problems.add(plugin_node, plugin_key, std::move(message));
+      problems.add(plugin_node, plugin_key,
+                   fmt::format("unknown plugin \"{}\"{}", c.plugin,
+                               known.empty() ? "; no plugins were found on the search path (see --plugin-dir)"
+                                             : suggestion(c.plugin, known, "known plugins: ")));
       continue;
     }
     const PluginDescriptor* descriptor = plugin->find(c.role);

@@ -49,6 +49,9 @@ class Pipeline {
   // The end-of-run table: per component records in, out, dropped, lost,
   // errors; each independent path's total and rate; each plugin's report.
   std::string summary() const;
+  // The same counts as one JSON object on one line, for scripts and tests
+  // (`sluice run --summary json`; docs/operations.md lists its keys).
+  std::string summary_json() const;
   // Every metric, as /metrics serves it.
   std::string metrics() const { return run_.metrics.render(); }
   // True when a component did not stop by drain_timeout and its thread was

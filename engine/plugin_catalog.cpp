@@ -92,7 +92,10 @@ std::shared_ptr<const LoadedPlugin> PluginCatalog::load(const std::string& name)
       if (library->plugins[j].kind == d.kind)
         throw PluginLoadError(fmt::format("{} declares two {} plugins", file.string(), to_string(d.kind)));
   }
+  for (const PluginCommand& c : library->commands)
+    if (!c.run) throw PluginLoadError(fmt::format("{}: the command \"{}\" has nothing to run", file.string(), c.name));
   plugin->descriptors = library->plugins;
+  plugin->commands = library->commands;
   loaded_.emplace(name, plugin);
   return plugin;
 }

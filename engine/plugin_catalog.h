@@ -24,6 +24,7 @@ struct LoadedPlugin {
   std::filesystem::path path;
   std::shared_ptr<boost::dll::shared_library> library;
   std::span<const PluginDescriptor> descriptors;
+  std::span<const PluginCommand> commands;
 
   // The plugin of that kind in this library; nullptr if it has none.
   const PluginDescriptor* find(PluginKind kind) const noexcept;

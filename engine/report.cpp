@@ -51,7 +51,81 @@ std::vector<std::vector<std::size_t>> paths_of(const std::vector<std::unique_ptr
   return paths;
 }
 
+// A JSON string: quotes, backslashes and control characters escaped.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\')
+      (out += '\\') += c;
+    else if (c == '\n')
+      out += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else
+      out += c;
+  }
+  return out + '"';
+}
+
+// The ids of a path's sources or sinks, as the table's last lines name them
+// (a source of several instances once, by its configured id).
+std::vector<std::string> path_ends(const std::vector<std::unique_ptr<Node>>& nodes,
+                                   const std::vector<std::size_t>& path, PluginKind kind) {
+  std::vector<std::string> ids;
+  for (std::size_t i : path) {
+    const Node& node = *nodes[i];
+    if (node.kind == kind && !(node.instance_count > 1 && node.instance_index > 0)) ids.push_back(node.config_id);
+  }
+  return ids;
+}
+
+// Records the sources of a path sent, every instance counted.
+std::uint64_t path_records(const std::vector<std::unique_ptr<Node>>& nodes, const std::vector<std::size_t>& path) {
+  std::uint64_t records = 0;
+  for (std::size_t i : path)
+    if (nodes[i]->kind == PluginKind::source) records += nodes[i]->sent.value();
+  return records;
+}
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
 }  // namespace
+
+std::string Pipeline::summary_json() const {
+  std::string out = fmt::format(R"({{"wall_time_s":{:.3f},"failed":{},"components":[)",
+                                std::chrono::duration<double>(wall_time_).count(), run_.failed ? "true" : "false");
+  for (std::size_t n = 0; n < nodes_.size(); ++n) {
+    const Node& node = *nodes_[n];
+    std::string lost_by_reason;
+    for (std::size_t r = 0; r < loss_reasons; ++r)
+      lost_by_reason += fmt::format("{}{}:{}", r ? "," : "", json_string(to_string(static_cast<LossReason>(r))),
+                                    node.lost[r].value());
+    fmt::format_to(std::back_inserter(out),
+                   R"({}{{"id":{},"plugin":{},"kind":"{}","records_in":{},"records_out":{},"dropped":{},"lost":{},)"
+                   R"("lost_by_reason":{{{}}},"errors":{},"retries":{},"report":{}}})",
+                   n ? "," : "", json_string(node.id), json_string(node.plugin), to_string(node.kind),
+                   node.received.value(), node.sent.value(), node.dropped.value(), node.lost_total(), lost_by_reason,
+                   node.errors.value(), node.retries.value(),
+                   json_string(node.component ? node.component->report() : std::string()));
+  }
+  out += R"(],"paths":[)";
+  const auto paths = paths_of(nodes_);
+  for (std::size_t p = 0; p < paths.size(); ++p) {
+    const auto list = [](const std::vector<std::string>& ids) {
+      std::string items;
+      for (const auto& id : ids) items += (items.empty() ? "" : ",") + json_string(id);
+      return "[" + items + "]";
+    };
+    fmt::format_to(std::back_inserter(out), R"({}{{"sources":{},"sinks":{},"records":{}}})", p ? "," : "",
+                   list(path_ends(nodes_, paths[p], PluginKind::source)),
+                   list(path_ends(nodes_, paths[p], PluginKind::sink)), path_records(nodes_, paths[p]));
+  }
+  return out + "]}\n";
+}
 
 std::string Pipeline::stats_line() const {
   const double seconds = seconds_since(started_at_);
@@ -115,19 +189,11 @@ std::string Pipeline::summary() const {
   const double seconds = std::chrono::duration<double>(wall_time_).count();
   fmt::format_to(std::back_inserter(out), "wall time {:.3f} s\n", seconds);
   for (const auto& path : paths_of(nodes_)) {
-    std::string sources, sinks;
-    std::uint64_t records = 0;
-    for (std::size_t i : path) {
-      const Node& node = *nodes_[i];
-      std::string& names = node.kind == PluginKind::source ? sources : sinks;
-      if (node.kind == PluginKind::transform || (node.instance_count > 1 && node.instance_index > 0)) continue;
-      names += (names.empty() ? "" : ", ") + node.config_id;
-      if (node.kind == PluginKind::source)
-        for (std::size_t j : path)
-          if (nodes_[j]->config_id == node.config_id) records += nodes_[j]->sent.value();
-    }
-    fmt::format_to(std::back_inserter(out), "{} -> {}: {} records from the source{}, {}/s\n", sources, sinks,
-                   grouped(records), sources.find(',') == std::string::npos ? "" : "s", per_second(records, seconds));
+    const auto sources = path_ends(nodes_, path, PluginKind::source);
+    const std::uint64_t records = path_records(nodes_, path);
+    fmt::format_to(std::back_inserter(out), "{} -> {}: {} records from the source{}, {}/s\n", join_ids(sources),
+                   join_ids(path_ends(nodes_, path, PluginKind::sink)), grouped(records), sources.size() > 1 ? "s" : "",
+                   per_second(records, seconds));
   }
   for (const auto& node : nodes_)
     if (const auto n = node->retries.value())

@@ -71,6 +71,23 @@ std::optional<std::string> nearest(std::string_view word, std::span<const std::s
   return *best;
 }
 
+std::string suggestion(std::string_view word, std::span<const std::string> candidates, std::string_view intro) {
+  if (auto guess = nearest(word, candidates)) return "; did you mean \"" + *guess + "\"?";
+  if (candidates.empty()) return {};
+  return "; " + std::string(intro) + join_names(candidates);
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  const auto ms = duration.count();
+  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
+  const auto s = ms / 1000;
+  if (s == 0) return "0s";
+  if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
+  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
 bool glob_match(std::string_view pattern, std::string_view text) {
   return fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
 }

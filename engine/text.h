@@ -16,6 +16,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // be a plausible typo.
 std::optional<std::string> nearest(std::string_view word, std::span<const std::string> candidates);
 
+// What to tell a user who wrote `word` where one of `candidates` belongs:
+// "; did you mean \"x\"?" for a plausible typo, else "; " + intro + the
+// list, or "" when there are no candidates.
+std::string suggestion(std::string_view word, std::span<const std::string> candidates, std::string_view intro);
+
+// A duration as a user would write it: "250ms", "30s", "5m", "1h".
+std::string format_duration(std::chrono::milliseconds duration);
+
 // Shell-style wildcard match: '*' any run, '?' one character.
 bool glob_match(std::string_view pattern, std::string_view text);
 

@@ -8,16 +8,15 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "min_bytes",
      .type = sluice::OptionType::integer,
      .help = "smallest flow kept, in bytes",
-     .required = true},
+     .required = true,
+     .min = "0"},
 };
 
 class ByteFilter {
  public:
   ByteFilter(const sluice::Options& options, sluice::Host& host)
       : min_bytes_(options.integer("min_bytes")),
-        removed_(host.counter("removed_total", "Flows smaller than min_bytes, removed")) {
-    if (min_bytes_ < 0) throw sluice::OptionError("min_bytes", "must be >= 0");
-  }
+        removed_(host.counter("removed_total", "Flows smaller than min_bytes, removed")) {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     auto kept = sluice::make_batch(in->records.size());

@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sluice {
 
@@ -129,13 +130,26 @@ struct PluginDescriptor {
   Status (*create)(const Options& options, Host& host, std::unique_ptr<abi::Component>& out) noexcept = nullptr;
 };
 
+// A command a plugin offers on sluice's command line, `sluice COMMAND PLUGIN
+// [ARGS...]` (`sluice schema clickhouse --table flows`): what only the
+// plugin knows (its table's schema, say), without the engine knowing it.
+// `sluice plugins PLUGIN` lists them.
+struct PluginCommand {
+  const char* name = "";     // the word after `sluice`
+  const char* summary = "";  // one line
+  // Runs with the arguments after the plugin's name, prints what it prints
+  // to stdout and stderr, and returns the exit code (64 for a usage error).
+  int (*run)(std::span<const std::string_view> args) noexcept = nullptr;
+};
+
 // What a library's entry point returns.
 struct PluginLibrary {
   std::uint32_t library_size = sizeof(PluginLibrary);
   std::uint32_t descriptor_size = sizeof(PluginDescriptor);
   std::uint32_t record_size = sizeof(FlowRecord);
   std::uint32_t event_size = sizeof(Event);
-  std::span<const PluginDescriptor> plugins;  // one name; a source, a transform and a sink at most
+  std::span<const PluginDescriptor> plugins = {};  // one name; a source, a transform and a sink at most
+  std::span<const PluginCommand> commands = {};    // none, or the commands it offers
 };
 
 // The signature of the exported entry point, and the exported names.

@@ -40,17 +40,31 @@ constexpr std::string_view to_string(OptionType type) noexcept {
 }
 
 // One option a plugin accepts. The engine checks names, types, required keys,
-// choices and the default against this list before the plugin is created, and
-// `sluice plugins` prints it as the plugin's reference.
+// choices, ranges and the default against this list before the plugin is
+// created, and `sluice plugins` prints it as the plugin's reference. Values
+// (default, min, max) are written as in TOML: strings in quotes, a duration as
+// "\"10ms\"" or an integer of seconds.
 struct OptionSpec {
   std::string_view name;
   OptionType type = OptionType::string;
-  std::string_view default_value = {};  // as written in TOML; empty: no default
+  std::string_view default_value = {};  // empty: no default
   std::string_view help = {};
   bool required = false;
-  std::string_view choices = {};            // "a|b|c": the only strings allowed (string options)
+  std::string_view choices = {};            // "a|b|c": the only values allowed (string and integer options)
+  std::string_view min = {};                // the smallest value allowed (integer, number, duration); empty: none
+  std::string_view max = {};                // the largest value allowed; empty: none
   std::span<const OptionSpec> fields = {};  // table_list: the keys each table takes
 };
+
+// Records a source puts in one batch at most: one rule for every plugin that asks.
+constexpr OptionSpec batch_size_option(std::string_view default_value) {
+  return {.name = "batch_size",
+          .type = OptionType::integer,
+          .default_value = default_value,
+          .help = "flows per batch at most",
+          .min = "1",
+          .max = "1000000"};
+}
 
 class Options;
 using OptionValue = std::variant<bool, std::int64_t, double, std::string, std::chrono::milliseconds,

@@ -40,6 +40,7 @@
 #include <boost/dll/alias.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -249,6 +250,26 @@ constexpr PluginDescriptor describe(PluginKind kind, const char* name, const cha
 
 }  // namespace detail
 
+// A command: `int Run(std::span<const std::string_view> args)` returning the
+// exit code; an exception it throws is printed and exits 1.
+template <int (*Run)(std::span<const std::string_view>)>
+constexpr PluginCommand command(const char* name, const char* summary) {
+  PluginCommand c;
+  c.name = name;
+  c.summary = summary;
+  c.run = [](std::span<const std::string_view> args) noexcept {
+    try {
+      return Run(args);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sluice: %s\n", e.what());
+      return 1;
+    } catch (...) {
+      return 1;
+    }
+  };
+  return c;
+}
+
 template <class Plugin>
 constexpr PluginDescriptor source(const char* name, const char* summary, std::span<const OptionSpec> options = {}) {
   return detail::describe<detail::SourceAdapter, Plugin>(PluginKind::source, name, summary, options);
@@ -268,12 +289,16 @@ constexpr PluginDescriptor sink(const char* name, const char* summary, std::span
 
 // Declares the plugins of this library, all of one name (a source and a
 // sink of the same system, say): use once, at namespace scope, in plugin.cpp.
-#define SLUICE_PLUGIN(...)                                               \
-  namespace sluice_plugin_entry {                                        \
-  inline const std::uint32_t abi_version = ::sluice::abi_version;        \
-  inline const ::sluice::PluginDescriptor descriptors[] = {__VA_ARGS__}; \
-  inline const ::sluice::PluginLibrary library{.plugins = descriptors};  \
-  inline const ::sluice::PluginLibrary* describe() { return &library; }  \
-  }                                                                      \
-  BOOST_DLL_ALIAS(sluice_plugin_entry::abi_version, sluice_plugin_abi)   \
+#define SLUICE_PLUGIN(...) SLUICE_PLUGIN_WITH_COMMANDS({}, __VA_ARGS__)
+
+// The same for a library that also offers commands: COMMANDS names an array
+// of sluice::command<...>(...) entries.
+#define SLUICE_PLUGIN_WITH_COMMANDS(COMMANDS, ...)                                            \
+  namespace sluice_plugin_entry {                                                             \
+  inline const std::uint32_t abi_version = ::sluice::abi_version;                             \
+  inline const ::sluice::PluginDescriptor descriptors[] = {__VA_ARGS__};                      \
+  inline const ::sluice::PluginLibrary library{.plugins = descriptors, .commands = COMMANDS}; \
+  inline const ::sluice::PluginLibrary* describe() { return &library; }                       \
+  }                                                                                           \
+  BOOST_DLL_ALIAS(sluice_plugin_entry::abi_version, sluice_plugin_abi)                        \
   BOOST_DLL_ALIAS(sluice_plugin_entry::describe, sluice_plugin)

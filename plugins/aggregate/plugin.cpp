@@ -4,6 +4,7 @@
 // and at the end of the stream.
 #include "sluice/aggregation/aggregator.h"
 #include "sluice/csv/field_text.h"
+#include "sluice/stats/metrics.h"
 
 #include <sluice/clock.h>
 #include <sluice/plugin.h>
@@ -39,7 +40,8 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "top",
      .type = sluice::OptionType::integer,
      .default_value = "0",
-     .help = "keep the N largest keys of each bin by `order`, largest first (nfdump -s ... -n N); 0: every key"},
+     .help = "keep the N largest keys of each bin by `order`, largest first (nfdump -s ... -n N); 0: every key",
+     .min = "0"},
     {.name = "order",
      .type = sluice::OptionType::string,
      .default_value = "\"bytes\"",
@@ -49,12 +51,22 @@ constexpr sluice::OptionSpec options[] = {
      .type = sluice::OptionType::integer,
      .default_value = "1000000",
      .help = "keys a bin holds at most (about 90 bytes each for a 5-tuple); flows of further keys are counted, "
-             "not kept"},
+             "not kept",
+     .min = "1",
+     .max = "1000000000"},
 };
 
 constexpr std::size_t rows_per_batch = 1024;
 // Keys of a closed bin the console shows (its traffic table and chart).
 constexpr std::size_t console_rows = 10;
+
+// The aggregator's statistics, as metrics.
+constexpr sluice::stats::Field<Stats> stats_metrics[] = {
+    {&Stats::bins_closed, "bins_total", "bins closed"},
+    {&Stats::overflow_flows, "overflow_flows_total", "flows not aggregated: their bin held max_keys keys"},
+    {&Stats::keys, "keys", "keys in the open bin", sluice::stats::Kind::gauge},
+    {&Stats::memory_bytes, "memory_bytes", "memory of the key table", sluice::stats::Kind::gauge},
+};
 
 Settings settings_from(const sluice::Options& options) {
   Settings s;
@@ -71,13 +83,9 @@ Settings settings_from(const sluice::Options& options) {
     throw sluice::OptionError("interval", "must be at least 1s, or 0s for one bin");
   s.interval_ms = static_cast<std::uint64_t>(interval.count());
   s.clock = options.string("clock") == "event" ? Clock::event : Clock::processing;
-  const auto top = options.integer("top");
-  if (top < 0) throw sluice::OptionError("top", "must be >= 0 (0: every key)");
-  s.top = static_cast<std::size_t>(top);
+  s.top = static_cast<std::size_t>(options.integer("top"));
   s.order = *parse_order(options.string("order"));  // the engine checked the choices
-  const auto max_keys = options.integer("max_keys");
-  if (max_keys < 1 || max_keys > 1'000'000'000) throw sluice::OptionError("max_keys", "must be 1 to 1000000000");
-  s.max_keys = static_cast<std::size_t>(max_keys);
+  s.max_keys = static_cast<std::size_t>(options.integer("max_keys"));
   try {
     Aggregator check(s);  // duplicates in the key
   } catch (const std::invalid_argument& e) {
@@ -95,10 +103,7 @@ class AggregatePlugin {
         field_writer_(sluice::csv::TimeFormat::iso, true, &host.texts()),
         aggregator_(settings_),
         host_(host),
-        bins_(host.counter("bins_total", "bins closed")),
-        overflow_flows_(host.counter("overflow_flows_total", "flows not aggregated: their bin held max_keys keys")),
-        keys_(host.gauge("keys", "keys in the open bin")),
-        memory_(host.gauge("memory_bytes", "memory of the key table")) {}
+        metrics_(host, stats_metrics, {}) {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const std::uint64_t now = sluice::now_ms();
@@ -144,17 +149,14 @@ class AggregatePlugin {
   // Sends the rows of bins that closed, and brings the metrics up to date.
   void emit_closed(sluice::Emitter& out) {
     const Stats s = aggregator_.stats();
-    if (s.overflow_flows > overflow_flows_.value()) {
-      if (overflow_log_.allow())
-        host_.log(sluice::LogLevel::warning,
-                  fmt::format("a bin reached max_keys = {}: flows of further keys are counted, not aggregated "
-                              "({} so far)",
-                              settings_.max_keys, s.overflow_flows));
-      overflow_flows_.add(s.overflow_flows - overflow_flows_.value());
+    if (s.overflow_flows > overflow_warned_ && overflow_log_.allow()) {
+      host_.log(sluice::LogLevel::warning,
+                fmt::format("a bin reached max_keys = {}: flows of further keys are counted, not aggregated "
+                            "({} so far)",
+                            settings_.max_keys, s.overflow_flows));
+      overflow_warned_ = s.overflow_flows;
     }
-    if (s.bins_closed > bins_.value()) bins_.add(s.bins_closed - bins_.value());
-    keys_.set(static_cast<double>(s.keys));
-    memory_.set(static_cast<double>(s.memory_bytes));
+    metrics_.publish(s);
     peak_memory_ = std::max(peak_memory_, s.memory_bytes);
 
     if (!closed_.empty()) publish_top_keys();
@@ -205,8 +207,8 @@ class AggregatePlugin {
   Aggregator aggregator_;
   sluice::Host& host_;
   std::vector<Aggregate> closed_;  // rows of bins closed, not yet sent
-  sluice::Counter bins_, overflow_flows_;
-  sluice::Gauge keys_, memory_;
+  sluice::stats::Published<Stats> metrics_;
+  std::uint64_t overflow_warned_ = 0;  // overflowed flows when last logged
   std::size_t peak_memory_ = 0;
   sluice::RateLimit overflow_log_{std::chrono::seconds(60)};
 };

@@ -25,7 +25,8 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "rate",
      .type = sluice::OptionType::number,
      .default_value = "0",
-     .help = "flows per second to replay at; 0: as fast as the pipeline takes them"},
+     .help = "flows per second to replay at; 0: as fast as the pipeline takes them",
+     .min = "0"},
 };
 
 // What nfdump -R skips too: files being written, and its own side files.
@@ -54,7 +55,6 @@ class BinaryReader {
   BinaryReader(const sluice::Options& options, sluice::Host& host)
       : path_(options.string("path")), rate_(options.number("rate")), host_(host) {
     if (path_.empty()) throw sluice::OptionError("path", "must not be empty");
-    if (rate_ < 0) throw sluice::OptionError("rate", "must be 0 (no limit) or more");
   }
 
   void start() {

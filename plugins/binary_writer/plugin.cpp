@@ -25,7 +25,9 @@ constexpr OptionSpec format_options[] = {
     {.name = "nfcapd_layout",
      .type = OptionType::integer,
      .default_value = "-1",
-     .help = "0..8: path is a base folder laid out like nfcapd -S N with nfcapd.YYYYMMDDhhmm names; -1: path as given"},
+     .help = "0..8: path is a base folder laid out like nfcapd -S N with nfcapd.YYYYMMDDhhmm names; -1: path as given",
+     .min = "-1",
+     .max = "8"},
 };
 
 constexpr auto options =
@@ -34,10 +36,8 @@ constexpr auto options =
 sluice::file_output::RotationOptions rotation_options(const sluice::Options& options) {
   auto rotation = sluice::file_output::read_writer_options(options);
   if (rotation.path == "-") throw sluice::OptionError("path", "nfcapd files cannot go to standard output");
-  if (const auto layout = options.integer("nfcapd_layout"); layout != -1) {
-    if (layout < 0 || layout > 8) throw sluice::OptionError("nfcapd_layout", "must be -1 or 0..8 (as nfcapd -S)");
+  if (const auto layout = options.integer("nfcapd_layout"); layout != -1)
     rotation.nfcapd_layout = static_cast<int>(layout);
-  }
   return rotation;
 }
 

@@ -7,8 +7,12 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "sluice/clickhouse_http/client.h"
+#include "sluice/clickhouse_http/schema.h"
 #include "sluice/clickhouse_http/table.h"
 #include "sluice/clickhouse_http/writer.h"
 
@@ -19,10 +23,6 @@ using sluice::OptionError;
 using sluice::OptionSpec;
 using sluice::OptionType;
 namespace ch = sluice::clickhouse_http;
-
-// Above max_insert_block_size (ClickHouse's default), the server splits an
-// INSERT into blocks: no longer atomic, no longer deduplicated as one.
-constexpr std::int64_t max_batch_rows = 1'048'576;
 
 constexpr OptionSpec options[] = {
     {.name = "url",
@@ -44,15 +44,22 @@ constexpr OptionSpec options[] = {
     {.name = "batch_rows",
      .type = OptionType::integer,
      .default_value = "100000",
-     .help = "rows per INSERT at most (1 to 1048576: one block, atomic)"},
+     .help = "rows per INSERT at most (one block, atomic)",
+     .min = "1",
+     // Above max_insert_block_size (ClickHouse's default), the server splits an
+     // INSERT into blocks: no longer atomic, no longer deduplicated as one.
+     .max = "1048576"},
     {.name = "batch_bytes",
      .type = OptionType::integer,
      .default_value = "67108864",
-     .help = "an INSERT goes once its rows take this many bytes"},
+     .help = "an INSERT goes once its rows take this many bytes",
+     .min = "1",
+     .max = "1099511627776"},
     {.name = "batch_timeout",
      .type = OptionType::duration,
      .default_value = "\"1s\"",
-     .help = "an INSERT goes at most this long after its first row came"},
+     .help = "an INSERT goes at most this long after its first row came",
+     .min = "\"1ms\""},
     {.name = "create_table",
      .type = OptionType::boolean,
      .default_value = "false",
@@ -65,11 +72,14 @@ constexpr OptionSpec options[] = {
     {.name = "connections",
      .type = OptionType::integer,
      .default_value = "2",
-     .help = "INSERTs on their way at once, each on its own keep-alive connection (1 to 16)"},
+     .help = "INSERTs on their way at once, each on its own keep-alive connection",
+     .min = "1",
+     .max = "16"},
     {.name = "timeout",
      .type = OptionType::duration,
      .default_value = "\"30s\"",
-     .help = "for connecting and for each step of a request: past it, the request failed (and is sent again)"},
+     .help = "for connecting and for each step of a request: past it, the request failed (and is sent again)",
+     .min = "\"1ms\""},
 };
 
 ch::Endpoint endpoint_from(const sluice::Options& options) {
@@ -84,24 +94,12 @@ ch::Endpoint endpoint_from(const sluice::Options& options) {
   return endpoint;
 }
 
-std::int64_t in_range(const sluice::Options& options, const char* key, std::int64_t low, std::int64_t high) {
-  const std::int64_t value = options.integer(key);
-  if (value < low || value > high) throw OptionError(key, fmt::format("must be {} to {}", low, high));
-  return value;
-}
-
-milliseconds positive(const sluice::Options& options, const char* key) {
-  const milliseconds value = options.duration(key);
-  if (value <= milliseconds(0)) throw OptionError(key, "must be more than 0");
-  return value;
-}
-
 ch::WriterSettings settings_from(const sluice::Options& options) {
   return {.format = options.string("format") == "RowBinary" ? ch::Format::row_binary : ch::Format::native,
           .gzip = options.string("compression") == "gzip",
-          .batch_rows = static_cast<std::size_t>(in_range(options, "batch_rows", 1, max_batch_rows)),
-          .batch_bytes = static_cast<std::size_t>(in_range(options, "batch_bytes", 1, std::int64_t{1} << 40)),
-          .batch_timeout = positive(options, "batch_timeout")};
+          .batch_rows = static_cast<std::size_t>(options.integer("batch_rows")),
+          .batch_bytes = static_cast<std::size_t>(options.integer("batch_bytes")),
+          .batch_timeout = options.duration("batch_timeout")};
 }
 
 class ClickHouseSink {
@@ -112,8 +110,8 @@ class ClickHouseSink {
         database_(options.string("database")),
         table_name_(options.string("table")),
         create_table_(options.boolean("create_table")),
-        connections_(static_cast<std::size_t>(in_range(options, "connections", 1, 16))),
-        timeout_(positive(options, "timeout")),
+        connections_(static_cast<std::size_t>(options.integer("connections"))),
+        timeout_(options.duration("timeout")),
         settings_(settings_from(options)),
         counters_{
             .rows = host.counter("rows_inserted_total", "Rows ClickHouse acknowledged"),
@@ -182,7 +180,56 @@ class ClickHouseSink {
   std::unique_ptr<ch::Writer> writer_;
 };
 
+constexpr const char* schema_usage =
+    "usage: sluice schema clickhouse --table NAME [--database DB] [--server-version X.Y]\n\n"
+    "Prints the CREATE TABLE of the table the clickhouse sink writes (docs/clickhouse.md):\n"
+    "  sluice schema clickhouse --table flows --server-version 18.16 | clickhouse-client\n\n"
+    "  --table NAME           the table's name (required)\n"
+    "  --database DB          its database (default: default)\n"
+    "  --server-version X.Y   the ClickHouse it is for (default: 24.8); before 20.1 (Debian 12 has 18.16)\n"
+    "                         addresses are FixedString(16) and times DateTime plus milliseconds\n";
+
+constexpr int exit_usage = 64;  // sysexits.h
+
+// `sluice schema clickhouse ...`: the table's SQL, without a server.
+int print_schema(std::span<const std::string_view> args) {
+  std::string table, database = "default", server_version = "24.8";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      fmt::print("{}", schema_usage);
+      return 0;
+    }
+    const auto equals = arg.find('=');
+    const std::string_view name = arg.substr(0, equals);
+    std::string* value = name == "--table"            ? &table
+                         : name == "--database"       ? &database
+                         : name == "--server-version" ? &server_version
+                                                      : nullptr;
+    if (!value || (equals == std::string_view::npos && i + 1 == args.size())) {
+      fmt::print(stderr, "sluice: {}\n{}",
+                 value ? fmt::format("{} needs a value", arg) : fmt::format("unknown option {}", arg), schema_usage);
+      return exit_usage;
+    }
+    *value = std::string(equals == std::string_view::npos ? args[++i] : arg.substr(equals + 1));
+  }
+  const auto version = ch::ServerVersion::parse(server_version);
+  if (table.empty() || !version) {
+    fmt::print(stderr, "sluice: {}\n", !version ? "--server-version is MAJOR.MINOR, as 18.16" : schema_usage);
+    return exit_usage;
+  }
+  fmt::print("{}", ch::create_table_sql(database, table, ch::schema_for(*version)));
+  return 0;
+}
+
+constexpr sluice::PluginCommand commands[] = {
+    sluice::command<print_schema>("schema",
+                                  "prints the CREATE TABLE of the sink's table: schema clickhouse --table NAME"),
+};
+
 }  // namespace
 
-SLUICE_PLUGIN(sluice::sink<ClickHouseSink>("clickhouse", "writes flows into a ClickHouse table (HTTP, batched INSERTs)",
-                                           options))
+SLUICE_PLUGIN_WITH_COMMANDS(commands,
+                            sluice::sink<ClickHouseSink>("clickhouse",
+                                                         "writes flows into a ClickHouse table (HTTP, batched INSERTs)",
+                                                         options))

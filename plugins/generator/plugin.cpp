@@ -34,11 +34,13 @@ const sluice::OptionSpec options[] = {
     {.name = "rate",
      .type = sluice::OptionType::number,
      .default_value = "0",
-     .help = "flows per (simulated) second, on average; 0: as fast as the pipeline takes them"},
+     .help = "flows per (simulated) second, on average; 0: as fast as the pipeline takes them",
+     .min = "0"},
     {.name = "count",
      .type = sluice::OptionType::integer,
      .default_value = "0",
-     .help = "stop after this many flows; 0: no limit"},
+     .help = "stop after this many flows; 0: no limit",
+     .min = "0"},
     {.name = "duration",
      .type = sluice::OptionType::duration,
      .default_value = "\"0s\"",
@@ -52,11 +54,15 @@ const sluice::OptionSpec options[] = {
     {.name = "exporters",
      .type = sluice::OptionType::integer,
      .default_value = "1",
-     .help = "simulated exporters (1-256), each with its own address 10.255.0.N and engine id"},
+     .help = "simulated exporters, each with its own address 10.255.0.N and engine id",
+     .min = "1",
+     .max = "256"},
     {.name = "ipv6_ratio",
      .type = sluice::OptionType::number,
      .default_value = "0.2",
-     .help = "realistic: share of IPv6 flows"},
+     .help = "realistic: share of IPv6 flows",
+     .min = "0",
+     .max = "1"},
     {.name = "subnets",
      .type = sluice::OptionType::string_list,
      .default_value = "[\"10.0.0.0/8\", \"2001:db8::/32\"]",
@@ -64,7 +70,8 @@ const sluice::OptionSpec options[] = {
     {.name = "active_timeout",
      .type = sluice::OptionType::duration,
      .default_value = "\"30m\"",
-     .help = "realistic: longer flows leave the simulated exporter in pieces this long"},
+     .help = "realistic: longer flows leave the simulated exporter in pieces this long",
+     .min = "1"},
     {.name = "clock_start",
      .type = sluice::OptionType::string,
      .default_value = "\"\"",
@@ -73,16 +80,14 @@ const sluice::OptionSpec options[] = {
      .type = sluice::OptionType::number,
      .default_value = "1",
      .help = "with a rate: simulated seconds a real second (604800: a week in a second's worth of pacing); 0: "
-             "as fast as the pipeline takes them"},
+             "as fast as the pipeline takes them",
+     .min = "0"},
     {.name = "rate_profile",
      .type = sluice::OptionType::string,
      .default_value = "\"flat\"",
      .help = "with a rate: \"flat\"; \"diurnal\" (quiet nights, busy days, lighter weekends); or 24 (a day from "
              "00:00 UTC) or 168 (a week from Monday) comma-separated hourly weights"},
-    {.name = "batch_size",
-     .type = sluice::OptionType::integer,
-     .default_value = "1024",
-     .help = "flows per batch at most"},
+    sluice::batch_size_option("1024"),
     {.name = "scenarios",
      .type = sluice::OptionType::table_list,
      .default_value = "[]",
@@ -109,11 +114,8 @@ GeneratorConfig config_from(const sluice::Options& options, unsigned instance) {
   GeneratorConfig c;
   c.profile = options.string("profile") == "nflow" ? Profile::nflow : Profile::realistic;
   c.seed = static_cast<std::uint64_t>(options.integer("seed")) + instance * 0x9E3779B97F4A7C15ULL;
-  const auto exporters = options.integer("exporters");
-  if (exporters < 1 || exporters > 256) throw sluice::OptionError("exporters", "must be 1 to 256");
-  c.exporters = static_cast<std::uint32_t>(exporters);
+  c.exporters = static_cast<std::uint32_t>(options.integer("exporters"));
   c.ipv6_ratio = options.number("ipv6_ratio");
-  if (!(c.ipv6_ratio >= 0 && c.ipv6_ratio <= 1)) throw sluice::OptionError("ipv6_ratio", "must be 0 to 1");
   for (const auto& text : options.strings("subnets")) {
     try {
       c.subnets.push_back(sluice::net::parse_prefix(text));
@@ -121,9 +123,7 @@ GeneratorConfig config_from(const sluice::Options& options, unsigned instance) {
       throw sluice::OptionError("subnets", e.what());
     }
   }
-  const auto timeout = options.duration("active_timeout");
-  if (timeout < seconds(1)) throw sluice::OptionError("active_timeout", "must be at least 1s");
-  c.active_timeout_ms = static_cast<std::uint64_t>(timeout.count());
+  c.active_timeout_ms = static_cast<std::uint64_t>(options.duration("active_timeout").count());
   return c;
 }
 
@@ -145,8 +145,6 @@ std::vector<sluice::flowgen::ScenarioConfig> scenarios_from(const sluice::Option
 std::optional<SimulationConfig> simulation_from(const sluice::Options& options, unsigned instance) {
   const double rate = options.number("rate");
   const double speedup = options.number("speedup");
-  if (!(rate >= 0) || !std::isfinite(rate)) throw sluice::OptionError("rate", "must be >= 0");
-  if (!(speedup >= 0)) throw sluice::OptionError("speedup", "must be >= 0");
   sluice::flowgen::RateProfile profile;
   try {
     profile = sluice::flowgen::parse_rate_profile(options.string("rate_profile"));
@@ -203,9 +201,6 @@ class Generator {
         speedup_(options.number("speedup")),
         clock_start_ms_(options.string("clock_start").empty() ? 0 : parse_utc(options.string("clock_start"))),
         host_(host) {
-    if (count_ < 0) throw sluice::OptionError("count", "must be >= 0");
-    if (duration_.count() < 0) throw sluice::OptionError("duration", "must be >= 0");
-    if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
     if (simulated_)
       simulation_.emplace(checked_simulation(*simulated_));
     else

@@ -55,7 +55,9 @@ constexpr OptionSpec sink_options[] = {
      .type = OptionType::integer,
      .default_value = "0",
      .help = "up to N consecutive flows of one key share a message; 0: 64 for protobuf (length-delimited "
-             "FlowMessages one after another), 1 for json and csv (one a message, as GoFlow2)"},
+             "FlowMessages one after another), 1 for json and csv (one a message, as GoFlow2)",
+     .min = "0",
+     .max = "100000"},
     {.name = "librdkafka", .type = OptionType::string_list, .default_value = "[]", .help = librdkafka_help},
 };
 
@@ -80,7 +82,7 @@ constexpr OptionSpec source_options[] = {
      .type = OptionType::boolean,
      .default_value = "false",
      .help = "end once every assigned partition has been read to its end (as kcat -e): convert what a topic holds"},
-    {.name = "batch_size", .type = OptionType::integer, .default_value = "1024", .help = "flows per batch at most"},
+    sluice::batch_size_option("1024"),
     {.name = "librdkafka", .type = OptionType::string_list, .default_value = "[]", .help = librdkafka_help},
 };
 
@@ -129,9 +131,7 @@ kafka::ProducerConfig producer_config(const sluice::Options& options) {
   const std::string& key = options.string("key");
   c.key = key == "exporter" ? kafka::Key::exporter : key == "flow" ? kafka::Key::flow : kafka::Key::none;
   c.compression = options.string("compression");
-  const auto per_message = options.integer("flows_per_message");
-  if (per_message < 0 || per_message > 100000) throw sluice::OptionError("flows_per_message", "must be 0 to 100000");
-  c.flows_per_message = static_cast<std::size_t>(per_message);
+  c.flows_per_message = static_cast<std::size_t>(options.integer("flows_per_message"));
   c.properties = properties_from(options);
   return c;
 }
@@ -271,9 +271,7 @@ class KafkaSource final : kafka::ConsumerEvents {
         stop_at_end_(options.boolean("stop_at_end")),
         batch_size_(options.integer("batch_size")),
         consumer_(checked([&] { return kafka::FlowConsumer(consumer_config(options), *this, host.texts()); })),
-        flows_(host.counter("flows_total", "Flows read from messages")) {
-    if (batch_size_ < 1 || batch_size_ > 1'000'000) throw sluice::OptionError("batch_size", "must be 1 to 1000000");
-  }
+        flows_(host.counter("flows_total", "Flows read from messages")) {}
 
   void start() { consumer_.start(); }
 

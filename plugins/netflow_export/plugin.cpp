@@ -21,17 +21,24 @@ using namespace sluice::net;
 using Clock = std::chrono::steady_clock;
 
 constexpr sluice::OptionSpec options[] = {
-    {.name = "version", .type = sluice::OptionType::integer, .default_value = "9", .help = "5, 9 or 10 (IPFIX)"},
+    {.name = "version",
+     .type = sluice::OptionType::integer,
+     .default_value = "9",
+     .help = "NetFlow v5, v9 or IPFIX (10)",
+     .choices = "5|9|10"},
     target_option,
     targets_option,
     {.name = "mtu",
      .type = sluice::OptionType::integer,
      .default_value = "1400",
-     .help = "largest datagram in bytes (v5 fits 30 records from 1464)"},
+     .help = "largest datagram in bytes (v5 fits 30 records from 1464)",
+     .min = "512",  // Encoder::minimum_mtu
+     .max = "65507"},
     {.name = "template_refresh_datagrams",
      .type = sluice::OptionType::integer,
      .default_value = "20",
-     .help = "v9/IPFIX: send templates again after this many datagrams"},
+     .help = "v9/IPFIX: send templates again after this many datagrams",
+     .min = "1"},
     {.name = "template_refresh",
      .type = sluice::OptionType::duration,
      .default_value = "\"30s\"",
@@ -40,8 +47,11 @@ constexpr sluice::OptionSpec options[] = {
      .type = sluice::OptionType::integer,
      .default_value = "8",
      .help = "datagrams sent back to back at most; the others are spread evenly at the rate flows arrive (0: no "
-             "pacing, each batch goes out at once)"},
+             "pacing, each batch goes out at once)",
+     .min = "0",
+     .max = "65535"},
 };
+static_assert(Encoder::minimum_mtu == 512, "the mtu option's min");
 
 constexpr std::size_t max_held_records = 2048;
 // Records wait for company at most this long; the engine's tick encodes
@@ -50,24 +60,11 @@ constexpr auto max_hold = std::chrono::milliseconds(100);
 
 EncoderConfig config_from(const sluice::Options& options) {
   EncoderConfig c;
-  const auto version = version_from_number(options.integer("version"));
-  if (!version) throw sluice::OptionError("version", "must be 5, 9 or 10 (IPFIX)");
-  c.version = *version;
-  const auto mtu = options.integer("mtu");
-  if (mtu < static_cast<std::int64_t>(Encoder::minimum_mtu) || mtu > 65507)
-    throw sluice::OptionError("mtu", fmt::format("must be {} to 65507 bytes", Encoder::minimum_mtu));
-  c.mtu = static_cast<std::size_t>(mtu);
-  const auto refresh = options.integer("template_refresh_datagrams");
-  if (refresh < 1) throw sluice::OptionError("template_refresh_datagrams", "must be >= 1");
-  c.template_refresh_datagrams = static_cast<std::uint32_t>(refresh);
+  c.version = *version_from_number(options.integer("version"));  // the engine checked the choices
+  c.mtu = static_cast<std::size_t>(options.integer("mtu"));
+  c.template_refresh_datagrams = static_cast<std::uint32_t>(options.integer("template_refresh_datagrams"));
   c.template_refresh_ms = static_cast<std::uint64_t>(options.duration("template_refresh").count());
   return c;
-}
-
-std::int64_t max_burst_from(const sluice::Options& options) {
-  const auto burst = options.integer("max_burst");
-  if (burst < 0 || burst > 65535) throw sluice::OptionError("max_burst", "must be 0 (no pacing) to 65535");
-  return burst;
 }
 
 class NetflowExport {
@@ -76,7 +73,7 @@ class NetflowExport {
       : encoder_(config_from(options)),
         host_(host),
         flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")),
-        exporter_(exporter_targets(options), host, static_cast<double>(max_burst_from(options))) {}
+        exporter_(exporter_targets(options), host, static_cast<double>(options.integer("max_burst"))) {}
 
   void start() { exporter_.open(); }
 

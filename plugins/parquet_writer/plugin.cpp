@@ -27,7 +27,9 @@ constexpr OptionSpec format_options[] = {
     {.name = "level",
      .type = OptionType::integer,
      .default_value = "3",
-     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none)"},
+     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none)",
+     .min = "1",
+     .max = "19"},
     {.name = "address_type",
      .type = OptionType::string,
      .default_value = "\"string\"",
@@ -36,7 +38,9 @@ constexpr OptionSpec format_options[] = {
     {.name = "row_group_rows",
      .type = OptionType::integer,
      .default_value = "1000000",
-     .help = "rows of a row group (readers skip row groups by their statistics); about 130 bytes a row are held"},
+     .help = "rows of a row group (readers skip row groups by their statistics); about 130 bytes a row are held",
+     .min = "1",
+     .max = "100000000"},
 };
 
 // flush_interval closes the row group under way: a minute by default, so
@@ -65,15 +69,11 @@ sluice::parquet::WriterOptions writer_options(const sluice::Options& options, sl
   writer.texts = &host.texts();
   writer.codec = *sluice::parquet::parse_codec(options.string("compression"));  // the engine checked choices
   writer.level = static_cast<int>(options.integer("level"));
-  const int max_level = writer.codec == sluice::parquet::Codec::gzip ? 9 : 19;
-  if (writer.level < 1 || writer.level > max_level)
-    throw sluice::OptionError("level",
-                              "must be 1.." + std::to_string(max_level) + " for " + options.string("compression"));
+  if (writer.codec == sluice::parquet::Codec::gzip && writer.level > 9)
+    throw sluice::OptionError("level", "must be 1..9 for gzip");
   writer.address_type = options.string("address_type") == "binary" ? sluice::parquet::AddressType::binary
                                                                    : sluice::parquet::AddressType::string;
-  const auto rows = options.integer("row_group_rows");
-  if (rows < 1 || rows > 100'000'000) throw sluice::OptionError("row_group_rows", "must be 1..100000000");
-  writer.row_group_rows = static_cast<std::size_t>(rows);
+  writer.row_group_rows = static_cast<std::size_t>(options.integer("row_group_rows"));
   return writer;
 }
 

@@ -12,7 +12,8 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "interval",
      .type = sluice::OptionType::duration,
      .default_value = "\"5m\"",
-     .help = "window length, like nfcapd -t; windows are aligned to the clock (5m: :00, :05, ...)"},
+     .help = "window length, like nfcapd -t; windows are aligned to the clock (5m: :00, :05, ...)",
+     .min = "1"},
     {.name = "clock",
      .type = sluice::OptionType::string,
      .default_value = "\"processing\"",
@@ -25,9 +26,7 @@ class Rotator {
  public:
   Rotator(const sluice::Options& options, sluice::Host&)
       : interval_ms_(static_cast<std::uint64_t>(options.duration("interval").count())),
-        event_clock_(options.string("clock") == "event") {
-    if (options.duration("interval").count() < 1000) throw sluice::OptionError("interval", "must be at least 1s");
-  }
+        event_clock_(options.string("clock") == "event") {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     if (event_clock_) {

@@ -15,8 +15,15 @@ constexpr sluice::OptionSpec options[] = {
      .default_value = "\"systematic\"",
      .help = "systematic: 1 of every N; random: each with probability 1/N; hash: by flow key, flows kept whole",
      .choices = "systematic|random|hash"},
-    {.name = "rate", .type = sluice::OptionType::integer, .help = "keep 1 in N (N >= 1); give rate or ratio"},
-    {.name = "ratio", .type = sluice::OptionType::number, .help = "keep this fraction, in (0, 1]; instead of rate"},
+    {.name = "rate",
+     .type = sluice::OptionType::integer,
+     .help = "keep 1 in N; give rate or ratio",
+     .min = "1",
+     .max = "4294967295"},
+    {.name = "ratio",
+     .type = sluice::OptionType::number,
+     .help = "keep this fraction, more than 0; instead of rate",
+     .max = "1"},
     {.name = "renormalize",
      .type = sluice::OptionType::boolean,
      .default_value = "false",
@@ -37,13 +44,10 @@ sluice::sampling::Settings settings_from(const sluice::Options& options, sluice:
   if (has_rate && has_ratio) throw sluice::OptionError("ratio", "give rate (1 in N) or ratio (a fraction), not both");
   if (!has_rate && !has_ratio) throw sluice::OptionError("rate", "missing: give rate = N (keep 1 in N) or ratio = p");
   if (has_rate) {
-    const std::int64_t n = options.integer("rate");
-    if (n < 1 || n > UINT32_MAX) throw sluice::OptionError("rate", "must be an integer >= 1 (keep 1 in N)");
-    s.interval = static_cast<std::uint32_t>(n);
+    s.interval = static_cast<std::uint32_t>(options.integer("rate"));
   } else {
-    const double p = options.number("ratio");
-    if (!(p > 0 && p <= 1)) throw sluice::OptionError("ratio", fmt::format("must be in (0, 1], not {}", p));
-    s.ratio = p;
+    s.ratio = options.number("ratio");
+    if (!(s.ratio > 0)) throw sluice::OptionError("ratio", "must be > 0");
   }
   s.renormalize = options.boolean("renormalize");
   if (options.has("seed")) {

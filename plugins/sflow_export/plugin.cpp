@@ -30,12 +30,20 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "sampling_rate",
      .type = sluice::OptionType::integer,
      .default_value = "400",
-     .help = "the agents sample 1 in this many packets of each flow"},
+     .help = "the agents sample 1 in this many packets of each flow",
+     .min = "1",
+     .max = "4294967295"},
     {.name = "header_bytes",
      .type = sluice::OptionType::integer,
      .default_value = "128",
-     .help = "bytes of each sampled packet's headers in its sample"},
-    {.name = "mtu", .type = sluice::OptionType::integer, .default_value = "1400", .help = "largest datagram in bytes"},
+     .help = "bytes of each sampled packet's headers in its sample",
+     .min = "1",
+     .max = "256"},
+    {.name = "mtu",
+     .type = sluice::OptionType::integer,
+     .default_value = "1400",
+     .help = "largest datagram in bytes (its least depends on header_bytes)",
+     .max = "65507"},
     {.name = "paced",
      .type = sluice::OptionType::boolean,
      .default_value = "true",
@@ -53,17 +61,12 @@ EncoderConfig config_from(const sluice::Options& options) {
       throw sluice::OptionError("agent_address", e.what());
     }
   }
-  const auto rate = options.integer("sampling_rate");
-  if (rate < 1 || rate > 0xffff'ffffLL) throw sluice::OptionError("sampling_rate", "must be 1 to 2^32-1");
-  c.sampling_rate = static_cast<std::uint32_t>(rate);
-  const auto header_bytes = options.integer("header_bytes");
-  if (header_bytes < 1 || header_bytes > 256) throw sluice::OptionError("header_bytes", "must be 1 to 256");
-  c.header_bytes = static_cast<std::size_t>(header_bytes);
+  c.sampling_rate = static_cast<std::uint32_t>(options.integer("sampling_rate"));
+  c.header_bytes = static_cast<std::size_t>(options.integer("header_bytes"));
   const auto mtu = options.integer("mtu");
   const auto minimum = static_cast<std::int64_t>(Encoder::minimum_mtu(c.header_bytes));
-  if (mtu < minimum || mtu > 65507)
-    throw sluice::OptionError("mtu",
-                              fmt::format("must be {} to 65507 bytes (with header_bytes {})", minimum, c.header_bytes));
+  if (mtu < minimum)
+    throw sluice::OptionError("mtu", fmt::format("must be >= {} with header_bytes {}", minimum, c.header_bytes));
   c.mtu = static_cast<std::size_t>(mtu);
   return c;
 }

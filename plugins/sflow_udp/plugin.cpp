@@ -8,28 +8,53 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "sluice/net/address.h"
 #include "sluice/net/collector.h"
 #include "sluice/sflow/decoder.h"
+#include "sluice/stats/metrics.h"
 
 namespace {
 
 using namespace sluice::sflow;
 using namespace sluice::net;
-using namespace std::chrono;
 
 constexpr sluice::OptionSpec options[] = {
-    listen_option("\"0.0.0.0:6343\""), receive_buffer_option, allowed_exporters_option, max_exporters_option,
-    exporter_idle_timeout_option,      batch_size_option,     idle_timeout_option,
+    listen_option("\"0.0.0.0:6343\""),
+    receive_buffer_option,
+    allowed_exporters_option,
+    max_exporters_option,
+    exporter_idle_timeout_option,
+    sluice::batch_size_option("4096"),
+    idle_timeout_option,
 };
 
-constexpr auto malformed_log_interval = seconds(10);
-constexpr auto metrics_interval = seconds(1);
+// What the decoder counts per agent, as metrics labelled with it.
+constexpr sluice::stats::Field<AgentStats> agent_metrics[] = {
+    {&AgentStats::datagrams, "datagrams_total", "Datagrams decoded, per agent"},
+    {&AgentStats::flow_samples, "flow_samples_total", "Flow samples decoded: one flow record each"},
+    {&AgentStats::counter_samples, "counters_samples_total",
+     "Counter samples (sFlow's counters_sample: polled statistics) decoded"},
+    {&AgentStats::sequence_errors, "sequence_errors_total", "Datagrams whose sequence number was not the expected one"},
+    {&AgentStats::lost_datagrams, "lost_datagrams_total", "Gaps in the agent's datagram sequence numbers"},
+    {&AgentStats::sample_sequence_errors, "sample_sequence_errors_total",
+     "Samples whose data source's sequence number was not the expected one"},
+    {&AgentStats::lost_samples, "lost_samples_total", "Gaps in the data sources' sample sequence numbers"},
+    {&AgentStats::skipped, "skipped_total", "Samples and records of formats not read here, skipped"},
+    {&AgentStats::agent_drops, "agent_dropped_packets",
+     "Packets the agent's samplers picked but dropped for lack of resources", sluice::stats::Kind::gauge},
+};
+
+sluice::stats::Sender agent_of(const AgentStats& a) {
+  std::string agent = to_string(a.address);
+  std::string description = fmt::format("agent {} (sub-agent {})", agent, a.sub_agent);
+  return {.labels = {{"agent", std::move(agent)}, {"sub_agent", std::to_string(a.sub_agent)}},
+          .description = std::move(description)};
+}
 // Interfaces whose counters are kept as gauges, over all agents: an agent
 // numbers its own, but a spoofer could number without end.
 constexpr std::size_t max_interfaces = 65536;
@@ -66,7 +91,8 @@ class SflowUdp {
       : host_(host),
         collector_(collector_config(options), host),
         limits_(sender_limits(options)),
-        decoder_({.max_agents = limits_.max_senders, .agent_idle_ms = limits_.idle_ms}) {}
+        decoder_({.max_agents = limits_.max_senders, .agent_idle_ms = limits_.idle_ms}),
+        agent_metrics_(host, agent_metrics, agent_of, malformed_name) {}
 
   void start() { collector_.start(); }
 
@@ -76,7 +102,7 @@ class SflowUdp {
     });
     for (const auto& c : interfaces_) publish(c);
     interfaces_.clear();
-    publish_agents(!more);
+    agent_metrics_.publish([&] { return agents(); }, !more, [&](const AgentStats& a) { forget_interfaces(a); });
     return more;
   }
 
@@ -130,93 +156,22 @@ class SflowUdp {
     };
   }
 
-  // What the decoder counts per agent, as metrics (at most every
-  // metrics_interval: copying the decoder's table costs), and a warning per
-  // agent whose malformed count grew, at most every malformed_log_interval.
-  // The metrics of agents the decoder forgot (and their interfaces') go with
-  // them.
-  void publish_agents(bool now) {
-    if (!now && !metrics_due_.allow()) return;
+  // The decoder forgets agents silent for exporter_idle_timeout (their
+  // metrics go with them); the first made room for in a full table is warned of.
+  std::vector<AgentStats> agents() {
     decoder_.forget_idle(sluice::now_ms());
     if (!warned_full_ && decoder_.evicted_agents()) {
       host_.log(sluice::LogLevel::warning, full_table_warning("agents", limits_));
       warned_full_ = true;
     }
-    const bool log_now = malformed_log_.allow();
-    ++round_;
-    for (const auto& a : decoder_.agents()) {
-      AgentMetrics& m = metrics_for(a);
-      if (a.datagrams != m.published.datagrams) m.last_seen.set(static_cast<double>(sluice::now_ms()) / 1000);
-      m.round = round_;
-      m.datagrams.add(a.datagrams - m.published.datagrams);
-      m.flow_samples.add(a.flow_samples - m.published.flow_samples);
-      m.counter_samples.add(a.counter_samples - m.published.counter_samples);
-      m.sequence_errors.add(a.sequence_errors - m.published.sequence_errors);
-      m.lost_datagrams.add(a.lost_datagrams - m.published.lost_datagrams);
-      m.sample_sequence_errors.add(a.sample_sequence_errors - m.published.sample_sequence_errors);
-      m.lost_samples.add(a.lost_samples - m.published.lost_samples);
-      m.skipped.add(a.skipped - m.published.skipped);
-      m.agent_drops.set(static_cast<double>(a.agent_drops));
-      m.published = a;
-      m.malformed.publish(host_, a.malformed, log_now,
-                          fmt::format("agent {} (sub-agent {})", to_string(a.address), a.sub_agent));
-    }
-    std::erase_if(agent_metrics_, [&](const auto& entry) {
-      if (entry.second.round == round_) return false;
-      remove_metrics(entry.second.published);
-      return true;
-    });
+    return decoder_.agents();
   }
 
-  void remove_metrics(const AgentStats& a) {
-    const std::string agent = to_string(a.address), sub_agent = std::to_string(a.sub_agent);
-    const sluice::Label labels[] = {{"agent", agent}, {"sub_agent", sub_agent}};
-    host_.remove_metrics(labels);
+  // A forgotten agent's interface gauges went with its metrics.
+  void forget_interfaces(const AgentStats& a) {
     std::erase_if(interface_gauges_, [&](const auto& entry) {
       return std::get<0>(entry.first) == a.address.bytes && std::get<1>(entry.first) == a.sub_agent;
     });
-  }
-
-  struct AgentMetrics {
-    sluice::Counter datagrams, flow_samples, counter_samples, sequence_errors, lost_datagrams, sample_sequence_errors,
-        lost_samples, skipped;
-    sluice::Gauge agent_drops, last_seen;
-    MalformedMetrics<Malformed, malformed_kinds> malformed;
-    AgentStats published;     // what the counters hold
-    std::uint64_t round = 0;  // the last publish_agents() that found the agent
-  };
-
-  // An agent forgotten and heard from again gets new metrics from 0 (a
-  // counter reset, as after a restart).
-  AgentMetrics& metrics_for(const AgentStats& a) {
-    const auto key = std::make_tuple(a.address.bytes, a.sub_agent);
-    if (auto it = agent_metrics_.find(key); it != agent_metrics_.end()) {
-      if (it->second.published.first_seen_ms == a.first_seen_ms) return it->second;
-      remove_metrics(a);
-      agent_metrics_.erase(it);
-    }
-    const std::string agent = to_string(a.address), sub_agent = std::to_string(a.sub_agent);
-    const sluice::Label labels[] = {{"agent", agent}, {"sub_agent", sub_agent}};
-    AgentMetrics m;
-    m.datagrams = host_.counter("datagrams_total", "Datagrams decoded, per agent", labels);
-    m.flow_samples = host_.counter("flow_samples_total", "Flow samples decoded: one flow record each", labels);
-    m.counter_samples = host_.counter("counters_samples_total",
-                                      "Counter samples (sFlow's counters_sample: polled statistics) decoded", labels);
-    m.sequence_errors =
-        host_.counter("sequence_errors_total", "Datagrams whose sequence number was not the expected one", labels);
-    m.lost_datagrams = host_.counter("lost_datagrams_total", "Gaps in the agent's datagram sequence numbers", labels);
-    m.sample_sequence_errors = host_.counter(
-        "sample_sequence_errors_total", "Samples whose data source's sequence number was not the expected one", labels);
-    m.lost_samples = host_.counter("lost_samples_total", "Gaps in the data sources' sample sequence numbers", labels);
-    m.skipped = host_.counter("skipped_total", "Samples and records of formats not read here, skipped", labels);
-    m.agent_drops = host_.gauge("agent_dropped_packets",
-                                "Packets the agent's samplers picked but dropped for lack of resources", labels);
-    m.last_seen = host_.gauge("last_seen_seconds", "When the agent's latest datagram was decoded, Unix time", labels);
-    m.malformed = {host_, labels, malformed_name};
-    m.published.address = a.address;
-    m.published.sub_agent = a.sub_agent;
-    m.published.first_seen_ms = a.first_seen_ms;
-    return agent_metrics_.emplace(key, m).first->second;
   }
 
   sluice::Host& host_;
@@ -224,12 +179,9 @@ class SflowUdp {
   SenderLimits limits_;
   Decoder decoder_;
   bool warned_full_ = false;
-  std::uint64_t round_ = 0;
   std::vector<InterfaceCounters> interfaces_;  // the last poll's
   std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t, std::uint32_t>, InterfaceGauges> interface_gauges_;
-  std::map<std::tuple<std::array<std::uint8_t, 16>, std::uint32_t>, AgentMetrics> agent_metrics_;
-  sluice::RateLimit metrics_due_{metrics_interval};
-  sluice::RateLimit malformed_log_{malformed_log_interval};
+  sluice::stats::SenderMetrics<AgentStats, Malformed, malformed_kinds> agent_metrics_;
 };
 
 }  // namespace

@@ -3,12 +3,13 @@
 #pragma once
 
 #include "process.h"
+#include "summary.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ class Cli : public ::testing::Test {
     const std::filesystem::path file = dir.write("pipeline.toml", toml);
     std::vector<std::string> a{verb, file.string(), "--plugin-dir", SLUICE_TEST_PLUGIN_DIR};
     if (verb == "run") a.insert(a.end(), {"--stats-interval", "0"});
+    // Tests read the summary as JSON, unless one asks for the table.
+    if (verb == "run" && std::find(extra.begin(), extra.end(), "--summary") == extra.end())
+      a.insert(a.end(), {"--summary", "json"});
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -45,14 +49,22 @@ class Cli : public ::testing::Test {
 
 enum Column { records_in, records_out, dropped, lost, errors };
 
-// The number in `column` of `component`'s row of the summary table.
+// The number in `column` of `component`'s row of the JSON summary; ~0 if
+// the run printed none or the component is not in it.
 inline std::uint64_t summary_cell(const std::string& err, const std::string& component, Column column) {
-  std::regex row("(^|\n)" + component + R"(\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+))");
-  std::smatch m;
-  if (!std::regex_search(err, m, row)) return ~0ull;
-  std::string cell = m[2 + column];
-  std::erase(cell, ',');
-  return cell == "-" ? 0 : std::stoull(cell);
+  const auto summary = parse_summary(err);
+  if (!summary) return ~0ull;
+  for (const auto& c : summary->components) {
+    if (c.id != component) continue;
+    switch (column) {
+      case records_in: return c.records_in;
+      case records_out: return c.records_out;
+      case dropped: return c.dropped;
+      case lost: return c.lost;
+      case errors: return c.errors;
+    }
+  }
+  return ~0ull;
 }
 
 inline const std::string counting_to_tally = R"([sources.src]

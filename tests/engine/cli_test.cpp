@@ -10,6 +10,7 @@
 namespace fs = std::filesystem;
 using namespace sluice::testing;
 using ::testing::AllOf;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -24,8 +25,23 @@ TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
   EXPECT_EQ(summary_cell(r.err, "src", records_out), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_in), 10000u);
   EXPECT_EQ(summary_cell(r.err, "out", records_out), 10000u) << "delivered";
+  const auto summary = parse_summary(r.err);
+  ASSERT_TRUE(summary);
+  EXPECT_FALSE(summary->failed);
+  ASSERT_EQ(summary->paths.size(), 1u);
+  EXPECT_EQ(summary->paths[0].sources, std::vector<std::string>{"src"});
+  EXPECT_EQ(summary->paths[0].sinks, std::vector<std::string>{"out"});
+  EXPECT_EQ(summary->paths[0].records, 10000u);
+  EXPECT_EQ(summary->component("out").plugin, "collecting_sink");
+}
+
+TEST_F(Cli, PrintsTheSummaryTableForPeople) {
+  const auto r = run(counting_to_tally, {"--summary", "table"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ContainsRegex("\nout +collecting_sink +sink +10,000 +10,000 +0 +0 +0\n"));
   EXPECT_THAT(r.err, HasSubstr("src -> out: 10,000 records from the source, "));
   EXPECT_THAT(r.err, HasSubstr("[out]\n  collected 10000 records"));
+  EXPECT_EQ(parse_summary(r.err), std::nullopt);
 }
 
 TEST_F(Cli, FansOutOneBatchToEverySinkAndMergesFanIn) {
@@ -133,7 +149,10 @@ output = "${TALLY}"
             summary_cell(r.err, "bad", records_out) + summary_cell(r.err, "bad", lost))
       << "every record that reached the failed sink is delivered or counted lost";
   EXPECT_EQ(summary_cell(r.err, "bad", records_out), 20u) << "two batches of 10 before the failure";
-  EXPECT_THAT(r.err, HasSubstr("LOST: "));
+  const auto summary = parse_summary(r.err);
+  ASSERT_TRUE(summary);
+  EXPECT_TRUE(summary->failed);
+  EXPECT_EQ(summary->component("bad").lost_by_reason.at("sink failed"), summary_cell(r.err, "bad", lost));
 }
 
 TEST_F(Cli, AComponentFailingAtStartStartsNoSource) {
@@ -299,8 +318,30 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.bad]\nplugin = \"failing_sink\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:8:", "sinks.bad.reason", "missing required option"},
-        BadConfig{"ValueThePluginRejects", "[sources.src]\nplugin = \"counting_source\"\ncount = -5\n" + sink_block,
+        BadConfig{"OutOfRange", "[sources.src]\nplugin = \"counting_source\"\ncount = -5\n" + sink_block,
                   "pipeline.toml:3:", "sources.src.count", "must be >= 0"},
+        BadConfig{"OutOfBothEnds", "[sources.src]\nplugin = \"counting_source\"\nbatch_size = 0\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.batch_size", "must be 1 to 1000000"},
+        BadConfig{"ValueThePluginRejects", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "ratio = 0\n",
+                  "pipeline.toml:8:", "sinks.out.ratio", "plugin collecting_sink: must be > 0"},
+        BadConfig{"EngineKeyOutOfRange", "[sources.src]\nplugin = \"counting_source\"\ninstances = 65\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.instances", "must be 1 to 64"},
+        BadConfig{"EngineKeyOfAnotherRole",
+                  "[sources.src]\nplugin = \"counting_source\"\nwhen_full = \"drop\"\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.when_full", "applies to sinks only"},
+        BadConfig{"EngineKeyBadChoice",
+                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "when_full = \"wait\"\n",
+                  "pipeline.toml:8:", "sinks.out.when_full", "\"wait\" is not one of: block,drop"},
+        BadConfig{"EngineKeyTypo",
+                  "[engine]\ndrian_timeout = 5\n[sources.src]\nplugin = \"counting_source\"\n" + sink_block,
+                  "pipeline.toml:2:", "engine.drian_timeout",
+                  "unknown option \"drian_timeout\" of [engine]; did you mean \"drain_timeout\"?"},
+        BadConfig{"EngineDuration",
+                  "[engine]\ndrain_timeout = \"soon\"\n[sources.src]\nplugin = \"counting_source\"\n" + sink_block,
+                  "pipeline.toml:2:", "engine.drain_timeout", "\"soon\" is not a duration"},
+        BadConfig{"PluginKeyTypoOfAnEngineKey",
+                  "[sources.src]\nplugin = \"counting_source\"\ninstnces = 2\n" + sink_block,
+                  "pipeline.toml:3:", "sources.src.instnces", "did you mean \"instances\"?"},
         BadConfig{"InputNamesNothing",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.b]\nplugin = "
@@ -372,9 +413,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "workers = \"auto\"\n",
                   "pipeline.toml:12:", "sinks.bad.workers", "plugin failing_sink runs on one worker only"},
         BadConfig{"WorkersOnASource", "[sources.src]\nplugin = \"counting_source\"\nworkers = 2\n" + sink_block,
-                  "pipeline.toml:3:", "sources.src.workers", "a source takes instances = N"},
+                  "pipeline.toml:3:", "sources.src.workers", "applies to transforms and sinks only"},
         BadConfig{"WorkersZero", "[sources.src]\nplugin = \"counting_source\"\n" + sink_block + "workers = 0\n",
-                  "pipeline.toml:8:", "sinks.out.workers", "must be an integer from 1 to 256, or \"auto\""},
+                  "pipeline.toml:8:", "sinks.out.workers", "must be 1 to 256"},
         BadConfig{"NoEntrySymbol",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"no_entry\"\ninputs = [\"src\"]\n",
@@ -419,7 +460,31 @@ wieght = 2
   EXPECT_THAT(not_tables.err, HasSubstr("sinks.out.weights: must be an array of numbers"));
 
   const auto listed = run_sluice({"plugins", "collecting_sink", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
-  EXPECT_THAT(listed.out, ::testing::ContainsRegex("routes\\[\\]\\.weight +integer +1 +its share"));
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex("routes\\[\\]\\.weight +integer +1 +- +its share"));
+}
+
+// The engine knows no plugin: neither the binary nor the engine's library
+// holds code of a plugin library (sluice::<lib>::...); a plugin's commands
+// come from its .so.
+TEST(Engine, LinksNoPluginLibrary) {
+  std::vector<std::string> namespaces;
+  for (const auto& entry : fs::directory_iterator(SLUICE_SOURCE_DIR "/plugins/lib"))
+    if (entry.is_directory()) namespaces.push_back("sluice::" + entry.path().filename().string() + "::");
+  ASSERT_GT(namespaces.size(), 5u);
+  for (const std::string& file : {sluice_exe(), std::string(SLUICE_BINARY_DIR "/engine/libsluice_engine.a")}) {
+    const auto symbols = run({"nm", "--demangle", "--defined-only", file});
+    ASSERT_EQ(symbols.exit_code, 0) << file << ": " << symbols.err;
+    ASSERT_THAT(symbols.out, HasSubstr("sluice::engine::")) << "nm read " << file;
+    for (const auto& ns : namespaces) EXPECT_THAT(symbols.out, Not(HasSubstr(ns))) << file;
+  }
+}
+
+TEST_F(Cli, APluginsCommandRunsFromItsLibraryAndIsListed) {
+  const auto schema = run_sluice({"schema", "clickhouse", "--table", "t", "--server-version", "18.16"});
+  ASSERT_EQ(schema.exit_code, 0) << schema.err;
+  EXPECT_THAT(schema.out, HasSubstr("CREATE TABLE IF NOT EXISTS `default`.`t`"));
+  EXPECT_THAT(run_sluice({"plugins", "clickhouse"}).out, HasSubstr("sluice schema clickhouse ...: prints the CREATE"));
+  EXPECT_EQ(run_sluice({"schema", "nosuchplugin"}).exit_code, 64);
 }
 
 TEST_F(Cli, SetValuesAreCheckedAndNamedAsSuch) {
@@ -458,8 +523,8 @@ TEST_F(Cli, PluginsNameShowsEachOptionWithTypeDefaultAndHelp) {
   const auto r = run_sluice({"plugins", "failing_sink", "--plugin-dir", SLUICE_TEST_PLUGIN_DIR});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("failing_sink (sink): test: fails on its Nth batch"));
-  EXPECT_THAT(r.out, ::testing::ContainsRegex("reason +string +required +what the failure says"));
-  EXPECT_THAT(r.out, ::testing::ContainsRegex("fail_on_batch +integer +3 +batch that fails"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("reason +string +required +- +what the failure says"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("fail_on_batch +integer +3 +- +batch that fails"));
 }
 
 TEST_F(Cli, GraphPrintsDot) {

@@ -183,6 +183,55 @@ TEST_F(Config, ExpandsEnvironmentVariablesWithDefaults) {
   EXPECT_EQ((*c.find("a")->table)["path"].value<std::string>(), "/data/x-dflt");
 }
 
+TEST_F(Config, EngineKeysFollowThePluginsRules) {
+  // An integer is seconds for the engine's durations as for a plugin's.
+  const auto c = load(
+      "[engine]\ndrain_timeout = 30\nstats_interval = \"2m\"\n[sources.a]\nplugin = \"g\"\ninstances = "
+      "3\n[sinks.b]\nplugin = \"s\"\ninputs = [\"a\"]\nwhen_full = \"drop\"\n");
+  EXPECT_EQ(c.engine.drain_timeout, 30s);
+  EXPECT_EQ(c.engine.stats_interval, 120s);
+  EXPECT_EQ(c.find("a")->instances, 3u);
+  EXPECT_TRUE(c.find("b")->drop_when_full);
+  const auto p = problems(
+      "[engine]\nmetrics = 9464\n[sources.a]\nplugin = \"g\"\ninstances = 0\n[sinks.b]\nplugin = 5\n"
+      "inputs = [\"a\"]\n");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].to_string(), dir.path().string() + "/p.toml:2:11: engine.metrics: must be a string, not an integer");
+  EXPECT_EQ(p[1].key, "sources.a.instances");
+  EXPECT_EQ(p[1].message, "must be 1 to 64");
+  EXPECT_EQ(p[2].key, "sinks.b.plugin");
+}
+
+TEST(OptionRanges, BindChecksEveryBoundAsTheOptionsType) {
+  constexpr OptionSpec specs[] = {
+      {.name = "n", .type = OptionType::integer, .min = "1", .max = "64"},
+      {.name = "x", .type = OptionType::number, .max = "1"},
+      {.name = "d", .type = OptionType::duration, .min = "\"10ms\"", .max = "60"},
+      {.name = "v", .type = OptionType::integer, .choices = "5|9|10"},
+  };
+  const auto bind = [&](const std::string& toml) {
+    const toml::table table = toml::parse(toml);
+    ProblemList problems("t.toml");
+    bind_table(table, "x", {.owner = "plugin t", .specs = specs}, problems);
+    try {
+      problems.raise_if_any();
+    } catch (const ConfigError& e) {
+      return e.problems().front().message;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(bind("n = 1\nx = 1.0\nd = \"10ms\"\nv = 10"), "");
+  EXPECT_EQ(bind("n = 0"), "must be 1 to 64");
+  EXPECT_EQ(bind("n = 65"), "must be 1 to 64");
+  EXPECT_EQ(bind("x = 1.5"), "must be <= 1");
+  EXPECT_EQ(bind("x = nan"), "must be a finite number");
+  EXPECT_EQ(bind("d = \"5ms\""), "must be 10ms to 1m");
+  EXPECT_EQ(bind("d = 61"), "must be 10ms to 1m");
+  EXPECT_EQ(bind("v = 7"), "7 is not one of: 5,9,10");
+  EXPECT_EQ(describe_range(specs[0]), "1 to 64");
+  EXPECT_EQ(describe_range(specs[2]), "10ms to 1m");
+}
+
 TEST(OptionDefaults, ParseAsTheirType) {
   EXPECT_EQ(std::get<std::int64_t>(*parse_default({.name = "n", .type = OptionType::integer, .default_value = "1400"})),
             1400);

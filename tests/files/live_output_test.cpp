@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <regex>
-#include <thread>
 
 #include "sluice/nffile/reader.h"
+#include "summary.h"
 #include "support.h"
 
 namespace sluice {
@@ -59,19 +59,20 @@ path = ")" + (dir / "archive").string() +
 nfcapd_layout = 0
 )");
   ASSERT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port); }));
-  std::this_thread::sleep_for(7s);  // the condition under test is time passing without a datagram
-  // A look that falls on a window's end can see the closing file and the
-  // next one both open (or neither): look again for at most a second.
+  // No datagram comes: only time closes the windows, three of them while we
+  // look (a look that falls on a window's end can see the closing file and
+  // the next one both open, or neither: look again).
   std::vector<std::string> files;
   std::size_t closed = 0, temporary = 0;
   testing::eventually(
       [&] {
+        if (!fs::exists(dir / "archive")) return false;  // the first window's file is not there yet
         files = test::files_below(dir / "archive");
         closed = temporary = 0;
         for (const auto& f : files) (f.ends_with(".tmp") ? temporary : closed) += 1;
         return closed >= 3 && temporary == 1;
       },
-      1s);
+      30s);
   EXPECT_GE(closed, 3u) << ::testing::PrintToString(files);
   EXPECT_EQ(temporary, 1u) << "only the current window's file is open: " << ::testing::PrintToString(files);
   // nfdump reads a quiet window's file: no flows, but a whole file.
@@ -173,22 +174,18 @@ TEST(FailedRun, KeepsTheEarlierOutputAndLeavesThePartialOneBesideIt) {
 
 TEST(FailedRun, AFullDiskLosesNoRecordFromTheAccountsAndSaysSoOnce) {
   test::TempDir dir;
-  const auto r =
-      testing::run_sluice({"run", "gen-to-csv", "--set", "sinks.csv.path=/dev/full", "--stats-interval", "0"},
-                          {.cwd = SLUICE_SOURCE_DIR, .env = {}});
+  const auto r = testing::run_sluice(
+      {"run", "gen-to-csv", "--set", "sinks.csv.path=/dev/full", "--stats-interval", "0", "--summary", "json"},
+      {.cwd = SLUICE_SOURCE_DIR, .env = {}});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   // One error line for the failure, naming the file.
   const std::regex failure("component \"csv\" \\(plugin csv_writer\\) failed: [^\n]*/dev/full");
   EXPECT_EQ(std::distance(std::sregex_iterator(r.err.begin(), r.err.end(), failure), std::sregex_iterator()), 1)
       << r.err;
-  std::smatch row;
-  ASSERT_TRUE(std::regex_search(r.err, row, std::regex(R"(\ncsv\s+csv_writer\s+sink\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+))")))
-      << r.err;
-  const auto number = [](std::string cell) {
-    std::erase(cell, ',');
-    return std::stoull(cell);
-  };
-  const auto received = number(row[1]), delivered = number(row[2]), dropped = number(row[3]), lost = number(row[4]);
+  const auto summary = testing::parse_summary(r.err);
+  ASSERT_TRUE(summary) << r.err;
+  const auto& csv = summary->component("csv");
+  const auto received = csv.records_in, delivered = csv.records_out, dropped = csv.dropped, lost = csv.lost;
   EXPECT_GT(received, 0u);
   EXPECT_EQ(received, delivered + dropped + lost) << "every record that reached the writer is accounted for";
   EXPECT_GT(lost, 0u);

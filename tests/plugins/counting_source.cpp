@@ -15,8 +15,9 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "count",
      .type = sluice::OptionType::integer,
      .default_value = "1000",
-     .help = "records to emit; 0 for no end"},
-    {.name = "batch_size", .type = sluice::OptionType::integer, .default_value = "100", .help = "records per batch"},
+     .help = "records to emit; 0 for no end",
+     .min = "0"},
+    sluice::batch_size_option("100"),
     {.name = "pause",
      .type = sluice::OptionType::duration,
      .default_value = "\"0ms\"",
@@ -39,10 +40,7 @@ class CountingSource {
         batch_size_(options.integer("batch_size")),
         pause_(options.duration("pause")),
         reuse_(options.boolean("reuse_batch")),
-        marker_(options.string("marker")) {
-    if (count_ < 0) throw sluice::OptionError("count", "must be >= 0");
-    if (batch_size_ < 1) throw sluice::OptionError("batch_size", "must be >= 1");
-  }
+        marker_(options.string("marker")) {}
 
   void start() {
     sluice::testing::leave_marker(marker_, "counting_source started");

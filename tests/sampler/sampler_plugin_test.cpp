@@ -37,9 +37,9 @@ TEST_P(SamplerOptions, AreRejectedWithFileLineAndKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryClass, SamplerOptions,
-    ::testing::Values(BadOption{"ZeroRate", "rate = 0", "transforms.sample.rate", "must be an integer >= 1"},
-                      BadOption{"RatioAboveOne", "ratio = 1.5", "transforms.sample.ratio", "must be in (0, 1]"},
-                      BadOption{"RatioZero", "ratio = 0", "transforms.sample.ratio", "must be in (0, 1]"},
+    ::testing::Values(BadOption{"ZeroRate", "rate = 0", "transforms.sample.rate", "must be 1 to 4294967295"},
+                      BadOption{"RatioAboveOne", "ratio = 1.5", "transforms.sample.ratio", "must be <= 1"},
+                      BadOption{"RatioZero", "ratio = 0", "transforms.sample.ratio", "must be > 0"},
                       BadOption{"Both", "rate = 10\nratio = 0.1", "transforms.sample.ratio", "not both"},
                       BadOption{"Neither", "mode = \"random\"", "transforms.sample.rate", "give rate = N"},
                       BadOption{"UnknownMode", "rate = 2\nmode = \"stratified\"", "transforms.sample.mode",

@@ -6,8 +6,6 @@
 namespace sluice::flowgen {
 namespace {
 
-using std::chrono::milliseconds;
-
 constexpr OptionSpec specs[] = {
     {.name = "kind",
      .type = OptionType::string,
@@ -15,26 +13,45 @@ constexpr OptionSpec specs[] = {
      .required = true,
      .choices = "port_scan|syn_flood|udp_amplification|ddos|brute_force|exfiltration|beaconing"},
     {.name = "start", .type = OptionType::duration, .help = "offset into the run's simulated time (0s)"},
-    {.name = "duration", .type = OptionType::duration, .help = "how long it lasts (1m)"},
+    {.name = "duration", .type = OptionType::duration, .help = "how long it lasts (1m)", .min = "\"1ms\""},
     {.name = "intensity", .type = OptionType::number, .help = "flows per second it adds (a number per kind)"},
-    {.name = "label", .type = OptionType::integer, .help = "1-65535: the label its flows carry (a number per kind)"},
+    {.name = "label",
+     .type = OptionType::integer,
+     .help = "the label its flows carry (a number per kind)",
+     .min = "1",
+     .max = "65535"},
     {.name = "attacker", .type = OptionType::string, .help = "port_scan, brute_force, syn_flood: the source"},
     {.name = "victim", .type = OptionType::string, .help = "syn_flood, udp_amplification, ddos, brute_force"},
     {.name = "source", .type = OptionType::string, .help = "exfiltration: our host that uploads"},
     {.name = "server", .type = OptionType::string, .help = "exfiltration's destination, beaconing's server"},
-    {.name = "port", .type = OptionType::integer, .help = "syn_flood (80), ddos (0: random), exfiltration, beaconing"},
+    {.name = "port",
+     .type = OptionType::integer,
+     .help = "syn_flood (80), ddos (0: random), exfiltration, beaconing",
+     .min = "0",
+     .max = "65535"},
     {.name = "scan", .type = OptionType::string, .help = "port_scan (vertical)", .choices = "vertical|horizontal"},
     {.name = "target", .type = OptionType::string, .help = "port_scan: a host or a prefix"},
     {.name = "ports", .type = OptionType::string, .help = "port_scan: \"1-1024\", \"22,80,443\""},
     {.name = "spoofed", .type = OptionType::boolean, .help = "syn_flood: a random source a SYN (true)"},
     {.name = "protocol", .type = OptionType::string, .help = "udp_amplification (dns)", .choices = "dns|ntp|memcached"},
-    {.name = "reflectors", .type = OptionType::integer, .help = "udp_amplification (200)"},
-    {.name = "sources", .type = OptionType::integer, .help = "ddos: bots (1000)"},
+    {.name = "reflectors",
+     .type = OptionType::integer,
+     .help = "udp_amplification (200)",
+     .min = "1",
+     .max = "1000000"},
+    {.name = "sources", .type = OptionType::integer, .help = "ddos: bots (1000)", .min = "1", .max = "10000000"},
     {.name = "service", .type = OptionType::string, .help = "brute_force (ssh)", .choices = "ssh|rdp"},
-    {.name = "attempts", .type = OptionType::integer, .help = "brute_force: tries a connection (3)"},
-    {.name = "bytes", .type = OptionType::integer, .help = "exfiltration: uploaded in all (2000000000)"},
-    {.name = "period", .type = OptionType::duration, .help = "beaconing (60s)"},
-    {.name = "jitter", .type = OptionType::number, .help = "beaconing: each gap is period x (1 +- jitter) (0.1)"},
+    {.name = "attempts",
+     .type = OptionType::integer,
+     .help = "brute_force: tries a connection (3)",
+     .min = "1",
+     .max = "100"},
+    {.name = "bytes", .type = OptionType::integer, .help = "exfiltration: uploaded in all (2000000000)", .min = "1"},
+    {.name = "period", .type = OptionType::duration, .help = "beaconing (60s)", .min = "\"1ms\""},
+    {.name = "jitter",
+     .type = OptionType::number,
+     .help = "beaconing: each gap is period x (1 +- jitter), below 1 (0.1)",
+     .min = "0"},
 };
 
 // Which kinds take a key; the common keys every kind.
@@ -53,13 +70,6 @@ bool belongs(std::string_view key, ScenarioKind kind) {
   if (key == "bytes") return kind == exfiltration;
   if (key == "period" || key == "jitter") return kind == beaconing;
   return true;
-}
-
-std::int64_t in_range(const Options& t, std::string_view key, std::int64_t lo, std::int64_t hi) {
-  const std::int64_t v = t.integer(key);
-  if (v < lo || v > hi)
-    throw OptionError(std::string(key), "must be " + std::to_string(lo) + " to " + std::to_string(hi));
-  return v;
 }
 
 IpAddress address(const Options& t, std::string_view key) {
@@ -109,24 +119,18 @@ ScenarioConfig scenario_from(const Options& t) {
   for (const auto& spec : specs)
     if (t.has(spec.name) && !belongs(spec.name, c.kind))
       throw OptionError(std::string(spec.name), "is not a key of " + std::string(to_string(c.kind)));
-  if (t.has("start")) {
-    if (t.duration("start") < milliseconds(0)) throw OptionError("start", "must be >= 0");
-    c.start_ms = static_cast<std::uint64_t>(t.duration("start").count());
-  }
-  if (t.has("duration")) {
-    if (t.duration("duration") <= milliseconds(0)) throw OptionError("duration", "must be > 0");
-    c.duration_ms = static_cast<std::uint64_t>(t.duration("duration").count());
-  }
+  if (t.has("start")) c.start_ms = static_cast<std::uint64_t>(t.duration("start").count());
+  if (t.has("duration")) c.duration_ms = static_cast<std::uint64_t>(t.duration("duration").count());
   if (t.has("intensity")) {
     c.intensity = t.number("intensity");
     if (!(c.intensity > 0)) throw OptionError("intensity", "must be > 0");
   }
-  if (t.has("label")) c.label = static_cast<std::uint16_t>(in_range(t, "label", 1, 65535));
+  if (t.has("label")) c.label = static_cast<std::uint16_t>(t.integer("label"));
   if (t.has("attacker")) c.attacker = address(t, "attacker");
   if (t.has("victim")) c.victim = address(t, "victim");
   if (t.has("source")) c.source = address(t, "source");
   if (t.has("server")) c.server = address(t, "server");
-  if (t.has("port")) c.port = static_cast<std::uint16_t>(in_range(t, "port", 0, 65535));
+  if (t.has("port")) c.port = static_cast<std::uint16_t>(t.integer("port"));
   if (t.has("scan")) c.scan = t.string("scan") == "horizontal" ? ScanDirection::horizontal : ScanDirection::vertical;
   if (t.has("target")) {
     try {
@@ -141,18 +145,15 @@ ScenarioConfig scenario_from(const Options& t) {
     c.amplifier = t.string("protocol") == "ntp"         ? Amplifier::ntp
                   : t.string("protocol") == "memcached" ? Amplifier::memcached
                                                         : Amplifier::dns;
-  if (t.has("reflectors")) c.reflectors = static_cast<std::uint32_t>(in_range(t, "reflectors", 1, 1'000'000));
-  if (t.has("sources")) c.sources = static_cast<std::uint32_t>(in_range(t, "sources", 1, 10'000'000));
+  if (t.has("reflectors")) c.reflectors = static_cast<std::uint32_t>(t.integer("reflectors"));
+  if (t.has("sources")) c.sources = static_cast<std::uint32_t>(t.integer("sources"));
   if (t.has("service")) c.service = t.string("service") == "rdp" ? LoginService::rdp : LoginService::ssh;
-  if (t.has("attempts")) c.attempts = static_cast<std::uint32_t>(in_range(t, "attempts", 1, 100));
-  if (t.has("bytes")) c.bytes = static_cast<std::uint64_t>(in_range(t, "bytes", 1, INT64_MAX));
-  if (t.has("period")) {
-    if (t.duration("period") <= milliseconds(0)) throw OptionError("period", "must be > 0");
-    c.period_ms = static_cast<std::uint64_t>(t.duration("period").count());
-  }
+  if (t.has("attempts")) c.attempts = static_cast<std::uint32_t>(t.integer("attempts"));
+  if (t.has("bytes")) c.bytes = static_cast<std::uint64_t>(t.integer("bytes"));
+  if (t.has("period")) c.period_ms = static_cast<std::uint64_t>(t.duration("period").count());
   if (t.has("jitter")) {
     c.jitter = t.number("jitter");
-    if (!(c.jitter >= 0 && c.jitter < 1)) throw OptionError("jitter", "must be from 0 to below 1");
+    if (!(c.jitter < 1)) throw OptionError("jitter", "must be below 1");
   }
   return c;
 }

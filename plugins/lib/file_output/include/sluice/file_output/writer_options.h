@@ -26,7 +26,8 @@ inline constexpr OptionSpec writer_option_specs[] = {
     {.name = "keep_files",
      .type = OptionType::integer,
      .default_value = "0",
-     .help = "keep only the newest N files matching path (0: keep all)"},
+     .help = "keep only the newest N files matching path (0: keep all)",
+     .min = "0"},
     {.name = "keep_for",
      .type = OptionType::duration,
      .default_value = "\"0s\"",
@@ -34,7 +35,8 @@ inline constexpr OptionSpec writer_option_specs[] = {
     {.name = "flush_interval",
      .type = OptionType::duration,
      .default_value = "\"1s\"",
-     .help = "buffered rows reach the file at least this often (tail -f follows a live file)"},
+     .help = "buffered rows reach the file at least this often (tail -f follows a live file)",
+     .min = "\"10ms\""},
     {.name = "on_close",
      .type = OptionType::string,
      .default_value = "\"\"",
@@ -43,16 +45,15 @@ inline constexpr OptionSpec writer_option_specs[] = {
     {.name = "on_close_max_running",
      .type = OptionType::integer,
      .default_value = "2",
-     .help = "on_close commands running at once at most; more wait their turn (the pipeline never waits)"},
+     .help = "on_close commands running at once at most; more wait their turn (the pipeline never waits)",
+     .min = "1"},
 };
 
 // Reads writer_option_specs; throws OptionError for values out of range.
 RotationOptions read_writer_options(const Options& options);
-std::chrono::milliseconds read_flush_interval(const Options& options);
 // The on_close command, if any; its %i is the plugin's `ident` option, if it
 // has one.
 std::optional<OnCloseCommand> read_on_close(const Options& options, TimeZone zone);
-std::size_t read_on_close_max_running(const Options& options);
 
 // One option list out of several, for a plugin's declaration.
 template <std::size_t... N>

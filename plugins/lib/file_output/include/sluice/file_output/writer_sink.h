@@ -34,9 +34,9 @@ class WriterSink {
 
   WriterSink(const Options& options, Host& host, Format format, RotationOptions rotation)
       : host_(host),
-        flush_interval_(read_flush_interval(options)),
+        flush_interval_(options.duration("flush_interval")),
         on_close_(read_on_close(options, rotation.zone)),
-        commands_(on_close_ ? make_runner(read_on_close_max_running(options)) : nullptr),
+        commands_(on_close_ ? make_runner(static_cast<std::size_t>(options.integer("on_close_max_running"))) : nullptr),
         writer_(std::move(rotation), std::move(format),
                 {.records = host.counter("records_written_total", "Flows written"),
                  .files = host.counter("files_closed_total", "Files closed and put in place under their final name"),

@@ -10,7 +10,6 @@
 #include <sluice/metrics.h>
 #include <sluice/options.h>
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,14 +36,14 @@ constexpr OptionSpec listen_option(std::string_view default_value) {
 inline constexpr OptionSpec receive_buffer_option{.name = "receive_buffer",
                                                   .type = OptionType::integer,
                                                   .default_value = "8388608",
-                                                  .help = "socket receive buffer in bytes (0: the system's default)"};
+                                                  .help = "socket receive buffer in bytes (0: the system's default)",
+                                                  .min = "0",
+                                                  .max = "2147483647"};
 inline constexpr OptionSpec allowed_exporters_option{
     .name = "allowed_exporters",
     .type = OptionType::string_list,
     .default_value = "[]",
     .help = "prefixes of exporters (sending addresses) to accept (empty: all); others are counted and ignored"};
-inline constexpr OptionSpec batch_size_option{
-    .name = "batch_size", .type = OptionType::integer, .default_value = "4096", .help = "flows per batch at most"};
 inline constexpr OptionSpec idle_timeout_option{
     .name = "idle_timeout",
     .type = OptionType::duration,
@@ -57,7 +56,9 @@ inline constexpr OptionSpec max_exporters_option{
     .default_value = "4096",
     .help =
         "senders whose state (templates, sequence numbers, metrics) is kept at most; a new one in a full table "
-        "replaces the longest-silent"};
+        "replaces the longest-silent",
+    .min = "1",
+    .max = "10000000"};
 inline constexpr OptionSpec exporter_idle_timeout_option{
     .name = "exporter_idle_timeout",
     .type = OptionType::duration,
@@ -69,7 +70,7 @@ struct SenderLimits {
   std::size_t max_senders = 4096;
   std::uint64_t idle_ms = 3'600'000;
 };
-// Reads max_exporters and exporter_idle_timeout; throws OptionError.
+// Reads max_exporters and exporter_idle_timeout (more than 0s); throws OptionError.
 SenderLimits sender_limits(const Options& options);
 // The warning for the first sender forgotten to make room in a full table:
 // `senders` names them ("exporters", "agents").
@@ -85,55 +86,6 @@ struct CollectorConfig {
 
 // Reads `listen` and the shared options; throws OptionError naming the key.
 CollectorConfig collector_config(const Options& options);
-
-// One sender's counts of bad input by reason (a decoder's Malformed kinds),
-// kept in step with the decoder's running totals: counters labelled with the
-// sender and the reason, the component's error count, and a warning such as
-// "exporter 192.0.2.1 (...): 4 malformed so far (3 truncated, 1 bad version)".
-template <class Reason, std::size_t N>
-class MalformedMetrics {
- public:
-  using Name = std::string_view (*)(Reason) noexcept;
-
-  MalformedMetrics() = default;
-  // `labels` name the sender; each counter adds {"reason", name(reason)}.
-  MalformedMetrics(Host& host, std::span<const Label> labels, Name name) : name_(name) {
-    std::vector<Label> with_reason(labels.begin(), labels.end());
-    with_reason.push_back({"reason", {}});
-    for (std::size_t k = 0; k < N; ++k) {
-      with_reason.back().value = name(static_cast<Reason>(k));
-      counters_[k] = host.counter("malformed_total", "Datagrams or parts not decoded, by reason", with_reason);
-    }
-  }
-
-  // Adds what grew since the last call; with `warn`, logs `sender` and the
-  // counts if they grew since the last warning.
-  void publish(Host& host, const std::array<std::uint64_t, N>& totals, bool warn, std::string_view sender) {
-    std::uint64_t total = 0, grown = 0;
-    for (std::size_t k = 0; k < N; ++k) {
-      counters_[k].add(totals[k] - published_[k]);
-      grown += totals[k] - published_[k];
-      total += totals[k];
-    }
-    published_ = totals;
-    host.count_errors(grown);
-    if (!warn || total == warned_) return;
-    std::string reasons;
-    for (std::size_t k = 0; k < N; ++k)
-      if (totals[k])
-        reasons += (reasons.empty() ? "" : ", ") + std::to_string(totals[k]) + " " +
-                   std::string(name_(static_cast<Reason>(k)));
-    host.log(LogLevel::warning,
-             std::string(sender) + ": " + std::to_string(total) + " malformed so far (" + reasons + ")");
-    warned_ = total;
-  }
-
- private:
-  Name name_ = nullptr;
-  std::array<Counter, N> counters_;
-  std::array<std::uint64_t, N> published_{};
-  std::uint64_t warned_ = 0;
-};
 
 class UdpCollector {
  public:
