@@ -100,10 +100,20 @@ constexpr OptionSpec workers_key{
     .min = "1",
     .max = "256"};
 
-constexpr OptionSpec transform_keys[] = {plugin_key, inputs_key, workers_key};
+constexpr OptionSpec limit_key{
+    .name = "limit",
+    .type = OptionType::integer,
+    .default_value = "0",
+    .help =
+        "records it takes at most; once it has them the sources stop and the rest is dropped (nfdump -c); 0: "
+        "no limit",
+    .min = "0"};
+
+constexpr OptionSpec transform_keys[] = {plugin_key, inputs_key, workers_key, limit_key};
 constexpr OptionSpec sink_keys[] = {
     plugin_key,
     inputs_key,
+    limit_key,
     {.name = "when_full",
      .type = OptionType::string,
      .default_value = "\"block\"",
@@ -275,6 +285,7 @@ void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
   if (keys.has("instances")) c.instances = static_cast<unsigned>(keys.integer("instances"));
   if (keys.has("when_full")) c.drop_when_full = keys.string("when_full") == "drop";
   if (keys.has("workers")) c.workers = static_cast<unsigned>(keys.integer("workers"));
+  if (keys.has("limit")) c.limit = static_cast<std::uint64_t>(keys.integer("limit"));
   if (auto_workers) c.workers = usable_cores();
   c.parallel = auto_workers || c.workers > 1;
 }
@@ -440,20 +451,11 @@ void check_graph(const PipelineConfig& config, ProblemList& problems) {
 
 }  // namespace
 
-PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
-  PipelineConfig config;
-  config.file = file.string();
+namespace {
+
+// The checks every pipeline goes through, from whatever text it came.
+PipelineConfig check_pipeline(PipelineConfig config, const std::vector<std::string>& overrides) {
   ProblemList problems(config.file);
-  try {
-    config.root = toml::parse_file(config.file);
-  } catch (const toml::parse_error& e) {
-    ConfigProblem p{config.file,
-                    static_cast<int>(e.source().begin.line),
-                    static_cast<int>(e.source().begin.column),
-                    {},
-                    std::string(e.description())};
-    throw ConfigError({std::move(p)});
-  }
   for (const auto& assignment : overrides) apply_override(config.root, assignment, problems);
   expand_environment(config.root, {}, problems);
   problems.raise_if_any();
@@ -465,6 +467,38 @@ PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vecto
   check_graph(config, problems);
   problems.raise_if_any();
   return config;
+}
+
+ConfigError parse_error(const std::string& file, const toml::parse_error& e) {
+  return ConfigError({{file,
+                       static_cast<int>(e.source().begin.line),
+                       static_cast<int>(e.source().begin.column),
+                       {},
+                       std::string(e.description())}});
+}
+
+}  // namespace
+
+PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  PipelineConfig config;
+  config.file = file.string();
+  try {
+    config.root = toml::parse_file(config.file);
+  } catch (const toml::parse_error& e) {
+    throw parse_error(config.file, e);
+  }
+  return check_pipeline(std::move(config), overrides);
+}
+
+PipelineConfig parse_pipeline(std::string_view text, std::string name) {
+  PipelineConfig config;
+  config.file = std::move(name);
+  try {
+    config.root = toml::parse(text, config.file);
+  } catch (const toml::parse_error& e) {
+    throw parse_error(config.file, e);
+  }
+  return check_pipeline(std::move(config), {});
 }
 
 }  // namespace sluice::engine

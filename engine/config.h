@@ -70,6 +70,7 @@ struct ComponentConfig {
   unsigned instances = 1;              // sources: `instances = N` copies
   unsigned workers = 1;                // transforms and sinks: `workers = N | "auto"` (resolved)
   bool parallel = false;               // `workers` asks for more than one (N > 1, or "auto")
+  std::uint64_t limit = 0;             // transforms and sinks: `limit = N` records taken at most; 0: all
   std::string key;                     // "sinks.csv": the prefix of every key below
   const toml::table* table = nullptr;  // all keys, including the engine's own
 };
@@ -100,5 +101,8 @@ struct PipelineConfig {
 // checks the graph: kinds, ids, plugin names present, inputs, cycles,
 // unconsumed components. Throws ConfigError.
 PipelineConfig load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+// The same for a pipeline made in memory (`sluice query`); `name` stands for
+// the file in messages.
+PipelineConfig parse_pipeline(std::string_view text, std::string name);
 
 }  // namespace sluice::engine

@@ -5,6 +5,7 @@
 #include "options_binder.h"
 #include "pipeline.h"
 #include "plugin_catalog.h"
+#include "query.h"
 #include "text.h"
 
 #include <fmt/format.h>
@@ -37,6 +38,7 @@ commands:
   validate PIPELINE   load the plugins and check every option; start nothing
   plugins [NAME]      list the plugins found, or one plugin's options
   graph PIPELINE      print the pipeline as a Graphviz DOT graph
+  query [OPTS] FILTER nfdump's command line: -r FILE -s srcip/bytes 'proto tcp' (sluice query --help)
   COMMAND PLUGIN ...  a command a plugin offers (sluice plugins PLUGIN lists them), e.g.
                       sluice schema clickhouse --table flows: the clickhouse sink's CREATE TABLE
   top [ADDR]          watch a running pipeline in the terminal (its console's
@@ -219,6 +221,39 @@ int command_run(int argc, char** argv, bool validate_only) {
       std::fflush(nullptr);
       std::_Exit(code);
     }
+    return code;
+  } catch (const ConfigError& e) {
+    print_config_error(e);
+    return exit_config;
+  }
+}
+
+// `sluice query ...`: nfdump's options as a pipeline, run quietly: what it
+// prints on stdout is the answer; problems go to stderr.
+int command_query(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  Query query;
+  try {
+    query = parse_query(args);
+  } catch (const QueryUsageError& e) {
+    fmt::print(stderr, "sluice query: {}\n", e.what());
+    return exit_usage;
+  }
+  if (query.help) {
+    fmt::print("{}", query_help());
+    return 0;
+  }
+  if (query.print_pipeline) {
+    fmt::print("{}", query.pipeline);
+    return 0;
+  }
+  try {
+    const PipelineConfig config = parse_pipeline(query.pipeline, "sluice query");
+    PluginCatalog catalog(PluginCatalog::default_search_path({}));
+    const Logger log(LogLevel::warning);
+    Pipeline pipeline(config, catalog, log, {.stats_interval = std::chrono::seconds(0)});
+    const int code = pipeline.run();
+    if (code != 0) std::fputs(pipeline.summary().c_str(), stderr);
     return code;
   } catch (const ConfigError& e) {
     print_config_error(e);
@@ -466,6 +501,7 @@ int main(int argc, char** argv) {
     if (command == "plugins") return command_plugins(argc - 1, argv + 1);
     if (command == "graph") return command_graph(argc - 1, argv + 1);
     if (command == "top") return command_top(argc - 1, argv + 1);
+    if (command == "query") return command_query(argc - 1, argv + 1);
     if (auto code = run_plugin_command(command, argc, argv)) return *code;
   } catch (const po::error& e) {
     fmt::print(stderr, "sluice: {}\n", e.what());

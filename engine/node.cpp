@@ -43,6 +43,7 @@ Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance
       instance_count(instances),
       number(node_number),
       workers(config.workers),
+      limit(config.limit),
       busy_ns(std::make_unique<std::atomic<std::uint64_t>[]>(config.workers + 1)) {
   const std::string_view kind_name = to_string(kind);
   const Label labels[] = {{"component_id", id}, {"component_kind", kind_name}, {"plugin", plugin}};
@@ -137,9 +138,27 @@ void Node::hand_on(const TransformResult& result) {
   }
 }
 
-void Node::deliver(const BatchPtr& batch) {
+BatchPtr Node::within_limit(const BatchPtr& batch) {
+  const std::uint64_t n = batch->records.size();
+  const std::uint64_t before = limit_taken_.fetch_add(n);
+  if (before + n >= limit && n != 0) run.stop_requested = true;  // the sources end; what is in flight drains
+  if (before + n <= limit) return batch;
+  const std::uint64_t keep = before < limit ? limit - before : 0;
+  dropped.add(n - keep);
+  if (keep == 0 && batch->events.empty()) return nullptr;
+  auto part = std::make_shared<Batch>();
+  part->id = batch->id;
+  part->records.assign(batch->records.begin(), batch->records.begin() + static_cast<std::ptrdiff_t>(keep));
+  for (const Event& event : batch->events)
+    if (event.offset <= keep) part->events.push_back(event);
+  return part;
+}
+
+void Node::deliver(const BatchPtr& offered) {
+  received.add(offered->records.size());
+  const BatchPtr batch = limit != 0 ? within_limit(offered) : offered;
+  if (!batch) return;
   const std::size_t n = batch->records.size();
-  received.add(n);
   if (kind == PluginKind::transform && workers == 1) {
     std::lock_guard lock(transform_mutex);
     if (failed) {

@@ -89,6 +89,7 @@ struct Node final : Host, Emitter {
   const unsigned instance_count;
   const std::uint32_t number;  // the `source` of the batches this node makes (BatchId), from 1
   const unsigned workers;      // `workers = N`: instances of a transform or sink
+  const std::uint64_t limit;   // `limit = N`: records it takes at most; 0: all
   Concurrency concurrency = Concurrency::serial;
   bool acknowledges_later = false;
 
@@ -199,7 +200,12 @@ struct Node final : Host, Emitter {
   void emit(BatchPtr batch) override;
 
  private:
+  // With a limit: the part of `batch` still within it (null when none is),
+  // the rest counted as dropped; taking the last record stops the sources.
+  BatchPtr within_limit(const BatchPtr& batch);
+
   std::atomic<std::uint64_t> next_sequence_{0};
+  std::atomic<std::uint64_t> limit_taken_{0};  // records offered against `limit`
   // The input a serial transform is processing now (under transform_mutex):
   // what it emits is that input's result.
   std::optional<BatchId> processing_;

@@ -54,13 +54,7 @@ class NfdumpFormatter final : public Formatter {
   void trailer(Buffer& out) override {
     if (summary_) {
       const auto& s = totals_;
-      const double seconds = s.last_ms != 0 ? static_cast<double>(s.last_ms - s.first_ms) / 1000.0 : 0;
-      std::uint64_t bps = 0, pps = 0, bpp = 0;
-      if (seconds > 0) {
-        bps = static_cast<std::uint64_t>(static_cast<double>(s.bytes << 3) / seconds);
-        pps = static_cast<std::uint64_t>(static_cast<double>(s.packets) / seconds);
-        bpp = s.packets != 0 ? s.bytes / s.packets : 0;
-      }
+      const auto [bps, pps, bpp] = nffile::summary_rates(s);
       char line[160];
       const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
                                   static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),

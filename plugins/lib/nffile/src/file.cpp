@@ -21,6 +21,14 @@ std::optional<Compression> parse_compression(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+SummaryRates summary_rates(const FileStats& s) noexcept {
+  const double seconds = s.last_ms != 0 ? static_cast<double>(s.last_ms - s.first_ms) / 1000.0 : 0;
+  if (seconds <= 0) return {};
+  return {.bps = static_cast<std::uint64_t>(static_cast<double>(s.bytes << 3) / seconds),
+          .pps = static_cast<std::uint64_t>(static_cast<double>(s.packets) / seconds),
+          .bpp = s.packets != 0 ? s.bytes / s.packets : 0};
+}
+
 void FileStats::add(const FlowRecord& f) noexcept {
   const std::uint64_t p = f.packets + f.reverse_packets;
   const std::uint64_t b = f.bytes + f.reverse_bytes;

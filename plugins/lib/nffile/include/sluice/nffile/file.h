@@ -35,6 +35,13 @@ struct FileStats {
   std::uint64_t sequence_failures = 0;
 };
 
+// The averages of nfdump's summary line over the span from the first flow
+// to the last: bits and packets per second, bytes per packet (0 without a span).
+struct SummaryRates {
+  std::uint64_t bps = 0, pps = 0, bpp = 0;
+};
+SummaryRates summary_rates(const FileStats& stats) noexcept;
+
 // Every error of the reader and writer names the file (and where in it).
 using file_output::FileError;
 

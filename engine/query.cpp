@@ -1,0 +1,286 @@
+#include "query.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+namespace sluice::engine {
+
+namespace {
+
+// nfdump's options, the ones sluice takes and the ones it does not yet: one
+// table for the parser, the help and the refusal.
+struct OptionInfo {
+  char letter;
+  bool takes_value;
+  bool supported;
+  std::string_view help;
+};
+
+constexpr OptionInfo nfdump_options[] = {
+    {'r', true, true, "-r FILE      read an nfcapd file"},
+    {'R', true, true, "-R DIR       read every nfcapd file under DIR, in name (time) order"},
+    {'f', true, true, "-f FILE      read the filter from FILE"},
+    {'c', true, true, "-c N         stop after N matching flows"},
+    {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
+    {'s', true, true, "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp)"},
+    {'n', true, true, "-n N         rows of an -s table (default 10; 0: all)"},
+    {'q', false, true, "-q           no header and no summary lines"},
+    {'N', false, true, "-N           plain numbers, not scaled to 1.8 M"},
+    {'6', false, true, "-6           IPv6 addresses whole, not shortened"},
+    {'a', false, false, "-a           aggregate"},
+    {'A', true, false, "-A FIELDS    aggregate by FIELDS"},
+    {'b', false, false, "-b           bidirectional aggregation"},
+    {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
+    {'O', true, false, "-O ORDER     order of aggregated flows"},
+    {'t', true, false, "-t WINDOW    time window"},
+    {'M', true, false, "-M DIRS      several directories"},
+    {'w', true, false, "-w FILE      write an nfcapd file"},
+    {'I', false, false, "-I           file statistics"},
+    {'l', true, false, "-l LIMIT     packet limit"},
+    {'L', true, false, "-L LIMIT     byte limit"},
+    {'C', true, false, "-C FILE      nfdump's config file"},
+    {'D', true, false, "-D DNS       name server"},
+    {'E', true, false, "-E FILE      exporter and sampling information"},
+    {'G', true, false, "-G FILE      geo database"},
+    {'g', false, false, "-g           gnuplot lines"},
+    {'i', true, false, "-i IDENT     change a file's ident"},
+    {'J', true, false, "-J N         change a file's compression"},
+    {'j', false, false, "-j           BZ2-compress -w output"},
+    {'y', false, false, "-y           LZ4-compress -w output"},
+    {'z', false, false, "-z           LZO-compress -w output"},
+    {'m', false, false, "-m           (deprecated)"},
+    {'T', false, false, "-T           (tags)"},
+    {'v', true, false, "-v FILE      verify a file"},
+    {'x', true, false, "-x FILE      verify extension records"},
+    {'X', false, false, "-X           dump the filter table"},
+    {'Z', false, false, "-Z           check the filter's syntax"},
+    {'V', false, false, "-V           version"},
+};
+
+const OptionInfo* find_option(char letter) {
+  for (const OptionInfo& o : nfdump_options)
+    if (o.letter == letter) return &o;
+  return nullptr;
+}
+
+// nfdump's -s elements as the fields an aggregate keys and text_writer prints.
+constexpr std::pair<std::string_view, std::string_view> stat_elements[] = {
+    {"srcip", "src_addr"},   {"dstip", "dst_addr"},   {"nhip", "next_hop"},    {"router", "exporter"},
+    {"srcport", "src_port"}, {"dstport", "dst_port"}, {"proto", "proto"},      {"tos", "tos"},
+    {"srctos", "tos"},       {"dsttos", "dst_tos"},   {"dir", "direction"},    {"srcas", "src_as"},
+    {"dstas", "dst_as"},     {"inif", "in_if"},       {"outif", "out_if"},     {"srcmask", "src_mask"},
+    {"dstmask", "dst_mask"}, {"srcvlan", "src_vlan"}, {"dstvlan", "dst_vlan"},
+};
+
+// What the command line asks for, before it becomes a pipeline.
+struct Request {
+  std::string input;  // a file or a folder
+  std::string filter;
+  std::optional<std::uint64_t> count;
+  std::string mode;  // -o
+  std::string stat_element, stat_order;
+  std::optional<std::uint64_t> top;
+  bool quiet = false, plain = false, long_v6 = false;
+};
+
+std::uint64_t number_of(char letter, std::string_view value) {
+  std::uint64_t n = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (error != std::errc() || end != value.data() + value.size())
+    throw QueryUsageError(fmt::format("-{} takes a number, not \"{}\"", letter, value));
+  return n;
+}
+
+std::string read_filter_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw QueryUsageError("-f " + path + ": cannot read the filter file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void set_stat(Request& r, std::string_view value) {
+  if (!r.stat_element.empty()) throw QueryUsageError("several -s in one call are not supported yet");
+  const auto slash = value.find('/');
+  const std::string_view element = value.substr(0, slash);
+  const std::string_view order = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
+  const auto* known = std::find_if(std::begin(stat_elements), std::end(stat_elements),
+                                   [&](const auto& e) { return e.first == element; });
+  if (known == std::end(stat_elements)) {
+    std::string names;
+    for (const auto& e : stat_elements) names += (names.empty() ? "" : ", ") + std::string(e.first);
+    throw QueryUsageError(
+        fmt::format("-s {}: the element \"{}\" is not supported (yet); sluice takes {}", value, element, names));
+  }
+  constexpr std::string_view orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp"};
+  if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
+    throw QueryUsageError(
+        fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, "
+                    "bytes, pps, bps or bpp, one at a time",
+                    value, order));
+  r.stat_element = known->second;
+  r.stat_order = order;
+}
+
+void apply(Request& r, char letter, std::string_view value) {
+  switch (letter) {
+    case 'r':
+    case 'R':
+      if (!r.input.empty()) throw QueryUsageError("give one -r FILE or -R DIR");
+      if (letter == 'R' && value.find(':') != std::string_view::npos)
+        throw QueryUsageError("-R FIRST:LAST (a range of files) is not supported yet; give the folder");
+      r.input = value;
+      break;
+    case 'f': r.filter = read_filter_file(std::string(value)); break;
+    case 'c': r.count = number_of(letter, value); break;
+    case 'o': r.mode = value; break;
+    case 's': set_stat(r, value); break;
+    case 'n': r.top = number_of(letter, value); break;
+    case 'q': r.quiet = true; break;
+    case 'N': r.plain = true; break;
+    case '6': r.long_v6 = true; break;
+    default: break;
+  }
+}
+
+// TOML's basic string.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\')
+      out += fmt::format("\\{}", c);
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else
+      out += c;
+  }
+  return out + '"';
+}
+
+std::string sink_of(const Request& r, const std::string& input) {
+  const std::string limit = r.count && r.stat_element.empty() ? fmt::format("limit = {}\n", *r.count) : "";
+  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
+  if (!r.stat_element.empty())
+    return fmt::format(
+        "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nstat = {}\norder = {}\ntop = {}\n"
+        "long_v6 = {}\nplain_numbers = {}\n{}",
+        input, quoted(r.stat_element), quoted(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
+  if (r.mode == "csv")
+    return fmt::format(
+        "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
+        header, limit);
+  return fmt::format(
+      "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
+      "plain_numbers = {}\n{}{}",
+      input, quoted(r.mode), r.long_v6, r.plain, header, limit);
+}
+
+void check(const Request& r) {
+  if (r.input.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
+  if (!r.stat_element.empty()) {
+    if (!r.mode.empty()) throw QueryUsageError("-o with -s is not supported yet: -s prints nfdump's table");
+    return;
+  }
+  if (r.mode.empty())
+    throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
+  constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
+  if (std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) && !r.mode.starts_with("fmt:"))
+    throw QueryUsageError(
+        fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
+  if (r.top) throw QueryUsageError("-n without -s is not supported yet");
+}
+
+std::string pipeline_of(const Request& r) {
+  std::string toml = fmt::format("[sources.read]\nplugin = \"binary_reader\"\npath = {}\n\n", quoted(r.input));
+  std::string last = "read";
+  if (!r.filter.empty()) {
+    toml += fmt::format("[transforms.filter]\nplugin = \"filter\"\ninputs = [\"read\"]\nexpression = {}\n\n",
+                        quoted(r.filter));
+    last = "filter";
+  }
+  if (!r.stat_element.empty()) {
+    toml +=
+        fmt::format("[transforms.stat]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
+                    last, quoted(r.stat_element), r.count ? fmt::format("limit = {}\n", *r.count) : "");
+    last = "stat";
+  }
+  return toml + sink_of(r, last);
+}
+
+}  // namespace
+
+Query parse_query(std::span<const std::string_view> args) {
+  Query query;
+  Request request;
+  std::vector<std::string_view> filter_words;
+  bool options_ended = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (options_ended || arg.size() < 2 || arg.front() != '-') {
+      filter_words.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_ended = true;
+    } else if (arg == "--pipeline") {
+      query.print_pipeline = true;
+    } else if (arg == "--help" || arg == "-h") {
+      query.help = true;
+    } else if (arg.starts_with("--")) {
+      throw QueryUsageError(fmt::format("unknown option {}", arg));
+    } else {
+      // Letters bundled as getopt takes them: -qN, -c10, -c 10.
+      for (std::size_t at = 1; at < arg.size(); ++at) {
+        const OptionInfo* option = find_option(arg[at]);
+        if (!option) throw QueryUsageError(fmt::format("unknown option -{} (nfdump has none either)", arg[at]));
+        std::string_view value;
+        if (option->takes_value) {
+          if (at + 1 < arg.size())
+            value = arg.substr(at + 1);
+          else if (i + 1 < args.size())
+            value = args[++i];
+          else
+            throw QueryUsageError(fmt::format("-{} needs a value", option->letter));
+          at = arg.size();
+        }
+        if (!option->supported)
+          throw QueryUsageError(fmt::format("nfdump's option -{} ({}) is not supported yet (sluice query --help)",
+                                            option->letter, option->help.substr(13)));
+        apply(request, option->letter, value);
+      }
+    }
+  }
+  if (query.help) return query;
+  for (const auto word : filter_words) {
+    if (!request.filter.empty()) request.filter += ' ';
+    request.filter += word;
+  }
+  check(request);
+  query.pipeline = pipeline_of(request);
+  return query;
+}
+
+std::string query_help() {
+  std::string text =
+      "usage: sluice query [options] [FILTER...]\n\n"
+      "nfdump 1.7's command line on sluice's engine: the options become a pipeline of the shipped plugins\n"
+      "(binary_reader -> filter -> aggregate -> csv_writer or text_writer), which runs and prints what\n"
+      "nfdump prints. FILTER is nfdump's filter language (the last arguments, or -f FILE).\n\n"
+      "options sluice takes:\n";
+  for (const OptionInfo& o : nfdump_options)
+    if (o.supported) text += fmt::format("  {}\n", o.help);
+  text +=
+      "  --pipeline   print the pipeline as TOML instead of running it (sluice run takes it)\n"
+      "  -h, --help   this help\n\nnfdump options not supported yet (exit 64):";
+  for (const OptionInfo& o : nfdump_options)
+    if (!o.supported) text += fmt::format(" -{}", o.letter);
+  return text + "\n\ndocs/query.md lists what each option becomes.\n";
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,56 @@
+// nfdump 1.7.1's text layouts as csv::Formatter layouts, so that csv's
+// FileWriter writes them as it writes CSV: the header is nfdump's column
+// header, the trailer its "Summary:" line.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/csv/formatter.h"
+#include "sluice/fields.h"
+
+namespace sluice::nfdump_text {
+
+// The `fmt:` string of nfdump's named layouts: line, long, extended.
+std::optional<std::string_view> named_format(std::string_view name) noexcept;
+
+struct LineLayout {
+  std::string format;    // nfdump's `-o fmt:` tokens (%ts %td %pr %sap -> %dap ...) and text between them
+  bool long_v6 = false;  // IPv6 addresses whole (nfdump -6), not shortened to fit 16 characters
+  bool plain = false;    // numbers as they are (nfdump -N), not scaled to "1.8 M"
+  bool summary = false;  // the Summary line after the rows (and "No matching flows" before it when none)
+};
+
+// One line per flow; "No matching flows" when the file got none, as nfdump
+// says with and without -q. Throws std::invalid_argument naming the first token
+// it does not print.
+std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
+
+// How a statistics table ranks its rows (nfdump -s ELEMENT/ORDER), largest first.
+enum class StatOrder { flows, packets, bytes, pps, bps, bpp };
+std::optional<StatOrder> parse_stat_order(std::string_view name) noexcept;
+std::string_view to_string(StatOrder order) noexcept;
+
+struct StatLayout {
+  Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
+  StatOrder order = StatOrder::flows;
+  std::size_t top = 10;  // rows printed; 0: every row
+  bool long_v6 = false;
+  bool plain = false;
+  bool title = true;     // "Top N ... ordered by ...:" and the column header (the header row)
+  bool summary = false;  // the Summary line after the table
+};
+
+// The fields a statistics table can name (their column header), for messages.
+std::string stat_field_names();
+
+// Takes one record per key (an aggregate's rows of one bin) and prints,
+// when the file closes, the `top` largest by `order` with each one's share
+// of all the rows' flows, packets and bytes. Throws std::invalid_argument
+// for a field it has no column for.
+std::unique_ptr<csv::Formatter> make_stat_formatter(StatLayout layout);
+
+}  // namespace sluice::nfdump_text

@@ -1,0 +1,176 @@
+// nfdump's `-s` table: the rows of one bin ranked, with shares of the totals.
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <vector>
+
+#include "sluice/nfdump_text/formatters.h"
+#include "sluice/nfdump_text/text.h"
+
+namespace sluice::nfdump_text {
+
+namespace {
+
+// The elements a table prints, with nfdump's column header for each.
+struct Column {
+  Field field;
+  std::string_view header;
+};
+
+constexpr Column columns[] = {
+    {Field::src_addr, "Src IP Addr"}, {Field::dst_addr, "Dst IP Addr"},
+    {Field::next_hop, "Nexthop IP"},  {Field::exporter, "Router IP"},
+    {Field::src_port, "Src Port"},    {Field::dst_port, "Dst Port"},
+    {Field::proto, "Protocol"},       {Field::tos, "Tos"},
+    {Field::dst_tos, "Dst Tos"},      {Field::direction, "Dir"},
+    {Field::src_as, "Src AS"},        {Field::dst_as, "Dst AS"},
+    {Field::in_if, "Input If"},       {Field::out_if, "Output If"},
+    {Field::src_mask, "Src Mask"},    {Field::dst_mask, "Dst Mask"},
+    {Field::src_vlan, "Src Vlan"},    {Field::dst_vlan, "Dst Vlan"},
+};
+
+const Column& column_of(Field field) {
+  for (const Column& c : columns)
+    if (c.field == field) return c;
+  throw std::invalid_argument("no statistics column for the field \"" + std::string(name_of(field)) +
+                              "\"; tables are made of " + stat_field_names());
+}
+
+template <class... Args>
+std::string printed(const char* format, Args... args) {
+  char text[256];
+  const int n = std::snprintf(text, sizeof text, format, args...);
+  return std::string(text, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+struct Counts {
+  std::uint64_t flows, packets, bytes;
+};
+
+Counts counts_of(const FlowRecord& r) { return {r.flows, r.packets + r.reverse_packets, r.bytes + r.reverse_bytes}; }
+
+// nfdump's integer rates over the key's span in ms.
+std::uint64_t value_of(const FlowRecord& r, StatOrder order) {
+  const Counts c = counts_of(r);
+  const std::uint64_t ms = r.last_ms - r.first_ms;
+  switch (order) {
+    case StatOrder::flows: return c.flows;
+    case StatOrder::packets: return c.packets;
+    case StatOrder::bytes: return c.bytes;
+    case StatOrder::pps: return ms != 0 ? 1000 * c.packets / ms : 0;
+    case StatOrder::bps: return ms != 0 ? 8000 * c.bytes / ms : 0;
+    case StatOrder::bpp: return c.packets != 0 ? c.bytes / c.packets : 0;
+  }
+  return 0;
+}
+
+double share(std::uint64_t part, std::uint64_t whole) {
+  return whole != 0 ? static_cast<double>(part * 100) / static_cast<double>(whole) : 0;
+}
+
+class StatFormatter final : public csv::Formatter {
+ public:
+  explicit StatFormatter(StatLayout layout) : layout_(layout), column_(column_of(layout.field)) {}
+
+  // The title waits for the trailer: nfdump prints it after the data was read.
+  void header(csv::Buffer&) override {}
+
+  void rows(std::span<const FlowRecord> flows, csv::Buffer&) override {
+    rows_.insert(rows_.end(), flows.begin(), flows.end());
+  }
+
+  void trailer(csv::Buffer& out) override {
+    nffile::FileStats totals;
+    for (const FlowRecord& r : rows_) totals.add(r);
+    if (rows_.empty()) out.append("No matching flows\n");
+    if (layout_.title) title(out);
+    const std::size_t n = layout_.top != 0 ? std::min(layout_.top, rows_.size()) : rows_.size();
+    std::stable_sort(rows_.begin(), rows_.end(), [&](const FlowRecord& a, const FlowRecord& b) {
+      return value_of(a, layout_.order) > value_of(b, layout_.order);
+    });
+    for (std::size_t i = 0; i < n; ++i) out.append(line(rows_[i], totals));
+    out.append("\n");
+    if (layout_.summary) out.append(summary_line(totals, layout_.plain));
+    rows_.clear();
+  }
+
+ private:
+  void title(csv::Buffer& out) const {
+    const std::string top = layout_.top != 0 ? std::to_string(layout_.top) + " " : std::string();
+    out.append(printed("Top %s%.*s ordered by %.*s:\n", top.c_str(), static_cast<int>(column_.header.size()),
+                       column_.header.data(), static_cast<int>(to_string(layout_.order).size()),
+                       to_string(layout_.order).data()));
+    out.append(
+        printed("Date first seen                 Duration Proto %*.*s    Flows(%%)     Packets(%%)       "
+                "Bytes(%%)         pps      bps   bpp\n",
+                value_width(), static_cast<int>(column_.header.size()), column_.header.data()));
+  }
+
+  int value_width() const { return layout_.long_v6 && is_address() ? 39 : 17; }
+  bool is_address() const { return info(layout_.field).kind == FieldKind::address; }
+
+  std::string value_text(const FlowRecord& r) const {
+    const FieldInfo& field = info(layout_.field);
+    if (!is_address()) return std::to_string(unsigned_value(r, field));
+    const IpAddress& a = address_value(r, field);
+    return address(a, !a.is_v4(), layout_.long_v6);
+  }
+
+  std::string line(const FlowRecord& r, const nffile::FileStats& totals) const {
+    const Counts c = counts_of(r);
+    const double seconds = duration_of(r.first_ms, r.last_ms);
+    std::uint64_t pps = 0, bps = 0;
+    if (seconds != 0) {
+      pps = static_cast<std::uint64_t>(static_cast<double>(c.packets) / seconds);
+      bps = static_cast<std::uint64_t>(static_cast<double>(8 * c.bytes) / seconds);
+    }
+    const auto bpp = static_cast<unsigned>(c.packets != 0 ? c.bytes / c.packets : 0);
+    const auto num = [&](std::uint64_t v) { return number(v, true, layout_.plain); };
+    const std::string span = layout_.long_v6 && is_address() ? printed("%9.3f", seconds)
+                             : layout_.plain                 ? printed("%16.3f", seconds)
+                                                             : duration(seconds);
+    // A table of protocols names each row's in the Proto column; others say "any".
+    const std::string proto = layout_.field == Field::proto ? protocol_text(r.proto, layout_.plain) : "any";
+    return printed("%s %9s %-5s %*s %8s(%4.1f) %8s(%4.1f) %8s(%4.1f) %8s %8s %5u\n", local_time_ms(r.first_ms).c_str(),
+                   span.c_str(), proto.c_str(), value_width(), value_text(r).c_str(), num(c.flows).c_str(),
+                   share(c.flows, totals.flows), num(c.packets).c_str(), share(c.packets, totals.packets),
+                   num(c.bytes).c_str(), share(c.bytes, totals.bytes), num(pps).c_str(), num(bps).c_str(), bpp);
+  }
+
+  StatLayout layout_;
+  const Column& column_;
+  std::vector<FlowRecord> rows_;  // of the file under way
+};
+
+}  // namespace
+
+std::optional<StatOrder> parse_stat_order(std::string_view name) noexcept {
+  for (const StatOrder o :
+       {StatOrder::flows, StatOrder::packets, StatOrder::bytes, StatOrder::pps, StatOrder::bps, StatOrder::bpp})
+    if (to_string(o) == name) return o;
+  return std::nullopt;
+}
+
+std::string_view to_string(StatOrder order) noexcept {
+  switch (order) {
+    case StatOrder::flows: return "flows";
+    case StatOrder::packets: return "packets";
+    case StatOrder::bytes: return "bytes";
+    case StatOrder::pps: return "pps";
+    case StatOrder::bps: return "bps";
+    case StatOrder::bpp: return "bpp";
+  }
+  return "?";
+}
+
+std::string stat_field_names() {
+  std::string names;
+  for (const Column& c : columns) names += (names.empty() ? "" : ", ") + std::string(name_of(c.field));
+  return names;
+}
+
+std::unique_ptr<csv::Formatter> make_stat_formatter(StatLayout layout) {
+  return std::make_unique<StatFormatter>(layout);
+}
+
+}  // namespace sluice::nfdump_text

@@ -1,0 +1,107 @@
+// text_writer: flows as nfdump 1.7.1 prints them for people: `-o line`,
+// `long`, `extended` and `fmt:` lines, or the `-s` statistics table of an
+// aggregate's rows (see nfdump_text/formatters.h).
+#include <sluice/plugin.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "sluice/csv/file_writer.h"
+#include "sluice/file_output/writer_sink.h"
+#include "sluice/nfdump_text/formatters.h"
+
+namespace {
+
+using sluice::OptionSpec;
+using sluice::OptionType;
+
+constexpr OptionSpec format_options[] = {
+    {.name = "format",
+     .type = OptionType::string,
+     .default_value = "\"line\"",
+     .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
+             "%sap -> %dap %pkt %byt %fl ...)"},
+    {.name = "stat",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "instead of lines, nfdump's -s table of this field (src_addr, dst_port ...): one row per key, as an "
+             "aggregate keyed by it sends them"},
+    {.name = "order",
+     .type = OptionType::string,
+     .default_value = "\"flows\"",
+     .help = "what the table ranks its rows by, largest first",
+     .choices = "flows|packets|bytes|pps|bps|bpp"},
+    {.name = "top",
+     .type = OptionType::integer,
+     .default_value = "10",
+     .help = "rows of the table (nfdump -n); 0: every row",
+     .min = "0"},
+    {.name = "long_v6",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "IPv6 addresses whole (nfdump -6), not shortened to fit their column"},
+    {.name = "plain_numbers",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "numbers as they are (nfdump -N), not scaled to \"1.8 M\""},
+    {.name = "header",
+     .type = OptionType::boolean,
+     .default_value = "true",
+     .help = "the column header (and the table's title)"},
+    {.name = "summary",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "end each file with nfdump's \"Summary:\" line"},
+};
+
+constexpr auto options =
+    sluice::file_output::join_option_specs(sluice::file_output::writer_option_specs, format_options);
+
+std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& options, const std::string& name) {
+  const auto field = sluice::find_field(name);
+  if (!field)
+    throw sluice::OptionError(
+        "stat", "unknown field \"" + name + "\" (tables are made of " + sluice::nfdump_text::stat_field_names() + ")");
+  try {
+    return sluice::nfdump_text::make_stat_formatter(
+        {.field = *field,
+         .order = *sluice::nfdump_text::parse_stat_order(options.string("order")),  // the engine checked the choices
+         .top = static_cast<std::size_t>(options.integer("top")),
+         .long_v6 = options.boolean("long_v6"),
+         .plain = options.boolean("plain_numbers"),
+         .title = options.boolean("header"),
+         .summary = options.boolean("summary")});
+  } catch (const std::invalid_argument& e) {
+    throw sluice::OptionError("stat", e.what());
+  }
+}
+
+std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& options) {
+  if (const std::string& stat = options.string("stat"); !stat.empty()) return stat_formatter(options, stat);
+  const std::string& format = options.string("format");
+  const auto named = sluice::nfdump_text::named_format(format);
+  if (!named && !format.starts_with("fmt:"))
+    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended or fmt:...");
+  try {
+    return sluice::nfdump_text::make_line_formatter({.format = named ? std::string(*named) : format.substr(4),
+                                                     .long_v6 = options.boolean("long_v6"),
+                                                     .plain = options.boolean("plain_numbers"),
+                                                     .summary = options.boolean("summary")});
+  } catch (const std::invalid_argument& e) {
+    throw sluice::OptionError("format", e.what());
+  }
+}
+
+class TextWriter : public sluice::file_output::WriterSink<sluice::csv::FileWriter> {
+ public:
+  TextWriter(const sluice::Options& options, sluice::Host& host)
+      : WriterSink(options, host, sluice::csv::FileWriter(make_formatter(options), options.boolean("header"))) {}
+};
+
+}  // namespace
+
+SLUICE_PLUGIN(sluice::sink<TextWriter>("text_writer",
+                                       "writes flows as nfdump prints them: -o line/long/extended/fmt: lines, or the "
+                                       "-s statistics table of an aggregate's rows",
+                                       options))
