@@ -117,6 +117,12 @@ std::string address(const std::string& column) {
          R"sql(, '^::ffff:(\\d+\\.\\d+\\.\\d+\\.\\d+)$', '\\1')))sql";
 }
 
+// A next hop as csv_writer's default layout prints it: 0.0.0.0 (the "none"
+// of a NetFlow v5 or IPv4 exporter) empty too.
+std::string next_hop(const std::string& column) {
+  return "if(IPv6NumToString(" + column + ") = '::ffff:0.0.0.0', '', " + address(column) + ")";
+}
+
 // A UInt64 MAC as csv_writer prints it: lower case, none (zero) empty.
 std::string mac(const std::string& column) {
   return "if(" + column + " = 0, '', lower(MACNumToString(" + column + ")))";
@@ -153,7 +159,9 @@ std::string select_as_csv_writer(const std::string& table) {
     if (!columns.empty()) columns += ", ";
     if (field == "first" || field == "last" || field == "received")
       columns += epoch_ms(field);
-    else if (field.ends_with("_addr") || field == "next_hop" || field == "exporter")
+    else if (field == "next_hop")
+      columns += next_hop(field);
+    else if (field.ends_with("_addr") || field == "exporter")
       columns += address(field);
     else if (field.ends_with("_mac"))
       columns += mac(field);

@@ -106,11 +106,9 @@ std::vector<FlowRecord> parse_nfdump_json(const std::string& text) {
       f.src_addr = parse_address(value);
     else if (key == "dst4_addr" || key == "dst6_addr")
       f.dst_addr = parse_address(value);
-    else if (key == "ip4_next_hop" || key == "ip6_next_hop") {
-      // A zero next hop is no next hop, as our decoder reads it.
-      const IpAddress a = parse_address(value);
-      if (!(a.is_v4() && a.v4_value() == 0) && !a.is_unspecified()) f.next_hop = a;
-    } else if (key == "ip4_router" || key == "ip6_router")
+    else if (key == "ip4_next_hop" || key == "ip6_next_hop")
+      f.next_hop = parse_address(value);  // 0.0.0.0 as sent: our decoder keeps what the wire says
+    else if (key == "ip4_router" || key == "ip6_router")
       f.exporter = parse_address(value);
     else if (key == "input_snmp")
       f.in_if = static_cast<std::uint32_t>(number());
@@ -205,7 +203,12 @@ FlowRecord as_nfdump_shows(FlowRecord f, int version) {
   f.received_ms = 0;
   f.observation_domain = 0;
   f.sampling_interval = 1;
+  f.present = 0;  // nfdump's CSV prints an absent element as a zero one (its nffile keeps them apart)
   if (version == 5) f.src_mask = f.dst_mask = 0;
+  // v1 and v5 records always carry a next hop; nfdump 1.7.1 stores none where
+  // it is 0.0.0.0 (tshark shows the field, 0.0.0.0, in every record). Our
+  // decoder keeps what was sent.
+  if (version <= 5 && f.next_hop == IpAddress::v4(0)) f.next_hop = IpAddress{};
   if (version == 10) f.fwd_status = 0;
   return f;
 }
