@@ -148,7 +148,7 @@ TEST(QueryAgainstNfdump, PrintsFlowsInEveryLayout) {
   std::vector<Args> arg_sets;
   for (const std::string layout : {"line", "long", "extended", "csv",
                                    "fmt:%ts %te %td %pr %sa %da %sp %dp %flg %tos %pkt %byt %bps %pps %bpp %fl"})
-    for (const Args& extra : {Args{}, Args{"-q"}, Args{"-N", "-c", "25"}})
+    for (const Args& extra : {Args{}, Args{"-q"}, Args{"-N", "-c", "25"}, Args{"-6", "-q", "-c", "40"}})
       for (const std::string filter : {"any", "proto tcp and bytes > 200", "ipv6 or port 53"}) {
         arg_sets.push_back({"-o", layout});
         arg_sets.back().insert(arg_sets.back().end(), extra.begin(), extra.end());
@@ -170,11 +170,67 @@ TEST(QueryAgainstNfdump, PrintsStatisticsTables) {
   // A cut (-n 5) where no two keys tie at the cut.
   arg_sets.push_back({"-s", "srcip/bytes", "-n", "5"});
   arg_sets.push_back({"-s", "dstip/bytes", "-n", "3", "proto tcp"});
+  arg_sets.push_back({"-s", "srcip/packets", "-n", "0", "-6", "ipv6"});
   for (const std::string order : {"pps", "bps"}) {
     arg_sets.push_back({"-s", "srcip/" + order, "-n", "0"});
     arg_sets.push_back({"-s", "dstport/" + order, "-n", "0", "-N", "-c", "100", "not proto icmp6"});
   }
   expect_same(over_inputs(arg_sets));
+}
+
+TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
+  const auto& archive = nfdump_archive();
+  const std::string file = (archive.dir / "1-softflowd-v9").string();
+  for (const auto& [args, named] :
+       std::vector<std::pair<Args, std::string>>{{{"-r", file, "-A", "srcip"}, "-A"},
+                                                 {{"-r", file, "-o", "json"}, "-o json"},
+                                                 {{"-r", file, "-s", "ip/bytes"}, "\"ip\""},
+                                                 {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
+                                                 {{"-r", file, "-s", "srcip", "-s", "dstip"}, "several -s"},
+                                                 {{"-o", "line"}, "-r FILE"}}) {
+    Args command{"query"};
+    command.insert(command.end(), args.begin(), args.end());
+    SCOPED_TRACE(joined(command));
+    const auto run = testing::run_sluice(command);
+    EXPECT_EQ(run.exit_code, named == "%sas" ? 78 : 64);
+    EXPECT_NE(run.err.find(named), std::string::npos) << run.err;
+    EXPECT_TRUE(run.out.empty());
+  }
+}
+
+TEST(QueryCommandLine, PointsAtTheColumnOfABadFilter) {
+  const std::string file = (nfdump_archive().dir / "1-softflowd-v9").string();
+  const auto run = testing::run_sluice({"query", "-r", file, "-o", "line", "proto tcp and port"});
+  EXPECT_EQ(run.exit_code, 78);
+  EXPECT_NE(run.err.find("transforms.filter.expression"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("column"), std::string::npos) << run.err;
+}
+
+TEST(QueryCommandLine, PrintsThePipelineItRunsAndItRunsThatWay) {
+  const auto& archive = nfdump_archive();
+  testing::TempDir dir;
+  const Args query{"query", "-R", archive.dir.string(), "-s", "dstport/bytes", "-n", "4", "-c", "500", "proto udp"};
+  Args print = query;
+  print.push_back("--pipeline");
+  const auto pipeline = testing::run_sluice(print);
+  ASSERT_EQ(pipeline.exit_code, 0) << pipeline.err;
+  for (const char* part : {"plugin = \"binary_reader\"", "plugin = \"filter\"", "expression = \"proto udp\"",
+                           "plugin = \"aggregate\"", "key = [\"dst_port\"]", "limit = 500", "plugin = \"text_writer\"",
+                           "stat = \"dst_port\"", "order = \"bytes\"", "top = 4"})
+    EXPECT_NE(pipeline.out.find(part), std::string::npos) << part << " in\n" << pipeline.out;
+  const auto file = dir.write("query.toml", pipeline.out);
+  const auto run = testing::run_sluice({"run", file.string()}, {{}, {{"TZ", "UTC"}}});
+  const auto direct = testing::run_sluice(query, {{}, {{"TZ", "UTC"}}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, direct.out);
+  EXPECT_NE(direct.out.find("Top 4 Dst Port ordered by bytes:"), std::string::npos) << direct.out;
+}
+
+TEST(QueryCommandLine, HelpListsTheOptions) {
+  const auto help = testing::run_sluice({"query", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* option : {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "--pipeline", "not supported yet"})
+    EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 
 }  // namespace
