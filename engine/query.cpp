@@ -29,15 +29,17 @@ constexpr OptionInfo nfdump_options[] = {
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
     {'s', true, true, "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp)"},
-    {'n', true, true, "-n N         rows of an -s table (default 10; 0: all)"},
+    {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
     {'q', false, true, "-q           no header and no summary lines"},
     {'N', false, true, "-N           plain numbers, not scaled to 1.8 M"},
     {'6', false, true, "-6           IPv6 addresses whole, not shortened"},
+    {'A', true, true,
+     "-A FIELDS    sum flows by FIELDS (srcip,dstip,srcport,dstport,proto,srcas,dstas,inif,outif,tos)"},
+    {'O', true, true,
+     "-O ORDER     print in ORDER: flows, packets, bytes, pps, bps, bpp (largest first), tstart, tend"},
     {'a', false, false, "-a           aggregate"},
-    {'A', true, false, "-A FIELDS    aggregate by FIELDS"},
     {'b', false, false, "-b           bidirectional aggregation"},
     {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
-    {'O', true, false, "-O ORDER     order of aggregated flows"},
     {'t', true, false, "-t WINDOW    time window"},
     {'M', true, false, "-M DIRS      several directories"},
     {'w', true, false, "-w FILE      write an nfcapd file"},
@@ -69,14 +71,35 @@ const OptionInfo* find_option(char letter) {
   return nullptr;
 }
 
-// nfdump's -s elements as the fields an aggregate keys and text_writer prints.
-constexpr std::pair<std::string_view, std::string_view> stat_elements[] = {
-    {"srcip", "src_addr"},   {"dstip", "dst_addr"},   {"nhip", "next_hop"},    {"router", "exporter"},
-    {"srcport", "src_port"}, {"dstport", "dst_port"}, {"proto", "proto"},      {"tos", "tos"},
-    {"srctos", "tos"},       {"dsttos", "dst_tos"},   {"dir", "direction"},    {"srcas", "src_as"},
-    {"dstas", "dst_as"},     {"inif", "in_if"},       {"outif", "out_if"},     {"srcmask", "src_mask"},
-    {"dstmask", "dst_mask"}, {"srcvlan", "src_vlan"}, {"dstvlan", "dst_vlan"},
+// nfdump's element names of -s and -A: the field an aggregate keys, and
+// (-A) the format token that prints it.
+struct Element {
+  std::string_view name, field, token;
 };
+
+constexpr Element stat_elements[] = {
+    {"srcip", "src_addr", ""},   {"dstip", "dst_addr", ""},   {"nhip", "next_hop", ""},    {"router", "exporter", ""},
+    {"srcport", "src_port", ""}, {"dstport", "dst_port", ""}, {"proto", "proto", ""},      {"tos", "tos", ""},
+    {"srctos", "tos", ""},       {"dsttos", "dst_tos", ""},   {"dir", "direction", ""},    {"srcas", "src_as", ""},
+    {"dstas", "dst_as", ""},     {"inif", "in_if", ""},       {"outif", "out_if", ""},     {"srcmask", "src_mask", ""},
+    {"dstmask", "dst_mask", ""}, {"srcvlan", "src_vlan", ""}, {"dstvlan", "dst_vlan", ""},
+};
+
+constexpr Element aggregate_elements[] = {
+    {"srcip", "src_addr", "%sa"},   {"dstip", "dst_addr", "%da"}, {"srcport", "src_port", "%sp"},
+    {"dstport", "dst_port", "%dp"}, {"proto", "proto", "%pr"},    {"srcas", "src_as", "%sas"},
+    {"dstas", "dst_as", "%das"},    {"inif", "in_if", "%in"},     {"outif", "out_if", "%out"},
+    {"tos", "tos", "%tos"},
+};
+
+// The element of that name; else a usage error beginning `context` that lists the names.
+const Element& find_element(std::span<const Element> elements, std::string_view name, std::string_view context) {
+  for (const Element& e : elements)
+    if (e.name == name) return e;
+  std::string names;
+  for (const Element& e : elements) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  throw QueryUsageError(fmt::format("{}: \"{}\" is not supported (yet); sluice takes {}", context, name, names));
+}
 
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
@@ -85,6 +108,8 @@ struct Request {
   std::optional<std::uint64_t> count;
   std::string mode;  // -o
   std::string stat_element, stat_order;
+  std::vector<const Element*> aggregate;  // -A, in the order given
+  std::string print_order;                // -O
   std::optional<std::uint64_t> top;
   bool quiet = false, plain = false, long_v6 = false;
 };
@@ -110,22 +135,25 @@ void set_stat(Request& r, std::string_view value) {
   const auto slash = value.find('/');
   const std::string_view element = value.substr(0, slash);
   const std::string_view order = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
-  const auto* known = std::find_if(std::begin(stat_elements), std::end(stat_elements),
-                                   [&](const auto& e) { return e.first == element; });
-  if (known == std::end(stat_elements)) {
-    std::string names;
-    for (const auto& e : stat_elements) names += (names.empty() ? "" : ", ") + std::string(e.first);
-    throw QueryUsageError(
-        fmt::format("-s {}: the element \"{}\" is not supported (yet); sluice takes {}", value, element, names));
-  }
+  const Element& known = find_element(stat_elements, element, fmt::format("-s {}", value));
   constexpr std::string_view orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp"};
   if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
     throw QueryUsageError(
         fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, "
                     "bytes, pps, bps or bpp, one at a time",
                     value, order));
-  r.stat_element = known->second;
+  r.stat_element = known.field;
   r.stat_order = order;
+}
+
+// Masks such as srcip4/24 are names it does not know (yet).
+void set_aggregate(Request& r, std::string_view value) {
+  const std::string context = fmt::format("-A {}", value);
+  while (!value.empty()) {
+    const std::string_view name = value.substr(0, value.find(','));
+    value.remove_prefix(std::min(value.size(), name.size() + 1));
+    r.aggregate.push_back(&find_element(aggregate_elements, name, context));
+  }
 }
 
 void apply(Request& r, char letter, std::string_view value) {
@@ -141,6 +169,8 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'c': r.count = number_of(letter, value); break;
     case 'o': r.mode = value; break;
     case 's': set_stat(r, value); break;
+    case 'A': set_aggregate(r, value); break;
+    case 'O': r.print_order = value; break;
     case 'n': r.top = number_of(letter, value); break;
     case 'q': r.quiet = true; break;
     case 'N': r.plain = true; break;
@@ -163,8 +193,19 @@ std::string quoted(std::string_view text) {
   return out + '"';
 }
 
+// -A without -o prints what nfdump prints: time and duration, the key's
+// columns, then the counts.
+std::string line_format(const Request& r) {
+  if (r.aggregate.empty()) return r.mode;
+  std::string keys;
+  for (const auto* e : r.aggregate) keys += fmt::format("{} ", e->token);
+  return fmt::format("fmt:%ts %td  {} %pkt %byt %bps %bpp %fl", keys);
+}
+
+bool aggregates(const Request& r) { return !r.stat_element.empty() || !r.aggregate.empty(); }
+
 std::string sink_of(const Request& r, const std::string& input) {
-  const std::string limit = r.count && r.stat_element.empty() ? fmt::format("limit = {}\n", *r.count) : "";
+  const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
   const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
   if (!r.stat_element.empty())
     return fmt::format(
@@ -175,25 +216,36 @@ std::string sink_of(const Request& r, const std::string& input) {
     return fmt::format(
         "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
         header, limit);
+  const std::string order =
+      r.print_order.empty() ? "" : fmt::format("order = {}\ntop = {}\n", quoted(r.print_order), r.top.value_or(0));
   return fmt::format(
       "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
-      "plain_numbers = {}\n{}{}",
-      input, quoted(r.mode), r.long_v6, r.plain, header, limit);
+      "plain_numbers = {}\n{}{}{}",
+      input, quoted(line_format(r)), r.long_v6, r.plain, header, order, limit);
 }
 
 void check(const Request& r) {
   if (r.input.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
-  if (!r.stat_element.empty()) {
-    if (!r.mode.empty()) throw QueryUsageError("-o with -s is not supported yet: -s prints nfdump's table");
-    return;
-  }
+  if (!r.stat_element.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
+  if (aggregates(r) && !r.mode.empty()) throw QueryUsageError("-o with -s or -A is not supported yet");
+  if (!r.print_order.empty() && !r.stat_element.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
+  constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
+  if (!r.print_order.empty() &&
+      std::find(std::begin(print_orders), std::end(print_orders), r.print_order) == std::end(print_orders))
+    throw QueryUsageError(
+        fmt::format("-O {} is not supported (yet): sluice orders by flows, packets, bytes, pps, bps, "
+                    "bpp, tstart or tend",
+                    r.print_order));
+  if (r.top && r.stat_element.empty() && r.print_order.empty())
+    throw QueryUsageError("-n needs -s or -O (nfdump prints every flow otherwise)");
+  if (aggregates(r)) return;
   if (r.mode.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
   constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
   if (std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) && !r.mode.starts_with("fmt:"))
     throw QueryUsageError(
         fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
-  if (r.top) throw QueryUsageError("-n without -s is not supported yet");
+  if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
 }
 
 std::string pipeline_of(const Request& r) {
@@ -204,11 +256,14 @@ std::string pipeline_of(const Request& r) {
                         quoted(r.filter));
     last = "filter";
   }
-  if (!r.stat_element.empty()) {
+  if (aggregates(r)) {
+    std::string key;
+    for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + quoted(e->field);
+    if (!r.stat_element.empty()) key = quoted(r.stat_element);
     toml +=
-        fmt::format("[transforms.stat]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
-                    last, quoted(r.stat_element), r.count ? fmt::format("limit = {}\n", *r.count) : "");
-    last = "stat";
+        fmt::format("[transforms.sum]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
+                    last, key, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+    last = "sum";
   }
   return toml + sink_of(r, last);
 }

@@ -4,6 +4,7 @@
 #include <sluice/plugin.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -29,13 +30,14 @@ constexpr OptionSpec format_options[] = {
              "aggregate keyed by it sends them"},
     {.name = "order",
      .type = OptionType::string,
-     .default_value = "\"flows\"",
-     .help = "what the table ranks its rows by, largest first",
-     .choices = "flows|packets|bytes|pps|bps|bpp"},
+     .default_value = "\"none\"",
+     .help = "rank the rows, largest first (tstart, tend: earliest first), printing them when the file closes "
+             "(nfdump -O); \"none\": lines as they come, a table by flows",
+     .choices = "none|flows|packets|bytes|pps|bps|bpp|tstart|tend"},
     {.name = "top",
      .type = OptionType::integer,
-     .default_value = "10",
-     .help = "rows of the table (nfdump -n); 0: every row",
+     .default_value = "0",
+     .help = "rows printed of a table or of ranked lines (nfdump -n); 0: every row",
      .min = "0"},
     {.name = "long_v6",
      .type = OptionType::boolean,
@@ -58,20 +60,26 @@ constexpr OptionSpec format_options[] = {
 constexpr auto options =
     sluice::file_output::join_option_specs(sluice::file_output::writer_option_specs, format_options);
 
+using sluice::nfdump_text::Order;
+
+// The engine checked the choices: "none" is the one no order parses.
+std::optional<Order> order_of(const sluice::Options& options) {
+  return sluice::nfdump_text::parse_order(options.string("order"));
+}
+
 std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& options, const std::string& name) {
   const auto field = sluice::find_field(name);
   if (!field)
     throw sluice::OptionError(
         "stat", "unknown field \"" + name + "\" (tables are made of " + sluice::nfdump_text::stat_field_names() + ")");
   try {
-    return sluice::nfdump_text::make_stat_formatter(
-        {.field = *field,
-         .order = *sluice::nfdump_text::parse_stat_order(options.string("order")),  // the engine checked the choices
-         .top = static_cast<std::size_t>(options.integer("top")),
-         .long_v6 = options.boolean("long_v6"),
-         .plain = options.boolean("plain_numbers"),
-         .title = options.boolean("header"),
-         .summary = options.boolean("summary")});
+    return sluice::nfdump_text::make_stat_formatter({.field = *field,
+                                                     .order = order_of(options).value_or(Order::flows),
+                                                     .top = static_cast<std::size_t>(options.integer("top")),
+                                                     .long_v6 = options.boolean("long_v6"),
+                                                     .plain = options.boolean("plain_numbers"),
+                                                     .title = options.boolean("header"),
+                                                     .summary = options.boolean("summary")});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("stat", e.what());
   }
@@ -87,7 +95,9 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
     return sluice::nfdump_text::make_line_formatter({.format = named ? std::string(*named) : format.substr(4),
                                                      .long_v6 = options.boolean("long_v6"),
                                                      .plain = options.boolean("plain_numbers"),
-                                                     .summary = options.boolean("summary")});
+                                                     .summary = options.boolean("summary"),
+                                                     .order = order_of(options),
+                                                     .top = static_cast<std::size_t>(options.integer("top"))});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("format", e.what());
   }

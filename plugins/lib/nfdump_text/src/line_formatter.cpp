@@ -1,9 +1,11 @@
 // `-o line`, `long`, `extended` and `fmt:`: a format string parsed once into
 // tokens, each a column nfdump prints with its own width.
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
 
+#include "order.h"
 #include "sluice/nfdump_text/formatters.h"
 #include "sluice/nfdump_text/text.h"
 
@@ -168,6 +170,27 @@ class LineFormatter final : public csv::Formatter {
   }
 
   void rows(std::span<const FlowRecord> flows, csv::Buffer& out) override {
+    for (const FlowRecord& f : flows) totals_.add(f);
+    if (layout_.order)
+      held_.insert(held_.end(), flows.begin(), flows.end());
+    else
+      print(flows, out);
+  }
+
+  void trailer(csv::Buffer& out) override {
+    if (layout_.order) {
+      rank(held_, *layout_.order);
+      const std::size_t n = layout_.top != 0 ? std::min(layout_.top, held_.size()) : held_.size();
+      print(std::span(held_).first(n), out);
+      held_.clear();
+    }
+    if (totals_.flows == 0) out.append("No matching flows\n");
+    if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
+    totals_ = {};
+  }
+
+ private:
+  void print(std::span<const FlowRecord> flows, csv::Buffer& out) const {
     std::string line;
     for (const FlowRecord& f : flows) {
       line.clear();
@@ -180,19 +203,12 @@ class LineFormatter final : public csv::Formatter {
       }
       line += '\n';
       out.append(line);
-      totals_.add(f);
     }
   }
 
-  void trailer(csv::Buffer& out) override {
-    if (totals_.flows == 0) out.append("No matching flows\n");
-    if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
-    totals_ = {};
-  }
-
- private:
   LineLayout layout_;
   std::vector<Piece> pieces_;
+  std::vector<FlowRecord> held_;  // with an order: the file's rows until it closes
   nffile::FileStats totals_;
 };
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "order.h"
 #include "sluice/nfdump_text/formatters.h"
 #include "sluice/nfdump_text/text.h"
 
@@ -43,27 +44,6 @@ std::string printed(const char* format, Args... args) {
   return std::string(text, static_cast<std::size_t>(n > 0 ? n : 0));
 }
 
-struct Counts {
-  std::uint64_t flows, packets, bytes;
-};
-
-Counts counts_of(const FlowRecord& r) { return {r.flows, r.packets + r.reverse_packets, r.bytes + r.reverse_bytes}; }
-
-// nfdump's integer rates over the key's span in ms.
-std::uint64_t value_of(const FlowRecord& r, StatOrder order) {
-  const Counts c = counts_of(r);
-  const std::uint64_t ms = r.last_ms - r.first_ms;
-  switch (order) {
-    case StatOrder::flows: return c.flows;
-    case StatOrder::packets: return c.packets;
-    case StatOrder::bytes: return c.bytes;
-    case StatOrder::pps: return ms != 0 ? 1000 * c.packets / ms : 0;
-    case StatOrder::bps: return ms != 0 ? 8000 * c.bytes / ms : 0;
-    case StatOrder::bpp: return c.packets != 0 ? c.bytes / c.packets : 0;
-  }
-  return 0;
-}
-
 double share(std::uint64_t part, std::uint64_t whole) {
   return whole != 0 ? static_cast<double>(part * 100) / static_cast<double>(whole) : 0;
 }
@@ -85,9 +65,7 @@ class StatFormatter final : public csv::Formatter {
     if (rows_.empty()) out.append("No matching flows\n");
     if (layout_.title) title(out);
     const std::size_t n = layout_.top != 0 ? std::min(layout_.top, rows_.size()) : rows_.size();
-    std::stable_sort(rows_.begin(), rows_.end(), [&](const FlowRecord& a, const FlowRecord& b) {
-      return value_of(a, layout_.order) > value_of(b, layout_.order);
-    });
+    rank(rows_, layout_.order);
     for (std::size_t i = 0; i < n; ++i) out.append(line(rows_[i], totals));
     out.append("\n");
     if (layout_.summary) out.append(summary_line(totals, layout_.plain));
@@ -143,25 +121,6 @@ class StatFormatter final : public csv::Formatter {
 };
 
 }  // namespace
-
-std::optional<StatOrder> parse_stat_order(std::string_view name) noexcept {
-  for (const StatOrder o :
-       {StatOrder::flows, StatOrder::packets, StatOrder::bytes, StatOrder::pps, StatOrder::bps, StatOrder::bpp})
-    if (to_string(o) == name) return o;
-  return std::nullopt;
-}
-
-std::string_view to_string(StatOrder order) noexcept {
-  switch (order) {
-    case StatOrder::flows: return "flows";
-    case StatOrder::packets: return "packets";
-    case StatOrder::bytes: return "bytes";
-    case StatOrder::pps: return "pps";
-    case StatOrder::bps: return "bps";
-    case StatOrder::bpp: return "bpp";
-  }
-  return "?";
-}
 
 std::string stat_field_names() {
   std::string names;

@@ -17,11 +17,19 @@ namespace sluice::nfdump_text {
 // The `fmt:` string of nfdump's named layouts: line, long, extended.
 std::optional<std::string_view> named_format(std::string_view name) noexcept;
 
+// How rows are ranked (nfdump -s ELEMENT/ORDER, -O ORDER): largest first,
+// but earliest first for tstart and tend.
+enum class Order { flows, packets, bytes, pps, bps, bpp, tstart, tend };
+std::optional<Order> parse_order(std::string_view name) noexcept;
+std::string_view to_string(Order order) noexcept;
+
 struct LineLayout {
-  std::string format;    // nfdump's `-o fmt:` tokens (%ts %td %pr %sap -> %dap ...) and text between them
-  bool long_v6 = false;  // IPv6 addresses whole (nfdump -6), not shortened to fit 16 characters
-  bool plain = false;    // numbers as they are (nfdump -N), not scaled to "1.8 M"
-  bool summary = false;  // the Summary line after the rows (and "No matching flows" before it when none)
+  std::string format;          // nfdump's `-o fmt:` tokens (%ts %td %pr %sap -> %dap ...) and text between them
+  bool long_v6 = false;        // IPv6 addresses whole (nfdump -6), not shortened to fit 16 characters
+  bool plain = false;          // numbers as they are (nfdump -N), not scaled to "1.8 M"
+  bool summary = false;        // the Summary line after the rows (and "No matching flows" before it when none)
+  std::optional<Order> order;  // rows held until the file closes, then printed in this order (nfdump -O)
+  std::size_t top = 0;         // with an order: the first N rows only; 0: all
 };
 
 // One line per flow; "No matching flows" when the file got none, as nfdump
@@ -29,14 +37,9 @@ struct LineLayout {
 // it does not print.
 std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
 
-// How a statistics table ranks its rows (nfdump -s ELEMENT/ORDER), largest first.
-enum class StatOrder { flows, packets, bytes, pps, bps, bpp };
-std::optional<StatOrder> parse_stat_order(std::string_view name) noexcept;
-std::string_view to_string(StatOrder order) noexcept;
-
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
-  StatOrder order = StatOrder::flows;
+  Order order = Order::flows;
   std::size_t top = 10;  // rows printed; 0: every row
   bool long_v6 = false;
   bool plain = false;
