@@ -3,6 +3,7 @@
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <memory>
@@ -134,6 +135,11 @@ class ClickHouseSink {
     host_.log(sluice::LogLevel::info,
               fmt::format("writing to {} on ClickHouse at {} ({} schema, {})", table_->name(), endpoint_.address(),
                           ch::schema_name(table_->schema()), ch::format_name(settings_.format)));
+    if (const auto& left_out = table_->left_out(); !left_out.empty())
+      host_.log(sluice::LogLevel::warning,
+                fmt::format("{} has no column {}: those values are not written (create_table = true adds the "
+                            "columns)",
+                            table_->name(), fmt::join(left_out, ", ")));
   }
 
   void consume(const sluice::Batch& batch) { writer_->write(batch.records, ch::Clock::now()); }

@@ -77,6 +77,15 @@ std::vector<FlowRecord> flows_to_store() {
     flows[i].dst_vlan = static_cast<std::uint16_t>(4094 - i % 4095);
     flows[i].label = static_cast<std::uint16_t>(i % 7);
   }
+  for (std::size_t i = 0; i < flows.size(); i += 5) {  // record v3: aggregates and what enrich adds
+    flows[i].flows = 1 + i % 1000;
+    flows[i].src_country = {'D', 'E'};
+    flows[i].dst_country = {static_cast<char>('A' + i % 26), 'Z'};
+    flows[i].in_if_speed = static_cast<std::uint32_t>(i * 1000);
+    flows[i].out_if_speed = 400'000;
+    flows[i].in_if_boundary = Boundary::external;
+    flows[i].out_if_boundary = Boundary::internal;
+  }
   FlowRecord zero;
   flows.push_back(zero);
   FlowRecord max;
@@ -98,6 +107,9 @@ std::vector<FlowRecord> flows_to_store() {
   max.next_hop = IpAddress::v6(all_ones);
   max.exporter = IpAddress::v4(0xffffffff);
   max.src_mac.bytes.fill(0xff);
+  max.flows = UINT64_MAX;
+  max.bgp_next_hop = IpAddress::v6(all_ones);
+  max.in_if_speed = max.out_if_speed = UINT32_MAX;
   max.src_vlan = max.dst_vlan = UINT16_MAX;
   flows.push_back(max);
   return flows;
@@ -354,12 +366,60 @@ TEST(FlowTable, ExtraColumnsAreLeftToTheirDefaults) {
   server().query("ALTER TABLE " + table + " ADD COLUMN site String DEFAULT 'here'");
   Client client(endpoint(), std::chrono::seconds(10));
   const FlowTable flows = FlowTable::open(client, "default", "extra", false);
-  Encoder encoder(Format::native, columns(flows.schema()));
+  Encoder encoder(Format::native, flows.columns());
   const auto sample = sluice::test::sample_flows(10, 1);
   encoder.append(sample);
   client.execute(flows.insert_query(Format::native), encoder.body());
   EXPECT_EQ(server().query("SELECT count(), uniqExact(site), any(site) FROM " + table + " FORMAT CSV"),
             "10,1,\"here\"\n");
+}
+
+// A table made by an older sluice: the columns it has, none added later.
+std::string table_before_record_v3(const std::string& name) {
+  std::string sql = "CREATE TABLE default." + name + " (";
+  for (const Column& c : columns(Schema::legacy))
+    if (!c.added_later) sql += std::string(c.name) + " " + std::string(c.type) + ", ";
+  sql.resize(sql.size() - 2);
+  server().query("DROP TABLE IF EXISTS default." + name);
+  server().query(sql + ") ENGINE = MergeTree PARTITION BY toDate(first) ORDER BY (exporter, first)");
+  return "default." + name;
+}
+
+std::vector<std::string> later_column_names() {
+  std::vector<std::string> names;
+  for (const Column& c : columns(Schema::legacy))
+    if (c.added_later) names.emplace_back(c.name);
+  return names;
+}
+
+TEST(FlowTable, AnOlderTableIsWrittenWithoutTheLaterColumnsUnlessCreateTableAddsThem) {
+  const std::string table = table_before_record_v3("older");
+  Client client(endpoint(), std::chrono::seconds(10));
+  const auto sample = sluice::test::sample_flows(10, 1);
+
+  const FlowTable as_it_is = FlowTable::open(client, "default", "older", false);
+  EXPECT_EQ(as_it_is.left_out(), later_column_names());
+  EXPECT_THAT(as_it_is.insert_query(Format::native), Not(HasSubstr("src_country")));
+  Encoder without(Format::native, as_it_is.columns());
+  without.append(sample);
+  client.execute(as_it_is.insert_query(Format::native), without.body());
+  EXPECT_EQ(server().query("SELECT count() FROM " + table + " FORMAT CSV"), "10\n");
+
+  const FlowTable added = FlowTable::open(client, "default", "older", true);
+  EXPECT_TRUE(added.left_out().empty());
+  std::string expected;
+  for (const Column& c : columns(Schema::legacy)) expected += std::string(c.name) + "\t" + std::string(c.type) + "\n";
+  EXPECT_EQ(server().query("SELECT name, type FROM system.columns WHERE database = 'default' AND table = 'older' "
+                           "FORMAT TabSeparatedRaw"),
+            expected);
+  auto aggregated = sample;
+  for (auto& f : aggregated) f.flows = 3;
+  Encoder with(Format::native, added.columns());
+  with.append(aggregated);
+  client.execute(added.insert_query(Format::native), with.body());
+  // The rows written before the columns were added read their defaults: a flow each.
+  EXPECT_EQ(server().query("SELECT flows, count() FROM " + table + " GROUP BY flows ORDER BY flows FORMAT CSV"),
+            "1,10\n3,10\n");
 }
 
 }  // namespace

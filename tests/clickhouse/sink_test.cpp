@@ -223,6 +223,30 @@ TEST_F(Sink, AMissingTableIsAnErrorBeforeAnyFlowIsRead) {
   EXPECT_EQ(server().query("EXISTS TABLE default.absent"), "0\n");
 }
 
+TEST_F(Sink, ATableWithoutTheLaterColumnsIsWrittenAndTheLeftOutOnesNamedOnce) {
+  server().query("DROP TABLE IF EXISTS default.older");
+  server().query(
+      "CREATE TABLE default.older (first DateTime('UTC'), first_msec UInt16, last DateTime('UTC'), last_msec UInt16, "
+      "received DateTime('UTC'), received_msec UInt16, src_addr FixedString(16), dst_addr FixedString(16), "
+      "src_port UInt16, dst_port UInt16, proto UInt8, tcp_flags UInt8, tos UInt8, dst_tos UInt8, packets UInt64, "
+      "bytes UInt64, reverse_packets UInt64, reverse_bytes UInt64, in_if UInt32, out_if UInt32, src_as UInt32, "
+      "dst_as UInt32, src_mask UInt8, dst_mask UInt8, next_hop FixedString(16), exporter FixedString(16), "
+      "engine_type UInt8, engine_id UInt8, observation_domain UInt32, sampling_interval UInt32, direction UInt8, "
+      "fwd_status UInt8, label UInt16, src_mac UInt64, dst_mac UInt64, src_vlan UInt16, dst_vlan UInt16) "
+      "ENGINE = MergeTree PARTITION BY toDate(first) ORDER BY (exporter, first)");
+  const auto r = run(generated_to_clickhouse("older", 1000, "create_table = false\n"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("`default`.`older` has no column flows, bgp_next_hop, src_country, dst_country, "
+                               "in_if_speed, out_if_speed, in_if_boundary, out_if_boundary: those values are not "
+                               "written (create_table = true adds the columns)"));
+  EXPECT_EQ(server().query("SELECT count() FROM default.older FORMAT CSV"), "1000\n");
+
+  const auto added = run(generated_to_clickhouse("older", 1000, "create_table = true\n"));
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_THAT(added.err, Not(HasSubstr("has no column")));
+  EXPECT_EQ(server().query("SELECT count(), sum(flows) FROM default.older FORMAT CSV"), "2000,2000\n");
+}
+
 TEST_F(Sink, OptionsAreCheckedWithFileLineAndKey) {
   const auto r = run_sluice(args("validate", generated_to_clickhouse("t", 10, "batch_rows = 0\n")), options());
   EXPECT_EQ(r.exit_code, 78);

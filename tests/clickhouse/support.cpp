@@ -149,6 +149,9 @@ std::vector<Field> stored_csv_fields() {
   std::vector<Field> fields;
   for (const FieldInfo& field : sluice::fields().first(static_cast<std::size_t>(Field::dst_vlan) + 1))
     if (field.field != Field::duration) fields.push_back(field.field);
+  // The columns added later (record v3); the enrichment's names are not stored yet.
+  fields.insert(fields.end(), {Field::flows, Field::bgp_next_hop, Field::src_country, Field::dst_country,
+                               Field::in_if_speed, Field::out_if_speed, Field::in_if_boundary, Field::out_if_boundary});
   return fields;
 }
 
@@ -159,8 +162,12 @@ std::string select_as_csv_writer(const std::string& table) {
     if (!columns.empty()) columns += ", ";
     if (field == "first" || field == "last" || field == "received")
       columns += epoch_ms(field);
-    else if (field == "next_hop")
+    else if (field == "next_hop" || field == "bgp_next_hop")
       columns += next_hop(field);
+    else if (field.ends_with("_country"))
+      columns += "replaceAll(" + field + ", '\\0', '')";  // FixedString(2)'s zero bytes: unknown, empty
+    else if (field.ends_with("_boundary"))
+      columns += "transform(" + field + ", [1, 2], ['external', 'internal'], '')";
     else if (field.ends_with("_addr") || field == "exporter")
       columns += address(field);
     else if (field.ends_with("_mac"))

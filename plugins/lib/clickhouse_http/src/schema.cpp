@@ -28,6 +28,18 @@ constexpr Column column(std::string_view name, std::string_view type, std::strin
   return {name, type, comment, sizeof(value_of(FlowRecord{})), &encode_column<value_of>};
 }
 
+constexpr Column with_default(Column c, std::string_view expression) {
+  c.default_expression = expression;
+  return c;
+}
+
+template <auto value_of>
+constexpr Column later_column(std::string_view name, std::string_view type, std::string_view comment) {
+  Column c = column<value_of>(name, type, comment);
+  c.added_later = true;
+  return c;
+}
+
 // A MAC address as ClickHouse's MAC functions take it: the 48 bits in a
 // UInt64, first byte most significant.
 constexpr std::uint64_t mac(const MacAddress& address) {
@@ -74,6 +86,20 @@ constexpr auto flow_columns(std::string_view address_type) {
       column<[](F f) { return mac(f.dst_mac); }>("dst_mac", "UInt64", "MACNumToString shows it"),
       column<[](F f) { return f.src_vlan; }>("src_vlan", "UInt16", "802.1Q; 0: untagged"),
       column<[](F f) { return f.dst_vlan; }>("dst_vlan", "UInt16", "802.1Q; 0: untagged"),
+      with_default(later_column<[](F f) { return f.flows; }>("flows", "UInt64",
+                                                             "flows the row stands for: 1, or an aggregate's"),
+                   "1"),
+      later_column<[](F f) { return f.bgp_next_hop.bytes; }>("bgp_next_hop", address_type, "all zeros: none"),
+      later_column<[](F f) { return f.src_country; }>("src_country", "FixedString(2)",
+                                                      "ISO 3166 alpha-2 (enrich); zero bytes: unknown"),
+      later_column<[](F f) { return f.dst_country; }>("dst_country", "FixedString(2)",
+                                                      "ISO 3166 alpha-2 (enrich); zero bytes: unknown"),
+      later_column<[](F f) { return f.in_if_speed; }>("in_if_speed", "UInt32", "Mbit/s (enrich); 0: unknown"),
+      later_column<[](F f) { return f.out_if_speed; }>("out_if_speed", "UInt32", "Mbit/s (enrich); 0: unknown"),
+      later_column<[](F f) { return f.in_if_boundary; }>("in_if_boundary", "UInt8",
+                                                         "0 undefined, 1 external, 2 internal (enrich)"),
+      later_column<[](F f) { return f.out_if_boundary; }>("out_if_boundary", "UInt8",
+                                                          "0 undefined, 1 external, 2 internal (enrich)"),
   };
 }
 
@@ -151,8 +177,7 @@ std::string create_table_sql(std::string_view database, std::string_view table, 
   std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS {}\n(\n", qualified_name(database, table));
   const auto all = columns(schema);
   for (const Column& c : all) {
-    sql += fmt::format("    {} {}", c.name, c.type);
-    if (!c.comment.empty()) sql += " COMMENT " + quote_string(c.comment);
+    sql += "    " + column_definition(c);
     sql += &c == &all.back() ? "\n" : ",\n";
   }
   sql +=
@@ -160,6 +185,13 @@ std::string create_table_sql(std::string_view database, std::string_view table, 
       "ENGINE = MergeTree\n"
       "PARTITION BY toDate(first)\n"
       "ORDER BY (exporter, first)\n";
+  return sql;
+}
+
+std::string column_definition(const Column& c) {
+  std::string sql = fmt::format("{} {}", c.name, c.type);
+  if (!c.default_expression.empty()) sql += fmt::format(" DEFAULT {}", c.default_expression);
+  if (!c.comment.empty()) sql += " COMMENT " + quote_string(c.comment);
   return sql;
 }
 

@@ -35,17 +35,35 @@ std::map<std::string, std::string> table_columns(Client& client, const std::stri
 }
 
 // What keeps `found` from holding the schema's columns: "first is DateTime,
-// expected DateTime64(3, 'UTC')"...; empty when nothing does.
+// expected DateTime64(3, 'UTC')"...; empty when nothing does. A column added
+// later may be missing.
 std::vector<std::string> mismatches(const std::map<std::string, std::string>& found, Schema schema) {
   std::vector<std::string> problems;
   for (const Column& c : columns(schema)) {
     const auto it = found.find(std::string(c.name));
-    if (it == found.end())
-      problems.push_back(fmt::format("no column {} ({})", c.name, c.type));
-    else if (it->second != without_spaces(c.type))
+    if (it == found.end()) {
+      if (!c.added_later) problems.push_back(fmt::format("no column {} ({})", c.name, c.type));
+    } else if (it->second != without_spaces(c.type)) {
       problems.push_back(fmt::format("{} is {}, expected {}", c.name, it->second, c.type));
+    }
   }
   return problems;
+}
+
+// The columns added later that the table does not have.
+std::vector<Column> missing_columns(const std::map<std::string, std::string>& found, Schema schema) {
+  std::vector<Column> missing;
+  for (const Column& c : columns(schema))
+    if (!found.contains(std::string(c.name))) missing.push_back(c);
+  return missing;
+}
+
+void add_columns(Client& client, const std::string& name, std::span<const Column> missing) {
+  std::string sql = "ALTER TABLE " + name;
+  for (const Column& c : missing) {
+    sql += fmt::format("{} ADD COLUMN {}", &c == missing.data() ? "" : ",", column_definition(c));
+  }
+  client.execute(sql);
 }
 
 }  // namespace
@@ -74,7 +92,18 @@ FlowTable FlowTable::open(Client& client, const std::string& database, const std
     found = table_columns(client, database, table);
   }
   for (const Schema schema : {server_schema, server_schema == Schema::current ? Schema::legacy : Schema::current}) {
-    if (mismatches(found, schema).empty()) return FlowTable(database, table, schema);
+    if (!mismatches(found, schema).empty()) continue;
+    const auto missing = missing_columns(found, schema);
+    if (create && !missing.empty()) add_columns(client, name, missing);
+    std::vector<Column> written;
+    std::vector<std::string> left_out;
+    for (const Column& c : clickhouse_http::columns(schema)) {
+      if (create || found.contains(std::string(c.name)))
+        written.push_back(c);
+      else
+        left_out.emplace_back(c.name);
+    }
+    return FlowTable(database, table, schema, std::move(written), std::move(left_out));
   }
   std::string problems;
   for (const std::string& problem : mismatches(found, server_schema)) problems += "\n  " + problem;
@@ -88,7 +117,7 @@ std::string FlowTable::name() const { return qualified_name(database_, table_); 
 
 std::string FlowTable::insert_query(Format format) const {
   std::string names;
-  for (const Column& c : columns(schema_)) {
+  for (const Column& c : columns_) {
     if (!names.empty()) names += ", ";
     names += c.name;
   }

@@ -36,7 +36,7 @@ struct Writer::Insert {
 Writer::Writer(Client& client, const FlowTable& table, WriterSettings settings, WriterCounters counters)
     : client_(client),
       query_(table.insert_query(settings.format)),
-      columns_(columns(table.schema())),
+      columns_(table.columns()),
       settings_(settings),
       counters_(counters) {
   // One INSERT gathers while each connection carries one.

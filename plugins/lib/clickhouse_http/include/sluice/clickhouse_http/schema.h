@@ -39,6 +39,13 @@ struct Column {
   std::string_view comment;
   std::size_t width;  // bytes per value
   void (*encode)(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride);
+  // A column added after tables were first made (record v3's flows, BGP next
+  // hop, countries, interface speeds and boundaries): a table without it is
+  // still written, and create_table adds it.
+  bool added_later = false;
+  // What rows that do not give the column read (a DEFAULT expression), empty
+  // for the type's zero: flows is 1, as each row written before it was a flow.
+  std::string_view default_expression = {};
 };
 
 std::span<const Column> columns(Schema schema) noexcept;
@@ -46,6 +53,10 @@ std::span<const Column> columns(Schema schema) noexcept;
 // CREATE TABLE IF NOT EXISTS for the schema: MergeTree, a partition per (UTC)
 // day, ordered by (exporter, first), which serves per-exporter time ranges.
 std::string create_table_sql(std::string_view database, std::string_view table, Schema schema);
+
+// "flows UInt64 DEFAULT 1 COMMENT '...'", as CREATE TABLE and ALTER TABLE
+// ... ADD COLUMN take it.
+std::string column_definition(const Column& column);
 
 // `database`.`table`
 std::string qualified_name(std::string_view database, std::string_view table);
