@@ -156,7 +156,10 @@ std::vector<Piece> parse(std::string_view format) {
 
 class LineFormatter final : public csv::Formatter {
  public:
-  explicit LineFormatter(LineLayout layout) : layout_(std::move(layout)), pieces_(parse(layout_.format)) {}
+  explicit LineFormatter(LineLayout layout)
+      : layout_(std::move(layout)),
+        pieces_(parse(layout_.format)),
+        ranking_(layout_.order.value_or(Order::flows), layout_.top) {}
 
   void header(csv::Buffer& out) override {
     std::string line;
@@ -172,18 +175,13 @@ class LineFormatter final : public csv::Formatter {
   void rows(std::span<const FlowRecord> flows, csv::Buffer& out) override {
     for (const FlowRecord& f : flows) totals_.add(f);
     if (layout_.order)
-      held_.insert(held_.end(), flows.begin(), flows.end());
+      ranking_.add(flows);
     else
       print(flows, out);
   }
 
   void trailer(csv::Buffer& out) override {
-    if (layout_.order) {
-      rank(held_, *layout_.order);
-      const std::size_t n = layout_.top != 0 ? std::min(layout_.top, held_.size()) : held_.size();
-      print(std::span(held_).first(n), out);
-      held_.clear();
-    }
+    if (layout_.order) print(ranking_.take(), out);
     if (totals_.flows == 0) out.append("No matching flows\n");
     if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
     totals_ = {};
@@ -208,7 +206,7 @@ class LineFormatter final : public csv::Formatter {
 
   LineLayout layout_;
   std::vector<Piece> pieces_;
-  std::vector<FlowRecord> held_;  // with an order: the file's rows until it closes
+  Ranking ranking_;  // with an order: the file's rows until it closes
   nffile::FileStats totals_;
 };
 

@@ -24,11 +24,38 @@ std::uint64_t value_of(const FlowRecord& r, Order order) noexcept {
   return 0;
 }
 
-void rank(std::vector<FlowRecord>& rows, Order order) {
-  const bool ascending = order == Order::tstart || order == Order::tend;
-  std::stable_sort(rows.begin(), rows.end(), [&](const FlowRecord& a, const FlowRecord& b) {
-    return ascending ? value_of(a, order) < value_of(b, order) : value_of(a, order) > value_of(b, order);
+bool Ranking::before(const FlowRecord& a, const FlowRecord& b) const noexcept {
+  const bool ascending = order_ == Order::tstart || order_ == Order::tend;
+  return ascending ? value_of(a, order_) < value_of(b, order_) : value_of(a, order_) > value_of(b, order_);
+}
+
+void Ranking::add(std::span<const FlowRecord> rows) {
+  rows_.insert(rows_.end(), rows.begin(), rows.end());
+  if (top_ != 0 && rows_.size() >= 2 * top_) keep_top();
+}
+
+void Ranking::keep_top() {
+  const auto cut = rows_.begin() + static_cast<std::ptrdiff_t>(top_);
+  std::nth_element(rows_.begin(), cut, rows_.end(), [this](const auto& a, const auto& b) { return before(a, b); });
+  rows_.erase(cut, rows_.end());
+}
+
+std::vector<FlowRecord> Ranking::take() {
+  if (top_ != 0 && rows_.size() > top_) keep_top();
+  // Rows are large: sort their indices, then gather.
+  std::vector<std::uint32_t> index(rows_.size());
+  for (std::uint32_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::vector<std::uint64_t> values(rows_.size());
+  for (std::size_t i = 0; i < rows_.size(); ++i) values[i] = value_of(rows_[i], order_);
+  const bool ascending = order_ == Order::tstart || order_ == Order::tend;
+  std::sort(index.begin(), index.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return ascending ? values[a] < values[b] : values[a] > values[b];
   });
+  std::vector<FlowRecord> ranked;
+  ranked.reserve(index.size());
+  for (const std::uint32_t i : index) ranked.push_back(rows_[i]);
+  rows_.clear();
+  return ranked;
 }
 
 constexpr Order orders[] = {Order::flows, Order::packets, Order::bytes,  Order::pps,

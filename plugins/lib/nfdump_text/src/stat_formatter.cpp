@@ -50,26 +50,25 @@ double share(std::uint64_t part, std::uint64_t whole) {
 
 class StatFormatter final : public csv::Formatter {
  public:
-  explicit StatFormatter(StatLayout layout) : layout_(layout), column_(column_of(layout.field)) {}
+  explicit StatFormatter(StatLayout layout)
+      : layout_(layout), column_(column_of(layout.field)), ranking_(layout.order, layout.top) {}
 
   // The title waits for the trailer: nfdump prints it after the data was read.
   void header(csv::Buffer&) override {}
 
+  // Every row counts in the totals the shares are of; only the top ones are kept.
   void rows(std::span<const FlowRecord> flows, csv::Buffer&) override {
-    rows_.insert(rows_.end(), flows.begin(), flows.end());
+    for (const FlowRecord& r : flows) totals_.add(r);
+    ranking_.add(flows);
   }
 
   void trailer(csv::Buffer& out) override {
-    nffile::FileStats totals;
-    for (const FlowRecord& r : rows_) totals.add(r);
-    if (rows_.empty()) out.append("No matching flows\n");
+    if (totals_.flows == 0) out.append("No matching flows\n");
     if (layout_.title) title(out);
-    const std::size_t n = layout_.top != 0 ? std::min(layout_.top, rows_.size()) : rows_.size();
-    rank(rows_, layout_.order);
-    for (std::size_t i = 0; i < n; ++i) out.append(line(rows_[i], totals));
+    for (const FlowRecord& r : ranking_.take()) out.append(line(r, totals_));
     out.append("\n");
-    if (layout_.summary) out.append(summary_line(totals, layout_.plain));
-    rows_.clear();
+    if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
+    totals_ = {};
   }
 
  private:
@@ -117,7 +116,8 @@ class StatFormatter final : public csv::Formatter {
 
   StatLayout layout_;
   const Column& column_;
-  std::vector<FlowRecord> rows_;  // of the file under way
+  nffile::FileStats totals_;  // of the file under way
+  Ranking ranking_;
 };
 
 }  // namespace
