@@ -35,6 +35,36 @@ TEST_F(Cli, RunsAPipelineToTheEndAndPrintsTheSummary) {
   EXPECT_EQ(summary->component("out").plugin, "collecting_sink");
 }
 
+// `limit = N` on a transform or a sink: it takes the first N records, the
+// sources stop (here an endless one), what it is offered beyond is counted
+// as dropped.
+TEST_F(Cli, ALimitTakesTheFirstRecordsAndStopsTheRun) {
+  for (const bool on_transform : {true, false}) {
+    const std::string limited = on_transform ? "transforms.pass" : "sinks.out";
+    SCOPED_TRACE(limited);
+    const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 0
+[transforms.pass]
+plugin = "passthrough"
+inputs = ["src"]
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["pass"]
+output = "out.txt"
+)",
+                       {"--set", limited + ".limit=250"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(read_file(dir / "out.txt"), HasSubstr("records=250 bytes=" + std::to_string(249 * 250 / 2) + " "));
+    const auto summary = parse_summary(r.err);
+    ASSERT_TRUE(summary);
+    const auto& limiting = summary->component(on_transform ? "pass" : "out");
+    EXPECT_EQ(limiting.records_out, 250u);
+    EXPECT_EQ(limiting.records_in, limiting.records_out + limiting.dropped);
+    EXPECT_GE(summary->component("src").records_out, 250u);
+  }
+}
+
 TEST_F(Cli, PrintsTheSummaryTableForPeople) {
   const auto r = run(counting_to_tally, {"--summary", "table"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
