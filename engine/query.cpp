@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -24,7 +25,9 @@ struct OptionInfo {
 
 constexpr OptionInfo nfdump_options[] = {
     {'r', true, true, "-r FILE      read an nfcapd file"},
-    {'R', true, true, "-R DIR       read every nfcapd file under DIR, in name (time) order"},
+    {'R', true, true,
+     "-R DIR       read every nfcapd file under DIR in name (time) order; DIR/FIRST:LAST those from FIRST to LAST, "
+     "DIR/FIRST from FIRST on"},
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
@@ -103,7 +106,8 @@ const Element& find_element(std::span<const Element> elements, std::string_view 
 
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
-  std::string input;  // a file or a folder
+  std::string input;                  // a file or a folder
+  std::string first_file, last_file;  // -R's range in the folder
   std::string filter;
   std::optional<std::uint64_t> count;
   std::string mode;  // -o
@@ -147,6 +151,20 @@ void set_stat(Request& r, std::string_view value) {
 }
 
 // Masks such as srcip4/24 are names it does not know (yet).
+// -R DIR, DIR/FIRST:LAST (the files from FIRST to LAST) or DIR/FIRST (from
+// FIRST to the end), as nfdump reads them.
+void set_range(Request& r) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(r.input, ec)) return;
+  const auto colon = r.input.find(':');
+  const fs::path first(r.input.substr(0, colon));
+  if (colon != std::string::npos) r.last_file = r.input.substr(colon + 1);
+  r.input = first.parent_path().string();
+  r.first_file = first.filename().string();
+  if (r.input.empty()) r.input = ".";
+}
+
 void set_aggregate(Request& r, std::string_view value) {
   const std::string context = fmt::format("-A {}", value);
   while (!value.empty()) {
@@ -161,9 +179,8 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'r':
     case 'R':
       if (!r.input.empty()) throw QueryUsageError("give one -r FILE or -R DIR");
-      if (letter == 'R' && value.find(':') != std::string_view::npos)
-        throw QueryUsageError("-R FIRST:LAST (a range of files) is not supported yet; give the folder");
       r.input = value;
+      if (letter == 'R') set_range(r);
       break;
     case 'f': r.filter = read_filter_file(std::string(value)); break;
     case 'c': r.count = number_of(letter, value); break;
@@ -180,7 +197,7 @@ void apply(Request& r, char letter, std::string_view value) {
 }
 
 // TOML's basic string.
-std::string quoted(std::string_view text) {
+std::string toml_string(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     if (c == '"' || c == '\\')
@@ -211,17 +228,17 @@ std::string sink_of(const Request& r, const std::string& input) {
     return fmt::format(
         "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nstat = {}\norder = {}\ntop = {}\n"
         "long_v6 = {}\nplain_numbers = {}\n{}",
-        input, quoted(r.stat_element), quoted(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
+        input, toml_string(r.stat_element), toml_string(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
   if (r.mode == "csv")
     return fmt::format(
         "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
         header, limit);
   const std::string order =
-      r.print_order.empty() ? "" : fmt::format("order = {}\ntop = {}\n", quoted(r.print_order), r.top.value_or(0));
+      r.print_order.empty() ? "" : fmt::format("order = {}\ntop = {}\n", toml_string(r.print_order), r.top.value_or(0));
   return fmt::format(
       "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
       "plain_numbers = {}\n{}{}{}",
-      input, quoted(line_format(r)), r.long_v6, r.plain, header, order, limit);
+      input, toml_string(line_format(r)), r.long_v6, r.plain, header, order, limit);
 }
 
 void check(const Request& r) {
@@ -249,17 +266,20 @@ void check(const Request& r) {
 }
 
 std::string pipeline_of(const Request& r) {
-  std::string toml = fmt::format("[sources.read]\nplugin = \"binary_reader\"\npath = {}\n\n", quoted(r.input));
+  std::string toml = fmt::format("[sources.read]\nplugin = \"binary_reader\"\npath = {}\n", toml_string(r.input));
+  if (!r.first_file.empty()) toml += fmt::format("first = {}\n", toml_string(r.first_file));
+  if (!r.last_file.empty()) toml += fmt::format("last = {}\n", toml_string(r.last_file));
+  toml += "\n";
   std::string last = "read";
   if (!r.filter.empty()) {
     toml += fmt::format("[transforms.filter]\nplugin = \"filter\"\ninputs = [\"read\"]\nexpression = {}\n\n",
-                        quoted(r.filter));
+                        toml_string(r.filter));
     last = "filter";
   }
   if (aggregates(r)) {
     std::string key;
-    for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + quoted(e->field);
-    if (!r.stat_element.empty()) key = quoted(r.stat_element);
+    for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(e->field);
+    if (!r.stat_element.empty()) key = toml_string(r.stat_element);
     toml +=
         fmt::format("[transforms.sum]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
                     last, key, r.count ? fmt::format("limit = {}\n", *r.count) : "");

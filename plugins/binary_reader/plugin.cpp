@@ -17,13 +17,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using sluice::OptionType;
+
 constexpr sluice::OptionSpec options[] = {
     {.name = "path",
-     .type = sluice::OptionType::string,
+     .type = OptionType::string,
      .help = "an nfcapd file, or a folder read recursively in name order",
      .required = true},
+    {.name = "first",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "in a folder, the first file to read, by its name below the folder (nfdump -R DIR/FIRST:LAST); \"\": "
+             "from the first"},
+    {.name = "last",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "in a folder, the last file to read, by its name below the folder; \"\": to the last"},
     {.name = "rate",
-     .type = sluice::OptionType::number,
+     .type = OptionType::number,
      .default_value = "0",
      .help = "flows per second to replay at; 0: as fast as the pipeline takes them",
      .min = "0"},
@@ -35,13 +46,17 @@ bool is_flow_file(const fs::path& file) {
   return name.front() != '.' && !name.ends_with(".tmp") && !name.starts_with("nfcapd.current");
 }
 
-std::vector<fs::path> files_in(const fs::path& path) {
+// The files of a folder from `first` to `last` (names below the folder; ""
+// leaves that end open), in name order: nfcapd's names and folders carry
+// the time in fixed-width fields, so name order is time order.
+std::vector<fs::path> files_in(const fs::path& path, const std::string& first, const std::string& last) {
   if (!fs::is_directory(path)) return {path};
   std::vector<fs::path> files;
   for (const auto& entry : fs::recursive_directory_iterator(path)) {
-    if (entry.is_regular_file() && is_flow_file(entry.path())) files.push_back(entry.path());
+    if (!entry.is_regular_file() || !is_flow_file(entry.path())) continue;
+    const std::string name = entry.path().lexically_relative(path).string();
+    if ((first.empty() || name >= first) && (last.empty() || name <= last)) files.push_back(entry.path());
   }
-  // nfcapd's names and folders carry the time in fixed-width fields: name order is time order.
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -53,13 +68,17 @@ constexpr std::size_t flows_per_batch = 2048;
 class BinaryReader {
  public:
   BinaryReader(const sluice::Options& options, sluice::Host& host)
-      : path_(options.string("path")), rate_(options.number("rate")), host_(host) {
+      : path_(options.string("path")),
+        first_(options.string("first")),
+        last_(options.string("last")),
+        rate_(options.number("rate")),
+        host_(host) {
     if (path_.empty()) throw sluice::OptionError("path", "must not be empty");
   }
 
   void start() {
     if (!fs::exists(path_)) throw std::runtime_error(path_.string() + ": no such file or folder");
-    files_ = files_in(path_);
+    files_ = files_in(path_, first_, last_);
     for (const auto& file : files_) {
       std::error_code ignored;
       total_bytes_ += fs::file_size(file, ignored);
@@ -162,6 +181,7 @@ class BinaryReader {
   }
 
   const fs::path path_;
+  const std::string first_, last_;
   const double rate_;
   sluice::Host& host_;
   std::vector<fs::path> files_;

@@ -220,6 +220,19 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
   expect_same(over_inputs(arg_sets));
 }
 
+// -R DIR/FIRST:LAST reads the files from FIRST to LAST, -R DIR/FIRST from FIRST on.
+TEST(QueryAgainstNfdump, ReadsARangeOfFiles) {
+  const auto& dir = nfdump_archive().dir;
+  std::vector<Args> runs;
+  for (const std::string range : {"2-softflowd-ipfix:4-sluice-ipfix", "3-sluice-v9", "1-softflowd-v9:1-softflowd-v9"})
+    for (const Args& args : {Args{"-o", "line", "-c", "3000"}, Args{"-o", "csv", "-q"},
+                             Args{"-s", "srcip/bytes", "-n", "5"}, Args{"-A", "proto", "-O", "packets"}}) {
+      runs.push_back({"-R", (dir / range).string()});
+      runs.back().insert(runs.back().end(), args.begin(), args.end());
+    }
+  expect_same(runs);
+}
+
 TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
   const auto& archive = nfdump_archive();
   const std::string file = (archive.dir / "1-softflowd-v9").string();
