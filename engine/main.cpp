@@ -228,6 +228,17 @@ int command_run(int argc, char** argv, bool validate_only) {
   }
 }
 
+// A finished run's metric by name and component id.
+MetricLookup metric_of(const Pipeline& pipeline) {
+  return [values = pipeline.metric_values()](std::string_view name, std::string_view component) {
+    for (const auto& v : values)
+      if (v.name == name)
+        for (const auto& [label, value] : v.labels)
+          if (label == "component_id" && value == component) return v.value;
+    return 0.0;
+  };
+}
+
 // `sluice query ...`: nfdump's options as a pipeline, run quietly: what it
 // prints on stdout is the answer; problems go to stderr.
 int command_query(int argc, char** argv) {
@@ -254,6 +265,7 @@ int command_query(int argc, char** argv) {
     Pipeline pipeline(config, catalog, log, {.stats_interval = std::chrono::seconds(0)});
     const int code = pipeline.run();
     if (code != 0) std::fputs(pipeline.summary().c_str(), stderr);
+    if (code == 0 && query.epilogue) fmt::print("{}", query_epilogue(query, metric_of(pipeline)));
     return code;
   } catch (const ConfigError& e) {
     print_config_error(e);

@@ -54,6 +54,8 @@ class Pipeline {
   std::string summary_json() const;
   // Every metric, as /metrics serves it.
   std::string metrics() const { return run_.metrics.render(); }
+  // The same as values.
+  std::vector<MetricsRegistry::Value> metric_values() const { return run_.metrics.snapshot(); }
   // True when a component did not stop by drain_timeout and its thread was
   // left running: the process must exit without unwinding (std::_Exit).
   bool left_threads_running() const noexcept { return left_threads_running_; }

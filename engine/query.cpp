@@ -1,9 +1,11 @@
 #include "query.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -338,7 +340,32 @@ Query parse_query(std::span<const std::string_view> args) {
   }
   check(request);
   query.pipeline = pipeline_of(request);
+  query.epilogue = !request.quiet && request.mode != "csv";
+  query.limit = request.count;
   return query;
+}
+
+std::string query_epilogue(const Query& query, const MetricLookup& metric) {
+  const auto count = [&](std::string_view name, std::string_view component) {
+    return static_cast<std::uint64_t>(metric(name, component));
+  };
+  const std::uint64_t first_ms = count("sluice_binary_reader_files_first_ms", "read");
+  const std::uint64_t last_ms = count("sluice_binary_reader_files_last_ms", "read");
+  const bool has_filter = metric("sluice_component_received_records_total", "filter") != 0;
+  const std::uint64_t read = count("sluice_component_sent_records_total", "read");
+  std::uint64_t passed = has_filter ? count("sluice_component_sent_records_total", "filter") : read;
+  if (query.limit) passed = std::min(passed, *query.limit);
+  // Without a filter, reading stops where nfdump's does.
+  const std::uint64_t processed = has_filter ? read : passed;
+  const auto local = [](std::uint64_t ms) {
+    const auto seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    localtime_r(&seconds, &tm);
+    return fmt::format("{:%Y-%m-%d %H:%M:%S}", tm);
+  };
+  return fmt::format("Time window: {}\nTotal flows processed: {}, passed: {}, Blocks skipped: 0, Bytes read: {}\n",
+                     last_ms == 0 ? std::string("<unknown>") : local(first_ms) + " - " + local(last_ms), processed,
+                     passed, count("sluice_binary_reader_data_bytes_read_total", "read"));
 }
 
 std::string query_help() {

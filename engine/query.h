@@ -4,6 +4,9 @@
 // the flows.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -21,7 +24,18 @@ struct Query {
   std::string pipeline;         // TOML
   bool print_pipeline = false;  // --pipeline: print it instead of running it
   bool help = false;
+  bool epilogue = false;               // nfdump's lines after a text layout without -q (query_epilogue)
+  std::optional<std::uint64_t> limit;  // -c
 };
+
+// A metric of the finished run: name, component id; 0 when there is none.
+using MetricLookup = std::function<double(std::string_view name, std::string_view component)>;
+
+// nfdump's "Time window" and "Total flows processed" lines, from what the
+// run's reader and filter counted. With -c nfdump stops reading at the
+// flow that reached the limit; sluice reads on to the end of the batch, so
+// behind a filter the flows processed may be more than nfdump says.
+std::string query_epilogue(const Query& query, const MetricLookup& metric);
 
 // The arguments after `query`. Throws QueryUsageError.
 Query parse_query(std::span<const std::string_view> args);

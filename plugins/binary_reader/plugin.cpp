@@ -68,7 +68,12 @@ constexpr std::size_t flows_per_batch = 2048;
 class BinaryReader {
  public:
   BinaryReader(const sluice::Options& options, sluice::Host& host)
-      : path_(options.string("path")),
+      : window_first_(host.gauge("files_first_ms",
+                                 "the earliest first flow of the files opened, as their "
+                                 "statistics say (ms since the epoch; 0: none said)")),
+        window_last_(host.gauge("files_last_ms", "the latest last flow of the files opened, as their statistics say")),
+        data_bytes_(host.counter("data_bytes_read_total", "data blocks' bytes read, expanded (nfdump's Bytes read)")),
+        path_(options.string("path")),
         first_(options.string("first")),
         last_(options.string("last")),
         rate_(options.number("rate")),
@@ -133,13 +138,17 @@ class BinaryReader {
           current_file_bytes_ = fs::file_size(file, ignored);
           reader_.emplace(file);
           ++files_read_;
+          widen_window(reader_->stats());
         } catch (const std::exception& e) {
           skip_bad_file(e);
           continue;
         }
       }
       try {
-        if (reader_->read(pending_, flows_per_batch)) {
+        const std::uint64_t bytes_before = reader_->data_bytes_read();
+        const bool more = reader_->read(pending_, flows_per_batch);
+        data_bytes_.add(reader_->data_bytes_read() - bytes_before);
+        if (more) {
           report_progress();
           if (!pending_.empty()) return true;
           continue;  // a block of exporter records only
@@ -161,6 +170,14 @@ class BinaryReader {
                    static_cast<double>(total_bytes_));
   }
 
+  // The span of the files opened so far, as their statistics records say.
+  void widen_window(const sluice::nffile::FileStats& stats) {
+    if (stats.last_ms == 0) return;
+    const auto first = static_cast<double>(stats.first_ms), last = static_cast<double>(stats.last_ms);
+    if (window_first_.value() == 0 || first < window_first_.value()) window_first_.set(first);
+    if (last > window_last_.value()) window_last_.set(last);
+  }
+
   void skip_bad_file(const std::exception& e) {
     host_.log(sluice::LogLevel::error, std::string(e.what()) + "; going on with the next file");
     host_.count_errors(1);
@@ -180,6 +197,8 @@ class BinaryReader {
     return false;
   }
 
+  sluice::Gauge window_first_, window_last_;
+  sluice::Counter data_bytes_;
   const fs::path path_;
   const std::string first_, last_;
   const double rate_;

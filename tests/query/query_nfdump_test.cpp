@@ -4,10 +4,12 @@
 // through netflow_export (IPv4 and IPv6), as NetFlow v9 and IPFIX, read one
 // by one (-r) and as a folder (-R). TZ=UTC for both.
 //
-// Two differences are known and named where they are allowed for:
-// - without -q nfdump ends its text layouts with a "Time window" line, a
-//   line of files' counters (flows processed, blocks skipped, bytes read)
-//   and a line of elapsed times; sluice prints none of the three yet.
+// Differences known and named where they are allowed for:
+// - without -q nfdump ends its text layouts with a line of elapsed times,
+//   which no two runs share; sluice prints none.
+// - with -c nfdump stops reading at the flow that reached the limit, sluice
+//   at the end of a batch: behind a filter its count of flows processed is
+//   larger.
 // - nfdump ranks keys of equal value in its hash table's order: rows of
 //   equal value are compared as a set.
 // - nfdump's CSV numbers exporters (column exid) per file as the file says;
@@ -85,6 +87,13 @@ std::string without_exporter_id(std::string row) {
   return row.replace(start, row.find(',', start) - start, "#");
 }
 
+// "Total flows processed: N, ..." with N as '#'.
+std::string without_flows_processed(std::string line) {
+  constexpr std::string_view label = "Total flows processed: ";
+  if (!line.starts_with(label)) return line;
+  return line.replace(label.size(), line.find(',') - label.size(), "#");
+}
+
 struct Output {
   int exit_code;
   std::vector<std::string> lines;
@@ -128,9 +137,12 @@ void expect_same(const std::vector<Args>& runs) {
     EXPECT_EQ(ours.exit_code, theirs.exit_code);
     const bool text_layout = !has(runs[i], "csv");
     if (text_layout && !has(runs[i], "-q")) {
-      ASSERT_GE(theirs.lines.size(), 3u);
+      ASSERT_GE(theirs.lines.size(), 1u);
       EXPECT_TRUE(theirs.lines.back().starts_with("Sys:"));
-      theirs.lines.resize(theirs.lines.size() - 3);  // time window, files' counters, elapsed times
+      theirs.lines.pop_back();  // elapsed times
+      if (has(runs[i], "-c"))
+        for (auto* side : {&theirs.lines, &ours.lines})
+          for (auto& line : *side) line = without_flows_processed(line);
     }
     if (has(runs[i], "-R") && has(runs[i], "csv"))
       for (auto* side : {&theirs.lines, &ours.lines})
@@ -278,7 +290,9 @@ TEST(QueryCommandLine, PrintsThePipelineItRunsAndItRunsThatWay) {
   const auto run = testing::run_sluice({"run", file.string()}, {{}, {{"TZ", "UTC"}}});
   const auto direct = testing::run_sluice(query, {{}, {{"TZ", "UTC"}}});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, direct.out);
+  // The command adds nfdump's lines about the files read, from the run's counters.
+  ASSERT_TRUE(direct.out.starts_with(run.out)) << run.out << "\n---\n" << direct.out;
+  EXPECT_TRUE(direct.out.substr(run.out.size()).starts_with("Time window: ")) << direct.out;
   EXPECT_NE(direct.out.find("Top 4 Dst Port ordered by bytes:"), std::string::npos) << direct.out;
 }
 

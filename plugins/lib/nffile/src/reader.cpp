@@ -20,6 +20,7 @@ struct Reader::Impl {
   layout::FileHeader header;
   std::uint64_t offset = sizeof(layout::FileHeader);  // of the next block
   std::uint32_t blocks_read = 0;
+  std::uint64_t data_bytes = 0;   // payloads of the data blocks read, expanded
   std::vector<std::byte> stored;  // a compressed block as read
   // Room for the largest block nfdump allows, never zero-filled: a block's
   // payload is read (or expanded) into it and only that much is touched.
@@ -140,6 +141,7 @@ struct Reader::Impl {
       const auto bh = load_block(at);
       offset += sizeof bh + bh.size;
       ++blocks_read;
+      data_bytes += payload.size();
       start_block(at, bh);
     }
     const std::size_t flows_before = flows.size();
@@ -201,6 +203,7 @@ bool Reader::read(std::vector<FlowRecord>& flows, std::size_t max_flows) { retur
 Compression Reader::compression() const noexcept { return impl_->compression(); }
 std::uint32_t Reader::blocks() const noexcept { return impl_->header.data_blocks; }
 std::uint32_t Reader::blocks_read() const noexcept { return impl_->blocks_read; }
+std::uint64_t Reader::data_bytes_read() const noexcept { return impl_->data_bytes; }
 bool Reader::has_appendix() const noexcept { return impl_->has_appendix; }
 const std::string& Reader::ident() const noexcept { return impl_->ident; }
 const FileStats& Reader::stats() const noexcept { return impl_->stats; }

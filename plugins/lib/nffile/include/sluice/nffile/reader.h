@@ -36,9 +36,11 @@ class Reader {
   Compression compression() const noexcept;
   std::uint32_t blocks() const noexcept;       // data blocks the header announces
   std::uint32_t blocks_read() const noexcept;  // data blocks begun so far
-  bool has_appendix() const noexcept;          // false for a file never closed, or cut short
-  const std::string& ident() const noexcept;   // from the appendix; "" without one
-  const FileStats& stats() const noexcept;     // from the appendix; zero without one
+  // The data blocks' payloads begun so far, expanded: nfdump's "Bytes read".
+  std::uint64_t data_bytes_read() const noexcept;
+  bool has_appendix() const noexcept;         // false for a file never closed, or cut short
+  const std::string& ident() const noexcept;  // from the appendix; "" without one
+  const FileStats& stats() const noexcept;    // from the appendix; zero without one
 
  private:
   struct Impl;
