@@ -1,0 +1,47 @@
+// nfdump_text's pieces where the archives of tests/query do not reach:
+// numbers in the giga and tera range, days in durations, long IPv6.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "sluice/nfdump_text/text.h"
+
+namespace sluice::nfdump_text {
+namespace {
+
+IpAddress ipv6(const std::string& text) {
+  IpAddress a;
+  EXPECT_EQ(inet_pton(AF_INET6, text.c_str(), a.bytes.data()), 1) << text;
+  return a;
+}
+
+TEST(NfdumpText, ScalesNumbersAsNfdumpPrintsThem) {
+  EXPECT_EQ(number(999'999, true, false), "999999");
+  EXPECT_EQ(number(42, true, false), "  42");
+  EXPECT_EQ(number(1'849'999, true, false), "  1.8 M");
+  EXPECT_EQ(number(1'850'001, false, false), "1.9 M");
+  EXPECT_EQ(number(2'000'000'000, true, false), "  2.0 G");
+  EXPECT_EQ(number(3'140'000'000'000, false, false), "3.1 T");
+  EXPECT_EQ(number(3'140'000'000'000, true, true), "3140000000000");
+}
+
+TEST(NfdumpText, PrintsDurationsWithDaysFromADayOn) {
+  EXPECT_EQ(duration(0.05), "    00:00:00.050");
+  EXPECT_EQ(duration(3723.25), "    01:02:03.250");
+  EXPECT_EQ(duration(2 * 86400 + 61.5), " 2d 00:01:01.500");
+}
+
+TEST(NfdumpText, ShortensLongIpv6ToItsEnds) {
+  const auto long_v6 = ipv6("2001:620:1000:cafe:20e:35ff:fec0:fed5");
+  EXPECT_EQ(address(long_v6, true, false), "2001:62..c0:fed5");
+  EXPECT_EQ(address(long_v6, true, true), "2001:620:1000:cafe:20e:35ff:fec0:fed5");
+  EXPECT_EQ(address(ipv6("2001:db8::1"), true, false), "2001:db8::1");
+  EXPECT_EQ(address(IpAddress::v4(0xc0000201), false, false), "192.0.2.1");
+  EXPECT_EQ(address(IpAddress::v4(0xc0000201), true, false), "::ffff:192.0.2.1");
+}
+
+}  // namespace
+}  // namespace sluice::nfdump_text
