@@ -371,8 +371,8 @@ Appended DiskBuffer::append(const Batch& batch, std::chrono::milliseconds wait) 
     else if (!s.room.wait_for(lock, wait, fits))
       return Appended::full;
   }
+  s.sync_if_due();  // before writing: a failed sync must not leave an entry the caller thinks was refused
   s.write(batch, size);
-  s.sync_if_due();
   return Appended::written;
 }
 
@@ -393,9 +393,8 @@ std::optional<Entry> DiskBuffer::read() {
 bool DiskBuffer::acknowledge(std::uint64_t sequence) {
   State& s = *state_;
   std::lock_guard lock(s.mutex);
-  const bool acknowledged = s.acknowledge(sequence);
   s.sync_if_due();
-  return acknowledged;
+  return s.acknowledge(sequence);
 }
 
 void DiskBuffer::sync() {

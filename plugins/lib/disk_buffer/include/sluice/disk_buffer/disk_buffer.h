@@ -8,8 +8,10 @@
 // so a buffer left by another sluice is refused, never misread. A small
 // ledger file keeps the reader's and the writer's positions, replaced
 // atomically (written beside, then renamed). Data and ledger are synced
-// every `sync_interval`: what a crash (a power cut) may lose is what was
-// appended since the last sync.
+// every `sync_interval` (checked on append and acknowledge; a caller that
+// may go idle calls sync() on a timer): what a power cut may lose is what
+// was appended since the last sync, and acknowledgements since then come
+// again. A killed process loses nothing it appended (the page cache keeps it).
 //
 // Entries are read in order and acknowledged in any order; the reader's
 // position is the first entry not acknowledged, and a segment is deleted
