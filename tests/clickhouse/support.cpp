@@ -166,8 +166,6 @@ std::string select_as_csv_writer(const std::string& table) {
       columns += next_hop(field);
     else if (field.ends_with("_country"))
       columns += "replaceAll(" + field + ", '\\0', '')";  // FixedString(2)'s zero bytes: unknown, empty
-    else if (field.ends_with("_boundary"))
-      columns += "transform(" + field + ", [1, 2], ['external', 'internal'], '')";
     else if (field.ends_with("_addr") || field == "exporter")
       columns += address(field);
     else if (field.ends_with("_mac"))

@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 #include <utility>
+
+#include "sluice/fields.h"
 
 namespace sluice::clickhouse_http {
 namespace {
@@ -28,79 +32,71 @@ constexpr Column column(std::string_view name, std::string_view type, std::strin
   return {name, type, comment, sizeof(value_of(FlowRecord{})), &encode_column<value_of>};
 }
 
-constexpr Column with_default(Column c, std::string_view expression) {
-  c.default_expression = expression;
-  return c;
-}
-
-template <auto value_of>
-constexpr Column later_column(std::string_view name, std::string_view type, std::string_view comment) {
-  Column c = column<value_of>(name, type, comment);
-  c.added_later = true;
-  return c;
+// A member's bytes as they are: ClickHouse's integers are little-endian as
+// FlowRecord's; an address is its 16 bytes (FixedString(16) and IPv6 alike),
+// a country its two characters.
+template <std::size_t offset, std::size_t width>
+void encode_member(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride) {
+  for (const FlowRecord& flow : flows) {
+    std::memcpy(out, reinterpret_cast<const std::byte*>(&flow) + offset, width);
+    out += stride;
+  }
 }
 
 // A MAC address as ClickHouse's MAC functions take it: the 48 bits in a
 // UInt64, first byte most significant.
-constexpr std::uint64_t mac(const MacAddress& address) {
-  std::uint64_t value = 0;
-  for (const std::uint8_t b : address.bytes) value = value << 8 | b;
-  return value;
+template <std::size_t offset>
+void encode_mac(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride) {
+  for (const FlowRecord& flow : flows) {
+    MacAddress mac;
+    std::memcpy(&mac, reinterpret_cast<const std::byte*>(&flow) + offset, sizeof mac);
+    std::uint64_t value = 0;
+    for (const std::uint8_t b : mac.bytes) value = value << 8 | b;
+    std::memcpy(out, &value, sizeof value);
+    out += stride;
+  }
 }
 
-// Every field of FlowRecord after the times: csv_writer's fields in its
-// order, then those it does not print. Only the address type differs
-// between the schemas.
+// The table has a column for every field of the registry (sluice/fields.h)
+// but the times (their types differ between the schemas), duration (last -
+// first) and the texts (ids into one run's text table).
+constexpr bool stored(const FieldInfo& f) {
+  return f.kind != FieldKind::time && f.kind != FieldKind::duration && f.kind != FieldKind::text;
+}
+
+constexpr std::string_view unsigned_type(std::size_t width) {
+  return width == 1 ? "UInt8" : width == 2 ? "UInt16" : width == 4 ? "UInt32" : "UInt64";
+}
+
+template <Field field>
+constexpr Column field_column(std::string_view address_type) {
+  constexpr FieldInfo f = info(field);
+  Column c{f.name, unsigned_type(f.width), f.help, f.width, &encode_member<f.offset, f.width>};
+  if constexpr (f.kind == FieldKind::address) c.type = address_type;
+  if constexpr (f.kind == FieldKind::country) c.type = "FixedString(2)";
+  if constexpr (f.kind == FieldKind::boundary) c.type = "Enum8('' = 0, 'external' = 1, 'internal' = 2)";
+  if constexpr (f.kind == FieldKind::mac) c = {f.name, "UInt64", f.help, 8, &encode_mac<f.offset>};
+  // Record v3's fields came after the first tables were made.
+  c.added_later = field >= Field::flows;
+  if constexpr (field == Field::flows) c.default_expression = "1";  // each row written before was a flow
+  return c;
+}
+
+constexpr std::size_t stored_fields = std::ranges::count_if(field_table, stored);
+
+// The stored fields' columns, in the registry's order.
+template <std::size_t... I>
+constexpr std::array<Column, stored_fields> registry_columns(std::string_view address_type, std::index_sequence<I...>) {
+  const Column all[] = {field_column<static_cast<Field>(I)>(address_type)...};
+  std::array<Column, stored_fields> columns{};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < sizeof...(I); ++i)
+    if (stored(field_table[i])) columns[n++] = all[i];
+  return columns;
+}
+
 constexpr auto flow_columns(std::string_view address_type) {
-  using F = const FlowRecord&;
-  return std::array{
-      column<[](F f) { return f.src_addr.bytes; }>("src_addr", address_type, "source"),
-      column<[](F f) { return f.dst_addr.bytes; }>("dst_addr", address_type, "destination"),
-      column<[](F f) { return f.src_port; }>("src_port", "UInt16", ""),
-      column<[](F f) { return f.dst_port; }>("dst_port", "UInt16", "for ICMP: type * 256 + code"),
-      column<[](F f) { return f.proto; }>("proto", "UInt8", "IP protocol number"),
-      column<[](F f) { return f.tcp_flags; }>("tcp_flags", "UInt8", "OR of the packets' TCP flags"),
-      column<[](F f) { return f.tos; }>("tos", "UInt8", "source ToS"),
-      column<[](F f) { return f.dst_tos; }>("dst_tos", "UInt8", ""),
-      column<[](F f) { return f.packets; }>("packets", "UInt64", ""),
-      column<[](F f) { return f.bytes; }>("bytes", "UInt64", ""),
-      column<[](F f) { return f.reverse_packets; }>("reverse_packets", "UInt64", "biflow"),
-      column<[](F f) { return f.reverse_bytes; }>("reverse_bytes", "UInt64", "biflow"),
-      column<[](F f) { return f.in_if; }>("in_if", "UInt32", "input ifIndex"),
-      column<[](F f) { return f.out_if; }>("out_if", "UInt32", "output ifIndex"),
-      column<[](F f) { return f.src_as; }>("src_as", "UInt32", ""),
-      column<[](F f) { return f.dst_as; }>("dst_as", "UInt32", ""),
-      column<[](F f) { return f.src_mask; }>("src_mask", "UInt8", "prefix length"),
-      column<[](F f) { return f.dst_mask; }>("dst_mask", "UInt8", "prefix length"),
-      column<[](F f) { return f.next_hop.bytes; }>("next_hop", address_type, "all zeros: none"),
-      column<[](F f) { return f.exporter.bytes; }>("exporter", address_type, "the exporting device"),
-      column<[](F f) { return f.engine_type; }>("engine_type", "UInt8", ""),
-      column<[](F f) { return f.engine_id; }>("engine_id", "UInt8", ""),
-      column<[](F f) { return f.observation_domain; }>("observation_domain", "UInt32",
-                                                       "v9 source id, IPFIX observation domain"),
-      column<[](F f) { return f.sampling_interval; }>("sampling_interval", "UInt32", "1 in N packets sampled"),
-      column<[](F f) { return f.direction; }>("direction", "UInt8", "0 ingress, 1 egress"),
-      column<[](F f) { return f.fwd_status; }>("fwd_status", "UInt8", ""),
-      column<[](F f) { return f.label; }>("label", "UInt16", "generated flows: 0 background, else the scenario's"),
-      column<[](F f) { return mac(f.src_mac); }>("src_mac", "UInt64", "MACNumToString shows it"),
-      column<[](F f) { return mac(f.dst_mac); }>("dst_mac", "UInt64", "MACNumToString shows it"),
-      column<[](F f) { return f.src_vlan; }>("src_vlan", "UInt16", "802.1Q; 0: untagged"),
-      column<[](F f) { return f.dst_vlan; }>("dst_vlan", "UInt16", "802.1Q; 0: untagged"),
-      with_default(later_column<[](F f) { return f.flows; }>("flows", "UInt64",
-                                                             "flows the row stands for: 1, or an aggregate's"),
-                   "1"),
-      later_column<[](F f) { return f.bgp_next_hop.bytes; }>("bgp_next_hop", address_type, "all zeros: none"),
-      later_column<[](F f) { return f.src_country; }>("src_country", "FixedString(2)",
-                                                      "ISO 3166 alpha-2 (enrich); zero bytes: unknown"),
-      later_column<[](F f) { return f.dst_country; }>("dst_country", "FixedString(2)",
-                                                      "ISO 3166 alpha-2 (enrich); zero bytes: unknown"),
-      later_column<[](F f) { return f.in_if_speed; }>("in_if_speed", "UInt32", "Mbit/s (enrich); 0: unknown"),
-      later_column<[](F f) { return f.out_if_speed; }>("out_if_speed", "UInt32", "Mbit/s (enrich); 0: unknown"),
-      later_column<[](F f) { return f.in_if_boundary; }>("in_if_boundary", "UInt8",
-                                                         "0 undefined, 1 external, 2 internal (enrich)"),
-      later_column<[](F f) { return f.out_if_boundary; }>("out_if_boundary", "UInt8",
-                                                          "0 undefined, 1 external, 2 internal (enrich)"),
-  };
+  return registry_columns(address_type, std::make_index_sequence<std::size(field_table)>{});
 }
 
 template <std::size_t N, std::size_t M>

@@ -1,0 +1,1 @@
+sluice_add_benchmark(disk_buffer_bench SOURCES disk_buffer_bench.cpp LIBRARIES sluice::disk_buffer)
