@@ -32,6 +32,9 @@ TEST(NfdumpText, PrintsDurationsWithDaysFromADayOn) {
   EXPECT_EQ(duration(0.05), "    00:00:00.050");
   EXPECT_EQ(duration(3723.25), "    01:02:03.250");
   EXPECT_EQ(duration(2 * 86400 + 61.5), " 2d 00:01:01.500");
+  // A flow ending before it starts: nfdump's fields as its x86 build prints them.
+  EXPECT_EQ(duration_of(1000, 999), 18446744073709551.615);
+  EXPECT_EQ(duration(duration_of(1000, 999)), "-2147483648d -2147483648:-2147483648:18446744073709552.000");
 }
 
 TEST(NfdumpText, ShortensLongIpv6ToItsEnds) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 #include "sluice/csv/text.h"
 #include "sluice/protocols.h"
@@ -13,7 +14,7 @@ namespace {
 // What snprintf writes, as a string.
 template <class... Args>
 std::string printed(const char* format, Args... args) {
-  char text[64];
+  char text[128];
   const int n = std::snprintf(text, sizeof text, format, args...);
   return std::string(text, static_cast<std::size_t>(n > 0 ? n : 0));
 }
@@ -33,13 +34,27 @@ std::string number(std::uint64_t value, bool fixed_width, bool plain) {
   return printed(fixed_width ? "%4.0f" : "%.0f", f);
 }
 
+namespace {
+
+// nfdump computes a duration's fields with C casts to int, which x86 turns
+// into INT_MIN when out of range (a flow ending before it starts lasts
+// 2^64 ms), and with int products that wrap: the same here, defined.
+int x86_int(double v) {
+  return v >= -2147483648.0 && v < 2147483648.0 ? static_cast<int>(v) : std::numeric_limits<int>::min();
+}
+int wrapping_product(int a, int b) {
+  return static_cast<int>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
+}
+
+}  // namespace
+
 std::string duration(double seconds) {
-  const int days = static_cast<int>(seconds / 86400);
-  int sum = 86400 * days;
-  const int hours = static_cast<int>((seconds - sum) / 3600);
-  sum += 3600 * hours;
-  const int minutes = static_cast<int>((seconds - sum) / 60);
-  const double rest = seconds - sum - 60 * minutes;
+  const int days = x86_int(seconds / 86400);
+  int sum = wrapping_product(86400, days);
+  const int hours = x86_int((seconds - sum) / 3600);
+  sum = static_cast<int>(static_cast<std::uint32_t>(sum) + static_cast<std::uint32_t>(wrapping_product(3600, hours)));
+  const int minutes = x86_int((seconds - sum) / 60);
+  const double rest = seconds - sum - wrapping_product(60, minutes);
   return days == 0 ? printed("    %02d:%02d:%06.3f", hours, minutes, rest)
                    : printed("%2dd %02d:%02d:%06.3f", days, hours, minutes, rest);
 }
