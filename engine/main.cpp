@@ -338,9 +338,9 @@ void print_options(const PluginDescriptor& d) {
   fmt::print("\nand, read by the engine in every {}:\n", to_string(d.kind));
   print_option_table(engine_keys(d.kind));
   if (d.kind != PluginKind::source)
-    fmt::print("{}\n", d.concurrency == Concurrency::serial
-                           ? "this plugin runs on one worker (it keeps state across batches)"
-                           : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
+    fmt::print("\n{}\n", d.concurrency == Concurrency::serial
+                             ? "this plugin runs on one worker (it keeps state across batches)"
+                             : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
 }
 
 int command_plugins(int argc, char** argv) {
