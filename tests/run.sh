@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from scratch: installs what the tests use, builds
 # twice (optimised with g++; ASan+UBSan with clang, which also builds the
-# libFuzzer targets), and runs every test in both builds.
+# libFuzzer targets), and runs every test in both builds; then the engine's
+# and the workers' tests under ThreadSanitizer.
 #   tests/run.sh            both builds
 #   tests/run.sh --quick    the optimised build only
 set -euo pipefail
@@ -29,4 +30,15 @@ if [[ "${1:-}" != "--quick" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   CC=clang CXX=clang++ run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON \
     -DSLUICE_FUZZ=ON -DSLUICE_BUILD_BENCHMARKS=OFF
+  # ThreadSanitizer over what runs on workers: the engine's tests, the
+  # command line's (workers keep each source's order) and the file writers'
+  # byte-identity for any number of workers.
+  rm -rf build-tsan
+  CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON \
+    -DSLUICE_BUILD_BENCHMARKS=OFF
+  cmake --build build-tsan -j "$jobs" --target engine_test cli_test files_plugins_test
+  export TSAN_OPTIONS=halt_on_error=1
+  build-tsan/tests/engine/engine_test
+  build-tsan/tests/engine/cli_test
+  build-tsan/tests/files/files_plugins_test --gtest_filter='*Workers*'
 fi

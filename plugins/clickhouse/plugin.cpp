@@ -64,7 +64,8 @@ constexpr OptionSpec options[] = {
     {.name = "create_table",
      .type = OptionType::boolean,
      .default_value = "false",
-     .help = "create a missing table (`sluice schema clickhouse` prints its SQL); false: a missing table is an error"},
+     .help = "create a missing table (`sluice schema clickhouse` prints its SQL) and add the columns an older one "
+             "lacks; false: a missing table is an error"},
     {.name = "compression",
      .type = OptionType::string,
      .default_value = "\"none\"",
