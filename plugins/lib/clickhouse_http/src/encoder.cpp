@@ -90,6 +90,7 @@ Encoder::Encoder(Format format, std::span<const Column> columns, const TextTable
 }
 
 void Encoder::append(std::span<const FlowRecord> flows) {
+  if (flows.empty()) return;  // nothing to grow: a new buffer has no memory to write zero bytes to
   if (format_ == Format::row_binary)
     append_rows(flows);
   else
