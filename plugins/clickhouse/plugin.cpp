@@ -64,7 +64,8 @@ constexpr OptionSpec options[] = {
     {.name = "create_table",
      .type = OptionType::boolean,
      .default_value = "false",
-     .help = "create a missing table (`sluice schema clickhouse` prints its SQL); false: a missing table is an error"},
+     .help = "create a missing table (`sluice schema clickhouse` prints its SQL) and add the columns an older one "
+             "lacks; false: a missing table is an error"},
     {.name = "compression",
      .type = OptionType::string,
      .default_value = "\"none\"",
@@ -95,12 +96,13 @@ ch::Endpoint endpoint_from(const sluice::Options& options) {
   return endpoint;
 }
 
-ch::WriterSettings settings_from(const sluice::Options& options) {
+ch::WriterSettings settings_from(const sluice::Options& options, const sluice::TextTable& texts) {
   return {.format = options.string("format") == "RowBinary" ? ch::Format::row_binary : ch::Format::native,
           .gzip = options.string("compression") == "gzip",
           .batch_rows = static_cast<std::size_t>(options.integer("batch_rows")),
           .batch_bytes = static_cast<std::size_t>(options.integer("batch_bytes")),
-          .batch_timeout = options.duration("batch_timeout")};
+          .batch_timeout = options.duration("batch_timeout"),
+          .texts = &texts};
 }
 
 class ClickHouseSink {
@@ -113,7 +115,7 @@ class ClickHouseSink {
         create_table_(options.boolean("create_table")),
         connections_(static_cast<std::size_t>(options.integer("connections"))),
         timeout_(options.duration("timeout")),
-        settings_(settings_from(options)),
+        settings_(settings_from(options, host.texts())),
         counters_{
             .rows = host.counter("rows_inserted_total", "Rows ClickHouse acknowledged"),
             .inserts = host.counter("inserts_total", "INSERTs ClickHouse acknowledged"),

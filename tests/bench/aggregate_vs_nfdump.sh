@@ -42,21 +42,11 @@ header = false
 TOML
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-# timed NAME.i COMMAND...: "wall_s cpu_s peak_rss_kib" of the run in $work/NAME.i.time
-timed() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.raw" "$@"
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/$name.raw" > "$work/$name.time"
-}
 for i in $(seq "$runs"); do
   timed "nfdump.$i" sh -c 'exec nfdump -r "$1" -s srcip/bytes -n 10 -o csv -q > "$2"' _ "$work/flows.nfcapd" \
     "$work/nfdump.csv"
   timed "sluice.$i" sh -c 'exec "$1" run "$2" --stats-interval 0 2>/dev/null' _ "$sluice" "$work/top.toml"
 done
-median() {  # median NAME COLUMN: the median of that column over the runs
-  cat "$work/$1".*.time | awk -v c="$2" '{print $c}' | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)'
-}
-
 # nfdump's csv: ts,te,td,pr,val,fl,flP,pkt,pktP,byt,...: the address, packets, bytes
 awk -F, 'NR > 1 && NF > 9 {print $5 "," $8 "," $10}' "$work/nfdump.csv" > "$work/nfdump.top"
 if ! cmp -s "$work/nfdump.top" "$work/sluice.csv"; then
@@ -67,14 +57,12 @@ fi
 
 nfdump_wall=$(median nfdump 1) nfdump_cpu=$(median nfdump 2) nfdump_rss=$(median nfdump 3)
 sluice_wall=$(median sluice 1) sluice_cpu=$(median sluice 2) sluice_rss=$(median sluice 3)
-per_million() { awk -v s="$1" -v n="$flows" 'BEGIN {printf "%.3f", s * 1e6 / n}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
 printf '%s flows, top 10 source addresses by bytes (identical); medians of %s runs\n' "$flows" "$runs"
 printf 'load average before: %s, after: %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %10s %10s\n' "" nfdump sluice
 printf '%-40s %10s %10s  %s\n' "wall clock, s" "$nfdump_wall" "$sluice_wall" "$(ratio "$nfdump_wall" "$sluice_wall")"
-printf '%-40s %10s %10s  %s\n' "CPU s per million flows" "$(per_million "$nfdump_cpu")" \
-  "$(per_million "$sluice_cpu")" "$(ratio "$nfdump_cpu" "$sluice_cpu")"
+printf '%-40s %10s %10s  %s\n' "CPU s per million flows" "$(per_million "$nfdump_cpu" "$flows")" \
+  "$(per_million "$sluice_cpu" "$flows")" "$(ratio "$nfdump_cpu" "$sluice_cpu")"
 printf '%-40s %10s %10s\n' "peak memory, MiB" "$((nfdump_rss / 1024))" "$((sluice_rss / 1024))"
 echo "runs (wall s, CPU s, peak KiB):"
 for i in $(seq "$runs"); do echo "  nfdump $(cat "$work/nfdump.$i.time")   sluice $(cat "$work/sluice.$i.time")"; done

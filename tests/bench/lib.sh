@@ -155,3 +155,19 @@ with_work_dir() {
   collector=""
   trap '[[ -n "$collector" ]] && kill "$collector" 2> /dev/null; rm -rf "$work"' EXIT
 }
+
+# Timing runs against a peer (set $work and $runs first):
+# timed NAME.i COMMAND... writes "wall_s cpu_s peak_rss_kib" of the run to
+# $work/NAME.i.time; median NAME COLUMN is that column's median over the runs.
+timed() {
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.raw" "$@"
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/$name.raw" > "$work/$name.time"
+}
+median() {
+  cat "$work/$1".*.time | awk -v c="$2" '{print $c}' | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)'
+}
+# per_million SECONDS FLOWS; ratio A B (A / B, "12.3x")
+per_million() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.3f", s * 1e6 / n}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }

@@ -53,21 +53,45 @@ std::string fresh_table(const std::string& name) {
   return "default." + name;
 }
 
+// The texts of the flows the tests store, as a run's table holds them.
+InternedTexts& texts() {
+  static InternedTexts table;
+  return table;
+}
+
 // What csv_writer prints for the stored fields: the reference.
-std::vector<std::string> csv_writer_lines(std::span<const FlowRecord> flows) {
+std::vector<std::vector<std::string>> csv_writer_rows(std::span<const FlowRecord> flows) {
   csv::DefaultLayout layout;
   layout.fields = test::stored_csv_fields();
   layout.time_format = csv::TimeFormat::epoch_ms;
   layout.proto_names = false;
+  layout.texts = &texts();
   csv::Buffer out;
   csv::make_default_formatter(layout)->rows(flows, out);
-  return test::sorted_lines(std::string(out.view()));
+  return test::sorted_rows(std::string(out.view()));
+}
+
+// What the server holds of `table`, as csv_writer prints it.
+std::vector<std::vector<std::string>> stored_rows(const std::string& table) {
+  return test::sorted_rows(server().query(test::select_as_csv_writer(table)));
+}
+
+// Names as enrich may give them: with the CSV's and SQL's special characters,
+// UTF-8, longer than a one-byte length (a varint of two bytes), empty.
+void set_names(std::span<FlowRecord> flows) {
+  const std::string names[] = {"Example Corp, Inc.", "xe-0/0/1",    "transit: \"Cogent\" 10G",   "it's a back\\slash",
+                               "Zürich — 東京",      "line\nbreak", std::string(300, 'x') + "é", ""};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < flows.size(); i += 4)
+    for (const FieldInfo& f : sluice::fields())
+      if (f.kind == FieldKind::text) set_unsigned_value(flows[i], f, texts().intern(names[n++ % std::size(names)]));
 }
 
 // sample_flows plus the corners: zeros everywhere, the largest values, IPv6
-// forms that print specially; MACs, VLANs and labels on some.
+// forms that print specially; MACs, VLANs and labels on some; names on a quarter.
 std::vector<FlowRecord> flows_to_store() {
   auto flows = sluice::test::sample_flows(5000, 7);
+  set_names(flows);
   for (std::size_t i = 0; i < flows.size(); i += 3) {
     for (std::uint8_t b = 0; b < 6; ++b) {
       flows[i].src_mac.bytes[b] = static_cast<std::uint8_t>(i * 7 + b);
@@ -168,7 +192,7 @@ TEST_P(RoundTrip, TheServerReadsBackWhatCsvWriterPrints) {
   const std::string table =
       fresh_table(std::string("round_trip_") + std::string(format_name(format)) + (gzip ? "_gzip" : ""));
   const auto flows = flows_to_store();
-  Encoder encoder(format, columns(Schema::legacy));
+  Encoder encoder(format, columns(Schema::legacy), &texts());
   for (std::size_t at = 0; at < flows.size(); at += 1000)  // as batches arrive
     encoder.append(std::span(flows).subspan(at, std::min<std::size_t>(1000, flows.size() - at)));
   ASSERT_EQ(encoder.rows(), flows.size());
@@ -183,7 +207,7 @@ TEST_P(RoundTrip, TheServerReadsBackWhatCsvWriterPrints) {
   } else {
     client.execute(insert, encoder.body());
   }
-  EXPECT_EQ(test::sorted_lines(server().query(test::select_as_csv_writer(table))), csv_writer_lines(flows));
+  EXPECT_EQ(stored_rows(table), csv_writer_rows(flows));
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
@@ -191,10 +215,11 @@ INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
 
 TEST(Encoder, TruncateForgetsTheLastRows) {
   const std::string table = fresh_table("truncated");
-  const auto flows = sluice::test::sample_flows(300, 3);
+  auto flows = sluice::test::sample_flows(300, 3);
+  set_names(flows);
   const std::span<const FlowRecord> all(flows);
   for (const Format format : {Format::row_binary, Format::native}) {
-    Encoder encoder(format, columns(Schema::legacy));
+    Encoder encoder(format, columns(Schema::legacy), &texts());
     encoder.append(all.first(100));
     encoder.append(all.subspan(100));
     encoder.truncate(100);
@@ -203,10 +228,18 @@ TEST(Encoder, TruncateForgetsTheLastRows) {
     Client client(endpoint(), std::chrono::seconds(10));
     client.execute("INSERT INTO " + table + " FORMAT " + std::string(format_name(format)), encoder.body());
   }
-  const auto lines = csv_writer_lines(all.first(150));
-  std::vector<std::string> twice;
-  for (const auto& line : lines) twice.insert(twice.end(), {line, line});
-  EXPECT_EQ(test::sorted_lines(server().query(test::select_as_csv_writer(table))), twice);
+  const auto rows = csv_writer_rows(all.first(150));
+  std::vector<std::vector<std::string>> twice;
+  for (const auto& row : rows) twice.insert(twice.end(), {row, row});
+  EXPECT_EQ(stored_rows(table), twice);
+}
+
+TEST(Encoder, RefusesAStringColumnBeforeTheFixedOnes) {
+  std::vector<Column> mixed(columns(Schema::legacy).begin(), columns(Schema::legacy).end());
+  const auto first_string = std::find_if(mixed.begin(), mixed.end(), [](const Column& c) { return c.text; });
+  ASSERT_NE(first_string, mixed.end());
+  std::rotate(mixed.begin(), first_string, first_string + 1);
+  EXPECT_THROW(Encoder(Format::row_binary, mixed, &texts()), std::invalid_argument);
 }
 
 TEST(Client, LogsInAndKeepsItsConnection) {
@@ -413,13 +446,21 @@ TEST(FlowTable, AnOlderTableIsWrittenWithoutTheLaterColumnsUnlessCreateTableAdds
                            "FORMAT TabSeparatedRaw"),
             expected);
   auto aggregated = sample;
-  for (auto& f : aggregated) f.flows = 3;
-  Encoder with(Format::native, added.columns());
-  with.append(aggregated);
-  client.execute(added.insert_query(Format::native), with.body());
-  // The rows written before the columns were added read their defaults: a flow each.
-  EXPECT_EQ(server().query("SELECT flows, count() FROM " + table + " GROUP BY flows ORDER BY flows FORMAT CSV"),
-            "1,10\n3,10\n");
+  for (auto& f : aggregated) {
+    f.flows = 3;
+    f.src_as_name = texts().intern("Example Corp, Inc.");
+    f.in_if_name = texts().intern("xe-0/0/1");
+  }
+  for (const Format format : {Format::native, Format::row_binary}) {
+    Encoder with(format, added.columns(), &texts());
+    with.append(aggregated);
+    client.execute(added.insert_query(format), with.body());
+  }
+  // The rows written before the columns were added read their defaults: a
+  // flow each, no names.
+  EXPECT_EQ(server().query("SELECT flows, src_as_name, in_if_name, out_if_name, count() FROM " + table +
+                           " GROUP BY flows, src_as_name, in_if_name, out_if_name ORDER BY flows FORMAT CSV"),
+            "1,\"\",\"\",\"\",10\n3,\"Example Corp, Inc.\",\"xe-0/0/1\",\"\",20\n");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "clickhouse/support.h"
 #include "engine/cli_fixture.h"
+#include "mmdb.h"
 #include "process.h"
 #include "sluice/fields.h"
 
@@ -155,7 +156,7 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
 
   // The documentation's queries answer on it, for the data's last hour.
   const auto queries = documented_queries();
-  ASSERT_EQ(queries.size(), 2u);
+  ASSERT_EQ(queries.size(), 4u);
   const auto last_hour = [](std::string query) {
     return query.replace(query.find("now()"), 5, "(SELECT max(first) FROM flows)");
   };
@@ -169,6 +170,54 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
   std::istringstream minutes(server().query(last_hour(queries[1])));
   for (std::string minute, bytes, rate; minutes >> minute >> minute >> bytes >> rate;) per_minute += std::stoull(bytes);
   EXPECT_EQ(per_minute, hour_bytes);
+}
+
+// What enrich adds arrives: AS names from a MaxMind DB file that MaxMind's
+// Perl writer made, exporter and interface names (UTF-8, quotes, commas)
+// from the pipeline, each as csv_writer prints it of the same flows; the
+// documentation's queries by AS name and by interface name group by them.
+TEST_F(Sink, EnrichedNamesArriveAndTheDocumentedQueriesGroupByThem) {
+  server().query("DROP TABLE IF EXISTS default.enriched");
+  enrichment::test::write_ipinfo_database(dir / "asn.mmdb", {{"0.0.0.0/1", "US|AS64501|Low Networks, Inc."},
+                                                             {"128.0.0.0/1", "JP|AS64502|High \"Quoted\" Transit"},
+                                                             {"10.0.0.0/8", "DE|AS64500|Example Corp"},
+                                                             {"2000::/3", "NL|AS64503|Six"}});
+  std::string toml = generated_to_clickhouse("enriched", 20'000, "create_table = true\n", true, "exporters = 2\n");
+  const std::string from_generator = R"(inputs = ["gen"])";
+  for (auto at = toml.find(from_generator); at != std::string::npos; at = toml.find(from_generator, at))
+    toml.replace(at, from_generator.size(), R"(inputs = ["e"])");
+  toml += R"(
+[transforms.e]
+plugin = "enrich"
+inputs = ["gen"]
+geo_database = "asn.mmdb"
+asn = "geoip"
+exporters = [{ address = "10.255.0.1", name = "edge1" }]
+interfaces = [
+  { exporter = "10.255.0.1", index = 1, last_index = 24, name = "xe-0/0/1", description = "transit: \"Cogent\", 10G" },
+  { exporter = "10.255.0.1", index = 25, last_index = 48, name = "ge-1/0/0", description = "Zürich — 東京" },
+]
+)";
+  const auto r = run(toml);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(rows_in("enriched"), 20'000u);
+  EXPECT_EQ(test::sorted_rows(server().query(test::select_as_csv_writer("default.enriched"))),
+            test::sorted_rows(read_file(dir / "flows.csv")));
+
+  const auto on_enriched = [](std::string query) {
+    query.replace(query.find("now()"), 5, "(SELECT max(first) FROM enriched)");
+    query.replace(query.find("FROM flows"), 10, "FROM enriched");
+    return server().query(query);
+  };
+  const auto queries = documented_queries();
+  ASSERT_EQ(queries.size(), 4u);
+  const std::string by_as = on_enriched(queries[2]);
+  EXPECT_THAT(by_as, ::testing::ContainsRegex("^6450[0-3]\t(Example Corp|Low Networks, Inc.|High \"Quoted\" "
+                                              "Transit|Six)\t[0-9]+\t[0-9]+\n"));
+  const std::string by_interface = on_enriched(queries[3]);
+  EXPECT_THAT(by_interface, HasSubstr("edge1\txe-0/0/1\ttransit: \"Cogent\", 10G\t"));
+  EXPECT_THAT(by_interface, HasSubstr("edge1\tge-1/0/0\tZürich — 東京\t"));
+  EXPECT_THAT(by_interface, HasSubstr("\t\t\t")) << "the second exporter's flows: no names";
 }
 
 TEST_F(Sink, TheServerDownUntilTheSinkRetriesLosesNoFlow) {
@@ -237,8 +286,12 @@ TEST_F(Sink, ATableWithoutTheLaterColumnsIsWrittenAndTheLeftOutOnesNamedOnce) {
   const auto r = run(generated_to_clickhouse("older", 1000, "create_table = false\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("`default`.`older` has no column flows, bgp_next_hop, src_country, dst_country, "
-                               "in_if_speed, out_if_speed, in_if_boundary, out_if_boundary: those values are not "
-                               "written (create_table = true adds the columns)"));
+                               "in_if_speed, out_if_speed, in_if_boundary, out_if_boundary, src_as_name, "
+                               "dst_as_name, src_city, dst_city, src_region, dst_region, src_net_name, src_net_role, "
+                               "src_net_site, src_net_region, src_net_tenant, dst_net_name, dst_net_role, "
+                               "dst_net_site, dst_net_region, dst_net_tenant, exporter_name, in_if_name, out_if_name, "
+                               "in_if_description, out_if_description, in_if_connectivity, out_if_connectivity: "
+                               "those values are not written (create_table = true adds the columns)"));
   EXPECT_EQ(server().query("SELECT count() FROM default.older FORMAT CSV"), "1000\n");
 
   const auto added = run(generated_to_clickhouse("older", 1000, "create_table = true\n"));

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace sluice::clickhouse_http::test {
 namespace {
@@ -147,11 +148,8 @@ SilentServer::~SilentServer() { close(fd_); }
 
 std::vector<Field> stored_csv_fields() {
   std::vector<Field> fields;
-  for (const FieldInfo& field : sluice::fields().first(static_cast<std::size_t>(Field::dst_vlan) + 1))
+  for (const FieldInfo& field : sluice::fields())
     if (field.field != Field::duration) fields.push_back(field.field);
-  // The columns added later (record v3); the enrichment's names are not stored yet.
-  fields.insert(fields.end(), {Field::flows, Field::bgp_next_hop, Field::src_country, Field::dst_country,
-                               Field::in_if_speed, Field::out_if_speed, Field::in_if_boundary, Field::out_if_boundary});
   return fields;
 }
 
@@ -176,19 +174,36 @@ std::string select_as_csv_writer(const std::string& table) {
   return "SELECT " + columns + " FROM " + table + " FORMAT CSV";
 }
 
-std::vector<std::string> sorted_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const auto end = text.find('\n', start);
-    std::string line = text.substr(start, end - start);
-    std::erase(line, '"');
-    lines.push_back(std::move(line));
-    if (end == std::string::npos) break;
-    start = end + 1;
+std::vector<std::vector<std::string>> sorted_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"')
+        cell += c;
+      else if (i + 1 < text.size() && text[i + 1] == '"')
+        cell += text[++i];
+      else
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',' || c == '\n') {
+      row.push_back(std::move(cell));
+      cell.clear();
+      if (c == '\n') rows.push_back(std::exchange(row, {}));
+    } else {
+      cell += c;
+    }
   }
-  std::sort(lines.begin(), lines.end());
-  return lines;
+  if (!cell.empty() || !row.empty()) {
+    row.push_back(std::move(cell));
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
 }
 
 }  // namespace sluice::clickhouse_http::test

@@ -62,11 +62,12 @@ std::vector<Field> stored_csv_fields();
 
 // SELECT ... FORMAT CSV of a table of the legacy schema that prints each
 // flow as csv_writer prints stored_csv_fields() with time_format =
-// "epoch_ms" and proto_names = false, once the CSV's quotes are removed.
+// "epoch_ms" and proto_names = false, once each cell's CSV quotes are read
+// (ClickHouse quotes every string, csv_writer only a text that needs it).
 std::string select_as_csv_writer(const std::string& table);
 
-// The lines of `text` without double quotes (csv_writer never quotes), sorted:
-// rows in any order compare equal.
-std::vector<std::string> sorted_lines(const std::string& text);
+// The rows of CSV `text` (RFC 4180: quoted cells may hold commas, quotes and
+// line breaks), each its cells unquoted, sorted: rows in any order compare equal.
+std::vector<std::vector<std::string>> sorted_rows(const std::string& text);
 
 }  // namespace sluice::clickhouse_http::test

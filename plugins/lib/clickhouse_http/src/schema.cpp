@@ -58,11 +58,11 @@ void encode_mac(std::span<const FlowRecord> flows, std::byte* out, std::size_t s
 }
 
 // The table has a column for every field of the registry (sluice/fields.h)
-// but the times (their types differ between the schemas), duration (last -
-// first) and the texts (ids into one run's text table).
-constexpr bool stored(const FieldInfo& f) {
-  return f.kind != FieldKind::time && f.kind != FieldKind::duration && f.kind != FieldKind::text;
-}
+// but the times (their types differ between the schemas) and duration (last -
+// first). The texts' String columns come last (see Column).
+constexpr bool stored(const FieldInfo& f) { return f.kind != FieldKind::time && f.kind != FieldKind::duration; }
+constexpr bool stored_fixed(const FieldInfo& f) { return stored(f) && f.kind != FieldKind::text; }
+constexpr bool stored_text(const FieldInfo& f) { return f.kind == FieldKind::text; }
 
 constexpr std::string_view unsigned_type(std::size_t width) {
   return width == 1 ? "UInt8" : width == 2 ? "UInt16" : width == 4 ? "UInt32" : "UInt64";
@@ -76,6 +76,10 @@ constexpr Column field_column(std::string_view address_type) {
   if constexpr (f.kind == FieldKind::country) c.type = "FixedString(2)";
   if constexpr (f.kind == FieldKind::boundary) c.type = "Enum8('' = 0, 'external' = 1, 'internal' = 2)";
   if constexpr (f.kind == FieldKind::mac) c = {f.name, "UInt64", f.help, 8, &encode_mac<f.offset>};
+  // Plain String: LowCardinality(String) needs a setting on 18.16
+  // (allow_experimental_low_cardinality_type).
+  if constexpr (f.kind == FieldKind::text)
+    c = {.name = f.name, .type = "String", .comment = f.help, .width = 0, .encode = nullptr, .text = &info(field)};
   // Record v3's fields came after the first tables were made.
   c.added_later = field >= Field::flows;
   if constexpr (field == Field::flows) c.default_expression = "1";  // each row written before was a flow
@@ -84,14 +88,15 @@ constexpr Column field_column(std::string_view address_type) {
 
 constexpr std::size_t stored_fields = std::ranges::count_if(field_table, stored);
 
-// The stored fields' columns, in the registry's order.
+// The stored fields' columns in the registry's order, the fixed ones first.
 template <std::size_t... I>
 constexpr std::array<Column, stored_fields> registry_columns(std::string_view address_type, std::index_sequence<I...>) {
   const Column all[] = {field_column<static_cast<Field>(I)>(address_type)...};
   std::array<Column, stored_fields> columns{};
   std::size_t n = 0;
-  for (std::size_t i = 0; i < sizeof...(I); ++i)
-    if (stored(field_table[i])) columns[n++] = all[i];
+  for (const auto wanted : {stored_fixed, stored_text})
+    for (std::size_t i = 0; i < sizeof...(I); ++i)
+      if (wanted(field_table[i])) columns[n++] = all[i];
   return columns;
 }
 

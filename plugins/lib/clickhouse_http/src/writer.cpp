@@ -12,7 +12,8 @@ namespace sluice::clickhouse_http {
 struct Writer::Insert {
   enum class State { idle, gathering, sending, failed };
 
-  Insert(Format format, std::span<const Column> columns, bool gzip) : encoder(format, columns) {
+  Insert(Format format, std::span<const Column> columns, const TextTable* texts, bool gzip)
+      : encoder(format, columns, texts) {
     if (gzip) compressor.emplace();
   }
 
@@ -44,7 +45,7 @@ Writer::Writer(Client& client, const FlowTable& table, WriterSettings settings, 
 }
 
 std::unique_ptr<Writer::Insert> Writer::new_insert() const {
-  return std::make_unique<Insert>(settings_.format, columns_, settings_.gzip);
+  return std::make_unique<Insert>(settings_.format, columns_, settings_.texts, settings_.gzip);
 }
 
 // Nothing on its way may read a body after it is gone.

@@ -36,19 +36,20 @@ void FileWriter::write(std::span<const FlowRecord> flows) {
   flush();
 }
 
+// A new buffer a batch (it leaves with the payload), sized at once by the
+// rows before: grown by doubling, a batch's text was copied again and again.
 Buffer FileWriter::format(std::span<const FlowRecord> flows) {
   Buffer text;
+  text.reserve(flows.size() * (bytes_per_row_ + bytes_per_row_ / 8) + 4096);
   formatter_->detached_rows(flows, text);
+  if (!flows.empty()) bytes_per_row_ = text.size() / flows.size();
   return text;
 }
 
 // `text` goes to the kernel whole, behind what is buffered (the header), and
 // is kept in written_ while it is copied; the payload gets the buffer before.
 void FileWriter::write_formatted(Buffer& text, std::span<const FlowRecord> flows) {
-  if (!formatter_->attach(flows)) {
-    write(flows);
-    return;
-  }
+  formatter_->attach(flows, text);
   if (buffer_.size() != 0) flush();
   file_->start(text.view());
   std::swap(text, written_);

@@ -1,5 +1,7 @@
 #include <cstdio>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "sluice/csv/formatter.h"
 #include "sluice/csv/text.h"
@@ -41,13 +43,18 @@ class NfdumpFormatter final : public Formatter {
     for (const FlowRecord& flow : flows) out.commit(put_row(out.reserve(max_row), flow));
   }
 
-  // The same when the file's exporters so far are those the rows start with.
-  bool attach(std::span<const FlowRecord> flows) override {
+  // The rows' exporter ids renumbered as the file numbers them, where the
+  // two differ (most batches but a file's first, with several exporters).
+  void attach(std::span<const FlowRecord> flows, Buffer& text) override {
+    if (summary_) tally(flows);
     nffile::ExporterTable in_rows;
+    std::vector<std::uint32_t> ids(flows.size());
     bool same = true;
-    for (const FlowRecord& flow : flows) same &= exporters_.find_or_add(flow).sysid == in_rows.find_or_add(flow).sysid;
-    if (same && summary_) tally(flows);
-    return same;
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      ids[i] = exporters_.find_or_add(flows[i]).sysid;
+      same &= ids[i] == in_rows.find_or_add(flows[i]).sysid;
+    }
+    if (!same) text = with_exporter_ids(text.view(), ids);
   }
 
   // nfdump's "Summary" lines; rates use the span from first to last flow.
@@ -131,6 +138,23 @@ class NfdumpFormatter final : public Formatter {
     p = text::put_three_digits(p, static_cast<unsigned>(f.received_ms % 1000));
     *p++ = '\n';
     return p;
+  }
+
+  // `rows` with each row's exporter id (the column before the last) replaced
+  // by ids[row]; copied, not formatted again.
+  static Buffer with_exporter_ids(std::string_view rows, std::span<const std::uint32_t> ids) {
+    Buffer out;
+    out.reserve(rows.size() + ids.size() * 8);
+    for (const std::uint32_t id : ids) {
+      const std::string_view row = rows.substr(0, rows.find('\n') + 1);
+      rows.remove_prefix(row.size());
+      const auto id_end = row.rfind(',');
+      const auto id_begin = row.rfind(',', id_end - 1) + 1;
+      out.append(row.substr(0, id_begin));
+      out.commit(text::put_uint(out.reserve(16), id));
+      out.append(row.substr(id_end));
+    }
+    return out;
   }
 
   void tally(std::span<const FlowRecord> flows) {

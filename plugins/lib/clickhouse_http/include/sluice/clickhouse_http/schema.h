@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/fields.h"
 #include "sluice/flow_record.h"
 
 namespace sluice::clickhouse_http {
@@ -30,15 +31,19 @@ struct ServerVersion {
 Schema schema_for(ServerVersion version) noexcept;
 std::string_view schema_name(Schema schema) noexcept;  // "legacy (ClickHouse < 20.1)" ...
 
-// Every value has a fixed width, so RowBinary and Native alike are a column's
-// values written `stride` bytes apart (the row's width in RowBinary, the
-// value's own width in Native).
+// A column of fixed-width values is encoded as its values written `stride`
+// bytes apart (the fixed columns' row width in RowBinary, the value's own
+// width in Native). A String column (a text field: a name enrich added) has
+// no width: its values are the texts its field's ids stand for, each as
+// RowBinary and Native write a String (a varint length, then the bytes). The
+// String columns come after the fixed ones, so a RowBinary row is its fixed
+// part, encoded as a whole, and then its strings.
 struct Column {
   std::string_view name;
   std::string_view type;  // as system.columns spells it
   std::string_view comment;
-  std::size_t width;  // bytes per value
-  void (*encode)(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride);
+  std::size_t width;  // bytes per value; 0: a String column
+  void (*encode)(std::span<const FlowRecord> flows, std::byte* out, std::size_t stride);  // fixed-width only
   // A column added after tables were first made (record v3's flows, BGP next
   // hop, countries, interface speeds and boundaries): a table without it is
   // still written, and create_table adds it.
@@ -46,6 +51,8 @@ struct Column {
   // What rows that do not give the column read (a DEFAULT expression), empty
   // for the type's zero: flows is 1, as each row written before it was a flow.
   std::string_view default_expression = {};
+  // A String column: the text field whose ids (into the run's TextTable) it holds.
+  const FieldInfo* text = nullptr;
 };
 
 std::span<const Column> columns(Schema schema) noexcept;

@@ -22,6 +22,7 @@
 #include "sluice/clickhouse_http/table.h"
 #include "sluice/flow_record.h"
 #include "sluice/metrics.h"
+#include "sluice/texts.h"
 
 namespace sluice::clickhouse_http {
 
@@ -33,6 +34,7 @@ struct WriterSettings {
   std::size_t batch_rows = 100'000;
   std::size_t batch_bytes = 64 << 20;
   Clock::duration batch_timeout = std::chrono::seconds(1);
+  const TextTable* texts = nullptr;  // the String columns' texts (the run's table)
 };
 
 struct WriterCounters {

@@ -35,8 +35,9 @@ class FileWriter {
  private:
   std::unique_ptr<Formatter> formatter_;
   bool header_;
-  Buffer buffer_;   // the slice being formatted
-  Buffer written_;  // the slice the kernel may still be copying
+  Buffer buffer_;                  // the slice being formatted
+  Buffer written_;                 // the slice the kernel may still be copying
+  std::size_t bytes_per_row_ = 0;  // of the rows format() made last, to size the next batch's buffer
   // Declared after the buffers, so destroyed before them: its destructor
   // waits for a write under way from written_.
   std::unique_ptr<file_output::OverlappedFile> file_;

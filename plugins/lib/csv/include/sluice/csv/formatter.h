@@ -24,9 +24,9 @@ class Formatter {
   // no note of them for the trailer.
   virtual void detached_rows(std::span<const FlowRecord> flows, Buffer& out) { rows(flows, out); }
   // The writer's copy, as those rows land in its file: takes note of them as
-  // rows() would, and says whether detached_rows() read the same as rows()
-  // would have here; if not, the caller formats them again with rows().
-  virtual bool attach(std::span<const FlowRecord> /*flows*/) { return true; }
+  // rows() would, and makes `text` (detached_rows()' output for them) what
+  // rows() would have made here.
+  virtual void attach(std::span<const FlowRecord> /*flows*/, Buffer& /*text*/) {}
 };
 
 struct DefaultLayout {
