@@ -30,18 +30,6 @@ queries=(
 )
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-# timed NAME OUTPUT COMMAND...: "wall_s cpu_s peak_rss_kib" in $work/NAME.time, stdout in OUTPUT
-timed() {
-  local name=$1 output=$2; shift 2
-  /usr/bin/time -f "%e %U %S %M" -o "$work/$name.raw" "$@" > "$output"
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/$name.raw" > "$work/$name.time"
-}
-median() {  # median PREFIX COLUMN: the median of that column over the runs
-  cat "$work/$1".*.time | awk -v c="$2" '{print $c}' | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)'
-}
-per_million() { awk -v s="$1" -v n="$flows" 'BEGIN {printf "%.3f", s * 1e6 / n}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
-
 printf '%s flows; medians of %s runs; ratio = nfdump / sluice\n' "$flows" "$runs"
 printf '%-55s %18s %18s %8s %8s\n' "" "wall s (nfdump)" "wall s (sluice)" "wall" "CPU"
 status=0
@@ -50,8 +38,10 @@ for q in "${!queries[@]}"; do
   read -ra args <<< "$options"
   [[ -n "$filter" ]] && args+=("$filter")
   for i in $(seq "$runs"); do
-    timed "n$q.$i" "$work/n$q.out" nfdump -r "$work/flows.nfcapd" "${args[@]}"
-    timed "s$q.$i" "$work/s$q.out" "$sluice" query -r "$work/flows.nfcapd" "${args[@]}"
+    timed "n$q.$i" sh -c 'out=$1; shift; exec "$@" > "$out"' _ "$work/n$q.out" nfdump -r "$work/flows.nfcapd" \
+      "${args[@]}"
+    timed "s$q.$i" sh -c 'out=$1; shift; exec "$@" > "$out"' _ "$work/s$q.out" "$sluice" query -r \
+      "$work/flows.nfcapd" "${args[@]}"
   done
   grep -v '^Sys: ' "$work/n$q.out" > "$work/n$q.compared" || true
   if ! cmp -s "$work/n$q.compared" "$work/s$q.out"; then
@@ -62,8 +52,8 @@ for q in "${!queries[@]}"; do
   nw=$(median "n$q" 1) nc=$(median "n$q" 2) nr=$(median "n$q" 3)
   sw=$(median "s$q" 1) sc=$(median "s$q" 2) sr=$(median "s$q" 3)
   printf '%-55s %18s %18s %8s %8s\n' "${queries[$q]}" "$nw" "$sw" "$(ratio "$nw" "$sw")" "$(ratio "$nc" "$sc")"
-  printf '%-55s %18s %18s\n' "  CPU s per million flows; peak MiB" "$(per_million "$nc"); $((nr / 1024))" \
-    "$(per_million "$sc"); $((sr / 1024))"
+  printf '%-55s %18s %18s\n' "  CPU s per million flows; peak MiB" "$(per_million "$nc" "$flows"); $((nr / 1024))" \
+    "$(per_million "$sc" "$flows"); $((sr / 1024))"
 done
 printf 'load average before: %s, after: %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 exit "$status"
