@@ -12,8 +12,10 @@
 
 namespace sluice::csv::text {
 
+// An empty view may have no data at all (an unknown country, text id 0),
+// and memcpy's source must not be null even for no bytes.
 inline char* put(char* out, std::string_view s) noexcept {
-  std::memcpy(out, s.data(), s.size());
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
   return out + s.size();
 }
 
