@@ -47,7 +47,8 @@ TEST(NetworksTest, LongestPrefixAgreesWithABruteForceScan) {
   std::stable_sort(by_length.begin(), by_length.end(),
                    [](const Network& a, const Network& b) { return a.prefix.length > b.prefix.length; });
   std::size_t found = 0;
-  for (int i = 0; i < 100'000; ++i) {
+  // 20,000 addresses: a billion prefix tests took 90 s under ASan for 100,000.
+  for (int i = 0; i < 20'000; ++i) {
     // Most addresses inside a network (and maybe a nested one), some anywhere.
     IpAddress a = random_address(random, random() % 2 == 0);
     if (i % 4 != 0) {
@@ -67,7 +68,7 @@ TEST(NetworksTest, LongestPrefixAgreesWithABruteForceScan) {
     ASSERT_EQ(got ? got->name : 0, expected) << i;
     found += expected != 0;
   }
-  EXPECT_GT(found, 70'000U);
+  EXPECT_GT(found, 14'000U);
 }
 
 TEST(NetworksTest, PrefixesParseAndRefuseHostBits) {
