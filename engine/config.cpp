@@ -120,6 +120,26 @@ constexpr OptionSpec sink_keys[] = {
      .help = "a full queue blocks its producers, or drops and counts what does not fit",
      .choices = "block|drop"},
     workers_key,
+    {.name = "buffer",
+     .type = OptionType::string,
+     .default_value = "\"memory\"",
+     .help = "where records wait for the sink: in memory, or on disk too, kept through outages and restarts until "
+             "the sink has delivered them (docs/operations.md)",
+     .choices = "memory|disk"},
+    {.name = "buffer_path",
+     .type = OptionType::string,
+     .help = "the disk buffer's folder (default: buffers/ID in the working directory, /var/lib/sluice/NAME under "
+             "systemd)"},
+    {.name = "buffer_max_size",
+     .type = OptionType::integer,
+     .default_value = "268435456",
+     .help = "bytes of disk the buffer may use; when_full says what happens beyond",
+     .min = "1048576"},
+    {.name = "buffer_sync",
+     .type = OptionType::duration,
+     .default_value = "\"500ms\"",
+     .help = "how often the buffer is synced to the disk: what a power cut may lose",
+     .min = "\"1ms\""},
 };
 
 constexpr OptionSpec engine_table_keys[] = {
@@ -267,6 +287,22 @@ std::string roles_taking(std::string_view key) {
   return join_names(roles);
 }
 
+// `buffer = "disk"` and its keys; the buffer_* keys ask for it.
+void read_disk_buffer(ComponentConfig& c, const Options& keys, ProblemList& problems) {
+  const bool disk = keys.has("buffer") && keys.string("buffer") == "disk";
+  if (!disk) {
+    for (const char* key : {"buffer_path", "buffer_max_size", "buffer_sync"})
+      if (const toml::node* node = c.table->get(key))
+        problems.add(node, fmt::format("{}.{}", c.key, key), "applies with buffer = \"disk\" only");
+    return;
+  }
+  c.disk_buffer = DiskBufferConfig{
+      .path = keys.has("buffer_path") ? keys.string("buffer_path") : "buffers/" + c.id,
+      .max_size = static_cast<std::uint64_t>(keys.integer("buffer_max_size")),
+      .sync = keys.duration("buffer_sync"),
+  };
+}
+
 // The engine's keys of one component (plugin, instances, when_full...),
 // bound as a plugin's options are; the plugin's keys are checked later.
 void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
@@ -288,6 +324,7 @@ void read_engine_keys(ComponentConfig& c, ProblemList& problems) {
   if (keys.has("limit")) c.limit = static_cast<std::uint64_t>(keys.integer("limit"));
   if (auto_workers) c.workers = usable_cores();
   c.parallel = auto_workers || c.workers > 1;
+  read_disk_buffer(c, keys, problems);
 }
 
 void read_components(PipelineConfig& config, ProblemList& problems) {

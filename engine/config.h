@@ -61,18 +61,26 @@ struct EngineConfig {
   std::chrono::milliseconds console_silent_after{60'000};  // the console marks an exporter this quiet as silent
 };
 
+// A sink's `buffer = "disk"`: where its disk buffer lives and how it behaves.
+struct DiskBufferConfig {
+  std::string path;                // the buffer's folder
+  std::uint64_t max_size;          // bytes of segment files
+  std::chrono::milliseconds sync;  // how often data and ledger reach the disk
+};
+
 struct ComponentConfig {
   std::string id;
   PluginKind role = PluginKind::source;
   std::string plugin;
-  std::vector<std::string> inputs;     // resolved ids (globs expanded), in file order
-  bool drop_when_full = false;         // sinks: `when_full = "drop"`
-  unsigned instances = 1;              // sources: `instances = N` copies
-  unsigned workers = 1;                // transforms and sinks: `workers = N | "auto"` (resolved)
-  bool parallel = false;               // `workers` asks for more than one (N > 1, or "auto")
-  std::uint64_t limit = 0;             // transforms and sinks: `limit = N` records taken at most; 0: all
-  std::string key;                     // "sinks.csv": the prefix of every key below
-  const toml::table* table = nullptr;  // all keys, including the engine's own
+  std::vector<std::string> inputs;              // resolved ids (globs expanded), in file order
+  bool drop_when_full = false;                  // sinks: `when_full = "drop"`
+  unsigned instances = 1;                       // sources: `instances = N` copies
+  unsigned workers = 1;                         // transforms and sinks: `workers = N | "auto"` (resolved)
+  bool parallel = false;                        // `workers` asks for more than one (N > 1, or "auto")
+  std::uint64_t limit = 0;                      // transforms and sinks: `limit = N` records taken at most; 0: all
+  std::optional<DiskBufferConfig> disk_buffer;  // sinks: `buffer = "disk"`
+  std::string key;                              // "sinks.csv": the prefix of every key below
+  const toml::table* table = nullptr;           // all keys, including the engine's own
 };
 
 // A TOML value written as text ("42", "true", "[\"a\"]"); nullptr if it is not one.

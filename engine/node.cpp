@@ -44,6 +44,7 @@ Node::Node(RunState& run_state, const ComponentConfig& config, unsigned instance
       number(node_number),
       workers(config.workers),
       limit(config.limit),
+      disk_buffer_config(config.disk_buffer),
       busy_ns(std::make_unique<std::atomic<std::uint64_t>[]>(config.workers + 1)) {
   const std::string_view kind_name = to_string(kind);
   const Label labels[] = {{"component_id", id}, {"component_kind", kind_name}, {"plugin", plugin}};
@@ -111,6 +112,7 @@ Gauge Node::gauge(std::string_view name, std::string_view help, std::span<const 
 
 void Node::acknowledge(BatchId batch) noexcept {
   try {
+    if (buffer) buffer->acknowledge(batch);
     acknowledgements.acknowledge(batch);
   } catch (...) {  // the ledger's lock: nothing a plugin's caller could handle
   }
@@ -171,6 +173,10 @@ void Node::deliver(const BatchPtr& offered) {
     if (!s) fail(s);
     return;
   }
+  if (buffer) {
+    buffer->append(batch);
+    return;
+  }
   // Event-only batches weigh 1, so they too are bounded.
   const std::size_t weight = std::max<std::size_t>(n, 1);
   if (drop_when_full) {
@@ -187,6 +193,10 @@ void Node::deliver(const BatchPtr& offered) {
 
 void Node::end_of_input() {
   if (open_inputs.fetch_sub(1) != 1) return;
+  if (buffer) {
+    buffer->input_ended();  // the buffer's pump closes the queue once it has handed on what it holds
+    return;
+  }
   if (kind == PluginKind::sink || workers > 1) {
     queue->close();  // the sink's thread or the last worker takes it from here
     return;

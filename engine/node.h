@@ -10,6 +10,7 @@
 #include "in_order.h"
 #include "log.h"
 #include "metrics_registry.h"
+#include "sink_buffer.h"
 
 #include <sluice/abi.h>
 
@@ -90,6 +91,7 @@ struct Node final : Host, Emitter {
   const std::uint32_t number;  // the `source` of the batches this node makes (BatchId), from 1
   const unsigned workers;      // `workers = N`: instances of a transform or sink
   const std::uint64_t limit;   // `limit = N`: records it takes at most; 0: all
+  const std::optional<DiskBufferConfig> disk_buffer_config;  // sinks: `buffer = "disk"`
   Concurrency concurrency = Concurrency::serial;
   bool acknowledges_later = false;
 
@@ -114,6 +116,8 @@ struct Node final : Host, Emitter {
   // A sink's prepared payloads, in order, for its committing thread.
   std::unique_ptr<BoundedQueue<PreparedItem>> prepared;
   std::atomic<unsigned> running_workers{0};
+  // Sinks with `buffer = "disk"`, once started: between deliver() and the queue.
+  std::unique_ptr<SinkBuffer> buffer;
   // Sinks: what each source's batches have been delivered up to.
   AckLedger acknowledgements;
   std::atomic<Clock::rep> delivering_since{0};
@@ -179,9 +183,13 @@ struct Node final : Host, Emitter {
   bool stopping() const noexcept override { return run.stop_requested.load(std::memory_order_relaxed); }
   bool run_failed() const noexcept override { return run.failed.load(std::memory_order_relaxed); }
   void count_dropped(std::uint64_t records) noexcept override { dropped.add(records); }
-  void count_lost(std::uint64_t records) noexcept override { count_lost(LossReason::undeliverable, records); }
+  // With a disk buffer, what the plugin could not deliver stays in the buffer.
+  void count_lost(std::uint64_t records) noexcept override {
+    if (!buffer) count_lost(LossReason::undeliverable, records);
+  }
   void count_errors(std::uint64_t n) noexcept override { errors.add(n); }
   void acknowledge(BatchId batch) noexcept override;
+  bool acknowledgements_awaited() const noexcept override { return disk_buffer_config.has_value(); }
   Counter counter(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   Gauge gauge(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   unsigned instance() const noexcept override { return instance_index; }

@@ -340,6 +340,13 @@ bool Pipeline::start_components() {
 // Every instance of a transform runs batches, so each starts; a sink's other
 // instances only prepare (no output of their own), so only the first starts.
 Status Pipeline::start(Node& node) {
+  if (node.disk_buffer_config) {
+    try {
+      node.buffer = std::make_unique<SinkBuffer>(node, *node.disk_buffer_config);
+    } catch (const disk_buffer::Error& e) {
+      return Status::failure(e.what());
+    }
+  }
   const std::size_t started = node.kind == PluginKind::transform ? node.instances_by_worker.size() : 1;
   for (std::size_t i = 0; i < started; ++i)
     if (Status s = node.instances_by_worker[i]->start(); !s) return s;
@@ -451,6 +458,7 @@ int Pipeline::run() {
         });
     }
     if (node->kind == PluginKind::sink) spawn([n = node.get()] { run_sink(*n); });
+    if (node->buffer) spawn([n = node.get()] { n->buffer->pump(); });
   }
   for (auto& node : nodes_) {
     if (node->kind != PluginKind::source) continue;
@@ -478,7 +486,7 @@ int Pipeline::run() {
 
 int Pipeline::threads_of(const Node& node) {
   const int workers = node.workers > 1 ? static_cast<int>(node.workers) : 0;
-  return workers + (node.kind == PluginKind::transform ? 0 : 1);
+  return workers + (node.kind == PluginKind::transform ? 0 : 1) + (node.buffer ? 1 : 0);
 }
 
 std::uint64_t Pipeline::lost_records() const {

@@ -211,10 +211,10 @@ std::string Pipeline::summary() const {
 
   for (const auto& node : nodes_) {
     if (!node->component) continue;
-    const std::string report = node->component->report();
-    if (report.empty()) continue;
-    fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
-    if (report.back() != '\n') out += '\n';
+    std::string report = node->component->report();
+    if (!report.empty() && report.back() != '\n') report += '\n';
+    if (node->buffer) report += "  " + node->buffer->report() + "\n";
+    if (!report.empty()) fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
   }
   if (run_.failed) out += "\nthe pipeline stopped because a component failed (see the error above)\n";
   return out;

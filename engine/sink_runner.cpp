@@ -96,9 +96,9 @@ class SinkRunner {
     const std::size_t n = batch->records.size();
     if (outcome == Outcome::done) {
       node_.sent.add(n);
-      if (!node_.acknowledges_later) node_.acknowledgements.acknowledge(batch->id);
+      if (!node_.acknowledges_later) node_.acknowledge(batch->id);
     } else {
-      node_.count_lost(outcome == Outcome::gave_up ? LossReason::drain_timeout : LossReason::sink_failed, n);
+      count_undelivered(outcome == Outcome::gave_up ? LossReason::drain_timeout : LossReason::sink_failed, n);
     }
     return outcome;
   }
@@ -145,14 +145,20 @@ class SinkRunner {
                           node_.run.drain_timeout.count()));
     node_.closed_because = LossReason::drain_timeout;
     abandon_queued(LossReason::drain_timeout);
-    node_.count_lost(LossReason::drain_timeout, node_.sink().abandon());
+    count_undelivered(LossReason::drain_timeout, node_.sink().abandon());
+  }
+
+  // Records the sink will not deliver in this run: lost, unless a disk
+  // buffer keeps them (unacknowledged) for the next.
+  void count_undelivered(LossReason reason, std::uint64_t records) {
+    if (!node_.buffer) node_.count_lost(reason, records);
   }
 
   // What is queued, and with workers what is prepared, is lost.
   void abandon_queued(LossReason reason) {
-    for (const BatchPtr& batch : node_.queue->abandon()) node_.count_lost(reason, batch->records.size());
+    for (const BatchPtr& batch : node_.queue->abandon()) count_undelivered(reason, batch->records.size());
     if (node_.prepared)
-      for (const PreparedItem& item : node_.prepared->abandon()) node_.count_lost(reason, item.batch->records.size());
+      for (const PreparedItem& item : node_.prepared->abandon()) count_undelivered(reason, item.batch->records.size());
   }
 
   // A failed or abandoned sink still closes what it has written (once, no retry).

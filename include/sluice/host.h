@@ -82,6 +82,12 @@ class Host {
   // handles to them must not be used again.
   virtual void remove_metrics(std::span<const Label> labels) = 0;
 
+  // True when something upstream waits for this sink's acknowledgements to
+  // free or commit what it holds (a disk buffer): a writer then acknowledges
+  // a batch only once its file is closed, or synced to the disk. False: a
+  // sink may acknowledge at once and spare the syncs.
+  virtual bool acknowledgements_awaited() const noexcept = 0;
+
  protected:
   ~Host() = default;
 };

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -107,6 +108,9 @@ ch::WriterSettings settings_from(const sluice::Options& options, const sluice::T
 
 class ClickHouseSink {
  public:
+  // A batch is delivered once ClickHouse has answered the INSERTs of its rows.
+  static constexpr bool acknowledges_later = true;
+
   ClickHouseSink(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         endpoint_(endpoint_from(options)),
@@ -144,13 +148,20 @@ class ClickHouseSink {
                             table_->name(), fmt::join(left_out, ", ")));
   }
 
-  void consume(const sluice::Batch& batch) { writer_->write(batch.records, ch::Clock::now()); }
+  void consume(const sluice::Batch& batch) {
+    writer_->write(batch.records, ch::Clock::now());
+    unacknowledged_.push_back({batch.id, writer_->rows_taken()});
+    acknowledge_delivered();
+  }
 
   // Often enough that rows leave close to batch_timeout after they came.
   milliseconds tick_period() const {
     return std::clamp(duration_cast<milliseconds>(settings_.batch_timeout) / 4, milliseconds(10), milliseconds(250));
   }
-  void tick() { writer_->tick(ch::Clock::now()); }
+  void tick() {
+    writer_->tick(ch::Clock::now());
+    acknowledge_delivered();
+  }
 
   void finish() {
     if (!writer_) return;
@@ -158,6 +169,7 @@ class ClickHouseSink {
       host_.count_lost(writer_->drop());  // taken, and now never to be delivered
     else
       writer_->flush();
+    acknowledge_delivered();
   }
 
   std::uint64_t abandon() { return writer_ ? writer_->drop() : 0; }
@@ -174,6 +186,19 @@ class ClickHouseSink {
   }
 
  private:
+  // The batches whose every row ClickHouse has answered for.
+  void acknowledge_delivered() {
+    while (!unacknowledged_.empty() && unacknowledged_.front().end_row <= writer_->rows_delivered()) {
+      host_.acknowledge(unacknowledged_.front().batch);
+      unacknowledged_.pop_front();
+    }
+  }
+
+  struct Unacknowledged {
+    sluice::BatchId batch;
+    std::uint64_t end_row;  // of the writer's rows: the batch's last is before it
+  };
+
   sluice::Host& host_;
   const ch::Endpoint endpoint_;
   const std::string database_;
@@ -186,6 +211,7 @@ class ClickHouseSink {
   std::unique_ptr<ch::Client> client_;
   std::optional<ch::FlowTable> table_;
   std::unique_ptr<ch::Writer> writer_;
+  std::deque<Unacknowledged> unacknowledged_;
 };
 
 constexpr const char* schema_usage =

@@ -28,6 +28,7 @@ struct Writer::Insert {
   std::optional<Gzip> compressor;
   State state = State::idle;
   Clock::time_point first_row_at;
+  std::uint64_t first_row = 0;                   // of all rows the writer took
   std::vector<std::span<const std::byte>> body;  // built once, sent as often as needed
   std::size_t body_bytes = 0;
   bool unanswered = false;  // an attempt got no answer: the server may hold these rows already
@@ -62,6 +63,7 @@ void Writer::write(std::span<const FlowRecord> flows, Clock::time_point now) {
     const std::size_t room = settings_.batch_rows - insert.encoder.rows();
     const auto taken = flows.first(std::min(room, flows.size()));
     insert.encoder.append(taken);
+    rows_taken_ += taken.size();
     flows = flows.subspan(taken.size());
     if (insert.encoder.rows() >= settings_.batch_rows || insert.encoder.bytes() >= settings_.batch_bytes) send(insert);
   }
@@ -95,6 +97,15 @@ std::uint64_t Writer::drop() {
   return held;
 }
 
+// INSERTs are answered in any order: rows_delivered_ moves over the
+// contiguous answered prefix.
+void Writer::answered(std::uint64_t first_row, std::uint64_t rows) {
+  answered_ranges_.emplace(first_row, first_row + rows);
+  for (auto next = answered_ranges_.begin(); next != answered_ranges_.end() && next->first == rows_delivered_;
+       next = answered_ranges_.erase(next))
+    rows_delivered_ = next->second;
+}
+
 // Runs what has become ready; a permanent failure is thrown here.
 void Writer::settle() {
   client_.poll();
@@ -126,6 +137,7 @@ Writer::Insert& Writer::gathering(Clock::time_point now) {
   }
   (*idle)->state = Insert::State::gathering;
   (*idle)->first_row_at = now;
+  (*idle)->first_row = rows_taken_;
   return **idle;
 }
 
@@ -154,6 +166,7 @@ void Writer::send(Insert& insert) {
 
 void Writer::ended(Insert& insert, Outcome&& outcome) {
   if (!outcome.error) {
+    answered(insert.first_row, insert.encoder.rows());
     counters_.rows.add(insert.encoder.rows());
     counters_.inserts.add();
     counters_.bytes.add(insert.body_bytes);

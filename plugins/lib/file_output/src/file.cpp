@@ -94,4 +94,11 @@ void File::close() {
   if (fd >= 0 && owned_ && ::close(fd) != 0) fail("cannot close");
 }
 
+void sync_file(const std::filesystem::path& path) {
+  File file(path, File::Mode::read);
+  if (::fdatasync(file.descriptor()) != 0)
+    throw FileError(path, std::string("cannot sync to the disk: ") + std::strerror(errno));
+  file.close();
+}
+
 }  // namespace sluice::file_output

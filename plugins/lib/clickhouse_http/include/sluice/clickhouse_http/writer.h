@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,6 +69,12 @@ class Writer {
   // An INSERT failed for good: nothing more is sent (drop() says what is held).
   bool failed() const noexcept { return permanent_error_.has_value(); }
 
+  // Rows taken by write() so far, counted from the first.
+  std::uint64_t rows_taken() const noexcept { return rows_taken_; }
+  // The first rows_delivered() rows taken are in ClickHouse: their INSERTs,
+  // and every earlier one, were answered.
+  std::uint64_t rows_delivered() const noexcept { return rows_delivered_; }
+
  private:
   struct Insert;
   void settle();
@@ -75,6 +82,7 @@ class Writer {
   Insert& gathering(Clock::time_point now);
   void send(Insert& insert);
   void ended(Insert& insert, Outcome&& outcome);
+  void answered(std::uint64_t first_row, std::uint64_t rows);
   std::unique_ptr<Insert> new_insert() const;
 
   Client& client_;
@@ -84,6 +92,9 @@ class Writer {
   const WriterCounters counters_;
   std::vector<std::unique_ptr<Insert>> inserts_;  // one per connection, and one gathering
   std::optional<Error> permanent_error_;
+  std::uint64_t rows_taken_ = 0;
+  std::uint64_t rows_delivered_ = 0;
+  std::map<std::uint64_t, std::uint64_t> answered_ranges_;  // answered past rows_delivered_: first row -> end
 };
 
 }  // namespace sluice::clickhouse_http

@@ -55,4 +55,7 @@ class File {
   std::uint64_t end_ = 0;
 };
 
+// Writes the file's data to the disk (fdatasync); a FileError if that fails.
+void sync_file(const std::filesystem::path& path);
+
 }  // namespace sluice::file_output

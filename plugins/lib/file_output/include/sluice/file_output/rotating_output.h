@@ -61,6 +61,8 @@ class RotatingOutput {
   std::filesystem::path set_aside(const std::string& suffix);
 
   const std::filesystem::path& final_path() const noexcept { return final_; }
+  // The temporary file being written (empty before begin()).
+  const std::filesystem::path& temporary_path() const noexcept { return temp_; }
   // The fixed leading folder of the path (nfcapd's -w folder with a layout).
   const std::filesystem::path& base() const noexcept { return base_; }
   // The window of the file begun last.

@@ -14,6 +14,7 @@
 
 #include "sluice/batch.h"
 #include "sluice/clock.h"
+#include "sluice/file_output/file.h"
 #include "sluice/file_output/on_close.h"
 #include "sluice/file_output/rotating_output.h"
 #include "sluice/metrics.h"
@@ -87,6 +88,17 @@ class WindowedWriter {
     unflushed_ = false;
   }
 
+  // Each file reaches the disk (fdatasync) before it is put in place: what
+  // a closed file holds then survives a power cut, not just a crash.
+  void sync_before_closing(bool sync) noexcept { sync_before_closing_ = sync; }
+
+  // Files put in place so far: when it grows, all that was written before
+  // the last write is in closed files.
+  std::uint64_t files_closed() const noexcept { return files_; }
+  // Whether the file under way is one of a rotator's windows (it will be
+  // closed when the window ends), not one for the whole run.
+  bool windowed() const noexcept { return open_ && windowed_; }
+
   // The end of the stream: the file under way is finished and put in place
   // (an empty run still leaves its file, e.g. a CSV header). When the run
   // failed, a file that would replace another is left beside it instead, as
@@ -97,7 +109,7 @@ class WindowedWriter {
     format_.close();
     if (to_stdout_) return {};
     if (!run_failed || !output_.would_replace()) {
-      note_committed(output_.commit());
+      put_in_place();
       return {};
     }
     partial_ = output_.set_aside(".failed");
@@ -163,6 +175,7 @@ class WindowedWriter {
   void open(std::uint64_t start_ms, std::uint64_t length_ms) {
     format_.open(to_stdout_ ? std::filesystem::path("-") : output_.begin(start_ms, length_ms));
     open_ = true;
+    windowed_ = length_ms > 0;
     unflushed_ = false;
   }
 
@@ -174,6 +187,11 @@ class WindowedWriter {
       note_committed("-");
       return;
     }
+    put_in_place();
+  }
+
+  void put_in_place() {
+    if (sync_before_closing_) sync_file(output_.temporary_path());
     note_committed(output_.commit());
   }
 
@@ -194,6 +212,8 @@ class WindowedWriter {
   std::function<void(const ClosedFile&)> closed_;
   bool open_ = false;
   bool unflushed_ = false;
+  bool sync_before_closing_ = false;
+  bool windowed_ = false;
   std::uint64_t files_ = 0;
   std::filesystem::path last_file_;
   std::filesystem::path partial_;

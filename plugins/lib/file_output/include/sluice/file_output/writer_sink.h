@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sluice/file_output/windowed_writer.h"
 #include "sluice/file_output/writer_options.h"
@@ -25,6 +26,13 @@ namespace sluice::file_output {
 template <FileFormat Format>
 class WriterSink {
  public:
+  // A batch is delivered once its records are in a file put in place under
+  // its final name (a .tmp a crash leaves behind is nobody's output); in a
+  // file for the whole run, which closes only at the end, once they have
+  // reached the operating system (flushed), so that a disk buffer in front
+  // of it does not hold the whole run.
+  static constexpr bool acknowledges_later = true;
+
   // A batch and its runs of records, encoded by a worker's copy.
   template <class Runs>
   struct Prepared {
@@ -47,7 +55,11 @@ class WriterSink {
   WriterSink(const Options& options, Host& host, Format format)
       : WriterSink(options, host, std::move(format), read_writer_options(options)) {}
 
-  void consume(const Batch& batch) { writer_.consume(batch); }
+  void consume(const Batch& batch) {
+    const std::uint64_t closed = writer_.files_closed();
+    writer_.consume(batch);
+    written(batch.id, closed);
+  }
 
   // With `workers = N`: the formats' encoding on N copies, the writing in
   // order on this one (the engine calls consume() when N is 1).
@@ -58,7 +70,9 @@ class WriterSink {
   }
   template <class Runs>
   void commit(Prepared<Runs>& prepared) {
+    const std::uint64_t closed = writer_.files_closed();
     writer_.commit(*prepared.batch, prepared.runs);
+    written(prepared.batch->id, closed);
   }
 
   // Buffered rows reach the file at least every flush_interval, so that
@@ -66,6 +80,7 @@ class WriterSink {
   std::chrono::milliseconds tick_period() const { return flush_interval_; }
   void tick() {
     writer_.flush();
+    if (!writer_.windowed()) acknowledge_written();
     publish_files();
   }
 
@@ -73,6 +88,7 @@ class WriterSink {
   // way are waited for: nothing is left running when the process exits.
   void finish() {
     const auto partial = writer_.finish(host_.run_failed());
+    if (partial.empty()) acknowledge_written();
     if (!partial.empty())
       host_.log(LogLevel::warning,
                 "the run failed: the earlier output stays in place; this run's partial output is " + partial.string());
@@ -94,6 +110,24 @@ class WriterSink {
   }
 
  private:
+  // `batch` is written; `closed_before` files were closed before it. A file
+  // closed meanwhile holds every earlier batch; this one may reach into the
+  // next file, so it waits for that one. With nobody waiting for
+  // acknowledgements, a batch is acknowledged at once.
+  void written(BatchId batch, std::uint64_t closed_before) {
+    if (!host_.acknowledgements_awaited()) {
+      host_.acknowledge(batch);
+      return;
+    }
+    if (writer_.files_closed() != closed_before) acknowledge_written();
+    unacknowledged_.push_back(batch);
+  }
+
+  void acknowledge_written() {
+    for (const BatchId batch : unacknowledged_) host_.acknowledge(batch);
+    unacknowledged_.clear();
+  }
+
   // The console's outputs table: the file under way and the last one closed.
   void publish_files() {
     std::pair files{writer_.current_file().string(), writer_.last_file().string()};
@@ -127,6 +161,7 @@ class WriterSink {
   std::unique_ptr<shell_command::Runner> commands_;  // with on_close: runs it, never blocking the pipeline
   WindowedWriter<Format> writer_;
   std::pair<std::string, std::string> published_files_;  // current, last closed
+  std::vector<BatchId> unacknowledged_;                  // written, their file not yet closed
 };
 
 }  // namespace sluice::file_output

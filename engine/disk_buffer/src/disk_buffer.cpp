@@ -16,6 +16,10 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <utility>
 
 namespace sluice::disk_buffer {
@@ -31,6 +35,7 @@ constexpr std::string_view segment_suffix = ".segment";
 constexpr std::size_t segment_digits = 20;
 constexpr std::string_view ledger_name = "ledger";
 constexpr std::string_view ledger_replacement = "ledger.tmp";
+constexpr std::string_view lock_name = "lock";
 
 fs::path segment_path(const fs::path& folder, std::uint64_t first_sequence) {
   return folder / fmt::format("{:0{}}{}", first_sequence, segment_digits, segment_suffix);
@@ -99,13 +104,38 @@ struct Pending {
 
 iovec part(const void* data, std::size_t size) { return {const_cast<void*>(data), size}; }
 
+// The folder's lock, held while the buffer is open: a second user (another
+// sink, another sluice) would interleave its entries with this one's.
+class FolderLock {
+ public:
+  explicit FolderLock(const fs::path& folder) {
+    const fs::path path = folder / lock_name;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(fmt::format("disk buffer: cannot open {}: {}", path, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw Error(fmt::format("disk buffer {} is in use (another sink or process holds {})", folder, path));
+    }
+  }
+  ~FolderLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 struct DiskBuffer::State {
   Settings settings;
+  std::optional<FolderLock> lock;
   mutable std::mutex mutex;
-  std::condition_variable room;  // segments were deleted
-  std::deque<Segment> segments;  // oldest first; the last is written while `writer` is open
+  std::condition_variable room;      // segments were deleted
+  std::condition_variable appended;  // an entry was written
+  std::deque<Segment> segments;      // oldest first; the last is written while `writer` is open
   File writer;
   File reader;
   std::uint64_t reader_segment = 0;
@@ -331,6 +361,7 @@ DiskBuffer::DiskBuffer(Settings settings) : state_(std::make_unique<State>()) {
   fs::create_directories(s.settings.folder, error);
   if (error)
     throw Error(fmt::format("disk buffer: cannot create the folder {}: {}", s.settings.folder, error.message()));
+  s.lock.emplace(s.settings.folder);
   s.ledger = read_ledger(s.settings.folder / ledger_name);
   // Sequences are never used twice: the next is past every segment's name and entries.
   std::uint64_t next = std::max<std::uint64_t>(s.ledger.next_sequence, 1);
@@ -373,12 +404,16 @@ Appended DiskBuffer::append(const Batch& batch, std::chrono::milliseconds wait) 
   }
   s.sync_if_due();  // before writing: a failed sync must not leave an entry the caller thinks was refused
   s.write(batch, size);
+  s.appended.notify_all();
   return Appended::written;
 }
 
-std::optional<Entry> DiskBuffer::read() {
+std::optional<Entry> DiskBuffer::read() { return read(std::chrono::milliseconds(0)); }
+
+std::optional<Entry> DiskBuffer::read(std::chrono::milliseconds wait) {
   State& s = *state_;
-  std::lock_guard lock(s.mutex);
+  std::unique_lock lock(s.mutex);
+  s.appended.wait_for(lock, wait, [&] { return s.read_count < s.pending.size() || s.closed; });
   while (s.read_count < s.pending.size()) {
     const Pending& entry = s.pending[s.read_count];
     auto batch = s.load(entry);
@@ -410,6 +445,7 @@ void DiskBuffer::close() {
   s.sync();
   s.writer.close();
   s.reader.close();
+  s.lock.reset();
 }
 
 Stats DiskBuffer::stats() const {
@@ -417,6 +453,7 @@ Stats DiskBuffer::stats() const {
   std::lock_guard lock(s.mutex);
   Stats stats = s.counts;
   stats.entries = s.unacknowledged;
+  stats.unread = s.pending.size() - s.read_count;
   stats.oldest_ms = s.pending.empty() ? 0 : s.pending.front().written_ms;
   return stats;
 }

@@ -60,15 +60,17 @@ enum class Appended : std::uint8_t {
 };
 
 // A batch read back, with its entry's sequence number for acknowledge().
+// The batch is the reader's own copy: it may give it another id.
 struct Entry {
   std::uint64_t sequence = 0;
-  BatchPtr batch;
+  std::shared_ptr<Batch> batch;
 };
 
 struct Stats {
   std::uint64_t bytes = 0;            // in segment files
   std::uint64_t records = 0;          // appended and not acknowledged
   std::uint64_t entries = 0;          // batches appended and not acknowledged
+  std::uint64_t unread = 0;           // of them, not yet handed out by read()
   std::uint64_t oldest_ms = 0;        // when the oldest of them was appended (ms since the epoch); 0: none
   std::uint64_t dropped_full = 0;     // records dropped because the buffer was full
   std::uint64_t corrupt_entries = 0;  // torn or corrupt places skipped
@@ -94,6 +96,8 @@ class DiskBuffer {
 
   // The next entry not read yet, oldest first; nothing when all are read.
   std::optional<Entry> read();
+  // The same, waiting up to `wait` for an append when all are read.
+  std::optional<Entry> read(std::chrono::milliseconds wait);
 
   // The entry `sequence` (from read()) is delivered; false if it is not one
   // read and pending. Deletes the segments this completes.
