@@ -93,6 +93,14 @@ std::string join_ids(const std::vector<std::string>& ids) {
   return out;
 }
 
+// What the plugin reports, and the disk buffer's line; each line ends in a newline.
+std::string report_of(const Node& node) {
+  std::string report = node.component ? node.component->report() : std::string();
+  if (!report.empty() && report.back() != '\n') report += '\n';
+  if (node.buffer) report += "  " + node.buffer->report() + "\n";
+  return report;
+}
+
 }  // namespace
 
 std::string Pipeline::summary_json() const {
@@ -110,7 +118,7 @@ std::string Pipeline::summary_json() const {
                    n ? "," : "", json_string(node.id), json_string(node.plugin), to_string(node.kind),
                    node.received.value(), node.sent.value(), node.dropped.value(), node.lost_total(), lost_by_reason,
                    node.errors.value(), node.retries.value(),
-                   json_string(node.component ? node.component->report() : std::string()));
+                   json_string(report_of(node)));
   }
   out += R"(],"paths":[)";
   const auto paths = paths_of(nodes_);
@@ -209,13 +217,9 @@ std::string Pipeline::summary() const {
                    reasons);
   }
 
-  for (const auto& node : nodes_) {
-    if (!node->component) continue;
-    std::string report = node->component->report();
-    if (!report.empty() && report.back() != '\n') report += '\n';
-    if (node->buffer) report += "  " + node->buffer->report() + "\n";
-    if (!report.empty()) fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
-  }
+  for (const auto& node : nodes_)
+    if (const std::string report = report_of(*node); !report.empty())
+      fmt::format_to(std::back_inserter(out), "\n[{}]\n{}", node->id, report);
   if (run_.failed) out += "\nthe pipeline stopped because a component failed (see the error above)\n";
   return out;
 }

@@ -15,6 +15,7 @@
 
 #include "clickhouse/support.h"
 #include "engine/cli_fixture.h"
+#include "http.h"
 #include "mmdb.h"
 #include "process.h"
 #include "sluice/fields.h"
@@ -253,6 +254,95 @@ TEST_F(Sink, TheServerDownUntilTheSinkRetriesLosesNoFlow) {
   EXPECT_LE(stored - flows, counted) << r.err;
   const std::string distinct = "SELECT DISTINCT " + test::select_as_csv_writer("default.outage").substr(7);
   expect_same_lines(sorted_query(distinct, "table.sorted"), sorted_file(dir / "flows.csv", "csv.sorted", true));
+}
+
+// The value of one series on sluice's /metrics; 0 while it does not answer.
+double scraped(unsigned short port, const std::string& series) {
+  const auto scrape = http_get(port, "/metrics");
+  return scrape ? metric(scrape->body, series).value_or(0) : 0;
+}
+
+// A sink with a disk buffer, and its server away: the generator is not held
+// back (it ends while the server is still down), and afterwards every flow
+// is in the table. `then` runs once every flow is in the buffer; it may
+// kill sluice. Returns the run's result.
+class BufferedSink : public Sink {
+ protected:
+  static constexpr std::uint64_t flows = 150'000;
+  const unsigned short port = free_tcp_port();
+
+  std::string pipeline(const std::string& table, std::uint64_t count) const {
+    return "[engine]\nmetrics = \"127.0.0.1:" + std::to_string(port) + "\"\n" +
+           generated_to_clickhouse(table, count,
+                                   "create_table = true\nbatch_rows = 5000\nbatch_timeout = \"100ms\"\n"
+                                   "connections = 1\nbuffer = \"disk\"\nbuffer_path = \"buffer\"\n",
+                                   false, "rate = 50000\nseed = 7\n");
+  }
+
+  // The generator's flows as csv_writer prints them, sorted: the reference,
+  // made once for the suite.
+  std::filesystem::path reference() {
+    static TempDir folder;
+    const auto sorted = folder / "csv.sorted";
+    if (std::filesystem::exists(sorted)) return sorted;
+    std::string toml = generated_to_clickhouse("unused", flows, "", true, "rate = 50000\nseed = 7\n");
+    toml = toml.substr(0, toml.find("[sinks.ch]")) + toml.substr(toml.find("[sinks.csv]"));
+    const auto r =
+        run_sluice({"run", folder.write("reference.toml", toml).string()}, {.cwd = folder.path(), .env = {}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(testing::run({"sh", "-c", "LC_ALL=C sort -u flows.csv > csv.sorted"}, {.cwd = folder.path(), .env = {}})
+                  .exit_code,
+              0);
+    return sorted;
+  }
+
+  // Starts the pipeline, stops the server once rows arrive, and waits until
+  // the generator has sent every flow with the server still down.
+  std::unique_ptr<Process> start_through_an_outage(const std::string& table) {
+    server().query("DROP TABLE IF EXISTS default." + table);
+    auto a = args("run", pipeline(table, flows));
+    a.insert(a.begin(), sluice_exe());
+    auto sluice = std::make_unique<Process>(a, options());
+    EXPECT_TRUE(eventually([&] { return rows_in(table) > 10'000; }, std::chrono::seconds(30)));
+    server().kill();
+    const std::string generated = R"(sluice_component_sent_records_total{component_id="gen",)"
+                                  R"(component_kind="source",plugin="generator"})";
+    EXPECT_TRUE(eventually([&] { return scraped(port, generated) == flows; }, std::chrono::seconds(60)))
+        << "the generator was held back: " << sluice->err_so_far();
+    // More than the in-memory queue (65,536 records) holds: the disk took them.
+    EXPECT_GT(scraped(port, R"(sluice_buffer_records{component_id="ch"})"), 65'536.0);
+    return sluice;
+  }
+
+  // Every flow is in the table; extra rows are INSERTs sent again.
+  void expect_every_flow_in(const std::string& table) {
+    const std::uint64_t stored = number(server().query("SELECT count() FROM default." + table));
+    EXPECT_GE(stored, flows);
+    const std::string distinct = "SELECT DISTINCT " + test::select_as_csv_writer("default." + table).substr(7);
+    expect_same_lines(sorted_query(distinct, "table.sorted"), reference());
+  }
+};
+
+TEST_F(BufferedSink, TheServerAwayFillsTheDiskBufferAndEveryFlowArrivesAfterwards) {
+  auto sluice = start_through_an_outage("buffered");
+  server().start();
+  const auto r = sluice->wait(std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("disk buffer buffer: empty at the end"));
+  expect_every_flow_in("buffered");
+}
+
+// Killed while the server is away: the next run delivers what the buffer
+// holds before its own flows (one, the generator's first again).
+TEST_F(BufferedSink, KilledDuringTheOutageTheNextRunDeliversTheBufferFirst) {
+  auto sluice = start_through_an_outage("killed");
+  sluice->signal(SIGKILL);
+  (void)sluice->wait();
+  server().start();
+  const auto r = run(pipeline("killed", 1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("records from the last run went first"));
+  expect_every_flow_in("killed");
 }
 
 TEST_F(Sink, AWrongPasswordStopsTheRunWithClickHousesMessage) {
