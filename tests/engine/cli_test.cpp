@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
+#include <functional>
 #include <regex>
 
 namespace fs = std::filesystem;
@@ -587,3 +589,92 @@ TEST_F(Cli, UnknownFlagIsAUsageError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Run 1 of the disk buffer tests: a sink that fails for good on its third
+// batch, behind a disk buffer; returns the records the buffer kept.
+std::uint64_t fail_with_a_buffer(const std::function<ProcessResult(const std::string&)>& run) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 100000
+batch_size = 100
+
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "the server went away"
+buffer = "disk"
+buffer_path = "buffer"
+)");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(summary_cell(r.err, "out", lost), 0u) << "the buffer keeps what the sink did not deliver";
+  std::smatch kept;
+  const std::regex pattern(R"((\d+) records \(\d+ bytes\) kept for the next run)");
+  EXPECT_TRUE(std::regex_search(r.err, kept, pattern)) << r.err;
+  return kept.empty() ? 0 : std::stoull(kept[1]);
+}
+
+const std::string one_more_to_tally = R"([sources.src]
+plugin = "counting_source"
+count = 1
+batch_size = 1
+
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["src"]
+output = "${TALLY}"
+buffer = "disk"
+buffer_path = "buffer"
+)";
+
+}  // namespace
+
+TEST_F(Cli, ADiskBufferKeepsWhatAFailedSinkDidNotDeliverAndTheNextRunDeliversItFirst) {
+  const std::uint64_t kept = fail_with_a_buffer([&](const std::string& toml) { return run(toml); });
+  ASSERT_GT(kept, 0u);
+  const auto r = run(one_more_to_tally);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(std::to_string(kept) + " records from the last run went first"));
+  EXPECT_THAT(r.err, HasSubstr("went first; empty at the end"));
+  EXPECT_THAT(tally_text(), HasSubstr("records=" + std::to_string(kept + 1) + " "));
+}
+
+TEST_F(Cli, ACorruptEntryInADiskBufferIsSkippedAndCountedAndTheRestDelivered) {
+  const std::uint64_t kept = fail_with_a_buffer([&](const std::string& toml) { return run(toml); });
+  ASSERT_GT(kept, 1000u);
+  std::vector<fs::path> segments;
+  for (const auto& entry : fs::directory_iterator(dir / "buffer"))
+    if (entry.path().extension() == ".segment") segments.push_back(entry.path());
+  ASSERT_FALSE(segments.empty());
+  {  // a few bytes flipped in the middle of the first segment's records
+    std::fstream segment(segments.front(), std::ios::in | std::ios::out | std::ios::binary);
+    segment.seekp(static_cast<std::streamoff>(fs::file_size(segments.front()) / 2));
+    segment.write("\xde\xad\xbe\xef", 4);
+  }
+  const auto r = run(one_more_to_tally);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("1 corrupt entries skipped"));
+  const std::regex delivered(R"(records=(\d+) )");
+  std::smatch tally;
+  const std::string text = tally_text();
+  ASSERT_TRUE(std::regex_search(text, tally, delivered)) << text;
+  const std::uint64_t records = std::stoull(tally[1]);
+  EXPECT_LT(records, kept + 1) << "the corrupt entry's records are not delivered";
+  EXPECT_GE(records, kept + 1 - 100) << "only one entry (a batch of 100) is lost";
+}
+
+TEST_F(Cli, DiskBufferKeysAreCheckedAndABufferInUseIsRefused) {
+  const auto without = run(counting_to_tally + "buffer_path = \"b\"\n");
+  EXPECT_EQ(without.exit_code, 78);
+  EXPECT_THAT(without.err, HasSubstr("sinks.out.buffer_path: applies with buffer = \"disk\" only"));
+  const auto both = run(counting_to_tally + "buffer = \"disk\"\nbuffer_path = \"b\"\n" + R"(
+[sinks.again]
+plugin = "collecting_sink"
+inputs = ["src"]
+buffer = "disk"
+buffer_path = "b"
+)");
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_THAT(both.err, HasSubstr(R"(disk buffer "b" is in use (another sink or process holds)"));
+}
