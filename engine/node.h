@@ -183,10 +183,7 @@ struct Node final : Host, Emitter {
   bool stopping() const noexcept override { return run.stop_requested.load(std::memory_order_relaxed); }
   bool run_failed() const noexcept override { return run.failed.load(std::memory_order_relaxed); }
   void count_dropped(std::uint64_t records) noexcept override { dropped.add(records); }
-  // With a disk buffer, what the plugin could not deliver stays in the buffer.
-  void count_lost(std::uint64_t records) noexcept override {
-    if (!buffer) count_lost(LossReason::undeliverable, records);
-  }
+  void count_lost(std::uint64_t records) noexcept override { count_lost(LossReason::undeliverable, records); }
   void count_errors(std::uint64_t n) noexcept override { errors.add(n); }
   void acknowledge(BatchId batch) noexcept override;
   bool acknowledgements_awaited() const noexcept override { return disk_buffer_config.has_value(); }

@@ -165,10 +165,13 @@ class ClickHouseSink {
 
   void finish() {
     if (!writer_) return;
-    if (writer_->failed())
-      host_.count_lost(writer_->drop());  // taken, and now never to be delivered
-    else
+    if (writer_->failed()) {
+      // Taken, and now never to be delivered, unless a disk buffer keeps them.
+      const std::uint64_t dropped = writer_->drop();
+      if (!host_.acknowledgements_awaited()) host_.count_lost(dropped);
+    } else {
       writer_->flush();
+    }
     acknowledge_delivered();
   }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <utility>
 
@@ -119,7 +120,11 @@ auto checked(Make&& make) {
   }
 }
 
-kafka::ProducerConfig producer_config(const sluice::Options& options) {
+// `buffered`: a disk buffer waits for the sink's acknowledgements, so a
+// message never expires (message.timeout.ms = 0, unless set): librdkafka
+// keeps sending it until the brokers are back, and the buffer takes the
+// backlog meanwhile.
+kafka::ProducerConfig producer_config(const sluice::Options& options, bool buffered) {
   kafka::ProducerConfig c;
   c.brokers = options.strings("brokers");
   if (c.brokers.empty()) throw sluice::OptionError("brokers", "give at least one \"host:port\"");
@@ -133,6 +138,7 @@ kafka::ProducerConfig producer_config(const sluice::Options& options) {
   c.compression = options.string("compression");
   c.flows_per_message = static_cast<std::size_t>(options.integer("flows_per_message"));
   c.properties = properties_from(options);
+  if (buffered) c.properties.insert(c.properties.begin(), {"message.timeout.ms", "0"});
   return c;
 }
 
@@ -141,10 +147,16 @@ kafka::ProducerConfig producer_config(const sluice::Options& options) {
 // batch (TransientError: none of it taken) until what is held has gone in.
 class KafkaSink final : kafka::ProducerEvents {
  public:
+  // A batch is delivered once the brokers have acknowledged (or refused for
+  // good) every message of its flows and of the batches before it.
+  static constexpr bool acknowledges_later = true;
+
   KafkaSink(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         topic_(options.string("topic")),
-        producer_(checked([&] { return kafka::FlowProducer(producer_config(options), *this, host.texts()); })),
+        producer_(checked([&] {
+          return kafka::FlowProducer(producer_config(options, host.acknowledgements_awaited()), *this, host.texts());
+        })),
         delivered_(host.counter("delivered_flows_total", "Flows the brokers acknowledged", {{"topic", topic_}})),
         failed_(host.counter("failed_flows_total", "Flows that will not be delivered (refused, or timed out)",
                              {{"topic", topic_}})),
@@ -167,8 +179,9 @@ class KafkaSink final : kafka::ProducerEvents {
                       producer_.unacknowledged()));
     held_ = batch;
     held_from_ = 0;
+    unsettled_.push_back({batch->id, producer_.taken() + batch->records.size()});
     send_held();
-    unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
+    acknowledge_settled();
   }
 
   std::chrono::milliseconds tick_period() const { return sink_tick; }
@@ -176,14 +189,15 @@ class KafkaSink final : kafka::ProducerEvents {
   void tick() {
     producer_.poll();
     send_held();
-    unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
+    acknowledge_settled();
   }
 
   // Retried by the engine until drain_timeout: then abandon().
   void finish() {
     if (abandoned_) return;
-    if (!send_held() || !producer_.flush(flush_step)) {
-      unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
+    const bool flushed = send_held() && producer_.flush(flush_step);
+    acknowledge_settled();
+    if (!flushed) {
       throw sluice::TransientError(
           fmt::format("{} flows not acknowledged by the brokers yet", held_count() + producer_.unacknowledged()));
     }
@@ -192,6 +206,7 @@ class KafkaSink final : kafka::ProducerEvents {
 
   std::uint64_t abandon() {
     abandoned_ = true;
+    unsettled_.clear();  // purged, never to be acknowledged
     const std::uint64_t dropped = held_count() + producer_.purge();
     held_.reset();
     unacknowledged_.set(0);
@@ -206,6 +221,20 @@ class KafkaSink final : kafka::ProducerEvents {
   }
 
  private:
+  // The batches whose flows, and every earlier one, are settled.
+  void acknowledge_settled() {
+    while (!unsettled_.empty() && unsettled_.front().end <= producer_.settled()) {
+      host_.acknowledge(unsettled_.front().batch);
+      unsettled_.pop_front();
+    }
+    unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
+  }
+
+  struct Unsettled {
+    sluice::BatchId batch;
+    std::uint64_t end;  // of the flows the producer takes: the batch's last is before it
+  };
+
   std::uint64_t held_count() const { return held_ ? held_->records.size() - held_from_ : 0; }
 
   // Offers what is held to the producer; true when nothing is held any more.
@@ -240,6 +269,7 @@ class KafkaSink final : kafka::ProducerEvents {
   sluice::Counter failed_;
   sluice::Counter retried_;
   sluice::Gauge unacknowledged_;
+  std::deque<Unsettled> unsettled_;
   sluice::BatchPtr held_;  // the batch the producer has not taken all of
   std::size_t held_from_ = 0;
   bool abandoned_ = false;

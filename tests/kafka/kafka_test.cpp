@@ -284,6 +284,43 @@ librdkafka = ["queue.buffering.max.messages=5000"]
   EXPECT_EQ(sorted(split_lines(kcat_consume(cluster, "flows", "%s\n"))), sorted(truth));
 }
 
+// The same outage with a disk buffer: the generator is not held back (it
+// ends while the brokers are still away), the buffer takes the backlog, and
+// when the brokers return every flow arrives once.
+TEST_F(Kafka, AllBrokersDownWithADiskBufferHoldsNothingBackAndLosesNothing) {
+  KafkaMockCluster cluster(3);
+  cluster.create_topic("flows", 8);  // keyed by flow: ~3 MB a partition, under the mock's 5 MB
+  const unsigned short port = testing::free_tcp_port();
+  constexpr std::size_t count = 150000;  // more than the engine's in-memory queue holds
+  auto p = start_sluice("[engine]\nmetrics = \"127.0.0.1:" + std::to_string(port) + "\"\n" +
+                        generator(count, "rate = 50000\n") + kafka_sink(cluster, R"(format = "csv"
+key = "flow"
+librdkafka = ["queue.buffering.max.messages=5000"]
+buffer = "disk"
+buffer_path = "buffer"
+)") + truth("header = false\nproto_names = false\n"));
+  const auto scraped = [&](const std::string& series) {
+    const auto scrape = testing::http_get(port, "/metrics");
+    return scrape ? testing::metric(scrape->body, series).value_or(0) : 0;
+  };
+  const std::string delivered = R"(sluice_kafka_delivered_flows_total{component_id="k",topic="flows"})";
+  ASSERT_TRUE(testing::eventually([&] { return scraped(delivered) > 1000; }, 30s));
+  for (int broker = 1; broker <= 3; ++broker) cluster.set_down(broker);
+  const std::string generated = R"(sluice_component_sent_records_total{component_id="gen",)"
+                                R"(component_kind="source",plugin="generator"})";
+  ASSERT_TRUE(testing::eventually([&] { return scraped(generated) == count; }, 60s))
+      << "the generator was held back: " << p->err_so_far();
+  EXPECT_GT(scraped(R"(sluice_buffer_records{component_id="k"})"), 65536.0);
+  for (int broker = 1; broker <= 3; ++broker) cluster.set_up(broker);
+  const auto r = p->wait(120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("disk buffer buffer: empty at the end"));
+
+  const auto truth = split_lines(read("truth.csv"));
+  ASSERT_EQ(truth.size(), count);
+  EXPECT_EQ(sorted(split_lines(kcat_consume(cluster, "flows", "%s\n"))), sorted(truth));
+}
+
 // Stopped while its downstream held it back (csv_writer writing into a pipe
 // nobody reads yet), the source committed only what it handed on: run again
 // with the same group it reads exactly the rest.

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <map>
 
 #include "client.h"
 #include "sluice/sampling/sampling.h"
@@ -86,7 +87,12 @@ struct FlowProducer::State final : detail::Client {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto& self = static_cast<State&>(*static_cast<detail::Client*>(opaque));
     if (self.abandoned) return;
-    const auto flows = reinterpret_cast<std::uintptr_t>(message->_private);
+    // The opaque is the message's first flow: in_flight knows how many it has.
+    const auto first = reinterpret_cast<std::uintptr_t>(message->_private);
+    const auto sent = self.in_flight.find(first);
+    if (sent == self.in_flight.end()) return;
+    const std::uint64_t flows = sent->second;
+    self.in_flight.erase(sent);
     self.unacknowledged -= flows;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
       self.delivered += flows;  // told once the poll is over: one report may carry thousands
@@ -137,7 +143,9 @@ struct FlowProducer::State final : detail::Client {
   rd_kafka_topic_t* topic = nullptr;
   csv::Buffer message;
   std::uint64_t unacknowledged = 0;
-  std::uint64_t delivered = 0;  // acknowledged flows not reported yet
+  std::uint64_t taken = 0;                           // flows taken by send(), counted from the first
+  std::map<std::uint64_t, std::uint64_t> in_flight;  // messages not settled: first flow -> flows
+  std::uint64_t delivered = 0;                       // acknowledged flows not reported yet
   std::uint64_t retries_seen = 0;
   bool abandoned = false;  // purged: what is left is no longer ours to count
 };
@@ -164,12 +172,13 @@ std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
     MessageKey key;
     const std::size_t n = s.encode_message(flows.subspan(taken), key);
     const auto view = s.message.view();
-    // The message's opaque carries its flow count back to on_delivery; it is
-    // never dereferenced.
-    void* const flow_count =
-        reinterpret_cast<void*>(static_cast<std::uintptr_t>(n));  // NOLINT(performance-no-int-to-ptr)
+    // The message's opaque carries its first flow's number back to
+    // on_delivery; it is never dereferenced.
+    const std::uint64_t first = s.taken + taken;
+    void* const opaque =
+        reinterpret_cast<void*>(static_cast<std::uintptr_t>(first));  // NOLINT(performance-no-int-to-ptr)
     if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(view.data()),
-                         view.size(), key.size ? key.bytes : nullptr, key.size, flow_count) != 0) {
+                         view.size(), key.size ? key.bytes : nullptr, key.size, opaque) != 0) {
       const rd_kafka_resp_err_t error = rd_kafka_last_error();
       if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       if (error != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
@@ -179,9 +188,11 @@ std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
       s.events.failed(n, fmt::format("a message of {} bytes is larger than message.max.bytes", view.size()));
     } else {
       s.unacknowledged += n;
+      s.in_flight.emplace(first, n);
     }
     taken += n;
   }
+  s.taken += taken;
   return taken;
 }
 
@@ -199,12 +210,19 @@ bool FlowProducer::flush(std::chrono::milliseconds wait) {
 
 std::uint64_t FlowProducer::unacknowledged() const noexcept { return state_->unacknowledged; }
 
+std::uint64_t FlowProducer::taken() const noexcept { return state_->taken; }
+
+std::uint64_t FlowProducer::settled() const noexcept {
+  return state_->in_flight.empty() ? state_->taken : state_->in_flight.begin()->first;
+}
+
 std::uint64_t FlowProducer::purge() {
   State& s = *state_;
   if (!s.handle()) return 0;
   s.report_delivered();
   s.abandoned = true;
   rd_kafka_purge(s.handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  s.in_flight.clear();
   return std::exchange(s.unacknowledged, 0);
 }
 

@@ -89,6 +89,11 @@ class FlowProducer {
 
   // Flows taken and not acknowledged yet (queued or in flight).
   std::uint64_t unacknowledged() const noexcept;
+  // Flows send() has taken, counted from the first.
+  std::uint64_t taken() const noexcept;
+  // The first settled() flows taken are settled: delivered, or failed for
+  // good (reported through ProducerEvents).
+  std::uint64_t settled() const noexcept;
 
   // Drops what librdkafka still holds and returns how many flows that was;
   // reports of messages already under way are ignored from now on.
