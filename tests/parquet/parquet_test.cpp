@@ -130,17 +130,22 @@ TEST_F(TwoRowGroups, DescribeShowsTheDocumentedNamesAndTypes) {
             "INTEGER, sampling_interval BIGINT\"}]");
 }
 
+// The generator stamps no sampling element: csv_writer prints the record's
+// default 1, Parquet has null (the field is absent); every other value equals.
 TEST_F(TwoRowGroups, EveryValueEqualsCsvWritersOutput) {
-  const std::string from_csv = "SELECT * FROM " + quoted(duckdb_parquet());
+  const std::string from_csv = "SELECT * REPLACE (NULL::BIGINT AS sampling_interval) FROM " + quoted(duckdb_parquet());
   const std::string from_parquet = "SELECT * FROM " + quoted(parquet());
-  const auto results = duckdb({"SELECT count(*) AS n FROM (" + from_parquet + " EXCEPT ALL " + from_csv + ")",
-                               "SELECT count(*) AS n FROM (" + from_csv + " EXCEPT ALL " + from_parquet + ")",
-                               "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_parquet + ")",
-                               "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_csv + ")"});
+  const auto results =
+      duckdb({"SELECT count(*) AS n FROM (" + from_parquet + " EXCEPT ALL " + from_csv + ")",
+              "SELECT count(*) AS n FROM (" + from_csv + " EXCEPT ALL " + from_parquet + ")",
+              "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_parquet + ")",
+              "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM (" + from_csv + ")",
+              "SELECT count(*) FILTER (sampling_interval = 1) AS ones FROM " + quoted(duckdb_parquet())});
   EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
   EXPECT_EQ(results[1], "[{\"n\":\"0\"}]");
   EXPECT_THAT(results[2], HasSubstr("\"n\":\"500000\""));
   EXPECT_EQ(results[2], results[3]);
+  EXPECT_EQ(results[4], "[{\"ones\":\"500000\"}]");
 }
 
 TEST_F(TwoRowGroups, MetadataShowsRowGroupsEncodingsCodecAndStatistics) {
@@ -303,6 +308,53 @@ TEST(EmptyRun, GivesAValidFileWithNoRows) {
             "[{\"t\":\"first TIMESTAMP WITH TIME ZONE, flows BIGINT, bgp_next_hop VARCHAR, src_country VARCHAR, "
             "src_as_name VARCHAR, in_if_speed BIGINT, in_if_boundary INTEGER, src_mac VARCHAR\"}]");
   EXPECT_THAT(hyparquet(dir / "empty.parquet"), HasSubstr("\"rows\":0,\"metadata_rows\":0"));
+}
+
+// A field the exporter did not send is null, one it sent as zero is 0:
+// DuckDB's nulls become absent fields through parquet_reader, and
+// parquet_writer writes them as nulls again. Only columns that can be null
+// are OPTIONAL (carry definition levels).
+TEST(Presence, AbsentFieldsAreNullAndOnlyTheirColumnsOptional) {
+  testing::TempDir dir;
+  const std::vector<std::string> names = {
+      "first",    "last",   "src_addr", "dst_addr", "src_port", "dst_port", "proto",    "packets",
+      "bytes",    "in_if",  "out_if",   "src_as",   "dst_as",   "next_hop", "exporter", "sampling_interval",
+      "src_vlan", "src_mac"};
+  std::string columns, fields;
+  for (const std::string& name : names) {
+    columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
+    fields += (fields.empty() ? "fields = [\"" : ", \"") + name + "\"";
+  }
+  duckdb_one(
+      "COPY (SELECT * FROM (VALUES "
+      "(TIMESTAMPTZ '2026-01-02 03:04:05.006+00', TIMESTAMPTZ '2026-01-02 03:04:06+00', '10.0.0.1', "
+      "'192.0.2.7', 40000, 443, 6, 10, 1500, 0, 3, 64512, NULL, '10.0.0.254', '198.51.100.1', 1000, NULL, "
+      "'00:1b:21:3c:4d:5e'), "
+      "(TIMESTAMPTZ '2026-01-02 03:04:07+00', TIMESTAMPTZ '2026-01-02 03:04:07+00', '2001:db8::1', "
+      "'2001:db8::2', 53, 5353, 17, 1, 80, NULL, NULL, NULL, 0, NULL, NULL, NULL, 12, NULL)) AS t(" +
+      columns + ")) TO " + quoted(dir / "in.parquet") + " (FORMAT parquet)");
+  run_pipeline(dir.write("presence.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" +
+                                              (dir / "in.parquet").string() + "\"\n\n" +
+                                              parquet_sink("out", dir / "out.parquet", fields + "]\n", "pq")));
+  const std::string in = "SELECT " + columns + " FROM " + quoted(dir / "in.parquet");
+  const std::string out = "SELECT " + columns + " FROM " + quoted(dir / "out.parquet");
+  const auto results =
+      duckdb({"SELECT count(*) AS n FROM (" + in + " EXCEPT ALL " + out + ")",
+              "SELECT count(*) AS n FROM (" + out + " EXCEPT ALL " + in + ")",
+              "SELECT count(*) FILTER (in_if IS NULL) AS in_if, count(*) FILTER (in_if = 0) AS zero, count(*) FILTER "
+              "(dst_as IS NULL) AS dst_as, count(*) FILTER (sampling_interval IS NULL) AS sampling FROM " +
+                  quoted(dir / "out.parquet"),
+              "SELECT string_agg(name || ' ' || repetition_type, ', ' ORDER BY name) AS r FROM parquet_schema(" +
+                  quoted(dir / "out.parquet") +
+                  ") WHERE name IN ('src_port', 'packets', 'first', 'in_if', 'sampling_interval', "
+                  "'src_addr')"});
+  EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
+  EXPECT_EQ(results[1], "[{\"n\":\"0\"}]");
+  EXPECT_EQ(results[2], "[{\"in_if\":\"1\",\"zero\":\"1\",\"dst_as\":\"1\",\"sampling\":\"1\"}]");
+  EXPECT_EQ(
+      results[3],
+      "[{\"r\":\"first REQUIRED, in_if OPTIONAL, packets REQUIRED, sampling_interval OPTIONAL, src_addr OPTIONAL, "
+      "src_port REQUIRED\"}]");
 }
 
 TEST(Partitions, AHiveStyleFolderReadsAsOneTable) {
