@@ -38,7 +38,7 @@ constexpr OptionSpec format_options[] = {
     {.name = "row_group_rows",
      .type = OptionType::integer,
      .default_value = "1000000",
-     .help = "rows of a row group (readers skip row groups by their statistics); about 130 bytes a row are held",
+     .help = "rows of a row group (readers skip row groups by their statistics); its compressed pages are held",
      .min = "1",
      .max = "100000000"},
 };
