@@ -277,7 +277,10 @@ template <class T>
 class PageBuffer {
  public:
   explicit PageBuffer(std::size_t capacity) : values_(new T[capacity]) {}
-  void push(const T& value) noexcept { values_[size_++] = value; }
+  // Where the next value goes; values written from there on are kept by
+  // keep_to(their end). The loops that fill a page keep a pointer of their own.
+  T* end() noexcept { return values_.get() + size_; }
+  void keep_to(const T* end) noexcept { size_ = static_cast<std::size_t>(end - values_.get()); }
   const T& operator[](std::size_t i) const noexcept { return values_[i]; }
   std::span<const T> view() const noexcept { return {values_.get(), size_}; }
   std::size_t size() const noexcept { return size_; }
@@ -395,16 +398,24 @@ class Encoder final : public ColumnEncoder {
     return 20;  // an address's text and its length
   }
 
+  // The keys of `flows` (and their definition levels) into the page; a null
+  // row's key is written and not kept, so that the loop has no branch.
   void gather(std::span<const FlowRecord> flows) {
     const std::size_t from = keys_.size();
-    for (const FlowRecord& flow : flows) {
-      if (nullable_) {
-        const bool null = values_.is_null(flow);
-        levels_.push(null ? 0 : 1);
-        if (null) continue;
+    Key* keys = keys_.end();
+    if (nullable_) {
+      std::uint32_t* levels = levels_.end();
+      for (const FlowRecord& flow : flows) {
+        const bool present = !values_.is_null(flow);
+        *levels++ = present ? 1 : 0;
+        *keys = values_.key(flow);
+        keys += present ? 1 : 0;
       }
-      keys_.push(values_.key(flow));
+      levels_.keep_to(levels);
+    } else {
+      for (const FlowRecord& flow : flows) *keys++ = values_.key(flow);
     }
+    keys_.keep_to(keys);
     page_rows_used_ += flows.size();
     if (dictionary_on_) index(from);
   }
@@ -412,18 +423,22 @@ class Encoder final : public ColumnEncoder {
   // Dictionary indices of keys_[from...]; a run of equal values is looked up once.
   void index(std::size_t from) {
     char room[64];
+    std::uint32_t* indices = indices_.end();
+    std::uint32_t index = last_index_;
     for (std::size_t i = from; i < keys_.size(); ++i) {
       if (i == 0 || !same(keys_[i], keys_[i - 1])) {
         bool added = false;
-        last_index_ = dictionary_.index_of(keys_[i], added);
+        index = dictionary_.index_of(keys_[i], added);
         if (added) {
           const std::string_view value = values_.plain(keys_[i], room);
           if constexpr (!Values::numeric) widen(metadata_, value);
           put_plain(value, dictionary_plain_);
         }
       }
-      indices_.push(last_index_);
+      *indices++ = index;
     }
+    indices_.keep_to(indices);
+    last_index_ = index;
     if (dictionary_plain_.size() > options_.dictionary_bytes || dictionary_.size() > max_entries)
       dictionary_on_ = false;
   }
