@@ -388,7 +388,7 @@ class Encoder final : public ColumnEncoder {
   // Numbers of 32 and 64 bits are looked up by hashing: past this many
   // distinct ones the table outgrows the second-level cache, and a lookup
   // costs more than the room it saves once zstd has had the PLAIN values
-  // (bytes and duration of 1M generator flows: 0.08 bytes a flow more).
+  // (1M generator flows: bytes and duration PLAIN take 0.55 MB, 2%, more).
   static constexpr std::size_t max_entries =
       Values::numeric && Values::key_range == 0 ? 8192 : std::numeric_limits<std::size_t>::max();
 
