@@ -26,8 +26,9 @@ constexpr OptionSpec format_options[] = {
      .choices = "zstd|snappy|gzip|none"},
     {.name = "level",
      .type = OptionType::integer,
-     .default_value = "3",
-     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none)",
+     .default_value = "1",
+     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none); 1: the fastest, and zstd 3 made "
+             "files no smaller (docs/performance.md)",
      .min = "1",
      .max = "19"},
     {.name = "address_type",

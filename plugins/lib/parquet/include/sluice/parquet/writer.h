@@ -27,7 +27,7 @@ struct WriterOptions {
   std::vector<Field> fields = default_columns();
   const TextTable* texts = nullptr;  // the run's, for text fields (names); none: such columns are all null
   Codec codec = Codec::zstd;
-  int level = 3;  // zstd 1..22, gzip 1..9
+  int level = 1;  // zstd 1..22, gzip 1..9
   AddressType address_type = AddressType::string;
   std::size_t row_group_rows = 1'000'000;
   std::size_t page_bytes = 1 << 20;        // data pages stop near this size, before compression
