@@ -320,11 +320,12 @@ class PageSink {
 // A column chunk of `Values`: each page's values gather here (their keys,
 // definition levels where the column can be null, dictionary indices while
 // the chunk has a dictionary) and are encoded and compressed when the page
-// is full. The dictionary is kept while it pays: the first page decides
-// (for numbers, dictionary and indices must take less room than the
-// values; for all, the dictionary must not be on its way past its limit
-// within the row group), and a dictionary that outgrows its limit later is
-// given up: the pages from then on are PLAIN, as Arrow's writer does.
+// is full. Times are DELTA_BINARY_PACKED. Other columns start with a
+// dictionary and keep it while it pays: the first page decides (for
+// numbers, dictionary and indices must take less room than the values; for
+// all, the dictionary must not be on its way past its limit within the row
+// group), and a dictionary that outgrows its limit later is given up: the
+// pages from then on are PLAIN, as Arrow's writer does.
 template <class Values>
 class Encoder final : public ColumnEncoder {
   using Key = typename Values::Key;
