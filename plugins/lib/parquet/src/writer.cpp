@@ -261,15 +261,18 @@ struct TextOfId : FieldValues {
   std::string_view plain(const Key& id, char*) const noexcept { return texts->text(id); }
 };
 
-// Byte arrays compare as unsigned bytes (their TYPE_ORDER).
+// Byte arrays compare as unsigned bytes (their TYPE_ORDER). Most values
+// differ from the minimum and the maximum in their first byte already.
 void widen(ChunkMetadata& metadata, std::string_view value) {
   if (!metadata.has_min_max) {
     metadata.min_value = metadata.max_value = value;
     metadata.has_min_max = true;
     return;
   }
-  if (value < metadata.min_value) metadata.min_value = value;
-  if (value > metadata.max_value) metadata.max_value = value;
+  const auto first = [](std::string_view s) { return s.empty() ? -1 : static_cast<unsigned char>(s[0]); };
+  const int byte = first(value);
+  if (byte <= first(metadata.min_value) && value < metadata.min_value) metadata.min_value = value;
+  if (byte >= first(metadata.max_value) && value > metadata.max_value) metadata.max_value = value;
 }
 
 // A page's worth of values: room taken once, filled without checks.
