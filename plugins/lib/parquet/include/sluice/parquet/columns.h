@@ -14,7 +14,7 @@
 namespace sluice::parquet {
 
 enum class ColumnKind : std::uint8_t {
-  timestamp,  // INT64 TIMESTAMP(MILLIS, UTC): first, last, received
+  timestamp,  // INT64 TIMESTAMP(MILLIS, UTC), DELTA_BINARY_PACKED: first, last, received
   int64,      // counters, duration (ms), 32-bit numbers (interfaces, AS): signed INT64, which every reader maps
   int32,      // 8- and 16-bit numbers (ports, protocol, flags, masks, ids, boundary): INT32
   address,    // STRING ("10.0.0.1", "2001:db8::1") or FIXED_LEN_BYTE_ARRAY(16); null when unset too
