@@ -370,6 +370,30 @@ TEST(Presence, AbsentFieldsAreNullAndOnlyTheirColumnsOptional) {
       "src_port REQUIRED\"}]");
 }
 
+// DuckDB's own DELTA_BINARY_PACKED pages (its Parquet version 2: data pages
+// v2, 64- and 32-bit integers) read back through parquet_reader.
+TEST(Delta, DuckDbsDeltaEncodedColumnsReadBack) {
+  testing::TempDir dir;
+  const fs::path theirs = dir / "v2.parquet";
+  const fs::path ours = dir / "ours.parquet";
+  const auto written = duckdb(
+      {"COPY (SELECT TIMESTAMPTZ '2026-01-02 00:00:00+00' + to_milliseconds(i * 7919 % 1000003) AS \"first\", "
+       "TIMESTAMPTZ '2026-01-02 00:00:00+00' + to_milliseconds(i * 7919 % 1000003 + i % 5000) AS \"last\", "
+       "(i * 2654435761 % 4294967296)::BIGINT AS bytes, (i % 65536)::INTEGER AS src_port FROM range(20000) t(i)) TO " +
+           quoted(theirs) + " (FORMAT parquet, PARQUET_VERSION v2)",
+       "SELECT count(*) AS n FROM parquet_metadata(" + quoted(theirs) + ") WHERE encodings = 'DELTA_BINARY_PACKED'"});
+  ASSERT_EQ(written[1], "[{\"n\":\"4\"}]");
+  run_pipeline(dir.write(
+      "delta.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" + theirs.string() + "\"\n\n" +
+                        parquet_sink("out", ours, "fields = [\"first\", \"last\", \"bytes\", \"src_port\"]\n", "pq")));
+  const auto results = duckdb(
+      {"SELECT count(*) AS n FROM (SELECT * FROM " + quoted(theirs) + " EXCEPT ALL SELECT * FROM " + quoted(ours) + ")",
+       "SELECT count(*) AS n FROM (SELECT * FROM " + quoted(ours) + " EXCEPT ALL SELECT * FROM " + quoted(theirs) +
+           ")"});
+  EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
+  EXPECT_EQ(results[1], "[{\"n\":\"0\"}]");
+}
+
 TEST(Partitions, AHiveStyleFolderReadsAsOneTable) {
   testing::TempDir dir;
   run_pipeline(dir.write(
