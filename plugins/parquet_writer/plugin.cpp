@@ -26,8 +26,9 @@ constexpr OptionSpec format_options[] = {
      .choices = "zstd|snappy|gzip|none"},
     {.name = "level",
      .type = OptionType::integer,
-     .default_value = "3",
-     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none)",
+     .default_value = "1",
+     .help = "compression level: zstd 1..19, gzip 1..9 (snappy and none take none); 1: the fastest, and zstd 3 made "
+             "files no smaller (docs/performance.md)",
      .min = "1",
      .max = "19"},
     {.name = "address_type",
@@ -38,7 +39,7 @@ constexpr OptionSpec format_options[] = {
     {.name = "row_group_rows",
      .type = OptionType::integer,
      .default_value = "1000000",
-     .help = "rows of a row group (readers skip row groups by their statistics); about 130 bytes a row are held",
+     .help = "rows of a row group (readers skip row groups by their statistics); its compressed pages are held",
      .min = "1",
      .max = "100000000"},
 };

@@ -43,7 +43,7 @@ csv=$(size "$work/flows.csv") ours=$(size "$work/flows.parquet")
 duck=$(size "$work/duckdb.parquet") nf=$(size "$work/flows.nf")
 echo "$flows generator flows (seed 7):"
 printf '  %-30s %12d bytes\n' "CSV (csv_writer)" "$csv" "nfcapd file, LZ4" "$nf" \
-  "DuckDB's Parquet (zstd)" "$duck" "sluice's Parquet (zstd 3)" "$ours"
+  "DuckDB's Parquet (zstd)" "$duck" "sluice's Parquet (zstd 1)" "$ours"
 awk -v o="$ours" -v d="$duck" -v n="$nf" -v c="$csv" 'BEGIN {
   printf "  sluice/DuckDB %.3f, sluice/nfcapd LZ4 %.3f, sluice/CSV %.3f\n", o / d, o / n, o / c }'
 echo "bytes a column (compressed, all row groups): sluice, DuckDB"

@@ -8,8 +8,10 @@ import { compressors } from 'hyparquet-compressors';
 const bytes = readFileSync(process.argv[2]);
 const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 const metadata = parquetMetadata(file);
-const rowEnd = Number(process.argv[3] ?? 0) || undefined;  // only the first rows
-const rows = await parquetReadObjects({ file, compressors, rowEnd });
+// Only rows [rowStart, rowEnd) when given.
+const rowStart = Number(process.argv[3] ?? 0);
+const rowEnd = Number(process.argv[4] ?? 0) || undefined;
+const rows = await parquetReadObjects({ file, compressors, rowStart, rowEnd });
 const sum = (name) => rows.reduce((total, row) => total + BigInt(row[name] ?? 0), 0n).toString();
 const plain = (row) => Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) =>
   [k, v instanceof Date ? v.getTime() : typeof v === 'bigint' ? v.toString() : v]));

@@ -21,24 +21,25 @@ Column column_of(Field field) noexcept {
   return {&f, ColumnKind::int64};
 }
 
-bool nullable(ColumnKind kind) noexcept {
-  return kind == ColumnKind::address || kind == ColumnKind::mac || kind == ColumnKind::country ||
-         kind == ColumnKind::text;
+bool nullable(Column column) noexcept {
+  return column.field->presence != always_present || column.kind == ColumnKind::address ||
+         column.kind == ColumnKind::mac || column.kind == ColumnKind::country || column.kind == ColumnKind::text;
 }
 
-ColumnType column_type(ColumnKind kind, AddressType address_type) noexcept {
-  switch (kind) {
+ColumnType column_type(Column column, AddressType address_type) noexcept {
+  const Repetition repetition = nullable(column) ? Repetition::optional : Repetition::required;
+  switch (column.kind) {
     case ColumnKind::timestamp:
-    case ColumnKind::int64: return {PhysicalType::int64, 0, Repetition::required};
-    case ColumnKind::int32: return {PhysicalType::int32, 0, Repetition::required};
+    case ColumnKind::int64: return {PhysicalType::int64, 0, repetition};
+    case ColumnKind::int32: return {PhysicalType::int32, 0, repetition};
     case ColumnKind::address:
-      if (address_type == AddressType::binary) return {PhysicalType::fixed_len_byte_array, 16, Repetition::optional};
-      return {PhysicalType::byte_array, 0, Repetition::optional};
+      if (address_type == AddressType::binary) return {PhysicalType::fixed_len_byte_array, 16, repetition};
+      return {PhysicalType::byte_array, 0, repetition};
     case ColumnKind::mac:
     case ColumnKind::country:
-    case ColumnKind::text: return {PhysicalType::byte_array, 0, Repetition::optional};
+    case ColumnKind::text: return {PhysicalType::byte_array, 0, repetition};
   }
-  return {PhysicalType::int64, 0, Repetition::required};
+  return {PhysicalType::int64, 0, repetition};
 }
 
 std::vector<Field> default_columns() {

@@ -8,6 +8,7 @@
 
 #include "sluice/file_output/file.h"
 #include "sluice/parquet/columns.h"
+#include "sluice/parquet/delta.h"
 #include "sluice/parquet/format.h"
 #include "sluice/parquet/rle.h"
 #include "sluice/parquet/thrift.h"
@@ -369,9 +370,11 @@ class ChunkDecoder {
       if (body.empty()) throw DecodeError("column " + schema_.name + ": dictionary page without a bit width");
       indices_.resize(present);
       rle_decode(body.subspan(1), body[0], indices_);
+    } else if (page.encoding == Encoding::delta_binary_packed) {
+      body = delta_as_plain(body, present);
     } else if (page.encoding != Encoding::plain) {
       throw DecodeError("column " + schema_.name + ": encoding " + std::to_string(static_cast<int>(page.encoding)) +
-                        " is not read (PLAIN and dictionaries are)");
+                        " is not read (PLAIN, DELTA_BINARY_PACKED and dictionaries are)");
     }
     std::size_t p = 0, value = 0;
     for (std::size_t i = 0; i < page.values; ++i) {
@@ -384,6 +387,25 @@ class ChunkDecoder {
         store(next_plain(body, p), flows_[row + i]);
       }
     }
+  }
+
+  // `count` DELTA_BINARY_PACKED integers as the PLAIN values of the column's type.
+  std::span<const std::uint8_t> delta_as_plain(std::span<const std::uint8_t> body, std::size_t count) {
+    const auto physical = static_cast<PhysicalType>(schema_.physical);
+    if (physical != PhysicalType::int32 && physical != PhysicalType::int64)
+      throw DecodeError("column " + schema_.name + ": DELTA_BINARY_PACKED for a column that is not an integer");
+    deltas_.resize(count);
+    delta_decode(body, deltas_);
+    delta_plain_.clear();
+    for (const std::int64_t value : deltas_) {
+      if (physical == PhysicalType::int32) {
+        const auto narrow = static_cast<std::int32_t>(value);
+        delta_plain_.append(reinterpret_cast<const char*>(&narrow), 4);
+      } else {
+        delta_plain_.append(reinterpret_cast<const char*>(&value), 8);
+      }
+    }
+    return {reinterpret_cast<const std::uint8_t*>(delta_plain_.data()), delta_plain_.size()};
   }
 
   void store(std::span<const std::uint8_t> value, FlowRecord& flow) const {
@@ -475,7 +497,9 @@ class ChunkDecoder {
   TextTable* texts_;
   std::vector<std::span<const std::uint8_t>> dictionary_;  // into a decompressed dictionary page
   std::vector<std::uint32_t> defined_, indices_;
+  std::vector<std::int64_t> deltas_;
   std::string dictionary_page_, data_page_;  // decompressed
+  std::string delta_plain_;                  // a DELTA_BINARY_PACKED page's values as PLAIN
 };
 
 }  // namespace

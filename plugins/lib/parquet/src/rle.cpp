@@ -35,13 +35,18 @@ void put_repeat(std::uint32_t value, std::size_t count, int width, std::string& 
 void put_packed(std::span<const std::uint32_t> values, std::size_t from, std::size_t groups, int width,
                 std::string& out) {
   put_varint(groups << 1 | 1, out);
+  // 8 values of `width` bits make `width` bytes: written into the string's
+  // room directly, not byte by byte.
+  const std::size_t start = out.size();
+  out.resize(start + groups * static_cast<std::size_t>(width));
+  char* p = out.data() + start;
   std::uint64_t bits = 0;
   int held = 0;
   for (std::size_t i = from; i < from + groups * 8; ++i) {
     bits |= static_cast<std::uint64_t>(i < values.size() ? values[i] : 0) << held;
     held += width;
     while (held >= 8) {
-      out.push_back(static_cast<char>(bits));
+      *p++ = static_cast<char>(bits);
       bits >>= 8;
       held -= 8;
     }

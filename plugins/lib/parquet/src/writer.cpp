@@ -4,10 +4,13 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "sluice/csv/text.h"
 #include "sluice/file_output/file.h"
+#include "sluice/parquet/delta.h"
 #include "sluice/parquet/rle.h"
 #include "sluice/parquet/thrift.h"
 
@@ -15,208 +18,289 @@ namespace sluice::parquet {
 
 static_assert(std::endian::native == std::endian::little, "PLAIN values are copied as the machine holds them");
 
-struct RowGroupRows::Values {
-  Column column;
-  std::vector<std::int64_t> int64s;  // timestamp, duration, int64
-  std::vector<std::int32_t> int32s;
-  std::vector<IpAddress> addresses;
-  std::vector<MacAddress> macs;
-  std::vector<std::uint32_t> ids;  // country: its two letters; text: its TextId
+// One column chunk, built page by page as rows arrive; its compressed pages
+// wait here until the row group ends. Kept from row group to row group and
+// from file to file, buffers and all.
+class ColumnEncoder {
+ public:
+  virtual ~ColumnEncoder() = default;
+  virtual void append(std::span<const FlowRecord> flows) = 0;
+  // Ends the chunk: its last page, then its dictionary page and data pages
+  // appended to `file`, where they start at `offset`. Ready for the next.
+  virtual ChunkMetadata write_chunk(file_output::File& file, std::int64_t offset) = 0;
 };
 
 namespace {
 
-// The field of width sizeof(T) at `offset` of each flow, as Out.
-template <class T, class Out>
-void gather(std::span<const FlowRecord> flows, std::size_t offset, std::vector<Out>& out) {
-  for (const FlowRecord& flow : flows) {
-    T value;
-    std::memcpy(&value, reinterpret_cast<const char*>(&flow) + offset, sizeof value);
-    out.push_back(static_cast<Out>(value));
+// Murmur3's finaliser: every bit of the key moves every bit of the hash
+// (keys differ in their low bits, an IPv4 address in its last four bytes).
+constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+template <class Key>
+std::uint64_t hash_of(const Key& key) noexcept {
+  if constexpr (std::is_integral_v<Key>) {
+    return mix(static_cast<std::uint64_t>(key));
+  } else {
+    std::uint64_t words[2] = {};
+    std::memcpy(words, &key, std::min(sizeof key, sizeof words));
+    return mix(words[0] ^ mix(words[1]));
   }
 }
 
-template <class Out>
-void gather_integers(std::span<const FlowRecord> flows, const FieldInfo& field, std::vector<Out>& out) {
-  switch (field.width) {
-    case 1: gather<std::uint8_t>(flows, field.offset, out); return;
-    case 2: gather<std::uint16_t>(flows, field.offset, out); return;
-    case 4: gather<std::uint32_t>(flows, field.offset, out); return;
-    default: gather<std::uint64_t>(flows, field.offset, out); return;
+// Addresses compare as two words, not with a memcmp call.
+template <class Key>
+bool same(const Key& a, const Key& b) noexcept {
+  if constexpr (std::is_same_v<Key, IpAddress>) {
+    std::uint64_t x[2], y[2];
+    std::memcpy(x, a.bytes.data(), 16);
+    std::memcpy(y, b.bytes.data(), 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  } else {
+    return a == b;
   }
 }
 
-}  // namespace
-
-RowGroupRows::RowGroupRows(const WriterOptions& options) : row_group_rows_(options.row_group_rows) {
-  for (const Field field : options.fields) {
-    columns_.push_back(std::make_unique<Values>());
-    columns_.back()->column = column_of(field);
-  }
-}
-
-RowGroupRows::RowGroupRows(RowGroupRows&&) noexcept = default;
-RowGroupRows& RowGroupRows::operator=(RowGroupRows&&) noexcept = default;
-RowGroupRows::~RowGroupRows() = default;
-
-void RowGroupRows::append(std::span<const FlowRecord> flows) {
-  if (rows_ == 0) reserve(flows.size());
-  for (auto& values : columns_) {
-    const FieldInfo& field = *values->column.field;
-    switch (values->column.kind) {
-      case ColumnKind::timestamp:
-      case ColumnKind::int64:
-        if (field.kind == FieldKind::duration) {
-          for (const FlowRecord& flow : flows) values->int64s.push_back(static_cast<std::int64_t>(flow.duration_ms()));
-          break;
-        }
-        gather_integers(flows, field, values->int64s);
-        break;
-      case ColumnKind::int32: gather_integers(flows, field, values->int32s); break;
-      case ColumnKind::address: gather<IpAddress>(flows, field.offset, values->addresses); break;
-      case ColumnKind::mac: gather<MacAddress>(flows, field.offset, values->macs); break;
-      case ColumnKind::country: gather<std::uint16_t>(flows, field.offset, values->ids); break;
-      case ColumnKind::text: gather<std::uint32_t>(flows, field.offset, values->ids); break;
-    }
-  }
-  rows_ += flows.size();
-}
-
-// A row group's columns grow without copying: room for a whole row group
-// once a file has filled one, else for as many rows as the first batch
-// times 64 (a window of a few flows takes little memory).
-void RowGroupRows::reserve(std::size_t first_batch) {
-  const std::size_t rows = std::min(row_group_rows_, std::max(first_batch * 64, std::size_t{1} << 16));
-  for (auto& values : columns_) {
-    switch (values->column.kind) {
-      case ColumnKind::timestamp:
-      case ColumnKind::int64: values->int64s.reserve(rows); break;
-      case ColumnKind::int32: values->int32s.reserve(rows); break;
-      case ColumnKind::address: values->addresses.reserve(rows); break;
-      case ColumnKind::mac: values->macs.reserve(rows); break;
-      case ColumnKind::country:
-      case ColumnKind::text: values->ids.reserve(rows); break;
-    }
-  }
-}
-
-void RowGroupRows::clear() {
-  for (auto& values : columns_) {
-    values->int64s.clear();
-    values->int32s.clear();
-    values->addresses.clear();
-    values->macs.clear();
-    values->ids.clear();
-  }
-  rows_ = 0;
-}
-
-namespace {
-
-// Distinct values in the order first seen, found again by an open-addressing
-// hash table of their indices.
+// Distinct values in the order first seen, as an open-addressing table whose
+// slots hold the key and its index: a probe reads one place in memory.
 template <class Key>
 class Dictionary {
  public:
-  // The index of `key`, added when new.
-  std::uint32_t index_of(const Key& key) {
-    std::size_t slot = hash(key) & mask_;
-    while (true) {
-      const std::uint32_t entry = slots_[slot];
-      if (entry == 0) break;
-      if (same(keys_[entry - 1], key)) return entry - 1;
-      slot = (slot + 1) & mask_;
+  // The index of `key`; `added` when it is new.
+  std::uint32_t index_of(const Key& key, bool& added) {
+    std::size_t slot = static_cast<std::size_t>(hash_of(key) >> shift_);
+    for (;; slot = (slot + 1) & (slots_.size() - 1)) {
+      const Slot& at = slots_[slot];
+      if (at.index_plus_one == 0) break;
+      if (same(at.key, key)) {
+        added = false;
+        return at.index_plus_one - 1;
+      }
     }
-    const auto index = static_cast<std::uint32_t>(keys_.size());
-    keys_.push_back(key);
-    slots_[slot] = index + 1;
-    if (keys_.size() * 2 > slots_.size()) grow();
+    const auto index = static_cast<std::uint32_t>(size_);
+    slots_[slot] = {key, index + 1};
+    if (++size_ * 2 > slots_.size()) grow();
+    added = true;
     return index;
   }
 
-  const std::vector<Key>& keys() const noexcept { return keys_; }
+  std::size_t size() const noexcept { return size_; }
+
+  void clear() {
+    slots_.assign(initial_slots, Slot{});
+    shift_ = 64 - std::countr_zero(initial_slots);
+    size_ = 0;
+  }
 
  private:
-  // Addresses compare as two words, not with a memcmp call.
-  static bool same(const Key& a, const Key& b) noexcept {
-    if constexpr (std::is_same_v<Key, IpAddress>) {
-      std::uint64_t x[2], y[2];
-      std::memcpy(x, a.bytes.data(), 16);
-      std::memcpy(y, b.bytes.data(), 16);
-      return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-    } else {
-      return a == b;
-    }
-  }
-
-  static std::size_t hash(const Key& key) noexcept {
-    constexpr std::uint64_t multiplier = 0x9e3779b97f4a7c15ULL;
-    if constexpr (std::is_integral_v<Key>) {
-      return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * multiplier) >> 20);
-    } else {
-      std::uint64_t words[2] = {};
-      std::memcpy(words, &key, std::min(sizeof key, sizeof words));
-      return static_cast<std::size_t>(((words[0] * multiplier) ^ (words[1] * 0xc2b2ae3d27d4eb4fULL)) >> 20);
-    }
-  }
+  struct Slot {
+    Key key{};
+    std::uint32_t index_plus_one = 0;  // 0: empty
+  };
+  static constexpr std::size_t initial_slots = 1024;
 
   void grow() {
-    slots_.assign(slots_.size() * 2, 0);
-    mask_ = slots_.size() - 1;
-    for (std::size_t i = 0; i < keys_.size(); ++i) {
-      std::size_t slot = hash(keys_[i]) & mask_;
-      while (slots_[slot] != 0) slot = (slot + 1) & mask_;
-      slots_[slot] = static_cast<std::uint32_t>(i + 1);
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    --shift_;
+    for (const Slot& entry : old) {
+      if (entry.index_plus_one == 0) continue;
+      std::size_t slot = static_cast<std::size_t>(hash_of(entry.key) >> shift_);
+      while (slots_[slot].index_plus_one != 0) slot = (slot + 1) & (slots_.size() - 1);
+      slots_[slot] = entry;
     }
   }
 
-  std::vector<Key> keys_;
-  std::vector<std::uint32_t> slots_ = std::vector<std::uint32_t>(1024, 0);
-  std::size_t mask_ = 1023;
+  std::vector<Slot> slots_ = std::vector<Slot>(initial_slots);
+  int shift_ = 64 - std::countr_zero(initial_slots);
+  std::size_t size_ = 0;
 };
 
-template <class T>
-std::string plain_bytes(T value) {
-  return {reinterpret_cast<const char*>(&value), sizeof value};
-}
-
-// Pages of one column chunk, appended to the row group's bytes.
-class ChunkWriter {
+// The same for keys below `range` (the values of 8- and 16-bit members): a
+// table with a place for every key, no hashing.
+template <class Key, std::size_t range>
+class DenseDictionary {
  public:
-  ChunkWriter(std::string& out, Compressor& compressor, ChunkMetadata& metadata, std::int64_t chunk_start)
-      : out_(out), compressor_(compressor), metadata_(metadata), chunk_start_(chunk_start) {}
-
-  void dictionary_page(std::string_view plain, std::size_t entries) {
-    metadata_.dictionary_page_offset = static_cast<std::int64_t>(out_.size());
-    page(
-        plain,
-        [&](thrift::Encoder& header) {
-          header.begin_struct(7);  // dictionary_page_header
-          header.i32(1, static_cast<std::int32_t>(entries));
-          header.i32(2, static_cast<std::int32_t>(Encoding::plain));
-          header.end_struct();
-        },
-        PageType::dictionary);
+  std::uint32_t index_of(const Key& key, bool& added) {
+    std::uint32_t& at = indices_[static_cast<std::size_t>(key)];
+    added = at == 0;
+    if (added) {
+      keys_.push_back(key);
+      at = static_cast<std::uint32_t>(keys_.size());
+    }
+    return at - 1;
   }
 
-  void data_page(std::string_view body, std::size_t values, Encoding encoding) {
-    if (metadata_.data_page_offset < chunk_start_) metadata_.data_page_offset = static_cast<std::int64_t>(out_.size());
-    page(
-        body,
-        [&](thrift::Encoder& header) {
-          header.begin_struct(5);  // data_page_header
-          header.i32(1, static_cast<std::int32_t>(values));
-          header.i32(2, static_cast<std::int32_t>(encoding));
-          header.i32(3, static_cast<std::int32_t>(Encoding::rle));
-          header.i32(4, static_cast<std::int32_t>(Encoding::rle));
-          header.end_struct();
-        },
-        PageType::data);
+  std::size_t size() const noexcept { return keys_.size(); }
+
+  void clear() {
+    for (const Key key : keys_) indices_[static_cast<std::size_t>(key)] = 0;
+    keys_.clear();
   }
 
  private:
-  template <class Header>
-  void page(std::string_view body, Header&& type_header, PageType type) {
+  std::vector<std::uint32_t> indices_ = std::vector<std::uint32_t>(range);  // index + 1; 0: not seen
+  std::vector<Key> keys_;
+};
+
+// How the values of a column are read from a flow and written as PLAIN:
+// each kind of column has a Values type with
+//   Key key(flow)                  the value, as the dictionary holds it
+//   bool is_null(flow)             called for nullable columns only
+//   string_view plain(key, room)   its PLAIN bytes (a byte array's without
+//                                  the length), in `room` (64 bytes) where
+//                                  they are not kept elsewhere
+//   numeric                        statistics compare keys as numbers, not bytes
+//   key_range                      every key is below it (0: unbounded)
+//   fixed                          a PLAIN value has no length
+//   delta                          DELTA_BINARY_PACKED instead of a dictionary
+// A field whose presence bit is clear is null, as the JSON encoder's null.
+struct FieldValues {
+  static constexpr bool delta = false;
+  const FieldInfo* field;
+  bool is_null(const FlowRecord& flow) const noexcept { return !is_present(flow, *field); }
+
+  template <class Member>
+  Member member(const FlowRecord& flow) const noexcept {
+    Member value;
+    std::memcpy(&value, reinterpret_cast<const char*>(&flow) + field->offset, sizeof value);
+    return value;
+  }
+};
+
+// An integer column of Parquet type T from a member of type Member (void:
+// the duration, last - first).
+template <class T, class Member>
+struct IntegerValues : FieldValues {
+  using Key = T;
+  static constexpr bool numeric = true, fixed = true;
+  static constexpr std::size_t key_range = [] {
+    if constexpr (std::is_void_v<Member>)
+      return std::size_t{0};
+    else
+      return sizeof(Member) <= 2 ? std::size_t{1} << (8 * sizeof(Member)) : 0;
+  }();
+  Key key(const FlowRecord& flow) const noexcept {
+    if constexpr (std::is_void_v<Member>)
+      return static_cast<T>(flow.duration_ms());
+    else
+      return static_cast<T>(member<Member>(flow));
+  }
+  static std::string_view plain(const Key& key, char* room) noexcept {
+    std::memcpy(room, &key, sizeof key);
+    return {room, sizeof key};
+  }
+};
+
+// Times arrive nearly in order: their differences take a few bits.
+struct TimeValues : IntegerValues<std::int64_t, std::uint64_t> {
+  static constexpr bool delta = true;
+};
+
+// An address nobody set is null too, as csv_writer leaves it empty.
+struct AddressValues : FieldValues {
+  using Key = IpAddress;
+  static constexpr bool numeric = false;
+  static constexpr std::size_t key_range = 0;
+  Key key(const FlowRecord& flow) const noexcept { return member<IpAddress>(flow); }
+  bool is_null(const FlowRecord& flow) const noexcept {
+    return FieldValues::is_null(flow) || address_value(flow, *field).is_unspecified();
+  }
+};
+struct AddressText : AddressValues {
+  static constexpr bool fixed = false;
+  static std::string_view plain(const Key& a, char* room) noexcept {
+    return {room, static_cast<std::size_t>(csv::text::put_address(room, a) - room)};
+  }
+};
+struct AddressBytes : AddressValues {
+  static constexpr bool fixed = true;
+  static std::string_view plain(const Key& a, char*) noexcept {
+    return {reinterpret_cast<const char*>(a.bytes.data()), a.bytes.size()};
+  }
+};
+
+struct MacText : FieldValues {
+  using Key = MacAddress;
+  static constexpr bool numeric = false, fixed = false;
+  static constexpr std::size_t key_range = 0;
+  Key key(const FlowRecord& flow) const noexcept { return member<MacAddress>(flow); }
+  bool is_null(const FlowRecord& flow) const noexcept {
+    return FieldValues::is_null(flow) || mac_value(flow, *field).is_unspecified();
+  }
+  static std::string_view plain(const Key& m, char* room) noexcept {
+    return {room, static_cast<std::size_t>(csv::text::put_mac(room, m) - room)};
+  }
+};
+
+struct CountryText : FieldValues {
+  using Key = std::uint16_t;  // the two letters
+  static constexpr bool numeric = false, fixed = false;
+  static constexpr std::size_t key_range = 1 << 16;
+  Key key(const FlowRecord& flow) const noexcept { return member<std::uint16_t>(flow); }
+  static std::string_view plain(const Key& letters, char* room) noexcept {
+    room[0] = static_cast<char>(letters & 0xff);
+    room[1] = static_cast<char>(letters >> 8);
+    return {room, 2};
+  }
+};
+
+struct TextOfId : FieldValues {
+  using Key = TextId;
+  static constexpr bool numeric = false, fixed = false;
+  static constexpr std::size_t key_range = 0;
+  const TextTable* texts;
+  Key key(const FlowRecord& flow) const noexcept { return member<TextId>(flow); }
+  bool is_null(const FlowRecord& flow) const noexcept { return texts == nullptr || FieldValues::is_null(flow); }
+  std::string_view plain(const Key& id, char*) const noexcept { return texts->text(id); }
+};
+
+// Byte arrays compare as unsigned bytes (their TYPE_ORDER). Most values
+// differ from the minimum and the maximum in their first byte already.
+void widen(ChunkMetadata& metadata, std::string_view value) {
+  if (!metadata.has_min_max) {
+    metadata.min_value = metadata.max_value = value;
+    metadata.has_min_max = true;
+    return;
+  }
+  const auto first = [](std::string_view s) { return s.empty() ? -1 : static_cast<unsigned char>(s[0]); };
+  const int byte = first(value);
+  if (byte <= first(metadata.min_value) && value < metadata.min_value) metadata.min_value = value;
+  if (byte >= first(metadata.max_value) && value > metadata.max_value) metadata.max_value = value;
+}
+
+// A page's worth of values: room taken once, filled without checks.
+template <class T>
+class PageBuffer {
+ public:
+  explicit PageBuffer(std::size_t capacity) : values_(new T[capacity]) {}
+  // Where the next value goes; values written from there on are kept by
+  // keep_to(their end). The loops that fill a page keep a pointer of their own.
+  T* end() noexcept { return values_.get() + size_; }
+  void keep_to(const T* end) noexcept { size_ = static_cast<std::size_t>(end - values_.get()); }
+  const T& operator[](std::size_t i) const noexcept { return values_[i]; }
+  std::span<const T> view() const noexcept { return {values_.get(), size_}; }
+  std::size_t size() const noexcept { return size_; }
+  void clear() noexcept { size_ = 0; }
+
+ private:
+  std::unique_ptr<T[]> values_;
+  std::size_t size_ = 0;
+};
+
+// A page (data or dictionary): its header, then its body compressed.
+class PageSink {
+ public:
+  explicit PageSink(Compressor& compressor) : compressor_(compressor) {}
+
+  template <class TypeHeader>
+  void put(std::string_view body, PageType type, TypeHeader&& type_header, std::string& out, ChunkMetadata& metadata) {
     compressed_.clear();
     compressor_.compress(body, compressed_);
     thrift::Encoder header;
@@ -225,277 +309,330 @@ class ChunkWriter {
     header.i32(3, static_cast<std::int32_t>(compressed_.size()));
     type_header(header);
     header.end_struct();
-    out_ += header.bytes();
-    out_ += compressed_;
-    metadata_.uncompressed_bytes += static_cast<std::int64_t>(header.bytes().size() + body.size());
-    metadata_.compressed_bytes += static_cast<std::int64_t>(header.bytes().size() + compressed_.size());
+    out += header.bytes();
+    out += compressed_;
+    metadata.uncompressed_bytes += static_cast<std::int64_t>(header.bytes().size() + body.size());
+    metadata.compressed_bytes += static_cast<std::int64_t>(header.bytes().size() + compressed_.size());
   }
 
-  std::string& out_;
+ private:
   Compressor& compressor_;
-  ChunkMetadata& metadata_;
-  std::int64_t chunk_start_;
   std::string compressed_;
 };
 
-// Writes `rows` rows as data pages of `rows_per_page`: definition levels
-// first where the column can be null (`defined` holds one level a row; empty
-// for a required column), then put_values(from, to, body) appends the
-// values of the non-null rows [from, to) of the page.
-template <class PutValues>
-void write_pages(ChunkWriter& chunk, std::size_t rows, std::span<const std::uint32_t> defined,
-                 std::size_t rows_per_page, Encoding encoding, PutValues&& put_values) {
-  std::string body;
-  std::size_t value = 0;
-  for (std::size_t from = 0; from < rows; from += rows_per_page) {
-    const std::size_t to = std::min(rows, from + rows_per_page);
-    body.clear();
-    std::size_t values = to - from;
-    if (!defined.empty()) {
-      body.append(4, '\0');
-      const auto levels = defined.subspan(from, to - from);
-      rle_encode(levels, 1, body);
-      const auto length = static_cast<std::uint32_t>(body.size() - 4);
-      std::memcpy(body.data(), &length, 4);
-      values = static_cast<std::size_t>(std::count(levels.begin(), levels.end(), 1U));
+// A column chunk of `Values`: each page's values gather here (their keys,
+// definition levels where the column can be null, dictionary indices while
+// the chunk has a dictionary) and are encoded and compressed when the page
+// is full. Times are DELTA_BINARY_PACKED. Other columns start with a
+// dictionary and keep it while it pays: the first page decides (for
+// numbers, dictionary and indices must take less room than the values; for
+// all, the dictionary must not be on its way past its limit within the row
+// group), and a dictionary that outgrows its limit later is given up: the
+// pages from then on are PLAIN, as Arrow's writer does.
+template <class Values>
+class Encoder final : public ColumnEncoder {
+  using Key = typename Values::Key;
+
+ public:
+  Encoder(Values values, bool nullable, const WriterOptions& options, Compressor& compressor)
+      : values_(values),
+        nullable_(nullable),
+        options_(options),
+        pages_sink_(compressor),
+        page_rows_(std::max<std::size_t>(1024, options.page_bytes / plain_estimate())),
+        keys_(page_rows_),
+        levels_(nullable ? page_rows_ : 0),
+        indices_(page_rows_) {}
+
+  void append(std::span<const FlowRecord> flows) override {
+    while (!flows.empty()) {
+      const std::size_t n = std::min(flows.size(), page_rows_ - page_rows_used_);
+      gather(flows.first(n));
+      flows = flows.subspan(n);
+      if (page_rows_used_ == page_rows_) close_page();
     }
-    put_values(value, value + values, body);
-    value += values;
-    chunk.data_page(body, to - from, encoding);
   }
+
+  ChunkMetadata write_chunk(file_output::File& file, std::int64_t offset) override {
+    close_page();
+    ChunkMetadata chunk = std::move(metadata_);
+    std::string dictionary_page;
+    if (dictionary_pages_ > 0) {
+      pages_sink_.put(
+          dictionary_plain_, PageType::dictionary,
+          [&](thrift::Encoder& header) {
+            header.begin_struct(7);  // dictionary_page_header
+            header.i32(1, static_cast<std::int32_t>(dictionary_.size()));
+            header.i32(2, static_cast<std::int32_t>(Encoding::plain));
+            header.end_struct();
+          },
+          dictionary_page, chunk);
+      chunk.dictionary_page_offset = offset;
+    }
+    chunk.data_page_offset = offset + static_cast<std::int64_t>(dictionary_page.size());
+    chunk.encodings.clear();
+    if (dictionary_pages_ > 0 || plain_pages_ > 0) chunk.encodings.push_back(Encoding::plain);
+    if (nullable_ || dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle);
+    if (delta_pages_ > 0) chunk.encodings.push_back(Encoding::delta_binary_packed);
+    if (dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle_dictionary);
+    file.append(dictionary_page.data(), dictionary_page.size());
+    file.append(pages_.data(), pages_.size());
+
+    pages_.clear();
+    metadata_ = {};
+    dictionary_.clear();
+    dictionary_plain_.clear();
+    dictionary_on_ = !Values::delta;
+    dictionary_pages_ = plain_pages_ = delta_pages_ = 0;
+    chunk_rows_ = 0;
+    return chunk;
+  }
+
+ private:
+  // Numbers of 32 and 64 bits are looked up by hashing: past this many
+  // distinct ones the table outgrows the second-level cache, and a lookup
+  // costs more than the room it saves once zstd has had the PLAIN values
+  // (1M generator flows: bytes and duration PLAIN take 0.55 MB, 2%, more).
+  static constexpr std::size_t max_entries =
+      Values::numeric && Values::key_range == 0 ? 8192 : std::numeric_limits<std::size_t>::max();
+
+  // The PLAIN bytes of a typical value: what a page of page_bytes holds.
+  static constexpr std::size_t plain_estimate() noexcept {
+    if constexpr (Values::fixed) return sizeof(Key);
+    return 20;  // an address's text and its length
+  }
+
+  // The keys of `flows` (and their definition levels) into the page; a null
+  // row's key is written and not kept, so that the loop has no branch.
+  void gather(std::span<const FlowRecord> flows) {
+    const std::size_t from = keys_.size();
+    Key* keys = keys_.end();
+    if (nullable_) {
+      std::uint32_t* levels = levels_.end();
+      for (const FlowRecord& flow : flows) {
+        const bool present = !values_.is_null(flow);
+        *levels++ = present ? 1 : 0;
+        *keys = values_.key(flow);
+        keys += present ? 1 : 0;
+      }
+      levels_.keep_to(levels);
+    } else {
+      for (const FlowRecord& flow : flows) *keys++ = values_.key(flow);
+    }
+    keys_.keep_to(keys);
+    page_rows_used_ += flows.size();
+    if (dictionary_on_) index(from);
+  }
+
+  // Dictionary indices of keys_[from...]; a run of equal values is looked up once.
+  void index(std::size_t from) {
+    char room[64];
+    std::uint32_t* indices = indices_.end();
+    std::uint32_t index = last_index_;
+    for (std::size_t i = from; i < keys_.size(); ++i) {
+      if (i == 0 || !same(keys_[i], keys_[i - 1])) {
+        bool added = false;
+        index = dictionary_.index_of(keys_[i], added);
+        if (added) {
+          const std::string_view value = values_.plain(keys_[i], room);
+          if constexpr (!Values::numeric) widen(metadata_, value);
+          put_plain(value, dictionary_plain_);
+        }
+      }
+      *indices++ = index;
+    }
+    indices_.keep_to(indices);
+    last_index_ = index;
+    if (dictionary_plain_.size() > options_.dictionary_bytes || dictionary_.size() > max_entries)
+      dictionary_on_ = false;
+  }
+
+  static void put_plain(std::string_view value, std::string& out) {
+    if constexpr (!Values::fixed) {
+      const auto size = static_cast<std::uint32_t>(value.size());
+      out.append(reinterpret_cast<const char*>(&size), 4);
+    }
+    out.append(value);
+  }
+
+  // Whether the dictionary is worth keeping, once the first page shows it.
+  bool dictionary_pays() const noexcept {
+    const std::size_t rows = chunk_rows_ + page_rows_used_;
+    if (dictionary_.size() == 0) return false;  // no value yet: PLAIN, definition levels only
+    if (dictionary_plain_.size() * options_.row_group_rows > options_.dictionary_bytes * rows) return false;
+    if constexpr (!Values::numeric) return true;
+    const std::size_t index_bits = static_cast<std::size_t>(bit_width(static_cast<std::uint32_t>(dictionary_.size())));
+    return dictionary_plain_.size() + keys_.size() * index_bits / 8 < keys_.size() * sizeof(Key);
+  }
+
+  void close_page() {
+    if (page_rows_used_ == 0) return;
+    if (dictionary_on_ && dictionary_pages_ == 0 && !dictionary_pays()) dictionary_on_ = false;
+    body_.clear();
+    if (nullable_) {
+      body_.append(4, '\0');
+      rle_encode(levels_.view(), 1, body_);
+      const auto length = static_cast<std::uint32_t>(body_.size() - 4);
+      std::memcpy(body_.data(), &length, 4);
+    }
+    Encoding encoding = Encoding::plain;
+    if (dictionary_on_) {
+      encoding = Encoding::rle_dictionary;
+      const int width = bit_width(static_cast<std::uint32_t>(std::max<std::size_t>(dictionary_.size(), 1) - 1));
+      body_.push_back(static_cast<char>(width));
+      rle_encode(indices_.view(), width, body_);
+      ++dictionary_pages_;
+    } else if (Values::delta && keys_.size() > 0) {
+      encoding = Encoding::delta_binary_packed;
+      if constexpr (Values::delta) delta_encode(keys_.view(), body_);
+      ++delta_pages_;
+    } else {
+      ++plain_pages_;
+      char room[64];
+      for (const Key& key : keys_.view()) {
+        const std::string_view value = values_.plain(key, room);
+        if constexpr (!Values::numeric) widen(metadata_, value);
+        put_plain(value, body_);
+      }
+    }
+    if constexpr (Values::numeric) widen_numbers();
+    metadata_.values += static_cast<std::int64_t>(page_rows_used_);
+    metadata_.null_count += static_cast<std::int64_t>(page_rows_used_ - keys_.size());
+    pages_sink_.put(
+        body_, PageType::data,
+        [&](thrift::Encoder& header) {
+          header.begin_struct(5);  // data_page_header
+          header.i32(1, static_cast<std::int32_t>(page_rows_used_));
+          header.i32(2, static_cast<std::int32_t>(encoding));
+          header.i32(3, static_cast<std::int32_t>(Encoding::rle));
+          header.i32(4, static_cast<std::int32_t>(Encoding::rle));
+          header.end_struct();
+        },
+        pages_, metadata_);
+    chunk_rows_ += page_rows_used_;
+    page_rows_used_ = 0;
+    keys_.clear();
+    levels_.clear();
+    indices_.clear();
+  }
+
+  // Numbers compare as signed numbers (INT32 and INT64's TYPE_ORDER).
+  void widen_numbers() {
+    if (keys_.size() == 0) return;
+    Key min = keys_[0], max = keys_[0];
+    for (const Key key : keys_.view()) {  // no branch: vectorised
+      min = std::min(min, key);
+      max = std::max(max, key);
+    }
+    if (metadata_.has_min_max) {
+      Key was_min, was_max;
+      std::memcpy(&was_min, metadata_.min_value.data(), sizeof was_min);
+      std::memcpy(&was_max, metadata_.max_value.data(), sizeof was_max);
+      min = std::min(min, was_min);
+      max = std::max(max, was_max);
+    }
+    char room[64];
+    metadata_.min_value = Values::plain(min, room);
+    metadata_.max_value = Values::plain(max, room);
+    metadata_.has_min_max = true;
+  }
+
+  Values values_;
+  bool nullable_;
+  const WriterOptions& options_;
+  PageSink pages_sink_;
+  std::size_t page_rows_;
+
+  // The page under way.
+  std::size_t page_rows_used_ = 0;
+  PageBuffer<Key> keys_;               // of its rows that are not null
+  PageBuffer<std::uint32_t> levels_;   // one a row: 1 value, 0 null (nullable columns)
+  PageBuffer<std::uint32_t> indices_;  // one a key, while the dictionary is on
+  std::uint32_t last_index_ = 0;
+  std::string body_;
+
+  // The chunk under way.
+  std::size_t chunk_rows_ = 0;  // in the pages before this one
+  ChunkMetadata metadata_;
+  std::string pages_;  // compressed, with their headers
+  std::conditional_t<Values::key_range == 0, Dictionary<Key>, DenseDictionary<Key, Values::key_range>> dictionary_;
+  std::string dictionary_plain_;
+  bool dictionary_on_ = !Values::delta;
+  std::size_t dictionary_pages_ = 0;  // data pages of dictionary indices, and of the other encodings
+  std::size_t plain_pages_ = 0;
+  std::size_t delta_pages_ = 0;
+};
+
+template <class Values>
+std::unique_ptr<ColumnEncoder> encoder(Values values, Column column, const WriterOptions& options,
+                                       Compressor& compressor) {
+  return std::make_unique<Encoder<Values>>(values, nullable(column), options, compressor);
 }
 
-// Indices of a dictionary of `entries`, page after page: each page starts
-// with the bit width.
-void write_index_pages(ChunkWriter& chunk, std::size_t rows, std::span<const std::uint32_t> defined,
-                       std::span<const std::uint32_t> indices, std::size_t entries, const WriterOptions& options) {
-  const int width = bit_width(static_cast<std::uint32_t>(entries == 0 ? 0 : entries - 1));
-  const std::size_t bits_a_row = static_cast<std::size_t>(width) + (defined.empty() ? 0 : 1);
-  const std::size_t rows_per_page =
-      std::max<std::size_t>(1024, options.page_bytes * 8 / std::max<std::size_t>(1, bits_a_row));
-  write_pages(chunk, rows, defined, rows_per_page, Encoding::rle_dictionary,
-              [&](std::size_t from, std::size_t to, std::string& body) {
-                body.push_back(static_cast<char>(width));
-                rle_encode(indices.subspan(from, to - from), width, body);
-              });
-}
-
-template <class T>
-void encode_integers(std::span<const T> values, ChunkWriter& chunk, ChunkMetadata& metadata,
-                     const WriterOptions& options) {
-  if (!values.empty()) {
-    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-    metadata.min_value = plain_bytes(*lo);
-    metadata.max_value = plain_bytes(*hi);
-    metadata.has_min_max = true;
+std::unique_ptr<ColumnEncoder> encoder_of(Field field, const WriterOptions& options, Compressor& compressor) {
+  const Column column = column_of(field);
+  const FieldValues values{column.field};
+  switch (column.kind) {
+    case ColumnKind::timestamp: return encoder(TimeValues{values}, column, options, compressor);
+    case ColumnKind::int64:
+      if (column.field->kind == FieldKind::duration)
+        return encoder(IntegerValues<std::int64_t, void>{values}, column, options, compressor);
+      if (column.field->width == 4)
+        return encoder(IntegerValues<std::int64_t, std::uint32_t>{values}, column, options, compressor);
+      return encoder(IntegerValues<std::int64_t, std::uint64_t>{values}, column, options, compressor);
+    case ColumnKind::int32:
+      if (column.field->width == 1)
+        return encoder(IntegerValues<std::int32_t, std::uint8_t>{values}, column, options, compressor);
+      return encoder(IntegerValues<std::int32_t, std::uint16_t>{values}, column, options, compressor);
+    case ColumnKind::address:
+      if (options.address_type == AddressType::binary)
+        return encoder(AddressBytes{values}, column, options, compressor);
+      return encoder(AddressText{values}, column, options, compressor);
+    case ColumnKind::mac: return encoder(MacText{values}, column, options, compressor);
+    case ColumnKind::country: return encoder(CountryText{values}, column, options, compressor);
+    case ColumnKind::text: return encoder(TextOfId{values, options.texts}, column, options, compressor);
   }
-  // A dictionary where it stays small and its indices take less room than
-  // the values; a run of equal values is looked up once.
-  const std::size_t max_entries = options.dictionary_bytes / sizeof(T);
-  Dictionary<T> dictionary;
-  std::vector<std::uint32_t> indices;
-  indices.reserve(values.size());
-  std::uint32_t index = 0;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i == 0 || values[i] != values[i - 1]) index = dictionary.index_of(values[i]);
-    indices.push_back(index);
-    if (dictionary.keys().size() > max_entries) break;
-  }
-  const std::size_t entries = dictionary.keys().size();
-  const std::size_t index_bytes =
-      values.size() * static_cast<std::size_t>(bit_width(static_cast<std::uint32_t>(entries))) / 8;
-  if (entries <= max_entries && entries * sizeof(T) + index_bytes < values.size() * sizeof(T)) {
-    const auto& keys = dictionary.keys();
-    chunk.dictionary_page({reinterpret_cast<const char*>(keys.data()), keys.size() * sizeof(T)}, keys.size());
-    write_index_pages(chunk, values.size(), {}, indices, entries, options);
-    metadata.encodings = {Encoding::plain, Encoding::rle, Encoding::rle_dictionary};
-    return;
-  }
-  write_pages(chunk, values.size(), {}, std::max<std::size_t>(1, options.page_bytes / sizeof(T)), Encoding::plain,
-              [&](std::size_t from, std::size_t to, std::string& body) {
-                body.append(reinterpret_cast<const char*>(values.data() + from), (to - from) * sizeof(T));
-              });
-  metadata.encodings = {Encoding::plain};
-}
-
-// The text or bytes of a value of a nullable column, written into `room`
-// (64 bytes) where it is not kept elsewhere. An unset address or MAC is
-// null, as csv_writer leaves it empty.
-struct AddressText {
-  static bool is_null(const IpAddress& a) noexcept { return a.is_unspecified(); }
-  std::string_view value(const IpAddress& a, char* room) const noexcept {
-    return {room, static_cast<std::size_t>(csv::text::put_address(room, a) - room)};
-  }
-  static constexpr bool fixed = false;
-};
-struct AddressBytes {
-  static bool is_null(const IpAddress& a) noexcept { return a.is_unspecified(); }
-  std::string_view value(const IpAddress& a, char* room) const noexcept {
-    std::memcpy(room, a.bytes.data(), 16);
-    return {room, 16};
-  }
-  static constexpr bool fixed = true;
-};
-struct MacText {
-  static bool is_null(const MacAddress& m) noexcept { return m.is_unspecified(); }
-  std::string_view value(const MacAddress& m, char* room) const noexcept {
-    return {room, static_cast<std::size_t>(csv::text::put_mac(room, m) - room)};
-  }
-  static constexpr bool fixed = false;
-};
-struct CountryText {
-  static bool is_null(std::uint32_t letters) noexcept { return letters == 0; }
-  std::string_view value(std::uint32_t letters, char* room) const noexcept {
-    room[0] = static_cast<char>(letters & 0xff);
-    room[1] = static_cast<char>(letters >> 8);
-    return {room, 2};
-  }
-  static constexpr bool fixed = false;
-};
-struct TextOfId {
-  const TextTable* texts;
-  bool is_null(TextId id) const noexcept { return id == 0 || texts == nullptr; }
-  std::string_view value(TextId id, char*) const noexcept { return texts->text(id); }
-  static constexpr bool fixed = false;
-};
-
-// PLAIN: a byte array's length, then its bytes; a fixed-length one's bytes.
-template <class Traits>
-void put_plain(std::string_view value, std::string& out) {
-  if constexpr (!Traits::fixed) {
-    const auto size = static_cast<std::uint32_t>(value.size());
-    out.append(reinterpret_cast<const char*>(&size), 4);
-  }
-  out.append(value);
-}
-
-// Byte arrays compare as unsigned bytes (their TYPE_ORDER).
-void widen(ChunkMetadata& metadata, std::string_view value) {
-  if (!metadata.has_min_max) {
-    metadata.min_value = metadata.max_value = value;
-    metadata.has_min_max = true;
-    return;
-  }
-  if (value < metadata.min_value) metadata.min_value = value;
-  if (value > metadata.max_value) metadata.max_value = value;
-}
-
-template <class Traits, class Key>
-void encode_nullable(std::span<const Key> keys, const Traits& traits, ChunkWriter& chunk, ChunkMetadata& metadata,
-                     const WriterOptions& options) {
-  std::vector<std::uint32_t> defined(keys.size());
-  std::vector<Key> present;
-  present.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    defined[i] = traits.is_null(keys[i]) ? 0 : 1;
-    if (defined[i] != 0) present.push_back(keys[i]);
-  }
-  metadata.null_count = static_cast<std::int64_t>(keys.size() - present.size());
-
-  char room[64];
-  Dictionary<Key> dictionary;
-  std::string plain_dictionary;
-  std::vector<std::uint32_t> indices;
-  indices.reserve(present.size());
-  for (const Key& key : present) {
-    const std::size_t before = dictionary.keys().size();
-    indices.push_back(dictionary.index_of(key));
-    if (dictionary.keys().size() == before) continue;
-    const auto value = traits.value(key, room);
-    widen(metadata, value);
-    put_plain<Traits>(value, plain_dictionary);
-    if (plain_dictionary.size() > options.dictionary_bytes) break;
-  }
-  if (plain_dictionary.size() <= options.dictionary_bytes) {
-    chunk.dictionary_page(plain_dictionary, dictionary.keys().size());
-    write_index_pages(chunk, keys.size(), defined, indices, dictionary.keys().size(), options);
-    metadata.encodings = {Encoding::plain, Encoding::rle, Encoding::rle_dictionary};
-    return;
-  }
-  metadata.has_min_max = false;
-  for (const Key& key : present) widen(metadata, traits.value(key, room));
-  constexpr std::size_t typical_value_bytes = 20;
-  write_pages(chunk, keys.size(), defined, std::max<std::size_t>(1, options.page_bytes / typical_value_bytes),
-              Encoding::plain, [&](std::size_t from, std::size_t to, std::string& body) {
-                for (std::size_t i = from; i < to; ++i) put_plain<Traits>(traits.value(present[i], room), body);
-              });
-  metadata.encodings = {Encoding::plain, Encoding::rle};
+  return encoder(IntegerValues<std::int64_t, std::uint64_t>{values}, column, options, compressor);
 }
 
 }  // namespace
 
-void encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor,
-                      EncodedRowGroup& group) {
-  group.bytes.clear();
-  group.chunks.clear();
-  group.rows = static_cast<std::int64_t>(rows.rows());
-  for (std::size_t i = 0; i < options.fields.size(); ++i) {
-    const auto& values = rows.column(i);
-    ChunkMetadata& metadata = group.chunks.emplace_back();
-    metadata.values = group.rows;
-    const auto start = static_cast<std::int64_t>(group.bytes.size());
-    metadata.data_page_offset = start - 1;  // set by the first data page
-    ChunkWriter chunk(group.bytes, compressor, metadata, start);
-    switch (values.column.kind) {
-      case ColumnKind::timestamp:
-      case ColumnKind::int64:
-        encode_integers(std::span<const std::int64_t>(values.int64s), chunk, metadata, options);
-        break;
-      case ColumnKind::int32:
-        encode_integers(std::span<const std::int32_t>(values.int32s), chunk, metadata, options);
-        break;
-      case ColumnKind::address:
-        if (options.address_type == AddressType::binary)
-          encode_nullable(std::span<const IpAddress>(values.addresses), AddressBytes{}, chunk, metadata, options);
-        else
-          encode_nullable(std::span<const IpAddress>(values.addresses), AddressText{}, chunk, metadata, options);
-        break;
-      case ColumnKind::mac:
-        encode_nullable(std::span<const MacAddress>(values.macs), MacText{}, chunk, metadata, options);
-        break;
-      case ColumnKind::country:
-        encode_nullable(std::span<const std::uint32_t>(values.ids), CountryText{}, chunk, metadata, options);
-        break;
-      case ColumnKind::text:
-        encode_nullable(std::span<const std::uint32_t>(values.ids), TextOfId{options.texts}, chunk, metadata, options);
-        break;
-    }
-  }
+Writer::Writer(WriterOptions options) : options_(std::move(options)), compressor_(options_.codec, options_.level) {
+  for (const Field field : options_.fields) columns_.push_back(encoder_of(field, options_, compressor_));
 }
 
-Writer::Writer(WriterOptions options)
-    : options_(std::move(options)), compressor_(options_.codec, options_.level), rows_(options_) {}
+Writer::~Writer() = default;
 
 void Writer::open(const std::filesystem::path& path) {
   file_ = std::make_unique<file_output::File>(path, file_output::File::Mode::create);
   file_->append(magic.data(), magic.size());
   offset_ = static_cast<std::int64_t>(magic.size());
   row_groups_.clear();
-  rows_.clear();
+  rows_ = 0;
 }
 
-Writer::~Writer() = default;
+// A few rows at a time through every column, so that the records stay in
+// the first-level cache while their fields are picked out column by column.
+constexpr std::size_t rows_at_a_time = 128;
 
 void Writer::write(std::span<const FlowRecord> flows) {
   while (!flows.empty()) {
-    const std::size_t n = std::min(flows.size(), options_.row_group_rows - rows_.rows());
-    rows_.append(flows.first(n));
+    const std::size_t n = std::min({flows.size(), options_.row_group_rows - rows_, rows_at_a_time});
+    for (const auto& column : columns_) column->append(flows.first(n));
+    rows_ += n;
     flows = flows.subspan(n);
-    if (rows_.rows() == options_.row_group_rows) end_row_group();
+    if (rows_ == options_.row_group_rows) end_row_group();
   }
 }
 
 void Writer::end_row_group() {
-  if (rows_.rows() == 0) return;
-  encode_row_group(rows_, options_, compressor_, encoded_);
-  append(encoded_);
-  rows_.clear();
-}
-
-void Writer::append(const EncodedRowGroup& encoded) {
-  file_->append(encoded.bytes.data(), encoded.bytes.size());
-  row_groups_.push_back({encoded.chunks, encoded.rows, offset_});
-  offset_ += static_cast<std::int64_t>(encoded.bytes.size());
+  if (rows_ == 0) return;
+  PlacedRowGroup& group = row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(rows_), offset_});
+  for (const auto& column : columns_) {
+    group.chunks.push_back(column->write_chunk(*file_, offset_));
+    offset_ += group.chunks.back().compressed_bytes;
+  }
+  rows_ = 0;
 }
 
 void Writer::close() {
@@ -512,7 +649,7 @@ void Writer::close() {
 namespace {
 
 void schema_element(thrift::Encoder& out, Column column, AddressType address_type) {
-  const ColumnType type = column_type(column.kind, address_type);
+  const ColumnType type = column_type(column, address_type);
   out.begin_element_struct();
   out.i32(1, static_cast<std::int32_t>(type.physical));
   if (type.type_length != 0) out.i32(2, type.type_length);
@@ -538,14 +675,12 @@ void schema_element(thrift::Encoder& out, Column column, AddressType address_typ
   out.end_struct();
 }
 
-void column_chunk(thrift::Encoder& out, Column column, const ChunkMetadata& chunk, std::int64_t base,
-                  const WriterOptions& options) {
-  const std::int64_t start =
-      base + (chunk.dictionary_page_offset >= 0 ? chunk.dictionary_page_offset : chunk.data_page_offset);
+void column_chunk(thrift::Encoder& out, Column column, const ChunkMetadata& chunk, const WriterOptions& options) {
+  const std::int64_t start = chunk.dictionary_page_offset >= 0 ? chunk.dictionary_page_offset : chunk.data_page_offset;
   out.begin_element_struct();
   out.i64(2, start);  // file_offset
   out.begin_struct(3);
-  out.i32(1, static_cast<std::int32_t>(column_type(column.kind, options.address_type).physical));
+  out.i32(1, static_cast<std::int32_t>(column_type(column, options.address_type).physical));
   out.begin_list(2, thrift::Type::i32, chunk.encodings.size());
   for (const Encoding encoding : chunk.encodings) out.element_i32(static_cast<std::int32_t>(encoding));
   out.begin_list(3, thrift::Type::binary, 1);
@@ -554,8 +689,8 @@ void column_chunk(thrift::Encoder& out, Column column, const ChunkMetadata& chun
   out.i64(5, chunk.values);
   out.i64(6, chunk.uncompressed_bytes);
   out.i64(7, chunk.compressed_bytes);
-  out.i64(9, base + chunk.data_page_offset);
-  if (chunk.dictionary_page_offset >= 0) out.i64(11, base + chunk.dictionary_page_offset);
+  out.i64(9, chunk.data_page_offset);
+  if (chunk.dictionary_page_offset >= 0) out.i64(11, chunk.dictionary_page_offset);
   out.begin_struct(12);  // statistics
   out.i64(3, chunk.null_count);
   if (chunk.has_min_max) {
@@ -588,7 +723,7 @@ std::string Writer::footer() const {
     std::int64_t uncompressed = 0, compressed = 0;
     for (std::size_t i = 0; i < options_.fields.size(); ++i) {
       const ChunkMetadata& chunk = group.chunks[i];
-      column_chunk(out, column_of(options_.fields[i]), chunk, group.offset, options_);
+      column_chunk(out, column_of(options_.fields[i]), chunk, options_);
       uncompressed += chunk.uncompressed_bytes;
       compressed += chunk.compressed_bytes;
     }

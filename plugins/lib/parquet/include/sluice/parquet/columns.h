@@ -1,5 +1,6 @@
 // How each field of the registry (sluice/fields.h) is a Parquet column: its
-// physical and logical type, and whether it can be null. Column names are
+// physical and logical type, and whether it can be null (a field with a
+// presence bit, an address or MAC nobody set, an unknown country or name). Column names are
 // the registry's names, csv_writer's columns.
 #pragma once
 
@@ -13,11 +14,11 @@
 namespace sluice::parquet {
 
 enum class ColumnKind : std::uint8_t {
-  timestamp,  // INT64 TIMESTAMP(MILLIS, UTC): first, last, received
+  timestamp,  // INT64 TIMESTAMP(MILLIS, UTC), DELTA_BINARY_PACKED: first, last, received
   int64,      // counters, duration (ms), 32-bit numbers (interfaces, AS): signed INT64, which every reader maps
   int32,      // 8- and 16-bit numbers (ports, protocol, flags, masks, ids, boundary): INT32
-  address,    // STRING ("10.0.0.1", "2001:db8::1") or FIXED_LEN_BYTE_ARRAY(16); null when unset
-  mac,        // STRING "00:1b:21:3c:4d:5e"; null when unset
+  address,    // STRING ("10.0.0.1", "2001:db8::1") or FIXED_LEN_BYTE_ARRAY(16); null when unset too
+  mac,        // STRING "00:1b:21:3c:4d:5e"; null when unset too
   country,    // STRING of two letters; null when unknown
   text,       // STRING from the run's text table; null when absent
 };
@@ -31,14 +32,18 @@ struct Column {
 
 Column column_of(Field field) noexcept;
 
+// Whether a row of the column can be null: OPTIONAL, with definition
+// levels. Fields with a presence bit (the exporter may not send them) and
+// addresses, MACs, countries and texts; the others are REQUIRED.
+bool nullable(Column column) noexcept;
+
 // The Parquet type of a column as written.
 struct ColumnType {
   PhysicalType physical;
   int type_length;  // FIXED_LEN_BYTE_ARRAY's; 0 otherwise
   Repetition repetition;
 };
-ColumnType column_type(ColumnKind kind, AddressType address_type) noexcept;
-bool nullable(ColumnKind kind) noexcept;
+ColumnType column_type(Column column, AddressType address_type) noexcept;
 
 // The columns written when `fields` is not set: csv_writer's standard ones.
 std::vector<Field> default_columns();

@@ -15,7 +15,13 @@ inline constexpr std::string_view magic = "PAR1";
 
 enum class PhysicalType : std::int32_t { int32 = 1, int64 = 2, byte_array = 6, fixed_len_byte_array = 7 };
 enum class Repetition : std::int32_t { required = 0, optional = 1 };
-enum class Encoding : std::int32_t { plain = 0, plain_dictionary = 2, rle = 3, rle_dictionary = 8 };
+enum class Encoding : std::int32_t {
+  plain = 0,
+  plain_dictionary = 2,
+  rle = 3,
+  delta_binary_packed = 5,
+  rle_dictionary = 8
+};
 enum class PageType : std::int32_t { data = 0, dictionary = 2, data_v2 = 3 };
 enum class ConvertedType : std::int32_t { utf8 = 0, timestamp_millis = 9 };
 

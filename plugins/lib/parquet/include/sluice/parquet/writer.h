@@ -1,7 +1,7 @@
-// Flows into Parquet files: one column per chosen field, rows gathered into
-// row groups, each row group encoded in one step (encode_row_group: no file,
-// no state shared with other row groups, so it can run on another thread)
-// and then appended to the file in order (Writer).
+// Flows into Parquet files: one column per chosen field. Each column is
+// encoded page by page as rows arrive (dictionary indices or PLAIN values,
+// compressed); a row group's pages wait in memory, compressed, until the
+// row group ends and its column chunks go to the file one after the other.
 #pragma once
 
 #include <cstddef>
@@ -27,38 +27,14 @@ struct WriterOptions {
   std::vector<Field> fields = default_columns();
   const TextTable* texts = nullptr;  // the run's, for text fields (names); none: such columns are all null
   Codec codec = Codec::zstd;
-  int level = 3;  // zstd 1..22, gzip 1..9
+  int level = 1;  // zstd 1..22, gzip 1..9
   AddressType address_type = AddressType::string;
   std::size_t row_group_rows = 1'000'000;
   std::size_t page_bytes = 1 << 20;        // data pages stop near this size, before compression
-  std::size_t dictionary_bytes = 1 << 20;  // a dictionary beyond this: the column chunk is PLAIN
+  std::size_t dictionary_bytes = 1 << 20;  // a dictionary beyond this: the column chunk goes on PLAIN
 };
 
-// The rows of one row group, column by column, as the flows held them.
-class RowGroupRows {
- public:
-  explicit RowGroupRows(const WriterOptions& options);
-  RowGroupRows(RowGroupRows&&) noexcept;
-  RowGroupRows& operator=(RowGroupRows&&) noexcept;
-  ~RowGroupRows();
-
-  void append(std::span<const FlowRecord> flows);
-  std::size_t rows() const noexcept { return rows_; }
-  void clear();
-
-  struct Values;  // one column's values
-
-  const Values& column(std::size_t i) const { return *columns_[i]; }
-
- private:
-  void reserve(std::size_t first_batch);
-
-  std::vector<std::unique_ptr<Values>> columns_;
-  std::size_t row_group_rows_;
-  std::size_t rows_ = 0;
-};
-
-// What the footer says of one column chunk; offsets from the row group's start.
+// What the footer says of one column chunk; offsets in the file.
 struct ChunkMetadata {
   std::vector<Encoding> encodings;
   std::int64_t values = 0;
@@ -71,21 +47,12 @@ struct ChunkMetadata {
   bool has_min_max = false;
 };
 
-// A row group ready to append: its column chunks one after the other.
-struct EncodedRowGroup {
-  std::string bytes;
-  std::vector<ChunkMetadata> chunks;
-  std::int64_t rows = 0;
-};
-
-// The prepare step: the row group's pages, dictionaries and statistics into
-// `group` (its buffers reused).
-void encode_row_group(const RowGroupRows& rows, const WriterOptions& options, Compressor& compressor,
-                      EncodedRowGroup& group);
+class ColumnEncoder;  // one column chunk, page by page (writer.cpp)
 
 // Parquet files, one at a time: "PAR1", row groups, then the footer at
-// close(). Its buffers (a row group's columns, about 130 bytes a row for
-// the standard fields) stay from file to file: allocated once, not a window.
+// close(). Its buffers (a page of values a column, a row group's compressed
+// pages: about 30 bytes a row for the standard fields) stay from file to
+// file: allocated once, not a window.
 class Writer {
  public:
   explicit Writer(WriterOptions options);
@@ -109,14 +76,13 @@ class Writer {
     std::int64_t rows;
     std::int64_t offset;
   };
-  void append(const EncodedRowGroup& encoded);  // the commit step: in file order
   std::string footer() const;
 
   WriterOptions options_;
   Compressor compressor_;
   std::unique_ptr<file_output::File> file_;
-  RowGroupRows rows_;
-  EncodedRowGroup encoded_;
+  std::vector<std::unique_ptr<ColumnEncoder>> columns_;
+  std::size_t rows_ = 0;  // of the row group under way
   std::vector<PlacedRowGroup> row_groups_;
   std::int64_t offset_ = 0;
 };
