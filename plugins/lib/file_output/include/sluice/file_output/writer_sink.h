@@ -27,10 +27,9 @@ template <FileFormat Format>
 class WriterSink {
  public:
   // A batch is delivered once its records are in a file put in place under
-  // its final name (a .tmp a crash leaves behind is nobody's output); in a
-  // file for the whole run, which closes only at the end, once they have
-  // reached the operating system (flushed), so that a disk buffer in front
-  // of it does not hold the whole run.
+  // its final name (a .tmp a crash leaves behind is nobody's output). A file
+  // for the whole run closes only at the end: a disk buffer in front of it
+  // would hold the whole run, so there a batch is delivered once written.
   static constexpr bool acknowledges_later = true;
 
   // A batch and its runs of records, encoded by a worker's copy.
@@ -80,7 +79,6 @@ class WriterSink {
   std::chrono::milliseconds tick_period() const { return flush_interval_; }
   void tick() {
     writer_.flush();
-    if (!writer_.windowed()) acknowledge_written();
     publish_files();
   }
 
@@ -112,15 +110,14 @@ class WriterSink {
  private:
   // `batch` is written; `closed_before` files were closed before it. A file
   // closed meanwhile holds every earlier batch; this one may reach into the
-  // next file, so it waits for that one. With nobody waiting for
-  // acknowledgements, a batch is acknowledged at once.
+  // next window's file, so it waits for that one. With nobody waiting for
+  // acknowledgements, or no windows, a batch is acknowledged at once.
   void written(BatchId batch, std::uint64_t closed_before) {
-    if (!host_.acknowledgements_awaited()) {
-      host_.acknowledge(batch);
-      return;
-    }
     if (writer_.files_closed() != closed_before) acknowledge_written();
-    unacknowledged_.push_back(batch);
+    if (!host_.acknowledgements_awaited() || !writer_.windowed())
+      host_.acknowledge(batch);
+    else
+      unacknowledged_.push_back(batch);
   }
 
   void acknowledge_written() {
