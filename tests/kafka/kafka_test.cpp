@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "../files/support.h"
@@ -316,9 +317,14 @@ buffer_path = "buffer"
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("disk buffer buffer: empty at the end"));
 
-  const auto truth = split_lines(read("truth.csv"));
+  const auto truth = sorted(split_lines(read("truth.csv")));
   ASSERT_EQ(truth.size(), count);
-  EXPECT_EQ(sorted(split_lines(kcat_consume(cluster, "flows", "%s\n"))), sorted(truth));
+  const auto consumed = sorted(split_lines(kcat_consume(cluster, "flows", "%s\n")));
+  std::vector<std::string> missing, extra;
+  std::set_difference(truth.begin(), truth.end(), consumed.begin(), consumed.end(), std::back_inserter(missing));
+  std::set_difference(consumed.begin(), consumed.end(), truth.begin(), truth.end(), std::back_inserter(extra));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " flows missing, e.g. " << missing.front();
+  EXPECT_TRUE(extra.empty()) << extra.size() << " flows more than once or never sent, e.g. " << extra.front();
 }
 
 // Stopped while its downstream held it back (csv_writer writing into a pipe
