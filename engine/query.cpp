@@ -30,11 +30,18 @@ constexpr OptionInfo nfdump_options[] = {
     {'R', true, true,
      "-R DIR       read every nfcapd file under DIR in name (time) order; DIR/FIRST:LAST those from FIRST to LAST, "
      "DIR/FIRST from FIRST on"},
+    {'M', true, true,
+     "-M DIR1:DIR2 read the files -R names in each folder: /base/DIR1:DIR2 is /base/DIR1 and /base/DIR2; "
+     "-R . all of them, -R FIRST:LAST a range"},
+    {'t', true, true,
+     "-t WINDOW    only flows within FIRST[-LAST] (local times YYYY/MM/DD.hh:mm:ss, or shorter down to YYYY): "
+     "starting at or after FIRST, ending at or before LAST"},
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
     {'s', true, true, "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp)"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
+    {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
     {'N', false, true, "-N           plain numbers, not scaled to 1.8 M"},
     {'6', false, true, "-6           IPv6 addresses whole, not shortened"},
@@ -45,9 +52,7 @@ constexpr OptionInfo nfdump_options[] = {
     {'a', false, false, "-a           aggregate"},
     {'b', false, false, "-b           bidirectional aggregation"},
     {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
-    {'t', true, false, "-t WINDOW    time window"},
-    {'M', true, false, "-M DIRS      several directories"},
-    {'w', true, false, "-w FILE      write an nfcapd file"},
+
     {'I', false, false, "-I           file statistics"},
     {'l', true, false, "-l LIMIT     packet limit"},
     {'L', true, false, "-L LIMIT     byte limit"},
@@ -109,7 +114,11 @@ const Element& find_element(std::span<const Element> elements, std::string_view 
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
   std::string input;                  // a file or a folder
-  std::string first_file, last_file;  // -R's range in the folder
+  bool range = false;                 // -R: input may name a range
+  std::vector<std::string> folders;   // -M
+  std::string first_file, last_file;  // -R's range in the folder(s)
+  std::string from, until;            // -t
+  std::string write;                  // -w
   std::string filter;
   std::optional<std::uint64_t> count;
   std::string mode;  // -o
@@ -152,7 +161,6 @@ void set_stat(Request& r, std::string_view value) {
   r.stat_order = order;
 }
 
-// Masks such as srcip4/24 are names it does not know (yet).
 // -R DIR, DIR/FIRST:LAST (the files from FIRST to LAST) or DIR/FIRST (from
 // FIRST to the end), as nfdump reads them.
 void set_range(Request& r) {
@@ -165,6 +173,44 @@ void set_range(Request& r) {
   r.input = first.parent_path().string();
   r.first_file = first.filename().string();
   if (r.input.empty()) r.input = ".";
+}
+
+// -M /base/DIR1:DIR2 -R ...: the folders /base/DIR1 and /base/DIR2, and -R
+// naming files in each: "." all of them, FIRST:LAST or FIRST a range.
+void set_folders(Request& r, std::string_view dirs) {
+  const auto slash = dirs.substr(0, dirs.find(':')).rfind('/');
+  const std::string base = slash == std::string_view::npos ? "." : std::string(dirs.substr(0, slash));
+  if (slash != std::string_view::npos) dirs.remove_prefix(slash + 1);
+  while (!dirs.empty()) {
+    const std::string_view name = dirs.substr(0, dirs.find(':'));
+    dirs.remove_prefix(std::min(dirs.size(), name.size() + 1));
+    r.folders.push_back(base + "/" + std::string(name));
+  }
+}
+
+void set_input(Request& r) {
+  if (r.folders.empty()) {
+    if (r.range) set_range(r);
+    return;
+  }
+  if (!r.range) throw QueryUsageError("-M with -r is not supported yet: give -M DIRS -R FILES");
+  if (r.input.starts_with('/')) throw QueryUsageError("-M DIRS -R FILES: FILES names files in each folder, not a path");
+  if (r.input != ".") {
+    const auto colon = r.input.find(':');
+    r.first_file = r.input.substr(0, colon);
+    if (colon != std::string::npos) r.last_file = r.input.substr(colon + 1);
+  }
+  r.input.clear();
+}
+
+// -t FIRST-LAST or FIRST; the reader reads the times.
+void set_window(Request& r, std::string_view value) {
+  if (value.starts_with('+') || value.starts_with('-'))
+    throw QueryUsageError(
+        fmt::format("-t {}: windows relative to the files (+SECONDS, -SECONDS) are not supported yet", value));
+  const auto dash = value.find('-');
+  r.from = value.substr(0, dash);
+  if (dash != std::string_view::npos) r.until = value.substr(dash + 1);
 }
 
 void set_aggregate(Request& r, std::string_view value) {
@@ -182,8 +228,11 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'R':
       if (!r.input.empty()) throw QueryUsageError("give one -r FILE or -R DIR");
       r.input = value;
-      if (letter == 'R') set_range(r);
+      r.range = letter == 'R';
       break;
+    case 'M': set_folders(r, value); break;
+    case 't': set_window(r, value); break;
+    case 'w': r.write = value; break;
     case 'f': r.filter = read_filter_file(std::string(value)); break;
     case 'c': r.count = number_of(letter, value); break;
     case 'o': r.mode = value; break;
@@ -231,6 +280,9 @@ std::string sink_of(const Request& r, const std::string& input) {
         "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nstat = {}\norder = {}\ntop = {}\n"
         "long_v6 = {}\nplain_numbers = {}\n{}",
         input, toml_string(r.stat_element), toml_string(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
+  if (!r.write.empty())
+    return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
+                       toml_string(r.write), limit);
   if (r.mode == "csv")
     return fmt::format(
         "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
@@ -244,8 +296,9 @@ std::string sink_of(const Request& r, const std::string& input) {
 }
 
 void check(const Request& r) {
-  if (r.input.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
+  if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
   if (!r.stat_element.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
+  if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
   if (aggregates(r) && !r.mode.empty()) throw QueryUsageError("-o with -s or -A is not supported yet");
   if (!r.print_order.empty() && !r.stat_element.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
@@ -258,6 +311,10 @@ void check(const Request& r) {
   if (r.top && r.stat_element.empty() && r.print_order.empty())
     throw QueryUsageError("-n needs -s or -O (nfdump prints every flow otherwise)");
   if (aggregates(r)) return;
+  if (!r.write.empty()) {
+    if (!r.print_order.empty()) throw QueryUsageError("-w with -O is not supported yet");
+    return;  // nfdump prints nothing but writes the flows
+  }
   if (r.mode.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
   constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
@@ -268,9 +325,18 @@ void check(const Request& r) {
 }
 
 std::string pipeline_of(const Request& r) {
-  std::string toml = fmt::format("[sources.read]\nplugin = \"binary_reader\"\npath = {}\n", toml_string(r.input));
+  std::string toml = "[sources.read]\nplugin = \"binary_reader\"\n";
+  if (r.folders.empty()) {
+    toml += fmt::format("path = {}\n", toml_string(r.input));
+  } else {
+    std::string folders;
+    for (const auto& f : r.folders) folders += (folders.empty() ? "" : ", ") + toml_string(f);
+    toml += fmt::format("folders = [{}]\n", folders);
+  }
   if (!r.first_file.empty()) toml += fmt::format("first = {}\n", toml_string(r.first_file));
   if (!r.last_file.empty()) toml += fmt::format("last = {}\n", toml_string(r.last_file));
+  if (!r.from.empty()) toml += fmt::format("from = {}\n", toml_string(r.from));
+  if (!r.until.empty()) toml += fmt::format("until = {}\n", toml_string(r.until));
   toml += "\n";
   std::string last = "read";
   if (!r.filter.empty()) {
@@ -338,9 +404,10 @@ Query parse_query(std::span<const std::string_view> args) {
     if (!request.filter.empty()) request.filter += ' ';
     request.filter += word;
   }
+  set_input(request);
   check(request);
   query.pipeline = pipeline_of(request);
-  query.epilogue = !request.quiet && request.mode != "csv";
+  query.epilogue = !request.quiet && request.mode != "csv" && request.write.empty();
   query.limit = request.count;
   return query;
 }
@@ -353,10 +420,11 @@ std::string query_epilogue(const Query& query, const MetricLookup& metric) {
   const std::uint64_t last_ms = count("sluice_binary_reader_files_last_ms", "read");
   const bool has_filter = metric("sluice_component_received_records_total", "filter") != 0;
   const std::uint64_t read = count("sluice_component_sent_records_total", "read");
+  const std::uint64_t outside_window = count("sluice_binary_reader_outside_window_total", "read");
   std::uint64_t passed = has_filter ? count("sluice_component_sent_records_total", "filter") : read;
   if (query.limit) passed = std::min(passed, *query.limit);
-  // Without a filter, reading stops where nfdump's does.
-  const std::uint64_t processed = has_filter ? read : passed;
+  // Without a selection, reading stops where nfdump's does.
+  const std::uint64_t processed = has_filter || outside_window != 0 ? read + outside_window : passed;
   const auto local = [](std::uint64_t ms) {
     const auto seconds = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
