@@ -39,7 +39,9 @@ constexpr OptionInfo nfdump_options[] = {
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
-    {'s', true, true, "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp)"},
+    {'s', true, true,
+     "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp); ip, port, as, "
+     "if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
     {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
@@ -85,14 +87,19 @@ const OptionInfo* find_option(char letter) {
 // (-A) the format token that prints it.
 struct Element {
   std::string_view name, field, token;
+  bool either_side = false;  // -s: the flow counted under its source and its destination side
 };
 
 constexpr Element stat_elements[] = {
-    {"srcip", "src_addr", ""},   {"dstip", "dst_addr", ""},   {"nhip", "next_hop", ""},    {"router", "exporter", ""},
-    {"srcport", "src_port", ""}, {"dstport", "dst_port", ""}, {"proto", "proto", ""},      {"tos", "tos", ""},
-    {"srctos", "tos", ""},       {"dsttos", "dst_tos", ""},   {"dir", "direction", ""},    {"srcas", "src_as", ""},
-    {"dstas", "dst_as", ""},     {"inif", "in_if", ""},       {"outif", "out_if", ""},     {"srcmask", "src_mask", ""},
-    {"dstmask", "dst_mask", ""}, {"srcvlan", "src_vlan", ""}, {"dstvlan", "dst_vlan", ""},
+    {"srcip", "src_addr", ""},      {"dstip", "dst_addr", ""},    {"nhip", "next_hop", ""},
+    {"router", "exporter", ""},     {"srcport", "src_port", ""},  {"dstport", "dst_port", ""},
+    {"proto", "proto", ""},         {"tos", "tos", ""},           {"srctos", "tos", ""},
+    {"dsttos", "dst_tos", ""},      {"dir", "direction", ""},     {"srcas", "src_as", ""},
+    {"dstas", "dst_as", ""},        {"inif", "in_if", ""},        {"outif", "out_if", ""},
+    {"srcmask", "src_mask", ""},    {"dstmask", "dst_mask", ""},  {"srcvlan", "src_vlan", ""},
+    {"dstvlan", "dst_vlan", ""},    {"ip", "src_addr", "", true}, {"port", "src_port", "", true},
+    {"as", "src_as", "", true},     {"if", "in_if", "", true},    {"mask", "src_mask", "", true},
+    {"vlan", "src_vlan", "", true},
 };
 
 constexpr Element aggregate_elements[] = {
@@ -111,6 +118,12 @@ const Element& find_element(std::span<const Element> elements, std::string_view 
   throw QueryUsageError(fmt::format("{}: \"{}\" is not supported (yet); sluice takes {}", context, name, names));
 }
 
+// One -s table.
+struct Stat {
+  const Element* element;
+  std::string order;
+};
+
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
   std::string input;                  // a file or a folder
@@ -121,8 +134,8 @@ struct Request {
   std::string write;                  // -w
   std::string filter;
   std::optional<std::uint64_t> count;
-  std::string mode;  // -o
-  std::string stat_element, stat_order;
+  std::string mode;                       // -o
+  std::vector<Stat> stats;                // -s, in the order given
   std::vector<const Element*> aggregate;  // -A, in the order given
   std::string print_order;                // -O
   std::optional<std::uint64_t> top;
@@ -145,8 +158,7 @@ std::string read_filter_file(const std::string& path) {
   return text.str();
 }
 
-void set_stat(Request& r, std::string_view value) {
-  if (!r.stat_element.empty()) throw QueryUsageError("several -s in one call are not supported yet");
+void add_stat(Request& r, std::string_view value) {
   const auto slash = value.find('/');
   const std::string_view element = value.substr(0, slash);
   const std::string_view order = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
@@ -157,8 +169,7 @@ void set_stat(Request& r, std::string_view value) {
         fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, "
                     "bytes, pps, bps or bpp, one at a time",
                     value, order));
-  r.stat_element = known.field;
-  r.stat_order = order;
+  r.stats.push_back({&known, std::string(order)});
 }
 
 // -R DIR, DIR/FIRST:LAST (the files from FIRST to LAST) or DIR/FIRST (from
@@ -236,7 +247,7 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'f': r.filter = read_filter_file(std::string(value)); break;
     case 'c': r.count = number_of(letter, value); break;
     case 'o': r.mode = value; break;
-    case 's': set_stat(r, value); break;
+    case 's': add_stat(r, value); break;
     case 'A': set_aggregate(r, value); break;
     case 'O': r.print_order = value; break;
     case 'n': r.top = number_of(letter, value); break;
@@ -270,16 +281,39 @@ std::string line_format(const Request& r) {
   return fmt::format("fmt:%ts %td  {} %pkt %byt %bps %bpp %fl", keys);
 }
 
-bool aggregates(const Request& r) { return !r.stat_element.empty() || !r.aggregate.empty(); }
+bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty(); }
+
+// The aggregate that sums the flows of `input` by `key` for one table.
+std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
+                         bool either_side) {
+  return fmt::format(
+      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}{}\n", name, input,
+      key, either_side ? "either_side = true\n" : "", r.count ? fmt::format("limit = {}\n", *r.count) : "");
+}
+
+// Each -s table: an aggregate by its element and a text_writer printing it.
+// One table prints to stdout; several to their files, which the command
+// prints in order after the run (nfdump's Summary line ends the last).
+std::string tables_of(const Request& r, const std::string& input, std::span<const std::string> files) {
+  std::string toml;
+  for (std::size_t i = 0; i < r.stats.size(); ++i) {
+    const Stat& stat = r.stats[i];
+    const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
+    toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), stat.element->either_side);
+    toml += fmt::format(
+        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}order = {}\n"
+        "top = {}\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
+        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
+        stat.element->either_side ? "either_side = true\n" : "", i == 0 ? "" : "no_match = false\n",
+        toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain, !r.quiet, !r.quiet && i + 1 == r.stats.size());
+    if (i + 1 < r.stats.size()) toml += "\n";
+  }
+  return toml;
+}
 
 std::string sink_of(const Request& r, const std::string& input) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
   const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
-  if (!r.stat_element.empty())
-    return fmt::format(
-        "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nstat = {}\norder = {}\ntop = {}\n"
-        "long_v6 = {}\nplain_numbers = {}\n{}",
-        input, toml_string(r.stat_element), toml_string(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
   if (!r.write.empty())
     return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
                        toml_string(r.write), limit);
@@ -297,10 +331,10 @@ std::string sink_of(const Request& r, const std::string& input) {
 
 void check(const Request& r) {
   if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
-  if (!r.stat_element.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
+  if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
   if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
   if (aggregates(r) && !r.mode.empty()) throw QueryUsageError("-o with -s or -A is not supported yet");
-  if (!r.print_order.empty() && !r.stat_element.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
+  if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
   if (!r.print_order.empty() &&
       std::find(std::begin(print_orders), std::end(print_orders), r.print_order) == std::end(print_orders))
@@ -308,7 +342,7 @@ void check(const Request& r) {
         fmt::format("-O {} is not supported (yet): sluice orders by flows, packets, bytes, pps, bps, "
                     "bpp, tstart or tend",
                     r.print_order));
-  if (r.top && r.stat_element.empty() && r.print_order.empty())
+  if (r.top && r.stats.empty() && r.print_order.empty())
     throw QueryUsageError("-n needs -s or -O (nfdump prints every flow otherwise)");
   if (aggregates(r)) return;
   if (!r.write.empty()) {
@@ -324,7 +358,7 @@ void check(const Request& r) {
   if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
 }
 
-std::string pipeline_of(const Request& r) {
+std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
   std::string toml = "[sources.read]\nplugin = \"binary_reader\"\n";
   if (r.folders.empty()) {
     toml += fmt::format("path = {}\n", toml_string(r.input));
@@ -344,13 +378,11 @@ std::string pipeline_of(const Request& r) {
                         toml_string(r.filter));
     last = "filter";
   }
-  if (aggregates(r)) {
+  if (!r.stats.empty()) return toml + tables_of(r, last, table_files);
+  if (!r.aggregate.empty()) {
     std::string key;
     for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(e->field);
-    if (!r.stat_element.empty()) key = toml_string(r.stat_element);
-    toml +=
-        fmt::format("[transforms.sum]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
-                    last, key, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+    toml += aggregate_of(r, "sum", last, key, false);
     last = "sum";
   }
   return toml + sink_of(r, last);
@@ -358,7 +390,7 @@ std::string pipeline_of(const Request& r) {
 
 }  // namespace
 
-Query parse_query(std::span<const std::string_view> args) {
+Query parse_query(std::span<const std::string_view> args, const std::filesystem::path& scratch) {
   Query query;
   Request request;
   std::vector<std::string_view> filter_words;
@@ -406,7 +438,10 @@ Query parse_query(std::span<const std::string_view> args) {
   }
   set_input(request);
   check(request);
-  query.pipeline = pipeline_of(request);
+  if (request.stats.size() > 1)
+    for (std::size_t i = 0; i < request.stats.size(); ++i)
+      query.tables.push_back((scratch / fmt::format("table-{}.txt", i + 1)).string());
+  query.pipeline = pipeline_of(request, query.tables);
   query.epilogue = !request.quiet && request.mode != "csv" && request.write.empty();
   query.limit = request.count;
   return query;

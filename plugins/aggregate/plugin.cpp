@@ -47,6 +47,11 @@ constexpr sluice::OptionSpec options[] = {
      .default_value = "\"bytes\"",
      .help = "what `top` ranks by",
      .choices = "bytes|packets|flows"},
+    {.name = "either_side",
+     .type = sluice::OptionType::boolean,
+     .default_value = "false",
+     .help = "count each flow twice: under its source side's key and under its destination side's (dst_addr for "
+             "src_addr, dst_port, dst_as, out_if ...), keys named by the source fields (nfdump -s ip, port, as, if)"},
     {.name = "max_keys",
      .type = sluice::OptionType::integer,
      .default_value = "1000000",
@@ -86,6 +91,7 @@ Settings settings_from(const sluice::Options& options) {
   s.top = static_cast<std::size_t>(options.integer("top"));
   s.order = *parse_order(options.string("order"));  // the engine checked the choices
   s.max_keys = static_cast<std::size_t>(options.integer("max_keys"));
+  s.either_side = options.boolean("either_side");
   try {
     Aggregator check(s);  // duplicates in the key
   } catch (const std::invalid_argument& e) {

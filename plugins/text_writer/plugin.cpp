@@ -28,6 +28,15 @@ constexpr OptionSpec format_options[] = {
      .default_value = "\"\"",
      .help = "instead of lines, nfdump's -s table of this field (src_addr, dst_port ...): one row per key, as an "
              "aggregate keyed by it sends them"},
+    {.name = "either_side",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "the table's rows count each flow under either side (an aggregate's either_side): stat names the source "
+             "field, the title says \"IP Addr\", \"Port\" ..., shares are of the flows"},
+    {.name = "no_match",
+     .type = OptionType::boolean,
+     .default_value = "true",
+     .help = "a table without rows says \"No matching flows\" (nfdump says it once, before its first table)"},
     {.name = "order",
      .type = OptionType::string,
      .default_value = "\"none\"",
@@ -74,11 +83,13 @@ std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& op
         "stat", "unknown field \"" + name + "\" (tables are made of " + sluice::nfdump_text::stat_field_names() + ")");
   try {
     return sluice::nfdump_text::make_stat_formatter({.field = *field,
+                                                     .either_side = options.boolean("either_side"),
                                                      .order = order_of(options).value_or(Order::flows),
                                                      .top = static_cast<std::size_t>(options.integer("top")),
                                                      .long_v6 = options.boolean("long_v6"),
                                                      .plain = options.boolean("plain_numbers"),
                                                      .title = options.boolean("header"),
+                                                     .no_match = options.boolean("no_match"),
                                                      .summary = options.boolean("summary")});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("stat", e.what());

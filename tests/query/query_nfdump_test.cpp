@@ -55,27 +55,32 @@ std::string ranked_value(const std::string& row, const std::string& order, const
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
 
-// The rows (lines starting with the year) sorted within each run of equal
-// ranked value: nfdump's order among equals is its hash table's.
-void sort_ties(std::vector<std::string>& lines, const Args& args) {
-  std::string order;
-  if (const auto s = std::find(args.begin(), args.end(), "-s"); s != args.end()) {
-    const auto slash = (s + 1)->find('/');
-    order = slash == std::string::npos ? "flows" : (s + 1)->substr(slash + 1);
-  } else if (const auto o = std::find(args.begin(), args.end(), "-O"); o != args.end()) {
-    order = *(o + 1);
-  } else {
-    return;
+// The order of each table (-s, in the order given) or of -O's lines.
+std::vector<std::string> orders_of(const Args& args) {
+  std::vector<std::string> orders;
+  for (auto a = args.begin(); a != args.end() && a + 1 != args.end(); ++a) {
+    const auto slash = (a + 1)->find('/');
+    if (*a == "-s") orders.push_back(slash == std::string::npos ? "flows" : (a + 1)->substr(slash + 1));
+    if (*a == "-O") orders.push_back(*(a + 1));
   }
+  return orders;
+}
+
+// The rows (lines starting with the year) of each table sorted within each
+// run of equal ranked value: nfdump's order among equals is its hash table's.
+void sort_ties(std::vector<std::string>& lines, const Args& args) {
   const auto is_row = [](const std::string& l) { return l.starts_with("20"); };
-  auto row = std::find_if(lines.begin(), lines.end(), is_row);
-  const auto end = std::find_if_not(row, lines.end(), is_row);
-  while (row != end) {
-    const auto run_end = std::find_if(row, end, [&](const std::string& l) {
-      return ranked_value(l, order, args) != ranked_value(*row, order, args);
-    });
-    std::sort(row, run_end);
-    row = run_end;
+  auto row = lines.begin();
+  for (const std::string& order : orders_of(args)) {
+    row = std::find_if(row, lines.end(), is_row);
+    const auto end = std::find_if_not(row, lines.end(), is_row);
+    while (row != end) {
+      const auto run_end = std::find_if(row, end, [&](const std::string& l) {
+        return ranked_value(l, order, args) != ranked_value(*row, order, args);
+      });
+      std::sort(row, run_end);
+      row = run_end;
+    }
   }
 }
 
@@ -195,6 +200,14 @@ TEST(QueryAgainstNfdump, PrintsStatisticsTables) {
   for (const std::string element :
        {"router/flows", "inif/bytes", "outif/packets", "srcas/bytes", "dstas/flows", "tos", "srcmask/bpp", "dir"})
     arg_sets.push_back({"-s", element, "-n", "0", "-q"});
+  // Either side of each flow (ip, port ...); :: and 0.0.0.0 again one key in nfdump.
+  arg_sets.push_back({"-s", "ip/bytes", "-n", "0", "-q", "ipv4"});
+  for (const std::string element : {"port/packets", "as", "if/bytes", "mask", "vlan"})
+    arg_sets.push_back({"-s", element, "-n", "0", "-q"});
+  // Several tables of one pass, in the order given, the Summary after the last.
+  arg_sets.push_back({"-s", "srcip/bytes", "-s", "dstport", "-s", "proto/packets", "-n", "0"});
+  arg_sets.push_back({"-s", "ip", "-s", "port/bytes", "-n", "0", "-q", "ipv4"});
+  arg_sets.push_back({"-s", "ip", "-s", "port", "-n", "2", "proto 99"});  // "No matching flows" once
   // A cut (-n 5) where no two keys tie at the cut.
   arg_sets.push_back({"-s", "srcip/bytes", "-n", "5"});
   arg_sets.push_back({"-s", "dstip/bytes", "-n", "3", "proto tcp"});
@@ -325,9 +338,8 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
        std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a"}, "-a"},
                                                  {{"-r", file, "-A", "srcip4/24"}, "srcip4/24"},
                                                  {{"-r", file, "-o", "json"}, "-o json"},
-                                                 {{"-r", file, "-s", "ip/bytes"}, "\"ip\""},
+                                                 {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
-                                                 {{"-r", file, "-s", "srcip", "-s", "dstip"}, "several -s"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
                                                  {{"-r", file, "-t", "2026/13", "-o", "line"}, "sources.read.from"},
                                                  {{"-M", "/a:b", "-r", file, "-o", "line"}, "-M with -r"},

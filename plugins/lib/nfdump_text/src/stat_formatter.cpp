@@ -1,6 +1,7 @@
 // nfdump's `-s` table: the rows of one bin ranked, with shares of the totals.
 #include <algorithm>
 #include <cstdio>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -30,11 +31,19 @@ constexpr Column columns[] = {
     {Field::src_vlan, "Src Vlan"},    {Field::dst_vlan, "Dst Vlan"},
 };
 
-const Column& column_of(Field field) {
-  for (const Column& c : columns)
+// Tables of a flow's either side, by the source field the aggregate keyed.
+constexpr Column either_side_columns[] = {
+    {Field::src_addr, "IP Addr"}, {Field::src_port, "Port"}, {Field::src_as, "AS"},
+    {Field::in_if, "In/Out If"},  {Field::src_mask, "Mask"}, {Field::src_vlan, "Vlan"},
+};
+
+const Column& column_of(Field field, bool either_side) {
+  for (const Column& c : either_side ? std::span<const Column>(either_side_columns) : std::span<const Column>(columns))
     if (c.field == field) return c;
+  std::string either;
+  for (const Column& c : either_side_columns) either += (either.empty() ? "" : ", ") + std::string(name_of(c.field));
   throw std::invalid_argument("no statistics column for the field \"" + std::string(name_of(field)) +
-                              "\"; tables are made of " + stat_field_names());
+                              "\"; tables are made of " + stat_field_names() + "; of either side, of " + either);
 }
 
 template <class... Args>
@@ -51,7 +60,7 @@ double share(std::uint64_t part, std::uint64_t whole) {
 class StatFormatter final : public csv::Formatter {
  public:
   explicit StatFormatter(StatLayout layout)
-      : layout_(layout), column_(column_of(layout.field)), ranking_(layout.order, layout.top) {}
+      : layout_(layout), column_(column_of(layout.field, layout.either_side)), ranking_(layout.order, layout.top) {}
 
   // The title waits for the trailer: nfdump prints it after the data was read.
   void header(csv::Buffer&) override {}
@@ -63,7 +72,8 @@ class StatFormatter final : public csv::Formatter {
   }
 
   void trailer(csv::Buffer& out) override {
-    if (totals_.flows == 0) out.append("No matching flows\n");
+    if (layout_.either_side) totals_.flows /= 2, totals_.packets /= 2, totals_.bytes /= 2;
+    if (totals_.flows == 0 && layout_.no_match) out.append("No matching flows\n");
     if (layout_.title) title(out);
     for (const FlowRecord& r : ranking_.take()) out.append(line(r, totals_));
     out.append("\n");

@@ -39,11 +39,16 @@ std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
 
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
+  // The aggregate counted each flow under either side (nfdump -s ip, port,
+  // as, if, mask, vlan): `field` names the source side, the column says
+  // "IP Addr", and the shares are of the flows, each of which is in the rows twice.
+  bool either_side = false;
   Order order = Order::flows;
   std::size_t top = 10;  // rows printed; 0: every row
   bool long_v6 = false;
   bool plain = false;
   bool title = true;     // "Top N ... ordered by ...:" and the column header (the header row)
+  bool no_match = true;  // "No matching flows" when no row came (nfdump says it once, before its first table)
   bool summary = false;  // the Summary line after the table
 };
 
