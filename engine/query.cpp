@@ -48,10 +48,12 @@ constexpr OptionInfo nfdump_options[] = {
     {'N', false, true, "-N           plain numbers, not scaled to 1.8 M"},
     {'6', false, true, "-6           IPv6 addresses whole, not shortened"},
     {'A', true, true,
-     "-A FIELDS    sum flows by FIELDS (srcip,dstip,srcport,dstport,proto,srcas,dstas,inif,outif,tos)"},
+     "-A FIELDS    sum flows by FIELDS (srcip,dstip,srcport,dstport,proto,srcas,dstas,inif,outif,tos; srcip4/24, "
+     "srcip6/64, dstip4/N, dstip6/N: the address masked); -o line prints them as flows"},
     {'O', true, true,
      "-O ORDER     print in ORDER: flows, packets, bytes, pps, bps, bpp (largest first), tstart, tend"},
-    {'a', false, false, "-a           aggregate"},
+    {'a', false, true,
+     "-a           sum flows of the same 5-tuple (srcip, dstip, srcport, dstport, proto); give -o line"},
     {'b', false, false, "-b           bidirectional aggregation"},
     {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
 
@@ -118,6 +120,13 @@ const Element& find_element(std::span<const Element> elements, std::string_view 
   throw QueryUsageError(fmt::format("{}: \"{}\" is not supported (yet); sluice takes {}", context, name, names));
 }
 
+// One part of -A's key: the element, and the aggregate's key text (the field,
+// with prefix lengths for a mask).
+struct KeyPart {
+  const Element* element;
+  std::string key;
+};
+
 // One -s table.
 struct Stat {
   const Element* element;
@@ -134,10 +143,11 @@ struct Request {
   std::string write;                  // -w
   std::string filter;
   std::optional<std::uint64_t> count;
-  std::string mode;                       // -o
-  std::vector<Stat> stats;                // -s, in the order given
-  std::vector<const Element*> aggregate;  // -A, in the order given
-  std::string print_order;                // -O
+  std::string mode;                // -o
+  std::vector<Stat> stats;         // -s, in the order given
+  std::vector<KeyPart> aggregate;  // -A, in the order given
+  bool five_tuple = false;         // -a (-A implies it)
+  std::string print_order;         // -O
   std::optional<std::uint64_t> top;
   bool quiet = false, plain = false, long_v6 = false;
 };
@@ -224,12 +234,39 @@ void set_window(Request& r, std::string_view value) {
   if (dash != std::string_view::npos) r.until = value.substr(dash + 1);
 }
 
+// -A srcip4/N, dstip6/N ...: nfdump masks the address's 128 bits, an IPv4
+// address being the low 32: srcip4/N keeps IPv4 /N and IPv6 /(96+N),
+// srcip6/N keeps IPv6 /N and of IPv4 the N-96 bits beyond 96 (none up to /96).
+KeyPart masked_part(std::string_view name, std::string_view context) {
+  const auto slash = name.find('/');
+  const std::string_view element = name.substr(0, slash),
+                         family = element.substr(std::min<std::size_t>(element.size(), 5));
+  unsigned bits = 0;
+  const std::string_view length = name.substr(slash + 1);
+  const auto [end, error] = std::from_chars(length.data(), length.data() + length.size(), bits);
+  const bool v4 = family == "4", v6 = family == "6";
+  if (!(element.starts_with("srcip") || element.starts_with("dstip")) || !(v4 || v6) || error != std::errc() ||
+      end != length.data() + length.size() || bits < 1 || bits > (v4 ? 32u : 128u))
+    throw QueryUsageError(
+        fmt::format("{}: \"{}\" is not a mask sluice takes (srcip4/1..32, srcip6/1..128, dstip4/..., "
+                    "dstip6/...)",
+                    context, name));
+  const Element& address = find_element(aggregate_elements, element.substr(0, 5), context);
+  const unsigned ipv4_bits = v4 ? bits : bits > 96 ? bits - 96 : 0, ipv6_bits = v4 ? 96 + bits : bits;
+  return {&address, fmt::format("{}/{}/{}", address.field, ipv4_bits, ipv6_bits)};
+}
+
 void set_aggregate(Request& r, std::string_view value) {
   const std::string context = fmt::format("-A {}", value);
   while (!value.empty()) {
     const std::string_view name = value.substr(0, value.find(','));
     value.remove_prefix(std::min(value.size(), name.size() + 1));
-    r.aggregate.push_back(&find_element(aggregate_elements, name, context));
+    if (name.find('/') != std::string_view::npos) {
+      r.aggregate.push_back(masked_part(name, context));
+      continue;
+    }
+    const Element& element = find_element(aggregate_elements, name, context);
+    r.aggregate.push_back({&element, std::string(element.field)});
   }
 }
 
@@ -249,6 +286,7 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'o': r.mode = value; break;
     case 's': add_stat(r, value); break;
     case 'A': set_aggregate(r, value); break;
+    case 'a': r.five_tuple = true; break;
     case 'O': r.print_order = value; break;
     case 'n': r.top = number_of(letter, value); break;
     case 'q': r.quiet = true; break;
@@ -273,15 +311,15 @@ std::string toml_string(std::string_view text) {
 }
 
 // -A without -o prints what nfdump prints: time and duration, the key's
-// columns, then the counts.
+// columns, then the counts; with -o, that layout of the summed flows.
 std::string line_format(const Request& r) {
-  if (r.aggregate.empty()) return r.mode;
+  if (r.aggregate.empty() || !r.mode.empty()) return r.mode;
   std::string keys;
-  for (const auto* e : r.aggregate) keys += fmt::format("{} ", e->token);
+  for (const auto& part : r.aggregate) keys += fmt::format("{} ", part.element->token);
   return fmt::format("fmt:%ts %td  {} %pkt %byt %bps %bpp %fl", keys);
 }
 
-bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty(); }
+bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty() || r.five_tuple; }
 
 // The aggregate that sums the flows of `input` by `key` for one table.
 std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
@@ -333,7 +371,8 @@ void check(const Request& r) {
   if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
   if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
   if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
-  if (aggregates(r) && !r.mode.empty()) throw QueryUsageError("-o with -s or -A is not supported yet");
+  if (!r.stats.empty() && !r.mode.empty()) throw QueryUsageError("-o with -s is not supported yet");
+  if (r.five_tuple && !r.stats.empty()) throw QueryUsageError("-a with -s is not supported yet");
   if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
   if (!r.print_order.empty() &&
@@ -344,18 +383,22 @@ void check(const Request& r) {
                     r.print_order));
   if (r.top && r.stats.empty() && r.print_order.empty())
     throw QueryUsageError("-n needs -s or -O (nfdump prints every flow otherwise)");
-  if (aggregates(r)) return;
+  if (!r.stats.empty()) return;
   if (!r.write.empty()) {
     if (!r.print_order.empty()) throw QueryUsageError("-w with -O is not supported yet");
     return;  // nfdump prints nothing but writes the flows
   }
-  if (r.mode.empty())
+  if (r.mode.empty() && r.aggregate.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
   constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
-  if (std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) && !r.mode.starts_with("fmt:"))
+  if (!r.mode.empty() && std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) &&
+      !r.mode.starts_with("fmt:"))
     throw QueryUsageError(
         fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
   if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
+  // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.
+  if (aggregates(r) && !r.mode.empty() && r.mode != "line")
+    throw QueryUsageError(fmt::format("-o {} with -a or -A is not supported yet: sluice prints -o line", r.mode));
 }
 
 std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
@@ -379,9 +422,9 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
     last = "filter";
   }
   if (!r.stats.empty()) return toml + tables_of(r, last, table_files);
-  if (!r.aggregate.empty()) {
-    std::string key;
-    for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(e->field);
+  if (aggregates(r)) {
+    std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
+    for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
     toml += aggregate_of(r, "sum", last, key, false);
     last = "sum";
   }

@@ -50,7 +50,7 @@ std::string ranked_value(const std::string& row, const std::string& order, const
   static const Columns aggregated = {{"flows", {5, 5}}, {"packets", {39, 8}}, {"bytes", {30, 8}}, {"bpp", {12, 6}}};
   static const Columns line = {{"flows", {5, 5}}, {"packets", {23, 8}}, {"bytes", {14, 8}}};
   if (order == "tstart") return row.substr(0, 23);
-  const Columns& columns = has(args, "-s") ? table : has(args, "-A") ? aggregated : line;
+  const Columns& columns = has(args, "-s") ? table : has(args, "-A") && !has(args, "-o") ? aggregated : line;
   const auto [back, width] = columns.at(order);
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
@@ -235,6 +235,14 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
       // One key for :: and 0.0.0.0 in nfdump, as for -s dstip.
       if (key == "dstip,srcport") arg_sets.back().push_back("ipv4");
     }
+  // Masks: nfdump masks the address's 128 bits (srcip4/16 leaves IPv6 /112).
+  arg_sets.push_back({"-A", "srcip4/16", "-O", "bytes"});
+  arg_sets.push_back({"-A", "srcip6/32,proto", "-O", "packets", "-q"});
+  arg_sets.push_back({"-A", "dstip4/24,srcip6/112", "-O", "flows", "-q", "ipv4"});
+  // -a (the 5-tuple) and -A printed as flows.
+  arg_sets.push_back({"-a", "-o", "line", "-O", "bytes"});
+  arg_sets.push_back(
+      {"-A", "srcip,dstport", "-o", "line", "-O", "packets", "-q", "not proto icmp and not proto icmp6"});
   for (const std::string layout : {"line", "long"})
     for (const std::string order : {"packets", "bytes", "tstart"})
       arg_sets.push_back({"-o", layout, "-O", order, "-q", "ipv4"});
@@ -335,8 +343,9 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
   const auto& archive = nfdump_archive();
   const std::string file = (archive.dir / "1-softflowd-v9").string();
   for (const auto& [args, named] :
-       std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a"}, "-a"},
-                                                 {{"-r", file, "-A", "srcip4/24"}, "srcip4/24"},
+       std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a", "-o", "long"}, "-o long with -a"},
+                                                 {{"-r", file, "-A", "srcip4"}, "srcip4"},
+                                                 {{"-r", file, "-A", "srcip4/33"}, "srcip4/33"},
                                                  {{"-r", file, "-o", "json"}, "-o json"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
