@@ -321,13 +321,33 @@ std::string line_format(const Request& r) {
 
 bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty() || r.five_tuple; }
 
-// The aggregate that sums the flows of `input` by `key` for one table.
+// The aggregate that sums the flows of `input` by `key`; `more` adds options.
 std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
-                         bool either_side) {
+                         const std::string& more) {
   return fmt::format(
       "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}{}\n", name, input,
-      key, either_side ? "either_side = true\n" : "", r.count ? fmt::format("limit = {}\n", *r.count) : "");
+      key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
 }
+
+// An aggregate sends only its top `top` rows when it can rank by the
+// printed order (the text_writer ranks them again), then its bin's totals,
+// which the shares and the Summary line are of: a bin of a million keys
+// leaves as a few rows. Empty when it cannot (top 0, pps, bps, bpp, tstart ...).
+std::string ranking_options(std::size_t top, std::string_view order) {
+  constexpr std::string_view ranked[] = {"flows", "packets", "bytes"};
+  if (top == 0 || std::find(std::begin(ranked), std::end(ranked), order) == std::end(ranked)) return "";
+  return fmt::format("top = {}\norder = {}\ntotals = true\n", top, toml_string(order));
+}
+
+// A table's aggregate sends its bin's totals after its rows in any case.
+std::string table_aggregate_options(const Request& r, const Stat& stat) {
+  const std::string options = stat.element->either_side ? "either_side = true\n" : "";
+  const std::string ranking = ranking_options(r.top.value_or(10), stat.order);
+  return options + (ranking.empty() ? "totals = true\n" : ranking);
+}
+
+// -A and -a: the aggregate ranks when -O and -n let it.
+std::string flow_aggregate_options(const Request& r) { return ranking_options(r.top.value_or(0), r.print_order); }
 
 // Each -s table: an aggregate by its element and a text_writer printing it.
 // One table prints to stdout; several to their files, which the command
@@ -337,10 +357,10 @@ std::string tables_of(const Request& r, const std::string& input, std::span<cons
   for (std::size_t i = 0; i < r.stats.size(); ++i) {
     const Stat& stat = r.stats[i];
     const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
-    toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), stat.element->either_side);
+    toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), table_aggregate_options(r, stat));
     toml += fmt::format(
         "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}order = {}\n"
-        "top = {}\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
+        "top = {}\ntotals = \"last_row\"\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
         suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
         stat.element->either_side ? "either_side = true\n" : "", i == 0 ? "" : "no_match = false\n",
         toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain, !r.quiet, !r.quiet && i + 1 == r.stats.size());
@@ -359,8 +379,11 @@ std::string sink_of(const Request& r, const std::string& input) {
     return fmt::format(
         "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
         header, limit);
-  const std::string order =
-      r.print_order.empty() ? "" : fmt::format("order = {}\ntop = {}\n", toml_string(r.print_order), r.top.value_or(0));
+  const bool totals_row = aggregates(r) && !flow_aggregate_options(r).empty();
+  const std::string order = r.print_order.empty()
+                                ? ""
+                                : fmt::format("order = {}\ntop = {}\n{}", toml_string(r.print_order), r.top.value_or(0),
+                                              totals_row ? "totals = \"last_row\"\n" : "");
   return fmt::format(
       "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
       "plain_numbers = {}\n{}{}{}",
@@ -425,7 +448,7 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
   if (aggregates(r)) {
     std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
     for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
-    toml += aggregate_of(r, "sum", last, key, false);
+    toml += aggregate_of(r, "sum", last, key, flow_aggregate_options(r));
     last = "sum";
   }
   return toml + sink_of(r, last);

@@ -37,6 +37,12 @@ constexpr OptionSpec format_options[] = {
      .type = OptionType::boolean,
      .default_value = "true",
      .help = "a table without rows says \"No matching flows\" (nfdump says it once, before its first table)"},
+    {.name = "totals",
+     .type = OptionType::string,
+     .default_value = "\"rows\"",
+     .help = "what a table's shares are of: \"rows\", the sum of the rows (an aggregate sending every key); "
+             "\"last_row\", the last row, the totals an aggregate with `totals = true` ends its bin with",
+     .choices = "rows|last_row"},
     {.name = "order",
      .type = OptionType::string,
      .default_value = "\"none\"",
@@ -84,6 +90,7 @@ std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& op
   try {
     return sluice::nfdump_text::make_stat_formatter({.field = *field,
                                                      .either_side = options.boolean("either_side"),
+                                                     .totals_row = options.string("totals") == "last_row",
                                                      .order = order_of(options).value_or(Order::flows),
                                                      .top = static_cast<std::size_t>(options.integer("top")),
                                                      .long_v6 = options.boolean("long_v6"),
@@ -108,7 +115,8 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
                                                      .plain = options.boolean("plain_numbers"),
                                                      .summary = options.boolean("summary"),
                                                      .order = order_of(options),
-                                                     .top = static_cast<std::size_t>(options.integer("top"))});
+                                                     .top = static_cast<std::size_t>(options.integer("top")),
+                                                     .totals_row = options.string("totals") == "last_row"});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("format", e.what());
   }

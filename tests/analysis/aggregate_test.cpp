@@ -143,6 +143,27 @@ TEST(Aggregate, CountsEachFlowUnderEitherSide) {
   EXPECT_EQ(interfaces[0].record.flows + interfaces[1].record.flows, 4u);
 }
 
+// totals: a bin's rows end with its totals over every key, also those top
+// leaves out (what nfdump's shares are of).
+TEST(Aggregate, EndsEachBinWithItsTotals) {
+  const std::vector<FlowRecord> flows = {flow(0x0a000001, 443, 1000, t0 + 5000), flow(0x0a000002, 443, 500, t0),
+                                         flow(0x0a000001, 80, 200)};
+  Settings settings = keyed_by({"src_addr"});
+  settings.top = 1;
+  settings.totals = true;
+  const auto rows = aggregate_all(settings, flows);
+  ASSERT_EQ(rows.size(), 2u) << "the top key, then the totals";
+  EXPECT_EQ(rows[0].record.src_addr, IpAddress::v4(0x0a000001));
+  EXPECT_EQ(rows[0].record.bytes, 1200u);
+  const FlowRecord& totals = rows[1].record;
+  EXPECT_EQ(totals.src_addr, IpAddress::v4(0));
+  EXPECT_EQ(totals.flows, 3u);
+  EXPECT_EQ(totals.bytes, 1700u);
+  EXPECT_EQ(totals.packets, 11u + 6u + 3u);
+  EXPECT_EQ(totals.first_ms, t0);
+  EXPECT_EQ(totals.last_ms, t0 + 6000);
+}
+
 TEST(Aggregate, CutsAddressesToTheirPrefix) {
   std::vector<FlowRecord> flows = {flow(0x0a010203, 1, 100), flow(0x0a0102fe, 1, 100), flow(0x0a010303, 1, 100)};
   const std::uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 1};

@@ -154,10 +154,34 @@ struct Aggregator::State {
   // Emits the open bin's keys: all, or the top N largest first.
   void close(std::vector<Aggregate>& out) {
     ++stats.bins_closed;
+    emit_rows(out);
+    if (settings.totals) out.push_back(totals_of_bin());
+    table.clear();
+  }
+
+  Aggregate totals_of_bin() const {
+    Aggregate totals;
+    totals.record.src_addr = totals.record.dst_addr = IpAddress::v4(0);
+    totals.record.first_ms = table.size() != 0 ? ~std::uint64_t{0} : 0;
+    totals.record.flows = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const std::uint64_t* sums = table.sums_at(i);
+      totals.record.packets += sums[KeyTable::packets];
+      totals.record.bytes += sums[KeyTable::bytes];
+      totals.record.flows += sums[KeyTable::flows];
+      totals.record.first_ms = std::min(totals.record.first_ms, sums[KeyTable::first]);
+      totals.record.last_ms = std::max(totals.record.last_ms, sums[KeyTable::last]);
+    }
+    totals.record.set_present(Element::flows);
+    return totals;
+  }
+
+  // The bin's rows, or its `top` ones, into `out`.
+  void emit_rows(std::vector<Aggregate>& out) const {
     const std::size_t keys = table.size();
     if (settings.top == 0) {
+      out.reserve(out.size() + keys);  // a bin of a million keys: no copies as `out` grows
       for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
-      table.clear();
       return;
     }
     // Ranked as (measure, index); larger first, equal measures by key, so that
@@ -176,7 +200,6 @@ struct Aggregator::State {
     std::partial_sort(ranked.begin(), top, ranked.end(), before);
     for (auto it = ranked.begin(); it != top; ++it)
       out.push_back(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
-    table.clear();
   }
 };
 

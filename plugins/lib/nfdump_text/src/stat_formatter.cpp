@@ -1,6 +1,7 @@
 // nfdump's `-s` table: the rows of one bin ranked, with shares of the totals.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -60,25 +61,25 @@ double share(std::uint64_t part, std::uint64_t whole) {
 class StatFormatter final : public csv::Formatter {
  public:
   explicit StatFormatter(StatLayout layout)
-      : layout_(layout), column_(column_of(layout.field, layout.either_side)), ranking_(layout.order, layout.top) {}
+      : layout_(layout),
+        column_(column_of(layout.field, layout.either_side)),
+        rows_(layout.order, layout.top, layout.totals_row) {}
 
   // The title waits for the trailer: nfdump prints it after the data was read.
   void header(csv::Buffer&) override {}
 
-  // Every row counts in the totals the shares are of; only the top ones are kept.
-  void rows(std::span<const FlowRecord> flows, csv::Buffer&) override {
-    for (const FlowRecord& r : flows) totals_.add(r);
-    ranking_.add(flows);
-  }
+  // Every row counts in the totals the shares are of (or the last is
+  // them); only the top ones are kept.
+  void rows(std::span<const FlowRecord> flows, csv::Buffer&) override { rows_.add(flows); }
 
   void trailer(csv::Buffer& out) override {
-    if (layout_.either_side) totals_.flows /= 2, totals_.packets /= 2, totals_.bytes /= 2;
-    if (totals_.flows == 0 && layout_.no_match) out.append("No matching flows\n");
+    nffile::FileStats totals = rows_.take_totals();
+    if (layout_.either_side) totals.flows /= 2, totals.packets /= 2, totals.bytes /= 2;
+    if (totals.flows == 0 && layout_.no_match) out.append("No matching flows\n");
     if (layout_.title) title(out);
-    for (const FlowRecord& r : ranking_.take()) out.append(line(r, totals_));
+    for (const FlowRecord& r : rows_.take()) out.append(line(r, totals));
     out.append("\n");
-    if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
-    totals_ = {};
+    if (layout_.summary) out.append(summary_line(totals, layout_.plain));
   }
 
  private:
@@ -126,8 +127,7 @@ class StatFormatter final : public csv::Formatter {
 
   StatLayout layout_;
   const Column& column_;
-  nffile::FileStats totals_;  // of the file under way
-  Ranking ranking_;
+  RankedRows rows_;  // of the file under way
 };
 
 }  // namespace

@@ -52,6 +52,11 @@ struct Settings {
   // key its destination side gives the same fields (dst_addr for src_addr,
   // out_if for in_if ...): nfdump -s ip, port, as, if.
   bool either_side = false;
+  // Each bin's rows end with one more: its totals over every key, kept by
+  // `top` or not (flows, packets, bytes summed, first the earliest, last the
+  // latest; no key: fields 0, addresses 0.0.0.0). What a table's shares are
+  // of when only its top rows leave the aggregate.
+  bool totals = false;
 };
 
 // The flow as its destination side sees it: source and destination fields

@@ -30,6 +30,7 @@ struct LineLayout {
   bool summary = false;        // the Summary line after the rows (and "No matching flows" before it when none)
   std::optional<Order> order;  // rows held until the file closes, then printed in this order (nfdump -O)
   std::size_t top = 0;         // with an order: the first N rows only; 0: all
+  bool totals_row = false;     // with an order: the last row is the totals of all (see StatLayout)
 };
 
 // One line per flow; "No matching flows" when the file got none, as nfdump
@@ -43,6 +44,10 @@ struct StatLayout {
   // as, if, mask, vlan): `field` names the source side, the column says
   // "IP Addr", and the shares are of the flows, each of which is in the rows twice.
   bool either_side = false;
+  // The last row of the bin is not a key but the totals of all keys (an
+  // aggregate's `totals`, which may send only its top rows); else the
+  // totals are the rows' sums.
+  bool totals_row = false;
   Order order = Order::flows;
   std::size_t top = 10;  // rows printed; 0: every row
   bool long_v6 = false;
