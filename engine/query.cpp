@@ -38,7 +38,8 @@ constexpr OptionInfo nfdump_options[] = {
      "starting at or after FIRST, ending at or before LAST"},
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
-    {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
+    {'o', true, true,
+     "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer; -s tables: text_writer)"},
     {'s', true, true,
      "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp); ip, port, as, "
      "if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
@@ -359,11 +360,12 @@ std::string tables_of(const Request& r, const std::string& input, std::span<cons
     const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
     toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), table_aggregate_options(r, stat));
     toml += fmt::format(
-        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}order = {}\n"
+        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}{}order = {}\n"
         "top = {}\ntotals = \"last_row\"\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
         suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
-        stat.element->either_side ? "either_side = true\n" : "", i == 0 ? "" : "no_match = false\n",
-        toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain, !r.quiet, !r.quiet && i + 1 == r.stats.size());
+        r.mode == "csv" ? "format = \"csv\"\n" : "", stat.element->either_side ? "either_side = true\n" : "",
+        i == 0 ? "" : "no_match = false\n", toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain,
+        !r.quiet || r.mode == "csv", !r.quiet && i + 1 == r.stats.size());
     if (i + 1 < r.stats.size()) toml += "\n";
   }
   return toml;
@@ -394,7 +396,9 @@ void check(const Request& r) {
   if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
   if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
   if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
-  if (!r.stats.empty() && !r.mode.empty()) throw QueryUsageError("-o with -s is not supported yet");
+  if (!r.stats.empty() && !r.mode.empty() && r.mode != "csv")
+    throw QueryUsageError(
+        fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
   if (r.five_tuple && !r.stats.empty()) throw QueryUsageError("-a with -s is not supported yet");
   if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};

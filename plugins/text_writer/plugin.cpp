@@ -22,7 +22,7 @@ constexpr OptionSpec format_options[] = {
      .type = OptionType::string,
      .default_value = "\"line\"",
      .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
-             "%sap -> %dap %pkt %byt %fl ...)"},
+             "%sap -> %dap %pkt %byt %fl ...); a `stat` table: \"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
     {.name = "stat",
      .type = OptionType::string,
      .default_value = "\"\"",
@@ -83,6 +83,8 @@ std::optional<Order> order_of(const sluice::Options& options) {
 }
 
 std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& options, const std::string& name) {
+  if (const std::string& format = options.string("format"); format != "line" && format != "csv")
+    throw sluice::OptionError("format", "a table (stat) is printed as \"line\" or \"csv\", not \"" + format + "\"");
   const auto field = sluice::find_field(name);
   if (!field)
     throw sluice::OptionError(
@@ -95,6 +97,7 @@ std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& op
                                                      .top = static_cast<std::size_t>(options.integer("top")),
                                                      .long_v6 = options.boolean("long_v6"),
                                                      .plain = options.boolean("plain_numbers"),
+                                                     .csv = options.string("format") == "csv",
                                                      .title = options.boolean("header"),
                                                      .no_match = options.boolean("no_match"),
                                                      .summary = options.boolean("summary")});

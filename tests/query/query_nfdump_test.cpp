@@ -50,6 +50,14 @@ std::string ranked_value(const std::string& row, const std::string& order, const
   static const Columns aggregated = {{"flows", {5, 5}}, {"packets", {39, 8}}, {"bytes", {30, 8}}, {"bpp", {12, 6}}};
   static const Columns line = {{"flows", {5, 5}}, {"packets", {23, 8}}, {"bytes", {14, 8}}};
   if (order == "tstart") return row.substr(0, 23);
+  if (has(args, "csv")) {  // an -s table as CSV: ts,te,td,pr,val,fl,flP,pkt,pktP,byt,bytP,pps,bps,bpp
+    static const std::map<std::string, std::size_t> fields = {{"flows", 5}, {"packets", 7}, {"bytes", 9},
+                                                              {"pps", 11},  {"bps", 12},    {"bpp", 13}};
+    std::istringstream cells(row);
+    std::string cell;
+    for (std::size_t i = 0; i <= fields.at(order); ++i) std::getline(cells, cell, ',');
+    return cell;
+  }
   const Columns& columns = has(args, "-s") ? table : has(args, "-A") && !has(args, "-o") ? aggregated : line;
   const auto [back, width] = columns.at(order);
   return row.size() < back ? row : row.substr(row.size() - back, width);
@@ -248,6 +256,10 @@ TEST(QueryAgainstNfdump, CountsEitherSideAndPrintsSeveralTables) {
   arg_sets.push_back({"-s", "srcip/bytes", "-s", "dstport", "-s", "proto/packets", "-n", "0"});
   arg_sets.push_back({"-s", "ip", "-s", "port/bytes", "-n", "0", "-q", "ipv4"});
   arg_sets.push_back({"-s", "ip", "-s", "port", "-n", "2", "proto 99"});  // "No matching flows" once
+  // As nfdump -o csv prints tables: its header (with -q too), addresses whole.
+  arg_sets.push_back({"-s", "srcip/bytes", "-s", "proto", "-n", "0", "-o", "csv", "-q"});
+  arg_sets.push_back({"-s", "ip/packets", "-n", "0", "-o", "csv", "-N", "ipv4"});
+  arg_sets.push_back({"-s", "proto", "-n", "0", "-o", "csv", "-N"});
   expect_same(over_inputs(arg_sets, true));
 }
 

@@ -63,17 +63,7 @@ class NfdumpFormatter final : public Formatter {
   // Without rows, nfdump says so first (with -q too).
   void trailer(Buffer& out) override {
     if (rows_ == 0) out.append("No matching flows\n");
-    if (summary_) {
-      const auto& s = totals_;
-      const auto [bps, pps, bpp] = nffile::summary_rates(s);
-      char line[160];
-      const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
-                                  static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),
-                                  static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(bps),
-                                  static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bpp));
-      out.append("Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n");
-      out.append(std::string_view(line, static_cast<std::size_t>(n)));
-    }
+    if (summary_) out.append(nffile::csv_summary(totals_));
     totals_ = {};
     rows_ = 0;
     exporters_.clear();

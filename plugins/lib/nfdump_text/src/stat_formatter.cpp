@@ -79,11 +79,17 @@ class StatFormatter final : public csv::Formatter {
     if (layout_.title) title(out);
     for (const FlowRecord& r : rows_.take()) out.append(line(r, totals));
     out.append("\n");
-    if (layout_.summary) out.append(summary_line(totals, layout_.plain));
+    if (layout_.summary) out.append(layout_.csv ? nffile::csv_summary(totals) : summary_line(totals, layout_.plain));
   }
 
  private:
   void title(csv::Buffer& out) const {
+    if (layout_.csv) {
+      // nfdump's counts of `flows` tables are the input direction's, of the others both directions'.
+      out.append(layout_.order == Order::flows ? "ts,te,td,pr,val,fl,flP,ipkt,ipktP,ibyt,ibytP,ipps,ibps,ibpp\n"
+                                               : "ts,te,td,pr,val,fl,flP,pkt,pktP,byt,bytP,pps,bps,bpp\n");
+      return;
+    }
     const std::string top = layout_.top != 0 ? std::to_string(layout_.top) + " " : std::string();
     out.append(printed("Top %s%.*s ordered by %.*s:\n", top.c_str(), static_cast<int>(column_.header.size()),
                        column_.header.data(), static_cast<int>(to_string(layout_.order).size()),
@@ -105,6 +111,7 @@ class StatFormatter final : public csv::Formatter {
   }
 
   std::string line(const FlowRecord& r, const nffile::FileStats& totals) const {
+    if (layout_.csv) return csv_line(r, totals);
     const Counts c = counts_of(r);
     const double seconds = duration_of(r.first_ms, r.last_ms);
     std::uint64_t pps = 0, bps = 0;
@@ -123,6 +130,35 @@ class StatFormatter final : public csv::Formatter {
                    span.c_str(), proto.c_str(), value_width(), value_text(r).c_str(), num(c.flows).c_str(),
                    share(c.flows, totals.flows), num(c.packets).c_str(), share(c.packets, totals.packets),
                    num(c.bytes).c_str(), share(c.bytes, totals.bytes), num(pps).c_str(), num(bps).c_str(), bpp);
+  }
+
+  std::string csv_line(const FlowRecord& r, const nffile::FileStats& totals) const {
+    const Counts c = counts_of(r);
+    const double seconds = duration_of(r.first_ms, r.last_ms);
+    std::uint64_t pps = 0, bps = 0;
+    if (seconds != 0) {
+      pps = static_cast<std::uint64_t>(static_cast<double>(c.packets) / seconds);
+      bps = static_cast<std::uint64_t>(static_cast<double>(8 * c.bytes) / seconds);
+    }
+    const auto bpp = static_cast<unsigned>(c.packets != 0 ? c.bytes / c.packets : 0);
+    std::string proto = "any";
+    if (layout_.field == Field::proto) {
+      // nfdump pads the number (-N) as in its text table, not the name.
+      proto = protocol_text(r.proto, layout_.plain);
+      if (!layout_.plain) proto.erase(proto.find_last_not_of(' ') + 1);
+    }
+    std::string value = std::to_string(is_address() ? 0 : unsigned_value(r, info(layout_.field)));
+    if (is_address()) {
+      const IpAddress& a = address_value(r, info(layout_.field));
+      value = address(a, !a.is_v4(), true);
+    }
+    return printed("%s,%s,%.3f,%s,%s,%llu,%.1f,%llu,%.1f,%llu,%.1f,%llu,%llu,%u\n",
+                   local_time(static_cast<std::int64_t>(r.first_ms / 1000)).c_str(),
+                   local_time(static_cast<std::int64_t>(r.last_ms / 1000)).c_str(), seconds, proto.c_str(),
+                   value.c_str(), static_cast<unsigned long long>(c.flows), share(c.flows, totals.flows),
+                   static_cast<unsigned long long>(c.packets), share(c.packets, totals.packets),
+                   static_cast<unsigned long long>(c.bytes), share(c.bytes, totals.bytes),
+                   static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bps), bpp);
   }
 
   StatLayout layout_;

@@ -1,5 +1,6 @@
 #include "sluice/nffile/file.h"
 
+#include <cstdio>
 #include <ctime>
 #include <utility>
 
@@ -69,6 +70,16 @@ SummaryRates summary_rates(const FileStats& s) noexcept {
   return {.bps = static_cast<std::uint64_t>(static_cast<double>(s.bytes << 3) / seconds),
           .pps = static_cast<std::uint64_t>(static_cast<double>(s.packets) / seconds),
           .bpp = s.packets != 0 ? s.bytes / s.packets : 0};
+}
+
+std::string csv_summary(const FileStats& s) {
+  const auto [bps, pps, bpp] = summary_rates(s);
+  char line[160];
+  const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
+                              static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),
+                              static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(bps),
+                              static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bpp));
+  return "Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n" + std::string(line, static_cast<std::size_t>(n));
 }
 
 void FileStats::add(const FlowRecord& f) noexcept {

@@ -52,7 +52,8 @@ struct StatLayout {
   std::size_t top = 10;  // rows printed; 0: every row
   bool long_v6 = false;
   bool plain = false;
-  bool title = true;     // "Top N ... ordered by ...:" and the column header (the header row)
+  bool csv = false;      // nfdump -o csv's table: comma-separated, addresses whole, its own header
+  bool title = true;     // "Top N ... ordered by ...:" and the column header; with csv, its header
   bool no_match = true;  // "No matching flows" when no row came (nfdump says it once, before its first table)
   bool summary = false;  // the Summary line after the table
 };
