@@ -54,6 +54,25 @@ std::string printed(const char* format, Args... args) {
   return std::string(text, static_cast<std::size_t>(n > 0 ? n : 0));
 }
 
+// A row's counts and nfdump's rates of them over its span.
+struct Rates {
+  Counts counts;
+  double seconds;
+  std::uint64_t pps, bps;
+  unsigned bpp;
+};
+
+Rates rates_of(const FlowRecord& r) {
+  const Counts c = counts_of(r);
+  const double seconds = duration_of(r.first_ms, r.last_ms);
+  std::uint64_t pps = 0, bps = 0;
+  if (seconds != 0) {
+    pps = static_cast<std::uint64_t>(static_cast<double>(c.packets) / seconds);
+    bps = static_cast<std::uint64_t>(static_cast<double>(8 * c.bytes) / seconds);
+  }
+  return {c, seconds, pps, bps, static_cast<unsigned>(c.packets != 0 ? c.bytes / c.packets : 0)};
+}
+
 double share(std::uint64_t part, std::uint64_t whole) {
   return whole != 0 ? static_cast<double>(part * 100) / static_cast<double>(whole) : 0;
 }
@@ -112,14 +131,7 @@ class StatFormatter final : public csv::Formatter {
 
   std::string line(const FlowRecord& r, const nffile::FileStats& totals) const {
     if (layout_.csv) return csv_line(r, totals);
-    const Counts c = counts_of(r);
-    const double seconds = duration_of(r.first_ms, r.last_ms);
-    std::uint64_t pps = 0, bps = 0;
-    if (seconds != 0) {
-      pps = static_cast<std::uint64_t>(static_cast<double>(c.packets) / seconds);
-      bps = static_cast<std::uint64_t>(static_cast<double>(8 * c.bytes) / seconds);
-    }
-    const auto bpp = static_cast<unsigned>(c.packets != 0 ? c.bytes / c.packets : 0);
+    const auto [c, seconds, pps, bps, bpp] = rates_of(r);
     const auto num = [&](std::uint64_t v) { return number(v, true, layout_.plain); };
     const std::string span = layout_.long_v6 && is_address() ? printed("%9.3f", seconds)
                              : layout_.plain                 ? printed("%16.3f", seconds)
@@ -133,14 +145,7 @@ class StatFormatter final : public csv::Formatter {
   }
 
   std::string csv_line(const FlowRecord& r, const nffile::FileStats& totals) const {
-    const Counts c = counts_of(r);
-    const double seconds = duration_of(r.first_ms, r.last_ms);
-    std::uint64_t pps = 0, bps = 0;
-    if (seconds != 0) {
-      pps = static_cast<std::uint64_t>(static_cast<double>(c.packets) / seconds);
-      bps = static_cast<std::uint64_t>(static_cast<double>(8 * c.bytes) / seconds);
-    }
-    const auto bpp = static_cast<unsigned>(c.packets != 0 ? c.bytes / c.packets : 0);
+    const auto [c, seconds, pps, bps, bpp] = rates_of(r);
     std::string proto = "any";
     if (layout_.field == Field::proto) {
       // nfdump pads the number (-N) as in its text table, not the name.
