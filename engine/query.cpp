@@ -41,8 +41,8 @@ constexpr OptionInfo nfdump_options[] = {
     {'o', true, true,
      "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer; -s tables: text_writer)"},
     {'s', true, true,
-     "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp); ip, port, as, "
-     "if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
+     "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
+     "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
     {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
@@ -169,18 +169,27 @@ std::string read_filter_file(const std::string& path) {
   return text.str();
 }
 
+// -s ELEMENT[/ORDER[/ORDER...]]: a table for each order, in nfdump's order
+// of orders (flows, packets, bytes, pps, bps, bpp), whatever order they came in.
 void add_stat(Request& r, std::string_view value) {
   const auto slash = value.find('/');
   const std::string_view element = value.substr(0, slash);
-  const std::string_view order = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
+  std::string_view asked = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
   const Element& known = find_element(stat_elements, element, fmt::format("-s {}", value));
   constexpr std::string_view orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp"};
-  if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
-    throw QueryUsageError(
-        fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, "
-                    "bytes, pps, bps or bpp, one at a time",
-                    value, order));
-  r.stats.push_back({&known, std::string(order)});
+  std::vector<std::string_view> wanted;
+  while (!asked.empty()) {
+    const std::string_view order = asked.substr(0, asked.find('/'));
+    asked.remove_prefix(std::min(asked.size(), order.size() + 1));
+    if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
+      throw QueryUsageError(
+          fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, bytes, pps, bps "
+                      "or bpp",
+                      value, order));
+    wanted.push_back(order);
+  }
+  for (const std::string_view order : orders)
+    if (std::find(wanted.begin(), wanted.end(), order) != wanted.end()) r.stats.push_back({&known, std::string(order)});
 }
 
 // -R DIR, DIR/FIRST:LAST (the files from FIRST to LAST) or DIR/FIRST (from

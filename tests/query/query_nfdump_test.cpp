@@ -63,13 +63,17 @@ std::string ranked_value(const std::string& row, const std::string& order, const
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
 
-// The order of each table (-s, in the order given) or of -O's lines.
+// The order of each table (-s, in the order given; several orders of one
+// -s in nfdump's order of orders) or of -O's lines.
 std::vector<std::string> orders_of(const Args& args) {
   std::vector<std::string> orders;
   for (auto a = args.begin(); a != args.end() && a + 1 != args.end(); ++a) {
-    const auto slash = (a + 1)->find('/');
-    if (*a == "-s") orders.push_back(slash == std::string::npos ? "flows" : (a + 1)->substr(slash + 1));
     if (*a == "-O") orders.push_back(*(a + 1));
+    if (*a != "-s") continue;
+    const auto slash = (a + 1)->find('/');
+    const std::string asked = slash == std::string::npos ? "/flows/" : (a + 1)->substr(slash) + "/";
+    for (const std::string order : {"flows", "packets", "bytes", "pps", "bps", "bpp"})
+      if (asked.find("/" + order + "/") != std::string::npos) orders.push_back(order);
   }
   return orders;
 }
@@ -260,6 +264,9 @@ TEST(QueryAgainstNfdump, CountsEitherSideAndPrintsSeveralTables) {
   arg_sets.push_back({"-s", "srcip/bytes", "-s", "proto", "-n", "0", "-o", "csv", "-q"});
   arg_sets.push_back({"-s", "ip/packets", "-n", "0", "-o", "csv", "-N", "ipv4"});
   arg_sets.push_back({"-s", "proto", "-n", "0", "-o", "csv", "-N"});
+  // Several orders of one -s: a table each, in nfdump's order of orders.
+  arg_sets.push_back({"-s", "srcip/bytes/flows", "-n", "0", "-q"});
+  arg_sets.push_back({"-s", "dstport/bpp/packets", "-s", "proto", "-n", "0"});
   expect_same(over_inputs(arg_sets, true));
 }
 
