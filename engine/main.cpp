@@ -13,11 +13,14 @@
 #include <boost/program_options.hpp>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -241,13 +244,32 @@ MetricLookup metric_of(const Pipeline& pipeline) {
   };
 }
 
+// A folder made for the run and removed with what it holds; none for an empty path.
+class ScratchFolder {
+ public:
+  explicit ScratchFolder(std::filesystem::path path) : path_(std::move(path)) {
+    if (!path_.empty()) std::filesystem::create_directories(path_);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  ~ScratchFolder() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // `sluice query ...`: nfdump's options as a pipeline, run quietly: what it
 // prints on stdout is the answer; problems go to stderr.
 int command_query(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const std::filesystem::path scratch =
+      std::filesystem::temp_directory_path() / fmt::format("sluice-query-{}", ::getpid());
   Query query;
   try {
-    query = parse_query(args);
+    query = parse_query(args, scratch);
   } catch (const QueryUsageError& e) {
     fmt::print(stderr, "sluice query: {}\n", e.what());
     return exit_usage;
@@ -260,6 +282,8 @@ int command_query(int argc, char** argv) {
     fmt::print("{}", query.pipeline);
     return 0;
   }
+  // Several -s tables: each written to its file, printed here in order.
+  const ScratchFolder tables(query.tables.empty() ? std::filesystem::path() : scratch);
   try {
     const PipelineConfig config = parse_pipeline(query.pipeline, "sluice query");
     PluginCatalog catalog(PluginCatalog::default_search_path({}));
@@ -267,7 +291,13 @@ int command_query(int argc, char** argv) {
     Pipeline pipeline(config, catalog, log, {.stats_interval = std::chrono::seconds(0)});
     const int code = pipeline.run();
     if (code != 0) std::fputs(pipeline.summary().c_str(), stderr);
-    if (code == 0 && query.epilogue) fmt::print("{}", query_epilogue(query, metric_of(pipeline)));
+    if (code != 0) return code;
+    for (const auto& table : query.tables) {
+      std::ostringstream text;
+      text << std::ifstream(table).rdbuf();
+      fmt::print("{}", text.str());
+    }
+    if (query.epilogue) fmt::print("{}", query_epilogue(query, metric_of(pipeline)));
     return code;
   } catch (const ConfigError& e) {
     print_config_error(e);

@@ -30,24 +30,34 @@ constexpr OptionInfo nfdump_options[] = {
     {'R', true, true,
      "-R DIR       read every nfcapd file under DIR in name (time) order; DIR/FIRST:LAST those from FIRST to LAST, "
      "DIR/FIRST from FIRST on"},
+    {'M', true, true,
+     "-M DIR1:DIR2 read the files -R names in each folder: /base/DIR1:DIR2 is /base/DIR1 and /base/DIR2; "
+     "-R . all of them, -R FIRST:LAST a range"},
+    {'t', true, true,
+     "-t WINDOW    only flows within FIRST[-LAST] (local times YYYY/MM/DD.hh:mm:ss, or shorter down to YYYY): "
+     "starting at or after FIRST, ending at or before LAST"},
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
-    {'o', true, true, "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer)"},
-    {'s', true, true, "-s ELEMENT[/ORDER]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp)"},
+    {'o', true, true,
+     "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer; -s tables: text_writer)"},
+    {'s', true, true,
+     "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
+     "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
+    {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
     {'N', false, true, "-N           plain numbers, not scaled to 1.8 M"},
     {'6', false, true, "-6           IPv6 addresses whole, not shortened"},
     {'A', true, true,
-     "-A FIELDS    sum flows by FIELDS (srcip,dstip,srcport,dstport,proto,srcas,dstas,inif,outif,tos)"},
+     "-A FIELDS    sum flows by FIELDS (srcip,dstip,srcport,dstport,proto,srcas,dstas,inif,outif,tos; srcip4/24, "
+     "srcip6/64, dstip4/N, dstip6/N: the address masked); -o line prints them as flows"},
     {'O', true, true,
      "-O ORDER     print in ORDER: flows, packets, bytes, pps, bps, bpp (largest first), tstart, tend"},
-    {'a', false, false, "-a           aggregate"},
+    {'a', false, true,
+     "-a           sum flows of the same 5-tuple (srcip, dstip, srcport, dstport, proto); give -o line"},
     {'b', false, false, "-b           bidirectional aggregation"},
     {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
-    {'t', true, false, "-t WINDOW    time window"},
-    {'M', true, false, "-M DIRS      several directories"},
-    {'w', true, false, "-w FILE      write an nfcapd file"},
+
     {'I', false, false, "-I           file statistics"},
     {'l', true, false, "-l LIMIT     packet limit"},
     {'L', true, false, "-L LIMIT     byte limit"},
@@ -80,14 +90,19 @@ const OptionInfo* find_option(char letter) {
 // (-A) the format token that prints it.
 struct Element {
   std::string_view name, field, token;
+  bool either_side = false;  // -s: the flow counted under its source and its destination side
 };
 
 constexpr Element stat_elements[] = {
-    {"srcip", "src_addr", ""},   {"dstip", "dst_addr", ""},   {"nhip", "next_hop", ""},    {"router", "exporter", ""},
-    {"srcport", "src_port", ""}, {"dstport", "dst_port", ""}, {"proto", "proto", ""},      {"tos", "tos", ""},
-    {"srctos", "tos", ""},       {"dsttos", "dst_tos", ""},   {"dir", "direction", ""},    {"srcas", "src_as", ""},
-    {"dstas", "dst_as", ""},     {"inif", "in_if", ""},       {"outif", "out_if", ""},     {"srcmask", "src_mask", ""},
-    {"dstmask", "dst_mask", ""}, {"srcvlan", "src_vlan", ""}, {"dstvlan", "dst_vlan", ""},
+    {"srcip", "src_addr", ""},      {"dstip", "dst_addr", ""},    {"nhip", "next_hop", ""},
+    {"router", "exporter", ""},     {"srcport", "src_port", ""},  {"dstport", "dst_port", ""},
+    {"proto", "proto", ""},         {"tos", "tos", ""},           {"srctos", "tos", ""},
+    {"dsttos", "dst_tos", ""},      {"dir", "direction", ""},     {"srcas", "src_as", ""},
+    {"dstas", "dst_as", ""},        {"inif", "in_if", ""},        {"outif", "out_if", ""},
+    {"srcmask", "src_mask", ""},    {"dstmask", "dst_mask", ""},  {"srcvlan", "src_vlan", ""},
+    {"dstvlan", "dst_vlan", ""},    {"ip", "src_addr", "", true}, {"port", "src_port", "", true},
+    {"as", "src_as", "", true},     {"if", "in_if", "", true},    {"mask", "src_mask", "", true},
+    {"vlan", "src_vlan", "", true},
 };
 
 constexpr Element aggregate_elements[] = {
@@ -106,16 +121,34 @@ const Element& find_element(std::span<const Element> elements, std::string_view 
   throw QueryUsageError(fmt::format("{}: \"{}\" is not supported (yet); sluice takes {}", context, name, names));
 }
 
+// One part of -A's key: the element, and the aggregate's key text (the field,
+// with prefix lengths for a mask).
+struct KeyPart {
+  const Element* element;
+  std::string key;
+};
+
+// One -s table.
+struct Stat {
+  const Element* element;
+  std::string order;
+};
+
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
   std::string input;                  // a file or a folder
-  std::string first_file, last_file;  // -R's range in the folder
+  bool range = false;                 // -R: input may name a range
+  std::vector<std::string> folders;   // -M
+  std::string first_file, last_file;  // -R's range in the folder(s)
+  std::string from, until;            // -t
+  std::string write;                  // -w
   std::string filter;
   std::optional<std::uint64_t> count;
-  std::string mode;  // -o
-  std::string stat_element, stat_order;
-  std::vector<const Element*> aggregate;  // -A, in the order given
-  std::string print_order;                // -O
+  std::string mode;                // -o
+  std::vector<Stat> stats;         // -s, in the order given
+  std::vector<KeyPart> aggregate;  // -A, in the order given
+  bool five_tuple = false;         // -a (-A implies it)
+  std::string print_order;         // -O
   std::optional<std::uint64_t> top;
   bool quiet = false, plain = false, long_v6 = false;
 };
@@ -136,23 +169,29 @@ std::string read_filter_file(const std::string& path) {
   return text.str();
 }
 
-void set_stat(Request& r, std::string_view value) {
-  if (!r.stat_element.empty()) throw QueryUsageError("several -s in one call are not supported yet");
+// -s ELEMENT[/ORDER[/ORDER...]]: a table for each order, in nfdump's order
+// of orders (flows, packets, bytes, pps, bps, bpp), whatever order they came in.
+void add_stat(Request& r, std::string_view value) {
   const auto slash = value.find('/');
   const std::string_view element = value.substr(0, slash);
-  const std::string_view order = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
+  std::string_view asked = slash == std::string_view::npos ? "flows" : value.substr(slash + 1);
   const Element& known = find_element(stat_elements, element, fmt::format("-s {}", value));
   constexpr std::string_view orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp"};
-  if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
-    throw QueryUsageError(
-        fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, "
-                    "bytes, pps, bps or bpp, one at a time",
-                    value, order));
-  r.stat_element = known.field;
-  r.stat_order = order;
+  std::vector<std::string_view> wanted;
+  while (!asked.empty()) {
+    const std::string_view order = asked.substr(0, asked.find('/'));
+    asked.remove_prefix(std::min(asked.size(), order.size() + 1));
+    if (std::find(std::begin(orders), std::end(orders), order) == std::end(orders))
+      throw QueryUsageError(
+          fmt::format("-s {}: the order \"{}\" is not supported (yet); sluice takes flows, packets, bytes, pps, bps "
+                      "or bpp",
+                      value, order));
+    wanted.push_back(order);
+  }
+  for (const std::string_view order : orders)
+    if (std::find(wanted.begin(), wanted.end(), order) != wanted.end()) r.stats.push_back({&known, std::string(order)});
 }
 
-// Masks such as srcip4/24 are names it does not know (yet).
 // -R DIR, DIR/FIRST:LAST (the files from FIRST to LAST) or DIR/FIRST (from
 // FIRST to the end), as nfdump reads them.
 void set_range(Request& r) {
@@ -167,12 +206,77 @@ void set_range(Request& r) {
   if (r.input.empty()) r.input = ".";
 }
 
+// -M /base/DIR1:DIR2 -R ...: the folders /base/DIR1 and /base/DIR2, and -R
+// naming files in each: "." all of them, FIRST:LAST or FIRST a range.
+void set_folders(Request& r, std::string_view dirs) {
+  const auto slash = dirs.substr(0, dirs.find(':')).rfind('/');
+  const std::string base = slash == std::string_view::npos ? "." : std::string(dirs.substr(0, slash));
+  if (slash != std::string_view::npos) dirs.remove_prefix(slash + 1);
+  while (!dirs.empty()) {
+    const std::string_view name = dirs.substr(0, dirs.find(':'));
+    dirs.remove_prefix(std::min(dirs.size(), name.size() + 1));
+    r.folders.push_back(base + "/" + std::string(name));
+  }
+}
+
+void set_input(Request& r) {
+  if (r.folders.empty()) {
+    if (r.range) set_range(r);
+    return;
+  }
+  if (!r.range) throw QueryUsageError("-M with -r is not supported yet: give -M DIRS -R FILES");
+  if (r.input.starts_with('/')) throw QueryUsageError("-M DIRS -R FILES: FILES names files in each folder, not a path");
+  if (r.input != ".") {
+    const auto colon = r.input.find(':');
+    r.first_file = r.input.substr(0, colon);
+    if (colon != std::string::npos) r.last_file = r.input.substr(colon + 1);
+  }
+  r.input.clear();
+}
+
+// -t FIRST-LAST or FIRST; the reader reads the times.
+void set_window(Request& r, std::string_view value) {
+  if (value.starts_with('+') || value.starts_with('-'))
+    throw QueryUsageError(
+        fmt::format("-t {}: windows relative to the files (+SECONDS, -SECONDS) are not supported yet", value));
+  const auto dash = value.find('-');
+  r.from = value.substr(0, dash);
+  if (dash != std::string_view::npos) r.until = value.substr(dash + 1);
+}
+
+// -A srcip4/N, dstip6/N ...: nfdump masks the address's 128 bits, an IPv4
+// address being the low 32: srcip4/N keeps IPv4 /N and IPv6 /(96+N),
+// srcip6/N keeps IPv6 /N and of IPv4 the N-96 bits beyond 96 (none up to /96).
+KeyPart masked_part(std::string_view name, std::string_view context) {
+  const auto slash = name.find('/');
+  const std::string_view element = name.substr(0, slash),
+                         family = element.substr(std::min<std::size_t>(element.size(), 5));
+  unsigned bits = 0;
+  const std::string_view length = name.substr(slash + 1);
+  const auto [end, error] = std::from_chars(length.data(), length.data() + length.size(), bits);
+  const bool v4 = family == "4", v6 = family == "6";
+  if (!(element.starts_with("srcip") || element.starts_with("dstip")) || !(v4 || v6) || error != std::errc() ||
+      end != length.data() + length.size() || bits < 1 || bits > (v4 ? 32u : 128u))
+    throw QueryUsageError(
+        fmt::format("{}: \"{}\" is not a mask sluice takes (srcip4/1..32, srcip6/1..128, dstip4/..., "
+                    "dstip6/...)",
+                    context, name));
+  const Element& address = find_element(aggregate_elements, element.substr(0, 5), context);
+  const unsigned ipv4_bits = v4 ? bits : bits > 96 ? bits - 96 : 0, ipv6_bits = v4 ? 96 + bits : bits;
+  return {&address, fmt::format("{}/{}/{}", address.field, ipv4_bits, ipv6_bits)};
+}
+
 void set_aggregate(Request& r, std::string_view value) {
   const std::string context = fmt::format("-A {}", value);
   while (!value.empty()) {
     const std::string_view name = value.substr(0, value.find(','));
     value.remove_prefix(std::min(value.size(), name.size() + 1));
-    r.aggregate.push_back(&find_element(aggregate_elements, name, context));
+    if (name.find('/') != std::string_view::npos) {
+      r.aggregate.push_back(masked_part(name, context));
+      continue;
+    }
+    const Element& element = find_element(aggregate_elements, name, context);
+    r.aggregate.push_back({&element, std::string(element.field)});
   }
 }
 
@@ -182,13 +286,17 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'R':
       if (!r.input.empty()) throw QueryUsageError("give one -r FILE or -R DIR");
       r.input = value;
-      if (letter == 'R') set_range(r);
+      r.range = letter == 'R';
       break;
+    case 'M': set_folders(r, value); break;
+    case 't': set_window(r, value); break;
+    case 'w': r.write = value; break;
     case 'f': r.filter = read_filter_file(std::string(value)); break;
     case 'c': r.count = number_of(letter, value); break;
     case 'o': r.mode = value; break;
-    case 's': set_stat(r, value); break;
+    case 's': add_stat(r, value); break;
     case 'A': set_aggregate(r, value); break;
+    case 'a': r.five_tuple = true; break;
     case 'O': r.print_order = value; break;
     case 'n': r.top = number_of(letter, value); break;
     case 'q': r.quiet = true; break;
@@ -213,30 +321,80 @@ std::string toml_string(std::string_view text) {
 }
 
 // -A without -o prints what nfdump prints: time and duration, the key's
-// columns, then the counts.
+// columns, then the counts; with -o, that layout of the summed flows.
 std::string line_format(const Request& r) {
-  if (r.aggregate.empty()) return r.mode;
+  if (r.aggregate.empty() || !r.mode.empty()) return r.mode;
   std::string keys;
-  for (const auto* e : r.aggregate) keys += fmt::format("{} ", e->token);
+  for (const auto& part : r.aggregate) keys += fmt::format("{} ", part.element->token);
   return fmt::format("fmt:%ts %td  {} %pkt %byt %bps %bpp %fl", keys);
 }
 
-bool aggregates(const Request& r) { return !r.stat_element.empty() || !r.aggregate.empty(); }
+bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty() || r.five_tuple; }
+
+// The aggregate that sums the flows of `input` by `key`; `more` adds options.
+std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
+                         const std::string& more) {
+  return fmt::format(
+      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}{}\n", name, input,
+      key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+}
+
+// An aggregate sends only its top `top` rows when it can rank by the
+// printed order (the text_writer ranks them again), then its bin's totals,
+// which the shares and the Summary line are of: a bin of a million keys
+// leaves as a few rows. Empty when it cannot (top 0, pps, bps, bpp, tstart ...).
+std::string ranking_options(std::size_t top, std::string_view order) {
+  constexpr std::string_view ranked[] = {"flows", "packets", "bytes"};
+  if (top == 0 || std::find(std::begin(ranked), std::end(ranked), order) == std::end(ranked)) return "";
+  return fmt::format("top = {}\norder = {}\ntotals = true\n", top, toml_string(order));
+}
+
+// A table's aggregate sends its bin's totals after its rows in any case.
+std::string table_aggregate_options(const Request& r, const Stat& stat) {
+  const std::string options = stat.element->either_side ? "either_side = true\n" : "";
+  const std::string ranking = ranking_options(r.top.value_or(10), stat.order);
+  return options + (ranking.empty() ? "totals = true\n" : ranking);
+}
+
+// -A and -a: the aggregate ranks when -O and -n let it.
+std::string flow_aggregate_options(const Request& r) { return ranking_options(r.top.value_or(0), r.print_order); }
+
+// Each -s table: an aggregate by its element and a text_writer printing it.
+// One table prints to stdout; several to their files, which the command
+// prints in order after the run (nfdump's Summary line ends the last).
+std::string tables_of(const Request& r, const std::string& input, std::span<const std::string> files) {
+  std::string toml;
+  for (std::size_t i = 0; i < r.stats.size(); ++i) {
+    const Stat& stat = r.stats[i];
+    const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
+    toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), table_aggregate_options(r, stat));
+    toml += fmt::format(
+        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}{}order = {}\n"
+        "top = {}\ntotals = \"last_row\"\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
+        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
+        r.mode == "csv" ? "format = \"csv\"\n" : "", stat.element->either_side ? "either_side = true\n" : "",
+        i == 0 ? "" : "no_match = false\n", toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain,
+        !r.quiet || r.mode == "csv", !r.quiet && i + 1 == r.stats.size());
+    if (i + 1 < r.stats.size()) toml += "\n";
+  }
+  return toml;
+}
 
 std::string sink_of(const Request& r, const std::string& input) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
   const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
-  if (!r.stat_element.empty())
-    return fmt::format(
-        "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nstat = {}\norder = {}\ntop = {}\n"
-        "long_v6 = {}\nplain_numbers = {}\n{}",
-        input, toml_string(r.stat_element), toml_string(r.stat_order), r.top.value_or(10), r.long_v6, r.plain, header);
+  if (!r.write.empty())
+    return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
+                       toml_string(r.write), limit);
   if (r.mode == "csv")
     return fmt::format(
         "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
         header, limit);
-  const std::string order =
-      r.print_order.empty() ? "" : fmt::format("order = {}\ntop = {}\n", toml_string(r.print_order), r.top.value_or(0));
+  const bool totals_row = aggregates(r) && !flow_aggregate_options(r).empty();
+  const std::string order = r.print_order.empty()
+                                ? ""
+                                : fmt::format("order = {}\ntop = {}\n{}", toml_string(r.print_order), r.top.value_or(0),
+                                              totals_row ? "totals = \"last_row\"\n" : "");
   return fmt::format(
       "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
       "plain_numbers = {}\n{}{}{}",
@@ -244,10 +402,14 @@ std::string sink_of(const Request& r, const std::string& input) {
 }
 
 void check(const Request& r) {
-  if (r.input.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
-  if (!r.stat_element.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
-  if (aggregates(r) && !r.mode.empty()) throw QueryUsageError("-o with -s or -A is not supported yet");
-  if (!r.print_order.empty() && !r.stat_element.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
+  if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
+  if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
+  if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
+  if (!r.stats.empty() && !r.mode.empty() && r.mode != "csv")
+    throw QueryUsageError(
+        fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
+  if (r.five_tuple && !r.stats.empty()) throw QueryUsageError("-a with -s is not supported yet");
+  if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
   if (!r.print_order.empty() &&
       std::find(std::begin(print_orders), std::end(print_orders), r.print_order) == std::end(print_orders))
@@ -255,22 +417,39 @@ void check(const Request& r) {
         fmt::format("-O {} is not supported (yet): sluice orders by flows, packets, bytes, pps, bps, "
                     "bpp, tstart or tend",
                     r.print_order));
-  if (r.top && r.stat_element.empty() && r.print_order.empty())
+  if (r.top && r.stats.empty() && r.print_order.empty())
     throw QueryUsageError("-n needs -s or -O (nfdump prints every flow otherwise)");
-  if (aggregates(r)) return;
-  if (r.mode.empty())
+  if (!r.stats.empty()) return;
+  if (!r.write.empty()) {
+    if (!r.print_order.empty()) throw QueryUsageError("-w with -O is not supported yet");
+    return;  // nfdump prints nothing but writes the flows
+  }
+  if (r.mode.empty() && r.aggregate.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
   constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
-  if (std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) && !r.mode.starts_with("fmt:"))
+  if (!r.mode.empty() && std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) &&
+      !r.mode.starts_with("fmt:"))
     throw QueryUsageError(
         fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
   if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
+  // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.
+  if (aggregates(r) && !r.mode.empty() && r.mode != "line")
+    throw QueryUsageError(fmt::format("-o {} with -a or -A is not supported yet: sluice prints -o line", r.mode));
 }
 
-std::string pipeline_of(const Request& r) {
-  std::string toml = fmt::format("[sources.read]\nplugin = \"binary_reader\"\npath = {}\n", toml_string(r.input));
+std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
+  std::string toml = "[sources.read]\nplugin = \"binary_reader\"\n";
+  if (r.folders.empty()) {
+    toml += fmt::format("path = {}\n", toml_string(r.input));
+  } else {
+    std::string folders;
+    for (const auto& f : r.folders) folders += (folders.empty() ? "" : ", ") + toml_string(f);
+    toml += fmt::format("folders = [{}]\n", folders);
+  }
   if (!r.first_file.empty()) toml += fmt::format("first = {}\n", toml_string(r.first_file));
   if (!r.last_file.empty()) toml += fmt::format("last = {}\n", toml_string(r.last_file));
+  if (!r.from.empty()) toml += fmt::format("from = {}\n", toml_string(r.from));
+  if (!r.until.empty()) toml += fmt::format("until = {}\n", toml_string(r.until));
   toml += "\n";
   std::string last = "read";
   if (!r.filter.empty()) {
@@ -278,13 +457,11 @@ std::string pipeline_of(const Request& r) {
                         toml_string(r.filter));
     last = "filter";
   }
+  if (!r.stats.empty()) return toml + tables_of(r, last, table_files);
   if (aggregates(r)) {
-    std::string key;
-    for (const auto* e : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(e->field);
-    if (!r.stat_element.empty()) key = toml_string(r.stat_element);
-    toml +=
-        fmt::format("[transforms.sum]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}\n",
-                    last, key, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+    std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
+    for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
+    toml += aggregate_of(r, "sum", last, key, flow_aggregate_options(r));
     last = "sum";
   }
   return toml + sink_of(r, last);
@@ -292,7 +469,7 @@ std::string pipeline_of(const Request& r) {
 
 }  // namespace
 
-Query parse_query(std::span<const std::string_view> args) {
+Query parse_query(std::span<const std::string_view> args, const std::filesystem::path& scratch) {
   Query query;
   Request request;
   std::vector<std::string_view> filter_words;
@@ -338,9 +515,13 @@ Query parse_query(std::span<const std::string_view> args) {
     if (!request.filter.empty()) request.filter += ' ';
     request.filter += word;
   }
+  set_input(request);
   check(request);
-  query.pipeline = pipeline_of(request);
-  query.epilogue = !request.quiet && request.mode != "csv";
+  if (request.stats.size() > 1)
+    for (std::size_t i = 0; i < request.stats.size(); ++i)
+      query.tables.push_back((scratch / fmt::format("table-{}.txt", i + 1)).string());
+  query.pipeline = pipeline_of(request, query.tables);
+  query.epilogue = !request.quiet && request.mode != "csv" && request.write.empty();
   query.limit = request.count;
   return query;
 }
@@ -353,10 +534,11 @@ std::string query_epilogue(const Query& query, const MetricLookup& metric) {
   const std::uint64_t last_ms = count("sluice_binary_reader_files_last_ms", "read");
   const bool has_filter = metric("sluice_component_received_records_total", "filter") != 0;
   const std::uint64_t read = count("sluice_component_sent_records_total", "read");
+  const std::uint64_t outside_window = count("sluice_binary_reader_outside_window_total", "read");
   std::uint64_t passed = has_filter ? count("sluice_component_sent_records_total", "filter") : read;
   if (query.limit) passed = std::min(passed, *query.limit);
-  // Without a filter, reading stops where nfdump's does.
-  const std::uint64_t processed = has_filter ? read : passed;
+  // Without a selection, reading stops where nfdump's does.
+  const std::uint64_t processed = has_filter || outside_window != 0 ? read + outside_window : passed;
   const auto local = [](std::uint64_t ms) {
     const auto seconds = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};

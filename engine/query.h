@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::engine {
 
@@ -26,6 +28,9 @@ struct Query {
   bool help = false;
   bool epilogue = false;               // nfdump's lines after a text layout without -q (query_epilogue)
   std::optional<std::uint64_t> limit;  // -c
+  // Several -s: the files the tables are written to, to print in this order
+  // after the run (each sink writes its own; stdout would mix them).
+  std::vector<std::string> tables;
 };
 
 // A metric of the finished run: name, component id; 0 when there is none.
@@ -37,8 +42,9 @@ using MetricLookup = std::function<double(std::string_view name, std::string_vie
 // behind a filter the flows processed may be more than nfdump says.
 std::string query_epilogue(const Query& query, const MetricLookup& metric);
 
-// The arguments after `query`. Throws QueryUsageError.
-Query parse_query(std::span<const std::string_view> args);
+// The arguments after `query`; tables go to files in `scratch`, a folder
+// the caller makes (and removes) when tables is not empty. Throws QueryUsageError.
+Query parse_query(std::span<const std::string_view> args, const std::filesystem::path& scratch);
 
 // What `sluice query --help` prints.
 std::string query_help();

@@ -47,6 +47,16 @@ constexpr sluice::OptionSpec options[] = {
      .default_value = "\"bytes\"",
      .help = "what `top` ranks by",
      .choices = "bytes|packets|flows"},
+    {.name = "either_side",
+     .type = sluice::OptionType::boolean,
+     .default_value = "false",
+     .help = "count each flow twice: under its source side's key and under its destination side's (dst_addr for "
+             "src_addr, dst_port, dst_as, out_if ...), keys named by the source fields (nfdump -s ip, port, as, if)"},
+    {.name = "totals",
+     .type = sluice::OptionType::boolean,
+     .default_value = "false",
+     .help = "end each bin's rows with one more: the bin's totals over every key (also those `top` leaves out), "
+             "no key fields; what text_writer's shares are of (its `totals = \"last_row\"`)"},
     {.name = "max_keys",
      .type = sluice::OptionType::integer,
      .default_value = "1000000",
@@ -86,6 +96,8 @@ Settings settings_from(const sluice::Options& options) {
   s.top = static_cast<std::size_t>(options.integer("top"));
   s.order = *parse_order(options.string("order"));  // the engine checked the choices
   s.max_keys = static_cast<std::size_t>(options.integer("max_keys"));
+  s.either_side = options.boolean("either_side");
+  s.totals = options.boolean("totals");
   try {
     Aggregator check(s);  // duplicates in the key
   } catch (const std::invalid_argument& e) {
@@ -179,7 +191,8 @@ class AggregatePlugin {
                                  {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
     const auto ordered_by = values.back().second;
-    std::vector<std::size_t> largest(closed_.size());
+    // A bin's totals row is no key (with several bins closed at once, only the last's is left out).
+    std::vector<std::size_t> largest(closed_.size() - (settings_.totals ? 1 : 0));
     std::iota(largest.begin(), largest.end(), std::size_t{0});
     const std::size_t n = std::min(console_rows, largest.size());
     std::partial_sort(largest.begin(), largest.begin() + static_cast<std::ptrdiff_t>(n), largest.end(),

@@ -22,8 +22,13 @@ using sluice::OptionType;
 constexpr sluice::OptionSpec options[] = {
     {.name = "path",
      .type = OptionType::string,
-     .help = "an nfcapd file, or a folder read recursively in name order",
-     .required = true},
+     .default_value = "\"\"",
+     .help = "an nfcapd file, or a folder read recursively in name order (this or `folders`)"},
+    {.name = "folders",
+     .type = OptionType::string_list,
+     .default_value = "[]",
+     .help = "several folders instead of `path`, read one after another in name order, `first` and `last` naming "
+             "files in each (nfdump -M DIR1:DIR2 -R ...)"},
     {.name = "first",
      .type = OptionType::string,
      .default_value = "\"\"",
@@ -33,6 +38,16 @@ constexpr sluice::OptionSpec options[] = {
      .type = OptionType::string,
      .default_value = "\"\"",
      .help = "in a folder, the last file to read, by its name below the folder; \"\": to the last"},
+    {.name = "from",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "only flows starting at or after this local time, as nfdump -t writes it: \"2026/11/18.09:45:00\" or "
+             "shorter, down to \"2026\"; a file given as `path` whose statistics end before it is not read; \"\": "
+             "no bound"},
+    {.name = "until",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "only flows ending at or before this local time (written as `from`); \"\": no bound"},
     {.name = "rate",
      .type = OptionType::number,
      .default_value = "0",
@@ -61,6 +76,39 @@ std::vector<fs::path> files_in(const fs::path& path, const std::string& first, c
   return files;
 }
 
+// The flows a reader passes on, by their first and last time (nfdump -t).
+struct TimeWindow {
+  std::uint64_t first_ms = 0, last_ms = UINT64_MAX;
+  bool contains(const sluice::FlowRecord& f) const noexcept { return f.first_ms >= first_ms && f.last_ms <= last_ms; }
+  // Whether a file of these statistics may hold flows of the window (nfdump's test, to the second).
+  bool overlaps(const sluice::nffile::FileStats& s) const noexcept {
+    return s.first_ms / 1000 <= last_ms / 1000 && s.last_ms / 1000 >= first_ms / 1000;
+  }
+};
+
+// An option's time in milliseconds since the epoch; `otherwise` when it is "".
+std::uint64_t time_option(const sluice::Options& options, const std::string& name, std::uint64_t otherwise) {
+  const std::string& text = options.string(name);
+  if (text.empty()) return otherwise;
+  const auto seconds = sluice::nffile::parse_nfdump_time(text);
+  if (!seconds || *seconds < 0)
+    throw sluice::OptionError(name, "\"" + text +
+                                        "\" is not a time as nfdump -t writes it (YYYY/MM/DD.hh:mm:ss, "
+                                        "or shorter down to YYYY)");
+  return static_cast<std::uint64_t>(*seconds) * 1000;
+}
+
+// `path`, or the `folders` in name order (nfdump sorts them so).
+std::vector<fs::path> inputs_of(const sluice::Options& options) {
+  const auto& folders = options.strings("folders");
+  const std::string& path = options.string("path");
+  if (path.empty() == folders.empty()) throw sluice::OptionError("path", "give either path or folders");
+  std::vector<fs::path> inputs(folders.begin(), folders.end());
+  if (!path.empty()) inputs.emplace_back(path);
+  std::sort(inputs.begin(), inputs.end());
+  return inputs;
+}
+
 // Flows a batch: an nfcapd block holds about 8,000, whose 1.3 MB of records
 // would have left the cache before the next component reads them.
 constexpr std::size_t flows_per_batch = 2048;
@@ -73,17 +121,20 @@ class BinaryReader {
                                  "statistics say (ms since the epoch; 0: none said)")),
         window_last_(host.gauge("files_last_ms", "the latest last flow of the files opened, as their statistics say")),
         data_bytes_(host.counter("data_bytes_read_total", "data blocks' bytes read, expanded (nfdump's Bytes read)")),
-        path_(options.string("path")),
+        outside_window_(host.counter("outside_window_total", "flows read but not passed on: outside from/until")),
+        inputs_(inputs_of(options)),
         first_(options.string("first")),
         last_(options.string("last")),
+        window_{time_option(options, "from", 0), time_option(options, "until", UINT64_MAX)},
         rate_(options.number("rate")),
-        host_(host) {
-    if (path_.empty()) throw sluice::OptionError("path", "must not be empty");
-  }
+        host_(host) {}
 
   void start() {
-    if (!fs::exists(path_)) throw std::runtime_error(path_.string() + ": no such file or folder");
-    files_ = files_in(path_, first_, last_);
+    for (const auto& input : inputs_) {
+      if (!fs::exists(input)) throw std::runtime_error(input.string() + ": no such file or folder");
+      const auto files = files_in(input, first_, last_);
+      files_.insert(files_.end(), files.begin(), files.end());
+    }
     for (const auto& file : files_) {
       std::error_code ignored;
       total_bytes_ += fs::file_size(file, ignored);
@@ -137,6 +188,10 @@ class BinaryReader {
           std::error_code ignored;
           current_file_bytes_ = fs::file_size(file, ignored);
           reader_.emplace(file);
+          if (!wanted(file, reader_->stats())) {
+            reader_.reset();
+            continue;
+          }
           ++files_read_;
           widen_window(reader_->stats());
         } catch (const std::exception& e) {
@@ -148,6 +203,7 @@ class BinaryReader {
         const std::uint64_t bytes_before = reader_->data_bytes_read();
         const bool more = reader_->read(pending_, flows_per_batch);
         data_bytes_.add(reader_->data_bytes_read() - bytes_before);
+        outside_window_.add(std::erase_if(pending_, [&](const auto& f) { return !window_.contains(f); }));
         if (more) {
           report_progress();
           if (!pending_.empty()) return true;
@@ -170,10 +226,18 @@ class BinaryReader {
                    static_cast<double>(total_bytes_));
   }
 
-  // The span of the files opened so far, as their statistics records say.
+  // A file named as `path` is read only when its statistics reach into the
+  // window, as nfdump -r -t does (nfdump -R reads every file of a folder).
+  bool wanted(const fs::path& file, const sluice::nffile::FileStats& stats) const {
+    return !(inputs_.size() == 1 && file == inputs_.front()) || window_.overlaps(stats);
+  }
+
+  // The span of the files opened so far, as their statistics records say,
+  // within the window.
   void widen_window(const sluice::nffile::FileStats& stats) {
     if (stats.last_ms == 0) return;
-    const auto first = static_cast<double>(stats.first_ms), last = static_cast<double>(stats.last_ms);
+    const auto first = static_cast<double>(std::max(stats.first_ms, window_.first_ms));
+    const auto last = static_cast<double>(std::min(stats.last_ms, window_.last_ms));
     if (window_first_.value() == 0 || first < window_first_.value()) window_first_.set(first);
     if (last > window_last_.value()) window_last_.set(last);
   }
@@ -198,9 +262,10 @@ class BinaryReader {
   }
 
   sluice::Gauge window_first_, window_last_;
-  sluice::Counter data_bytes_;
-  const fs::path path_;
+  sluice::Counter data_bytes_, outside_window_;
+  const std::vector<fs::path> inputs_;
   const std::string first_, last_;
+  const TimeWindow window_;
   const double rate_;
   sluice::Host& host_;
   std::vector<fs::path> files_;

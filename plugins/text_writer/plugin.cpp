@@ -22,12 +22,27 @@ constexpr OptionSpec format_options[] = {
      .type = OptionType::string,
      .default_value = "\"line\"",
      .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
-             "%sap -> %dap %pkt %byt %fl ...)"},
+             "%sap -> %dap %pkt %byt %fl ...); a `stat` table: \"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
     {.name = "stat",
      .type = OptionType::string,
      .default_value = "\"\"",
      .help = "instead of lines, nfdump's -s table of this field (src_addr, dst_port ...): one row per key, as an "
              "aggregate keyed by it sends them"},
+    {.name = "either_side",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "the table's rows count each flow under either side (an aggregate's either_side): stat names the source "
+             "field, the title says \"IP Addr\", \"Port\" ..., shares are of the flows"},
+    {.name = "no_match",
+     .type = OptionType::boolean,
+     .default_value = "true",
+     .help = "a table without rows says \"No matching flows\" (nfdump says it once, before its first table)"},
+    {.name = "totals",
+     .type = OptionType::string,
+     .default_value = "\"rows\"",
+     .help = "what a table's shares are of: \"rows\", the sum of the rows (an aggregate sending every key); "
+             "\"last_row\", the last row, the totals an aggregate with `totals = true` ends its bin with",
+     .choices = "rows|last_row"},
     {.name = "order",
      .type = OptionType::string,
      .default_value = "\"none\"",
@@ -68,17 +83,23 @@ std::optional<Order> order_of(const sluice::Options& options) {
 }
 
 std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& options, const std::string& name) {
+  if (const std::string& format = options.string("format"); format != "line" && format != "csv")
+    throw sluice::OptionError("format", "a table (stat) is printed as \"line\" or \"csv\", not \"" + format + "\"");
   const auto field = sluice::find_field(name);
   if (!field)
     throw sluice::OptionError(
         "stat", "unknown field \"" + name + "\" (tables are made of " + sluice::nfdump_text::stat_field_names() + ")");
   try {
     return sluice::nfdump_text::make_stat_formatter({.field = *field,
+                                                     .either_side = options.boolean("either_side"),
+                                                     .totals_row = options.string("totals") == "last_row",
                                                      .order = order_of(options).value_or(Order::flows),
                                                      .top = static_cast<std::size_t>(options.integer("top")),
                                                      .long_v6 = options.boolean("long_v6"),
                                                      .plain = options.boolean("plain_numbers"),
+                                                     .csv = options.string("format") == "csv",
                                                      .title = options.boolean("header"),
+                                                     .no_match = options.boolean("no_match"),
                                                      .summary = options.boolean("summary")});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("stat", e.what());
@@ -97,7 +118,8 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
                                                      .plain = options.boolean("plain_numbers"),
                                                      .summary = options.boolean("summary"),
                                                      .order = order_of(options),
-                                                     .top = static_cast<std::size_t>(options.integer("top"))});
+                                                     .top = static_cast<std::size_t>(options.integer("top")),
+                                                     .totals_row = options.string("totals") == "last_row"});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("format", e.what());
   }

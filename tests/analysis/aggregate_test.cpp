@@ -117,6 +117,53 @@ TEST(Aggregate, MarksTheKeyAndTheFlowCountPresentAndCountsTheFlowsOfAggregates) 
   EXPECT_EQ(twice[0].record.flows, 5u) << "2 + 2 + 1 flows";
 }
 
+// either_side: a flow counts under its source's key and its destination's
+// (nfdump -s ip, port, if): 10.0.0.1 -> 192.0.2.1 and 192.0.2.1 -> 10.0.0.1
+// are two flows under each address; in_if 3 and out_if 3 one key.
+TEST(Aggregate, CountsEachFlowUnderEitherSide) {
+  FlowRecord reply = other_side(flow(0x0a000001, 443, 500));
+  EXPECT_EQ(reply.src_addr, IpAddress::v4(0xc0000201));
+  EXPECT_EQ(reply.dst_port, 40000);
+  EXPECT_EQ(reply.out_if, 3u);
+  std::vector<FlowRecord> flows = {flow(0x0a000001, 443, 1000), reply};
+  flows[1].out_if = 0;
+  flows[1].in_if = 3;
+  Settings by_address = keyed_by({"src_addr"});
+  by_address.either_side = true;
+  const auto addresses = aggregate_all(by_address, flows);
+  ASSERT_EQ(addresses.size(), 2u);
+  for (const auto& row : addresses) {
+    EXPECT_EQ(row.record.flows, 2u);
+    EXPECT_EQ(row.record.bytes, 1500u);
+  }
+  Settings by_interface = keyed_by({"in_if"});
+  by_interface.either_side = true;
+  const auto interfaces = aggregate_all(by_interface, flows);
+  ASSERT_EQ(interfaces.size(), 2u) << "in_if 3 twice, out_if 0 twice";
+  EXPECT_EQ(interfaces[0].record.flows + interfaces[1].record.flows, 4u);
+}
+
+// totals: a bin's rows end with its totals over every key, also those top
+// leaves out (what nfdump's shares are of).
+TEST(Aggregate, EndsEachBinWithItsTotals) {
+  const std::vector<FlowRecord> flows = {flow(0x0a000001, 443, 1000, t0 + 5000), flow(0x0a000002, 443, 500, t0),
+                                         flow(0x0a000001, 80, 200)};
+  Settings settings = keyed_by({"src_addr"});
+  settings.top = 1;
+  settings.totals = true;
+  const auto rows = aggregate_all(settings, flows);
+  ASSERT_EQ(rows.size(), 2u) << "the top key, then the totals";
+  EXPECT_EQ(rows[0].record.src_addr, IpAddress::v4(0x0a000001));
+  EXPECT_EQ(rows[0].record.bytes, 1200u);
+  const FlowRecord& totals = rows[1].record;
+  EXPECT_EQ(totals.src_addr, IpAddress::v4(0));
+  EXPECT_EQ(totals.flows, 3u);
+  EXPECT_EQ(totals.bytes, 1700u);
+  EXPECT_EQ(totals.packets, 11u + 6u + 3u);
+  EXPECT_EQ(totals.first_ms, t0);
+  EXPECT_EQ(totals.last_ms, t0 + 6000);
+}
+
 TEST(Aggregate, CutsAddressesToTheirPrefix) {
   std::vector<FlowRecord> flows = {flow(0x0a010203, 1, 100), flow(0x0a0102fe, 1, 100), flow(0x0a010303, 1, 100)};
   const std::uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 1};

@@ -20,7 +20,29 @@ constexpr std::uint64_t no_bin = ~std::uint64_t{0};
 // The time the event clock files a flow under, as the rotator's.
 std::uint64_t flow_time(const FlowRecord& f) { return f.received_ms != 0 ? f.received_ms : f.last_ms; }
 
+// Trades the presence bits of two elements.
+void trade(FlowRecord& f, Element a, Element b) noexcept {
+  const bool had_a = f.has(a), had_b = f.has(b);
+  had_b ? f.set_present(a) : f.set_absent(a);
+  had_a ? f.set_present(b) : f.set_absent(b);
+}
+
 }  // namespace
+
+FlowRecord other_side(FlowRecord f) noexcept {
+  std::swap(f.src_addr, f.dst_addr);
+  std::swap(f.src_port, f.dst_port);
+  std::swap(f.src_as, f.dst_as);
+  std::swap(f.src_mask, f.dst_mask);
+  std::swap(f.tos, f.dst_tos);
+  std::swap(f.src_vlan, f.dst_vlan);
+  std::swap(f.in_if, f.out_if);
+  trade(f, Element::src_as, Element::dst_as);
+  trade(f, Element::src_mask, Element::dst_mask);
+  trade(f, Element::src_vlan, Element::dst_vlan);
+  trade(f, Element::in_if, Element::out_if);
+  return f;
+}
 
 struct Aggregator::State {
   Settings settings;
@@ -31,6 +53,7 @@ struct Aggregator::State {
   std::uint32_t indices[chunk];
   std::uint64_t bin = no_bin;  // start of the open bin
   Stats stats;
+  std::vector<FlowRecord> other_sides;  // with either_side: the flows counted, seen from their destination
 
   explicit State(Settings s)
       : settings(std::move(s)),
@@ -43,6 +66,14 @@ struct Aggregator::State {
   }
 
   void count(const FlowRecord* flows, std::size_t n) {
+    count_keys(flows, n);
+    if (!settings.either_side) return;
+    other_sides.resize(n);
+    std::transform(flows, flows + n, other_sides.begin(), other_side);
+    count_keys(other_sides.data(), n);
+  }
+
+  void count_keys(const FlowRecord* flows, std::size_t n) {
     // The usual keys' widths: src_addr (2 words), src_addr and dst_port (3),
     // both addresses (4), the 5-tuple (5).
     switch (layout.words()) {
@@ -123,10 +154,34 @@ struct Aggregator::State {
   // Emits the open bin's keys: all, or the top N largest first.
   void close(std::vector<Aggregate>& out) {
     ++stats.bins_closed;
+    emit_rows(out);
+    if (settings.totals) out.push_back(totals_of_bin());
+    table.clear();
+  }
+
+  Aggregate totals_of_bin() const {
+    Aggregate totals;
+    totals.record.src_addr = totals.record.dst_addr = IpAddress::v4(0);
+    totals.record.first_ms = table.size() != 0 ? ~std::uint64_t{0} : 0;
+    totals.record.flows = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const std::uint64_t* sums = table.sums_at(i);
+      totals.record.packets += sums[KeyTable::packets];
+      totals.record.bytes += sums[KeyTable::bytes];
+      totals.record.flows += sums[KeyTable::flows];
+      totals.record.first_ms = std::min(totals.record.first_ms, sums[KeyTable::first]);
+      totals.record.last_ms = std::max(totals.record.last_ms, sums[KeyTable::last]);
+    }
+    totals.record.set_present(Element::flows);
+    return totals;
+  }
+
+  // The bin's rows, or its `top` ones, into `out`.
+  void emit_rows(std::vector<Aggregate>& out) const {
     const std::size_t keys = table.size();
     if (settings.top == 0) {
+      out.reserve(out.size() + keys);  // a bin of a million keys: no copies as `out` grows
       for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
-      table.clear();
       return;
     }
     // Ranked as (measure, index); larger first, equal measures by key, so that
@@ -145,7 +200,6 @@ struct Aggregator::State {
     std::partial_sort(ranked.begin(), top, ranked.end(), before);
     for (auto it = ranked.begin(); it != top; ++it)
       out.push_back(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
-    table.clear();
   }
 };
 

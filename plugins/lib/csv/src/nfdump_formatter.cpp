@@ -33,6 +33,7 @@ class NfdumpFormatter final : public Formatter {
 
   void rows(std::span<const FlowRecord> flows, Buffer& out) override {
     for (const FlowRecord& flow : flows) out.commit(put_row(out.reserve(max_row), flow));
+    rows_ += flows.size();
     if (summary_) tally(flows);
   }
 
@@ -46,6 +47,7 @@ class NfdumpFormatter final : public Formatter {
   // The rows' exporter ids renumbered as the file numbers them, where the
   // two differ (most batches but a file's first, with several exporters).
   void attach(std::span<const FlowRecord> flows, Buffer& text) override {
+    rows_ += flows.size();
     if (summary_) tally(flows);
     nffile::ExporterTable in_rows;
     std::vector<std::uint32_t> ids(flows.size());
@@ -58,19 +60,12 @@ class NfdumpFormatter final : public Formatter {
   }
 
   // nfdump's "Summary" lines; rates use the span from first to last flow.
+  // Without rows, nfdump says so first (with -q too).
   void trailer(Buffer& out) override {
-    if (summary_) {
-      const auto& s = totals_;
-      const auto [bps, pps, bpp] = nffile::summary_rates(s);
-      char line[160];
-      const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
-                                  static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),
-                                  static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(bps),
-                                  static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bpp));
-      out.append("Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n");
-      out.append(std::string_view(line, static_cast<std::size_t>(n)));
-    }
+    if (rows_ == 0) out.append("No matching flows\n");
+    if (summary_) out.append(nffile::csv_summary(totals_));
     totals_ = {};
+    rows_ = 0;
     exporters_.clear();
   }
 
@@ -201,6 +196,7 @@ class NfdumpFormatter final : public Formatter {
   text::AddressText exporter_;
   nffile::ExporterTable exporters_;
   nffile::FileStats totals_;
+  std::uint64_t rows_ = 0;  // rows of this file, for "No matching flows"
 };
 
 }  // namespace

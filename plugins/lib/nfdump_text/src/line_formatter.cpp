@@ -159,7 +159,7 @@ class LineFormatter final : public csv::Formatter {
   explicit LineFormatter(LineLayout layout)
       : layout_(std::move(layout)),
         pieces_(parse(layout_.format)),
-        ranking_(layout_.order.value_or(Order::flows), layout_.top) {}
+        ranked_(layout_.order.value_or(Order::flows), layout_.top, layout_.totals_row) {}
 
   void header(csv::Buffer& out) override {
     std::string line;
@@ -173,15 +173,16 @@ class LineFormatter final : public csv::Formatter {
   }
 
   void rows(std::span<const FlowRecord> flows, csv::Buffer& out) override {
+    if (layout_.order) return ranked_.add(flows);
     for (const FlowRecord& f : flows) totals_.add(f);
-    if (layout_.order)
-      ranking_.add(flows);
-    else
-      print(flows, out);
+    print(flows, out);
   }
 
   void trailer(csv::Buffer& out) override {
-    if (layout_.order) print(ranking_.take(), out);
+    if (layout_.order) {
+      print(ranked_.take(), out);
+      totals_ = ranked_.take_totals();
+    }
     if (totals_.flows == 0) out.append("No matching flows\n");
     if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
     totals_ = {};
@@ -206,8 +207,8 @@ class LineFormatter final : public csv::Formatter {
 
   LineLayout layout_;
   std::vector<Piece> pieces_;
-  Ranking ranking_;  // with an order: the file's rows until it closes
-  nffile::FileStats totals_;
+  RankedRows ranked_;         // with an order: the file's rows until it closes
+  nffile::FileStats totals_;  // without: of the rows printed
 };
 
 }  // namespace

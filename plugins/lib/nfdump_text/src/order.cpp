@@ -1,6 +1,7 @@
 #include "order.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sluice::nfdump_text {
 
@@ -32,6 +33,27 @@ bool Ranking::before(const FlowRecord& a, const FlowRecord& b) const noexcept {
 void Ranking::add(std::span<const FlowRecord> rows) {
   rows_.insert(rows_.end(), rows.begin(), rows.end());
   if (top_ != 0 && rows_.size() >= 2 * top_) keep_top();
+}
+
+void RankedRows::add(std::span<const FlowRecord> rows) {
+  if (rows.empty()) return;
+  if (!totals_row_) {
+    for (const FlowRecord& r : rows) totals_.add(r);
+    ranking_.add(rows);
+    return;
+  }
+  // Each row but the last so far is a row; the last may be the totals.
+  if (last_) ranking_.add(std::span(&*last_, 1));
+  ranking_.add(rows.first(rows.size() - 1));
+  last_ = rows.back();
+}
+
+std::vector<FlowRecord> RankedRows::take() { return ranking_.take(); }
+
+nffile::FileStats RankedRows::take_totals() {
+  if (last_) totals_.add(*last_);
+  last_.reset();
+  return std::exchange(totals_, {});
 }
 
 void Ranking::keep_top() {

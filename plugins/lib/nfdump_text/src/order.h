@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "sluice/flow_record.h"
 #include "sluice/nfdump_text/formatters.h"
+#include "sluice/nffile/file.h"
 
 namespace sluice::nfdump_text {
 
@@ -38,6 +40,24 @@ class Ranking {
   Order order_;
   std::size_t top_;
   std::vector<FlowRecord> rows_;
+};
+
+// A bin's rows the last of which is the totals of all its keys (an
+// aggregate's `totals`), or none is: rows go to the ranking and count in
+// the totals, or the held last row is the totals.
+class RankedRows {
+ public:
+  RankedRows(Order order, std::size_t top, bool totals_row) : ranking_(order, top), totals_row_(totals_row) {}
+  void add(std::span<const FlowRecord> rows);
+  // The ranked rows and the totals; both start empty again.
+  std::vector<FlowRecord> take();
+  nffile::FileStats take_totals();
+
+ private:
+  Ranking ranking_;
+  const bool totals_row_;
+  nffile::FileStats totals_;
+  std::optional<FlowRecord> last_;  // with a totals row: the last row so far, perhaps the totals
 };
 
 }  // namespace sluice::nfdump_text

@@ -1,5 +1,7 @@
 #include "sluice/nffile/file.h"
 
+#include <cstdio>
+#include <ctime>
 #include <utility>
 
 namespace sluice::nffile {
@@ -7,7 +9,48 @@ namespace sluice::nffile {
 namespace {
 constexpr std::pair<Compression, std::string_view> compression_names[] = {
     {Compression::none, "none"}, {Compression::lzo, "lzo"}, {Compression::bz2, "bz2"}, {Compression::lz4, "lz4"}};
+
+// The parts of nfdump's -t time, each after its separator, with its digits and range.
+struct TimePart {
+  char separator;  // before the part; the year has none
+  int digits, min, max;
+  int std::tm::*field;
+  int offset;  // what the field holds less than the number written
+};
+constexpr TimePart time_parts[] = {
+    {'\0', 4, 1970, 2038, &std::tm::tm_year, -1900},
+    {'/', 2, 1, 12, &std::tm::tm_mon, -1},
+    {'/', 2, 1, 31, &std::tm::tm_mday, 0},
+    {'.', 2, 0, 23, &std::tm::tm_hour, 0},
+    {':', 2, 0, 59, &std::tm::tm_min, 0},
+    {':', 2, 0, 59, &std::tm::tm_sec, 0},
+};
 }  // namespace
+
+std::optional<std::int64_t> parse_nfdump_time(std::string_view text) noexcept {
+  std::tm tm{};
+  tm.tm_mday = 1;
+  tm.tm_isdst = -1;  // as mktime finds it, as nfdump asks
+  for (const TimePart& part : time_parts) {
+    if (part.separator != '\0') {
+      if (text.empty()) break;  // a shorter form: the rest is the period's start
+      if (text.front() != part.separator) return std::nullopt;
+      text.remove_prefix(1);
+    }
+    if (text.size() < static_cast<std::size_t>(part.digits)) return std::nullopt;
+    int value = 0;
+    for (int i = 0; i < part.digits; ++i) {
+      const char c = text[static_cast<std::size_t>(i)];
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + (c - '0');
+    }
+    if (value < part.min || value > part.max) return std::nullopt;
+    tm.*part.field = value + part.offset;
+    text.remove_prefix(static_cast<std::size_t>(part.digits));
+  }
+  if (!text.empty()) return std::nullopt;
+  return static_cast<std::int64_t>(std::mktime(&tm));
+}
 
 std::string_view to_string(Compression method) noexcept {
   for (const auto& [m, name] : compression_names)
@@ -27,6 +70,16 @@ SummaryRates summary_rates(const FileStats& s) noexcept {
   return {.bps = static_cast<std::uint64_t>(static_cast<double>(s.bytes << 3) / seconds),
           .pps = static_cast<std::uint64_t>(static_cast<double>(s.packets) / seconds),
           .bpp = s.packets != 0 ? s.bytes / s.packets : 0};
+}
+
+std::string csv_summary(const FileStats& s) {
+  const auto [bps, pps, bpp] = summary_rates(s);
+  char line[160];
+  const int n = std::snprintf(line, sizeof line, "%llu,%llu,%llu,%llu,%llu,%llu\n",
+                              static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.bytes),
+                              static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(bps),
+                              static_cast<unsigned long long>(pps), static_cast<unsigned long long>(bpp));
+  return "Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n" + std::string(line, static_cast<std::size_t>(n));
 }
 
 void FileStats::add(const FlowRecord& f) noexcept {

@@ -48,7 +48,20 @@ struct Settings {
   std::size_t top = 0;  // keep the `top` largest keys of a bin by `order`, largest first; 0: every key
   Order order = Order::bytes;
   std::size_t max_keys = 1'000'000;  // keys a bin holds; flows of keys beyond are counted, not kept
+  // Each flow counted twice: under the key of its source side, and under the
+  // key its destination side gives the same fields (dst_addr for src_addr,
+  // out_if for in_if ...): nfdump -s ip, port, as, if.
+  bool either_side = false;
+  // Each bin's rows end with one more: its totals over every key, kept by
+  // `top` or not (flows, packets, bytes summed, first the earliest, last the
+  // latest; no key: fields 0, addresses 0.0.0.0). What a table's shares are
+  // of when only its top rows leave the aggregate.
+  bool totals = false;
 };
+
+// The flow as its destination side sees it: source and destination fields
+// (addresses, ports, AS, masks, ToS, VLANs, interfaces) traded.
+FlowRecord other_side(FlowRecord flow) noexcept;
 
 // One key of a closed bin.
 struct Aggregate {

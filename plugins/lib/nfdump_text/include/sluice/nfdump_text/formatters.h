@@ -30,6 +30,7 @@ struct LineLayout {
   bool summary = false;        // the Summary line after the rows (and "No matching flows" before it when none)
   std::optional<Order> order;  // rows held until the file closes, then printed in this order (nfdump -O)
   std::size_t top = 0;         // with an order: the first N rows only; 0: all
+  bool totals_row = false;     // with an order: the last row is the totals of all (see StatLayout)
 };
 
 // One line per flow; "No matching flows" when the file got none, as nfdump
@@ -39,11 +40,21 @@ std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
 
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
+  // The aggregate counted each flow under either side (nfdump -s ip, port,
+  // as, if, mask, vlan): `field` names the source side, the column says
+  // "IP Addr", and the shares are of the flows, each of which is in the rows twice.
+  bool either_side = false;
+  // The last row of the bin is not a key but the totals of all keys (an
+  // aggregate's `totals`, which may send only its top rows); else the
+  // totals are the rows' sums.
+  bool totals_row = false;
   Order order = Order::flows;
   std::size_t top = 10;  // rows printed; 0: every row
   bool long_v6 = false;
   bool plain = false;
-  bool title = true;     // "Top N ... ordered by ...:" and the column header (the header row)
+  bool csv = false;      // nfdump -o csv's table: comma-separated, addresses whole, its own header
+  bool title = true;     // "Top N ... ordered by ...:" and the column header; with csv, its header
+  bool no_match = true;  // "No matching flows" when no row came (nfdump says it once, before its first table)
   bool summary = false;  // the Summary line after the table
 };
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "sluice/file_output/file.h"
@@ -41,6 +42,14 @@ struct SummaryRates {
   std::uint64_t bps = 0, pps = 0, bpp = 0;
 };
 SummaryRates summary_rates(const FileStats& stats) noexcept;
+// nfdump -o csv's summary: "Summary", a header, and the totals and rates.
+std::string csv_summary(const FileStats& stats);
+
+// A time as nfdump's -t takes it, in local time (TZ): "YYYY/MM/DD.hh:mm:ss",
+// or shorter down to "YYYY" (what is left out is the start of that period:
+// "2026/11" is November 1st, 00:00:00). Seconds since the epoch; nullopt
+// when the text is none of those forms or a part is out of its range.
+std::optional<std::int64_t> parse_nfdump_time(std::string_view text) noexcept;
 
 // Every error of the reader and writer names the file (and where in it).
 using file_output::FileError;
