@@ -141,8 +141,8 @@ class SinkRunner {
   // drain_timeout has run out: what is queued and what the plugin holds are lost.
   void give_up() {
     node_.log(LogLevel::error,
-              fmt::format("drain_timeout ({} ms) ran out with records undelivered; counting them as lost",
-                          node_.run.drain_timeout.count()));
+              fmt::format("drain_timeout ({} ms) ran out with records undelivered; {}", node_.run.drain_timeout.count(),
+                          node_.buffer ? "the disk buffer keeps them for the next run" : "counting them as lost"));
     node_.closed_because = LossReason::drain_timeout;
     abandon_queued(LossReason::drain_timeout);
     count_undelivered(LossReason::drain_timeout, node_.sink().abandon());
