@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "mmdb.h"
 #include "process.h"
 
@@ -76,6 +81,59 @@ TEST(EnrichPlugin, PassesEveryFlowAndReportsItsLookups) {
   const std::string csv = read_file(dir / "flows.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 20001);  // a header and every flow
   EXPECT_THAT(r.err, HasSubstr("40000 addresses looked up"));
+}
+
+// The rows of a CSV file without its header, sorted.
+std::vector<std::string> rows_of(const std::filesystem::path& file) {
+  std::vector<std::string> rows;
+  std::istringstream in(read_file(file));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) rows.push_back(line);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+// The filter's words for the enrichment's fields on what enrich filled in
+// from a file MaxMind's Perl writer built: each filter keeps exactly the
+// flows whose country or AS organisation is the one it names.
+TEST(EnrichPlugin, TheFilterSelectsFlowsByCountryAndAsName) {
+  TempDir dir;
+  sluice::enrichment::test::write_ipinfo_database(
+      dir / "geo.mmdb", {{"10.0.0.0/9", "DE|AS64500|Example"}, {"10.128.0.0/9", "FR|AS64501|Exemple FR/Paris"}});
+  const std::string fields = "fields = [\"src_addr\", \"dst_addr\", \"src_port\", \"src_country\", \"src_as_name\"]\n";
+  const auto sink = [&](const std::string& name, const std::string& input) {
+    return "[sinks." + name + "]\nplugin = \"csv_writer\"\ninputs = [\"" + input + "\"]\npath = \"" + name +
+           ".csv\"\n" + fields;
+  };
+  const auto filter = [](const std::string& name, const std::string& expression) {
+    return "[transforms." + name + "]\nplugin = \"filter\"\ninputs = [\"e\"]\nexpression = \"" + expression + "\"\n";
+  };
+  const std::string toml =
+      "[sources.gen]\nplugin = \"generator\"\ncount = 20000\nrate = 0\n"
+      "[transforms.e]\nplugin = \"enrich\"\ninputs = [\"gen\"]\ngeo_database = \"geo.mmdb\"\nasn = \"geoip\"\n" +
+      filter("in_de", "src country de") + filter("in_fr", "src as name 'Exemple FR/Paris'") + sink("all", "e") +
+      sink("de", "in_de") + sink("fr", "in_fr");
+  const auto r =
+      run_sluice({"run", dir.write("p.toml", toml).string(), "--stats-interval", "0"}, {.cwd = dir.path(), .env = {}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto all = rows_of(dir / "all.csv");
+  ASSERT_EQ(all.size(), 20000u);
+  std::vector<std::string> de, fr;
+  for (const auto& row : all) {
+    const bool low_half = row.starts_with("10.") && std::stoi(row.substr(3)) < 128;
+    const bool high_half = row.starts_with("10.") && !low_half;
+    // src_addr,dst_addr,src_port,src_country,src_as_name
+    EXPECT_EQ(row.ends_with(",DE,Example"), low_half) << row;
+    EXPECT_EQ(row.ends_with(",FR,Exemple FR/Paris"), high_half) << row;
+    if (low_half) de.push_back(row);
+    if (high_half) fr.push_back(row);
+  }
+  EXPECT_GT(de.size(), 1000u);
+  EXPECT_GT(fr.size(), 1000u);
+  EXPECT_LT(de.size() + fr.size(), all.size()) << "some flows come from outside 10/8";
+  EXPECT_EQ(rows_of(dir / "de.csv"), de);
+  EXPECT_EQ(rows_of(dir / "fr.csv"), fr);
 }
 
 }  // namespace
