@@ -140,9 +140,18 @@ TEST(AddressCacheTest, AnswersWhatItHoldsAndForgetsOnClear) {
       ASSERT_EQ(info->asn, i + 1);
       ++held;
     }
-  EXPECT_GT(held, 450U);  // half full, four ways: few sets overflow
+  EXPECT_EQ(held, addresses.size());
+  // One more starts over: the cache holds at most its capacity.
+  for (std::size_t i = addresses.size(); i < 1024; ++i)
+    cache.insert(random_address(random, i % 2 == 0), {.asn = static_cast<std::uint32_t>(i + 1)});
+  EXPECT_NE(cache.find(addresses.back()), nullptr);
+  const IpAddress extra = random_address(random, true);
+  EXPECT_EQ(cache.insert(extra, {.asn = 7}).asn, 7U);
+  EXPECT_EQ(cache.find(addresses.back()), nullptr);
+  EXPECT_EQ(cache.find(extra)->asn, 7U);
   cache.clear();
   for (const auto& a : addresses) EXPECT_EQ(cache.find(a), nullptr);
+  EXPECT_EQ(cache.find(extra), nullptr);
 }
 
 }  // namespace

@@ -157,8 +157,7 @@ const AddressInfo& Enricher::address_info(const IpAddress& address) {
     ++stats_.cache_hits;
     return *cached;
   }
-  cache_.insert(address, look_up(address));
-  return *cache_.find(address);
+  return cache_.insert(address, look_up(address));
 }
 
 void Enricher::enrich_addresses(FlowRecord& flow) {

@@ -36,7 +36,7 @@ struct EnrichSettings {
   std::vector<Network> networks;        // after the file's: a prefix in both is the pipeline's
   InterfaceSettings interfaces;
   bool interfaces_wanted = false;     // look up exporter and interface names at all
-  std::size_t cache_size = 1U << 18;  // addresses
+  std::size_t cache_size = 1U << 17;  // addresses
 };
 
 struct EnrichStats {
