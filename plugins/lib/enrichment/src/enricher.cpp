@@ -194,7 +194,7 @@ void Enricher::enrich_interfaces(FlowRecord& flow) {
 }
 
 void Enricher::enrich(std::span<const FlowRecord> in, std::vector<FlowRecord>& out) {
-  constexpr std::size_t ahead = 24;  // flows whose cache lines are fetched while this one is enriched
+  constexpr std::size_t ahead = 8;  // flows whose cache lines are fetched while this one is enriched
   const bool addresses = geo_ || asn_database_ || !networks_.empty();
   stats_.flows += in.size();
   for (std::size_t i = 0; i < in.size(); ++i) {
