@@ -59,7 +59,8 @@ options for every command:
       --version       print the version and exit
 
 exit codes: 0 done, 1 a component failed, 64 usage, 66 no such pipeline,
-78 configuration rejected (nothing was started)
+78 configuration rejected (nothing was started, or a file an option names
+   was missing or bad when its component started: no flow moved)
 )";
 
 fs::path install_prefix() { return fs::path(boost::dll::program_location().native()).parent_path().parent_path(); }
@@ -198,7 +199,8 @@ int command_run(int argc, char** argv, bool validate_only) {
                             "Exit code 0 when valid, 78 when not."
                           : "usage: sluice run PIPELINE [--set KEY=VALUE]... [--plugin-dir DIR]...\n\n"
                             "Runs the pipeline until every source has ended, or until SIGINT/SIGTERM (drain, flush,\n"
-                            "close; a second signal exits at once). SIGHUP rotates every sink's output.\n"
+                            "close; a second signal exits at once). SIGHUP rotates every sink's output and has\n"
+                            "components re-read their files (enrich's databases and networks).\n"
                             "A summary table goes to stderr at the end.";
   if (auto code = parse(cmd, argc, argv, usage, visible)) return *code;
 

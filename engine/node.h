@@ -49,6 +49,8 @@ struct RunState {
   InternedTexts texts;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
+  std::atomic<std::uint64_t> reload_requests{0};   // SIGHUPs
+  std::atomic<bool> start_rejected_option{false};  // a start() failed on an option's value: exit 78
 
   // Stop the sources, and give the sinks drain_timeout from now (the first
   // call counts) to deliver what is in flight.
@@ -197,6 +199,9 @@ struct Node final : Host, Emitter {
   }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
   TextTable& texts() noexcept override { return run.texts; }
+  std::uint64_t reload_requests() const noexcept override {
+    return run.reload_requests.load(std::memory_order_relaxed);
+  }
   void remove_metrics(std::span<const Label> labels) override;
   using Host::counter;
   using Host::gauge;

@@ -84,7 +84,8 @@ class Pipeline::Control {
       if (ec) return;
       const Logger& log = pipeline_.run_.log;
       if (signal == SIGHUP) {
-        log.info("SIGHUP: rotating every sink's output");
+        log.info("SIGHUP: rotating every sink's output; components re-read their files");
+        ++pipeline_.run_.reload_requests;
         pipeline_.rotate();
       } else if (pipeline_.run_.stop_requested) {
         log.warning("second signal: exiting now without draining");
@@ -326,6 +327,7 @@ bool Pipeline::start_components() {
       run_.log.log(LogLevel::debug, "starting {} ({})", node->id, node->plugin);
       if (Status s = start(*node); !s) {
         node->fail(s);
+        if (!s.key().empty()) run_.start_rejected_option = true;  // a file an option names is missing or bad
         // The sinks started close what they opened; they know the run failed.
         for (Node* done : started)
           if (done->kind == PluginKind::sink) (void)done->sink().finish();
@@ -426,7 +428,7 @@ int Pipeline::run() {
   }
   if (!start_components()) {
     wall_time_ = Clock::now() - started_at_;
-    return 1;
+    return run_.start_rejected_option ? 78 : 1;  // main's exit_config: no flow moved
   }
   service_.ready();
 

@@ -66,6 +66,11 @@ class Host {
   // one table for the whole run, so an id means the same in every component.
   virtual TextTable& texts() noexcept = 0;
 
+  // How many times the run was asked to re-read its files (SIGHUP): a
+  // component that reads files (databases, tables) compares it with the
+  // count it last saw, on tick(), and reads them again when it grew.
+  virtual std::uint64_t reload_requests() const noexcept = 0;
+
   // A small table for the console (docs/console.md): `columns` names it,
   // `cells` holds its rows one after another (a multiple of columns.size()).
   // The first `key_columns` columns name a row; the console charts the last

@@ -102,8 +102,8 @@ constexpr OptionSpec options[] = {
      .help = "after 3 unanswered requests, an exporter's polls pause this long (circuit breaker)"},
     {.name = "cache_size",
      .type = OptionType::integer,
-     .default_value = "262144",
-     .help = "addresses whose answers are kept (64 bytes each)"},
+     .default_value = "131072",
+     .help = "addresses whose answers are kept (128 bytes each: the table stays half empty)"},
 };
 
 std::string optional_string(const sluice::Options& o, std::string_view key) { return o.has(key) ? o.string(key) : ""; }
@@ -228,11 +228,19 @@ class EnrichPlugin {
         breakers_(host.gauge("snmp_breakers_open", "Exporters whose SNMP polls are paused by the circuit breaker")),
         cache_bytes_(host.gauge("cache_bytes", "Memory of the address cache")) {}
 
+  // The files are read here (a constructor does no I/O): a missing or bad
+  // one fails the start naming its key, which the engine reports as a
+  // configuration error (exit 78) before any flow moves.
   void start() {
-    enricher_.emplace(std::move(settings_), host_.texts());
+    try {
+      enricher_.emplace(std::move(settings_), host_.texts());
+    } catch (const sluice::enrichment::FileError& e) {
+      throw sluice::OptionError(e.setting(), e.setting() + ": " + e.what());
+    }
     enricher_->info = [this](const std::string& m) { host_.log(sluice::LogLevel::info, m); };
     enricher_->warn = [this](const std::string& m) { host_.log(sluice::LogLevel::warning, m); };
     cache_bytes_.set(static_cast<double>(enricher_->cache_bytes()));
+    reload_requests_ = host_.reload_requests();
   }
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
@@ -245,6 +253,11 @@ class EnrichPlugin {
   }
 
   void tick(sluice::Emitter& /*out*/) {
+    // SIGHUP: every file read again, changed or not.
+    if (const std::uint64_t requests = host_.reload_requests(); requests != reload_requests_) {
+      reload_requests_ = requests;
+      enricher_->reload_files();
+    }
     enricher_->tick(std::chrono::steady_clock::now());
     publish();
     breakers_.set(static_cast<double>(enricher_->open_breakers().size()));
@@ -294,6 +307,7 @@ class EnrichPlugin {
   EnrichSettings settings_;  // until start()
   const bool polls_snmp_;
   std::optional<Enricher> enricher_;
+  std::uint64_t reload_requests_ = 0;  // SIGHUPs seen
   EnrichStats published_;
   InterfaceStats published_snmp_;
   sluice::Counter lookups_, cache_hits_, flows_, unnamed_, reloads_, refused_, polls_, failures_, unknown_;

@@ -15,9 +15,9 @@ constexpr sluice::OptionSpec options[] = {
      .required = true},
 };
 
-sluice::flowfilter::Filter compile(const std::string& expression) {
+sluice::flowfilter::Filter compile(const std::string& expression, sluice::TextTable& texts) {
   try {
-    return sluice::flowfilter::Filter(expression);
+    return sluice::flowfilter::Filter(expression, &texts);
   } catch (const sluice::flowfilter::SyntaxError& e) {
     throw sluice::OptionError("expression", e.what());  // "column N: ..."
   }
@@ -28,7 +28,8 @@ class FilterPlugin {
   // Each batch on its own: `workers = N` runs N filters on batches at once.
   static constexpr sluice::Concurrency concurrency = sluice::Concurrency::stateless;
 
-  FilterPlugin(const sluice::Options& options, sluice::Host&) : filter_(compile(options.string("expression"))) {}
+  FilterPlugin(const sluice::Options& options, sluice::Host& host)
+      : filter_(compile(options.string("expression"), host.texts())) {}
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const auto& records = in->records;

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 
 using namespace sluice;
@@ -162,6 +163,36 @@ TEST(Aggregate, EndsEachBinWithItsTotals) {
   EXPECT_EQ(totals.packets, 11u + 6u + 3u);
   EXPECT_EQ(totals.first_ms, t0);
   EXPECT_EQ(totals.last_ms, t0 + 6000);
+}
+
+// The enrichment's fields as keys: countries by their two letters, names by
+// their TextId, boundaries and speeds as numbers.
+TEST(Aggregate, KeysByTheEnrichmentsFields) {
+  std::vector<FlowRecord> flows;
+  const std::pair<std::array<char, 2>, TextId> country_and_interface[] = {
+      {{'D', 'E'}, 7}, {{'D', 'E'}, 7}, {{'D', 'E'}, 9}, {{'F', 'R'}, 7}, {{0, 0}, 0}};
+  for (const auto& [country, name] : country_and_interface) {
+    FlowRecord f = flow(0x0a000001, 443, 100);
+    f.src_country = country;
+    f.in_if_name = name;
+    f.in_if_boundary = name == 7 ? Boundary::external : Boundary::internal;
+    f.set_present(Element::in_if_boundary);
+    flows.push_back(f);
+  }
+  const auto rows = aggregate_all(keyed_by({"src_country", "in_if_name", "in_if_boundary"}), flows);
+  std::map<std::tuple<std::string, TextId, Boundary>, std::uint64_t> by_key;
+  for (const auto& r : rows)
+    by_key[{std::string(r.record.src_country.data(), 2), r.record.in_if_name, r.record.in_if_boundary}] +=
+        r.record.flows;
+  const std::map<std::tuple<std::string, TextId, Boundary>, std::uint64_t> expected = {
+      {{"DE", 7, Boundary::external}, 2},
+      {{"DE", 9, Boundary::internal}, 1},
+      {{"FR", 7, Boundary::external}, 1},
+      {{std::string(2, '\0'), 0, Boundary::internal}, 1}};
+  EXPECT_EQ(by_key, expected);
+  for (const auto& r : rows) EXPECT_TRUE(r.record.has(Element::in_if_boundary));
+  EXPECT_EQ(parse_key_part("dst_net_tenant").field, Field::dst_net_tenant);
+  EXPECT_EQ(parse_key_part("out_if_speed").field, Field::out_if_speed);
 }
 
 TEST(Aggregate, CutsAddressesToTheirPrefix) {

@@ -4,6 +4,8 @@
 // the real nfdump on real files.
 #include "sluice/flowfilter/filter.h"
 
+#include <sluice/texts.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -231,6 +233,146 @@ TEST(FilterPrimitives, NotInvertsFlagListsAsNfdumpDoes) {
   EXPECT_TRUE(keeps("not not flags SA", f));
   f.tcp_flags = 0x10;  // ACK only
   EXPECT_TRUE(keeps("not flags SR", f));
+}
+
+// The web flow as the enrich transform leaves it, its names in `texts`.
+FlowRecord enriched_flow(TextTable& texts) {
+  FlowRecord f = web_flow();
+  f.src_country = {'D', 'E'};
+  f.dst_country = {'I', 'N'};  // "IN" is a keyword of the scanner too
+  f.src_as_name = texts.intern("Example Corp");
+  f.dst_as_name = texts.intern("Google LLC");
+  f.src_city = texts.intern("Frankfurt am Main");
+  f.src_region = texts.intern("Hesse");
+  f.src_net_name = texts.intern("office");
+  f.src_net_role = texts.intern("users");
+  f.src_net_site = texts.intern("fra1");
+  f.src_net_region = texts.intern("europe");
+  f.src_net_tenant = texts.intern("acme");
+  f.dst_net_name = texts.intern("internet");
+  f.exporter_name = texts.intern("edge1.fra");
+  f.in_if_name = texts.intern("xe-0/0/1");
+  f.in_if_description = texts.intern("transit: Cogent");
+  f.in_if_connectivity = texts.intern("transit");
+  f.in_if_speed = 10'000;
+  f.in_if_boundary = Boundary::external;
+  f.out_if_name = texts.intern("ge-1/0/0");
+  f.out_if_speed = 1'000;
+  f.out_if_boundary = Boundary::internal;
+  return f;
+}
+
+TEST(FilterEnrichment, NamesCountriesSpeedsAndBoundaries) {
+  InternedTexts texts;
+  const FlowRecord f = enriched_flow(texts);
+  const auto split = [&](std::initializer_list<const char*> matching, std::initializer_list<const char*> failing) {
+    for (const char* e : matching) EXPECT_TRUE(Filter(e, &texts).matches(f)) << e;
+    for (const char* e : failing) EXPECT_FALSE(Filter(e, &texts).matches(f)) << e;
+  };
+  split({"src country DE",
+         "src country de",
+         "dst country IN",
+         "country IN",
+         "src or dst country in",
+         "dst country \"in\"",
+         "src geo DE",
+         "not src country FR",
+         "src as name \"Example Corp\"",
+         "as name 'Google LLC'",
+         "dst as name \"Google LLC\"",
+         "src city \"Frankfurt am Main\"",
+         "region Hesse",
+         "src net name office",
+         "net name internet",
+         "src net role users",
+         "src net site fra1",
+         "src net region europe",
+         "src net tenant acme",
+         "dst city \"\"",
+         "exporter name edge1.fra",
+         "in if name \"xe-0/0/1\"",
+         "if name 'ge-1/0/0'",
+         "out if name \"ge-1/0/0\"",
+         "in if description \"transit: Cogent\"",
+         "in if connectivity transit",
+         "in if speed 10000",
+         "in if speed >= 10k",
+         "out if speed < 10k",
+         "if speed 1000",
+         "in if boundary external",
+         "out if boundary INTERNAL",
+         "if boundary internal",
+         "src country DE and in if name \"xe-0/0/1\" and proto tcp and dst port 443",
+         "src net name office and not dst net name office"},
+        {"src country IN",
+         "dst country DE",
+         "country FR",
+         "src and dst country DE",
+         "src as name \"Example\"",
+         "src as name \"example corp\"",
+         "dst as name \"Example Corp\"",
+         "dst city \"Frankfurt am Main\"",
+         "dst net name office",
+         "net name lab",
+         "src net role servers",
+         "exporter name edge2",
+         "in if name \"ge-1/0/0\"",
+         "out if name \"xe-0/0/1\"",
+         "if name xe-0",
+         "out if description \"transit: Cogent\"",
+         "out if connectivity transit",
+         "in if speed 1000",
+         "in if speed > 10000",
+         "if speed 40000",
+         "in if boundary internal",
+         "out if boundary external",
+         "dst net region \"europe\""});
+  // A name nobody has interned compares as a new id: nothing carries it.
+  EXPECT_FALSE(Filter("in if name \"never seen\"", &texts).matches(f));
+  // nfdump's words mean what they meant.
+  EXPECT_TRUE(Filter("in if 3 and src as 64500 and src net 10.1.2.0/24", &texts).matches(f));
+}
+
+TEST(FilterEnrichment, AFlowWithoutEnrichmentMatchesNoNameButTheEmptyOne) {
+  InternedTexts texts;
+  const FlowRecord f = web_flow();
+  for (const char* e : {"src country DE", "src as name x", "in if name \"xe-0/0/1\"", "exporter name edge1",
+                        "in if boundary external", "in if speed > 0"})
+    EXPECT_FALSE(Filter(e, &texts).matches(f)) << e;
+  for (const char* e : {"in if name \"\"", "exporter name ''", "in if speed 0", "not in if boundary external"})
+    EXPECT_TRUE(Filter(e, &texts).matches(f)) << e;
+}
+
+TEST(FilterEnrichment, ErrorsPointAtTheOperand) {
+  InternedTexts texts;
+  const std::pair<const char*, std::pair<std::size_t, const char*>> bad[] = {
+      {"src country DEU", {13, "two-letter country code"}},
+      {"src country 12", {13, "two-letter country code"}},
+      {"country", {8, "two-letter country code"}},
+      {"in if name", {11, "expected a name after \"if name\""}},
+      {"in if name xe-0/0/1", {16, "expected \"and\", \"or\" or the end"}},
+      {"in if name \"xe-0/0/1", {12, "no closing \""}},
+      {"in if name 'xe-0/0/1", {12, "no closing '"}},
+      {"in if boundary outside", {16, "\"external\" or \"internal\""}},
+      {"in if speed fast", {13, "expected a number after \"if speed\""}},
+      {"exporter edge1", {10, "expected \"name\" after \"exporter\""}},
+      {"src exporter name x", {1, "\"src\" does not apply to \"exporter\""}},
+      {"in country DE", {1, "\"in\" does not apply to \"country\""}},
+      {"src if name x", {1, "does not apply"}},
+      {"net name (", {10, "expected a name"}},
+  };
+  for (const auto& [expression, expected] : bad) {
+    try {
+      Filter filter(expression, &texts);
+      ADD_FAILURE() << expression << " compiled";
+    } catch (const SyntaxError& e) {
+      EXPECT_EQ(e.column(), expected.first) << expression << ": " << e.what();
+      EXPECT_THAT(e.reason(), ::testing::HasSubstr(expected.second)) << expression;
+    }
+  }
+  // Without the run's text table, names cannot be compared; countries can.
+  EXPECT_THROW(Filter("in if name x"), SyntaxError);
+  EXPECT_NO_THROW(Filter("src country DE"));
 }
 
 TEST(FilterLogic, PrecedenceAndGrouping) {

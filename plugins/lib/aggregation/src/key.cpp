@@ -12,7 +12,8 @@ namespace sluice::aggregation {
 namespace {
 
 // The fields a key may hold: what identifies a flow or where it was seen,
-// not its counters or times.
+// not its counters or times. The enrichment's names are TextIds of the
+// run's one text table, so a key holds the id and the sinks print the name.
 constexpr Field key_fields[] = {
     Field::src_addr,
     Field::dst_addr,
@@ -40,6 +41,33 @@ constexpr Field key_fields[] = {
     Field::dst_vlan,
     Field::src_country,
     Field::dst_country,
+    Field::src_as_name,
+    Field::dst_as_name,
+    Field::src_city,
+    Field::dst_city,
+    Field::src_region,
+    Field::dst_region,
+    Field::src_net_name,
+    Field::src_net_role,
+    Field::src_net_site,
+    Field::src_net_region,
+    Field::src_net_tenant,
+    Field::dst_net_name,
+    Field::dst_net_role,
+    Field::dst_net_site,
+    Field::dst_net_region,
+    Field::dst_net_tenant,
+    Field::exporter_name,
+    Field::in_if_name,
+    Field::out_if_name,
+    Field::in_if_description,
+    Field::out_if_description,
+    Field::in_if_speed,
+    Field::out_if_speed,
+    Field::in_if_boundary,
+    Field::out_if_boundary,
+    Field::in_if_connectivity,
+    Field::out_if_connectivity,
 };
 
 bool is_key_field(Field field) { return std::ranges::find(key_fields, field) != std::end(key_fields); }

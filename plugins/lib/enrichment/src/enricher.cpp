@@ -93,26 +93,43 @@ bool apply(FlowRecord& flow, const InterfaceSide& side, const InterfaceInfo& inf
   return info.name != 0;
 }
 
-std::unique_ptr<WatchedDatabase> open_database(const std::filesystem::path& path, TextTable& texts) {
-  return path.empty() ? nullptr : std::make_unique<WatchedDatabase>(path, texts);
+std::unique_ptr<WatchedDatabase> open_database(const std::filesystem::path& path, const char* setting,
+                                               TextTable& texts) {
+  if (path.empty()) return nullptr;
+  try {
+    return std::make_unique<WatchedDatabase>(path, texts);
+  } catch (const std::runtime_error& e) {
+    throw FileError(setting, e.what());
+  }
 }
 
-std::vector<Network> all_networks(const EnrichSettings& settings, TextTable& texts) {
-  std::vector<Network> networks;
-  if (!settings.networks_file.empty()) networks = read_networks_csv(settings.networks_file, texts);
-  networks.insert(networks.end(), settings.networks.begin(), settings.networks.end());
-  return networks;
+std::optional<FileWatch> watch(const std::filesystem::path& path) {
+  return path.empty() ? std::nullopt : std::optional<FileWatch>(path);
+}
+
+std::vector<Network> file_then_inline(std::vector<Network> file, const std::vector<Network>& inline_networks) {
+  file.insert(file.end(), inline_networks.begin(), inline_networks.end());
+  return file;
 }
 
 }  // namespace
 
 Enricher::Enricher(EnrichSettings settings, TextTable& texts)
-    : asn_(settings.asn),
-      geo_(open_database(settings.geo_database, texts)),
-      asn_database_(settings.asn_database == settings.geo_database ? nullptr
-                                                                   : open_database(settings.asn_database, texts)),
-      networks_(all_networks(settings, texts)),
+    : texts_(texts),
+      asn_(settings.asn),
+      geo_(open_database(settings.geo_database, "geo_database", texts)),
+      asn_database_(settings.asn_database == settings.geo_database
+                        ? nullptr
+                        : open_database(settings.asn_database, "asn_database", texts)),
+      networks_file_(watch(settings.networks_file)),  // before the file is read
+      inline_networks_(std::move(settings.networks)),
       cache_(settings.cache_size) {
+  try {
+    networks_ = NetworkTable(file_then_inline(
+        networks_file_ ? read_networks_csv(networks_file_->path(), texts) : std::vector<Network>{}, inline_networks_));
+  } catch (const std::runtime_error& e) {
+    throw FileError("networks_file", e.what());
+  }
   if (settings.interfaces_wanted) {
     interfaces_ = std::make_unique<InterfaceDirectory>(std::move(settings.interfaces), texts);
     interfaces_->warn = [this](const std::string& message) { warn(message); };
@@ -157,8 +174,7 @@ const AddressInfo& Enricher::address_info(const IpAddress& address) {
     ++stats_.cache_hits;
     return *cached;
   }
-  cache_.insert(address, look_up(address));
-  return *cache_.find(address);
+  return cache_.insert(address, look_up(address));
 }
 
 void Enricher::enrich_addresses(FlowRecord& flow) {
@@ -178,7 +194,7 @@ void Enricher::enrich_interfaces(FlowRecord& flow) {
 }
 
 void Enricher::enrich(std::span<const FlowRecord> in, std::vector<FlowRecord>& out) {
-  constexpr std::size_t ahead = 8;  // flows whose cache sets are fetched while this one is enriched
+  constexpr std::size_t ahead = 8;  // flows whose cache lines are fetched while this one is enriched
   const bool addresses = geo_ || asn_database_ || !networks_.empty();
   stats_.flows += in.size();
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -194,24 +210,53 @@ void Enricher::enrich(std::span<const FlowRecord> in, std::vector<FlowRecord>& o
   }
 }
 
-void Enricher::reload(std::unique_ptr<WatchedDatabase>& database) {
+void Enricher::refuse(const std::string& why) {
+  ++stats_.refused_reloads;
+  warn(why);
+}
+
+void Enricher::reload(std::unique_ptr<WatchedDatabase>& database, bool force) {
   if (!database) return;
   std::optional<std::string> refused;
-  if (database->refresh(refused)) {
+  if (database->refresh(refused, force)) {
     ++stats_.reloads;
     cache_.clear();
     info(fmt::format("{}: reloaded ({})", database->path().string(), database->database().type()));
   }
-  if (refused) {
-    ++stats_.refused_reloads;
-    warn(*refused);
+  if (refused) refuse(*refused);
+}
+
+void Enricher::reload_networks(bool force) {
+  if (!networks_file_ || (!networks_file_->changed() && !force)) return;
+  const std::string path = networks_file_->path().string();
+  if (!networks_file_->exists()) {
+    refuse(fmt::format("{}: gone; keeping the networks loaded before", path));
+    return;
   }
+  std::vector<Network> networks;
+  try {
+    networks = file_then_inline(read_networks_csv(path, texts_), inline_networks_);
+  } catch (const std::runtime_error& e) {
+    refuse(fmt::format("{}; keeping the networks loaded before", e.what()));
+    return;
+  }
+  networks_ = NetworkTable(networks);
+  ++stats_.reloads;
+  cache_.clear();
+  info(fmt::format("{}: reloaded ({} networks)", path, networks.size()));
 }
 
 void Enricher::tick(std::chrono::steady_clock::time_point now) {
-  reload(geo_);
-  reload(asn_database_);
+  reload(geo_, false);
+  reload(asn_database_, false);
+  reload_networks(false);
   if (interfaces_) interfaces_->poll(now);
+}
+
+void Enricher::reload_files() {
+  reload(geo_, true);
+  reload(asn_database_, true);
+  reload_networks(true);
 }
 
 const InterfaceStats* Enricher::interface_stats() const noexcept {

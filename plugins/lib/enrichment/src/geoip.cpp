@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -113,30 +112,18 @@ GeoAnswer GeoDatabase::lookup(const IpAddress& address) {
 }
 
 WatchedDatabase::WatchedDatabase(std::filesystem::path path, TextTable& texts)
-    : path_(std::move(path)),
-      texts_(texts),
-      seen_(identity_of(path_)),
-      database_(std::make_unique<GeoDatabase>(path_, texts)) {}
+    : watch_(std::move(path)), texts_(texts), database_(std::make_unique<GeoDatabase>(watch_.path(), texts)) {}
 
-WatchedDatabase::Identity WatchedDatabase::identity_of(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
-          st.st_mtim.tv_sec * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
-bool WatchedDatabase::refresh(std::optional<std::string>& refused) {
-  const Identity now = identity_of(path_);
-  if (now == seen_) return false;
-  // Remembered even when refused: a half-written file is tried again once it
-  // changes again, not warned about on every look.
-  seen_ = now;
-  if (now == Identity{}) {
-    refused = fmt::format("{}: gone; keeping the database loaded before", path_.string());
+bool WatchedDatabase::refresh(std::optional<std::string>& refused, bool force) {
+  // A change is remembered even when refused: a half-written file is tried
+  // again once it changes again, not warned about on every look.
+  if (!watch_.changed() && !force) return false;
+  if (!watch_.exists()) {
+    refused = fmt::format("{}: gone; keeping the database loaded before", path().string());
     return false;
   }
   try {
-    database_ = std::make_unique<GeoDatabase>(path_, texts_);
+    database_ = std::make_unique<GeoDatabase>(path(), texts_);
     return true;
   } catch (const std::runtime_error& e) {
     refused = fmt::format("{}; keeping the database loaded before", e.what());

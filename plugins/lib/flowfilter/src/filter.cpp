@@ -16,7 +16,8 @@ SyntaxError::SyntaxError(std::size_t line, std::size_t column, const std::string
 
 struct Filter::Node : detail::Node {};
 
-Filter::Filter(std::string_view expression) : root_(std::make_unique<Node>(Node{detail::parse(expression)})) {}
+Filter::Filter(std::string_view expression, TextTable* texts)
+    : root_(std::make_unique<Node>(Node{detail::parse(expression, texts)})) {}
 Filter::~Filter() = default;
 Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;

@@ -1,10 +1,14 @@
 #include "lexer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <limits>
 #include <utility>
+
+#include "sluice/flowfilter/filter.h"
 
 namespace sluice::flowfilter::detail {
 namespace {
@@ -54,23 +58,30 @@ constexpr std::pair<std::string_view, Keyword> keywords[] = {
     {"lt", Keyword::lt},
     {"ge", Keyword::ge},
     {"le", Keyword::le},
+    {"country", Keyword::country},
+    {"geo", Keyword::country},
+    {"city", Keyword::city},
+    {"region", Keyword::region},
+    {"name", Keyword::name},
+    {"role", Keyword::role},
+    {"site", Keyword::site},
+    {"tenant", Keyword::tenant},
+    {"description", Keyword::description},
+    {"speed", Keyword::speed},
+    {"boundary", Keyword::boundary},
+    {"connectivity", Keyword::connectivity},
+    {"exporter", Keyword::exporter},
 };
 
 // nfdump 1.7.1's keywords for what sluice's records do not carry (tunnels,
 // MPLS, MACs and VLANs, NSEL/NEL, payload, latency, BGP adjacency...).
 constexpr std::string_view unsupported_keywords[] = {
-    "tunip",  "mac",         "mpls",    "ident",  "nfversion", "count",   "tun",    "geo",    "flowlabel",
-    "prev",   "previous",    "bgpnext", "vlan",   "fwdstat",   "client",  "server", "app",    "latency",
-    "sysid",  "observation", "domain",  "point",  "id",        "asa",     "event",  "ignore", "invalid",
-    "create", "add",         "term",    "delete", "deny",      "denied",  "xevent", "xip",    "nip",
-    "xnet",   "xport",       "acl",     "ace",    "xace",      "nat",     "vrf",    "nport",  "pblock",
-    "start",  "end",         "step",    "size",   "payload",   "content", "regex",  "ja3"};
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+    "tunip",       "mac",     "mpls",   "ident",   "nfversion", "count",  "tun",    "flowlabel", "prev",
+    "previous",    "bgpnext", "vlan",   "fwdstat", "client",    "server", "app",    "latency",   "sysid",
+    "observation", "domain",  "point",  "id",      "asa",       "event",  "ignore", "invalid",   "create",
+    "add",         "term",    "delete", "deny",    "denied",    "xevent", "xip",    "nip",       "xnet",
+    "xport",       "acl",     "ace",    "xace",    "nat",       "vrf",    "nport",  "pblock",    "start",
+    "end",         "step",    "size",   "payload", "content",   "regex",  "ja3"};
 
 bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':' || c == '.' || c == '-';
@@ -149,6 +160,12 @@ constexpr std::pair<std::string_view, Keyword> operators[] = {
 
 }  // namespace
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 std::vector<Token> tokenize(std::string_view text) {
   std::vector<Token> tokens;
   std::size_t line = 1;
@@ -171,7 +188,14 @@ std::vector<Token> tokenize(std::string_view text) {
     }
     const std::size_t start = i;
     Token token;
-    if (is_word_char(c)) {
+    if (c == '"' || c == '\'') {
+      const std::size_t close = text.find_first_of(std::string_view(c == '"' ? "\"\n" : "'\n", 2), i + 1);
+      if (close == std::string_view::npos || text[close] != c)
+        throw SyntaxError(line, start - line_start + 1, fmt::format("the string has no closing {}", c));
+      token.kind = TokenKind::quoted;
+      token.text = text.substr(start + 1, close - start - 1);
+      i = close + 1;
+    } else if (is_word_char(c)) {
       while (i < text.size() && is_word_char(text[i])) ++i;
       token = classify(text.substr(start, i - start));
     } else {

@@ -1,7 +1,8 @@
 // The tokens of nfdump 1.7's filter scanner (src/lib/scanner.l): keywords
 // are case-insensitive; a word is the longest run of letters, digits and
 // "_:.-", which is then a number, a keyword or a string, as flex's longest
-// match decides.
+// match decides. sluice adds quoted strings ("xe-0/0/1", 'a "b"') for the
+// enrichment's names, and the keywords that name those fields.
 #pragma once
 
 #include <cstddef>
@@ -54,6 +55,19 @@ enum class Keyword : std::uint8_t {
   lt,
   ge,
   le,
+  // sluice's words for the enrichment's fields (docs/analysis.md)
+  country,  // also nfdump's "geo"
+  city,
+  region,
+  name,
+  role,
+  site,
+  tenant,
+  description,
+  speed,
+  boundary,
+  connectivity,
+  exporter,
   // nfdump's other keywords: recognised so that they are reported as
   // unsupported rather than read as strings
   unsupported,
@@ -65,6 +79,7 @@ enum class TokenKind : std::uint8_t {
   word,     // a string: an address, a protocol name, TCP flags
   keyword,  // including the operators && || ! = == > < >= <=
   symbol,   // ( ) [ ] , / and any other single character
+  quoted,   // "..." or '...' (text is what is between the quotes; no escapes)
 };
 
 struct Token {
@@ -80,8 +95,11 @@ struct Token {
   bool is(char c) const noexcept { return kind == TokenKind::symbol && text.size() == 1 && text[0] == c; }
 };
 
+bool equal_ignoring_case(std::string_view a, std::string_view b);
+
 // The whole expression as tokens, the last one `end`. Comments ("#" to the
-// end of the line) and white space are skipped.
+// end of the line) and white space are skipped. Throws SyntaxError for a
+// string without its closing quote.
 std::vector<Token> tokenize(std::string_view expression);
 
 }  // namespace sluice::flowfilter::detail

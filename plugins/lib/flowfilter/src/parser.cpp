@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,9 +33,28 @@ constexpr Qualifiers in_out = no_qualifier | bit(Qualifier::in) | bit(Qualifier:
 
 constexpr Words all_ones{~std::uint64_t{0}, ~std::uint64_t{0}};
 
+// An attribute word after "net" or "if" and the fields it names on each side.
+struct Attribute {
+  Keyword word;
+  Field src;  // or in
+  Field dst;  // or out
+};
+constexpr Attribute network_attributes[] = {
+    {Keyword::name, Field::src_net_name, Field::dst_net_name},
+    {Keyword::role, Field::src_net_role, Field::dst_net_role},
+    {Keyword::site, Field::src_net_site, Field::dst_net_site},
+    {Keyword::region, Field::src_net_region, Field::dst_net_region},
+    {Keyword::tenant, Field::src_net_tenant, Field::dst_net_tenant},
+};
+constexpr Attribute interface_names[] = {
+    {Keyword::name, Field::in_if_name, Field::out_if_name},
+    {Keyword::description, Field::in_if_description, Field::out_if_description},
+    {Keyword::connectivity, Field::in_if_connectivity, Field::out_if_connectivity},
+};
+
 class Parser {
  public:
-  explicit Parser(std::string_view text) : tokens_(tokenize(text)) {}
+  Parser(std::string_view text, TextTable* texts) : tokens_(tokenize(text)), texts_(texts) {}
 
   Node parse() {
     if (peek().kind == TokenKind::end) fail(peek(), "the expression is empty (\"any\" matches every flow)");
@@ -130,12 +152,14 @@ class Parser {
       fail(qualifier, fmt::format("\"{}\" does not apply to \"{}\"", qualifier.text, primitive.text));
   }
 
-  // One test for the source side and one for the destination side, joined as
-  // the qualifier says; without one, either side may match.
+  // One test for the source (or input) side and one for the destination (or
+  // output) side, joined as the qualifier says; without one, either side may match.
   static Node sides(Qualifier q, Node src, Node dst) {
     switch (q) {
-      case Qualifier::src: return src;
-      case Qualifier::dst: return dst;
+      case Qualifier::src:
+      case Qualifier::in: return src;
+      case Qualifier::dst:
+      case Qualifier::out: return dst;
       case Qualifier::both: return all_of(std::move(src), std::move(dst));
       default: return any_of(std::move(src), std::move(dst));
     }
@@ -218,6 +242,66 @@ class Parser {
     } while (!peek().is(']'));
     next();
     return numbers;
+  }
+
+  // The same test of a field on each side.
+  static Node field_sides(Qualifier q, Field src, Field dst, Comparison c, std::uint64_t operand) {
+    return sides(q, compare_field(info(src), c, operand), compare_field(info(dst), c, operand));
+  }
+
+  static const Attribute* attribute(const Token& t, std::span<const Attribute> attributes) {
+    for (const Attribute& a : attributes)
+      if (t.is(a.word)) return &a;
+    return nullptr;
+  }
+
+  // A name as the run's text table knows it: flows carry the same id.
+  std::uint64_t parse_name(std::string_view after) {
+    const Token& t = peek();
+    if (t.kind != TokenKind::quoted && t.kind != TokenKind::word && t.kind != TokenKind::number)
+      fail(t, fmt::format("expected a name after \"{}\" (quote one with spaces or slashes: \"xe-0/0/1\"), found {}",
+                          after, describe(t)));
+    if (texts_ == nullptr) fail(t, "this filter compares no names: it was built without the run's text table");
+    next();
+    return texts_->intern(t.text);
+  }
+
+  // src|dst country CC: two letters, any case (the scanner reads "AS", "IN" and "ID" as keywords).
+  Node parse_country(Qualifier q) {
+    const Token& t = peek();
+    const auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+    if (t.text.size() != 2 || !letter(t.text[0]) || !letter(t.text[1]))
+      fail(t, fmt::format("expected a two-letter country code after \"country\", found {}", describe(t)));
+    next();
+    const char code[2] = {static_cast<char>(std::toupper(static_cast<unsigned char>(t.text[0]))),
+                          static_cast<char>(std::toupper(static_cast<unsigned char>(t.text[1])))};
+    std::uint16_t operand = 0;
+    std::memcpy(&operand, code, sizeof operand);
+    return field_sides(q, Field::src_country, Field::dst_country, Comparison::eq, operand);
+  }
+
+  // in|out if name|description|connectivity NAME, if speed [cmp] MBITS, if boundary external|internal.
+  Node parse_interface_attribute(Qualifier q) {
+    const Token& word = next();
+    if (const Attribute* a = attribute(word, interface_names))
+      return field_sides(q, a->src, a->dst, Comparison::eq, parse_name(fmt::format("if {}", word.text)));
+    if (word.is(Keyword::speed)) {
+      const Comparison c = parse_comparison();
+      const auto mbits = parse_number("if speed", 0xffffffff, "a speed is 0 to 4294967295 Mbit/s");
+      return field_sides(q, Field::in_if_speed, Field::out_if_speed, c, mbits);
+    }
+    const Token& t = next();
+    Boundary boundary = Boundary::undefined;
+    if (t.kind == TokenKind::word && equal_ignoring_case(t.text, "external")) boundary = Boundary::external;
+    if (t.kind == TokenKind::word && equal_ignoring_case(t.text, "internal")) boundary = Boundary::internal;
+    if (boundary == Boundary::undefined)
+      fail(t, fmt::format("expected \"external\" or \"internal\" after \"if boundary\", found {}", describe(t)));
+    return field_sides(q, Field::in_if_boundary, Field::out_if_boundary, Comparison::eq,
+                       static_cast<std::uint64_t>(boundary));
+  }
+
+  static bool is_interface_attribute(const Token& t) {
+    return attribute(t, interface_names) != nullptr || t.is(Keyword::speed) || t.is(Keyword::boundary);
   }
 
   std::uint64_t parse_protocol() {
@@ -385,12 +469,36 @@ class Parser {
       }
       case Keyword::flags: only(no_qualifier); return parse_flags();
       case Keyword::ip: only(src_dst); return parse_ip(q);
-      case Keyword::net: only(src_dst); return parse_net(q);
+      case Keyword::net:
+        only(src_dst);
+        if (const Attribute* a = attribute(peek(), network_attributes)) {
+          const Token& word = next();
+          return field_sides(q, a->src, a->dst, Comparison::eq, parse_name(fmt::format("net {}", word.text)));
+        }
+        return parse_net(q);
+      case Keyword::country: only(src_dst); return parse_country(q);
+      case Keyword::city:
+      case Keyword::region: {
+        only(src_dst);
+        const bool city = t.is(Keyword::city);
+        return field_sides(q, city ? Field::src_city : Field::src_region, city ? Field::dst_city : Field::dst_region,
+                           Comparison::eq, parse_name(t.text));
+      }
+      case Keyword::exporter:
+        only(no_qualifier);
+        if (!peek().is(Keyword::name))
+          fail(peek(), fmt::format("expected \"name\" after \"exporter\", found {}", describe(peek())));
+        next();
+        return compare_field(info(Field::exporter_name), Comparison::eq, parse_name("exporter name"));
       case Keyword::port:
         only(src_dst);
         return parse_numbers(q, t, Value::src_port, Value::dst_port, 65535, "a port is 0 to 65535");
       case Keyword::as:
         only(src_dst);
+        if (peek().is(Keyword::name)) {
+          next();
+          return field_sides(q, Field::src_as_name, Field::dst_as_name, Comparison::eq, parse_name("as name"));
+        }
         return parse_numbers(q, t, Value::src_as, Value::dst_as, 0xffffffff, "an AS number is 0 to 4294967295");
       case Keyword::mask: {
         only(src_dst);
@@ -399,6 +507,7 @@ class Parser {
       }
       case Keyword::if_: {
         only(in_out);
+        if (is_interface_attribute(peek())) return parse_interface_attribute(q);
         const auto index = parse_number(t.text, 0xffffffff, "an interface is 0 to 4294967295");
         Node in = compare(Value::in_if, Comparison::eq, index), out = compare(Value::out_if, Comparison::eq, index);
         if (q == Qualifier::in) return in;
@@ -434,6 +543,7 @@ class Parser {
   }
 
   std::vector<Token> tokens_;
+  TextTable* texts_;
   std::size_t position_ = 0;
   int depth_ = 0;
   int negations_ = 0;
@@ -441,6 +551,6 @@ class Parser {
 
 }  // namespace
 
-Node parse(std::string_view expression) { return Parser(expression).parse(); }
+Node parse(std::string_view expression, TextTable* texts) { return Parser(expression, texts).parse(); }
 
 }  // namespace sluice::flowfilter::detail

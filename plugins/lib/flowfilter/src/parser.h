@@ -3,13 +3,16 @@
 // "not"; each primitive becomes one or a few tests.
 #pragma once
 
+#include <sluice/texts.h>
+
 #include <string_view>
 
 #include "program.h"
 
 namespace sluice::flowfilter::detail {
 
-// Throws SyntaxError.
-Node parse(std::string_view expression);
+// Throws SyntaxError. `texts` (may be null) interns the names the
+// enrichment's words compare with.
+Node parse(std::string_view expression, TextTable* texts);
 
 }  // namespace sluice::flowfilter::detail

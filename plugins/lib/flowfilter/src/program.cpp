@@ -83,6 +83,28 @@ constexpr auto make_compare_tests(std::index_sequence<V...>) {
 // [value][comparison]
 constexpr auto compare_tests = make_compare_tests(std::make_index_sequence<value_count>());
 
+template <typename Member, Comparison C>
+void field_test(const Node& node, const FlowRecord* records, std::size_t count, std::uint8_t* out) {
+  const std::uint64_t operand = node.value;
+  const std::size_t offset = node.offset;
+  for (std::size_t i = 0; i < count; ++i) {
+    Member member;
+    std::memcpy(&member, reinterpret_cast<const char*>(records + i) + offset, sizeof member);
+    const std::uint64_t x = member;
+    if constexpr (C == Comparison::eq) out[i] = x == operand;
+    if constexpr (C == Comparison::lt) out[i] = x < operand;
+    if constexpr (C == Comparison::gt) out[i] = x > operand;
+    if constexpr (C == Comparison::le) out[i] = x <= operand;
+    if constexpr (C == Comparison::ge) out[i] = x >= operand;
+  }
+}
+
+template <typename Member>
+constexpr std::array<Node::Test, 5> field_tests_of() {
+  return {&field_test<Member, Comparison::eq>, &field_test<Member, Comparison::lt>, &field_test<Member, Comparison::gt>,
+          &field_test<Member, Comparison::le>, &field_test<Member, Comparison::ge>};
+}
+
 template <Value V>
 void member_test(const Node& node, const FlowRecord* records, std::size_t count, std::uint8_t* out) {
   const auto& members = node.members;
@@ -200,6 +222,15 @@ Node flags_all(std::uint8_t bits) {
 Node flags_any(std::uint8_t bits) {
   Node n = test_node(&flags_any_test);
   n.value = bits;
+  return n;
+}
+
+Node compare_field(const FieldInfo& field, Comparison comparison, std::uint64_t operand) {
+  static constexpr std::array<std::array<Node::Test, 5>, 3> by_width = {
+      field_tests_of<std::uint8_t>(), field_tests_of<std::uint16_t>(), field_tests_of<std::uint32_t>()};
+  Node n = test_node(by_width[std::countr_zero(unsigned{field.width})][static_cast<std::size_t>(comparison)]);
+  n.value = operand;
+  n.offset = field.offset;
   return n;
 }
 

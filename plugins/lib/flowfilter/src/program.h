@@ -4,6 +4,7 @@
 // tree is walked once per chunk.
 #pragma once
 
+#include <sluice/fields.h>
 #include <sluice/flow_record.h>
 
 #include <compare>
@@ -81,6 +82,7 @@ struct Node {
   Kind kind = Kind::test;
   Test test = nullptr;
   std::uint64_t value = 0;             // compared value, flag bits, or a constant 0/1
+  std::uint16_t offset = 0;            // a registry field's, in FlowRecord
   Prefix prefix;                       // address tests
   std::vector<std::uint64_t> members;  // value in a list: sorted
   std::vector<PrefixSet> prefix_sets;  // address in a list
@@ -92,6 +94,9 @@ Node compare(Value value, Comparison comparison, std::uint64_t operand);
 // TCP flags: all the given bits set, or (nfdump under an odd number of "not") any.
 Node flags_all(std::uint8_t bits);
 Node flags_any(std::uint8_t bits);
+// A field of the registry (fields.h) of 1, 2 or 4 bytes, read as an unsigned
+// number: a text's TextId, a country's two bytes, a boundary, a speed.
+Node compare_field(const FieldInfo& field, Comparison comparison, std::uint64_t operand);
 Node value_in(Value value, std::vector<std::uint64_t> members);
 Node address_is(AddressField field, Prefix prefix);
 Node address_in(AddressField field, const std::vector<Prefix>& prefixes);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,18 @@ struct EnrichSettings {
   std::vector<Network> networks;        // after the file's: a prefix in both is the pipeline's
   InterfaceSettings interfaces;
   bool interfaces_wanted = false;     // look up exporter and interface names at all
-  std::size_t cache_size = 1U << 18;  // addresses
+  std::size_t cache_size = 1U << 17;  // addresses
+};
+
+// A file of the settings that is missing or bad at start: setting() names
+// its key (geo_database, asn_database, networks_file), what() the file and why.
+class FileError : public std::runtime_error {
+ public:
+  FileError(std::string setting, const std::string& what) : std::runtime_error(what), setting_(std::move(setting)) {}
+  const std::string& setting() const noexcept { return setting_; }
+
+ private:
+  std::string setting_;
 };
 
 struct EnrichStats {
@@ -44,14 +56,14 @@ struct EnrichStats {
   std::uint64_t lookups = 0;                        // addresses looked up
   std::uint64_t cache_hits = 0;                     // of those, answered by the cache
   std::uint64_t flows_without_interface_names = 0;  // an interface of the flow had no name yet
-  std::uint64_t reloads = 0;                        // database files taken anew
-  std::uint64_t refused_reloads = 0;                // changed files that did not open
+  std::uint64_t reloads = 0;                        // database and networks files taken anew
+  std::uint64_t refused_reloads = 0;                // changed files that did not open or parse
 };
 
 class Enricher {
  public:
-  // Opens the databases and reads the networks file: throws
-  // std::runtime_error naming a file that is missing or bad.
+  // Opens the databases and reads the networks file: throws FileError
+  // naming a file that is missing or bad.
   Enricher(EnrichSettings settings, TextTable& texts);
   ~Enricher();
   Enricher(const Enricher&) = delete;
@@ -59,9 +71,12 @@ class Enricher {
 
   // Appends each flow of `in`, enriched, to `out`. Never waits for SNMP.
   void enrich(std::span<const FlowRecord> in, std::vector<FlowRecord>& out);
-  // Takes database files that changed on disk, sends due SNMP polls and
-  // reads their answers. Never blocks.
+  // Takes database and networks files that changed on disk, sends due SNMP
+  // polls and reads their answers. Never blocks on the network.
   void tick(std::chrono::steady_clock::time_point now);
+  // Reads every file again, changed or not (SIGHUP); a file that does not
+  // open or parse is refused, the one in use kept.
+  void reload_files();
 
   // What enrichment knows of one address (through the cache).
   const AddressInfo& address_info(const IpAddress& address);
@@ -80,10 +95,15 @@ class Enricher {
   AddressInfo look_up(const IpAddress& address);
   void enrich_addresses(FlowRecord& flow);
   void enrich_interfaces(FlowRecord& flow);
-  void reload(std::unique_ptr<WatchedDatabase>& database);
+  void reload(std::unique_ptr<WatchedDatabase>& database, bool force);
+  void reload_networks(bool force);
+  void refuse(const std::string& why);
 
+  TextTable& texts_;
   AsnSource asn_;
   std::unique_ptr<WatchedDatabase> geo_, asn_database_;  // asn_database_ null when it is geo_'s file or unset
+  std::optional<FileWatch> networks_file_;
+  std::vector<Network> inline_networks_;  // after the file's: a prefix in both is the pipeline's
   NetworkTable networks_;
   std::unique_ptr<InterfaceDirectory> interfaces_;
   AddressCache cache_;

@@ -1,6 +1,7 @@
 // Countries, cities and AS from MaxMind DB files (libmaxminddb).
 #pragma once
 
+#include <sluice/enrichment/file_watch.h>
 #include <sluice/flow_record.h>
 #include <sluice/texts.h>
 
@@ -50,29 +51,22 @@ class GeoDatabase {
 };
 
 // A database file watched for replacement: refresh() opens the file again
-// when its identity (inode, size, mtime) changed. A replacement that does
-// not open is refused and the database in use kept.
+// when it changed on disk (or when asked to). A replacement that does not
+// open is refused and the database in use kept.
 class WatchedDatabase {
  public:
   WatchedDatabase(std::filesystem::path path, TextTable& texts);  // throws as GeoDatabase does
 
   GeoDatabase& database() noexcept { return *database_; }
-  const std::filesystem::path& path() const noexcept { return path_; }
+  const std::filesystem::path& path() const noexcept { return watch_.path(); }
 
-  // Whether a new file is in use; `refused` gets why a changed file was not taken.
-  bool refresh(std::optional<std::string>& refused);
+  // Whether a new file is in use; `refused` gets why a changed file was not
+  // taken. `force`: open the file again even if it looks unchanged (SIGHUP).
+  bool refresh(std::optional<std::string>& refused, bool force = false);
 
  private:
-  struct Identity {
-    std::uint64_t inode = 0, size = 0;
-    std::int64_t mtime_ns = 0;
-    friend bool operator==(const Identity&, const Identity&) = default;
-  };
-  static Identity identity_of(const std::filesystem::path& path);
-
-  std::filesystem::path path_;
+  FileWatch watch_;
   TextTable& texts_;
-  Identity seen_;
   std::unique_ptr<GeoDatabase> database_;
 };
 

@@ -1,9 +1,11 @@
 // nfdump 1.7's filter language ("proto tcp and dst port 443 and bytes > 1M"),
-// compiled once into a predicate over flow records. docs/analysis.md lists
-// the part of the language supported and where sluice differs on purpose.
+// compiled once into a predicate over flow records, with sluice's words for
+// the enrichment's fields. docs/analysis.md lists the part of the language
+// supported, sluice's extensions and where sluice differs on purpose.
 #pragma once
 
 #include <sluice/flow_record.h>
+#include <sluice/texts.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +36,11 @@ class SyntaxError : public std::runtime_error {
 
 class Filter {
  public:
-  // Throws SyntaxError.
-  explicit Filter(std::string_view expression);
+  // Throws SyntaxError. The enrichment's names (`in if name "xe-0/0/1"`)
+  // are interned in `texts` once, here, and compared as TextIds: give the
+  // table the flows' ids come from (Host::texts()); without one, an
+  // expression that compares names is an error.
+  explicit Filter(std::string_view expression, TextTable* texts = nullptr);
   ~Filter();
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
