@@ -88,9 +88,9 @@ class Host {
   virtual void remove_metrics(std::span<const Label> labels) = 0;
 
   // True when something upstream waits for this sink's acknowledgements to
-  // free or commit what it holds (a disk buffer): a writer then acknowledges
-  // a batch only once its file is closed, or synced to the disk. False: a
-  // sink may acknowledge at once and spare the syncs.
+  // free what it holds (a disk buffer): a writer then acknowledges a batch
+  // only once the window's file holding it is closed, synced and in place.
+  // False: a sink may acknowledge at once and spare the syncs.
   virtual bool acknowledgements_awaited() const noexcept = 0;
 
  protected:
