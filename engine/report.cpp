@@ -117,8 +117,7 @@ std::string Pipeline::summary_json() const {
                    R"("lost_by_reason":{{{}}},"errors":{},"retries":{},"report":{}}})",
                    n ? "," : "", json_string(node.id), json_string(node.plugin), to_string(node.kind),
                    node.received.value(), node.sent.value(), node.dropped.value(), node.lost_total(), lost_by_reason,
-                   node.errors.value(), node.retries.value(),
-                   json_string(report_of(node)));
+                   node.errors.value(), node.retries.value(), json_string(report_of(node)));
   }
   out += R"(],"paths":[)";
   const auto paths = paths_of(nodes_);
