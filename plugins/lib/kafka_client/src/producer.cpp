@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <map>
+#include <deque>
 
 #include "client.h"
 #include "sluice/sampling/sampling.h"
@@ -89,10 +90,12 @@ struct FlowProducer::State final : detail::Client {
     if (self.abandoned) return;
     // The opaque is the message's first flow: in_flight knows how many it has.
     const auto first = reinterpret_cast<std::uintptr_t>(message->_private);
-    const auto sent = self.in_flight.find(first);
-    if (sent == self.in_flight.end()) return;
-    const std::uint64_t flows = sent->second;
-    self.in_flight.erase(sent);
+    const auto sent = std::lower_bound(self.in_flight.begin(), self.in_flight.end(), first,
+                                       [](const Sent& s, std::uint64_t f) { return s.first < f; });
+    if (sent == self.in_flight.end() || sent->first != first || sent->settled) return;
+    sent->settled = true;
+    const std::uint64_t flows = sent->flows;
+    while (!self.in_flight.empty() && self.in_flight.front().settled) self.in_flight.pop_front();
     self.unacknowledged -= flows;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
       self.delivered += flows;  // told once the poll is over: one report may carry thousands
@@ -143,9 +146,16 @@ struct FlowProducer::State final : detail::Client {
   rd_kafka_topic_t* topic = nullptr;
   csv::Buffer message;
   std::uint64_t unacknowledged = 0;
-  std::uint64_t taken = 0;                           // flows taken by send(), counted from the first
-  std::map<std::uint64_t, std::uint64_t> in_flight;  // messages not settled: first flow -> flows
-  std::uint64_t delivered = 0;                       // acknowledged flows not reported yet
+  // A message produced: its first flow (of those taken, counted from the
+  // first) and its flows.
+  struct Sent {
+    std::uint64_t first;
+    std::uint64_t flows;
+    bool settled;
+  };
+  std::uint64_t taken = 0;      // flows taken by send()
+  std::deque<Sent> in_flight;   // in the order produced, from the first not settled
+  std::uint64_t delivered = 0;  // acknowledged flows not reported yet
   std::uint64_t retries_seen = 0;
   bool abandoned = false;  // purged: what is left is no longer ours to count
 };
@@ -188,7 +198,7 @@ std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
       s.events.failed(n, fmt::format("a message of {} bytes is larger than message.max.bytes", view.size()));
     } else {
       s.unacknowledged += n;
-      s.in_flight.emplace(first, n);
+      s.in_flight.push_back({first, n, false});
     }
     taken += n;
   }
@@ -213,7 +223,7 @@ std::uint64_t FlowProducer::unacknowledged() const noexcept { return state_->una
 std::uint64_t FlowProducer::taken() const noexcept { return state_->taken; }
 
 std::uint64_t FlowProducer::settled() const noexcept {
-  return state_->in_flight.empty() ? state_->taken : state_->in_flight.begin()->first;
+  return state_->in_flight.empty() ? state_->taken : state_->in_flight.front().first;
 }
 
 std::uint64_t FlowProducer::purge() {
