@@ -117,6 +117,28 @@ TEST_F(DiskBufferTest, GivesBackWhatWentInInOrder) {
   EXPECT_EQ(buffer.stats().corrupt_entries, 0U);
 }
 
+// Emptied and closed, a buffer leaves no segment behind; its sequences go on
+// where they were when it is opened again.
+TEST_F(DiskBufferTest, ClosedEmptyItLeavesNoSegment) {
+  std::uint64_t last = 0;
+  {
+    DiskBuffer buffer(settings());
+    for (std::uint64_t id = 1; id <= 3; ++id) buffer.append(numbered(id, 10));
+    while (auto entry = buffer.read()) {
+      buffer.acknowledge(entry->sequence);
+      last = entry->sequence;
+    }
+    EXPECT_EQ(segments(dir / "buffer").size(), 1U) << "the segment being written stays while the buffer is open";
+    buffer.close();
+  }
+  EXPECT_TRUE(segments(dir / "buffer").empty());
+  DiskBuffer again(settings());
+  again.append(numbered(4, 10));
+  const auto entry = again.read();
+  ASSERT_TRUE(entry);
+  EXPECT_GT(entry->sequence, last);
+}
+
 TEST_F(DiskBufferTest, ReplaysWhatWasNotAcknowledgedAfterReopening) {
   {
     DiskBuffer buffer(settings());

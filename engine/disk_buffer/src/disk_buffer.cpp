@@ -445,6 +445,10 @@ void DiskBuffer::close() {
   s.sync();
   s.writer.close();
   s.reader.close();
+  // Closed, the last segment is deleted too once all of it is acknowledged:
+  // a buffer emptied by a run leaves no segment behind.
+  s.delete_completed_segments();
+  if (s.folder_unsynced) File::sync_folder(s.settings.folder);
   s.lock.reset();
 }
 
