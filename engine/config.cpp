@@ -296,6 +296,8 @@ void read_disk_buffer(ComponentConfig& c, const Options& keys, ProblemList& prob
         problems.add(node, fmt::format("{}.{}", c.key, key), "applies with buffer = \"disk\" only");
     return;
   }
+  // A value that did not bind is a problem already reported: nothing starts.
+  if (!keys.has("buffer_max_size") || !keys.has("buffer_sync")) return;
   c.disk_buffer = DiskBufferConfig{
       .path = keys.has("buffer_path") ? keys.string("buffer_path") : "buffers/" + c.id,
       .max_size = static_cast<std::uint64_t>(keys.integer("buffer_max_size")),

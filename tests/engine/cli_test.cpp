@@ -674,6 +674,9 @@ TEST_F(Cli, DiskBufferKeysAreCheckedAndABufferInUseIsRefused) {
   const auto without = run(counting_to_tally + "buffer_path = \"b\"\n");
   EXPECT_EQ(without.exit_code, 78);
   EXPECT_THAT(without.err, HasSubstr("sinks.out.buffer_path: applies with buffer = \"disk\" only"));
+  const auto bad = run(counting_to_tally + "buffer = \"disk\"\nbuffer_sync = \"soon\"\n");
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_THAT(bad.err, HasSubstr("sinks.out.buffer_sync: \"soon\" is not a duration"));
   const auto both = run(counting_to_tally + "buffer = \"disk\"\nbuffer_path = \"b\"\n" + R"(
 [sinks.again]
 plugin = "collecting_sink"
