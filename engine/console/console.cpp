@@ -167,6 +167,10 @@ void Console::write_component(Json& json, std::size_t i) const {
   for (const auto& v : values_)
     if (v.name == "sluice_sink_oldest_undelivered_seconds" && label(v, "component_id") == node.id)
       json.field("oldest_undelivered_s", v.value);
+  if (node.buffer) {
+    const disk_buffer::Stats buffered = node.buffer->stats();
+    json.field("buffer_records", buffered.records).field("buffer_bytes", buffered.bytes);
+  }
   if (busy >= 0) json.field("busy", std::clamp(busy, 0.0, 1.0)).field("workers", static_cast<std::uint64_t>(workers));
   const char* saturated = busy >= saturated_busy                   ? "busy"
                           : fill >= saturated_queue                ? "queue full"

@@ -124,6 +124,21 @@ test("the console shows the running pipeline, as /metrics counts it", async () =
       const bins = status.tables.find((x) => x.name === "top keys").versions.map((v) => v.rows.map((r) => `${r[0]} ${r[1]}`).sort().join(","));
       return keys && bins.includes(keys) && keys.split(",").length >= 3;
     }, 15000);
+    // The csv sink's disk buffer, in the Outputs table as the status has it.
+    const buffered = await waitFor("the csv sink's disk buffer in Outputs", () => page.evaluate(() => {
+      const table = document.querySelector("#outputs table");
+      if (!table) return null;
+      const headers = [...table.querySelectorAll("th")].map((th) => th.textContent.trim());
+      const row = [...table.querySelectorAll("tbody tr")].find((r) => r.querySelector("td")?.textContent === "csv");
+      return row ? row.querySelectorAll("td")[headers.indexOf("disk buffer")]?.textContent : null;
+    }));
+    assert.match(buffered, /^[0-9.,]+ ?[kM]? records, [0-9.,]+ ?[kMG]?B$/);
+    const csvStatus = (await getJson(run.url, "api/v1/status")).components.find((c) => c.id === "csv");
+    assert.equal(typeof csvStatus.buffer_records, "number");
+    assert.ok(csvStatus.buffer_bytes > 0, "the buffer's segment holds the bins written so far");
+    const wire = (await getJson(run.url, "api/v1/status")).components.find((c) => c.id === "wire");
+    assert.equal(wire.buffer_records, undefined, "a sink without a disk buffer has none");
+
     // The configuration, and the health.
     assert.match(await page.$eval("#config", (e) => e.textContent), /plugin = "aggregate"/);
     assert.equal(await page.$eval("#health", (e) => e.textContent), "running");

@@ -1,5 +1,5 @@
 // Starts the console tests' pipeline: generator -> netflow_export ->
-// netflow_udp -> aggregate -> csv_writer in one sluice, its console on a
+// netflow_udp -> aggregate -> csv_writer (with a disk buffer) in one sluice, its console on a
 // free loopback port, and stops it by its process id.
 import { spawn } from "node:child_process";
 import dgram from "node:dgram";
@@ -73,6 +73,7 @@ top = 6
 plugin = "csv_writer"
 inputs = ["top"]
 path = "${path.join(dir, "top.csv")}"
+buffer = "disk"
 `);
   const child = spawn(sluice, ["run", file, "--plugin-dir", pluginDir, "--stats-interval", "0"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
