@@ -1,12 +1,12 @@
 // clickhouse: flows into a ClickHouse table over its HTTP interface, in
 // batched INSERTs (docs/clickhouse.md). The work is in clickhouse_http.
+#include <sluice/delivered_prefix.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -150,7 +150,7 @@ class ClickHouseSink {
 
   void consume(const sluice::Batch& batch) {
     writer_->write(batch.records, ch::Clock::now());
-    unacknowledged_.push_back({batch.id, writer_->rows_taken()});
+    unacknowledged_.taken(batch.id, writer_->rows_taken());
     acknowledge_delivered();
   }
 
@@ -190,17 +190,7 @@ class ClickHouseSink {
 
  private:
   // The batches whose every row ClickHouse has answered for.
-  void acknowledge_delivered() {
-    while (!unacknowledged_.empty() && unacknowledged_.front().end_row <= writer_->rows_delivered()) {
-      host_.acknowledge(unacknowledged_.front().batch);
-      unacknowledged_.pop_front();
-    }
-  }
-
-  struct Unacknowledged {
-    sluice::BatchId batch;
-    std::uint64_t end_row;  // of the writer's rows: the batch's last is before it
-  };
+  void acknowledge_delivered() { unacknowledged_.delivered(writer_->rows_delivered(), host_); }
 
   sluice::Host& host_;
   const ch::Endpoint endpoint_;
@@ -214,7 +204,7 @@ class ClickHouseSink {
   std::unique_ptr<ch::Client> client_;
   std::optional<ch::FlowTable> table_;
   std::unique_ptr<ch::Writer> writer_;
-  std::deque<Unacknowledged> unacknowledged_;
+  sluice::DeliveredPrefix unacknowledged_;  // batches by the writer's rows
 };
 
 constexpr const char* schema_usage =

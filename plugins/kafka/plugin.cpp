@@ -3,12 +3,12 @@
 // these adapters hold the options, the metrics and the engine's delivery
 // contract.
 #include <sluice/clock.h>
+#include <sluice/delivered_prefix.h>
 #include <sluice/plugin.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <utility>
 
@@ -179,7 +179,7 @@ class KafkaSink final : kafka::ProducerEvents {
                       producer_.unacknowledged()));
     held_ = batch;
     held_from_ = 0;
-    unsettled_.push_back({batch->id, producer_.taken() + batch->records.size()});
+    unsettled_.taken(batch->id, producer_.taken() + batch->records.size());
     send_held();
     acknowledge_settled();
   }
@@ -223,17 +223,9 @@ class KafkaSink final : kafka::ProducerEvents {
  private:
   // The batches whose flows, and every earlier one, are settled.
   void acknowledge_settled() {
-    while (!unsettled_.empty() && unsettled_.front().end <= producer_.settled()) {
-      host_.acknowledge(unsettled_.front().batch);
-      unsettled_.pop_front();
-    }
+    unsettled_.delivered(producer_.settled(), host_);
     unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
   }
-
-  struct Unsettled {
-    sluice::BatchId batch;
-    std::uint64_t end;  // of the flows the producer takes: the batch's last is before it
-  };
 
   std::uint64_t held_count() const { return held_ ? held_->records.size() - held_from_ : 0; }
 
@@ -269,8 +261,8 @@ class KafkaSink final : kafka::ProducerEvents {
   sluice::Counter failed_;
   sluice::Counter retried_;
   sluice::Gauge unacknowledged_;
-  std::deque<Unsettled> unsettled_;
-  sluice::BatchPtr held_;  // the batch the producer has not taken all of
+  sluice::DeliveredPrefix unsettled_;  // batches by the producer's flows
+  sluice::BatchPtr held_;              // the batch the producer has not taken all of
   std::size_t held_from_ = 0;
   bool abandoned_ = false;
   sluice::RateLimit failure_log_{warning_interval};
