@@ -28,7 +28,7 @@ std::vector<FlowRecord> all_as_tshark_shows(const std::vector<FlowRecord>& flows
 // Whether sfacctd, once it has read everything sent, counts `expected` samples.
 ::testing::AssertionResult sfacctd_counts(const std::vector<Bytes>& datagrams, std::uint64_t expected) {
   Sfacctd sfacctd;
-  sluice::testing::send_udp(sfacctd.port(), datagrams);
+  sluice::testing::send_udp(sfacctd.port(), datagrams, 0x7f000001, sfacctd.host());
   if (eventually([&] { return sfacctd.samples() >= expected; }, std::chrono::seconds(15)) &&
       sfacctd.samples() == expected)
     return ::testing::AssertionSuccess();

@@ -19,8 +19,8 @@ using sluice::testing::TempDir;
 Sfacctd::Sfacctd() : port_(sluice::testing::free_udp_port()) {
   const auto log = dir_ / "sfacctd.log";
   const auto config = dir_.write(
-      "sfacctd.conf", "daemonize: false\nsfacctd_ip: 127.0.0.1\nsfacctd_port: " + std::to_string(port_) +
-                          "\nlogfile: " + log.string() +
+      "sfacctd.conf", "daemonize: false\nsfacctd_ip: " + sluice::net::to_string(IpAddress::v4(host())) +
+                          "\nsfacctd_port: " + std::to_string(port_) + "\nlogfile: " + log.string() +
                           "\nplugins: print\nprint_output: csv\nprint_output_file: " + (dir_ / "samples.csv").string() +
                           "\nprint_output_file_append: true\nprint_refresh_time: 1\n"
                           "aggregate: src_host, dst_host, proto\n");

@@ -23,6 +23,9 @@ class Sfacctd {
   Sfacctd(const Sfacctd&) = delete;
   Sfacctd& operator=(const Sfacctd&) = delete;
   unsigned short port() const noexcept { return port_; }
+  // A loopback address of its own (host byte order): datagrams other tests
+  // send to 127.0.0.1 on a port they once chose never reach it.
+  std::uint32_t host() const noexcept { return 0x7f530000 | port_; }
   // The samples it has counted so far: the packets of its CSV (one per
   // sample, as sfacctd does not renormalise by the sampling rate).
   std::uint64_t samples() const;

@@ -25,12 +25,13 @@ sockaddr_in loopback(unsigned short port, std::uint32_t host = INADDR_LOOPBACK) 
 
 }  // namespace
 
-void send_udp(unsigned short port, const std::vector<Bytes>& datagrams, std::uint32_t from_host) {
+void send_udp(unsigned short port, const std::vector<Bytes>& datagrams, std::uint32_t from_host,
+              std::uint32_t to_host) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   const sockaddr_in from = loopback(0, from_host);
   if (bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0)
     throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
-  const sockaddr_in to = loopback(port);
+  const sockaddr_in to = loopback(port, to_host);
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
     const auto& d = datagrams[i];
     if (sendto(fd, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0)

@@ -11,10 +11,12 @@ namespace sluice::testing {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// Sends the datagrams to 127.0.0.1:port, pausing now and then so that the
+// Sends the datagrams to to_host:port, pausing now and then so that the
 // receiver's socket buffer keeps up: these tests are about content, not speed.
-// From `from_host` (host byte order, on 127.0.0.0/8: a sender of its own).
-void send_udp(unsigned short port, const std::vector<Bytes>& datagrams, std::uint32_t from_host = 0x7f000001);
+// From `from_host` (hosts in host byte order, on 127.0.0.0/8: a sender or a
+// receiver of its own).
+void send_udp(unsigned short port, const std::vector<Bytes>& datagrams, std::uint32_t from_host = 0x7f000001,
+              std::uint32_t to_host = 0x7f000001);
 
 // A UDP socket on 127.0.0.1 that collects what arrives.
 class UdpReceiver {
