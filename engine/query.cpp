@@ -41,7 +41,8 @@ constexpr OptionInfo nfdump_options[] = {
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true,
-     "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer; -s tables: text_writer)"},
+     "-o MODE      line, long, extended, fmt:TOKENS, json (text_writer) or csv (csv_writer; -s tables: "
+     "text_writer)"},
     {'s', true, true,
      "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
      "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
@@ -388,7 +389,8 @@ std::string tables_of(const Request& r, const std::string& input, std::span<cons
 
 std::string sink_of(const Request& r, const std::string& input) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
-  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
+  // nfdump prints no Summary line after its JSON array.
+  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet && r.mode != "json");
   if (!r.write.empty())
     return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
                        toml_string(r.write), limit);
@@ -432,12 +434,13 @@ void check(const Request& r) {
   }
   if (r.mode.empty() && r.aggregate.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
-  constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
+  constexpr std::string_view modes[] = {"line", "long", "extended", "csv", "json"};
   if (!r.mode.empty() && std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) &&
       !r.mode.starts_with("fmt:"))
     throw QueryUsageError(
-        fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
-  if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
+        fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:..., csv and json", r.mode));
+  if ((r.mode == "csv" || r.mode == "json") && !r.print_order.empty())
+    throw QueryUsageError(fmt::format("-O with -o {} is not supported yet", r.mode));
   // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.
   if (aggregates(r) && !r.mode.empty() && r.mode != "line")
     throw QueryUsageError(fmt::format("-o {} with -a or -A is not supported yet: sluice prints -o line", r.mode));
@@ -582,7 +585,7 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
     for (std::size_t i = 0; i < request.stats.size(); ++i)
       query.tables.push_back((scratch / fmt::format("table-{}.txt", i + 1)).string());
   query.pipeline = pipeline_of(request, query.tables);
-  query.epilogue = !request.quiet && request.mode != "csv" && request.write.empty();
+  query.epilogue = !request.quiet && request.mode != "csv" && request.mode != "json" && request.write.empty();
   query.limit = request.count;
   return query;
 }

@@ -12,10 +12,11 @@
 //   larger.
 // - nfdump ranks keys of equal value in its hash table's order: rows of
 //   equal value are compared as a set.
-// - nfdump's CSV numbers exporters (column exid) per file as the file says;
-//   sluice's numbers them as they first appear in its output, so over a
-//   folder (-R) of files from different collectors the column differs and
-//   is left out.
+// - nfdump's CSV and JSON number exporters (column exid, export_sysid) per
+//   file as the file says; sluice's number them as they first appear in its
+//   output, so over a folder (-R) of files from different collectors the
+//   column differs and is left out (and a filter must let each file's first
+//   exporter through first).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,8 +99,11 @@ void sort_ties(std::vector<std::string>& lines, const Args& args) {
   }
 }
 
-// A CSV row with its exporter id (column 47 of 48) replaced by '#'.
+// A CSV row with its exporter id (column 47 of 48), or JSON's export_sysid
+// member, replaced by '#'.
 std::string without_exporter_id(std::string row) {
+  constexpr std::string_view json_member = "\t\"export_sysid\" : ";
+  if (row.starts_with(json_member)) return row.replace(json_member.size(), std::string::npos, "#");
   if (std::count(row.begin(), row.end(), ',') != 47) return row;  // the header and the summary
   std::size_t start = 0;
   for (int comma = 0; comma < 46; ++comma) start = row.find(',', start) + 1;
@@ -167,7 +171,7 @@ void expect_same(const std::vector<Args>& runs) {
         for (auto* side : {&theirs.lines, &ours.lines})
           for (auto& line : *side) line = without_flows_processed(line);
     }
-    if (has(runs[i], "-R") && has(runs[i], "csv"))
+    if (has(runs[i], "-R") && (has(runs[i], "csv") || has(runs[i], "json")))
       for (auto* side : {&theirs.lines, &ours.lines})
         for (auto& line : *side) line = without_exporter_id(line);
     sort_ties(theirs.lines, runs[i]);
@@ -261,6 +265,19 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
   arg_sets.push_back({"-A", "srcip,dstip", "-O", "bytes", "-n", "8", "proto tcp"});
   arg_sets.push_back({"-o", "extended", "-O", "bytes", "-n", "12", "ipv6"});
   expect_same(over_inputs(arg_sets));
+}
+
+// -o json: an object per flow with the members of each element the flow
+// has, ICMP's type and code, no brackets with -q.
+TEST(QueryAgainstNfdump, PrintsJson) {
+  auto runs = over_inputs({{"-o", "json", "-q", "proto icmp or proto icmp6"},
+                           {"-o", "json", "-c", "40"},
+                           {"-o", "json", "ipv6 and proto tcp"},
+                           {"-o", "json", "-q", "proto 99"},
+                           {"-o", "json", "-N", "-6", "bytes > 100000"}});
+  // Flows of no exporter, summed by several flows.
+  runs.push_back({"-r", (nfdump_archive().dir / "5-sluice-aggregate").string(), "-o", "json", "-c", "30"});
+  expect_same(runs);
 }
 
 // -s ip, port ... count each flow under either side; several -s print
@@ -398,7 +415,8 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
        std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a", "-o", "long"}, "-o long with -a"},
                                                  {{"-r", file, "-A", "srcip4"}, "srcip4"},
                                                  {{"-r", file, "-A", "srcip4/33"}, "srcip4/33"},
-                                                 {{"-r", file, "-o", "json"}, "-o json"},
+                                                 {{"-r", file, "-o", "raw"}, "-o raw"},
+                                                 {{"-r", file, "-o", "json", "-O", "bytes"}, "-O with -o json"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
