@@ -199,13 +199,14 @@ std::vector<Args> over_inputs(const std::vector<Args>& arg_sets) {
 }
 
 // Each layout with and without its header and summary lines, with -N and -c,
-// and with whole IPv6 addresses, each under another filter.
+// and with whole IPv6 addresses, each under another filter, and with none.
 TEST(QueryAgainstNfdump, PrintsFlowsInEveryLayout) {
   std::vector<Args> arg_sets;
   for (const std::string layout : {"line", "long", "extended", "csv",
                                    "fmt:%ts %te %td %pr %sa %da %sp %dp %flg %tos %pkt %byt %bps %pps %bpp %fl"})
-    for (const Args& extra : {Args{"proto tcp and bytes > 200"}, Args{"-q", "any"},
-                              Args{"-N", "-c", "25", "ipv6 or port 53"}, Args{"-6", "-q", "ipv6 or proto udp"}}) {
+    for (const Args& extra :
+         {Args{"proto tcp and bytes > 200"}, Args{"-q", "any"}, Args{"-N", "-c", "25", "ipv6 or port 53"},
+          Args{"-6", "-q", "ipv6 or proto udp"}, Args{"-c", "7"}}) {
       arg_sets.push_back({"-o", layout});
       arg_sets.back().insert(arg_sets.back().end(), extra.begin(), extra.end());
     }
@@ -317,7 +318,7 @@ TEST(QueryAgainstNfdump, ReadsARangeOfFiles) {
   std::vector<Args> runs;
   for (const std::string range : {"2-softflowd-ipfix:4-sluice-ipfix", "3-sluice-v9", "1-softflowd-v9:1-softflowd-v9"})
     for (const Args& args : {Args{"-o", "line", "-c", "3000"}, Args{"-o", "csv", "-q"},
-                             Args{"-s", "srcip/bytes", "-n", "5"}, Args{"-A", "proto", "-O", "packets"}}) {
+                             Args{"-s", "srcip/bytes", "-n", "5"}, Args{"-A", "proto", "-O", "packets"}, Args{"-I"}}) {
       runs.push_back({"-R", (dir / range).string()});
       runs.back().insert(runs.back().end(), args.begin(), args.end());
     }
@@ -336,6 +337,7 @@ TEST(QueryAgainstNfdump, SelectsATimeWindow) {
                            {"-o", "extended", "-t", softflowd, "proto udp"},
                            {"-o", "line", "-t", none},
                            {"-o", "csv", "-q", "-t", softflowd},
+                           {"-o", "json", "-q", "-t", before_ten, "proto udp"},
                            {"-s", "srcip/bytes", "-n", "5", "-t", before_ten},
                            {"-A", "proto", "-O", "packets", "-t", open_end}}));
 }
@@ -357,6 +359,8 @@ TEST(QueryAgainstNfdump, ReadsSeveralFolders) {
       runs.push_back({"-M", (dir / folders).string(), "-R", files, "-o", "line", "-c", "5000", "ipv4"});
   runs.push_back({"-M", (dir / "a:b").string(), "-R", ".", "-s", "dstport/packets", "-n", "6"});
   runs.push_back({"-M", (dir / "b:a").string(), "-R", "x1", "-o", "csv", "-q"});
+  runs.push_back({"-M", (dir / "b:a").string(), "-R", "x1:x2", "-I"});
+  runs.push_back({"-M", (dir / "a:b").string(), "-R", ".", "-o", "json", "-q", "proto icmp"});
   expect_same(runs);
 }
 
