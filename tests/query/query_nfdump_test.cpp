@@ -472,7 +472,8 @@ TEST(QueryCommandLine, PrintsThePipelineItRunsAndItRunsThatWay) {
 TEST(QueryCommandLine, HelpListsTheOptions) {
   const auto help = testing::run_sluice({"query", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option : {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "--pipeline", "not supported yet"})
+  for (const char* option :
+       {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "json", "-I ", "--pipeline", "not supported yet"})
     EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 
