@@ -490,10 +490,6 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
   return toml + sink_of(r, last);
 }
 
-}  // namespace
-
-namespace {
-
 // The metric `name` of component `component`, with `label` when one is
 // given; 0 when the run has none.
 const MetricsRegistry::Value* find_metric(MetricValues metrics, std::string_view name, std::string_view component,
