@@ -308,7 +308,7 @@ class KafkaSource final : kafka::ConsumerEvents {
     if (!batch->records.empty()) {
       const sluice::BatchPtr sent = std::move(batch);
       out.emit(sent);  // which gives it its id
-      unsettled_.push_back({sent->id.sequence, std::move(positions), false});
+      unsettled_.push_back({sent->id.sequence, sent->records.size(), std::move(positions), false});
     } else if (!unsettled_.empty()) {
       // Messages without flows: committed with the batch before them.
       for (auto& [where, offset] : positions) unsettled_.back().positions[where] = offset;
@@ -333,6 +333,13 @@ class KafkaSource final : kafka::ConsumerEvents {
 
   std::string report() const {
     std::string r = fmt::format("  {} flows read\n", flows_.value());
+    std::uint64_t undelivered = 0;
+    for (const Unsettled& u : unsettled_) undelivered += u.flows;
+    if (undelivered != 0)
+      r += fmt::format(
+          "  {} flows not delivered by every sink: their offsets are not committed, the group reads "
+          "them again\n",
+          undelivered);
     for (const auto& [where, counters] : partitions_)
       if (const auto bad = counters.malformed.value())
         r += fmt::format("  {} [{}]: {} malformed messages (not {})\n", where.first, where.second, bad, format_);
@@ -348,6 +355,7 @@ class KafkaSource final : kafka::ConsumerEvents {
   // A batch emitted, and where its partitions' reading was after it.
   struct Unsettled {
     std::uint64_t sequence;
+    std::uint64_t flows;
     kafka::Positions positions;
     bool delivered;
   };
