@@ -133,22 +133,23 @@ class ClickHouseSink {
     if (database_.empty()) throw OptionError("database", "must not be empty");
   }
 
-  // Finds (or creates) the table and checks its columns before any flow comes.
+  // Opens the table before any flow comes; see open_table().
   void start() {
     client_ = std::make_unique<ch::Client>(endpoint_, timeout_, connections_);
-    table_.emplace(ch::FlowTable::open(*client_, database_, table_name_, create_table_));
-    writer_ = std::make_unique<ch::Writer>(*client_, *table_, settings_, counters_);
-    host_.log(sluice::LogLevel::info,
-              fmt::format("writing to {} on ClickHouse at {} ({} schema, {})", table_->name(), endpoint_.address(),
-                          ch::schema_name(table_->schema()), ch::format_name(settings_.format)));
-    if (const auto& left_out = table_->left_out(); !left_out.empty())
+    try {
+      open_table();
+    } catch (const ch::Error& e) {
+      // A server away at start: when a disk buffer (or a source that reads
+      // again) keeps what comes, the collector starts anyway and the table
+      // is opened once the server answers.
+      if (!e.transient() || !host_.acknowledgements_awaited()) throw;
       host_.log(sluice::LogLevel::warning,
-                fmt::format("{} has no column {}: those values are not written (create_table = true adds the "
-                            "columns)",
-                            table_->name(), fmt::join(left_out, ", ")));
+                fmt::format("{}; started anyway, what comes is kept until the server answers", e.what()));
+    }
   }
 
   void consume(const sluice::Batch& batch) {
+    if (!writer_) open_table_again();
     writer_->write(batch.records, ch::Clock::now());
     unacknowledged_.taken(batch.id, writer_->rows_taken());
     acknowledge_delivered();
@@ -159,6 +160,7 @@ class ClickHouseSink {
     return std::clamp(duration_cast<milliseconds>(settings_.batch_timeout) / 4, milliseconds(10), milliseconds(250));
   }
   void tick() {
+    if (!writer_) return;
     writer_->tick(ch::Clock::now());
     acknowledge_delivered();
   }
@@ -189,6 +191,30 @@ class ClickHouseSink {
   }
 
  private:
+  // Finds (or creates) the table and checks its columns.
+  void open_table() {
+    table_.emplace(ch::FlowTable::open(*client_, database_, table_name_, create_table_));
+    writer_ = std::make_unique<ch::Writer>(*client_, *table_, settings_, counters_);
+    host_.log(sluice::LogLevel::info,
+              fmt::format("writing to {} on ClickHouse at {} ({} schema, {})", table_->name(), endpoint_.address(),
+                          ch::schema_name(table_->schema()), ch::format_name(settings_.format)));
+    if (const auto& left_out = table_->left_out(); !left_out.empty())
+      host_.log(sluice::LogLevel::warning,
+                fmt::format("{} has no column {}: those values are not written (create_table = true adds the "
+                            "columns)",
+                            table_->name(), fmt::join(left_out, ", ")));
+  }
+
+  // The server was away at start: the engine retries the batch with backoff.
+  void open_table_again() {
+    try {
+      open_table();
+    } catch (const ch::Error& e) {
+      if (e.transient()) throw sluice::TransientError(e.what());
+      throw;
+    }
+  }
+
   // The batches whose every row ClickHouse has answered for.
   void acknowledge_delivered() { unacknowledged_.delivered(writer_->rows_delivered(), host_); }
 
