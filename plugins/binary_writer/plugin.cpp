@@ -57,8 +57,8 @@ sluice::nffile::WriterOptions writer_options(const sluice::Options& options) {
 // whenever the engine's tick flushes, for any number of workers.
 class NfcapdFormat {
  public:
-  explicit NfcapdFormat(sluice::nffile::WriterOptions options)
-      : options_(std::move(options)), encoder_(options_.compression) {}
+  NfcapdFormat(sluice::nffile::WriterOptions options, sluice::Counter encoded_again)
+      : options_(std::move(options)), encoder_(options_.compression), encoded_again_(encoded_again) {}
 
   void open(const std::filesystem::path& path) { writer_ = std::make_unique<sluice::nffile::Writer>(path, options_); }
   void write(std::span<const sluice::FlowRecord> flows) {
@@ -72,22 +72,28 @@ class NfcapdFormat {
   }
 
   // With workers: a worker's copy encodes and compresses the blocks, the
-  // file's copy appends them.
+  // file's copy appends them (or encodes the run again, and counts it).
   sluice::nffile::EncodedRun format(std::span<const sluice::FlowRecord> flows) { return encoder_.encode(flows); }
   void write_formatted(const sluice::nffile::EncodedRun& run, std::span<const sluice::FlowRecord> flows) {
-    writer_->write(run, flows);
+    if (!writer_->write(run, flows)) encoded_again_.add();
   }
 
  private:
   sluice::nffile::WriterOptions options_;
   sluice::nffile::RunEncoder encoder_;
+  sluice::Counter encoded_again_;
   std::unique_ptr<sluice::nffile::Writer> writer_;
 };
 
 class BinaryWriter : public sluice::file_output::WriterSink<NfcapdFormat> {
  public:
   BinaryWriter(const sluice::Options& options, sluice::Host& host)
-      : WriterSink(options, host, NfcapdFormat(writer_options(options)), rotation_options(options)) {}
+      : WriterSink(options, host,
+                   NfcapdFormat(writer_options(options),
+                                host.counter("batches_encoded_again_total",
+                                             "With workers: batches (or their parts between two events) encoded again "
+                                             "in order, their exporters new to the file or numbered otherwise")),
+                   rotation_options(options)) {}
 };
 
 }  // namespace

@@ -1,16 +1,18 @@
 // Throughput of the file codecs on one thread: CSV formatting (both layouts,
 // into a file with and without the kernel's writing overlapped, and the nfdump
-// layout against nfdump -o csv on the same file), nfcapd file writing and
-// reading.
+// layout against nfdump -o csv on the same file), nfcapd file writing (also
+// on workers) and reading.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
@@ -182,6 +184,62 @@ BENCHMARK_CAPTURE(NfcapdWrite, uncompressed_to_dev_null, nffile::Compression::no
 BENCHMARK_CAPTURE(NfcapdWrite, lz4, nffile::Compression::lz4, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, lzo, nffile::Compression::lzo, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, bz2, nffile::Compression::bz2, false)->Unit(benchmark::kMillisecond);
+
+// binary_writer's sink as the engine runs it on `workers` (LZ4): with 1,
+// one thread writes each batch of 2,048 flows as its blocks; with N, N
+// threads encode and compress batches in turn (RunEncoder) and this one
+// appends them in order (Writer::write(run)). Flows from one exporter, so
+// that the workers' blocks serve. Wall clock, and the process's CPU time.
+void NfcapdWriteOnWorkers(benchmark::State& state) {
+  constexpr std::size_t batch = 2048, passes = 4;  // 1M flows from a working set of 256K
+  static const std::vector<FlowRecord> sample = [] {
+    std::vector<FlowRecord> f(flows().begin(), flows().begin() + (std::size_t{1} << 18));
+    test::from_one_exporter(f);
+    return f;
+  }();
+  const std::size_t workers = static_cast<std::size_t>(state.range(0)), batches = passes * sample.size() / batch;
+  const auto flows_of = [&](std::size_t b) { return std::span(sample).subspan(b * batch % sample.size(), batch); };
+  const fs::path file = scratch("workers.nf");
+  const nffile::WriterOptions options{.compression = nffile::Compression::lz4, .ident = "bench"};
+  for (auto _ : state) {
+    nffile::Writer writer(file, options);
+    if (workers == 1) {
+      for (std::size_t b = 0; b < batches; ++b) {
+        writer.write(flows_of(b));
+        writer.flush();
+      }
+    } else {
+      std::vector<nffile::EncodedRun> runs(batches);
+      std::vector<std::atomic<bool>> ready(batches);
+      std::vector<std::jthread> encoders;
+      for (std::size_t w = 0; w < workers; ++w) {
+        encoders.emplace_back([&, w] {
+          nffile::RunEncoder encoder(options.compression);
+          for (std::size_t b = w; b < batches; b += workers) {
+            runs[b] = encoder.encode(flows_of(b));
+            ready[b].store(true, std::memory_order_release);
+            ready[b].notify_one();
+          }
+        });
+      }
+      for (std::size_t b = 0; b < batches; ++b) {
+        ready[b].wait(false, std::memory_order_acquire);
+        if (!writer.write(runs[b], flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
+        runs[b] = {};
+      }
+    }
+    writer.close();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batches * batch));
+  fs::remove(file);
+}
+BENCHMARK(NfcapdWriteOnWorkers)
+    ->ArgName("workers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // A block at a time (about 8,000 flows), or in pieces of `piece` flows as
 // binary_reader hands them on (0: whole blocks).

@@ -50,25 +50,4 @@ read_back=$(nfdump -r "$work/sluice2.nf" -q -o csv | wc -l)
 printf '%s flows into an LZ4 nfcapd file (sluice %s MB, nfdump %s MB); medians of %s runs, TZ=UTC\n' "$flows" \
   "$(($(stat -c %s "$work/sluice1.nf") / 1000000))" "$(($(stat -c %s "$work/nfdump.nf") / 1000000))" "$runs"
 printf 'load average before: %s, after: %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-32s %10s %12s %12s\n' "" "nfdump -y" "workers = 1" "workers = 2"
-row() {  # row LABEL COLUMN [per_million]
-  local values=() name
-  for name in nfdump sluice1 sluice2; do
-    local v
-    v=$(median "$name" "$2")
-    [[ "${3:-}" == per_million ]] && v=$(per_million "$v" "$flows")
-    values+=("$v")
-  done
-  printf '%-32s %10s %12s %12s\n' "$1" "${values[@]}"
-}
-row "wall clock, s" 1
-row "CPU s per million flows" 2 per_million
-row "peak memory, KiB" 3
-printf '%-32s %10s %12s %12s\n' "nfdump's wall clock / sluice's" "" \
-  "$(ratio "$(median nfdump 1)" "$(median sluice1 1)")" "$(ratio "$(median nfdump 1)" "$(median sluice2 1)")"
-printf '%-32s %10s %12s %12s\n' "workers = 1's wall clock / this" "" "" \
-  "$(ratio "$(median sluice1 1)" "$(median sluice2 1)")"
-echo "runs (wall s, CPU s, peak KiB):"
-for i in $(seq "$runs"); do
-  echo "  nfdump $(cat "$work/nfdump.$i.time")   w1 $(cat "$work/sluice1.$i.time")   w2 $(cat "$work/sluice2.$i.time")"
-done
+peer_and_workers_table "nfdump -y"
