@@ -3,15 +3,17 @@
 // layout against nfdump -o csv on the same file), nfcapd file writing (also
 // on workers) and reading.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "sluice/csv/file_writer.h"
@@ -187,17 +189,23 @@ BENCHMARK_CAPTURE(NfcapdWrite, bz2, nffile::Compression::bz2, false)->Unit(bench
 
 // binary_writer's sink as the engine runs it on `workers` (LZ4): with 1,
 // one thread writes each batch of 2,048 flows as its blocks; with N, N
-// threads encode and compress batches in turn (RunEncoder) and this one
-// appends them in order (Writer::write(run)). Flows from one exporter, so
-// that the workers' blocks serve. Wall clock, and the process's CPU time.
+// threads encode and compress batches in turn (RunEncoder), at most two
+// batches each ahead of the writing (the engine's reorder window), and this
+// one appends them in order (Writer::write(run)). Flows from one exporter,
+// so that the workers' blocks serve. Wall clock, and the process's CPU time.
 void NfcapdWriteOnWorkers(benchmark::State& state) {
+  // As the engine sets it (engine/main.cpp): memory freed by the thread
+  // that did not allocate it stays for reuse, not given back and faulted in again.
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   constexpr std::size_t batch = 2048, passes = 4;  // 1M flows from a working set of 256K
   static const std::vector<FlowRecord> sample = [] {
     std::vector<FlowRecord> f(flows().begin(), flows().begin() + (std::size_t{1} << 18));
     test::from_one_exporter(f);
     return f;
   }();
-  const std::size_t workers = static_cast<std::size_t>(state.range(0)), batches = passes * sample.size() / batch;
+  const std::size_t workers = static_cast<std::size_t>(state.range(0)), window = 2 * workers;
+  const std::size_t batches = passes * sample.size() / batch;
   const auto flows_of = [&](std::size_t b) { return std::span(sample).subspan(b * batch % sample.size(), batch); };
   const fs::path file = scratch("workers.nf");
   const nffile::WriterOptions options{.compression = nffile::Compression::lz4, .ident = "bench"};
@@ -209,23 +217,41 @@ void NfcapdWriteOnWorkers(benchmark::State& state) {
         writer.flush();
       }
     } else {
-      std::vector<nffile::EncodedRun> runs(batches);
-      std::vector<std::atomic<bool>> ready(batches);
+      // Batch b's blocks in runs[b % window]; a mutex and a condition as the
+      // engine's queues (std::atomic::wait spins on sched_yield first).
+      std::vector<nffile::EncodedRun> runs(window);
+      std::vector<bool> ready(batches);
+      std::size_t written = 0;
+      std::mutex mutex;
+      std::condition_variable changed;
       std::vector<std::jthread> encoders;
       for (std::size_t w = 0; w < workers; ++w) {
         encoders.emplace_back([&, w] {
           nffile::RunEncoder encoder(options.compression);
           for (std::size_t b = w; b < batches; b += workers) {
-            runs[b] = encoder.encode(flows_of(b));
-            ready[b].store(true, std::memory_order_release);
-            ready[b].notify_one();
+            {
+              std::unique_lock lock(mutex);
+              changed.wait(lock, [&] { return b < written + window; });
+            }
+            auto run = encoder.encode(flows_of(b));
+            const std::lock_guard lock(mutex);
+            runs[b % window] = std::move(run);
+            ready[b] = true;
+            changed.notify_all();
           }
         });
       }
       for (std::size_t b = 0; b < batches; ++b) {
-        ready[b].wait(false, std::memory_order_acquire);
-        if (!writer.write(runs[b], flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
-        runs[b] = {};
+        nffile::EncodedRun run;
+        {
+          std::unique_lock lock(mutex);
+          changed.wait(lock, [&] { return ready[b]; });
+          run = std::move(runs[b % window]);
+        }
+        if (!writer.write(run, flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
+        const std::lock_guard lock(mutex);
+        written = b + 1;
+        changed.notify_all();
       }
     }
     writer.close();
