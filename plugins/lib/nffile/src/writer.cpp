@@ -30,8 +30,7 @@ constexpr std::size_t piece_target = std::size_t{256} << 10;
 
 RunEncoder::RunEncoder(Compression compression)
     : codec_(compression == Compression::none ? nullptr : std::make_unique<BlockCodec>(compression)),
-      block_(block_capacity),
-      used_(sizeof(layout::BlockHeader)) {}
+      block_(block_capacity) {}
 RunEncoder::RunEncoder(RunEncoder&&) noexcept = default;
 RunEncoder& RunEncoder::operator=(RunEncoder&&) noexcept = default;
 RunEncoder::~RunEncoder() = default;
@@ -39,6 +38,8 @@ RunEncoder::~RunEncoder() = default;
 // What Writer::Impl::add does, with the run's own exporter numbers.
 EncodedRun RunEncoder::encode(std::span<const FlowRecord> flows) {
   EncodedRun run;
+  used_ = sizeof(layout::BlockHeader);  // nothing of a run that threw
+  records_ = 0;
   for (const FlowRecord& f : flows) {
     used_ += encode_flow(f, run.exporters.find_or_add(f).sysid, block_.data() + used_);
     records_ += 1;
@@ -60,7 +61,6 @@ void RunEncoder::seal_block(EncodedRun& run) {
   }
   bh.size = static_cast<std::uint32_t>(payload.size());
   const auto* header = reinterpret_cast<const std::byte*>(&bh);
-  run.blocks.reserve(run.blocks.size() + sizeof bh + payload.size());
   run.blocks.insert(run.blocks.end(), header, header + sizeof bh);
   run.blocks.insert(run.blocks.end(), payload.begin(), payload.end());
   run.block_count += 1;
