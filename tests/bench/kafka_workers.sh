@@ -23,13 +23,7 @@ mock_pid=""
 trap '[[ -n "$mock_pid" ]] && kill "$mock_pid" 2> /dev/null; rm -rf "$work"' EXIT
 
 make_flows_file "$sluice" "$work/flows.nf" "$flows"
-mkfifo "$work/mock.in"
-"$build/tests/support/kafka_mock" --brokers 1 < "$work/mock.in" > "$work/mock.out" &
-mock_pid=$!
-exec 3> "$work/mock.in"  # holds the mock's stdin open
-for _ in $(seq 100); do [[ -s "$work/mock.out" ]] && break; sleep 0.1; done
-brokers=$(head -1 "$work/mock.out")
-[[ -n "$brokers" ]] || { echo "kafka_mock did not start" >&2; exit 1; }
+start_kafka_mock "$build"
 
 topic=0
 echo "$flows flows, load average $(cut -d' ' -f1-3 /proc/loadavg); wall s, CPU s (sluice)"
@@ -39,9 +33,7 @@ for i in $(seq "$runs"); do
     [[ "$format" == json ]] && key=flow  # spread over the partitions: the mock keeps 100,000 messages of each
     for workers in 1 2; do
       topic=$((topic + 1))
-      answers=$(grep -c . "$work/mock.out")
-      echo "topic t$topic 256" >&3
-      for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
+      mock_topic "t$topic" 256
       printf '[sources.file]\nplugin = "binary_reader"\npath = "%s"\n[sinks.k]\nplugin = "kafka"\ninputs = ["file"]
 brokers = ["%s"]\ntopic = "t%s"\nformat = "%s"\nkey = "%s"\nworkers = %s\n' \
         "$work/flows.nf" "$brokers" "$topic" "$format" "$key" "$workers" > "$work/p.toml"

@@ -199,3 +199,25 @@ peer_and_workers_table() {
     echo "  peer $(cat "$work/nfdump.$i.time")   w1 $(cat "$work/sluice1.$i.time")   w2 $(cat "$work/sluice2.$i.time")"
   done
 }
+
+# Starts tests/support/kafka_mock of BUILD_DIR with one broker (set $work
+# first): sets $mock_pid and $brokers; its input stays open as fd 3.
+start_kafka_mock() {
+  mkfifo "$work/mock.in"
+  "$1/tests/support/kafka_mock" --brokers 1 < "$work/mock.in" > "$work/mock.out" &
+  mock_pid=$!
+  exec 3> "$work/mock.in"  # holds the mock's stdin open
+  for _ in $(seq 100); do [[ -s "$work/mock.out" ]] && break; sleep 0.1; done
+  brokers=$(head -1 "$work/mock.out")
+  [[ -n "$brokers" ]] || { echo "kafka_mock did not start" >&2; exit 1; }
+}
+
+# mock_topic NAME PARTITIONS: creates a topic on the mock; waits (10 s at
+# most) for its answer.
+mock_topic() {
+  local answers
+  answers=$(grep -c . "$work/mock.out")
+  echo "topic $1 $2" >&3
+  for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
+  tail -1 "$work/mock.out" | grep -q '^ok' || { echo "kafka_mock: topic $1: $(tail -1 "$work/mock.out")" >&2; exit 1; }
+}
