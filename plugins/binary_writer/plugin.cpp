@@ -52,27 +52,48 @@ sluice::nffile::WriterOptions writer_options(const sluice::Options& options) {
   return writer;
 }
 
+// Each run of flows (a batch, or its part between two events) is blocks of
+// its own: then the file is the same whichever copy encoded a run and
+// whenever the engine's tick flushes, for any number of workers.
 class NfcapdFormat {
  public:
-  explicit NfcapdFormat(sluice::nffile::WriterOptions options) : options_(std::move(options)) {}
+  NfcapdFormat(sluice::nffile::WriterOptions options, sluice::Counter encoded_again)
+      : options_(std::move(options)), encoder_(options_.compression), encoded_again_(encoded_again) {}
 
   void open(const std::filesystem::path& path) { writer_ = std::make_unique<sluice::nffile::Writer>(path, options_); }
-  void write(std::span<const sluice::FlowRecord> flows) { writer_->write(flows); }
-  void flush() { writer_->flush(); }
+  void write(std::span<const sluice::FlowRecord> flows) {
+    writer_->write(flows);
+    writer_->flush();
+  }
+  void flush() {}  // every run is in the file already
   void close() {
     writer_->close();
     writer_.reset();
   }
 
+  // With workers: a worker's copy encodes and compresses the blocks, the
+  // file's copy appends them (or encodes the run again, and counts it).
+  sluice::nffile::EncodedRun format(std::span<const sluice::FlowRecord> flows) { return encoder_.encode(flows); }
+  void write_formatted(const sluice::nffile::EncodedRun& run, std::span<const sluice::FlowRecord> flows) {
+    if (!writer_->write(run, flows)) encoded_again_.add();
+  }
+
  private:
   sluice::nffile::WriterOptions options_;
+  sluice::nffile::RunEncoder encoder_;
+  sluice::Counter encoded_again_;
   std::unique_ptr<sluice::nffile::Writer> writer_;
 };
 
 class BinaryWriter : public sluice::file_output::WriterSink<NfcapdFormat> {
  public:
   BinaryWriter(const sluice::Options& options, sluice::Host& host)
-      : WriterSink(options, host, NfcapdFormat(writer_options(options)), rotation_options(options)) {}
+      : WriterSink(options, host,
+                   NfcapdFormat(writer_options(options),
+                                host.counter("batches_encoded_again_total",
+                                             "With workers: batches (or their parts between two events) encoded again "
+                                             "in order, their exporters new to the file or numbered otherwise")),
+                   rotation_options(options)) {}
 };
 
 }  // namespace

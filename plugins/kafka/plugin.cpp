@@ -12,6 +12,8 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
+#include <span>
 #include <utility>
 
 #include "sluice/kafka_client/consumer.h"
@@ -145,30 +147,39 @@ kafka::ProducerConfig producer_config(const sluice::Options& options, bool buffe
 }
 
 // The engine's delivery contract over librdkafka's queue: a batch the queue
-// cannot take whole is held (the rest of it), and consume() refuses the next
+// cannot take whole is held (the rest of it), and commit() refuses the next
 // batch (TransientError: none of it taken) until what is held has gone in.
+// With workers, they encode batches into messages (prepare), and the
+// started instance hands them to librdkafka in order (commit).
 class KafkaSink final : kafka::ProducerEvents {
  public:
   // A batch is delivered once the brokers have acknowledged (or refused for
   // good) every message of its flows and of the batches before it.
   static constexpr bool acknowledges_later = true;
 
+  struct Prepared {
+    sluice::BatchPtr batch;
+    kafka::EncodedMessages messages;
+  };
+
   KafkaSink(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         topic_(options.string("topic")),
-        producer_(checked([&] {
-          return kafka::FlowProducer(producer_config(options, host.acknowledgements_awaited()), *this, host.texts());
-        })),
+        producer_(checked(
+            [&] { return kafka::FlowProducer(producer_config(options, host.acknowledgements_awaited()), *this); })),
         delivered_(host.counter("delivered_flows_total", "Flows the brokers acknowledged", {{"topic", topic_}})),
         failed_(host.counter("failed_flows_total", "Flows that will not be delivered (refused, or timed out)",
                              {{"topic", topic_}})),
         retried_(host.counter("retried_requests_total", "Produce requests librdkafka sent again", {{"topic", topic_}})),
         unacknowledged_(
-            host.gauge("unacknowledged_flows", "Flows in librdkafka's queue or in flight", {{"topic", topic_}})) {}
+            host.gauge("unacknowledged_flows", "Flows in librdkafka's queue or in flight", {{"topic", topic_}})),
+        encoder_(producer_config(options, false), host.texts()) {}
 
   void start() { producer_.start(); }
 
-  void consume(const sluice::BatchPtr& batch) {
+  Prepared prepare(const sluice::BatchPtr& batch) { return {batch, encoder_.encode(batch->records)}; }
+
+  void commit(Prepared& prepared) {
     // A full queue is most often librdkafka's broker thread behind by a few
     // milliseconds: wait for it here rather than have the engine back off
     // (100 ms at least) before the next batch.
@@ -179,9 +190,9 @@ class KafkaSink final : kafka::ProducerEvents {
           fmt::format("librdkafka's queue is full ({} flows unacknowledged): brokers slow "
                       "or away",
                       producer_.unacknowledged()));
-    held_ = batch;
+    unsettled_.taken(prepared.batch->id, producer_.taken() + prepared.batch->records.size());
+    held_ = std::move(prepared);
     held_from_ = 0;
-    unsettled_.taken(batch->id, producer_.taken() + batch->records.size());
     send_held();
     acknowledge_settled();
   }
@@ -229,14 +240,18 @@ class KafkaSink final : kafka::ProducerEvents {
     unacknowledged_.set(static_cast<double>(producer_.unacknowledged()));
   }
 
-  std::uint64_t held_count() const { return held_ ? held_->records.size() - held_from_ : 0; }
+  std::uint64_t held_count() const {
+    if (!held_) return 0;
+    std::uint64_t flows = 0;
+    for (const auto& message : std::span(held_->messages.messages).subspan(held_from_)) flows += message.flows;
+    return flows;
+  }
 
   // Offers what is held to the producer; true when nothing is held any more.
   bool send_held() {
     if (!held_) return true;
-    const std::span<const sluice::FlowRecord> rest = std::span(held_->records).subspan(held_from_);
-    held_from_ += producer_.send(rest);
-    if (held_from_ < held_->records.size()) return false;
+    held_from_ += producer_.send(held_->messages, held_from_);
+    if (held_from_ < held_->messages.messages.size()) return false;
     held_.reset();
     return true;
   }
@@ -263,9 +278,10 @@ class KafkaSink final : kafka::ProducerEvents {
   sluice::Counter failed_;
   sluice::Counter retried_;
   sluice::Gauge unacknowledged_;
+  kafka::MessageEncoder encoder_;      // prepare()'s
   sluice::DeliveredPrefix unsettled_;  // batches by the producer's flows
-  sluice::BatchPtr held_;              // the batch the producer has not taken all of
-  std::size_t held_from_ = 0;
+  std::optional<Prepared> held_;       // the batch the producer has not taken all messages of
+  std::size_t held_from_ = 0;          // the first message not taken
   bool abandoned_ = false;
   sluice::RateLimit failure_log_{warning_interval};
   std::uint64_t failures_unlogged_ = 0;

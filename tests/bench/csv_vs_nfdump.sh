@@ -38,23 +38,4 @@ done
 printf '%s flows, nfdump -o csv and replay-to-csv (identical output, %s MB); medians of %s runs\n' "$flows" \
   "$(($(stat -c %s "$work/nfdump.csv") / 1000000))" "$runs"
 printf 'load average before: %s, after: %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-30s %10s %12s %12s\n' "" nfdump "workers = 1" "workers = 2"
-row() {  # row LABEL COLUMN [per_million]
-  local values=() name
-  for name in nfdump sluice1 sluice2; do
-    local v
-    v=$(median "$name" "$2")
-    [[ "${3:-}" == per_million ]] && v=$(per_million "$v" "$flows")
-    values+=("$v")
-  done
-  printf '%-30s %10s %12s %12s\n' "$1" "${values[@]}"
-}
-row "wall clock, s" 1
-row "CPU s per million flows" 2 per_million
-row "peak memory, KiB" 3
-printf '%-30s %10s %12s %12s\n' "nfdump's wall clock / sluice's" "" \
-  "$(ratio "$(median nfdump 1)" "$(median sluice1 1)")" "$(ratio "$(median nfdump 1)" "$(median sluice2 1)")"
-echo "runs (wall s, CPU s, peak KiB):"
-for i in $(seq "$runs"); do
-  echo "  nfdump $(cat "$work/nfdump.$i.time")   w1 $(cat "$work/sluice1.$i.time")   w2 $(cat "$work/sluice2.$i.time")"
-done
+peer_and_workers_table "nfdump"

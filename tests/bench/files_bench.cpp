@@ -1,16 +1,20 @@
 // Throughput of the file codecs on one thread: CSV formatting (both layouts,
 // into a file with and without the kernel's writing overlapped, and the nfdump
-// layout against nfdump -o csv on the same file), nfcapd file writing and
-// reading.
+// layout against nfdump -o csv on the same file), nfcapd file writing (also
+// on workers) and reading.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
@@ -33,6 +37,13 @@ const std::vector<FlowRecord>& flows() {
 fs::path scratch(const std::string& name) {
   const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
   return base / ("sluice-bench-" + std::to_string(::getpid()) + "-" + name);
+}
+
+// CPU time of the calling thread so far.
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 // Batches of 1024 from a working set of 64K flows (10 MiB): a sink formats
@@ -123,11 +134,6 @@ void CsvNfdumpLayoutVersusNfdump(benchmark::State& state) {
     return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   };
-  const auto thread_cpu = [] {
-    timespec t{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-  };
   const auto measure = [](auto&& work, auto&& cpu_clock) {
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_clock();
@@ -150,7 +156,7 @@ void CsvNfdumpLayoutVersusNfdump(benchmark::State& state) {
             block.clear();
           }
         },
-        thread_cpu);
+        thread_cpu_seconds);
     const double n = static_cast<double>(flows().size());
     state.counters["nfdump_flows_per_s"] = n / nfdump.wall;
     state.counters["sluice_flows_per_s"] = n / ours.wall;
@@ -182,6 +188,94 @@ BENCHMARK_CAPTURE(NfcapdWrite, uncompressed_to_dev_null, nffile::Compression::no
 BENCHMARK_CAPTURE(NfcapdWrite, lz4, nffile::Compression::lz4, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, lzo, nffile::Compression::lzo, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(NfcapdWrite, bz2, nffile::Compression::bz2, false)->Unit(benchmark::kMillisecond);
+
+// binary_writer's sink as the engine runs it on `workers` (LZ4): with 1,
+// one thread writes each batch of 2,048 flows as its blocks; with N, N
+// threads encode and compress batches in turn (RunEncoder), at most two
+// batches each ahead of the writing (the engine's reorder window), and this
+// one appends them in order (Writer::write(run)). Flows from one exporter,
+// so that the workers' blocks serve. Wall clock, the process's CPU time,
+// and the ordered thread's CPU seconds per million flows (`ordered_cpu`):
+// on free cores the wall clock is at least the larger of that and the
+// workers' share of the rest.
+void NfcapdWriteOnWorkers(benchmark::State& state) {
+  // As the engine sets it (engine/main.cpp): memory freed by the thread
+  // that did not allocate it stays for reuse, not given back and faulted in again.
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  constexpr std::size_t batch = 2048, passes = 4;  // 1M flows from a working set of 256K
+  static const std::vector<FlowRecord> sample = [] {
+    std::vector<FlowRecord> f(flows().begin(), flows().begin() + (std::size_t{1} << 18));
+    test::from_one_exporter(f);
+    return f;
+  }();
+  const std::size_t workers = static_cast<std::size_t>(state.range(0)), window = 2 * workers;
+  const std::size_t batches = passes * sample.size() / batch;
+  const auto flows_of = [&](std::size_t b) { return std::span(sample).subspan(b * batch % sample.size(), batch); };
+  const fs::path file = scratch("workers.nf");
+  const nffile::WriterOptions options{.compression = nffile::Compression::lz4, .ident = "bench"};
+  double ordered_cpu = 0;
+  for (auto _ : state) {
+    const double cpu_before = thread_cpu_seconds();
+    nffile::Writer writer(file, options);
+    if (workers == 1) {
+      for (std::size_t b = 0; b < batches; ++b) {
+        writer.write(flows_of(b));
+        writer.flush();
+      }
+    } else {
+      // Batch b's blocks in runs[b % window]; a mutex and a condition as the
+      // engine's queues (std::atomic::wait spins on sched_yield first).
+      std::vector<nffile::EncodedRun> runs(window);
+      std::vector<bool> ready(batches);
+      std::size_t written = 0;
+      std::mutex mutex;
+      std::condition_variable changed;
+      std::vector<std::jthread> encoders;
+      for (std::size_t w = 0; w < workers; ++w) {
+        encoders.emplace_back([&, w] {
+          nffile::RunEncoder encoder(options.compression);
+          for (std::size_t b = w; b < batches; b += workers) {
+            {
+              std::unique_lock lock(mutex);
+              changed.wait(lock, [&] { return b < written + window; });
+            }
+            auto run = encoder.encode(flows_of(b));
+            const std::lock_guard lock(mutex);
+            runs[b % window] = std::move(run);
+            ready[b] = true;
+            changed.notify_all();
+          }
+        });
+      }
+      for (std::size_t b = 0; b < batches; ++b) {
+        nffile::EncodedRun run;
+        {
+          std::unique_lock lock(mutex);
+          changed.wait(lock, [&] { return ready[b]; });
+          run = std::move(runs[b % window]);
+        }
+        if (!writer.write(run, flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
+        const std::lock_guard lock(mutex);
+        written = b + 1;
+        changed.notify_all();
+      }
+    }
+    writer.close();
+    ordered_cpu += thread_cpu_seconds() - cpu_before;
+  }
+  const auto flows_written = static_cast<double>(state.iterations() * batches * batch);
+  state.SetItemsProcessed(static_cast<std::int64_t>(flows_written));
+  state.counters["ordered_cpu"] = ordered_cpu * 1e6 / flows_written;
+  fs::remove(file);
+}
+BENCHMARK(NfcapdWriteOnWorkers)
+    ->ArgName("workers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // A block at a time (about 8,000 flows), or in pieces of `piece` flows as
 // binary_reader hands them on (0: whole blocks).

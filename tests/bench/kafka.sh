@@ -86,13 +86,7 @@ from_file() {  # the start of a pipeline that reads them
 }
 
 # One broker. Topics are made as the runs need them, 32 partitions each.
-mkfifo "$work/mock.in"
-"$build/tests/support/kafka_mock" --brokers 1 < "$work/mock.in" > "$work/mock.out" &
-mock_pid=$!
-exec 3> "$work/mock.in"  # holds the mock's stdin open
-for _ in $(seq 100); do [[ -s "$work/mock.out" ]] && break; sleep 0.1; done
-brokers=$(head -1 "$work/mock.out")
-[[ -n "$brokers" ]] || { echo "kafka_mock did not start" >&2; exit 1; }
+start_kafka_mock "$build"
 broker_port=${brokers##*:}
 brokers_toml="[\"${brokers//,/\",\"}\"]"
 # The mock keeps the last 100,000 messages and 5 MB of a partition: JSON
@@ -107,13 +101,7 @@ partitions_of() {
     *) echo 32 ;;
   esac
 }
-create_topic() {  # name: waits (10 s at most) for the mock's answer
-  local answers
-  answers=$(grep -c . "$work/mock.out")
-  echo "topic $1 $(partitions_of "$1")" >&3
-  for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
-  tail -1 "$work/mock.out" | grep -q '^ok' || { echo "kafka_mock: topic $1: $(tail -1 "$work/mock.out")" >&2; exit 1; }
-}
+create_topic() { mock_topic "$1" "$(partitions_of "$1")"; }
 end_offsets() {  # topic [-2]: the sum of its partitions' end offsets (messages produced), or start offsets
   local args=() p
   for p in $(seq 0 $(($(partitions_of "$1") - 1))); do args+=(-t "$1:$p:${2:--1}"); done

@@ -171,3 +171,53 @@ median() {
 # per_million SECONDS FLOWS; ratio A B (A / B, "12.3x")
 per_million() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.3f", s * 1e6 / n}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
+
+# The table of a run against a peer: `timed` runs named nfdump.i (the peer),
+# sluice1.i and sluice2.i (workers = 1 and 2). Medians of wall clock, CPU
+# seconds per million of $flows and peak memory, the wall-clock ratios, and
+# every run. peer_and_workers_table PEER_COLUMN_TITLE
+peer_and_workers_table() {
+  local format='%-32s %10s %12s %12s\n'
+  printf "$format" "" "$1" "workers = 1" "workers = 2"
+  row() {  # row LABEL COLUMN [per_million]
+    local values=() name v
+    for name in nfdump sluice1 sluice2; do
+      v=$(median "$name" "$2")
+      [[ "${3:-}" == per_million ]] && v=$(per_million "$v" "$flows")
+      values+=("$v")
+    done
+    printf "$format" "$1" "${values[@]}"
+  }
+  row "wall clock, s" 1
+  row "CPU s per million flows" 2 per_million
+  row "peak memory, KiB" 3
+  printf "$format" "the peer's wall clock / sluice's" "" \
+    "$(ratio "$(median nfdump 1)" "$(median sluice1 1)")" "$(ratio "$(median nfdump 1)" "$(median sluice2 1)")"
+  printf "$format" "workers = 1's wall clock / this" "" "" "$(ratio "$(median sluice1 1)" "$(median sluice2 1)")"
+  echo "runs (wall s, CPU s, peak KiB):"
+  for i in $(seq "$runs"); do
+    echo "  peer $(cat "$work/nfdump.$i.time")   w1 $(cat "$work/sluice1.$i.time")   w2 $(cat "$work/sluice2.$i.time")"
+  done
+}
+
+# Starts tests/support/kafka_mock of BUILD_DIR with one broker (set $work
+# first): sets $mock_pid and $brokers; its input stays open as fd 3.
+start_kafka_mock() {
+  mkfifo "$work/mock.in"
+  "$1/tests/support/kafka_mock" --brokers 1 < "$work/mock.in" > "$work/mock.out" &
+  mock_pid=$!
+  exec 3> "$work/mock.in"  # holds the mock's stdin open
+  for _ in $(seq 100); do [[ -s "$work/mock.out" ]] && break; sleep 0.1; done
+  brokers=$(head -1 "$work/mock.out")
+  [[ -n "$brokers" ]] || { echo "kafka_mock did not start" >&2; exit 1; }
+}
+
+# mock_topic NAME PARTITIONS: creates a topic on the mock; waits (10 s at
+# most) for its answer.
+mock_topic() {
+  local answers
+  answers=$(grep -c . "$work/mock.out")
+  echo "topic $1 $2" >&3
+  for _ in $(seq 100); do (($(grep -c . "$work/mock.out") > answers)) && break; sleep 0.1; done
+  tail -1 "$work/mock.out" | grep -q '^ok' || { echo "kafka_mock: topic $1: $(tail -1 "$work/mock.out")" >&2; exit 1; }
+}

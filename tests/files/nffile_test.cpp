@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -275,6 +276,37 @@ TEST_P(NffileTest, AFileCopiedWhileABlockIsUnderWayReadsTheWholeBlocksBeforeIt) 
   writer.close();
   EXPECT_EQ(read_all(file), flows);
   EXPECT_EQ(test::nfdump_csv_lines(file).size(), flows.size());
+}
+
+// Runs encoded apart (a binary_writer worker's) and appended are the bytes
+// of write() and flush() for each run: the workers' blocks where the file
+// numbers the run's exporters as the run does, a new encoding where not.
+TEST_P(NffileTest, RunsEncodedApartAreTheBytesOfWriteAndFlush) {
+  auto flows = test::sample_flows(12000, 8);
+  test::from_one_exporter(std::span(flows).first(6000));  // then several
+  const std::size_t run = 1000;
+  {
+    Writer writer(dir / "direct.nf", options());
+    for (std::size_t at = 0; at < flows.size(); at += run) {
+      writer.write(std::span(flows).subspan(at, run));
+      writer.flush();
+    }
+    writer.close();
+  }
+  Writer writer(dir / "apart.nf", options());
+  RunEncoder encoder(GetParam());
+  std::vector<bool> used;
+  for (std::size_t at = 0; at < flows.size(); at += run) {
+    const auto part = std::span(flows).subspan(at, run);
+    used.push_back(writer.write(encoder.encode(part), part));
+  }
+  writer.close();
+  EXPECT_TRUE(test::nfcapd_without_creation_time(dir / "apart.nf") ==
+              test::nfcapd_without_creation_time(dir / "direct.nf"));
+  EXPECT_FALSE(used[0]) << "the file's first run declares its exporter";
+  EXPECT_EQ(std::count(used.begin(), used.begin() + 6, true), 5) << "one exporter: the encoded blocks serve";
+  EXPECT_FALSE(used[6]) << "new exporters: encoded again";
+  EXPECT_EQ(test::nfdump_csv_lines(dir / "apart.nf").size(), flows.size());
 }
 
 TEST_P(NffileTest, CorruptBytesAnywhereAreAFileErrorNeverACrash) {

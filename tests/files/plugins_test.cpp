@@ -106,8 +106,43 @@ TEST(ReplayToCsv, WorkersWriteWhatNfdumpPrintsForAnyNumberOfThem) {
   }
 }
 
+// binary_writer on N workers: each encodes and compresses whole batches'
+// blocks, the file's copy appends them in order (or encodes a batch again
+// where its exporters are new to the file or numbered otherwise). The same
+// file for any N, and nfdump prints it as csv_writer writes the flows.
+TEST(ReplayToNfcapd, WorkersWriteTheSameFileForAnyNumberOfThem) {
+  test::TempDir dir;
+  auto flows = test::sample_flows(40000, 13);
+  test::from_one_exporter(std::span(flows).first(30000));  // then several
+  write_nfcapd(dir / "in.nf", flows);
+  std::string first;
+  for (const char* workers : {"1", "2", "3", "4"}) {
+    const fs::path out = dir / (std::string("out-") + workers + ".nf");
+    const auto run = testing::run_sluice(
+        {"run",
+         dir.write("p.toml", replay(dir / "in.nf") +
+                                 sink("nf", "binary_writer", "replay", out,
+                                      std::string("compression = \"lz4\"\nworkers = ") + workers) +
+                                 (first.empty() ? sink("csv", "csv_writer", "replay", dir / "flows.csv",
+                                                       "layout = \"nfdump\"\nsummary = true")
+                                                : ""))
+             .string(),
+         "--stats-interval", "0"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto bytes = test::nfcapd_without_creation_time(out);
+    if (first.empty())
+      first = bytes;
+    else
+      EXPECT_TRUE(bytes == first) << workers << " workers wrote another file than one";
+  }
+  const auto nfdump = testing::run({"nfdump", "-r", (dir / "out-1.nf").string(), "-o", "csv"});
+  ASSERT_EQ(nfdump.exit_code, 0);
+  EXPECT_GE(test::split_lines(nfdump.out).size(), flows.size());
+  EXPECT_TRUE(testing::read_file(dir / "flows.csv") == nfdump.out) << "nfdump prints the file otherwise";
+}
+
 // Windows cut by a rotator's events inside batches: the same files, byte for
-// byte, from one worker and from three.
+// byte, from one worker and from three, CSV and nfcapd (but its creation time).
 TEST(FileRotation, WorkersCutTheSameWindowsAsOneWorker) {
   test::TempDir dir;
   const auto flows = flows_over_time(30000, 1'700'000'000'000, 50);
@@ -115,17 +150,21 @@ TEST(FileRotation, WorkersCutTheSameWindowsAsOneWorker) {
   std::map<std::string, std::string> first;
   for (const char* workers : {"1", "3"}) {
     const fs::path out = dir / workers;
-    const auto run =
-        testing::run_sluice({"run",
-                             dir.write("p.toml", replay(dir / "in.nf") + five_minute_windows +
-                                                     sink("csv", "csv_writer", "windows", out / "%Y%m%d%H%M.csv",
-                                                          std::string("workers = ") + workers))
-                                 .string(),
-                             "--stats-interval", "0"});
+    const std::string on_workers = std::string("workers = ") + workers;
+    const auto run = testing::run_sluice(
+        {"run",
+         dir.write("p.toml", replay(dir / "in.nf") + five_minute_windows +
+                                 sink("csv", "csv_writer", "windows", out / "%Y%m%d%H%M.csv", on_workers) +
+                                 sink("nf", "binary_writer", "windows", out / "%Y%m%d%H%M.nf",
+                                      on_workers + "\ncompression = \"lz4\""))
+             .string(),
+         "--stats-interval", "0"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     std::map<std::string, std::string> files;
-    for (const auto& file : files_below(out)) files[file] = testing::read_file(out / file);
-    EXPECT_GE(files.size(), 5u);
+    for (const auto& file : files_below(out))
+      files[file] =
+          file.ends_with(".nf") ? test::nfcapd_without_creation_time(out / file) : testing::read_file(out / file);
+    EXPECT_GE(files.size(), 10u);
     if (first.empty())
       first = files;
     else

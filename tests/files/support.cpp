@@ -37,6 +37,20 @@ std::vector<std::string> nfdump_csv_lines(const std::filesystem::path& file) {
   return split_lines(result.out);
 }
 
+void from_one_exporter(std::span<FlowRecord> flows) {
+  for (FlowRecord& f : flows) {
+    f.exporter = flows[0].exporter;
+    f.observation_domain = flows[0].observation_domain;
+    f.sampling_interval = flows[0].sampling_interval;
+  }
+}
+
+std::string nfcapd_without_creation_time(const std::filesystem::path& file) {
+  std::string bytes = testing::read_file(file);
+  bytes.replace(8, 8, 8, '\0');  // the file header's `created`, seconds since the epoch
+  return bytes;
+}
+
 std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed) {
   std::mt19937 rng(seed);
   auto pick = [&rng](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };

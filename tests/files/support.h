@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ std::vector<std::string> files_below(const std::filesystem::path& base);
 // TCP/UDP/ICMP/other, sampled and not, biflow counters, AS numbers, next
 // hops, several exporters (IPv4 and IPv6) and engines.
 std::vector<FlowRecord> sample_flows(std::size_t count, std::uint32_t seed = 1);
+
+// `flows` as if all came from the exporter of the first.
+void from_one_exporter(std::span<FlowRecord> flows);
+
+// An nfcapd file's bytes but its creation time (the one thing two runs
+// write apart): zeros in its place.
+std::string nfcapd_without_creation_time(const std::filesystem::path& file);
 
 // A file nfcapd wrote from NetFlow v9 that softflowd made of a small capture
 // (IPv4 TCP, IPv6 UDP, ICMP), in `dir`; fails the test if a peer is missing.

@@ -40,20 +40,22 @@ TEST(FlowProducer, TakesWhatItsQueueHoldsAndAccountsForEveryFlowItTook) {
   testing::KafkaMockCluster cluster;
   cluster.create_topic("flows", 2);
   Tally tally;
-  FlowProducer producer({.brokers = brokers_of(cluster),
-                         .topic = "flows",
-                         .flows_per_message = 1,
-                         .properties = {{"queue.buffering.max.messages", "100"}, {"linger.ms", "100"}}},
-                        tally, tally.texts);
+  const ProducerConfig config{.brokers = brokers_of(cluster),
+                              .topic = "flows",
+                              .flows_per_message = 1,
+                              .properties = {{"queue.buffering.max.messages", "100"}, {"linger.ms", "100"}}};
+  FlowProducer producer(config, tally);
   producer.start();
   const auto flows = kafka_sample_flows(1000);
-  std::size_t taken = producer.send(flows);
+  const auto messages = MessageEncoder(config, tally.texts).encode(flows);
+  ASSERT_EQ(messages.messages.size(), flows.size());
+  std::size_t taken = producer.send(messages, 0);
   EXPECT_GE(taken, 1u);
   EXPECT_LE(taken, 100u) << "no more than the queue holds";
   EXPECT_EQ(producer.unacknowledged(), taken);
   while (taken < flows.size()) {
     producer.poll(10ms);
-    taken += producer.send(std::span(flows).subspan(taken));
+    taken += producer.send(messages, taken);
   }
   EXPECT_TRUE(producer.flush(10s));
   EXPECT_EQ(tally.delivered_flows, flows.size());
@@ -64,10 +66,11 @@ TEST(FlowProducer, TakesWhatItsQueueHoldsAndAccountsForEveryFlowItTook) {
 TEST(FlowProducer, PurgeReturnsWhatWasNotAcknowledgedAndReportsNoFailures) {
   Tally tally;
   const auto port = std::to_string(testing::free_tcp_port());  // nobody listens
-  FlowProducer producer({.brokers = {"127.0.0.1:" + port}, .topic = "flows"}, tally, tally.texts);
+  const ProducerConfig config{.brokers = {"127.0.0.1:" + port}, .topic = "flows"};
+  FlowProducer producer(config, tally);
   producer.start();
-  const auto flows = kafka_sample_flows(500);
-  EXPECT_EQ(producer.send(flows), flows.size());
+  const auto messages = MessageEncoder(config, tally.texts).encode(kafka_sample_flows(500));
+  EXPECT_EQ(producer.send(messages, 0), messages.messages.size());
   EXPECT_FALSE(producer.flush(200ms));
   EXPECT_EQ(producer.purge(), 500u);
   producer.poll(100ms);
@@ -85,11 +88,12 @@ TEST(FlowProducer, PacksConsecutiveFlowsOfOneKeyIntoAMessage) {
     flows[i].exporter = IpAddress::v4(i < 70 ? 1 : 2);
     flows[i].set_present(Element::exporter);
   }
-  FlowProducer producer(
-      {.brokers = brokers_of(cluster), .topic = "flows", .key = Key::exporter, .flows_per_message = 50}, tally,
-      tally.texts);
+  const ProducerConfig config{
+      .brokers = brokers_of(cluster), .topic = "flows", .key = Key::exporter, .flows_per_message = 50};
+  FlowProducer producer(config, tally);
   producer.start();
-  EXPECT_EQ(producer.send(flows), flows.size());
+  const auto messages = MessageEncoder(config, tally.texts).encode(flows);
+  EXPECT_EQ(producer.send(messages, 0), messages.messages.size());
   EXPECT_TRUE(producer.flush(10s));
 
   // 50 + 20 of the first exporter, 30 of the second: three messages.
@@ -118,10 +122,11 @@ TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
   const auto flows = kafka_sample_flows(300);
   {
     // JSON carries every field: the flows read back compare whole.
-    FlowProducer producer({.brokers = brokers_of(cluster), .topic = "flows", .format = flowcodec::Format::json}, tally,
-                          tally.texts);
+    const ProducerConfig config{.brokers = brokers_of(cluster), .topic = "flows", .format = flowcodec::Format::json};
+    FlowProducer producer(config, tally);
     producer.start();
-    ASSERT_EQ(producer.send(flows), flows.size());
+    const auto messages = MessageEncoder(config, tally.texts).encode(flows);
+    ASSERT_EQ(producer.send(messages, 0), messages.messages.size());
     ASSERT_TRUE(producer.flush(10s));
   }
   const ConsumerConfig config{.brokers = brokers_of(cluster),
@@ -169,17 +174,15 @@ TEST(Properties, AreNameValuePairsAndSomeAreSluices) {
             (Properties{{"linger.ms", "20"}, {"sasl.password", "a=b"}}));
   EXPECT_THROW(parse_properties(std::vector<std::string>{"=1"}), PropertyError);
   Tally tally;
-  EXPECT_THROW(
-      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"log.queue", "false"}}}, tally, tally.texts),
-      PropertyError);
-  EXPECT_THROW(
-      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"linger.ms", "soon"}}}, tally, tally.texts),
-      PropertyError);
+  EXPECT_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"log.queue", "false"}}}, tally),
+               PropertyError);
+  EXPECT_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"linger.ms", "soon"}}}, tally),
+               PropertyError);
   EXPECT_THROW(FlowConsumer({.brokers = {"b:9092"}, .topics = {"t"}, .group = "g", .properties = {{"group.id", "x"}}},
                             tally, tally.texts),
                PropertyError);
-  EXPECT_NO_THROW(FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"enable.idempotence", "false"}}},
-                               tally, tally.texts));
+  EXPECT_NO_THROW(
+      FlowProducer({.brokers = {"b:9092"}, .topic = "t", .properties = {{"enable.idempotence", "false"}}}, tally));
 }
 
 }  // namespace

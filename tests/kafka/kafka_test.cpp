@@ -230,6 +230,35 @@ TEST_F(Kafka, SinkWritesGoflow2FlowMessagesThatProtocDecodes) {
   }
 }
 
+// The sink on N workers: they encode batches into messages, the started
+// instance produces them in order. The same messages (keys, payloads, order
+// in the partition) for any N, from one file of flows.
+TEST_F(Kafka, SinkOnWorkersProducesTheSameMessagesForAnyNumberOfThem) {
+  ASSERT_EQ(sluice(generator(5000, "exporters = 4\n") +
+                   "[sinks.file]\nplugin = \"binary_writer\"\ninputs = [\"gen\"]\npath = \"flows.nf\"\n")
+                .exit_code,
+            0);
+  KafkaMockCluster cluster;
+  std::string first;
+  for (const char* workers : {"1", "2", "3", "4"}) {
+    const std::string topic = std::string("flows-") + workers;
+    cluster.create_topic(topic, 1);
+    const auto r = sluice(
+        "[sources.file]\nplugin = \"binary_reader\"\npath = \"flows.nf\"\n"
+        "[sinks.k]\nplugin = \"kafka\"\ninputs = [\"file\"]\nbrokers = " +
+        brokers_toml(cluster) + "\ntopic = \"" + topic + "\"\nkey = \"exporter\"\nworkers = " + workers + "\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("5000 flows delivered to topic " + topic));
+    // Each message's size, key size, key and payload, in the partition's order.
+    const std::string messages = kcat_consume(cluster, topic, "%S:%K:%k%s");
+    if (first.empty())
+      first = messages;
+    else
+      EXPECT_TRUE(messages == first) << workers << " workers produced other messages than one";
+  }
+  EXPECT_GT(first.size(), 5000u * 50);
+}
+
 // JSON objects kcat produced (written here, not by sluice) come out of the
 // source into csv_writer as the rows they were made from.
 TEST_F(Kafka, SourceReadsJsonFromKcatIntoCsvWriterFieldForField) {
@@ -311,7 +340,7 @@ librdkafka = ["queue.buffering.max.messages=5000"]
 // The same outage with a disk buffer: the generator is not held back (it
 // ends while the brokers are still away), the buffer takes the backlog, and
 // when the brokers return every flow arrives (at least once).
-TEST_F(Kafka, AllBrokersDownWithADiskBufferHoldsNothingBackAndLosesNothing) {
+TEST_F(Kafka, AllBrokersDownWithADiskBufferAndWorkersHoldsNothingBackAndLosesNothing) {
   KafkaMockCluster cluster(3);
   cluster.create_topic("flows", 8);  // keyed by flow: ~3 MB a partition, under the mock's 5 MB
   const unsigned short port = testing::free_tcp_port();
@@ -322,6 +351,7 @@ key = "flow"
 librdkafka = ["queue.buffering.max.messages=5000"]
 buffer = "disk"
 buffer_path = "buffer"
+workers = 2
 )") + truth("header = false\nproto_names = false\n"));
   const auto scraped = [&](const std::string& series) {
     const auto scrape = testing::http_get(port, "/metrics");

@@ -22,16 +22,6 @@ constexpr Reserved reserved[] = {
     {"log.queue", "sluice serves librdkafka's logs on the sink's thread"},
 };
 
-// A message's key and what it is made of, compared to group flows.
-struct MessageKey {
-  char bytes[16];
-  std::size_t size = 0;
-
-  bool operator==(const MessageKey& other) const {
-    return size == other.size && std::memcmp(bytes, other.bytes, size) == 0;
-  }
-};
-
 MessageKey key_of(Key key, const FlowRecord& flow) {
   MessageKey k;
   switch (key) {
@@ -53,18 +43,48 @@ MessageKey key_of(Key key, const FlowRecord& flow) {
 
 }  // namespace
 
+bool MessageKey::operator==(const MessageKey& other) const {
+  return size == other.size && std::memcmp(bytes, other.bytes, size) == 0;
+}
+
 std::size_t flows_per_message_default(flowcodec::Format format) noexcept {
   return format == flowcodec::Format::protobuf ? 64 : 1;
 }
 
+MessageEncoder::MessageEncoder(const ProducerConfig& config, const TextTable& texts)
+    : key_(config.key),
+      flows_per_message_(config.flows_per_message != 0 ? config.flows_per_message
+                                                       : flows_per_message_default(config.format)),
+      encoder_(flowcodec::make_encoder(config.format, texts, config.time_format)) {}
+
+std::size_t MessageEncoder::append(std::span<const FlowRecord> flows, csv::Buffer& out, MessageKey& key) {
+  key = key_of(key_, flows[0]);
+  encoder_->encode(flows[0], out);
+  std::size_t n = 1;
+  for (; n < flows.size() && n < flows_per_message_ && key_of(key_, flows[n]) == key; ++n) {
+    out.append(encoder_->separator());
+    encoder_->encode(flows[n], out);
+  }
+  return n;
+}
+
+EncodedMessages MessageEncoder::encode(std::span<const FlowRecord> flows) {
+  EncodedMessages encoded;
+  for (std::size_t at = 0; at < flows.size();) {
+    EncodedMessages::Message& message = encoded.messages.emplace_back();
+    message.flows = append(flows.subspan(at), encoded.bytes, message.key);
+    message.end = encoded.bytes.size();
+    at += message.flows;
+  }
+  return encoded;
+}
+
 struct FlowProducer::State final : detail::Client {
-  State(ProducerConfig c, ProducerEvents& e, const TextTable& texts)
+  State(ProducerConfig c, ProducerEvents& e)
       : Client(defaults(c), c.properties, detail::bootstrap_servers(c.brokers),
                [&e](LogLevel level, std::string_view message) { e.log(level, message); }),
         config(std::move(c)),
-        events(e),
-        encoder(flowcodec::make_encoder(config.format, texts, config.time_format)) {
-    if (config.flows_per_message == 0) config.flows_per_message = flows_per_message_default(config.format);
+        events(e) {
     refuse_reserved(config.properties, reserved);
     if (config.topic.empty()) throw PropertyError("no topic");
     rd_kafka_conf_set_dr_msg_cb(conf(), &State::on_delivery);
@@ -127,24 +147,34 @@ struct FlowProducer::State final : detail::Client {
     retries_seen = std::max(total, retries_seen);
   }
 
-  // The next message: up to flows_per_message flows of one key from the front.
-  std::size_t encode_message(std::span<const FlowRecord> flows, MessageKey& key) {
-    key = key_of(config.key, flows[0]);
-    message.clear();
-    encoder->encode(flows[0], message);
-    std::size_t n = 1;
-    for (; n < flows.size() && n < config.flows_per_message && key_of(config.key, flows[n]) == key; ++n) {
-      message.append(encoder->separator());
-      encoder->encode(flows[n], message);
+  // Hands librdkafka one message of `flows` flows, the next taken; false
+  // when its queue is full (nothing taken).
+  bool produce(std::string_view message, const MessageKey& key, std::size_t flows) {
+    // The message's opaque carries its first flow's number back to
+    // on_delivery; it is never dereferenced.
+    const std::uint64_t first = taken;
+    void* const opaque =
+        reinterpret_cast<void*>(static_cast<std::uintptr_t>(first));  // NOLINT(performance-no-int-to-ptr)
+    if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(message.data()),
+                         message.size(), key.size ? key.bytes : nullptr, key.size, opaque) != 0) {
+      const rd_kafka_resp_err_t error = rd_kafka_last_error();
+      if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
+      if (error != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        throw_if_fatal();
+        throw std::runtime_error(fmt::format("cannot produce to \"{}\": {}", config.topic, rd_kafka_err2str(error)));
+      }
+      events.failed(flows, fmt::format("a message of {} bytes is larger than message.max.bytes", message.size()));
+    } else {
+      unacknowledged += flows;
+      in_flight.push_back({first, flows, false});
     }
-    return n;
+    taken += flows;
+    return true;
   }
 
   ProducerConfig config;
   ProducerEvents& events;
-  std::unique_ptr<flowcodec::Encoder> encoder;
   rd_kafka_topic_t* topic = nullptr;
-  csv::Buffer message;
   std::uint64_t unacknowledged = 0;
   // A message produced: its first flow (of those taken, counted from the
   // first) and its flows.
@@ -153,15 +183,15 @@ struct FlowProducer::State final : detail::Client {
     std::uint64_t flows;
     bool settled;
   };
-  std::uint64_t taken = 0;      // flows taken by send()
+  std::uint64_t taken = 0;      // flows of the messages send() took
   std::deque<Sent> in_flight;   // in the order produced, from the first not settled
   std::uint64_t delivered = 0;  // acknowledged flows not reported yet
   std::uint64_t retries_seen = 0;
   bool abandoned = false;  // purged: what is left is no longer ours to count
 };
 
-FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events, const TextTable& texts)
-    : state_(std::make_unique<State>(std::move(config), events, texts)) {}
+FlowProducer::FlowProducer(ProducerConfig config, ProducerEvents& events)
+    : state_(std::make_unique<State>(std::move(config), events)) {}
 
 FlowProducer::~FlowProducer() = default;
 
@@ -173,37 +203,17 @@ void FlowProducer::start() {
         fmt::format("topic \"{}\": {}", state_->config.topic, rd_kafka_err2str(rd_kafka_last_error())));
 }
 
-std::size_t FlowProducer::send(std::span<const FlowRecord> flows) {
+std::size_t FlowProducer::send(const EncodedMessages& messages, std::size_t from) {
   State& s = *state_;
   s.poll(0);
   s.throw_if_fatal();
-  std::size_t taken = 0;
-  while (taken < flows.size()) {
-    MessageKey key;
-    const std::size_t n = s.encode_message(flows.subspan(taken), key);
-    const auto view = s.message.view();
-    // The message's opaque carries its first flow's number back to
-    // on_delivery; it is never dereferenced.
-    const std::uint64_t first = s.taken + taken;
-    void* const opaque =
-        reinterpret_cast<void*>(static_cast<std::uintptr_t>(first));  // NOLINT(performance-no-int-to-ptr)
-    if (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(view.data()),
-                         view.size(), key.size ? key.bytes : nullptr, key.size, opaque) != 0) {
-      const rd_kafka_resp_err_t error = rd_kafka_last_error();
-      if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
-      if (error != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-        s.throw_if_fatal();
-        throw std::runtime_error(fmt::format("cannot produce to \"{}\": {}", s.config.topic, rd_kafka_err2str(error)));
-      }
-      s.events.failed(n, fmt::format("a message of {} bytes is larger than message.max.bytes", view.size()));
-    } else {
-      s.unacknowledged += n;
-      s.in_flight.push_back({first, n, false});
-    }
-    taken += n;
+  std::size_t at = from;
+  for (; at < messages.messages.size(); ++at) {
+    const auto& message = messages.messages[at];
+    const std::size_t begin = at == 0 ? 0 : messages.messages[at - 1].end;
+    if (!s.produce(messages.bytes.view().substr(begin, message.end - begin), message.key, message.flows)) break;
   }
-  s.taken += taken;
-  return taken;
+  return at - from;
 }
 
 void FlowProducer::poll(std::chrono::milliseconds wait) {

@@ -1,5 +1,6 @@
 #include "sluice/nffile/exporter_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sluice::nffile {
@@ -17,6 +18,11 @@ ExporterTable::Lookup ExporterTable::find_or_add(const FlowRecord& flow) {
   exporters_.push_back(key);
   last_ = exporters_.size() - 1;
   return {static_cast<std::uint16_t>(exporters_.size()), true};
+}
+
+bool ExporterTable::starts_with(const ExporterTable& other) const noexcept {
+  return other.exporters_.size() <= exporters_.size() &&
+         std::equal(other.exporters_.begin(), other.exporters_.end(), exporters_.begin());
 }
 
 }  // namespace sluice::nffile

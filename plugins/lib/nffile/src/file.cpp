@@ -98,4 +98,15 @@ void FileStats::add(const FlowRecord& f) noexcept {
   last_ms = f.last_ms > last_ms ? f.last_ms : last_ms;
 }
 
+void FileStats::add(const FileStats& o) noexcept {
+  flows += o.flows, bytes += o.bytes, packets += o.packets;
+  flows_tcp += o.flows_tcp, flows_udp += o.flows_udp, flows_icmp += o.flows_icmp, flows_other += o.flows_other;
+  bytes_tcp += o.bytes_tcp, bytes_udp += o.bytes_udp, bytes_icmp += o.bytes_icmp, bytes_other += o.bytes_other;
+  packets_tcp += o.packets_tcp, packets_udp += o.packets_udp, packets_icmp += o.packets_icmp,
+      packets_other += o.packets_other;
+  first_ms = o.first_ms < first_ms ? o.first_ms : first_ms;
+  last_ms = o.last_ms > last_ms ? o.last_ms : last_ms;
+  sequence_failures += o.sequence_failures;
+}
+
 }  // namespace sluice::nffile

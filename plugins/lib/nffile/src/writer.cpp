@@ -17,6 +17,7 @@ namespace {
 
 // nfcapd's block size (its WRITE_BUFFSIZE): large enough that the header
 // update after each block costs nothing, small enough for nfdump's reader.
+// A block ends with the record that takes it, header included, to this size.
 constexpr std::size_t block_target = std::size_t{1} << 20;
 constexpr std::size_t block_capacity = block_target + max_exporter_records_size + max_flow_record_size;
 // An uncompressed block goes to the file in pieces of this size, its header
@@ -26,6 +27,46 @@ constexpr std::size_t block_capacity = block_target + max_exporter_records_size 
 constexpr std::size_t piece_target = std::size_t{256} << 10;
 
 }  // namespace
+
+RunEncoder::RunEncoder(Compression compression)
+    : codec_(compression == Compression::none ? nullptr : std::make_unique<BlockCodec>(compression)),
+      block_(block_capacity) {}
+RunEncoder::RunEncoder(RunEncoder&&) noexcept = default;
+RunEncoder& RunEncoder::operator=(RunEncoder&&) noexcept = default;
+RunEncoder::~RunEncoder() = default;
+
+// What Writer::Impl::add does, with the run's own exporter numbers.
+EncodedRun RunEncoder::encode(std::span<const FlowRecord> flows) {
+  EncodedRun run;
+  used_ = sizeof(layout::BlockHeader);  // nothing of a run that threw
+  records_ = 0;
+  for (const FlowRecord& f : flows) {
+    used_ += encode_flow(f, run.exporters.find_or_add(f).sysid, block_.data() + used_);
+    records_ += 1;
+    run.stats.add(f);
+    if (used_ >= block_target) seal_block(run);
+  }
+  seal_block(run);
+  return run;
+}
+
+void RunEncoder::seal_block(EncodedRun& run) {
+  if (records_ == 0) return;
+  layout::BlockHeader bh;
+  bh.records = records_;
+  std::span<const std::byte> payload(block_.data() + sizeof bh, used_ - sizeof bh);
+  if (codec_) {
+    codec_->compress(payload, compressed_);
+    payload = compressed_;
+  }
+  bh.size = static_cast<std::uint32_t>(payload.size());
+  const auto* header = reinterpret_cast<const std::byte*>(&bh);
+  run.blocks.insert(run.blocks.end(), header, header + sizeof bh);
+  run.blocks.insert(run.blocks.end(), payload.begin(), payload.end());
+  run.block_count += 1;
+  used_ = sizeof bh;
+  records_ = 0;
+}
 
 struct Writer::Impl {
   file_output::File file;
@@ -118,6 +159,15 @@ struct Writer::Impl {
     store_block(2);
   }
 
+  // Whole blocks encoded elsewhere, then the header's new block count.
+  void append_blocks(const EncodedRun& run) {
+    if (run.block_count == 0) return;
+    file.append(run.blocks.data(), run.blocks.size());
+    stats.add(run.stats);
+    header.data_blocks += run.block_count;
+    file.write_at(offsetof(layout::FileHeader, data_blocks), &header.data_blocks, sizeof header.data_blocks);
+  }
+
   void append_record(std::uint16_t type, const void* data, std::size_t size) {
     const layout::RecordHeader record{type, static_cast<std::uint16_t>(sizeof(layout::RecordHeader) + size)};
     std::memcpy(block.data() + used, &record, sizeof record);
@@ -140,6 +190,17 @@ void Writer::write(std::span<const FlowRecord> flows) {
 }
 
 void Writer::flush() { impl_->write_block(); }
+
+bool Writer::write(const EncodedRun& run, std::span<const FlowRecord> flows) {
+  flush();
+  if (impl_->exporters.starts_with(run.exporters)) {
+    impl_->append_blocks(run);
+    return true;
+  }
+  write(flows);
+  flush();
+  return false;
+}
 
 void Writer::close() {
   if (impl_->closed) return;

@@ -1,8 +1,9 @@
-// Flows to a Kafka topic: librdkafka's producer, consecutive flows of one key
-// packed into a message (up to flows_per_message), asynchronous. It takes as much of a
-// batch as librdkafka's queue holds and says how much that was, so that a
-// caller never offers the same flow twice, and it accounts for every flow it
-// took: delivered, failed for good, or still unacknowledged.
+// Flows to a Kafka topic: consecutive flows of one key packed into a message
+// (up to flows_per_message) by a MessageEncoder, on any thread; librdkafka's
+// producer, asynchronous. It takes as many of a batch's messages as
+// librdkafka's queue holds and says how many that was, so that a caller
+// never offers the same flow twice, and it accounts for every flow it took:
+// delivered, failed for good, or still unacknowledged.
 #pragma once
 
 #include <sluice/host.h>
@@ -48,6 +49,43 @@ struct ProducerConfig {
   Properties properties{};  // librdkafka's, applied after sluice's own (bootstrap.servers ...)
 };
 
+// A message's key and what it is made of, compared to group flows.
+struct MessageKey {
+  char bytes[16];
+  std::size_t size = 0;
+
+  bool operator==(const MessageKey& other) const;
+};
+
+// Flows as the messages FlowProducer sends them, encoded apart from any
+// producer (on a worker): each message's bytes end where the next begin.
+struct EncodedMessages {
+  struct Message {
+    std::size_t end;    // in `bytes`
+    std::size_t flows;  // the flows it holds, from the first not in an earlier message
+    MessageKey key;
+  };
+  csv::Buffer bytes;
+  std::vector<Message> messages;
+};
+
+// Packs consecutive flows of one key into a message, up to flows_per_message.
+class MessageEncoder {
+ public:
+  MessageEncoder(const ProducerConfig& config, const TextTable& texts);
+
+  // Appends the next message, made of flows from the front of `flows`, to
+  // `out` and sets its `key`; returns how many flows it holds.
+  std::size_t append(std::span<const FlowRecord> flows, csv::Buffer& out, MessageKey& key);
+  // Every message of `flows`.
+  EncodedMessages encode(std::span<const FlowRecord> flows);
+
+ private:
+  Key key_;
+  std::size_t flows_per_message_;
+  std::unique_ptr<flowcodec::Encoder> encoder_;
+};
+
 // What the producer reports, on the thread that calls it.
 class ProducerEvents {
  public:
@@ -66,8 +104,7 @@ class ProducerEvents {
 class FlowProducer {
  public:
   // Checks the configuration (throws PropertyError); no connection yet.
-  // `texts` holds what the flows' TextIds name.
-  FlowProducer(ProducerConfig config, ProducerEvents& events, const TextTable& texts);
+  FlowProducer(ProducerConfig config, ProducerEvents& events);
   ~FlowProducer();
   FlowProducer(const FlowProducer&) = delete;
   FlowProducer& operator=(const FlowProducer&) = delete;
@@ -75,10 +112,11 @@ class FlowProducer {
   // Creates librdkafka's producer: its threads connect from now on.
   void start();
 
-  // Hands flows from the front of `flows` to librdkafka until its queue is
-  // full; returns how many it took. Serves delivery reports first. Throws
-  // std::runtime_error once librdkafka has failed for good (a fatal error).
-  std::size_t send(std::span<const FlowRecord> flows);
+  // Hands messages from the `from`th of `messages` on to librdkafka until
+  // its queue is full; returns how many it took. Serves delivery reports
+  // first. Throws std::runtime_error once librdkafka has failed for good (a
+  // fatal error).
+  std::size_t send(const EncodedMessages& messages, std::size_t from);
 
   // Serves delivery reports, logs and errors, waiting up to `wait` for one.
   void poll(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
@@ -89,7 +127,7 @@ class FlowProducer {
 
   // Flows taken and not acknowledged yet (queued or in flight).
   std::uint64_t unacknowledged() const noexcept;
-  // Flows send() has taken, counted from the first.
+  // Flows of the messages send() has taken, counted from the first.
   std::uint64_t taken() const noexcept;
   // The first settled() flows taken are settled: delivered, or failed for
   // good (reported through ProducerEvents).

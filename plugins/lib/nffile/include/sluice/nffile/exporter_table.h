@@ -23,6 +23,9 @@ class ExporterTable {
   Lookup find_or_add(const FlowRecord& flow);
   void clear() noexcept { exporters_.clear(); }
 
+  // Whether this table numbers every exporter of `other` as `other` does.
+  bool starts_with(const ExporterTable& other) const noexcept;
+
  private:
   // The address as two words: compared as integers, not byte by byte.
   struct Key {

@@ -26,6 +26,8 @@ std::optional<Compression> parse_compression(std::string_view name) noexcept;
 struct FileStats {
   // Counts a flow as nfdump does: packets and bytes of both directions.
   void add(const FlowRecord& flow) noexcept;
+  // Counts the flows `other` counted.
+  void add(const FileStats& other) noexcept;
 
   std::uint64_t flows = 0, bytes = 0, packets = 0;
   std::uint64_t flows_tcp = 0, flows_udp = 0, flows_icmp = 0, flows_other = 0;
