@@ -288,15 +288,15 @@ struct DiskBuffer::State {
       reader_segment = entry.segment;
     }
     auto batch = std::make_shared<Batch>();
-    batch->records.resize(entry.records);
     batch->events.resize(entry.events);
     format::EntryHeader header;
-    // Raw records are read in place; packed ones through `packed`.
-    std::span<std::byte> records = std::as_writable_bytes(std::span(batch->records));
-    if (entry.packed_size != 0) {
-      packed.resize(format::padded(entry.packed_size));
-      records = packed;
-    }
+    // Raw records are read in place; packed ones into `packed`, then unpacked.
+    if (entry.packed_size == 0)
+      batch->records.resize(entry.records);
+    else
+      packed.resize(entry.packed_size);
+    const std::span<std::byte> records =
+        entry.packed_size == 0 ? std::as_writable_bytes(std::span(batch->records)) : std::span(packed);
     const auto events = std::as_writable_bytes(std::span(batch->events));
     const std::array parts{part(&header, sizeof header), part(records.data(), records.size()),
                            part(events.data(), events.size())};
@@ -306,7 +306,7 @@ struct DiskBuffer::State {
         header.event_count != entry.events || header.packed_size != entry.packed_size ||
         crc32c(events, crc32c(records, crc32c(checked))) != header.crc)
       return nullptr;
-    if (entry.packed_size != 0 && !format::unpack(records.first(entry.packed_size), batch->records)) return nullptr;
+    if (entry.packed_size != 0 && !format::unpack(records, entry.records, batch->records)) return nullptr;
     batch->id = {header.batch_source, header.batch_sequence};
     return batch;
   }

@@ -2,9 +2,8 @@
 
 #include "sluice/disk_buffer/crc32c.h"
 
-#include <lz4.h>
-
-#include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 namespace sluice::disk_buffer::format {
@@ -22,6 +21,10 @@ std::uint32_t segment_header_crc(const SegmentHeader& header) {
 std::uint32_t ledger_crc(const LedgerFile& ledger) {
   return crc32c(bytes_of(ledger).subspan(offsetof(LedgerFile, first_pending)));
 }
+
+// A record as the 8-byte words packing works on.
+using Words = std::array<std::uint64_t, sizeof(FlowRecord) / sizeof(std::uint64_t)>;
+static_assert(std::tuple_size_v<Words> <= 64, "a record's mask of changed words is 64 bits");
 
 }  // namespace
 
@@ -49,7 +52,7 @@ std::optional<EntryHeader> check_entry(std::span<const std::byte> bytes, std::ui
   if (header.record_count > max_count || header.event_count > max_count || header.sequence < min_sequence)
     return std::nullopt;
   const std::uint64_t raw_size = header.record_count * sizeof(FlowRecord);
-  if (header.packed_size >= raw_size && header.packed_size != 0) return std::nullopt;
+  if (header.packed_size != 0 && (header.packed_size >= raw_size || header.packed_size % 8 != 0)) return std::nullopt;
   const std::uint64_t size = entry_size(header.record_count, header.event_count, header.packed_size);
   if (header.length != size - checked_header_offset || size > bytes.size()) return std::nullopt;
   if (crc32c(bytes.subspan(checked_header_offset, header.length)) != header.crc) return std::nullopt;
@@ -57,26 +60,48 @@ std::optional<EntryHeader> check_entry(std::span<const std::byte> bytes, std::ui
 }
 
 std::uint32_t pack(std::span<const FlowRecord> records, std::vector<std::byte>& packed) {
-  const auto raw = std::as_bytes(records);
-  // Packed must come out smaller, padding included: LZ4 gives up (returns 0)
-  // when it does not fit.
-  const std::size_t room = raw.size() / 8 * 8 - 8;
-  packed.resize(raw.size() < 16 || raw.size() > LZ4_MAX_INPUT_SIZE ? 0 : room);
-  const int size = packed.empty() ? 0
-                                  : LZ4_compress_default(reinterpret_cast<const char*>(raw.data()),
-                                                         reinterpret_cast<char*>(packed.data()),
-                                                         static_cast<int>(raw.size()), static_cast<int>(room));
-  packed.resize(padded(static_cast<std::size_t>(size)));
-  std::fill(packed.begin() + size, packed.end(), std::byte{0});
-  return static_cast<std::uint32_t>(size);
+  packed.resize(records.size() * (sizeof(std::uint64_t) + sizeof(FlowRecord)));  // the most it takes
+  Words previous{};
+  std::byte* out = packed.data();
+  for (const FlowRecord& record : records) {
+    const auto words = std::bit_cast<Words>(record);
+    std::byte* mask_at = out;
+    out += sizeof(std::uint64_t);
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      // Written always, kept only when nonzero: no branch to mispredict.
+      const std::uint64_t changed = words[i] ^ previous[i];
+      std::memcpy(out, &changed, sizeof changed);
+      out += changed != 0 ? sizeof changed : 0;
+      mask |= std::uint64_t{changed != 0} << i;
+    }
+    std::memcpy(mask_at, &mask, sizeof mask);
+    previous = words;
+  }
+  const auto size = static_cast<std::size_t>(out - packed.data());
+  packed.resize(size < records.size_bytes() ? size : 0);
+  return static_cast<std::uint32_t>(packed.size());
 }
 
-bool unpack(std::span<const std::byte> packed, std::span<FlowRecord> records) {
-  const auto raw = std::as_writable_bytes(records);
-  const int size =
-      LZ4_decompress_safe(reinterpret_cast<const char*>(packed.data()), reinterpret_cast<char*>(raw.data()),
-                          static_cast<int>(packed.size()), static_cast<int>(raw.size()));
-  return size >= 0 && static_cast<std::size_t>(size) == raw.size();
+bool unpack(std::span<const std::byte> packed, std::size_t count, std::vector<FlowRecord>& records) {
+  records.reserve(records.size() + count);
+  Words words{};
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint64_t mask = 0;
+    if (packed.size() < sizeof mask) return false;
+    std::memcpy(&mask, packed.data(), sizeof mask);
+    packed = packed.subspan(sizeof mask);
+    const auto changed = static_cast<std::size_t>(std::popcount(mask));
+    if ((mask >> words.size()) != 0 || packed.size() < changed * sizeof(std::uint64_t)) return false;
+    for (; mask != 0; mask &= mask - 1) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, packed.data(), sizeof word);
+      packed = packed.subspan(sizeof word);
+      words[static_cast<std::size_t>(std::countr_zero(mask))] ^= word;
+    }
+    records.push_back(std::bit_cast<FlowRecord>(words));
+  }
+  return packed.empty();
 }
 
 LedgerFile make_ledger(std::uint64_t first_pending, std::uint64_t next_sequence) {
