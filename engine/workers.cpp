@@ -9,15 +9,23 @@ namespace {
 
 // Collects what a transform emits for one input: that input's result,
 // carrying its id (or, on a tick, the node's own next ids).
+// A holding transform's batches are its own, made of many inputs.
 class ResultCollector final : public Emitter {
  public:
-  ResultCollector(Node& node, std::optional<BatchId> input) : node_(node), input_(input) {}
+  ResultCollector(Node& node, std::optional<BatchId> input)
+      : node_(node), input_(node.held ? std::nullopt : input), result_{input.value_or(BatchId{}), {}} {}
 
   void emit(BatchPtr batch) override {
     if (!batch) return;
-    Node::stamp(batch, input_ ? *input_ : node_.next_batch_id());
+    if (batch->id.source == 0) Node::stamp(batch, input_ ? *input_ : node_.next_batch_id());
     weight_ += batch->records.size();
-    result_.push_back(std::move(batch));
+    result_.batches.push_back(std::move(batch));
+  }
+
+  // The input was lost here (the transform failed): it is never delivered.
+  void lose_input() {
+    node_.never_delivered(result_.input);
+    result_.input = {};
   }
 
   std::size_t weight() const noexcept { return weight_; }
@@ -59,8 +67,10 @@ class TransformWorker {
     ResultCollector out(node_, batch->id);
     if (node_.failed) {
       node_.count_lost(LossReason::transform_failed, batch->records.size());
+      out.lose_input();
     } else if (Status s = node_.busy(worker_, [&] { return transform_.process(batch, out); }); !s) {
       node_.fail(s);
+      out.lose_input();
     }
     const std::size_t weight = out.weight();
     node_.transform_order->complete(ticket, out.take(), weight, [&](TransformResult&& r) { node_.hand_on(r); });
@@ -94,6 +104,7 @@ void run_transform_worker(Node& node, unsigned worker) {
     if (Status s = node.busy(w, [&] { return node.transform(w).finish(out); }); !s) node.fail(s);
     node.hand_on(out.take());
   }
+  if (!node.failed) node.passed_on_everything();
   node.end_of_output();
 }
 

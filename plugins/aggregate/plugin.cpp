@@ -108,6 +108,9 @@ Settings settings_from(const sluice::Options& options) {
 
 class AggregatePlugin {
  public:
+  // A flow's acknowledgement waits for its bin's rows to be delivered.
+  static constexpr bool holds_records = true;
+
   AggregatePlugin(const sluice::Options& options, sluice::Host& host)
       : settings_(settings_from(options)),
         key_names_(options.strings("key")),
@@ -119,6 +122,7 @@ class AggregatePlugin {
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const std::uint64_t now = sluice::now_ms();
+    const std::uint64_t bins_closed = aggregator_.stats().bins_closed;
     sluice::visit(
         *in, [&](std::span<const sluice::FlowRecord> records) { aggregator_.add(records, now, closed_); },
         [&](const sluice::Event& event) {
@@ -129,6 +133,10 @@ class AggregatePlugin {
           out.emit(std::move(batch));
         });
     emit_closed(out);
+    // On the processing clock this input went into the bin just opened, and
+    // the earlier ones into bins now closed.
+    if (settings_.clock == Clock::processing && aggregator_.stats().bins_closed != bins_closed)
+      host_.inputs_passed_on();
   }
 
   // Bins close on the processing clock whether flows come or not.
@@ -138,8 +146,10 @@ class AggregatePlugin {
   }
 
   void tick(sluice::Emitter& out) {
+    const std::uint64_t bins_closed = aggregator_.stats().bins_closed;
     aggregator_.tick(sluice::now_ms(), closed_);
     emit_closed(out);
+    if (aggregator_.stats().bins_closed != bins_closed) host_.inputs_passed_on();  // the open bin held them all
   }
 
   void finish(sluice::Emitter& out) {
