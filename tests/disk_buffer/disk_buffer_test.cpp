@@ -3,8 +3,6 @@
 #include "sluice/disk_buffer/disk_buffer.h"
 #include "sluice/disk_buffer/crc32c.h"
 
-#include <sluice/abi.h>
-
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
@@ -310,7 +308,8 @@ TEST_F(DiskBufferTest, RefusesASegmentOfAnotherLayoutNamingIt) {
   EXPECT_TRUE(fs::exists(segment)) << "a foreign buffer is left alone";
 }
 
-// A segment as buffer format 1 wrote it (sluice before records were packed):
+// A segment as buffer format 1 wrote it (sluice 9fc1f47, plugin ABI 5, before
+// records were packed):
 // header {magic, format, ABI, record size, event size, first sequence,
 // CRC-32C of those 32 bytes, 0}; entries {length, CRC-32C of what follows
 // it, sequence, written ms, batch sequence, batch source, record count,
@@ -321,7 +320,7 @@ void write_format_1_segment(const fs::path& folder, const std::vector<Batch>& ba
   const auto put = [&](const auto& value) { out.write(reinterpret_cast<const char*>(&value), sizeof value); };
   struct {
     std::array<char, 8> magic{'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
-    std::array<std::uint32_t, 4> layout{1, abi_version, sizeof(FlowRecord), sizeof(Event)};
+    std::array<std::uint32_t, 4> layout{1, 5, sizeof(FlowRecord), sizeof(Event)};
     std::uint64_t first_sequence = 1;
   } header;
   put(header);

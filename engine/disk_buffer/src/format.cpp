@@ -29,9 +29,9 @@ static_assert(std::tuple_size_v<Words> <= 64, "a record's mask of changed words 
 }  // namespace
 
 bool readable(const Layout& layout) {
-  Layout same = layout;
-  same.format_version = version;
-  return same == Layout{} && layout.format_version >= oldest_readable_version;
+  return layout.format_version >= oldest_readable_version && layout.format_version <= version &&
+         layout.abi_version >= oldest_abi_of_these_records && layout.abi_version <= sluice::abi_version &&
+         layout.record_size == sizeof(FlowRecord) && layout.event_size == sizeof(Event);
 }
 
 SegmentHeader make_segment_header(std::uint64_t first_sequence) {

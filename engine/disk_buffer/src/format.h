@@ -45,11 +45,15 @@ struct Layout {
   std::uint32_t abi_version = sluice::abi_version;
   std::uint32_t record_size = sizeof(FlowRecord);
   std::uint32_t event_size = sizeof(Event);
-  friend bool operator==(const Layout&, const Layout&) = default;
 };
 
-// Whether this build reads segments of `layout`: this record layout, in this
-// format or an older one it still reads.
+// The oldest plugin ABI whose FlowRecord and Event are this build's, bit for
+// bit: ABI 6 changed only interfaces. Raise it with a bump of
+// sluice::abi_version that changes either.
+inline constexpr std::uint32_t oldest_abi_of_these_records = 5;
+
+// Whether this build reads segments of `layout`: records and events as this
+// build's, in this format or an older one it still reads.
 bool readable(const Layout& layout);
 
 struct SegmentHeader {
