@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <random>
 
 #include "process.h"
 
@@ -29,6 +30,20 @@ Batch numbered(std::uint64_t first, std::size_t records) {
     record.src_port = static_cast<std::uint16_t>(i);
     record.first_ms = 1'700'000'000'000 + first + i;
     batch.records.push_back(record);
+  }
+  batch.id = {3, first};
+  return batch;
+}
+
+// `records` of random bytes, which do not compress: they are stored raw.
+Batch noise(std::uint64_t first, std::size_t records) {
+  Batch batch;
+  batch.records.resize(records);
+  std::mt19937_64 random(first);
+  const auto bytes = std::as_writable_bytes(std::span(batch.records));
+  for (std::size_t at = 0; at + sizeof(std::uint64_t) <= bytes.size(); at += sizeof(std::uint64_t)) {
+    const std::uint64_t value = random();
+    std::memcpy(bytes.data() + at, &value, sizeof value);
   }
   batch.id = {3, first};
   return batch;
@@ -99,10 +114,10 @@ class DiskBufferTest : public ::testing::Test {
 
 TEST_F(DiskBufferTest, GivesBackWhatWentInInOrder) {
   DiskBuffer buffer(settings());
-  const std::vector<Batch> batches{numbered(1, 100), numbered(200, 1), numbered(300, 1024)};
+  const std::vector<Batch> batches{numbered(1, 100), numbered(200, 1), numbered(300, 1024), noise(400, 50)};
   for (const Batch& batch : batches) EXPECT_EQ(buffer.append(batch), Appended::written);
-  EXPECT_EQ(buffer.stats().records, 1125U);
-  EXPECT_EQ(buffer.stats().entries, 3U);
+  EXPECT_EQ(buffer.stats().records, 1175U);
+  EXPECT_EQ(buffer.stats().entries, 4U);
   EXPECT_GT(buffer.stats().oldest_ms, 0U);
   for (const Batch& batch : batches) {
     const auto entry = buffer.read();
@@ -115,6 +130,17 @@ TEST_F(DiskBufferTest, GivesBackWhatWentInInOrder) {
   EXPECT_EQ(buffer.stats().records, 0U);
   EXPECT_EQ(buffer.stats().oldest_ms, 0U);
   EXPECT_EQ(buffer.stats().corrupt_entries, 0U);
+}
+
+// Records are stored packed: mostly zeros or as in the record before, they
+// take a fraction of their 320 bytes in memory.
+TEST_F(DiskBufferTest, PacksRecordsSmallerThanInMemory) {
+  DiskBuffer buffer(settings());
+  buffer.append(numbered(1, 1024));
+  EXPECT_LT(buffer.stats().bytes, 1024 * sizeof(FlowRecord) / 4);
+  const auto entry = buffer.read();
+  ASSERT_TRUE(entry);
+  expect_same(*entry->batch, numbered(1, 1024));
 }
 
 // Emptied and closed, a buffer leaves no segment behind; its sequences go on
@@ -282,6 +308,68 @@ TEST_F(DiskBufferTest, RefusesASegmentOfAnotherLayoutNamingIt) {
   EXPECT_TRUE(fs::exists(segment)) << "a foreign buffer is left alone";
 }
 
+// A segment as buffer format 1 wrote it (sluice 9fc1f47, plugin ABI 5, before
+// records were packed):
+// header {magic, format, ABI, record size, event size, first sequence,
+// CRC-32C of those 32 bytes, 0}; entries {length, CRC-32C of what follows
+// it, sequence, written ms, batch sequence, batch source, record count,
+// event count, 0}, then the records and events as in memory.
+void write_format_1_segment(const fs::path& folder, const std::vector<Batch>& batches) {
+  fs::create_directories(folder);
+  std::ofstream out(folder / "00000000000000000001.segment", std::ios::binary);
+  const auto put = [&](const auto& value) { out.write(reinterpret_cast<const char*>(&value), sizeof value); };
+  struct {
+    std::array<char, 8> magic{'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
+    std::array<std::uint32_t, 4> layout{1, 5, sizeof(FlowRecord), sizeof(Event)};
+    std::uint64_t first_sequence = 1;
+  } header;
+  put(header);
+  put(std::array<std::uint32_t, 2>{crc32c(std::as_bytes(std::span(&header, 1))), 0});
+  for (std::uint64_t sequence = 1; const Batch& batch : batches) {
+    const auto records = std::as_bytes(std::span(batch.records));
+    const auto events = std::as_bytes(std::span(batch.events));
+    struct {
+      std::uint64_t sequence, written_ms = 1'700'000'000'000, batch_sequence;
+      std::uint32_t batch_source, record_count, event_count, reserved = 0;
+    } entry{sequence++,
+            1'700'000'000'000,
+            batch.id.sequence,
+            batch.id.source,
+            static_cast<std::uint32_t>(batch.records.size()),
+            static_cast<std::uint32_t>(batch.events.size())};
+    const auto length = static_cast<std::uint32_t>(sizeof entry + records.size() + events.size());
+    put(std::array<std::uint32_t, 2>{length,
+                                     crc32c(events, crc32c(records, crc32c(std::as_bytes(std::span(&entry, 1)))))});
+    put(entry);
+    out.write(reinterpret_cast<const char*>(records.data()), static_cast<std::streamsize>(records.size()));
+    out.write(reinterpret_cast<const char*>(events.data()), static_cast<std::streamsize>(events.size()));
+  }
+}
+
+// A buffer left by the sluice before packing is read, then written on in
+// the new format.
+TEST_F(DiskBufferTest, ReadsWhatFormat1Left) {
+  write_format_1_segment(settings().folder, {numbered(1, 100), numbered(2, 7)});
+  {
+    DiskBuffer buffer(settings());
+    EXPECT_EQ(buffer.stats().records, 107U);
+    EXPECT_EQ(buffer.stats().corrupt_entries, 0U);
+    const auto first = buffer.read();
+    ASSERT_TRUE(first);
+    expect_same(*first->batch, numbered(1, 100));
+    buffer.acknowledge(first->sequence);
+    buffer.append(numbered(3, 100));
+  }
+  DiskBuffer buffer(settings());
+  EXPECT_EQ(segments(settings().folder).size(), 2U) << "format 1's, then one of the new format";
+  const auto second = buffer.read();
+  ASSERT_TRUE(second);
+  expect_same(*second->batch, numbered(2, 7));
+  buffer.acknowledge(second->sequence);
+  EXPECT_EQ(read_all(buffer, true), (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(buffer.stats().corrupt_entries, 0U);
+}
+
 TEST_F(DiskBufferTest, DropsAndCountsWhenFull) {
   const std::uint64_t entry = 10 * sizeof(FlowRecord) + 1024;  // about: records and headers
   Settings s = settings(8 * entry);
@@ -338,7 +426,7 @@ TEST_F(DiskBufferOnFullDisk, NamesTheFileAndKeepsWhatWasWritten) {
     DiskBuffer buffer(s);
     try {
       while (true) {
-        buffer.append(numbered(written + 1, 1024));
+        buffer.append(noise(written + 1, 1024));  // raw: the disk fills in few entries
         ++written;
       }
     } catch (const Error& e) {
@@ -350,7 +438,7 @@ TEST_F(DiskBufferOnFullDisk, NamesTheFileAndKeepsWhatWasWritten) {
     std::uint64_t id = 0;
     while (const auto entry = buffer.read()) {
       ASSERT_EQ(entry->batch->id.sequence, ++id);
-      expect_same(*entry->batch, numbered(id, 1024));
+      expect_same(*entry->batch, noise(id, 1024));
     }
     EXPECT_EQ(id, written);
   }

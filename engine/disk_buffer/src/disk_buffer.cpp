@@ -76,11 +76,11 @@ format::LedgerFile read_ledger(const fs::path& file) {
   format::LedgerFile ledger;
   const iovec all{&ledger, sizeof ledger};
   if (!in.read_at({&all, 1}, 0) || !format::ledger_intact(ledger)) return {};
-  if (ledger.format_version != format::version)
+  if (ledger.format_version != format::ledger_version)
     throw Error(
-        fmt::format("disk buffer: {} is of buffer format {}; this sluice reads format {}: drain the buffer "
+        fmt::format("disk buffer: {} is a ledger of format {}; this sluice reads format {}: drain the buffer "
                     "with the sluice that wrote it, or move the folder away",
-                    file, ledger.format_version, format::version));
+                    file, ledger.format_version, format::ledger_version));
   return ledger;
 }
 
@@ -99,7 +99,21 @@ struct Pending {
   std::uint64_t written_ms = 0;
   std::uint32_t records = 0;
   std::uint32_t events = 0;
+  std::uint32_t packed_size = 0;  // as in its header
   bool acknowledged = false;
+
+  std::uint64_t size() const { return format::entry_size(records, events, packed_size); }
+};
+
+// A batch's records as they go to disk: packed, or raw when that is not smaller.
+struct StoredRecords {
+  std::vector<std::byte> packed;
+  std::uint32_t packed_size = 0;
+
+  explicit StoredRecords(const Batch& batch) : packed_size(format::pack(batch.records, packed)) {}
+  std::span<const std::byte> bytes(const Batch& batch) const {
+    return packed_size == 0 ? std::as_bytes(std::span(batch.records)) : std::span<const std::byte>(packed);
+  }
 };
 
 iovec part(const void* data, std::size_t size) { return {const_cast<void*>(data), size}; }
@@ -139,8 +153,9 @@ struct DiskBuffer::State {
   File writer;
   File reader;
   std::uint64_t reader_segment = 0;
-  std::deque<Pending> pending;  // in sequence order, from the first not acknowledged
-  std::size_t read_count = 0;   // the first pending entries, handed out by read()
+  std::vector<std::byte> packed;  // the records of the entry read, as stored
+  std::deque<Pending> pending;    // in sequence order, from the first not acknowledged
+  std::size_t read_count = 0;     // the first pending entries, handed out by read()
   std::uint64_t next_sequence = 1;
   std::uint64_t unacknowledged = 0;
   Stats counts;               // bytes, records and the counters; the rest is computed
@@ -176,7 +191,7 @@ struct DiskBuffer::State {
       segments.push_back(segment);
       return;
     }
-    if (header.layout != format::Layout{})
+    if (!format::readable(header.layout))
       throw Error(
           fmt::format("disk buffer: {} was written by another sluice ({}); this one reads {}: drain the "
                       "buffer with the sluice that wrote it, or move the folder away",
@@ -186,8 +201,8 @@ struct DiskBuffer::State {
     for (std::size_t offset = sizeof header; offset < all.size();) {
       if (const auto entry = format::check_entry(all.subspan(offset), next_valid)) {
         if (entry->sequence >= first_pending) {
-          pending.push_back(
-              {entry->sequence, number, offset, entry->written_ms, entry->record_count, entry->event_count, false});
+          pending.push_back({entry->sequence, number, offset, entry->written_ms, entry->record_count,
+                             entry->event_count, entry->packed_size, false});
           counts.records += entry->record_count;
           ++unacknowledged;
         }
@@ -237,7 +252,7 @@ struct DiskBuffer::State {
     delete_completed_segments();
   }
 
-  void write(const Batch& batch, std::uint64_t size) {
+  void write(const Batch& batch, const StoredRecords& stored, std::uint64_t size) {
     if (!writer.is_open()) open_segment();
     Segment& segment = segments.back();
     format::EntryHeader header;
@@ -248,7 +263,8 @@ struct DiskBuffer::State {
     header.batch_source = batch.id.source;
     header.record_count = static_cast<std::uint32_t>(batch.records.size());
     header.event_count = static_cast<std::uint32_t>(batch.events.size());
-    const auto records = std::as_bytes(std::span(batch.records));
+    header.packed_size = stored.packed_size;
+    const auto records = stored.bytes(batch);
     const auto events = std::as_bytes(std::span(batch.events));
     header.crc =
         crc32c(events, crc32c(records, crc32c(format::bytes_of(header).subspan(format::checked_header_offset))));
@@ -256,7 +272,7 @@ struct DiskBuffer::State {
                            part(events.data(), events.size())};
     writer.write_at(parts, segment.bytes);
     pending.push_back({next_sequence, segment.first_sequence, segment.bytes, header.written_ms, header.record_count,
-                       header.event_count, false});
+                       header.event_count, header.packed_size, false});
     segment.bytes += size;
     segment.end_sequence = ++next_sequence;
     counts.bytes += size;
@@ -272,18 +288,25 @@ struct DiskBuffer::State {
       reader_segment = entry.segment;
     }
     auto batch = std::make_shared<Batch>();
-    batch->records.resize(entry.records);
     batch->events.resize(entry.events);
     format::EntryHeader header;
-    const auto records = std::as_writable_bytes(std::span(batch->records));
+    // Raw records are read in place; packed ones into `packed`, then unpacked.
+    if (entry.packed_size == 0)
+      batch->records.resize(entry.records);
+    else
+      packed.resize(entry.packed_size);
+    const std::span<std::byte> records =
+        entry.packed_size == 0 ? std::as_writable_bytes(std::span(batch->records)) : std::span(packed);
     const auto events = std::as_writable_bytes(std::span(batch->events));
     const std::array parts{part(&header, sizeof header), part(records.data(), records.size()),
                            part(events.data(), events.size())};
     if (!reader.read_at(parts, entry.offset)) return nullptr;
     const auto checked = format::bytes_of(header).subspan(format::checked_header_offset);
     if (header.sequence != entry.sequence || header.record_count != entry.records ||
-        header.event_count != entry.events || crc32c(events, crc32c(records, crc32c(checked))) != header.crc)
+        header.event_count != entry.events || header.packed_size != entry.packed_size ||
+        crc32c(events, crc32c(records, crc32c(checked))) != header.crc)
       return nullptr;
+    if (entry.packed_size != 0 && !format::unpack(records, entry.records, batch->records)) return nullptr;
     batch->id = {header.batch_source, header.batch_sequence};
     return batch;
   }
@@ -384,10 +407,12 @@ DiskBuffer::~DiskBuffer() {
 }
 
 Appended DiskBuffer::append(const Batch& batch, std::chrono::milliseconds wait) {
-  const std::uint64_t size = format::entry_size(batch.records.size(), batch.events.size());
-  if (size - format::checked_header_offset > std::numeric_limits<std::uint32_t>::max())
+  if (format::entry_size(batch.records.size(), batch.events.size(), 0) - format::checked_header_offset >
+      std::numeric_limits<std::uint32_t>::max())
     throw Error(fmt::format("disk buffer {}: a batch of {} records is too large for an entry", state_->settings.folder,
                             batch.records.size()));
+  const StoredRecords stored(batch);  // packed before taking the lock: the reader goes on meanwhile
+  const std::uint64_t size = format::entry_size(batch.records.size(), batch.events.size(), stored.packed_size);
   State& s = *state_;
   std::unique_lock lock(s.mutex);
   s.close_full_segment();
@@ -403,7 +428,7 @@ Appended DiskBuffer::append(const Batch& batch, std::chrono::milliseconds wait) 
       return Appended::full;
   }
   s.sync_if_due();  // before writing: a failed sync must not leave an entry the caller thinks was refused
-  s.write(batch, size);
+  s.write(batch, stored, size);
   s.appended.notify_all();
   return Appended::written;
 }
@@ -419,7 +444,7 @@ std::optional<Entry> DiskBuffer::read(std::chrono::milliseconds wait) {
     auto batch = s.load(entry);
     ++s.read_count;
     if (batch) return Entry{entry.sequence, std::move(batch)};
-    s.count_corrupt(format::entry_size(entry.records, entry.events));
+    s.count_corrupt(entry.size());
     s.acknowledge(entry.sequence);
   }
   return std::nullopt;
