@@ -1,7 +1,10 @@
 // aggregate: flows summed per key in time bins, optionally the top N keys of
 // each bin (see aggregation/aggregator.h and docs/analysis.md). A bin leaves
 // as records when it ends (on the engine's tick, with or without traffic)
-// and at the end of the stream.
+// and at the end of the stream. It is keyed: on `workers = N` each of N
+// instances keeps the keys of one partition (max_keys shared out), all see
+// every flow and close their bins together, and merge() makes the bins' rows
+// one aggregator would have sent.
 #include "sluice/aggregation/aggregator.h"
 #include "sluice/csv/field_text.h"
 #include "sluice/stats/metrics.h"
@@ -14,7 +17,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <numeric>
 #include <stdexcept>
 
 namespace {
@@ -108,6 +110,8 @@ Settings settings_from(const sluice::Options& options) {
 
 class AggregatePlugin {
  public:
+  static constexpr sluice::Concurrency concurrency = sluice::Concurrency::keyed;
+
   AggregatePlugin(const sluice::Options& options, sluice::Host& host)
       : settings_(settings_from(options)),
         key_names_(options.strings("key")),
@@ -117,8 +121,17 @@ class AggregatePlugin {
         host_(host),
         metrics_(host, stats_metrics, {}) {}
 
+  void keep(sluice::Partition partition) {
+    settings_.partition = partition.index;
+    settings_.partitions = partition.count;
+    const std::size_t total = settings_.max_keys;  // stays the total
+    settings_.max_keys =
+        std::max<std::size_t>(1, total / partition.count + (partition.index < total % partition.count));
+    aggregator_ = Aggregator(settings_);
+  }
+
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
-    const std::uint64_t now = sluice::now_ms();
+    const std::uint64_t now = host_.now_ms();
     sluice::visit(
         *in, [&](std::span<const sluice::FlowRecord> records) { aggregator_.add(records, now, closed_); },
         [&](const sluice::Event& event) {
@@ -138,7 +151,7 @@ class AggregatePlugin {
   }
 
   void tick(sluice::Emitter& out) {
-    aggregator_.tick(sluice::now_ms(), closed_);
+    aggregator_.tick(host_.now_ms(), closed_);
     emit_closed(out);
   }
 
@@ -147,10 +160,30 @@ class AggregatePlugin {
     emit_closed(out);
   }
 
+  // The partitions' bins of one step, one by one (each sent them in the
+  // same order: events, and a batch per bin ending with its totals row).
+  void merge(std::span<const std::vector<sluice::BatchPtr>> parts, sluice::Emitter& out) {
+    for (const auto& part : parts)
+      if (part.size() != parts.front().size()) throw std::logic_error("the partitions closed different bins");
+    std::vector<std::span<const sluice::FlowRecord>> bin(parts.size());
+    for (std::size_t i = 0; i < parts.front().size(); ++i) {
+      if (parts.front()[i]->records.empty()) {  // an event, which every partition passed on
+        out.emit(parts.front()[i]);
+        continue;
+      }
+      for (std::size_t p = 0; p < parts.size(); ++p) bin[p] = parts[p][i]->records;
+      aggregator_.merge(bin, closed_);
+      send_closed(out);
+    }
+  }
+
   std::string report() const {
     const Stats s = aggregator_.stats();
-    std::string text = fmt::format("{} bins closed, key table {:.2f} MB at most\n", s.bins_closed,
-                                   static_cast<double>(peak_memory_) / 1e6);
+    std::string text = settings_.partitions > 1
+                           ? fmt::format("partition {} of {}: ", settings_.partition + 1, settings_.partitions)
+                           : "";
+    text += fmt::format("{} bins closed, key table {:.2f} MB at most\n", s.bins_closed,
+                        static_cast<double>(peak_memory_) / 1e6);
     if (s.overflow_flows)
       text += fmt::format("{} flows ({} bytes) not aggregated: their bin held max_keys = {} keys\n", s.overflow_flows,
                           s.overflow_bytes, settings_.max_keys);
@@ -160,7 +193,8 @@ class AggregatePlugin {
  private:
   // Sends the rows of bins that closed, and brings the metrics up to date.
   void emit_closed(sluice::Emitter& out) {
-    const Stats s = aggregator_.stats();
+    Stats s = aggregator_.stats();
+    if (settings_.partition != 0) s.bins_closed = 0;  // the partitions close the same bins: one counts them
     if (s.overflow_flows > overflow_warned_ && overflow_log_.allow()) {
       host_.log(sluice::LogLevel::warning,
                 fmt::format("a bin reached max_keys = {}: flows of further keys are counted, not aggregated "
@@ -170,7 +204,27 @@ class AggregatePlugin {
     }
     metrics_.publish(s);
     peak_memory_ = std::max(peak_memory_, s.memory_bytes);
+    if (settings_.partitions > 1)
+      send_bins(out);
+    else
+      send_closed(out);
+  }
 
+  // A partition sends each closed bin as one batch for merge(), however
+  // large: its rows, then its totals row.
+  void send_bins(sluice::Emitter& out) {
+    auto batch = sluice::make_batch();
+    for (const Aggregate& a : closed_) {
+      batch->records.push_back(a.record);
+      if (!a.totals) continue;
+      out.emit(std::move(batch));
+      batch = sluice::make_batch();
+    }
+    closed_.clear();
+  }
+
+  // The rows of closed bins, to the console and downstream.
+  void send_closed(sluice::Emitter& out) {
     if (!closed_.empty()) publish_top_keys();
     for (std::size_t start = 0; start < closed_.size(); start += rows_per_batch) {
       const std::size_t end = std::min(closed_.size(), start + rows_per_batch);
@@ -191,9 +245,9 @@ class AggregatePlugin {
                                  {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
     const auto ordered_by = values.back().second;
-    // A bin's totals row is no key (with several bins closed at once, only the last's is left out).
-    std::vector<std::size_t> largest(closed_.size() - (settings_.totals ? 1 : 0));
-    std::iota(largest.begin(), largest.end(), std::size_t{0});
+    std::vector<std::size_t> largest;  // a bin's totals row is no key
+    for (std::size_t i = 0; i < closed_.size(); ++i)
+      if (!closed_[i].totals) largest.push_back(i);
     const std::size_t n = std::min(console_rows, largest.size());
     std::partial_sort(largest.begin(), largest.begin() + static_cast<std::ptrdiff_t>(n), largest.end(),
                       [&](std::size_t a, std::size_t b) { return ordered_by(closed_[a]) > ordered_by(closed_[b]); });
@@ -213,7 +267,7 @@ class AggregatePlugin {
     host_.publish_table("top keys", columns, key_names_.size(), cells);
   }
 
-  const Settings settings_;
+  Settings settings_;
   const std::vector<std::string> key_names_;  // as the `key` option gave them
   const std::string order_name_;
   sluice::csv::FieldWriter field_writer_;  // the console's text of a key

@@ -57,6 +57,13 @@ struct Settings {
   // latest; no key: fields 0, addresses 0.0.0.0). What a table's shares are
   // of when only its top rows leave the aggregate.
   bool totals = false;
+  // Keyed parallelism: this aggregator keeps only the keys whose partition
+  // hash (the same in every aggregator) falls in `partition` of `partitions`,
+  // at most max_keys of them. Every partition sees every flow, so their bins
+  // close together; each bin's rows end with its totals row on the partition
+  // (whatever `totals` says), and merge() makes one bin of theirs.
+  unsigned partition = 0;
+  unsigned partitions = 1;
 };
 
 // The flow as its destination side sees it: source and destination fields
@@ -70,6 +77,7 @@ struct Aggregate {
   // latest; the other fields as in a default FlowRecord (0, absent;
   // sampling interval 1).
   FlowRecord record;
+  bool totals = false;  // the bin's totals row, its last
 };
 
 struct Stats {
@@ -99,6 +107,12 @@ class Aggregator {
   void finish(std::vector<Aggregate>& out);
 
   Stats stats() const noexcept;
+
+  // With partitions: one bin's rows from each partition (its keys, or its
+  // top ones, then its totals row) into the rows one aggregator of every key
+  // would have closed: all keys (in partition order), or the `top` ones,
+  // ranked as it ranks them; then the totals, if asked.
+  void merge(std::span<const std::span<const FlowRecord>> parts, std::vector<Aggregate>& out) const;
 
  private:
   struct State;
