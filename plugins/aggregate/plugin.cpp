@@ -62,8 +62,8 @@ constexpr sluice::OptionSpec options[] = {
     {.name = "max_keys",
      .type = sluice::OptionType::integer,
      .default_value = "1000000",
-     .help = "keys a bin holds at most (about 90 bytes each for a 5-tuple); flows of further keys are counted, "
-             "not kept",
+     .help = "keys a bin holds at most (about 90 bytes each for a 5-tuple), in all: on `workers = N` each "
+             "worker's partition holds its share; flows of further keys are counted, not kept",
      .min = "1",
      .max = "1000000000"},
 };
@@ -160,21 +160,36 @@ class AggregatePlugin {
     emit_closed(out);
   }
 
-  // The partitions' bins of one step, one by one (each sent them in the
-  // same order: events, and a batch per bin ending with its totals row).
+  // The partitions' output of one step: the same events and bins from each
+  // (they close bins on the same flows and ticks), passed on once, merged.
   void merge(std::span<const std::vector<sluice::BatchPtr>> parts, sluice::Emitter& out) {
-    for (const auto& part : parts)
-      if (part.size() != parts.front().size()) throw std::logic_error("the partitions closed different bins");
-    std::vector<std::span<const sluice::FlowRecord>> bin(parts.size());
-    for (std::size_t i = 0; i < parts.front().size(); ++i) {
-      if (parts.front()[i]->records.empty()) {  // an event, which every partition passed on
-        out.emit(parts.front()[i]);
+    std::vector<std::size_t> next(parts.size(), 0);
+    const auto misaligned = [] { return std::logic_error("the partitions closed different bins"); };
+    while (next[0] < parts[0].size()) {
+      if (parts[0][next[0]]->records.empty()) {  // an event, which every partition passed on
+        out.emit(parts[0][next[0]]);
+        for (std::size_t& n : next) ++n;
         continue;
       }
-      for (std::size_t p = 0; p < parts.size(); ++p) bin[p] = parts[p][i]->records;
-      aggregator_.merge(bin, closed_);
-      send_closed(out);
+      std::vector<sluice::BatchPtr> rows;
+      std::vector<sluice::FlowRecord> totals;
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        for (;; ++next[p]) {
+          if (next[p] == parts[p].size() || parts[p][next[p]]->records.empty()) throw misaligned();
+          const sluice::BatchPtr& batch = parts[p][next[p]];
+          if (!is_totals(*batch)) {
+            rows.push_back(batch);
+            continue;
+          }
+          totals.push_back(batch->records.front());
+          ++next[p];
+          break;
+        }
+      }
+      send_merged(rows, totals, out);
     }
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      if (next[p] != parts[p].size()) throw misaligned();
   }
 
   std::string report() const {
@@ -210,22 +225,60 @@ class AggregatePlugin {
       send_closed(out);
   }
 
-  // A partition sends each closed bin as one batch for merge(), however
-  // large: its rows, then its totals row.
+  // A partition sends each closed bin to merge() as its rows, in batches,
+  // then its totals row alone, marked by an event after it.
   void send_bins(sluice::Emitter& out) {
-    auto batch = sluice::make_batch();
-    for (const Aggregate& a : closed_) {
-      batch->records.push_back(a.record);
-      if (!a.totals) continue;
-      out.emit(std::move(batch));
-      batch = sluice::make_batch();
+    std::size_t start = 0;
+    for (std::size_t end = 0; end < closed_.size(); ++end) {
+      if (!closed_[end].totals) continue;
+      for (; start < end; start += rows_per_batch) {
+        auto batch = sluice::make_batch(std::min(rows_per_batch, end - start));
+        for (std::size_t i = start; i < std::min(end, start + rows_per_batch); ++i)
+          batch->records.push_back(closed_[i].record);
+        out.emit(std::move(batch));
+      }
+      auto totals = sluice::make_batch(1);
+      totals->records.push_back(closed_[end].record);
+      totals->add_event({.kind = sluice::Event::Kind::flush});
+      out.emit(std::move(totals));
+      start = end + 1;
     }
     closed_.clear();
   }
 
+  static bool is_totals(const sluice::Batch& batch) { return !batch.records.empty() && !batch.events.empty(); }
+
+  // One bin of every partition's: their rows as they are (in partition
+  // order) or the top ones across them, then the bin's totals if asked.
+  void send_merged(const std::vector<sluice::BatchPtr>& rows, std::span<const sluice::FlowRecord> totals,
+                   sluice::Emitter& out) {
+    if (settings_.top != 0) {
+      std::vector<std::span<const sluice::FlowRecord>> spans;
+      for (const auto& batch : rows) spans.emplace_back(batch->records);
+      aggregator_.merge_top(spans, closed_);
+      if (settings_.totals) closed_.push_back(aggregator_.merged_totals(totals));
+      send_closed(out);
+      return;
+    }
+    std::vector<const sluice::FlowRecord*> keys;
+    for (const auto& batch : rows)
+      for (const auto& record : batch->records) keys.push_back(&record);
+    if (!keys.empty()) publish_top_keys(std::move(keys));
+    for (const auto& batch : rows) out.emit(batch);  // shared, not copied
+    if (!settings_.totals) return;
+    auto batch = sluice::make_batch(1);
+    batch->records.push_back(aggregator_.merged_totals(totals).record);
+    out.emit(std::move(batch));
+  }
+
   // The rows of closed bins, to the console and downstream.
   void send_closed(sluice::Emitter& out) {
-    if (!closed_.empty()) publish_top_keys();
+    if (!closed_.empty()) {
+      std::vector<const sluice::FlowRecord*> keys;  // a bin's totals row is no key
+      for (const Aggregate& a : closed_)
+        if (!a.totals) keys.push_back(&a.record);
+      publish_top_keys(std::move(keys));
+    }
     for (std::size_t start = 0; start < closed_.size(); start += rows_per_batch) {
       const std::size_t end = std::min(closed_.size(), start + rows_per_batch);
       auto batch = sluice::make_batch(end - start);
@@ -238,28 +291,25 @@ class AggregatePlugin {
   // The largest keys of what just closed, as a table on the console: the key
   // fields, then flows, packets and bytes with the `order` one last (the
   // column the console charts).
-  void publish_top_keys() {
-    using Value = std::pair<std::string_view, std::uint64_t (*)(const Aggregate&)>;
-    std::array<Value, 3> values{{{"flows", [](const Aggregate& a) { return a.record.flows; }},
-                                 {"packets", [](const Aggregate& a) { return a.record.packets; }},
-                                 {"bytes", [](const Aggregate& a) { return a.record.bytes; }}}};
+  void publish_top_keys(std::vector<const sluice::FlowRecord*> largest) {
+    using Value = std::pair<std::string_view, std::uint64_t (*)(const sluice::FlowRecord&)>;
+    std::array<Value, 3> values{{{"flows", [](const sluice::FlowRecord& r) { return r.flows; }},
+                                 {"packets", [](const sluice::FlowRecord& r) { return r.packets; }},
+                                 {"bytes", [](const sluice::FlowRecord& r) { return r.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
     const auto ordered_by = values.back().second;
-    std::vector<std::size_t> largest;  // a bin's totals row is no key
-    for (std::size_t i = 0; i < closed_.size(); ++i)
-      if (!closed_[i].totals) largest.push_back(i);
     const std::size_t n = std::min(console_rows, largest.size());
     std::partial_sort(largest.begin(), largest.begin() + static_cast<std::ptrdiff_t>(n), largest.end(),
-                      [&](std::size_t a, std::size_t b) { return ordered_by(closed_[a]) > ordered_by(closed_[b]); });
+                      [&](const auto* a, const auto* b) { return ordered_by(*a) > ordered_by(*b); });
     std::vector<std::string> texts;
     for (std::size_t row = 0; row < n; ++row) {
-      const Aggregate& a = closed_[largest[row]];
+      const sluice::FlowRecord& r = *largest[row];
       for (const KeyPart& part : settings_.key) {
-        std::string text(field_writer_.room(part.field, a.record), '\0');
-        text.resize(static_cast<std::size_t>(field_writer_.put(text.data(), part.field, a.record) - text.data()));
+        std::string text(field_writer_.room(part.field, r), '\0');
+        text.resize(static_cast<std::size_t>(field_writer_.put(text.data(), part.field, r) - text.data()));
         texts.push_back(std::move(text));
       }
-      for (const Value& value : values) texts.push_back(std::to_string(value.second(a)));
+      for (const Value& value : values) texts.push_back(std::to_string(value.second(r)));
     }
     std::vector<std::string_view> columns(key_names_.begin(), key_names_.end());
     for (const Value& value : values) columns.push_back(value.first);

@@ -210,7 +210,9 @@ struct Aggregator::State {
   Aggregate totals_of_bin() const {
     Aggregate totals;
     totals.record.src_addr = totals.record.dst_addr = IpAddress::v4(0);
-    totals.record.first_ms = table.size() != 0 ? ~std::uint64_t{0} : 0;
+    // A partition's empty bin starts at "never", which merged_totals() takes
+    // as no time at all.
+    totals.record.first_ms = table.size() != 0 || settings.partitions > 1 ? ~std::uint64_t{0} : 0;
     totals.record.flows = 0;
     for (std::size_t i = 0; i < table.size(); ++i) {
       const std::uint64_t* sums = table.sums_at(i);
@@ -229,7 +231,7 @@ struct Aggregator::State {
   void emit_rows(std::vector<Aggregate>& out) const {
     const std::size_t keys = table.size();
     if (settings.top == 0) {
-      out.reserve(out.size() + keys);  // a bin of a million keys: no copies as `out` grows
+      out.reserve(out.size() + keys + 1);  // a bin of a million keys (and its totals): no copies as `out` grows
       for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
       return;
     }
@@ -294,47 +296,43 @@ void Aggregator::finish(std::vector<Aggregate>& out) {
   s.bin = no_bin;
 }
 
-void Aggregator::merge(std::span<const std::span<const FlowRecord>> parts, std::vector<Aggregate>& out) const {
+Aggregate Aggregator::merged_totals(std::span<const FlowRecord> totals) const {
+  Aggregate merged;
+  merged.totals = true;
+  merged.record.src_addr = merged.record.dst_addr = IpAddress::v4(0);
+  merged.record.first_ms = ~std::uint64_t{0};
+  merged.record.flows = 0;
+  merged.record.set_present(Element::flows);
+  for (const FlowRecord& part : totals) {
+    merged.record.packets += part.packets;
+    merged.record.bytes += part.bytes;
+    merged.record.flows += part.flows;
+    merged.record.first_ms = std::min(merged.record.first_ms, part.first_ms);
+    merged.record.last_ms = std::max(merged.record.last_ms, part.last_ms);
+  }
+  if (merged.record.first_ms == ~std::uint64_t{0}) merged.record.first_ms = 0;  // no keys in any
+  return merged;
+}
+
+void Aggregator::merge_top(std::span<const std::span<const FlowRecord>> rows, std::vector<Aggregate>& out) const {
   const State& s = *state_;
-  Aggregate totals;
-  totals.totals = true;
-  totals.record.src_addr = totals.record.dst_addr = IpAddress::v4(0);
-  totals.record.flows = 0;
-  totals.record.set_present(Element::flows);
-  std::vector<const FlowRecord*> rows;
-  for (const auto& part : parts) {
-    if (part.empty()) continue;
-    const FlowRecord& sums = part.back();  // the partition's totals
-    totals.record.packets += sums.packets;
-    totals.record.bytes += sums.bytes;
-    totals.record.flows += sums.flows;
-    if (part.size() > 1) {  // it had keys: its first and last count
-      const bool first_rows = rows.empty();
-      totals.record.first_ms = first_rows ? sums.first_ms : std::min(totals.record.first_ms, sums.first_ms);
-      totals.record.last_ms = std::max(totals.record.last_ms, sums.last_ms);
-    }
-    for (const FlowRecord& row : part.first(part.size() - 1)) rows.push_back(&row);
-  }
-  if (s.settings.top == 0) {
-    out.reserve(out.size() + rows.size());
-    for (const FlowRecord* row : rows) out.push_back({*row});
-  } else {
-    const std::size_t words = s.layout.words();
-    std::vector<std::uint64_t> keys(rows.size() * words);
-    for (std::size_t i = 0; i < rows.size(); ++i) s.layout.extract(rows[i], 1, &keys[i * words]);
-    const auto measure = [&](std::size_t i) {
-      const FlowRecord& r = *rows[i];
-      return s.settings.order == Order::packets ? r.packets : s.settings.order == Order::flows ? r.flows : r.bytes;
-    };
-    std::vector<std::size_t> ranked(rows.size());
-    std::iota(ranked.begin(), ranked.end(), std::size_t{0});
-    const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(s.settings.top, rows.size()));
-    std::partial_sort(ranked.begin(), top, ranked.end(), [&](std::size_t a, std::size_t b) {
-      return ranks_before(measure(a), &keys[a * words], measure(b), &keys[b * words], words);
-    });
-    for (auto it = ranked.begin(); it != top; ++it) out.push_back({*rows[*it]});
-  }
-  if (s.settings.totals) out.push_back(totals);
+  std::vector<const FlowRecord*> all;
+  for (const auto& part : rows)
+    for (const FlowRecord& row : part) all.push_back(&row);
+  const std::size_t words = s.layout.words();
+  std::vector<std::uint64_t> keys(all.size() * words);
+  for (std::size_t i = 0; i < all.size(); ++i) s.layout.extract(all[i], 1, &keys[i * words]);
+  const auto measure = [&](std::size_t i) {
+    const FlowRecord& r = *all[i];
+    return s.settings.order == Order::packets ? r.packets : s.settings.order == Order::flows ? r.flows : r.bytes;
+  };
+  std::vector<std::size_t> ranked(all.size());
+  std::iota(ranked.begin(), ranked.end(), std::size_t{0});
+  const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(s.settings.top, all.size()));
+  std::partial_sort(ranked.begin(), top, ranked.end(), [&](std::size_t a, std::size_t b) {
+    return ranks_before(measure(a), &keys[a * words], measure(b), &keys[b * words], words);
+  });
+  for (auto it = ranked.begin(); it != top; ++it) out.push_back({*all[*it]});
 }
 
 Stats Aggregator::stats() const noexcept {

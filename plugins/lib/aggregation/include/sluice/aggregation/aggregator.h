@@ -61,7 +61,7 @@ struct Settings {
   // hash (the same in every aggregator) falls in `partition` of `partitions`,
   // at most max_keys of them. Every partition sees every flow, so their bins
   // close together; each bin's rows end with its totals row on the partition
-  // (whatever `totals` says), and merge() makes one bin of theirs.
+  // (whatever `totals` says).
   unsigned partition = 0;
   unsigned partitions = 1;
 };
@@ -108,11 +108,13 @@ class Aggregator {
 
   Stats stats() const noexcept;
 
-  // With partitions: one bin's rows from each partition (its keys, or its
-  // top ones, then its totals row) into the rows one aggregator of every key
-  // would have closed: all keys (in partition order), or the `top` ones,
-  // ranked as it ranks them; then the totals, if asked.
-  void merge(std::span<const std::span<const FlowRecord>> parts, std::vector<Aggregate>& out) const;
+  // With partitions, one bin of theirs as one aggregator of every key would
+  // have closed it. The bin's totals over every key, from each partition's
+  // totals row:
+  Aggregate merged_totals(std::span<const FlowRecord> totals) const;
+  // With `top`: the `top` rows of the partitions' (each its top ones),
+  // ranked as one aggregator ranks them.
+  void merge_top(std::span<const std::span<const FlowRecord>> rows, std::vector<Aggregate>& out) const;
 
  private:
   struct State;
