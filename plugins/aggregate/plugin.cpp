@@ -108,6 +108,66 @@ Settings settings_from(const sluice::Options& options) {
   return s;
 }
 
+// What the console's table of a closed bin ranks by: the `order` measure.
+std::uint64_t measure(const sluice::FlowRecord& r, Order order) {
+  return order == Order::packets ? r.packets : order == Order::flows ? r.flows : r.bytes;
+}
+
+// The console_rows largest keys of what closed, largest first.
+class Largest {
+ public:
+  explicit Largest(Order order) : order_(order) {}
+  void offer(const sluice::FlowRecord& row) {
+    const auto at = std::find_if(rows_.begin(), rows_.end(), [&](const sluice::FlowRecord& r) {
+      return measure(row, order_) > measure(r, order_);
+    });
+    if (at == rows_.end() && rows_.size() == console_rows) return;
+    rows_.insert(at, row);
+    if (rows_.size() > console_rows) rows_.pop_back();
+  }
+  std::span<const sluice::FlowRecord> rows() const { return rows_; }
+
+ private:
+  Order order_;
+  std::vector<sluice::FlowRecord> rows_;
+};
+
+// Where the aggregator's rows go as it makes them: batches of rows_per_batch,
+// sent as they fill, so a bin of a million keys is never held twice. A
+// partition sends each bin's totals row alone, marked by an event after it,
+// for merge(); the console's table is offered every other row.
+class Outgoing final : public Rows {
+ public:
+  Outgoing(sluice::Emitter& out, bool partition, Largest& largest)
+      : out_(out), partition_(partition), largest_(largest) {}
+
+  void row(const Aggregate& a) override {
+    if (a.totals && partition_) {
+      send();
+      auto totals = sluice::make_batch(1);
+      totals->records.push_back(a.record);
+      totals->add_event({.kind = sluice::Event::Kind::flush});
+      out_.emit(std::move(totals));
+      return;
+    }
+    if (!a.totals && !partition_) largest_.offer(a.record);
+    if (!batch_) batch_ = sluice::make_batch(rows_per_batch);
+    batch_->records.push_back(a.record);
+    if (batch_->records.size() == rows_per_batch) send();
+  }
+  // Sends the rows so far (before an event, and at the end).
+  void send() {
+    if (batch_) out_.emit(std::move(batch_));
+    batch_.reset();
+  }
+
+ private:
+  sluice::Emitter& out_;
+  const bool partition_;
+  Largest& largest_;
+  std::shared_ptr<sluice::Batch> batch_;
+};
+
 class AggregatePlugin {
  public:
   static constexpr sluice::Concurrency concurrency = sluice::Concurrency::keyed;
@@ -132,16 +192,18 @@ class AggregatePlugin {
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const std::uint64_t now = host_.now_ms();
+    Largest largest(settings_.order);
+    Outgoing rows(out, settings_.partitions > 1, largest);
     sluice::visit(
-        *in, [&](std::span<const sluice::FlowRecord> records) { aggregator_.add(records, now, closed_); },
+        *in, [&](std::span<const sluice::FlowRecord> records) { aggregator_.add(records, now, rows); },
         [&](const sluice::Event& event) {
           // Events pass on at once; rows of a bin they follow leave first.
-          emit_closed(out);
+          rows.send();
           auto batch = sluice::make_batch(0);
           batch->add_event(event);
           out.emit(std::move(batch));
         });
-    emit_closed(out);
+    sent(rows, largest);
   }
 
   // Bins close on the processing clock whether flows come or not.
@@ -151,13 +213,17 @@ class AggregatePlugin {
   }
 
   void tick(sluice::Emitter& out) {
-    aggregator_.tick(host_.now_ms(), closed_);
-    emit_closed(out);
+    Largest largest(settings_.order);
+    Outgoing rows(out, settings_.partitions > 1, largest);
+    aggregator_.tick(host_.now_ms(), rows);
+    sent(rows, largest);
   }
 
   void finish(sluice::Emitter& out) {
-    aggregator_.finish(closed_);
-    emit_closed(out);
+    Largest largest(settings_.order);
+    Outgoing rows(out, settings_.partitions > 1, largest);
+    aggregator_.finish(rows);
+    sent(rows, largest);
   }
 
   // The partitions' output of one step: the same events and bins from each
@@ -165,6 +231,7 @@ class AggregatePlugin {
   void merge(std::span<const std::vector<sluice::BatchPtr>> parts, sluice::Emitter& out) {
     std::vector<std::size_t> next(parts.size(), 0);
     const auto misaligned = [] { return std::logic_error("the partitions closed different bins"); };
+    Largest largest(settings_.order);
     while (next[0] < parts[0].size()) {
       if (parts[0][next[0]]->records.empty()) {  // an event, which every partition passed on
         out.emit(parts[0][next[0]]);
@@ -177,7 +244,7 @@ class AggregatePlugin {
         for (;; ++next[p]) {
           if (next[p] == parts[p].size() || parts[p][next[p]]->records.empty()) throw misaligned();
           const sluice::BatchPtr& batch = parts[p][next[p]];
-          if (!is_totals(*batch)) {
+          if (batch->events.empty()) {
             rows.push_back(batch);
             continue;
           }
@@ -186,10 +253,11 @@ class AggregatePlugin {
           break;
         }
       }
-      send_merged(rows, totals, out);
+      send_merged(rows, totals, largest, out);
     }
     for (std::size_t p = 0; p < parts.size(); ++p)
       if (next[p] != parts[p].size()) throw misaligned();
+    if (!largest.rows().empty()) publish_top_keys(largest.rows());
   }
 
   std::string report() const {
@@ -206,8 +274,11 @@ class AggregatePlugin {
   }
 
  private:
-  // Sends the rows of bins that closed, and brings the metrics up to date.
-  void emit_closed(sluice::Emitter& out) {
+  // After the rows of bins that closed: the last of them, the console's
+  // table, the metrics.
+  void sent(Outgoing& rows, const Largest& largest) {
+    rows.send();
+    if (!largest.rows().empty()) publish_top_keys(largest.rows());
     Stats s = aggregator_.stats();
     if (settings_.partition != 0) s.bins_closed = 0;  // the partitions close the same bins: one counts them
     if (s.overflow_flows > overflow_warned_ && overflow_log_.allow()) {
@@ -219,91 +290,38 @@ class AggregatePlugin {
     }
     metrics_.publish(s);
     peak_memory_ = std::max(peak_memory_, s.memory_bytes);
-    if (settings_.partitions > 1)
-      send_bins(out);
-    else
-      send_closed(out);
   }
-
-  // A partition sends each closed bin to merge() as its rows, in batches,
-  // then its totals row alone, marked by an event after it.
-  void send_bins(sluice::Emitter& out) {
-    std::size_t start = 0;
-    for (std::size_t end = 0; end < closed_.size(); ++end) {
-      if (!closed_[end].totals) continue;
-      for (; start < end; start += rows_per_batch) {
-        auto batch = sluice::make_batch(std::min(rows_per_batch, end - start));
-        for (std::size_t i = start; i < std::min(end, start + rows_per_batch); ++i)
-          batch->records.push_back(closed_[i].record);
-        out.emit(std::move(batch));
-      }
-      auto totals = sluice::make_batch(1);
-      totals->records.push_back(closed_[end].record);
-      totals->add_event({.kind = sluice::Event::Kind::flush});
-      out.emit(std::move(totals));
-      start = end + 1;
-    }
-    closed_.clear();
-  }
-
-  static bool is_totals(const sluice::Batch& batch) { return !batch.records.empty() && !batch.events.empty(); }
 
   // One bin of every partition's: their rows as they are (in partition
-  // order) or the top ones across them, then the bin's totals if asked.
+  // order), or the top ones across them; then the bin's totals if asked.
   void send_merged(const std::vector<sluice::BatchPtr>& rows, std::span<const sluice::FlowRecord> totals,
-                   sluice::Emitter& out) {
+                   Largest& largest, sluice::Emitter& out) {
+    Outgoing merged(out, false, largest);
     if (settings_.top != 0) {
       std::vector<std::span<const sluice::FlowRecord>> spans;
       for (const auto& batch : rows) spans.emplace_back(batch->records);
-      aggregator_.merge_top(spans, closed_);
-      if (settings_.totals) closed_.push_back(aggregator_.merged_totals(totals));
-      send_closed(out);
-      return;
+      aggregator_.merge_top(spans, merged);
+    } else {
+      for (const auto& batch : rows) {
+        for (const auto& record : batch->records) largest.offer(record);
+        out.emit(batch);  // shared, not copied
+      }
     }
-    std::vector<const sluice::FlowRecord*> keys;
-    for (const auto& batch : rows)
-      for (const auto& record : batch->records) keys.push_back(&record);
-    if (!keys.empty()) publish_top_keys(std::move(keys));
-    for (const auto& batch : rows) out.emit(batch);  // shared, not copied
-    if (!settings_.totals) return;
-    auto batch = sluice::make_batch(1);
-    batch->records.push_back(aggregator_.merged_totals(totals).record);
-    out.emit(std::move(batch));
-  }
-
-  // The rows of closed bins, to the console and downstream.
-  void send_closed(sluice::Emitter& out) {
-    if (!closed_.empty()) {
-      std::vector<const sluice::FlowRecord*> keys;  // a bin's totals row is no key
-      for (const Aggregate& a : closed_)
-        if (!a.totals) keys.push_back(&a.record);
-      publish_top_keys(std::move(keys));
-    }
-    for (std::size_t start = 0; start < closed_.size(); start += rows_per_batch) {
-      const std::size_t end = std::min(closed_.size(), start + rows_per_batch);
-      auto batch = sluice::make_batch(end - start);
-      for (std::size_t i = start; i < end; ++i) batch->records.push_back(closed_[i].record);
-      out.emit(std::move(batch));
-    }
-    closed_.clear();
+    if (settings_.totals) merged.row(aggregator_.merged_totals(totals));
+    merged.send();
   }
 
   // The largest keys of what just closed, as a table on the console: the key
   // fields, then flows, packets and bytes with the `order` one last (the
   // column the console charts).
-  void publish_top_keys(std::vector<const sluice::FlowRecord*> largest) {
+  void publish_top_keys(std::span<const sluice::FlowRecord> largest) {
     using Value = std::pair<std::string_view, std::uint64_t (*)(const sluice::FlowRecord&)>;
     std::array<Value, 3> values{{{"flows", [](const sluice::FlowRecord& r) { return r.flows; }},
                                  {"packets", [](const sluice::FlowRecord& r) { return r.packets; }},
                                  {"bytes", [](const sluice::FlowRecord& r) { return r.bytes; }}}};
     std::stable_partition(values.begin(), values.end(), [&](const Value& v) { return v.first != order_name_; });
-    const auto ordered_by = values.back().second;
-    const std::size_t n = std::min(console_rows, largest.size());
-    std::partial_sort(largest.begin(), largest.begin() + static_cast<std::ptrdiff_t>(n), largest.end(),
-                      [&](const auto* a, const auto* b) { return ordered_by(*a) > ordered_by(*b); });
     std::vector<std::string> texts;
-    for (std::size_t row = 0; row < n; ++row) {
-      const sluice::FlowRecord& r = *largest[row];
+    for (const sluice::FlowRecord& r : largest) {
       for (const KeyPart& part : settings_.key) {
         std::string text(field_writer_.room(part.field, r), '\0');
         text.resize(static_cast<std::size_t>(field_writer_.put(text.data(), part.field, r) - text.data()));
@@ -323,7 +341,6 @@ class AggregatePlugin {
   sluice::csv::FieldWriter field_writer_;  // the console's text of a key
   Aggregator aggregator_;
   sluice::Host& host_;
-  std::vector<Aggregate> closed_;  // rows of bins closed, not yet sent
   sluice::stats::Published<Stats> metrics_;
   std::uint64_t overflow_warned_ = 0;  // overflowed flows when last logged
   std::size_t peak_memory_ = 0;

@@ -200,10 +200,10 @@ struct Aggregator::State {
   }
 
   // Emits the open bin's keys: all, or the top N largest first.
-  void close(std::vector<Aggregate>& out) {
+  void close(Rows& out) {
     ++stats.bins_closed;
     emit_rows(out);
-    if (settings.totals || settings.partitions > 1) out.push_back(totals_of_bin());
+    if (settings.totals || settings.partitions > 1) out.row(totals_of_bin());
     table.clear();
   }
 
@@ -228,11 +228,10 @@ struct Aggregator::State {
   }
 
   // The bin's rows, or its `top` ones, into `out`.
-  void emit_rows(std::vector<Aggregate>& out) const {
+  void emit_rows(Rows& out) const {
     const std::size_t keys = table.size();
     if (settings.top == 0) {
-      out.reserve(out.size() + keys + 1);  // a bin of a million keys (and its totals): no copies as `out` grows
-      for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
+      for (std::size_t i = 0; i < keys; ++i) out.row(aggregate_of(table.key_at(i), table.sums_at(i)));
       return;
     }
     // Ranked as (measure, index).
@@ -246,7 +245,7 @@ struct Aggregator::State {
     const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(settings.top, keys));
     std::partial_sort(ranked.begin(), top, ranked.end(), before);
     for (auto it = ranked.begin(); it != top; ++it)
-      out.push_back(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
+      out.row(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
   }
 };
 
@@ -261,7 +260,7 @@ Aggregator::~Aggregator() = default;
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
-void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out) {
+void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, Rows& out) {
   State& s = *state_;
   if (s.settings.clock == Clock::processing) {
     tick(now_ms, out);
@@ -282,14 +281,14 @@ void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, st
   s.count(flows.data() + counted, flows.size() - counted);
 }
 
-void Aggregator::tick(std::uint64_t now_ms, std::vector<Aggregate>& out) {
+void Aggregator::tick(std::uint64_t now_ms, Rows& out) {
   State& s = *state_;
   if (s.settings.clock != Clock::processing || s.bin == no_bin || s.bin_of(now_ms) <= s.bin) return;
   s.close(out);
   s.bin = s.bin_of(now_ms);
 }
 
-void Aggregator::finish(std::vector<Aggregate>& out) {
+void Aggregator::finish(Rows& out) {
   State& s = *state_;
   if (s.bin == no_bin) return;
   s.close(out);
@@ -314,7 +313,7 @@ Aggregate Aggregator::merged_totals(std::span<const FlowRecord> totals) const {
   return merged;
 }
 
-void Aggregator::merge_top(std::span<const std::span<const FlowRecord>> rows, std::vector<Aggregate>& out) const {
+void Aggregator::merge_top(std::span<const std::span<const FlowRecord>> rows, Rows& out) const {
   const State& s = *state_;
   std::vector<const FlowRecord*> all;
   for (const auto& part : rows)
@@ -332,7 +331,7 @@ void Aggregator::merge_top(std::span<const std::span<const FlowRecord>> rows, st
   std::partial_sort(ranked.begin(), top, ranked.end(), [&](std::size_t a, std::size_t b) {
     return ranks_before(measure(a), &keys[a * words], measure(b), &keys[b * words], words);
   });
-  for (auto it = ranked.begin(); it != top; ++it) out.push_back({*all[*it]});
+  for (auto it = ranked.begin(); it != top; ++it) out.row({*all[*it]});
 }
 
 Stats Aggregator::stats() const noexcept {
