@@ -298,8 +298,9 @@ class AggregatePlugin {
                    Largest& largest, sluice::Emitter& out) {
     Outgoing merged(out, false, largest);
     if (settings_.top != 0) {
-      std::vector<std::span<const sluice::FlowRecord>> spans;
-      for (const auto& batch : rows) spans.emplace_back(batch->records);
+      std::vector<std::span<const sluice::FlowRecord>> spans(rows.size());
+      std::transform(rows.begin(), rows.end(), spans.begin(),
+                     [](const auto& batch) { return std::span(batch->records); });
       aggregator_.merge_top(spans, merged);
     } else {
       for (const auto& batch : rows) {
