@@ -5,7 +5,8 @@
 #     src_addr, top 10 by bytes, one bin) -> csv_writer;
 #   - `nfdump -A srcip,dstip,srcport,dstport,proto -o csv` against
 #     binary_reader -> aggregate (the 5-tuple, every key, one bin) ->
-#     csv_writer, on workers = 1 and on workers = 2 (aggregate and writer);
+#     csv_writer, on workers = 1, on workers = 2 (aggregate and writer), and
+#     with the writer alone on 2;
 #     `nfdump -s record/bytes -n 10` (its top 10 of the same keys) beside it.
 # Prints the medians of wall clock and of CPU time (user + system, all
 # threads), peak memory, the ratios and the load average, and exits non-zero
@@ -46,7 +47,7 @@ fields = ["src_addr", "packets", "bytes"]
 header = false
 TOML
 
-# tuple.toml on WORKERS workers
+# tupleNAME.toml: the aggregate on $2 workers, the writer on $3
 five_tuple() {
   cat > "$work/tuple$1.toml" <<TOML
 [sources.archive]
@@ -57,18 +58,19 @@ plugin = "aggregate"
 inputs = ["archive"]
 key = ["src_addr", "dst_addr", "src_port", "dst_port", "proto"]
 interval = "0s"
-workers = $1
+workers = $2
 [sinks.csv]
 plugin = "csv_writer"
 inputs = ["sum"]
 path = "$work/tuple$1.csv"
 fields = ["src_addr", "dst_addr", "src_port", "dst_port", "packets", "bytes"]
 header = false
-workers = $1
+workers = $3
 TOML
 }
-five_tuple 1
-five_tuple 2
+five_tuple 1 1 1
+five_tuple 2 2 2
+five_tuple W 1 2
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq "$runs"); do
@@ -78,7 +80,7 @@ for i in $(seq "$runs"); do
   timed "nfdumpA.$i" sh -c 'exec nfdump -r "$1" -A srcip,dstip,srcport,dstport,proto -o csv -q > "$2"' _ \
     "$work/flows.nfcapd" "$work/nfdumpA.csv"
   timed "nfdumpS.$i" sh -c 'exec nfdump -r "$1" -s record/bytes -n 10 -q > /dev/null' _ "$work/flows.nfcapd"
-  for w in 1 2; do
+  for w in 1 2 W; do
     timed "sluiceA$w.$i" sh -c 'exec "$1" run "$2" --stats-interval 0 2>/dev/null' _ "$sluice" "$work/tuple$w.toml"
   done
 done
@@ -92,9 +94,9 @@ fi
 # -A's csv: ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,...: the key but
 # the protocol (a name there), packets, bytes
 awk -F, 'NF > 12 {print $4 "," $5 "," $6 "," $7 "," $12 "," $13}' "$work/nfdumpA.csv" | sort > "$work/nfdumpA.sorted"
-for w in 1 2; do
+for w in 1 2 W; do
   if ! sort "$work/tuple$w.csv" | cmp -s - "$work/nfdumpA.sorted"; then
-    echo "the 5-tuples' sums on $w worker(s) differ from nfdump -A's" >&2
+    echo "the 5-tuples' sums of tuple$w.toml differ from nfdump -A's" >&2
     exit 1
   fi
 done
@@ -114,10 +116,12 @@ printf '%-44s %8s %8s %8s   %8s %8s\n' "" "(wall)" "(wall)" "ratio" "nfdump" "sl
 row "-s srcip/bytes -n 10" nfdump sluice
 row "-A 5-tuple -o csv vs workers = 1" nfdumpA sluiceA1
 row "-A 5-tuple -o csv vs workers = 2" nfdumpA sluiceA2
+row "-A 5-tuple -o csv vs 1, csv_writer on 2" nfdumpA sluiceAW
 printf '%-44s %8s\n' "nfdump -s record/bytes -n 10, wall s" "$(median nfdumpS 1)"
 printf '%-44s %8s\n' "  CPU s per million" "$(per_million "$(median nfdumpS 2)" "$flows")"
 echo "runs (wall s, CPU s, peak KiB):"
 for i in $(seq "$runs"); do
   echo "  nfdump -s $(cat "$work/nfdump.$i.time")   sluice $(cat "$work/sluice.$i.time")   nfdump -A" \
-    "$(cat "$work/nfdumpA.$i.time")   sluice w1 $(cat "$work/sluiceA1.$i.time")   w2 $(cat "$work/sluiceA2.$i.time")"
+    "$(cat "$work/nfdumpA.$i.time")   sluice w1 $(cat "$work/sluiceA1.$i.time")   w2 $(cat "$work/sluiceA2.$i.time")" \
+    "  1+2 $(cat "$work/sluiceAW.$i.time")"
 done
