@@ -21,7 +21,10 @@
 namespace sluice::engine {
 
 // What a transform emitted for one input batch: its result, handed on whole.
-using TransformResult = std::vector<BatchPtr>;
+struct TransformResult {
+  BatchId input;
+  std::vector<BatchPtr> batches;
+};
 
 struct KeyedStep {
   enum class Kind : std::uint8_t { batch, tick, finish };
@@ -33,6 +36,8 @@ struct KeyedStep {
 
 class KeyedSteps {
  public:
+  using Part = std::vector<BatchPtr>;  // what one partition emitted for a step
+
   // At most `window` steps are between their making and their result's handing on.
   KeyedSteps(unsigned partitions, std::size_t window) : order(window), joins_(window) {
     for (unsigned p = 0; p < partitions; ++p) queues_.push_back(std::make_unique<BoundedQueue<KeyedStep>>(window));
@@ -55,13 +60,13 @@ class KeyedSteps {
 
   // Partition `partition`'s output for the step `ticket`: the last of the N
   // gets every part back, in partition order, to merge; the others nothing.
-  std::optional<std::vector<TransformResult>> arrive(std::uint64_t ticket, unsigned partition, TransformResult part) {
+  std::optional<std::vector<Part>> arrive(std::uint64_t ticket, unsigned partition, Part part) {
     std::lock_guard lock(mutex_);
     Join& join = joins_[ticket % joins_.size()];
     join.parts[partition] = std::move(part);
     if (++join.arrived < join.parts.size()) return std::nullopt;
     join.arrived = 0;
-    std::vector<TransformResult> parts(join.parts.size());
+    std::vector<Part> parts(join.parts.size());
     parts.swap(join.parts);
     return parts;
   }
@@ -72,7 +77,7 @@ class KeyedSteps {
 
  private:
   struct Join {
-    std::vector<TransformResult> parts;
+    std::vector<Part> parts;
     std::size_t arrived = 0;
   };
 

@@ -235,17 +235,6 @@ int command_run(int argc, char** argv, bool validate_only) {
   }
 }
 
-// A finished run's metric by name and component id.
-MetricLookup metric_of(const Pipeline& pipeline) {
-  return [values = pipeline.metric_values()](std::string_view name, std::string_view component) {
-    for (const auto& v : values)
-      if (v.name == name)
-        for (const auto& [label, value] : v.labels)
-          if (label == "component_id" && value == component) return v.value;
-    return 0.0;
-  };
-}
-
 // A folder made for the run and removed with what it holds; none for an empty path.
 class ScratchFolder {
  public:
@@ -299,7 +288,8 @@ int command_query(int argc, char** argv) {
       text << std::ifstream(table).rdbuf();
       fmt::print("{}", text.str());
     }
-    if (query.epilogue) fmt::print("{}", query_epilogue(query, metric_of(pipeline)));
+    if (query.epilogue) fmt::print("{}", query_epilogue(query, pipeline.metric_values()));
+    if (query.file_statistics) fmt::print("{}", query_file_statistics(pipeline.metric_values()));
     return code;
   } catch (const ConfigError& e) {
     print_config_error(e);

@@ -115,8 +115,8 @@ Gauge Node::gauge(std::string_view name, std::string_view help, std::span<const 
 void Node::acknowledge(BatchId batch) noexcept {
   try {
     if (buffer) buffer->acknowledge(batch);
-    acknowledgements.acknowledge(batch);
-  } catch (...) {  // the ledger's lock: nothing a plugin's caller could handle
+    if (acknowledgements.acknowledge(batch) && run.deliveries.tracked(batch)) run.deliveries.release(batch);
+  } catch (...) {  // a lock: nothing a plugin's caller could handle
   }
 }
 
@@ -125,6 +125,42 @@ thread_local std::uint64_t Node::step_time_ms = 0;
 std::uint64_t Node::now_ms() const noexcept { return step_time_ms != 0 ? step_time_ms : sluice::now_ms(); }
 
 void Node::push_step(KeyedStep::Kind kind, BatchPtr batch) { keyed->push(kind, std::move(batch), sluice::now_ms()); }
+
+void Node::inputs_passed_on() noexcept {
+  // On several workers the engine cannot tell which input is current: their
+  // inputs are passed on at finish.
+  if (!held || workers > 1) return;
+  try {
+    held->passed_on(processing_, next_sequence_.load());
+  } catch (...) {  // a lock: the inputs stay held, and are passed on at finish
+  }
+}
+
+void Node::never_delivered(BatchId batch) {
+  if (run.deliveries.tracked(batch)) run.deliveries.retain(batch);  // a hold never released
+}
+
+void Node::passed_on_everything() {
+  if (held) held->passed_on(std::nullopt, next_sequence_.load());
+}
+
+void Node::delivered(std::uint64_t sequence) {
+  if (held) {
+    held->output_delivered(sequence);
+    return;
+  }
+  std::lock_guard lock(delivered_mutex_);
+  delivered_.push_back({number, sequence});
+}
+
+void Node::tell_delivered() {
+  std::vector<BatchId> batches;
+  {
+    std::lock_guard lock(delivered_mutex_);
+    batches.swap(delivered_);
+  }
+  for (const BatchId batch : batches) source().delivered(batch);
+}
 
 void Node::stamp(const BatchPtr& batch, BatchId id) noexcept {
   // Only a batch nobody has seen yet has no id: the plugin made it (a
@@ -136,16 +172,26 @@ void Node::remove_metrics(std::span<const Label> labels) { run.metrics.remove(me
 
 void Node::emit(BatchPtr batch) {
   if (!batch) return;
-  if (batch->id.source == 0) stamp(batch, processing_ ? *processing_ : next_batch_id());
+  // A holding transform's output carries many inputs: it is a batch of its own.
+  if (batch->id.source == 0) stamp(batch, processing_ && !held ? *processing_ : next_batch_id());
+  pass_on(batch);
+}
+
+void Node::pass_on(const BatchPtr& batch) {
   sent.add(batch->records.size());
+  const bool followed = batch->id.source == number && run.deliveries.tracked(batch->id);
+  if (followed) run.deliveries.retain(batch->id);
   for (Node* next : downstream) next->deliver(batch);
+  if (followed) run.deliveries.release(batch->id);
 }
 
 void Node::hand_on(const TransformResult& result) {
-  for (const BatchPtr& batch : result) {
-    sent.add(batch->records.size());
-    for (Node* next : downstream) next->deliver(batch);
-  }
+  for (const BatchPtr& batch : result.batches) pass_on(batch);
+  if (!run.deliveries.tracked(result.input)) return;
+  if (held)
+    held->take(result.input);
+  else
+    run.deliveries.release(result.input);  // retained when it was queued
 }
 
 BatchPtr Node::within_limit(const BatchPtr& batch) {
@@ -173,12 +219,20 @@ void Node::deliver(const BatchPtr& offered) {
     std::lock_guard lock(transform_mutex);
     if (failed) {
       count_lost(LossReason::transform_failed, n);
+      never_delivered(batch->id);
       return;
+    }
+    if (held && run.deliveries.tracked(batch->id)) {
+      run.deliveries.retain(batch->id);
+      held->take(batch->id);
     }
     processing_ = batch->id;
     const Status s = busy(0, [&] { return transform().process(batch, *this); });
     processing_.reset();
-    if (!s) fail(s);
+    if (!s) {
+      fail(s);
+      never_delivered(batch->id);  // what it did not emit is lost
+    }
     return;
   }
   if (keyed) {
@@ -195,12 +249,18 @@ void Node::deliver(const BatchPtr& offered) {
   }
   // Event-only batches weigh 1, so they too are bounded.
   const std::size_t weight = std::max<std::size_t>(n, 1);
+  // Held while queued, and by the sink until it acknowledges it. A batch
+  // lost here stays held: its source never commits it.
+  const bool followed = run.deliveries.tracked(batch->id);
+  if (followed) run.deliveries.retain(batch->id);
   if (drop_when_full) {
     if (!queue->try_push(batch, weight)) {
-      if (queue->closed())
+      if (queue->closed()) {
         count_lost(closed_because.load(), n);
-      else
+      } else {
         dropped.add(n);
+        if (followed) run.deliveries.release(batch->id);  // dropped on purpose
+      }
     }
   } else if (!queue->push(batch, weight)) {
     count_lost(closed_because.load(), n);
@@ -227,8 +287,12 @@ void Node::end_of_input() {
   {
     std::lock_guard lock(transform_mutex);
     transform_finished = true;
-    if (!failed)
-      if (Status s = busy(0, [&] { return transform().finish(*this); }); !s) fail(s);
+    if (!failed) {
+      if (Status s = busy(0, [&] { return transform().finish(*this); }); !s)
+        fail(s);
+      else
+        passed_on_everything();
+    }
   }
   end_of_output();
 }

@@ -7,6 +7,7 @@
 #include "bounded_queue.h"
 #include "config.h"
 #include "console/tables.h"
+#include "deliveries.h"
 #include "in_order.h"
 #include "keyed_steps.h"
 #include "log.h"
@@ -51,6 +52,7 @@ struct RunState {
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
   std::atomic<std::uint64_t> reload_requests{0};   // SIGHUPs
+  Deliveries deliveries;                           // batches of redelivering sources on their way
   std::atomic<bool> start_rejected_option{false};  // a start() failed on an option's value: exit 78
 
   // Stop the sources, and give the sinks drain_timeout from now (the first
@@ -94,6 +96,11 @@ struct Node final : Host, Emitter {
   const std::optional<DiskBufferConfig> disk_buffer_config;  // sinks: `buffer = "disk"`
   Concurrency concurrency = Concurrency::serial;
   bool acknowledges_later = false;
+  bool redelivers = false;  // a source: told which of its batches are delivered
+  // A sink downstream of a redelivering source: it waits for acknowledgements too.
+  bool redelivered_upstream = false;
+  // A transform that holds records (PluginDescriptor::holds_records).
+  std::unique_ptr<HeldInputs> held;
 
   std::shared_ptr<abi::Component> component;
   // One instance per worker, [0] = `component`, the one ticked and finished.
@@ -160,8 +167,19 @@ struct Node final : Host, Emitter {
   // Gives a batch a plugin made its id: `input`'s for a transform's result,
   // else the next of this node's own. A batch passed on keeps the id it has.
   static void stamp(const BatchPtr& batch, BatchId id) noexcept;
-  // Hands batches on downstream, as emit() does.
+  // Hands a worker's result on downstream, as emit() does; the input it
+  // was made of is done with here.
   void hand_on(const TransformResult& result);
+  // `batch` was lost here (in part or whole): its maker is never told it
+  // was delivered, so a redelivering source reads it again after a restart.
+  void never_delivered(BatchId batch);
+  // A transform has emitted what it holds: at finish, all of it.
+  void passed_on_everything();
+  // A source: tells the plugin which of its batches are delivered (on the
+  // source's thread, or once every other thread has ended).
+  void tell_delivered();
+  // Called by the deliveries when one of this node's batches is delivered.
+  void delivered(std::uint64_t sequence);
 
   std::uint64_t lost_total() const noexcept;
   // Records lost for one reason.
@@ -192,7 +210,10 @@ struct Node final : Host, Emitter {
   void count_lost(std::uint64_t records) noexcept override { count_lost(LossReason::undeliverable, records); }
   void count_errors(std::uint64_t n) noexcept override { errors.add(n); }
   void acknowledge(BatchId batch) noexcept override;
-  bool acknowledgements_awaited() const noexcept override { return disk_buffer_config.has_value(); }
+  bool acknowledgements_awaited() const noexcept override {
+    return disk_buffer_config.has_value() || redelivered_upstream;
+  }
+  void inputs_passed_on() noexcept override;
   Counter counter(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   Gauge gauge(std::string_view name, std::string_view help, std::span<const Label> labels) override;
   unsigned instance() const noexcept override { return instance_index; }
@@ -217,6 +238,9 @@ struct Node final : Host, Emitter {
   void emit(BatchPtr batch) override;
 
  private:
+  // `batch` to every node downstream; a batch this node made and must
+  // follow (a redelivering source's, a holding transform's) is held meanwhile.
+  void pass_on(const BatchPtr& batch);
   // With a limit: the part of `batch` still within it (null when none is),
   // the rest counted as dropped; taking the last record stops the sources.
   BatchPtr within_limit(const BatchPtr& batch);
@@ -226,6 +250,9 @@ struct Node final : Host, Emitter {
   // The input a serial transform is processing now (under transform_mutex):
   // what it emits is that input's result.
   std::optional<BatchId> processing_;
+  // A source's batches delivered, not yet told to the plugin.
+  std::mutex delivered_mutex_;
+  std::vector<BatchId> delivered_;
 
   // The plugin's metric name and labels: sluice_<plugin>_<name>{component_id, ...}.
   std::string metric_name(std::string_view name) const;

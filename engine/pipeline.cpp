@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <thread>
 
 namespace sluice::engine {
@@ -30,7 +31,41 @@ constexpr auto progress_interval = std::chrono::milliseconds(250);
 // the engine stops waiting for its thread.
 constexpr auto stuck_grace = std::chrono::seconds(2);
 
+// A component whose plugin was found, with its options bound.
+struct Planned {
+  const ComponentConfig* config;
+  std::shared_ptr<const LoadedPlugin> plugin;
+  const PluginDescriptor* descriptor;
+  Options options;
+};
+
+// The ids of the components that batches of a redelivering source reach:
+// their sinks must acknowledge what is delivered for good.
+std::set<std::string> redelivered_components(const std::vector<Planned>& planned) {
+  std::set<std::string> reached;
+  for (const Planned& p : planned)
+    if (p.descriptor->redelivers) reached.insert(p.config->id);
+  for (std::size_t grown = 1; grown != 0;) {  // until a pass adds none: inputs may come in any order
+    grown = 0;
+    for (const Planned& p : planned)
+      if (!reached.contains(p.config->id))
+        for (const std::string& input : p.config->inputs)
+          if (reached.contains(input)) grown += reached.insert(p.config->id).second ? 1 : 0;
+  }
+  return reached;
+}
+
 }  // namespace
+
+// A redelivering source is told which of its batches are delivered; a
+// holding transform follows its own outputs to release its inputs.
+void Pipeline::follow_deliveries(Node& node, const PluginDescriptor& descriptor) {
+  if (node.redelivers) run_.deliveries.track(node.number, [n = &node](std::uint64_t s) { n->delivered(s); });
+  if (node.kind == PluginKind::transform && descriptor.holds_records) {
+    node.held = std::make_unique<HeldInputs>(run_.deliveries);
+    run_.deliveries.track(node.number, [n = &node](std::uint64_t s) { n->delivered(s); });
+  }
+}
 
 // The engine's own thread: signals, the periodic stats line, the progress
 // line, the metrics endpoint and systemd's watchdog. It runs from before the
@@ -161,12 +196,6 @@ class Pipeline::Control {
 Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const Logger& log, RunOptions options)
     : run_(log, config.engine.drain_timeout), engine_(config.engine), options_(options) {
   ProblemList problems(config.file);
-  struct Planned {
-    const ComponentConfig* config;
-    std::shared_ptr<const LoadedPlugin> plugin;
-    const PluginDescriptor* descriptor;
-    Options options;
-  };
   std::vector<Planned> planned;
   for (const ComponentConfig& c : config.components) {
     const std::string plugin_key = c.key + ".plugin";
@@ -202,12 +231,16 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
   problems.raise_if_any();
 
   // Every option is well-typed: now each plugin checks its own values.
+  const std::set<std::string> redelivered = redelivered_components(planned);
   for (const Planned& p : planned) {
     const ComponentConfig& c = *p.config;
     for (unsigned i = 0; i < c.instances; ++i) {
       auto node = std::make_unique<Node>(run_, c, i, c.instances, static_cast<std::uint32_t>(nodes_.size() + 1));
       node->concurrency = p.descriptor->concurrency;
       node->acknowledges_later = p.descriptor->acknowledges_later;
+      node->redelivers = p.descriptor->redelivers;
+      node->redelivered_upstream = redelivered.contains(c.id);
+      follow_deliveries(*node, *p.descriptor);
       Status status;
       // A sink on workers commits on an instance of its own: prepare() and
       // commit() never run on one instance at once.
@@ -366,6 +399,7 @@ Status Pipeline::start(Node& node) {
 void Pipeline::run_source(Node& node) {
   bool more = true;
   while (more && !run_.stop_requested.load(std::memory_order_relaxed)) {
+    if (node.redelivers) node.tell_delivered();
     if (Status s = node.source().poll(node, more); !s) {
       node.fail(s);
       break;
@@ -494,6 +528,9 @@ int Pipeline::run() {
   } else {
     for (auto& t : threads) t.join();
     ticker.join();
+    // The sinks have finished: what they delivered last is told now.
+    for (auto& node : nodes_)
+      if (node->redelivers) node->tell_delivered();
   }
   control.reset();
   return run_.failed || lost_records() > 0 ? 1 : 0;

@@ -63,6 +63,7 @@ class Pipeline {
  private:
   class Control;
   void add_workers(Node& node);
+  void follow_deliveries(Node& node, const PluginDescriptor& descriptor);
   // The threads a node runs on: a source's or sink's own, plus its workers.
   static int threads_of(const Node& node);
   bool start_components();

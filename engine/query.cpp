@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -39,7 +41,8 @@ constexpr OptionInfo nfdump_options[] = {
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true,
-     "-o MODE      line, long, extended, fmt:TOKENS (text_writer) or csv (csv_writer; -s tables: text_writer)"},
+     "-o MODE      line, long, extended, fmt:TOKENS, json (text_writer) or csv (csv_writer; -s tables: "
+     "text_writer)"},
     {'s', true, true,
      "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
      "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
@@ -58,7 +61,9 @@ constexpr OptionInfo nfdump_options[] = {
     {'b', false, false, "-b           bidirectional aggregation"},
     {'B', false, false, "-B           bidirectional aggregation, guessing the direction"},
 
-    {'I', false, false, "-I           file statistics"},
+    {'I', false, true,
+     "-I           the files' statistics records (their appendices), summed, with the first file's ident; "
+     "nothing else"},
     {'l', true, false, "-l LIMIT     packet limit"},
     {'L', true, false, "-L LIMIT     byte limit"},
     {'C', true, false, "-C FILE      nfdump's config file"},
@@ -151,6 +156,7 @@ struct Request {
   std::string print_order;         // -O
   std::optional<std::uint64_t> top;
   bool quiet = false, plain = false, long_v6 = false;
+  bool file_statistics = false;  // -I
 };
 
 std::uint64_t number_of(char letter, std::string_view value) {
@@ -302,6 +308,7 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'q': r.quiet = true; break;
     case 'N': r.plain = true; break;
     case '6': r.long_v6 = true; break;
+    case 'I': r.file_statistics = true; break;
     default: break;
   }
 }
@@ -382,7 +389,8 @@ std::string tables_of(const Request& r, const std::string& input, std::span<cons
 
 std::string sink_of(const Request& r, const std::string& input) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
-  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet);
+  // nfdump prints no Summary line after its JSON array.
+  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet && r.mode != "json");
   if (!r.write.empty())
     return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
                        toml_string(r.write), limit);
@@ -426,18 +434,20 @@ void check(const Request& r) {
   }
   if (r.mode.empty() && r.aggregate.empty())
     throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
-  constexpr std::string_view modes[] = {"line", "long", "extended", "csv"};
+  constexpr std::string_view modes[] = {"line", "long", "extended", "csv", "json"};
   if (!r.mode.empty() && std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) &&
       !r.mode.starts_with("fmt:"))
     throw QueryUsageError(
-        fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:... and csv", r.mode));
-  if (r.mode == "csv" && !r.print_order.empty()) throw QueryUsageError("-O with -o csv is not supported yet");
+        fmt::format("-o {} is not supported yet: sluice prints line, long, extended, fmt:..., csv and json", r.mode));
+  if ((r.mode == "csv" || r.mode == "json") && !r.print_order.empty())
+    throw QueryUsageError(fmt::format("-O with -o {} is not supported yet", r.mode));
   // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.
   if (aggregates(r) && !r.mode.empty() && r.mode != "line")
     throw QueryUsageError(fmt::format("-o {} with -a or -A is not supported yet: sluice prints -o line", r.mode));
 }
 
-std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
+// The binary_reader of the files -r, -R or -M name.
+std::string reader_of(const Request& r) {
   std::string toml = "[sources.read]\nplugin = \"binary_reader\"\n";
   if (r.folders.empty()) {
     toml += fmt::format("path = {}\n", toml_string(r.input));
@@ -448,6 +458,19 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
   }
   if (!r.first_file.empty()) toml += fmt::format("first = {}\n", toml_string(r.first_file));
   if (!r.last_file.empty()) toml += fmt::format("last = {}\n", toml_string(r.last_file));
+  return toml;
+}
+
+// -I: the reader opens the files for their statistics only and passes no
+// flows: a pipeline needs a sink, and this one prints nothing.
+std::string statistics_pipeline_of(const Request& r) {
+  return reader_of(r) +
+         "statistics_only = true\n\n[sinks.none]\nplugin = \"csv_writer\"\ninputs = [\"read\"]\npath = \"-\"\n"
+         "header = false\n";
+}
+
+std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
+  std::string toml = reader_of(r);
   if (!r.from.empty()) toml += fmt::format("from = {}\n", toml_string(r.from));
   if (!r.until.empty()) toml += fmt::format("until = {}\n", toml_string(r.until));
   toml += "\n";
@@ -465,6 +488,36 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
     last = "sum";
   }
   return toml + sink_of(r, last);
+}
+
+// The metric `name` of component `component`, with `label` when one is
+// given; 0 when the run has none.
+const MetricsRegistry::Value* find_metric(MetricValues metrics, std::string_view name, std::string_view component,
+                                          std::pair<std::string_view, std::string_view> label = {}) {
+  const auto has = [](const MetricsRegistry::Value& v, std::string_view label_name, std::string_view value) {
+    return std::any_of(v.labels.begin(), v.labels.end(),
+                       [&](const auto& l) { return l.first == label_name && l.second == value; });
+  };
+  for (const auto& v : metrics)
+    if (v.name == name && has(v, "component_id", component) &&
+        (label.first.empty() || has(v, label.first, label.second)))
+      return &v;
+  return nullptr;
+}
+
+double metric_value(MetricValues metrics, std::string_view name, std::string_view component,
+                    std::pair<std::string_view, std::string_view> label = {}) {
+  const auto* found = find_metric(metrics, name, component, label);
+  return found ? found->value : 0;
+}
+
+// The value of the label `label_name` of the metric; "" without one.
+std::string label_value(MetricValues metrics, std::string_view name, std::string_view component,
+                        std::string_view label_name) {
+  if (const auto* found = find_metric(metrics, name, component))
+    for (const auto& [label, value] : found->labels)
+      if (label == label_name) return value;
+  return "";
 }
 
 }  // namespace
@@ -516,17 +569,27 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
     request.filter += word;
   }
   set_input(request);
+  if (request.file_statistics) {
+    // nfdump -I reads the statistics records and ignores every other option.
+    if (request.input.empty() && request.folders.empty()) throw QueryUsageError("which files? give -r FILE or -R DIR");
+    query.pipeline = statistics_pipeline_of(request);
+    query.file_statistics = true;
+    return query;
+  }
   check(request);
   if (request.stats.size() > 1)
     for (std::size_t i = 0; i < request.stats.size(); ++i)
       query.tables.push_back((scratch / fmt::format("table-{}.txt", i + 1)).string());
   query.pipeline = pipeline_of(request, query.tables);
-  query.epilogue = !request.quiet && request.mode != "csv" && request.write.empty();
+  query.epilogue = !request.quiet && request.mode != "csv" && request.mode != "json" && request.write.empty();
   query.limit = request.count;
   return query;
 }
 
-std::string query_epilogue(const Query& query, const MetricLookup& metric) {
+std::string query_epilogue(const Query& query, MetricValues metrics) {
+  const auto metric = [&](std::string_view name, std::string_view component) {
+    return metric_value(metrics, name, component);
+  };
   const auto count = [&](std::string_view name, std::string_view component) {
     return static_cast<std::uint64_t>(metric(name, component));
   };
@@ -548,6 +611,29 @@ std::string query_epilogue(const Query& query, const MetricLookup& metric) {
   return fmt::format("Time window: {}\nTotal flows processed: {}, passed: {}, Blocks skipped: 0, Bytes read: {}\n",
                      last_ms == 0 ? std::string("<unknown>") : local(first_ms) + " - " + local(last_ms), processed,
                      passed, count("sluice_binary_reader_data_bytes_read_total", "read"));
+}
+
+std::string query_file_statistics(MetricValues metrics) {
+  const auto count = [&](std::string_view field) {
+    return static_cast<std::uint64_t>(
+        metric_value(metrics, "sluice_binary_reader_statistics_total", "read", {"field", field}));
+  };
+  std::string text =
+      fmt::format("Ident: {}\n", label_value(metrics, "sluice_binary_reader_statistics_ident", "read", "ident"));
+  for (const std::string_view counted : {"flows", "packets", "bytes"}) {
+    text += fmt::format("{}{}: {}\n", char(std::toupper(counted[0])), counted.substr(1), count(counted));
+    for (const std::string_view protocol : {"tcp", "udp", "icmp", "other"})
+      text += fmt::format("{}{}_{}: {}\n", char(std::toupper(counted[0])), counted.substr(1), protocol,
+                          count(fmt::format("{}_{}", counted, protocol)));
+  }
+  // 0: no file said a first flow; nfdump's sum then keeps its start value.
+  const auto first_ms =
+      static_cast<std::uint64_t>(metric_value(metrics, "sluice_binary_reader_statistics_first_ms", "read"));
+  const std::uint64_t first = first_ms == 0 ? std::numeric_limits<std::int64_t>::max() : first_ms;
+  const auto last =
+      static_cast<std::uint64_t>(metric_value(metrics, "sluice_binary_reader_statistics_last_ms", "read"));
+  return text + fmt::format("First: {}\nLast: {}\nmsec_first: {}\nmsec_last: {}\nSequence failures: {}\n", first / 1000,
+                            last / 1000, first % 1000, last % 1000, count("sequence_failures"));
 }
 
 std::string query_help() {

@@ -6,13 +6,14 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "metrics_registry.h"
 
 namespace sluice::engine {
 
@@ -27,20 +28,25 @@ struct Query {
   bool print_pipeline = false;  // --pipeline: print it instead of running it
   bool help = false;
   bool epilogue = false;               // nfdump's lines after a text layout without -q (query_epilogue)
+  bool file_statistics = false;        // -I: the files' statistics records instead (query_file_statistics)
   std::optional<std::uint64_t> limit;  // -c
   // Several -s: the files the tables are written to, to print in this order
   // after the run (each sink writes its own; stdout would mix them).
   std::vector<std::string> tables;
 };
 
-// A metric of the finished run: name, component id; 0 when there is none.
-using MetricLookup = std::function<double(std::string_view name, std::string_view component)>;
+// The metrics of the finished run.
+using MetricValues = std::span<const MetricsRegistry::Value>;
 
 // nfdump's "Time window" and "Total flows processed" lines, from what the
 // run's reader and filter counted. With -c nfdump stops reading at the
 // flow that reached the limit; sluice reads on to the end of the batch, so
 // behind a filter the flows processed may be more than nfdump says.
-std::string query_epilogue(const Query& query, const MetricLookup& metric);
+std::string query_epilogue(const Query& query, MetricValues metrics);
+
+// nfdump -I: the files' statistics records summed by the reader, as nfdump
+// prints them, with the first file's ident.
+std::string query_file_statistics(MetricValues metrics);
 
 // The arguments after `query`; tables go to files in `scratch`, a folder
 // the caller makes (and removes) when tables is not empty. Throws QueryUsageError.

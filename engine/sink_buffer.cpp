@@ -70,11 +70,13 @@ void SinkBuffer::append(const BatchPtr& batch) {
       // Blocked by a full buffer: as long as the sink may still make room.
       if (Clock::now() >= node_.run.drain_deadline()) {
         node_.count_lost(LossReason::drain_timeout, n);
+        node_.never_delivered(batch->id);
         return;
       }
     }
   } catch (const disk_buffer::Error& e) {
     node_.count_lost(LossReason::sink_failed, n);
+    node_.never_delivered(batch->id);
     node_.fail(Status::failure(e.what()));
   }
 }

@@ -9,15 +9,23 @@ namespace {
 
 // Collects what a transform emits for one input: that input's result,
 // carrying its id (or, on a tick, the node's own next ids).
+// A holding transform's batches are its own, made of many inputs.
 class ResultCollector final : public Emitter {
  public:
-  ResultCollector(Node& node, std::optional<BatchId> input) : node_(node), input_(input) {}
+  ResultCollector(Node& node, std::optional<BatchId> input)
+      : node_(node), input_(node.held ? std::nullopt : input), result_{input.value_or(BatchId{}), {}} {}
 
   void emit(BatchPtr batch) override {
     if (!batch) return;
-    Node::stamp(batch, input_ ? *input_ : node_.next_batch_id());
+    if (batch->id.source == 0) Node::stamp(batch, input_ ? *input_ : node_.next_batch_id());
     weight_ += batch->records.size();
-    result_.push_back(std::move(batch));
+    result_.batches.push_back(std::move(batch));
+  }
+
+  // The input was lost here (the transform failed): it is never delivered.
+  void lose_input() {
+    node_.never_delivered(result_.input);
+    result_.input = {};
   }
 
   std::size_t weight() const noexcept { return weight_; }
@@ -37,10 +45,10 @@ class PartCollector final : public Emitter {
   void emit(BatchPtr batch) override {
     if (batch) part_.push_back(std::move(batch));
   }
-  TransformResult take() { return std::move(part_); }
+  KeyedSteps::Part take() { return std::move(part_); }
 
  private:
-  TransformResult part_;
+  KeyedSteps::Part part_;
 };
 
 // Partition `partition`'s share of a step, on its own instance.
@@ -55,16 +63,20 @@ Status take_step(abi::Transform& transform, const KeyedStep& step, Emitter& out)
 
 // The step's result: what the last partition to finish it merges.
 TransformResult merged(Node& node, unsigned partition, const KeyedStep& step,
-                       const std::vector<TransformResult>& parts) {
+                       const std::vector<KeyedSteps::Part>& parts) {
   const bool batch = step.kind == KeyedStep::Kind::batch;
   ResultCollector out(node, batch ? std::optional(step.batch->id) : std::nullopt);
   if (node.failed) {
     if (batch) node.count_lost(LossReason::transform_failed, step.batch->records.size());
-    return {};
+    if (batch) out.lose_input();
+    return out.take();
   }
-  const bool empty = std::all_of(parts.begin(), parts.end(), [](const TransformResult& p) { return p.empty(); });
+  const bool empty = std::all_of(parts.begin(), parts.end(), [](const KeyedSteps::Part& p) { return p.empty(); });
   if (!empty)
-    if (Status s = node.busy(partition, [&] { return node.transform(partition).merge(parts, out); }); !s) node.fail(s);
+    if (Status s = node.busy(partition, [&] { return node.transform(partition).merge(parts, out); }); !s) {
+      node.fail(s);
+      if (batch) out.lose_input();
+    }
   return out.take();
 }
 
@@ -97,8 +109,10 @@ class TransformWorker {
     ResultCollector out(node_, batch->id);
     if (node_.failed) {
       node_.count_lost(LossReason::transform_failed, batch->records.size());
+      out.lose_input();
     } else if (Status s = node_.busy(worker_, [&] { return transform_.process(batch, out); }); !s) {
       node_.fail(s);
+      out.lose_input();
     }
     const std::size_t weight = out.weight();
     node_.transform_order->complete(ticket, out.take(), weight, [&](TransformResult&& r) { node_.hand_on(r); });
@@ -132,6 +146,7 @@ void run_transform_worker(Node& node, unsigned worker) {
     if (Status s = node.busy(w, [&] { return node.transform(w).finish(out); }); !s) node.fail(s);
     node.hand_on(out.take());
   }
+  if (!node.failed) node.passed_on_everything();
   node.end_of_output();
 }
 
@@ -148,10 +163,13 @@ void run_keyed_worker(Node& node, unsigned partition) {
     if (!parts) continue;
     TransformResult result = merged(node, partition, *step, *parts);
     std::size_t weight = 0;
-    for (const BatchPtr& batch : result) weight += batch->records.size();
+    for (const BatchPtr& batch : result.batches) weight += batch->records.size();
     steps.order.complete(step->ticket, std::move(result), weight, [&](TransformResult&& r) { node.hand_on(r); });
   }
-  if (node.running_workers.fetch_sub(1) == 1) node.end_of_output();  // every step handed on
+  if (node.running_workers.fetch_sub(1) != 1) return;
+  // The last worker out: every step has been handed on, the finish's too.
+  if (!node.failed) node.passed_on_everything();
+  node.end_of_output();
 }
 
 void run_prepare_worker(Node& node, unsigned worker) {

@@ -25,7 +25,7 @@
 namespace sluice {
 
 // Bump on any change to the types in this SDK that a plugin library compiles in.
-inline constexpr std::uint32_t abi_version = 6;
+inline constexpr std::uint32_t abi_version = 7;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 
@@ -85,6 +85,12 @@ class Source : public Component {
  public:
   // Emits zero or more batches; sets `more` to false once the source has ended.
   virtual Status poll(Emitter& out, bool& more) noexcept = 0;
+  // A source that can read again what it emitted (PluginDescriptor::
+  // redelivers): `batch`, and everything made of it downstream, has been
+  // delivered for good by every sink, or dropped on purpose. On the source's
+  // thread between polls, and once more after the sinks have finished; in
+  // any order.
+  virtual void delivered(BatchId batch) noexcept = 0;
 };
 
 class Transform : public Component {
@@ -146,6 +152,15 @@ struct PluginDescriptor {
   // answer) and which calls Host::acknowledge(id) once it is delivered; for
   // any other sink a successful consume() or commit() acknowledges the batch.
   bool acknowledges_later = false;
+  // A source that can read again what it emitted (a Kafka consumer, from its
+  // committed offsets): the engine tells it, through delivered(), which of
+  // its batches every sink has delivered, and it commits only those.
+  bool redelivers = false;
+  // A transform that holds records across batches (an aggregate's open
+  // bins): its output takes its own ids, and its inputs count as delivered
+  // once it has said they are passed on (Host::inputs_passed_on) and what it
+  // emitted up to then is delivered; at the latest, after finish().
+  bool holds_records = false;
   // Creates the component, validating its options. On failure returns the
   // error (with the option's key when one is to blame) and leaves `out` empty.
   Status (*create)(const Options& options, Host& host, std::unique_ptr<abi::Component>& out) noexcept = nullptr;

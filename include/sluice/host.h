@@ -99,6 +99,13 @@ class Host {
   // False: a sink may acknowledge at once and spare the syncs.
   virtual bool acknowledgements_awaited() const noexcept = 0;
 
+  // A transform that holds records (PluginDescriptor::holds_records) says
+  // that every input it took before the one it is processing now (outside
+  // process(): every input so far) has left in what it has emitted: an
+  // aggregate whose bin just closed. Their acknowledgement then follows that
+  // output's, so a source that redelivers commits them once it is delivered.
+  virtual void inputs_passed_on() noexcept = 0;
+
  protected:
   ~Host() = default;
 };

@@ -5,6 +5,8 @@
 // Then, by kind:
 //
 //   source:     bool poll(Emitter& out);        // false once finished; return within ~100 ms
+//               void delivered(BatchId batch);  // optional: the source can read again what it
+//               // emitted, and commits a position once every sink has delivered its batches
 //   transform:  void process(const BatchPtr& in, Emitter& out);
 //               void tick(Emitter& out);        // optional: time has passed, emit what is due
 //               void finish(Emitter& out);      // optional: the inputs have ended
@@ -26,6 +28,9 @@
 //   sink:       Payload prepare(const Batch& in);  // or (const BatchPtr& in): any worker's instance
 //               void commit(Payload& payload);     // in order, on the started instance
 //               // with these two, consume() is optional: commit(prepare(in))
+//   transform:  static constexpr bool holds_records = true;
+//               // keeps records across batches (open bins): host.inputs_passed_on() once
+//               // what it emitted carries every input before the current one
 //   sink:       static constexpr bool acknowledges_later = true;
 //               // consume() only hands the batch on; host.acknowledge(in.id) once delivered
 //
@@ -166,6 +171,14 @@ class SourceAdapter final : public Adapter<abi::Source, Plugin> {
   Status poll(Emitter& out, bool& more) noexcept override {
     return guarded([&] { more = this->plugin_.poll(out); });
   }
+  void delivered(BatchId batch) noexcept override {
+    if constexpr (requires { this->plugin_.delivered(batch); }) {
+      try {
+        this->plugin_.delivered(batch);
+      } catch (...) {  // a position not committed is read again: at least once still holds
+      }
+    }
+  }
 };
 
 template <class Plugin>
@@ -276,6 +289,8 @@ constexpr PluginDescriptor describe(PluginKind kind, const char* name, const cha
   d.options = options;
   d.concurrency = concurrency_of<Plugin>(kind);
   if constexpr (requires { Plugin::acknowledges_later; }) d.acknowledges_later = Plugin::acknowledges_later;
+  if constexpr (requires(Plugin & p, BatchId b) { p.delivered(b); }) d.redelivers = kind == PluginKind::source;
+  if constexpr (requires { Plugin::holds_records; }) d.holds_records = Plugin::holds_records;
   d.create = &create<AdapterFor, Plugin>;
   return d;
 }

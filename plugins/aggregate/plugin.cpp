@@ -171,6 +171,8 @@ class Outgoing final : public Rows {
 class AggregatePlugin {
  public:
   static constexpr sluice::Concurrency concurrency = sluice::Concurrency::keyed;
+  // A flow's acknowledgement waits for its bin's rows to be delivered.
+  static constexpr bool holds_records = true;
 
   AggregatePlugin(const sluice::Options& options, sluice::Host& host)
       : settings_(settings_from(options)),
@@ -192,6 +194,7 @@ class AggregatePlugin {
 
   void process(const sluice::BatchPtr& in, sluice::Emitter& out) {
     const std::uint64_t now = host_.now_ms();
+    const std::uint64_t bins_closed = aggregator_.stats().bins_closed;
     Largest largest(settings_.order);
     Outgoing rows(out, settings_.partitions > 1, largest);
     sluice::visit(
@@ -204,6 +207,10 @@ class AggregatePlugin {
           out.emit(std::move(batch));
         });
     sent(rows, largest);
+    // On the processing clock this input went into the bin just opened, and
+    // the earlier ones into bins now closed.
+    if (settings_.clock == Clock::processing && aggregator_.stats().bins_closed != bins_closed)
+      host_.inputs_passed_on();
   }
 
   // Bins close on the processing clock whether flows come or not.
@@ -213,10 +220,12 @@ class AggregatePlugin {
   }
 
   void tick(sluice::Emitter& out) {
+    const std::uint64_t bins_closed = aggregator_.stats().bins_closed;
     Largest largest(settings_.order);
     Outgoing rows(out, settings_.partitions > 1, largest);
     aggregator_.tick(host_.now_ms(), rows);
     sent(rows, largest);
+    if (aggregator_.stats().bins_closed != bins_closed) host_.inputs_passed_on();  // the open bin held them all
   }
 
   void finish(sluice::Emitter& out) {

@@ -48,6 +48,11 @@ constexpr sluice::OptionSpec options[] = {
      .type = OptionType::string,
      .default_value = "\"\"",
      .help = "only flows ending at or before this local time (written as `from`); \"\": no bound"},
+    {.name = "statistics_only",
+     .type = OptionType::boolean,
+     .default_value = "false",
+     .help = "open each file for its statistics record only and pass no flows: the metrics statistics_total, "
+             "statistics_first_ms, statistics_last_ms and statistics_ident sum them (nfdump -I)"},
     {.name = "rate",
      .type = OptionType::number,
      .default_value = "0",
@@ -109,6 +114,61 @@ std::vector<fs::path> inputs_of(const sluice::Options& options) {
   return inputs;
 }
 
+// The statistics records of the files opened, summed as nfdump -I sums
+// them: counts added, the earliest first and latest last flow, the first
+// file's ident.
+class StatisticsMetrics {
+ public:
+  explicit StatisticsMetrics(sluice::Host& host)
+      : first_(host.gauge("statistics_first_ms",
+                          "the earliest first flow the opened files' statistics records say (ms; 0: none said)")),
+        last_(host.gauge("statistics_last_ms", "the latest last flow the opened files' statistics records say (ms)")),
+        host_(host) {
+    for (const auto& [field, member] : fields) counts_.push_back(counter(field));
+  }
+
+  void add(const sluice::nffile::FileStats& stats, const std::string& ident) {
+    if (files_++ == 0) host_.gauge("statistics_ident", "the first opened file's ident", {{"ident", ident}}).set(1);
+    for (std::size_t i = 0; i < std::size(fields); ++i) counts_[i].add(stats.*fields[i].second);
+    constexpr std::uint64_t none = sluice::nffile::FileStats{}.first_ms;
+    if (stats.first_ms != none && (first_.value() == 0 || static_cast<double>(stats.first_ms) < first_.value()))
+      first_.set(static_cast<double>(stats.first_ms));
+    if (static_cast<double>(stats.last_ms) > last_.value()) last_.set(static_cast<double>(stats.last_ms));
+  }
+
+ private:
+  using Field = std::pair<std::string_view, std::uint64_t sluice::nffile::FileStats::*>;
+  using S = sluice::nffile::FileStats;
+  static constexpr Field fields[] = {
+      {"flows", &S::flows},
+      {"flows_tcp", &S::flows_tcp},
+      {"flows_udp", &S::flows_udp},
+      {"flows_icmp", &S::flows_icmp},
+      {"flows_other", &S::flows_other},
+      {"packets", &S::packets},
+      {"packets_tcp", &S::packets_tcp},
+      {"packets_udp", &S::packets_udp},
+      {"packets_icmp", &S::packets_icmp},
+      {"packets_other", &S::packets_other},
+      {"bytes", &S::bytes},
+      {"bytes_tcp", &S::bytes_tcp},
+      {"bytes_udp", &S::bytes_udp},
+      {"bytes_icmp", &S::bytes_icmp},
+      {"bytes_other", &S::bytes_other},
+      {"sequence_failures", &S::sequence_failures},
+  };
+
+  sluice::Counter counter(std::string_view field) {
+    return host_.counter("statistics_total", "the opened files' statistics records, summed, by field (nfdump -I)",
+                         {{"field", field}});
+  }
+
+  sluice::Gauge first_, last_;
+  std::vector<sluice::Counter> counts_;
+  std::uint64_t files_ = 0;
+  sluice::Host& host_;
+};
+
 // Flows a batch: an nfcapd block holds about 8,000, whose 1.3 MB of records
 // would have left the cache before the next component reads them.
 constexpr std::size_t flows_per_batch = 2048;
@@ -122,10 +182,12 @@ class BinaryReader {
         window_last_(host.gauge("files_last_ms", "the latest last flow of the files opened, as their statistics say")),
         data_bytes_(host.counter("data_bytes_read_total", "data blocks' bytes read, expanded (nfdump's Bytes read)")),
         outside_window_(host.counter("outside_window_total", "flows read but not passed on: outside from/until")),
+        statistics_(host),
         inputs_(inputs_of(options)),
         first_(options.string("first")),
         last_(options.string("last")),
         window_{time_option(options, "from", 0), time_option(options, "until", UINT64_MAX)},
+        statistics_only_(options.boolean("statistics_only")),
         rate_(options.number("rate")),
         host_(host) {}
 
@@ -194,6 +256,11 @@ class BinaryReader {
           }
           ++files_read_;
           widen_window(reader_->stats());
+          statistics_.add(reader_->stats(), reader_->ident());
+          if (statistics_only_) {
+            reader_.reset();
+            continue;
+          }
         } catch (const std::exception& e) {
           skip_bad_file(e);
           continue;
@@ -263,9 +330,11 @@ class BinaryReader {
 
   sluice::Gauge window_first_, window_last_;
   sluice::Counter data_bytes_, outside_window_;
+  StatisticsMetrics statistics_;
   const std::vector<fs::path> inputs_;
   const std::string first_, last_;
   const TimeWindow window_;
+  const bool statistics_only_;
   const double rate_;
   sluice::Host& host_;
   std::vector<fs::path> files_;

@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <utility>
 
@@ -283,8 +285,9 @@ kafka::ConsumerConfig consumer_config(const sluice::Options& options) {
   return c;
 }
 
-// Emits each poll's flows as one batch, then lets their offsets be committed:
-// what was not handed downstream is read again after a restart.
+// Emits each poll's flows as one batch, and commits the offsets after it
+// once the engine says every sink has delivered it and every batch before:
+// what was not delivered is read again after a restart.
 class KafkaSource final : kafka::ConsumerEvents {
  public:
   KafkaSource(const sluice::Options& options, sluice::Host& host)
@@ -301,9 +304,31 @@ class KafkaSource final : kafka::ConsumerEvents {
     auto batch = sluice::make_batch(static_cast<std::size_t>(batch_size_));
     consumer_.poll(batch->records, static_cast<std::size_t>(batch_size_), source_wait);
     flows_.add(batch->records.size());
-    if (!batch->records.empty()) out.emit(std::move(batch));
-    consumer_.handed_on();
+    kafka::Positions positions = consumer_.take_positions();
+    if (!batch->records.empty()) {
+      const sluice::BatchPtr sent = std::move(batch);
+      out.emit(sent);  // which gives it its id
+      unsettled_.push_back({sent->id.sequence, std::move(positions), false});
+    } else if (!unsettled_.empty()) {
+      // Messages without flows: committed with the batch before them.
+      for (auto& [where, offset] : positions) unsettled_.back().positions[where] = offset;
+    } else {
+      consumer_.commit(positions);
+    }
     return !(stop_at_end_ && consumer_.at_end());
+  }
+
+  // Offsets are committed in the order batches were emitted, up to the first
+  // one not delivered yet.
+  void delivered(sluice::BatchId batch) {
+    const auto it = std::lower_bound(unsettled_.begin(), unsettled_.end(), batch.sequence,
+                                     [](const Unsettled& u, std::uint64_t sequence) { return u.sequence < sequence; });
+    if (it == unsettled_.end() || it->sequence != batch.sequence) return;
+    it->delivered = true;
+    while (!unsettled_.empty() && unsettled_.front().delivered) {
+      consumer_.commit(unsettled_.front().positions);
+      unsettled_.pop_front();
+    }
   }
 
   std::string report() const {
@@ -318,6 +343,13 @@ class KafkaSource final : kafka::ConsumerEvents {
   struct PartitionCounters {
     sluice::Counter messages;
     sluice::Counter malformed;
+  };
+
+  // A batch emitted, and where its partitions' reading was after it.
+  struct Unsettled {
+    std::uint64_t sequence;
+    kafka::Positions positions;
+    bool delivered;
   };
 
   PartitionCounters& counters(std::string_view topic, std::int32_t partition) {
@@ -361,6 +393,7 @@ class KafkaSource final : kafka::ConsumerEvents {
   const std::int64_t batch_size_;
   kafka::FlowConsumer consumer_;
   sluice::Counter flows_;
+  std::deque<Unsettled> unsettled_;  // in the order emitted
   std::map<std::pair<std::string, std::int32_t>, PartitionCounters> partitions_;
   std::pair<const std::pair<std::string, std::int32_t>, PartitionCounters>* last_ = nullptr;
   sluice::RateLimit malformed_log_{warning_interval};

@@ -1,5 +1,5 @@
-// text_writer: flows as nfdump 1.7.1 prints them for people: `-o line`,
-// `long`, `extended` and `fmt:` lines, or the `-s` statistics table of an
+// text_writer: flows as nfdump 1.7.1 prints them: `-o line`, `long`,
+// `extended` and `fmt:` lines, `-o json`, or the `-s` statistics table of an
 // aggregate's rows (see nfdump_text/formatters.h).
 #include <sluice/plugin.h>
 
@@ -22,7 +22,8 @@ constexpr OptionSpec format_options[] = {
      .type = OptionType::string,
      .default_value = "\"line\"",
      .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
-             "%sap -> %dap %pkt %byt %fl ...); a `stat` table: \"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
+             "%sap -> %dap %pkt %byt %fl ...); \"json\": nfdump's JSON array (header: its brackets); a `stat` table: "
+             "\"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
     {.name = "stat",
      .type = OptionType::string,
      .default_value = "\"\"",
@@ -109,9 +110,13 @@ std::unique_ptr<sluice::csv::Formatter> stat_formatter(const sluice::Options& op
 std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& options) {
   if (const std::string& stat = options.string("stat"); !stat.empty()) return stat_formatter(options, stat);
   const std::string& format = options.string("format");
+  if (format == "json") {
+    if (order_of(options)) throw sluice::OptionError("order", "JSON is printed as the flows come");
+    return sluice::nfdump_text::make_json_formatter(options.boolean("header"));
+  }
   const auto named = sluice::nfdump_text::named_format(format);
   if (!named && !format.starts_with("fmt:"))
-    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended or fmt:...");
+    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended, json or fmt:...");
   try {
     return sluice::nfdump_text::make_line_formatter({.format = named ? std::string(*named) : format.substr(4),
                                                      .long_v6 = options.boolean("long_v6"),

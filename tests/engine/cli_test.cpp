@@ -445,17 +445,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_abi.so",
-                  "was built for sluice plugin ABI version 46, but this sluice has ABI version 6"},
+                  "was built for sluice plugin ABI version 47, but this sluice has ABI version 7"},
         BadConfig{"RecordVersionTwoPlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v2\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v2.so",
-                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 6: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 7: rebuild the plugin"},
         BadConfig{"VersionOnePlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v1\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v1.so",
-                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 6: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 7: rebuild the plugin"},
         BadConfig{"WrongRecordSize",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
@@ -712,4 +712,117 @@ buffer_path = "b"
 )");
   EXPECT_EQ(both.exit_code, 1);
   EXPECT_THAT(both.err, HasSubstr(R"(disk buffer "b" is in use (another sink or process holds)"));
+}
+
+// End-to-end acknowledgements (issue 21): a source that can read again what
+// it emitted is told which batches every sink delivered, and commits the
+// contiguous prefix ("committed=R": R records).
+namespace {
+
+const std::string redelivering = R"([sources.src]
+plugin = "redelivering_source"
+count = 1000
+batch_size = 100
+output = "${TALLY}"
+)";
+
+}  // namespace
+
+TEST_F(Cli, EveryBatchDeliveredThroughWorkersIsCommittedByItsSource) {
+  const auto r = run(redelivering + R"(
+[transforms.copy]
+plugin = "passthrough"
+inputs = ["src"]
+workers = 3
+
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["copy"]
+workers = 2
+
+[sinks.other]
+plugin = "collecting_sink"
+inputs = ["src"]
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("committed=1000 delivered=10"));
+}
+
+TEST_F(Cli, WhatAFailedSinkDidNotDeliverIsNeverCommitted) {
+  const auto r = run(redelivering + R"(
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "the server went away"
+fail_on_batch = 5
+
+[sinks.fine]
+plugin = "collecting_sink"
+inputs = ["src"]
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("committed=400 ")) << "batches 1 to 4 only: the 5th failed";
+}
+
+TEST_F(Cli, WhatADiskBufferHoldsIsCommittedThoughTheSinkHasNotDeliveredIt) {
+  const auto r = run(redelivering + R"(
+[engine]
+drain_timeout = "1s"
+
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["src"]
+reason = "the server went away"
+transient = true
+failures = 0
+fail_on_batch = 1
+buffer = "disk"
+buffer_path = "buffer"
+)");
+  EXPECT_THAT(r.err, HasSubstr("1000 records (")) << "kept for the next run";
+  EXPECT_THAT(r.err, HasSubstr("committed=1000 "));
+}
+
+TEST_F(Cli, AHoldingTransformsInputsAreCommittedOnceItsOutputIsDelivered) {
+  // Everything held until finish, then one batch, which the sink refuses:
+  // nothing is committed (a passthrough would have let the first batches be).
+  const auto held = run(redelivering + R"(
+[transforms.bin]
+plugin = "holding_transform"
+inputs = ["src"]
+
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["bin"]
+reason = "the server went away"
+fail_on_batch = 1
+)");
+  EXPECT_EQ(held.exit_code, 1);
+  EXPECT_THAT(held.err, HasSubstr("committed=0 "));
+  // Passed on at each tick: the inputs of the first two outputs are
+  // committed, those of the third (refused) and later are not.
+  const auto ticking = run(R"([sources.src]
+plugin = "redelivering_source"
+count = 1000
+batch_size = 100
+pause = "100ms"
+
+[transforms.bin]
+plugin = "holding_transform"
+inputs = ["src"]
+tick_period = "100ms"
+
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["bin"]
+reason = "the server went away"
+fail_on_batch = 3
+)");
+  EXPECT_EQ(ticking.exit_code, 1);
+  std::smatch committed;
+  ASSERT_TRUE(std::regex_search(ticking.err, committed, std::regex(R"(committed=(\d+) )"))) << ticking.err;
+  const std::uint64_t records = std::stoull(committed[1]);
+  EXPECT_GT(records, 0u) << ticking.err;
+  EXPECT_LT(records, 1000u) << ticking.err;
+  EXPECT_EQ(records % 100, 0u) << "whole batches";
 }

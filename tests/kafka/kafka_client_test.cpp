@@ -140,7 +140,7 @@ TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
   {
     FlowConsumer consumer(config, tally, tally.texts);
     consumer.start();
-    EXPECT_EQ(read_until(consumer, 100).size(), 100u);  // never handed on
+    EXPECT_EQ(read_until(consumer, 100).size(), 100u);  // never committed
   }
   {
     FlowConsumer consumer(config, tally, tally.texts);
@@ -148,7 +148,7 @@ TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
     const auto read = read_until(consumer, 100);
     ASSERT_EQ(read.size(), 100u);
     EXPECT_EQ(read.front(), flows.front()) << "the first 100 again";
-    consumer.handed_on();
+    consumer.commit(consumer.take_positions());
   }
   FlowConsumer consumer(config, tally, tally.texts);
   consumer.start();

@@ -12,13 +12,16 @@
 //   larger.
 // - nfdump ranks keys of equal value in its hash table's order: rows of
 //   equal value are compared as a set.
-// - nfdump's CSV numbers exporters (column exid) per file as the file says;
-//   sluice's numbers them as they first appear in its output, so over a
-//   folder (-R) of files from different collectors the column differs and
-//   is left out.
+// - nfdump's CSV and JSON number exporters (column exid, export_sysid) per
+//   file as the file says; sluice's number them as they first appear in its
+//   output, so over a folder (-R) of files from different collectors the
+//   column differs and is left out (and a filter must let each file's first
+//   exporter through first).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <deque>
 #include <memory>
 #include <sstream>
 
@@ -96,8 +99,11 @@ void sort_ties(std::vector<std::string>& lines, const Args& args) {
   }
 }
 
-// A CSV row with its exporter id (column 47 of 48) replaced by '#'.
+// A CSV row with its exporter id (column 47 of 48), or JSON's export_sysid
+// member, replaced by '#'.
 std::string without_exporter_id(std::string row) {
+  constexpr std::string_view json_member = "\t\"export_sysid\" : ";
+  if (row.starts_with(json_member)) return row.replace(json_member.size(), std::string::npos, "#");
   if (std::count(row.begin(), row.end(), ',') != 47) return row;  // the header and the summary
   std::size_t start = 0;
   for (int comma = 0; comma < 46; ++comma) start = row.find(',', start) + 1;
@@ -116,27 +122,30 @@ struct Output {
   std::vector<std::string> lines;
 };
 
-// Runs `nfdump ARGS` and `sluice query ARGS` for every line, a few at once.
+// Runs `nfdump ARGS` and `sluice query ARGS` for every line, a few pairs at
+// once: the next pair starts as soon as the oldest running one ends.
 std::vector<std::pair<Output, Output>> run_both(const std::vector<Args>& runs) {
   constexpr std::size_t at_once = 4;
   const testing::ProcessOptions utc{{}, {{"TZ", "UTC"}}};
+  using Running = std::pair<std::unique_ptr<testing::Process>, std::unique_ptr<testing::Process>>;
+  std::deque<Running> running;
   std::vector<std::pair<Output, Output>> outputs;
-  for (std::size_t first = 0; first < runs.size(); first += at_once) {
-    std::vector<std::pair<std::unique_ptr<testing::Process>, std::unique_ptr<testing::Process>>> running;
-    for (std::size_t i = first; i < std::min(runs.size(), first + at_once); ++i) {
-      Args nfdump{"nfdump"}, sluice{testing::sluice_exe(), "query"};
-      nfdump.insert(nfdump.end(), runs[i].begin(), runs[i].end());
-      sluice.insert(sluice.end(), runs[i].begin(), runs[i].end());
-      running.emplace_back(std::make_unique<testing::Process>(nfdump, utc),
-                           std::make_unique<testing::Process>(sluice, utc));
-    }
-    for (auto& [nfdump, sluice] : running) {
-      const auto theirs = nfdump->wait();
-      const auto ours = sluice->wait();
-      EXPECT_TRUE(ours.err.empty()) << ours.err;
-      outputs.push_back({{theirs.exit_code, lines_of(theirs.out)}, {ours.exit_code, lines_of(ours.out)}});
-    }
+  const auto finish_oldest = [&] {
+    const auto theirs = running.front().first->wait();
+    const auto ours = running.front().second->wait();
+    running.pop_front();
+    EXPECT_TRUE(ours.err.empty()) << ours.err;
+    outputs.push_back({{theirs.exit_code, lines_of(theirs.out)}, {ours.exit_code, lines_of(ours.out)}});
+  };
+  for (const Args& args : runs) {
+    Args nfdump{"nfdump"}, sluice{testing::sluice_exe(), "query"};
+    nfdump.insert(nfdump.end(), args.begin(), args.end());
+    sluice.insert(sluice.end(), args.begin(), args.end());
+    running.emplace_back(std::make_unique<testing::Process>(nfdump, utc),
+                         std::make_unique<testing::Process>(sluice, utc));
+    if (running.size() == at_once) finish_oldest();
   }
+  while (!running.empty()) finish_oldest();
   return outputs;
 }
 
@@ -152,7 +161,8 @@ void expect_same(const std::vector<Args>& runs) {
     SCOPED_TRACE("nfdump " + joined(runs[i]));
     auto [theirs, ours] = outputs[i];
     EXPECT_EQ(ours.exit_code, theirs.exit_code);
-    const bool text_layout = !has(runs[i], "csv");
+    // nfdump's text layouts end with the elapsed times; -I and -o csv, json do not.
+    const bool text_layout = !has(runs[i], "csv") && !has(runs[i], "json") && !has(runs[i], "-I");
     if (text_layout && !has(runs[i], "-q")) {
       ASSERT_GE(theirs.lines.size(), 1u);
       EXPECT_TRUE(theirs.lines.back().starts_with("Sys:"));
@@ -161,7 +171,7 @@ void expect_same(const std::vector<Args>& runs) {
         for (auto* side : {&theirs.lines, &ours.lines})
           for (auto& line : *side) line = without_flows_processed(line);
     }
-    if (has(runs[i], "-R") && has(runs[i], "csv"))
+    if (has(runs[i], "-R") && (has(runs[i], "csv") || has(runs[i], "json")))
       for (auto* side : {&theirs.lines, &ours.lines})
         for (auto& line : *side) line = without_exporter_id(line);
     sort_ties(theirs.lines, runs[i]);
@@ -171,48 +181,52 @@ void expect_same(const std::vector<Args>& runs) {
   }
 }
 
-// Each file (-r) and the folder (-R) with `args` after; or, to keep CI
-// short, `two`: the folder (all of them) and softflowd's small file.
-std::vector<Args> over_inputs(const std::vector<Args>& arg_sets, bool two = false) {
+// Each arg set twice: after -R and the folder (every file), and after -r and
+// one of the files, taking each file in turn: a file read alone proves what
+// the folder cannot (its own Time window and exporter numbers), once a file
+// and arg set is enough.
+std::vector<Args> over_inputs(const std::vector<Args>& arg_sets) {
   const auto& archive = nfdump_archive();
-  std::vector<Args> inputs = {{"-R", archive.dir.string()}};
-  for (const char* file : {"1-softflowd-v9", "2-softflowd-ipfix", "3-sluice-v9", "4-sluice-ipfix"})
-    if (!two || std::string_view(file) == "1-softflowd-v9") inputs.push_back({"-r", (archive.dir / file).string()});
+  constexpr std::array files = {"1-softflowd-v9", "2-softflowd-ipfix", "3-sluice-v9", "4-sluice-ipfix"};
   std::vector<Args> runs;
-  for (const auto& input : inputs)
-    for (const auto& args : arg_sets) {
+  for (std::size_t i = 0; i < arg_sets.size(); ++i)
+    for (const Args& input :
+         {Args{"-R", archive.dir.string()}, Args{"-r", (archive.dir / files[i % files.size()]).string()}}) {
       runs.push_back(input);
-      runs.back().insert(runs.back().end(), args.begin(), args.end());
+      runs.back().insert(runs.back().end(), arg_sets[i].begin(), arg_sets[i].end());
     }
   return runs;
 }
 
+// Each layout with and without its header and summary lines, with -N and -c,
+// and with whole IPv6 addresses, each under another filter, and with none.
 TEST(QueryAgainstNfdump, PrintsFlowsInEveryLayout) {
   std::vector<Args> arg_sets;
   for (const std::string layout : {"line", "long", "extended", "csv",
                                    "fmt:%ts %te %td %pr %sa %da %sp %dp %flg %tos %pkt %byt %bps %pps %bpp %fl"})
-    for (const Args& extra : {Args{}, Args{"-q"}, Args{"-N", "-c", "25"}})
-      for (const std::string filter : {"any", "proto tcp and bytes > 200", "ipv6 or port 53"}) {
-        arg_sets.push_back({"-o", layout});
-        arg_sets.back().insert(arg_sets.back().end(), extra.begin(), extra.end());
-        arg_sets.back().push_back(filter);
-      }
+    for (const Args& extra :
+         {Args{"proto tcp and bytes > 200"}, Args{"-q", "any"}, Args{"-N", "-c", "25", "ipv6 or port 53"},
+          Args{"-6", "-q", "ipv6 or proto udp"}, Args{"-c", "7"}}) {
+      arg_sets.push_back({"-o", layout});
+      arg_sets.back().insert(arg_sets.back().end(), extra.begin(), extra.end());
+    }
   expect_same(over_inputs(arg_sets));
 }
 
+// Several orders of one -s print a table each in one run: every order of an
+// element in one call.
 TEST(QueryAgainstNfdump, PrintsStatisticsTables) {
   std::vector<Args> arg_sets;
-  for (const std::string element : {"srcip", "dstip", "srcport", "dstport", "proto"})
-    for (const std::string order : {"flows", "packets", "bytes", "bpp"}) {
-      arg_sets.push_back({"-s", element + "/" + order, "-n", "0", "-q"});
-      // nfdump keys an address by its 128 bits, not its family: the IPv6
-      // destination :: of the aggregate's records and 0.0.0.0 are one key
-      // there, two in sluice.
-      if (element == "dstip") arg_sets.back().push_back("ipv4");
-    }
-  for (const std::string element :
-       {"router/flows", "inif/bytes", "outif/packets", "srcas/bytes", "dstas/flows", "tos", "srcmask/bpp", "dir"})
-    arg_sets.push_back({"-s", element, "-n", "0", "-q"});
+  for (const std::string element : {"srcip", "dstip", "srcport", "dstport", "proto"}) {
+    arg_sets.push_back({"-s", element + "/flows/packets/bytes/bpp", "-n", "0", "-q"});
+    // nfdump keys an address by its 128 bits, not its family: the IPv6
+    // destination :: of the aggregate's records and 0.0.0.0 are one key
+    // there, two in sluice.
+    if (element == "dstip") arg_sets.back().push_back("ipv4");
+  }
+  arg_sets.push_back(
+      {"-s", "router/flows", "-s", "inif/bytes", "-s", "outif/packets", "-s", "srcas/bytes", "-n", "0", "-q"});
+  arg_sets.push_back({"-s", "dstas/flows", "-s", "tos", "-s", "srcmask/bpp", "-s", "dir", "-n", "0", "-q"});
   // A cut (-n 5) where no two keys tie at the cut.
   arg_sets.push_back({"-s", "srcip/bytes", "-n", "5"});
   arg_sets.push_back({"-s", "dstip/bytes", "-n", "3", "proto tcp"});
@@ -225,14 +239,19 @@ TEST(QueryAgainstNfdump, PrintsStatisticsTables) {
 }
 
 // -A without -O prints keys in nfdump's hash table order: every line here
-// ranks. -O tend is left out (rows are compared by their printed values, and
-// no column shows the end), and so is -O bps (nfdump 1.7.1 ranks every row
-// of -A as 0 bps: nflowcache.c subtracts the end from itself).
+// ranks. Each key is ranked two ways, each order used twice. -O tend is left
+// out (rows are compared by their printed values, and no column shows the
+// end), and so is -O bps (nfdump 1.7.1 ranks every row of -A as 0 bps:
+// nflowcache.c subtracts the end from itself).
 TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
   std::vector<Args> arg_sets;
-  for (const std::string key :
-       {"srcip", "dstip,srcport", "srcip,dstport,proto", "proto,srcport", "srcip,dstip,srcport,dstport,proto"})
-    for (const std::string order : {"flows", "packets", "bytes", "bpp", "tstart"}) {
+  for (const auto& [key, orders] :
+       std::vector<std::pair<std::string, Args>>{{"srcip", {"flows", "tstart"}},
+                                                 {"dstip,srcport", {"packets", "bpp"}},
+                                                 {"srcip,dstport,proto", {"bytes", "flows"}},
+                                                 {"proto,srcport", {"bpp", "tstart"}},
+                                                 {"srcip,dstip,srcport,dstport,proto", {"bytes", "packets"}}})
+    for (const std::string& order : orders) {
       arg_sets.push_back({"-A", key, "-O", order});
       // nfdump prints an ICMP row's destination port from a field its
       // aggregation leaves 0 (tests/analysis says more).
@@ -240,14 +259,26 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
       // One key for :: and 0.0.0.0 in nfdump, as for -s dstip.
       if (key == "dstip,srcport") arg_sets.back().push_back("ipv4");
     }
-  for (const std::string layout : {"line", "long"})
-    for (const std::string order : {"packets", "bytes", "tstart"})
-      arg_sets.push_back({"-o", layout, "-O", order, "-q", "ipv4"});
+  for (const auto& [layout, order] : {std::pair{"line", "packets"}, {"line", "tstart"}, {"long", "bytes"}})
+    arg_sets.push_back({"-o", layout, "-O", order, "-q", "ipv4"});
   arg_sets.push_back({"-A", "srcip,dstport", "-O", "bytes", "-c", "300", "-N", "-q", "proto udp"});
   // A cut (-n) where no two rows tie at the cut.
   arg_sets.push_back({"-A", "srcip,dstip", "-O", "bytes", "-n", "8", "proto tcp"});
   arg_sets.push_back({"-o", "extended", "-O", "bytes", "-n", "12", "ipv6"});
   expect_same(over_inputs(arg_sets));
+}
+
+// -o json: an object per flow with the members of each element the flow
+// has, ICMP's type and code, no brackets with -q.
+TEST(QueryAgainstNfdump, PrintsJson) {
+  auto runs = over_inputs({{"-o", "json", "-q", "proto icmp or proto icmp6"},
+                           {"-o", "json", "-c", "40"},
+                           {"-o", "json", "ipv6 and proto tcp"},
+                           {"-o", "json", "-q", "proto 99"},
+                           {"-o", "json", "-N", "-6", "bytes > 100000"}});
+  // Flows of no exporter, summed by several flows.
+  runs.push_back({"-r", (nfdump_archive().dir / "5-sluice-aggregate").string(), "-o", "json", "-c", "30"});
+  expect_same(runs);
 }
 
 // -s ip, port ... count each flow under either side; several -s print
@@ -267,19 +298,18 @@ TEST(QueryAgainstNfdump, CountsEitherSideAndPrintsSeveralTables) {
   // Several orders of one -s: a table each, in nfdump's order of orders.
   arg_sets.push_back({"-s", "srcip/bytes/flows", "-n", "0", "-q"});
   arg_sets.push_back({"-s", "dstport/bpp/packets", "-s", "proto", "-n", "0"});
-  expect_same(over_inputs(arg_sets, true));
+  expect_same(over_inputs(arg_sets));
 }
 
 // -A with masks (nfdump masks the address's 128 bits: srcip4/16 leaves IPv6
 // /112), -a (the 5-tuple), and -A printed as flows.
 TEST(QueryAgainstNfdump, SumsByMaskedAddressesAndFiveTuples) {
-  expect_same(
-      over_inputs({{"-A", "srcip4/16", "-O", "bytes"},
-                   {"-A", "srcip6/32,proto", "-O", "packets", "-q"},
-                   {"-A", "dstip4/24,srcip6/112", "-O", "flows", "-q", "ipv4"},
-                   {"-a", "-o", "line", "-O", "bytes"},
-                   {"-A", "srcip,dstport", "-o", "line", "-O", "packets", "-q", "not proto icmp and not proto icmp6"}},
-                  true));
+  expect_same(over_inputs(
+      {{"-A", "srcip4/16", "-O", "bytes"},
+       {"-A", "srcip6/32,proto", "-O", "packets", "-q"},
+       {"-A", "dstip4/24,srcip6/112", "-O", "flows", "-q", "ipv4"},
+       {"-a", "-o", "line", "-O", "bytes"},
+       {"-A", "srcip,dstport", "-o", "line", "-O", "packets", "-q", "not proto icmp and not proto icmp6"}}));
 }
 
 // -R DIR/FIRST:LAST reads the files from FIRST to LAST, -R DIR/FIRST from FIRST on.
@@ -288,7 +318,7 @@ TEST(QueryAgainstNfdump, ReadsARangeOfFiles) {
   std::vector<Args> runs;
   for (const std::string range : {"2-softflowd-ipfix:4-sluice-ipfix", "3-sluice-v9", "1-softflowd-v9:1-softflowd-v9"})
     for (const Args& args : {Args{"-o", "line", "-c", "3000"}, Args{"-o", "csv", "-q"},
-                             Args{"-s", "srcip/bytes", "-n", "5"}, Args{"-A", "proto", "-O", "packets"}}) {
+                             Args{"-s", "srcip/bytes", "-n", "5"}, Args{"-A", "proto", "-O", "packets"}, Args{"-I"}}) {
       runs.push_back({"-R", (dir / range).string()});
       runs.back().insert(runs.back().end(), args.begin(), args.end());
     }
@@ -296,9 +326,9 @@ TEST(QueryAgainstNfdump, ReadsARangeOfFiles) {
 }
 
 // -t FIRST[-LAST]: flows starting at or after FIRST and ending at or before
-// LAST, in nfdump's short forms too. The softflowd files lie in 2027: the
-// window `none` skips softflowd's file unread with -r (nfdump -r checks a
-// file's statistics first) and reads it with -R.
+// LAST, in nfdump's short forms too. The softflowd files lie in 2027, the
+// generator's in 2026: windows around one skip a file of the other unread
+// with -r (nfdump -r checks a file's statistics first) and read it with -R.
 TEST(QueryAgainstNfdump, SelectsATimeWindow) {
   const std::string before_ten = "2026/11/18.09:59:30-2026/11/18.10", open_end = "2026/11/18.09:45",
                     softflowd = "2027/01/07.04:09:28", none = "2026/11/18.09:45:00-2026/11/18.09:46";
@@ -307,9 +337,9 @@ TEST(QueryAgainstNfdump, SelectsATimeWindow) {
                            {"-o", "extended", "-t", softflowd, "proto udp"},
                            {"-o", "line", "-t", none},
                            {"-o", "csv", "-q", "-t", softflowd},
+                           {"-o", "json", "-q", "-t", before_ten, "proto udp"},
                            {"-s", "srcip/bytes", "-n", "5", "-t", before_ten},
-                           {"-A", "proto", "-O", "packets", "-t", open_end}},
-                          true));
+                           {"-A", "proto", "-O", "packets", "-t", open_end}}));
 }
 
 // -M /base/DIR1:DIR2 -R FILES reads FILES in each folder, the folders in name order.
@@ -329,6 +359,8 @@ TEST(QueryAgainstNfdump, ReadsSeveralFolders) {
       runs.push_back({"-M", (dir / folders).string(), "-R", files, "-o", "line", "-c", "5000", "ipv4"});
   runs.push_back({"-M", (dir / "a:b").string(), "-R", ".", "-s", "dstport/packets", "-n", "6"});
   runs.push_back({"-M", (dir / "b:a").string(), "-R", "x1", "-o", "csv", "-q"});
+  runs.push_back({"-M", (dir / "b:a").string(), "-R", "x1:x2", "-I"});
+  runs.push_back({"-M", (dir / "a:b").string(), "-R", ".", "-o", "json", "-q", "proto icmp"});
   expect_same(runs);
 }
 
@@ -369,6 +401,17 @@ TEST(QueryAgainstNfdump, WritesTheSelectionForNfdump) {
   }
 }
 
+// -I prints the files' statistics records (their appendices) summed, with
+// the first file's ident, and nothing else, whatever else the command says.
+TEST(QueryAgainstNfdump, PrintsTheFilesStatistics) {
+  const auto& archive = nfdump_archive();
+  auto runs = over_inputs({{"-I"}, {"-I", "-s", "srcip", "-o", "line", "proto tcp"}});
+  // A file of no flows: nfdump's sum keeps its start values.
+  runs.push_back({"-r", archive.geo_db.string(), "-I"});
+  runs.push_back({"-R", (archive.dir / "2-softflowd-ipfix:4-sluice-ipfix").string(), "-I"});
+  expect_same(runs);
+}
+
 TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
   const auto& archive = nfdump_archive();
   const std::string file = (archive.dir / "1-softflowd-v9").string();
@@ -376,7 +419,8 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
        std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a", "-o", "long"}, "-o long with -a"},
                                                  {{"-r", file, "-A", "srcip4"}, "srcip4"},
                                                  {{"-r", file, "-A", "srcip4/33"}, "srcip4/33"},
-                                                 {{"-r", file, "-o", "json"}, "-o json"},
+                                                 {{"-r", file, "-o", "raw"}, "-o raw"},
+                                                 {{"-r", file, "-o", "json", "-O", "bytes"}, "-O with -o json"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
@@ -428,7 +472,8 @@ TEST(QueryCommandLine, PrintsThePipelineItRunsAndItRunsThatWay) {
 TEST(QueryCommandLine, HelpListsTheOptions) {
   const auto help = testing::run_sluice({"query", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option : {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "--pipeline", "not supported yet"})
+  for (const char* option :
+       {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "json", "-I ", "--pipeline", "not supported yet"})
     EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 

@@ -51,4 +51,9 @@ void KafkaMockCluster::set_up(int broker) {
     throw std::runtime_error("broker " + std::to_string(broker) + " up: " + rd_kafka_err2str(e));
 }
 
+void KafkaMockCluster::set_rtt(int broker, std::chrono::milliseconds rtt) {
+  if (const auto e = rd_kafka_mock_broker_set_rtt(handle_->cluster, broker, static_cast<int>(rtt.count())))
+    throw std::runtime_error("broker " + std::to_string(broker) + " rtt: " + rd_kafka_err2str(e));
+}
+
 }  // namespace sluice::testing

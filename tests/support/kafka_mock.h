@@ -3,6 +3,7 @@
 // by the kafka_mock program for scripts and people.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,8 @@ class KafkaMockCluster {
   // refuses new ones; it stays the leader of its partitions.
   void set_down(int broker);
   void set_up(int broker);
+  // Every answer of `broker` comes `rtt` late: reading takes time.
+  void set_rtt(int broker, std::chrono::milliseconds rtt);
 
  private:
   struct Handle;

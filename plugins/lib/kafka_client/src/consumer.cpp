@@ -4,6 +4,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 #include "client.h"
 
@@ -15,12 +16,12 @@ constexpr Reserved reserved[] = {
     {"metadata.broker.list", "use the option `brokers`"},
     {"group.id", "use the option `group`"},
     {"auto.offset.reset", "use the option `start`"},
-    {"enable.auto.offset.store", "sluice stores an offset once its flows are handed on"},
+    {"enable.auto.offset.store", "sluice stores an offset once its flows are delivered"},
     {"enable.partition.eof", "sluice uses it to know where a partition ends"},
     {"log.queue", "sluice serves librdkafka's logs on the source's thread"},
 };
 
-using Partition = std::pair<std::string, std::int32_t>;  // topic, partition
+using Partition = Positions::key_type;  // topic, partition
 
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const noexcept { rd_kafka_message_destroy(m); }
@@ -51,7 +52,7 @@ struct FlowConsumer::State final : detail::Client {
             {"group.id", c.group},
             {"auto.offset.reset", c.start == Start::earliest ? "earliest" : "latest"},
             // librdkafka commits what is stored, every auto.commit.interval.ms
-            // and on close; sluice stores only what was handed on.
+            // and on close; sluice stores only what was delivered.
             {"enable.auto.commit", "true"},
             {"enable.auto.offset.store", "false"},
             {"enable.partition.eof", "true"},
@@ -84,7 +85,7 @@ struct FlowConsumer::State final : detail::Client {
   ConsumerConfig config;
   ConsumerEvents& events;
   std::unique_ptr<flowcodec::Decoder> decoder;
-  std::map<Partition, std::int64_t> next_offsets;  // of what poll returned and is not handed on yet
+  Positions next_offsets;  // after what poll returned since take_positions()
   std::set<Partition> at_end;
   bool closed = false;
 };
@@ -125,13 +126,14 @@ void FlowConsumer::poll(std::vector<FlowRecord>& out, std::size_t max_flows, std
   }
 }
 
-void FlowConsumer::handed_on() {
+Positions FlowConsumer::take_positions() { return std::exchange(state_->next_offsets, {}); }
+
+void FlowConsumer::commit(const Positions& positions) {
   State& s = *state_;
-  if (s.next_offsets.empty()) return;
-  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(s.next_offsets.size())));
-  for (const auto& [where, offset] : s.next_offsets)
+  if (positions.empty() || s.closed) return;
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(positions.size())));
+  for (const auto& [where, offset] : positions)
     rd_kafka_topic_partition_list_add(offsets.get(), where.first.c_str(), where.second)->offset = offset;
-  s.next_offsets.clear();
   // A partition taken from this member meanwhile refuses its offset: its new
   // owner reads those messages again (at least once).
   rd_kafka_offsets_store(s.handle(), offsets.get());

@@ -49,7 +49,10 @@ class WriterSink {
                  .files = host.counter("files_closed_total", "Files closed and put in place under their final name"),
                  .bytes = host.counter("bytes_written_total", "Bytes of the files put in place")},
                 on_close_ ? [this](const ClosedFile& file) { commands_->run(on_close_->expand(file)); }
-                          : std::function<void(const ClosedFile&)>()) {}
+                          : std::function<void(const ClosedFile&)>()) {
+    // A file it acknowledges must survive a power cut, not just a crash.
+    writer_.sync_before_closing(host.acknowledgements_awaited());
+  }
 
   WriterSink(const Options& options, Host& host, Format format)
       : WriterSink(options, host, std::move(format), read_writer_options(options)) {}

@@ -1,13 +1,14 @@
 // Flows from Kafka topics: a member of a consumer group. Offsets are stored
 // (and committed by librdkafka every auto.commit.interval.ms, and on close)
-// only for the messages the caller says it has handed on: at least once
-// across restarts, none skipped.
+// only for the messages the caller says are delivered: at least once across
+// restarts, none skipped.
 #pragma once
 
 #include <sluice/host.h>
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct ConsumerConfig {
   Start start = Start::latest;
   Properties properties{};
 };
+
+// Where reading goes on in each partition: the offset after the last
+// message read, by (topic, partition).
+using Positions = std::map<std::pair<std::string, std::int32_t>, std::int64_t>;
 
 class ConsumerEvents {
  public:
@@ -63,9 +68,11 @@ class FlowConsumer {
   // std::runtime_error once librdkafka has failed for good.
   void poll(std::vector<FlowRecord>& out, std::size_t max_flows, std::chrono::milliseconds wait);
 
-  // Everything poll() returned so far has been handed on: its offsets may be
-  // committed.
-  void handed_on();
+  // The positions after what poll() returned since the last call.
+  Positions take_positions();
+  // What lies before `positions` is delivered: they are committed (unless a
+  // partition has gone to another member meanwhile: it reads those again).
+  void commit(const Positions& positions);
 
   // Every partition assigned to this member has been read to its end (the
   // end at the time: more may come).

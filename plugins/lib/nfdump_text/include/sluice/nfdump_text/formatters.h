@@ -38,6 +38,13 @@ struct LineLayout {
 // it does not print.
 std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
 
+// `-o json`: nfdump's JSON array, an object per flow with a group of
+// members for each element the flow has (its nfdump extensions), export_sysid
+// numbering exporters as they first appear; "No matching flows" when none
+// came. Without `brackets` (nfdump -q) neither the header's "[" nor the
+// trailer's "]": the objects alone, the last without a line end.
+std::unique_ptr<csv::Formatter> make_json_formatter(bool brackets);
+
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
   // The aggregate counted each flow under either side (nfdump -s ip, port,
