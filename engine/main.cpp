@@ -398,6 +398,18 @@ void print_option_table(std::span<const OptionSpec> options) {
   for (const auto& [name, o] : rows) row(name, to_string(o->type), shown_default(*o), allowed_values(*o), o->help);
 }
 
+std::string_view workers_text(Concurrency concurrency) {
+  switch (concurrency) {
+    case Concurrency::serial: return "this plugin runs on one worker (it keeps state across batches)";
+    case Concurrency::stateless:
+      return "workers = N | \"auto\": this plugin runs on N workers, output in the same order";
+    case Concurrency::keyed:
+      return "workers = N | \"auto\": this plugin keeps its keys in N partitions, one per worker, and merges "
+             "their output";
+  }
+  return "";
+}
+
 void print_options(const PluginDescriptor& d) {
   fmt::print("\n{} ({}): {}\n\n", d.name, to_string(d.kind), d.summary);
   if (d.options.empty())
@@ -406,10 +418,7 @@ void print_options(const PluginDescriptor& d) {
     print_option_table(d.options);
   fmt::print("\nand, read by the engine in every {}:\n", to_string(d.kind));
   print_option_table(engine_keys(d.kind));
-  if (d.kind != PluginKind::source)
-    fmt::print("\n{}\n", d.concurrency == Concurrency::serial
-                             ? "this plugin runs on one worker (it keeps state across batches)"
-                             : "workers = N | \"auto\": this plugin runs on N workers, output in the same order");
+  if (d.kind != PluginKind::source) fmt::print("\n{}\n", workers_text(d.concurrency));
 }
 
 int command_plugins(int argc, char** argv) {

@@ -1,5 +1,7 @@
 #include "node.h"
 
+#include <sluice/clock.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,6 +120,12 @@ void Node::acknowledge(BatchId batch) noexcept {
   }
 }
 
+thread_local std::uint64_t Node::step_time_ms = 0;
+
+std::uint64_t Node::now_ms() const noexcept { return step_time_ms != 0 ? step_time_ms : sluice::now_ms(); }
+
+void Node::push_step(KeyedStep::Kind kind, BatchPtr batch) { keyed->push(kind, std::move(batch), sluice::now_ms()); }
+
 void Node::inputs_passed_on() noexcept {
   // On several workers the engine cannot tell which input is current: their
   // inputs are passed on at finish.
@@ -227,6 +235,14 @@ void Node::deliver(const BatchPtr& offered) {
     }
     return;
   }
+  if (keyed) {
+    std::lock_guard lock(transform_mutex);
+    if (failed)
+      count_lost(LossReason::transform_failed, n);
+    else
+      push_step(KeyedStep::Kind::batch, batch);
+    return;
+  }
   if (buffer) {
     buffer->append(batch);
     return;
@@ -255,6 +271,13 @@ void Node::end_of_input() {
   if (open_inputs.fetch_sub(1) != 1) return;
   if (buffer) {
     buffer->input_ended();  // the buffer's pump closes the queue once it has handed on what it holds
+    return;
+  }
+  if (keyed) {
+    std::lock_guard lock(transform_mutex);
+    transform_finished = true;
+    push_step(KeyedStep::Kind::finish);
+    keyed->close();  // the last worker out ends the node
     return;
   }
   if (kind == PluginKind::sink || workers > 1) {

@@ -9,6 +9,7 @@
 #include "console/tables.h"
 #include "deliveries.h"
 #include "in_order.h"
+#include "keyed_steps.h"
 #include "log.h"
 #include "metrics_registry.h"
 #include "sink_buffer.h"
@@ -78,12 +79,6 @@ struct PreparedItem {
   std::unique_ptr<abi::Prepared> payload;
 };
 
-// What a transform emitted for one input batch: its result, handed on whole.
-struct TransformResult {
-  BatchId input;
-  std::vector<BatchPtr> batches;
-};
-
 struct Node final : Host, Emitter {
   Node(RunState& run, const ComponentConfig& config, unsigned instance, unsigned instances, std::uint32_t number);
 
@@ -125,6 +120,8 @@ struct Node final : Host, Emitter {
   // Several workers: results back in the order their inputs were queued.
   std::unique_ptr<InOrder<TransformResult>> transform_order;
   std::unique_ptr<InOrder<PreparedItem>> prepare_order;
+  // A keyed transform on several workers: its steps, to every partition.
+  std::unique_ptr<KeyedSteps> keyed;
   // A sink's prepared payloads, in order, for its committing thread.
   std::unique_ptr<BoundedQueue<PreparedItem>> prepared;
   std::atomic<unsigned> running_workers{0};
@@ -194,6 +191,10 @@ struct Node final : Host, Emitter {
   // failure of a node is logged as an error: what follows is its echo.
   void fail(const Status& status);
 
+  // A keyed transform on several workers: a batch, tick or finish for every
+  // partition. Under transform_mutex.
+  void push_step(KeyedStep::Kind kind, BatchPtr batch = nullptr);
+
   // An upstream node has ended; when the last one has, this node ends too.
   void end_of_input();
   // This node has ended: tell the nodes downstream.
@@ -223,6 +224,9 @@ struct Node final : Host, Emitter {
   }
   void progress(double fraction) noexcept override { progress_fraction.store(fraction, std::memory_order_relaxed); }
   TextTable& texts() noexcept override { return run.texts; }
+  std::uint64_t now_ms() const noexcept override;
+  // The time of the step this thread's plugin call takes (KeyedStep); 0: none, the wall clock.
+  static thread_local std::uint64_t step_time_ms;
   std::uint64_t reload_requests() const noexcept override {
     return run.reload_requests.load(std::memory_order_relaxed);
   }

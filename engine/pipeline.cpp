@@ -248,6 +248,10 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
       for (unsigned w = 0; w < copies && status; ++w)
         if (auto instance = instantiate(p.plugin, *p.descriptor, p.options, *node, status))
           node->instances_by_worker.push_back(std::move(instance));
+      // A keyed transform's instances each keep a partition of the keys.
+      if (node->concurrency == Concurrency::keyed && c.workers > 1)
+        for (unsigned w = 0; w < node->instances_by_worker.size() && status; ++w)
+          status = node->transform(w).keep({w, c.workers});
       if (status) node->component = node->instances_by_worker.front();
       if (!node->component) {
         // The key may reach into an array of tables: "scenarios[2].intensity".
@@ -306,6 +310,9 @@ void Pipeline::add_workers(Node& node) {
     node.prepare_order = std::make_unique<InOrder<PreparedItem>>(window);
     node.prepared = std::make_unique<BoundedQueue<PreparedItem>>(window);
     parked = [n = &node] { return static_cast<double>(n->prepare_order->parked_weight()); };
+  } else if (node.concurrency == Concurrency::keyed) {
+    node.keyed = std::make_unique<KeyedSteps>(node.workers, window);
+    parked = [n = &node] { return static_cast<double>(n->keyed->order.parked_weight()); };
   } else {
     node.queue = std::make_unique<BoundedQueue<QueueItem>>(options_.queue_records);
     node.transform_order = std::make_unique<InOrder<TransformResult>>(window);
@@ -335,6 +342,7 @@ Pipeline::~Pipeline() {
     node->prepared.reset();
     node->prepare_order.reset();
     node->transform_order.reset();
+    node->keyed.reset();
   }
   while (!nodes_.empty()) nodes_.pop_back();
 }
@@ -410,7 +418,7 @@ void Pipeline::run_transform_ticks() {
   };
   std::vector<Ticking> ticking;
   for (auto& node : nodes_)
-    if (node->kind == PluginKind::transform && node->workers == 1)
+    if (node->kind == PluginKind::transform && (node->workers == 1 || node->keyed))
       if (const auto ms = node->component->tick_period_ms(); ms > 0)
         ticking.push_back({node.get(), std::chrono::milliseconds(ms), Clock::now() + std::chrono::milliseconds(ms)});
   if (ticking.empty()) return;
@@ -428,7 +436,10 @@ void Pipeline::run_transform_ticks() {
       Node& node = *t.node;
       std::lock_guard transform_lock(node.transform_mutex);
       if (node.transform_finished || node.failed) continue;
-      if (Status s = node.transform().tick(node); !s) node.fail(s);
+      if (node.keyed)
+        node.push_step(KeyedStep::Kind::tick);  // every partition's bins close on this one
+      else if (Status s = node.transform().tick(node); !s)
+        node.fail(s);
     }
     lock.lock();
   }
@@ -489,6 +500,8 @@ int Pipeline::run() {
         spawn([n = node.get(), w] {
           if (n->kind == PluginKind::sink)
             run_prepare_worker(*n, w);
+          else if (n->keyed)
+            run_keyed_worker(*n, w);
           else
             run_transform_worker(*n, w);
         });

@@ -94,9 +94,15 @@ std::string join_ids(const std::vector<std::string>& ids) {
 }
 
 // What the plugin reports, and the disk buffer's line; each line ends in a newline.
+// A keyed transform's partitions each report on their share of the keys.
 std::string report_of(const Node& node) {
-  std::string report = node.component ? node.component->report() : std::string();
-  if (!report.empty() && report.back() != '\n') report += '\n';
+  std::string report;
+  const std::size_t reporting =
+      node.keyed ? node.instances_by_worker.size() : std::min<std::size_t>(1, node.instances_by_worker.size());
+  for (std::size_t i = 0; i < reporting; ++i) {
+    report += node.instances_by_worker[i]->report();
+    if (!report.empty() && report.back() != '\n') report += '\n';
+  }
   if (node.buffer) report += "  " + node.buffer->report() + "\n";
   return report;
 }

@@ -38,6 +38,48 @@ class ResultCollector final : public Emitter {
   std::size_t weight_ = 0;
 };
 
+// What one partition of a keyed transform emits for a step: part of its
+// result, for merge() (not stamped: it goes no further).
+class PartCollector final : public Emitter {
+ public:
+  void emit(BatchPtr batch) override {
+    if (batch) part_.push_back(std::move(batch));
+  }
+  KeyedSteps::Part take() { return std::move(part_); }
+
+ private:
+  KeyedSteps::Part part_;
+};
+
+// Partition `partition`'s share of a step, on its own instance.
+Status take_step(abi::Transform& transform, const KeyedStep& step, Emitter& out) {
+  switch (step.kind) {
+    case KeyedStep::Kind::batch: return transform.process(step.batch, out);
+    case KeyedStep::Kind::tick: return transform.tick(out);
+    case KeyedStep::Kind::finish: return transform.finish(out);
+  }
+  return Status::ok();
+}
+
+// The step's result: what the last partition to finish it merges.
+TransformResult merged(Node& node, unsigned partition, const KeyedStep& step,
+                       const std::vector<KeyedSteps::Part>& parts) {
+  const bool batch = step.kind == KeyedStep::Kind::batch;
+  ResultCollector out(node, batch ? std::optional(step.batch->id) : std::nullopt);
+  if (node.failed) {
+    if (batch) node.count_lost(LossReason::transform_failed, step.batch->records.size());
+    if (batch) out.lose_input();
+    return out.take();
+  }
+  const bool empty = std::all_of(parts.begin(), parts.end(), [](const KeyedSteps::Part& p) { return p.empty(); });
+  if (!empty)
+    if (Status s = node.busy(partition, [&] { return node.transform(partition).merge(parts, out); }); !s) {
+      node.fail(s);
+      if (batch) out.lose_input();
+    }
+  return out.take();
+}
+
 class TransformWorker {
  public:
   TransformWorker(Node& node, unsigned worker)
@@ -104,6 +146,28 @@ void run_transform_worker(Node& node, unsigned worker) {
     if (Status s = node.busy(w, [&] { return node.transform(w).finish(out); }); !s) node.fail(s);
     node.hand_on(out.take());
   }
+  if (!node.failed) node.passed_on_everything();
+  node.end_of_output();
+}
+
+void run_keyed_worker(Node& node, unsigned partition) {
+  KeyedSteps& steps = *node.keyed;
+  abi::Transform& transform = node.transform(partition);
+  while (auto step = steps.pop(partition)) {
+    PartCollector part;
+    Node::step_time_ms = step->time_ms;
+    if (!node.failed)
+      if (Status s = node.busy(partition, [&] { return take_step(transform, *step, part); }); !s) node.fail(s);
+    Node::step_time_ms = 0;
+    auto parts = steps.arrive(step->ticket, partition, part.take());
+    if (!parts) continue;
+    TransformResult result = merged(node, partition, *step, *parts);
+    std::size_t weight = 0;
+    for (const BatchPtr& batch : result.batches) weight += batch->records.size();
+    steps.order.complete(step->ticket, std::move(result), weight, [&](TransformResult&& r) { node.hand_on(r); });
+  }
+  if (node.running_workers.fetch_sub(1) != 1) return;
+  // The last worker out: every step has been handed on, the finish's too.
   if (!node.failed) node.passed_on_everything();
   node.end_of_output();
 }

@@ -2,7 +2,8 @@
 // instance of the plugin, take batches from the node's queue; InOrder hands
 // their results on in the order the batches were queued. A transform's
 // results go downstream; a sink's prepared payloads go to its committing
-// thread (sink_runner.cpp).
+// thread (sink_runner.cpp). A keyed transform's workers each hold a
+// partition of its keys and take every step (keyed_steps.h).
 #pragma once
 
 #include "node.h"
@@ -15,5 +16,7 @@ constexpr std::size_t reorder_window(unsigned workers) noexcept { return 2 * std
 
 void run_transform_worker(Node& node, unsigned worker);
 void run_prepare_worker(Node& node, unsigned worker);
+// Partition `partition` of a keyed transform (keyed_steps.h).
+void run_keyed_worker(Node& node, unsigned partition);
 
 }  // namespace sluice::engine

@@ -20,11 +20,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice {
 
 // Bump on any change to the types in this SDK that a plugin library compiles in.
-inline constexpr std::uint32_t abi_version = 6;
+inline constexpr std::uint32_t abi_version = 7;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 
@@ -34,12 +35,25 @@ enum class PluginKind : std::uint8_t { source, transform, sink };
 //              batches; the engine restores the order before the next stage.
 //              A sink is stateless when it splits into prepare() (any
 //              worker) and commit() (in order, one at a time).
-enum class Concurrency : std::uint8_t { serial, stateless };
+//   keyed:     a transform whose state is per key (aggregate): N instances,
+//              instance k keeps the keys of partition k of N and sees every
+//              batch, tick and finish (it skips the other partitions' keys);
+//              the engine hands the N partitions' outputs of each to merge()
+//              on one of them, which makes the one result.
+enum class Concurrency : std::uint8_t { serial, stateless, keyed };
+
+// Which share of the keys an instance of a keyed transform keeps: those whose
+// hash falls in partition `index` of `count` (0 of 1: all of them).
+struct Partition {
+  unsigned index = 0;
+  unsigned count = 1;
+};
 
 constexpr std::string_view to_string(Concurrency concurrency) noexcept {
   switch (concurrency) {
     case Concurrency::serial: return "serial";
     case Concurrency::stateless: return "stateless";
+    case Concurrency::keyed: return "keyed";
   }
   return "?";
 }
@@ -87,6 +101,13 @@ class Transform : public Component {
   virtual Status tick(Emitter& out) noexcept = 0;
   // All inputs have ended: emit whatever is held back.
   virtual Status finish(Emitter& out) noexcept = 0;
+  // A keyed transform only (Concurrency::keyed), on several workers. Called
+  // once, before start(): the share of the keys this instance keeps.
+  virtual Status keep(Partition partition) noexcept = 0;
+  // What the partitions emitted for one batch, tick or finish, in partition
+  // order (each the same steps: Host::now_ms() was the same for all): emit
+  // the one result (the top N across them, say).
+  virtual Status merge(std::span<const std::vector<BatchPtr>> parts, Emitter& out) noexcept = 0;
 };
 
 // What a sink's prepare() made of a batch, for its commit(): formatted text,

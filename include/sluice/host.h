@@ -48,6 +48,12 @@ class Host {
     return gauge(name, help, std::span<const Label>(labels.begin(), labels.size()));
   }
 
+  // The wall clock (ms since the epoch) as of the batch or tick being
+  // processed: the same on every partition of a keyed transform for one
+  // batch or tick, so that time bins close together on all of them. A
+  // transform that bins by processing time reads it, not sluice::now_ms().
+  virtual std::uint64_t now_ms() const noexcept = 0;
+
   // A source with `instances = N` runs as N copies: this one's index, 0..N-1.
   virtual unsigned instance() const noexcept = 0;
   virtual unsigned instances() const noexcept = 0;

@@ -19,6 +19,12 @@
 //
 //   transform:  static constexpr sluice::Concurrency concurrency = sluice::Concurrency::stateless;
 //               // N instances each take whole batches; one result per batch
+//   transform:  static constexpr sluice::Concurrency concurrency = sluice::Concurrency::keyed;
+//               void keep(sluice::Partition partition);  // before start(): keep only these keys
+//               void merge(std::span<const std::vector<sluice::BatchPtr>> parts, sluice::Emitter& out);
+//               // N instances each see every batch, tick and finish, and keep
+//               // their partition's keys (time from host.now_ms()); merge()
+//               // makes the one result of what the N emitted for each
 //   sink:       Payload prepare(const Batch& in);  // or (const BatchPtr& in): any worker's instance
 //               void commit(Payload& payload);     // in order, on the started instance
 //               // with these two, consume() is optional: commit(prepare(in))
@@ -48,9 +54,11 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sluice {
 
@@ -95,6 +103,14 @@ constexpr Concurrency concurrency_of(PluginKind kind) {
     if (kind == PluginKind::transform) return Plugin::concurrency;
   return Concurrency::serial;
 }
+
+template <class Plugin>
+constexpr bool is_keyed = [] {
+  if constexpr (requires { Plugin::concurrency; })
+    return Plugin::concurrency == Concurrency::keyed;
+  else
+    return false;
+}();
 
 template <class Plugin>
 auto prepare(Plugin& plugin, const BatchPtr& in) {
@@ -180,6 +196,22 @@ class TransformAdapter final : public Adapter<abi::Transform, Plugin> {
   Status finish(Emitter& out) noexcept override {
     return guarded([&] {
       if constexpr (requires { this->plugin_.finish(out); }) this->plugin_.finish(out);
+    });
+  }
+  Status keep(Partition partition) noexcept override {
+    return guarded([&] {
+      if constexpr (is_keyed<Plugin>)
+        this->plugin_.keep(partition);
+      else
+        throw std::logic_error("this transform is not keyed");
+    });
+  }
+  Status merge(std::span<const std::vector<BatchPtr>> parts, Emitter& out) noexcept override {
+    return guarded([&] {
+      if constexpr (is_keyed<Plugin>)
+        this->plugin_.merge(parts, out);
+      else
+        throw std::logic_error("this transform is not keyed");
     });
   }
 };

@@ -176,6 +176,80 @@ header = false
   EXPECT_THAT(run.err, ::testing::HasSubstr("a bin reached max_keys = 10"));
 }
 
+// One generator's flows (their times simulated: the same every run) into
+// aggregates on 1, 2 and 3 workers, keyed by partition: every key in 10 s
+// event-clock bins, sorted, is the same on any number; and the top 5 of each
+// bin (either side, with the totals row) are the same rows in the same order.
+TEST(AggregatePlugin, OnAnyNumberOfWorkersSendsWhatOneWorkerSends) {
+  TempDir dir;
+  std::string pipeline = R"([sources.gen]
+plugin = "generator"
+count = 30000
+rate = 1000
+speedup = 0
+seed = 8
+clock_start = "2026-12-01T00:00:00Z"
+batch_size = 700
+)";
+  for (const int workers : {1, 2, 3}) {
+    const std::string n = std::to_string(workers);
+    pipeline += R"(
+[transforms.all_)" +
+                n + R"(]
+plugin = "aggregate"
+inputs = ["gen"]
+key = ["src_addr/24", "dst_port"]
+interval = "10s"
+clock = "event"
+workers = )" + n +
+                R"(
+[sinks.all_csv_)" +
+                n + R"(]
+plugin = "csv_writer"
+inputs = ["all_)" +
+                n + R"("]
+path = ")" + (dir / ("all_" + n + ".csv")).string() +
+                R"("
+fields = ["src_addr", "dst_port", "packets", "bytes", "flows", "first", "last"]
+[transforms.top_)" +
+                n + R"(]
+plugin = "aggregate"
+inputs = ["gen"]
+key = ["src_addr"]
+interval = "10s"
+clock = "event"
+top = 5
+either_side = true
+totals = true
+workers = )" + n +
+                R"(
+[sinks.top_csv_)" +
+                n + R"(]
+plugin = "csv_writer"
+inputs = ["top_)" +
+                n + R"("]
+path = ")" + (dir / ("top_" + n + ".csv")).string() +
+                R"("
+fields = ["src_addr", "packets", "bytes", "flows", "first", "last"]
+)";
+  }
+  const auto run = testing::run_sluice({"run", dir.write("workers.toml", pipeline).string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto sorted = [&](const std::string& file) {
+    auto lines = lines_of(testing::read_file(dir / file));
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  const auto one_worker = sorted("all_1.csv");
+  ASSERT_GT(one_worker.size(), 10000u);
+  EXPECT_EQ(sorted("all_2.csv"), one_worker);
+  EXPECT_EQ(sorted("all_3.csv"), one_worker);
+  const auto top = lines_of(testing::read_file(dir / "top_1.csv"));
+  ASSERT_EQ(top.size(), 1 + 4 * 6u);  // the header, then 4 bins of 5 keys and the totals
+  EXPECT_EQ(lines_of(testing::read_file(dir / "top_2.csv")), top);
+  EXPECT_EQ(lines_of(testing::read_file(dir / "top_3.csv")), top);
+}
+
 struct BadOption {
   const char* lines;  // of the component's table, after plugin and inputs
   const char* message;
@@ -221,7 +295,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadOption{"plugin = \"aggregate\"\nkey = [\"proto\"]\ninterval = \"500ms\"", "at least 1s, or 0s"},
         BadOption{"plugin = \"aggregate\"\nkey = [\"proto\"]\ntop = -1", "transforms.t.top"},
         BadOption{"plugin = \"aggregate\"\nkey = [\"proto\"]\norder = \"octets\"", "transforms.t.order"},
-        BadOption{"plugin = \"aggregate\"\nkey = [\"proto\"]\nmax_keys = 0", "transforms.t.max_keys"}),
+        BadOption{"plugin = \"aggregate\"\nkey = [\"proto\"]\nmax_keys = 0", "transforms.t.max_keys"},
+        BadOption{"plugin = \"rotator\"\nworkers = 2",
+                  "transforms.t.workers: plugin rotator runs on one worker only (its transform keeps state across "
+                  "batches)"}),
     [](const auto& info) { return std::to_string(info.index); });
 
 }  // namespace

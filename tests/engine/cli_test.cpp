@@ -131,6 +131,32 @@ output = "${TALLY}"
   EXPECT_EQ(summary_cell(r.err, "out", records_out), 40000u);
 }
 
+// A keyed transform on three workers: each of the aggregate's partitions
+// keeps a third of the keys; bins close on the ticks together and at the
+// end: every record's bytes arrive, summed once.
+TEST_F(Cli, KeyedWorkersSumEveryRecordOnce) {
+  const auto r = run(R"([sources.src]
+plugin = "counting_source"
+count = 70000
+batch_size = 500
+[transforms.sum]
+plugin = "aggregate"
+inputs = ["src"]
+key = ["src_port"]
+interval = "1s"
+workers = 3
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["sum"]
+output = "${TALLY}"
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(tally_text(), HasSubstr(" bytes=2449965000 "));  // 0 + 1 + ... + 69,999
+  const std::uint64_t keys = std::stoull(tally_text().substr(tally_text().find("records=") + 8));
+  EXPECT_GE(keys, 65536u);  // src_port = i % 65536, in one bin or more
+  EXPECT_THAT(r.err, HasSubstr("partition 3 of 3: "));
+}
+
 TEST_F(Cli, SetOverridesAndAddsValues) {
   const auto r = run(counting_to_tally, {"--set", "sources.src.count=77", "--set", "sinks.out.delay=1ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -419,17 +445,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_abi.so",
-                  "was built for sluice plugin ABI version 46, but this sluice has ABI version 6"},
+                  "was built for sluice plugin ABI version 47, but this sluice has ABI version 7"},
         BadConfig{"RecordVersionTwoPlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v2\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v2.so",
-                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 6: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 7: rebuild the plugin"},
         BadConfig{"VersionOnePlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v1\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v1.so",
-                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 6: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 7: rebuild the plugin"},
         BadConfig{"WrongRecordSize",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 
 #include "key.h"
@@ -16,6 +17,26 @@ using detail::KeyTable;
 // memory at once rather than one miss after the other.
 constexpr std::size_t chunk = 32;
 constexpr std::uint64_t no_bin = ~std::uint64_t{0};
+
+// Which partition a key belongs to: a hash with fixed secrets, the same in
+// every aggregator (a table's own is random), scaled to the count.
+unsigned partition_of(const std::uint64_t* key, std::size_t words, unsigned partitions) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (std::size_t i = 0; i < words; ++i) {
+    const u128 product = static_cast<u128>(h ^ key[i]) * 0xbf58476d1ce4e5b9ULL;
+    h = static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+  }
+  return static_cast<unsigned>(((h >> 32) * partitions) >> 32);
+}
+
+// A bin's ranking: larger measures first, equal ones by key, so that the
+// choice is the same every run and on any number of partitions.
+bool ranks_before(std::uint64_t measure_a, const std::uint64_t* key_a, std::uint64_t measure_b,
+                  const std::uint64_t* key_b, std::size_t words) noexcept {
+  if (measure_a != measure_b) return measure_a > measure_b;
+  return std::memcmp(key_a, key_b, words * sizeof(std::uint64_t)) < 0;
+}
 
 // The time the event clock files a flow under, as the rotator's.
 std::uint64_t flow_time(const FlowRecord& f) { return f.received_ms != 0 ? f.received_ms : f.last_ms; }
@@ -51,7 +72,8 @@ struct Aggregator::State {
   std::vector<std::uint64_t> keys;  // a chunk's keys
   std::uint64_t hashes[chunk];
   std::uint32_t indices[chunk];
-  std::uint64_t bin = no_bin;  // start of the open bin
+  const FlowRecord* kept[chunk];  // a chunk's flows of this partition's keys
+  std::uint64_t bin = no_bin;     // start of the open bin
   Stats stats;
   std::vector<FlowRecord> other_sides;  // with either_side: the flows counted, seen from their destination
 
@@ -95,28 +117,54 @@ struct Aggregator::State {
       const std::size_t m = std::min(chunk, n - start);
       const FlowRecord* f = flows + start;
       layout.extract(f, m, keys.data());
-      for (std::size_t i = 0; i < m; ++i) {
+      const std::size_t own = keep_own(f, m);
+      for (std::size_t i = 0; i < own; ++i) {
         hashes[i] = table.hash<Words>(&keys[i * words]);
         table.prefetch_slot(hashes[i]);
       }
-      for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t i = 0; i < own; ++i) {
         indices[i] = table.locate(&keys[i * words], hashes[i]);
         if (indices[i] != KeyTable::full) table.prefetch_entry(indices[i]);
       }
-      for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t i = 0; i < own; ++i) {
+        const FlowRecord& flow = *kept[i];
         std::uint64_t* sums = table.sums<Words>(indices[i], &keys[i * words], hashes[i]);
         if (!sums) {
           ++stats.overflow_flows;
-          stats.overflow_bytes += f[i].bytes;
+          stats.overflow_bytes += flow.bytes;
           continue;
         }
-        sums[KeyTable::packets] += f[i].packets;
-        sums[KeyTable::bytes] += f[i].bytes;
-        sums[KeyTable::flows] += f[i].flows;
-        sums[KeyTable::first] = std::min(sums[KeyTable::first], f[i].first_ms);
-        sums[KeyTable::last] = std::max(sums[KeyTable::last], f[i].last_ms);
+        sums[KeyTable::packets] += flow.packets;
+        sums[KeyTable::bytes] += flow.bytes;
+        sums[KeyTable::flows] += flow.flows;
+        sums[KeyTable::first] = std::min(sums[KeyTable::first], flow.first_ms);
+        sums[KeyTable::last] = std::max(sums[KeyTable::last], flow.last_ms);
       }
     }
+  }
+
+  // Keeps the flows (and keys) of a chunk whose keys are this partition's,
+  // in `kept` and the front of `keys`; returns how many.
+  std::size_t keep_own(const FlowRecord* flows, std::size_t n) {
+    if (settings.partitions == 1) {
+      for (std::size_t i = 0; i < n; ++i) kept[i] = flows + i;
+      return n;
+    }
+    const std::size_t words = layout.words();
+    std::size_t own = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t* key = &keys[i * words];
+      if (partition_of(key, words, settings.partitions) != settings.partition) continue;
+      if (own != i) std::copy(key, key + words, &keys[own * words]);
+      kept[own++] = flows + i;
+    }
+    return own;
+  }
+
+  std::size_t measure_sum() const {
+    return settings.order == Order::packets ? KeyTable::packets
+           : settings.order == Order::flows ? KeyTable::flows
+                                            : KeyTable::bytes;
   }
 
   Aggregate aggregate_of(const std::uint64_t* key, const std::uint64_t* sums) const {
@@ -152,17 +200,19 @@ struct Aggregator::State {
   }
 
   // Emits the open bin's keys: all, or the top N largest first.
-  void close(std::vector<Aggregate>& out) {
+  void close(Rows& out) {
     ++stats.bins_closed;
     emit_rows(out);
-    if (settings.totals) out.push_back(totals_of_bin());
+    if (settings.totals || settings.partitions > 1) out.row(totals_of_bin());
     table.clear();
   }
 
   Aggregate totals_of_bin() const {
     Aggregate totals;
     totals.record.src_addr = totals.record.dst_addr = IpAddress::v4(0);
-    totals.record.first_ms = table.size() != 0 ? ~std::uint64_t{0} : 0;
+    // A partition's empty bin starts at "never", which merged_totals() takes
+    // as no time at all.
+    totals.record.first_ms = table.size() != 0 || settings.partitions > 1 ? ~std::uint64_t{0} : 0;
     totals.record.flows = 0;
     for (std::size_t i = 0; i < table.size(); ++i) {
       const std::uint64_t* sums = table.sums_at(i);
@@ -173,39 +223,36 @@ struct Aggregator::State {
       totals.record.last_ms = std::max(totals.record.last_ms, sums[KeyTable::last]);
     }
     totals.record.set_present(Element::flows);
+    totals.totals = true;
     return totals;
   }
 
   // The bin's rows, or its `top` ones, into `out`.
-  void emit_rows(std::vector<Aggregate>& out) const {
+  void emit_rows(Rows& out) const {
     const std::size_t keys = table.size();
     if (settings.top == 0) {
-      out.reserve(out.size() + keys);  // a bin of a million keys: no copies as `out` grows
-      for (std::size_t i = 0; i < keys; ++i) out.push_back(aggregate_of(table.key_at(i), table.sums_at(i)));
+      for (std::size_t i = 0; i < keys; ++i) out.row(aggregate_of(table.key_at(i), table.sums_at(i)));
       return;
     }
-    // Ranked as (measure, index); larger first, equal measures by key, so that
-    // the choice is the same every run.
-    const std::size_t sum = settings.order == Order::packets ? KeyTable::packets
-                            : settings.order == Order::flows ? KeyTable::flows
-                                                             : KeyTable::bytes;
+    // Ranked as (measure, index).
+    const std::size_t sum = measure_sum();
     std::vector<std::pair<std::uint64_t, std::uint32_t>> ranked(keys);
     for (std::size_t i = 0; i < keys; ++i) ranked[i] = {table.sums_at(i)[sum], static_cast<std::uint32_t>(i)};
     const std::size_t words = layout.words();
     const auto before = [&](const auto& a, const auto& b) {
-      if (a.first != b.first) return a.first > b.first;
-      return std::memcmp(table.key_at(a.second), table.key_at(b.second), words * sizeof(std::uint64_t)) < 0;
+      return ranks_before(a.first, table.key_at(a.second), b.first, table.key_at(b.second), words);
     };
     const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(settings.top, keys));
     std::partial_sort(ranked.begin(), top, ranked.end(), before);
     for (auto it = ranked.begin(); it != top; ++it)
-      out.push_back(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
+      out.row(aggregate_of(table.key_at(it->second), table.sums_at(it->second)));
   }
 };
 
 Aggregator::Aggregator(Settings settings) {
   if (settings.max_keys == 0 || settings.max_keys >= KeyTable::full)
     throw std::invalid_argument("max_keys must be 1 to 4294967294");
+  if (settings.partition >= settings.partitions) throw std::invalid_argument("no such partition");
   state_ = std::make_unique<State>(std::move(settings));
 }
 
@@ -213,7 +260,7 @@ Aggregator::~Aggregator() = default;
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
-void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out) {
+void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, Rows& out) {
   State& s = *state_;
   if (s.settings.clock == Clock::processing) {
     tick(now_ms, out);
@@ -234,18 +281,57 @@ void Aggregator::add(std::span<const FlowRecord> flows, std::uint64_t now_ms, st
   s.count(flows.data() + counted, flows.size() - counted);
 }
 
-void Aggregator::tick(std::uint64_t now_ms, std::vector<Aggregate>& out) {
+void Aggregator::tick(std::uint64_t now_ms, Rows& out) {
   State& s = *state_;
   if (s.settings.clock != Clock::processing || s.bin == no_bin || s.bin_of(now_ms) <= s.bin) return;
   s.close(out);
   s.bin = s.bin_of(now_ms);
 }
 
-void Aggregator::finish(std::vector<Aggregate>& out) {
+void Aggregator::finish(Rows& out) {
   State& s = *state_;
   if (s.bin == no_bin) return;
   s.close(out);
   s.bin = no_bin;
+}
+
+Aggregate Aggregator::merged_totals(std::span<const FlowRecord> totals) const {
+  Aggregate merged;
+  merged.totals = true;
+  merged.record.src_addr = merged.record.dst_addr = IpAddress::v4(0);
+  merged.record.first_ms = ~std::uint64_t{0};
+  merged.record.flows = 0;
+  merged.record.set_present(Element::flows);
+  for (const FlowRecord& part : totals) {
+    merged.record.packets += part.packets;
+    merged.record.bytes += part.bytes;
+    merged.record.flows += part.flows;
+    merged.record.first_ms = std::min(merged.record.first_ms, part.first_ms);
+    merged.record.last_ms = std::max(merged.record.last_ms, part.last_ms);
+  }
+  if (merged.record.first_ms == ~std::uint64_t{0}) merged.record.first_ms = 0;  // no keys in any
+  return merged;
+}
+
+void Aggregator::merge_top(std::span<const std::span<const FlowRecord>> rows, Rows& out) const {
+  const State& s = *state_;
+  std::vector<const FlowRecord*> all;
+  for (const auto& part : rows)
+    for (const FlowRecord& row : part) all.push_back(&row);
+  const std::size_t words = s.layout.words();
+  std::vector<std::uint64_t> keys(all.size() * words);
+  for (std::size_t i = 0; i < all.size(); ++i) s.layout.extract(all[i], 1, &keys[i * words]);
+  const auto measure = [&](std::size_t i) {
+    const FlowRecord& r = *all[i];
+    return s.settings.order == Order::packets ? r.packets : s.settings.order == Order::flows ? r.flows : r.bytes;
+  };
+  std::vector<std::size_t> ranked(all.size());
+  std::iota(ranked.begin(), ranked.end(), std::size_t{0});
+  const auto top = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(s.settings.top, all.size()));
+  std::partial_sort(ranked.begin(), top, ranked.end(), [&](std::size_t a, std::size_t b) {
+    return ranks_before(measure(a), &keys[a * words], measure(b), &keys[b * words], words);
+  });
+  for (auto it = ranked.begin(); it != top; ++it) out.row({*all[*it]});
 }
 
 Stats Aggregator::stats() const noexcept {

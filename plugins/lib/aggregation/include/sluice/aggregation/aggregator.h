@@ -57,6 +57,13 @@ struct Settings {
   // latest; no key: fields 0, addresses 0.0.0.0). What a table's shares are
   // of when only its top rows leave the aggregate.
   bool totals = false;
+  // Keyed parallelism: this aggregator keeps only the keys whose partition
+  // hash (the same in every aggregator) falls in `partition` of `partitions`,
+  // at most max_keys of them. Every partition sees every flow, so their bins
+  // close together; each bin's rows end with its totals row on the partition
+  // (whatever `totals` says).
+  unsigned partition = 0;
+  unsigned partitions = 1;
 };
 
 // The flow as its destination side sees it: source and destination fields
@@ -70,6 +77,27 @@ struct Aggregate {
   // latest; the other fields as in a default FlowRecord (0, absent;
   // sampling interval 1).
   FlowRecord record;
+  bool totals = false;  // the bin's totals row, its last
+};
+
+// Where the rows of closed bins go, one at a time, as they are made: a
+// bin of a million keys need not be held twice.
+class Rows {
+ public:
+  virtual void row(const Aggregate& row) = 0;
+
+ protected:
+  ~Rows() = default;
+};
+
+// Rows kept in a vector.
+class RowsInto final : public Rows {
+ public:
+  explicit RowsInto(std::vector<Aggregate>& rows) : rows_(rows) {}
+  void row(const Aggregate& row) override { rows_.push_back(row); }
+
+ private:
+  std::vector<Aggregate>& rows_;
 };
 
 struct Stats {
@@ -92,13 +120,34 @@ class Aggregator {
   // ignores it). A bin that ended before them closes first, into `out`. With
   // the event clock a flow opens the bin of its own time when that is later
   // than the open bin; a late flow counts in the open bin.
-  void add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out);
+  void add(std::span<const FlowRecord> flows, std::uint64_t now_ms, Rows& out);
   // Processing clock: closes the open bin into `out` if it has ended by `now_ms`.
-  void tick(std::uint64_t now_ms, std::vector<Aggregate>& out);
+  void tick(std::uint64_t now_ms, Rows& out);
   // Closes the open bin, ended or not: the end of the stream.
-  void finish(std::vector<Aggregate>& out);
+  void finish(Rows& out);
+  // The same, into a vector.
+  void add(std::span<const FlowRecord> flows, std::uint64_t now_ms, std::vector<Aggregate>& out) {
+    RowsInto rows(out);
+    add(flows, now_ms, rows);
+  }
+  void tick(std::uint64_t now_ms, std::vector<Aggregate>& out) {
+    RowsInto rows(out);
+    tick(now_ms, rows);
+  }
+  void finish(std::vector<Aggregate>& out) {
+    RowsInto rows(out);
+    finish(rows);
+  }
 
   Stats stats() const noexcept;
+
+  // With partitions, one bin of theirs as one aggregator of every key would
+  // have closed it. The bin's totals over every key, from each partition's
+  // totals row:
+  Aggregate merged_totals(std::span<const FlowRecord> totals) const;
+  // With `top`: the `top` rows of the partitions' (each its top ones),
+  // ranked as one aggregator ranks them.
+  void merge_top(std::span<const std::span<const FlowRecord>> rows, Rows& out) const;
 
  private:
   struct State;

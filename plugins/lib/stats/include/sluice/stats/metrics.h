@@ -53,8 +53,8 @@ class Published {
       const auto total = fields_[i].total;
       if (fields_[i].kind == Kind::counter)
         metrics_[i].counter.add(now.*total - published_.*total);
-      else
-        metrics_[i].gauge.set(static_cast<double>(now.*total));
+      else  // by difference too: instances publishing to one series (a keyed transform's partitions) add up
+        metrics_[i].gauge.add(static_cast<double>(now.*total) - static_cast<double>(published_.*total));
     }
     published_ = now;
   }
