@@ -1,6 +1,6 @@
 // kafka_client against the mock cluster in this process: the producer says
 // how much of a batch its queue took and accounts for every flow it took;
-// the consumer's committed offsets cover only what was handed on.
+// the consumer's committed offsets cover only what the caller committed.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -113,7 +113,7 @@ TEST(FlowProducer, PacksConsecutiveFlowsOfOneKeyIntoAMessage) {
   for (std::size_t i = 0; i < flows.size(); ++i) EXPECT_EQ(read[i].exporter, flows[i].exporter);
 }
 
-// Read, not handed on, closed: the next member of the group reads it again.
+// Read, not committed, closed: the next member of the group reads it again.
 // Handed on, closed: the next member starts after it.
 TEST(FlowConsumer, CommitsOnlyWhatWasHandedOn) {
   testing::KafkaMockCluster cluster;

@@ -374,7 +374,7 @@ workers = 2
 }
 
 // Stopped while its downstream held it back (csv_writer writing into a pipe
-// nobody reads yet), the source committed only what it handed on: run again
+// nobody reads yet), the source committed only what its sink delivered: run again
 // with the same group it reads exactly the rest.
 TEST_F(Kafka, SourceRestartedMidTopicWithTheSameGroupSkipsNothing) {
   KafkaMockCluster cluster;

@@ -55,7 +55,7 @@ class FlowConsumer {
   // Checks the configuration (throws PropertyError); no connection yet.
   // The texts of messages (names) are interned into `texts`.
   FlowConsumer(ConsumerConfig config, ConsumerEvents& events, TextTable& texts);
-  // Commits what was handed on and leaves the group.
+  // Commits what was stored (commit()) and leaves the group.
   ~FlowConsumer();
   FlowConsumer(const FlowConsumer&) = delete;
   FlowConsumer& operator=(const FlowConsumer&) = delete;
@@ -78,7 +78,7 @@ class FlowConsumer {
   // end at the time: more may come).
   bool at_end() const;
 
-  // Commits what was handed on and leaves the group.
+  // Commits what was stored (commit()) and leaves the group.
   void close();
 
  private:
