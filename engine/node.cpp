@@ -237,10 +237,13 @@ void Node::deliver(const BatchPtr& offered) {
   }
   if (keyed) {
     std::lock_guard lock(transform_mutex);
-    if (failed)
+    if (failed) {
       count_lost(LossReason::transform_failed, n);
-    else
-      push_step(KeyedStep::Kind::batch, batch);
+      never_delivered(batch->id);
+      return;
+    }
+    if (run.deliveries.tracked(batch->id)) run.deliveries.retain(batch->id);  // until its step is handed on
+    push_step(KeyedStep::Kind::batch, batch);
     return;
   }
   if (buffer) {

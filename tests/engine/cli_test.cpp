@@ -826,3 +826,39 @@ fail_on_batch = 3
   EXPECT_LT(records, 1000u) << ticking.err;
   EXPECT_EQ(records % 100, 0u) << "whole batches";
 }
+
+TEST_F(Cli, AKeyedAggregatesInputsAreCommittedOnlyWithItsDeliveredOutput) {
+  // One bin for the run on 2 partitions, its output refused: nothing is
+  // committed (the inputs wait in the partitions' bins, not in a queue).
+  const auto r = run(redelivering + R"(
+[transforms.sum]
+plugin = "aggregate"
+inputs = ["src"]
+key = ["proto"]
+interval = "0s"
+workers = 2
+
+[sinks.out]
+plugin = "failing_sink"
+inputs = ["sum"]
+reason = "the server went away"
+fail_on_batch = 1
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("committed=0 "));
+  // Delivered, all of it is.
+  const auto fine = run(redelivering + R"(
+[transforms.sum]
+plugin = "aggregate"
+inputs = ["src"]
+key = ["proto"]
+interval = "0s"
+workers = 2
+
+[sinks.out]
+plugin = "collecting_sink"
+inputs = ["sum"]
+)");
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_THAT(fine.err, HasSubstr("committed=1000 "));
+}
