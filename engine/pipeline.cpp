@@ -60,11 +60,10 @@ std::set<std::string> redelivered_components(const std::vector<Planned>& planned
 // A redelivering source is told which of its batches are delivered; a
 // holding transform follows its own outputs to release its inputs.
 void Pipeline::follow_deliveries(Node& node, const PluginDescriptor& descriptor) {
-  if (node.redelivers) run_.deliveries.track(node.number, [n = &node](std::uint64_t s) { n->delivered(s); });
-  if (node.kind == PluginKind::transform && descriptor.holds_records) {
+  if (node.kind == PluginKind::transform && descriptor.holds_records)
     node.held = std::make_unique<HeldInputs>(run_.deliveries);
+  if (node.redelivers || node.held)
     run_.deliveries.track(node.number, [n = &node](std::uint64_t s) { n->delivered(s); });
-  }
 }
 
 // The engine's own thread: signals, the periodic stats line, the progress

@@ -828,16 +828,18 @@ fail_on_batch = 3
 }
 
 TEST_F(Cli, AKeyedAggregatesInputsAreCommittedOnlyWithItsDeliveredOutput) {
-  // One bin for the run on 2 partitions, its output refused: nothing is
-  // committed (the inputs wait in the partitions' bins, not in a queue).
-  const auto r = run(redelivering + R"(
+  // One bin for the run on 2 partitions: the inputs wait in the partitions'
+  // bins, not in a queue.
+  const std::string summed = redelivering + R"(
 [transforms.sum]
 plugin = "aggregate"
 inputs = ["src"]
 key = ["proto"]
 interval = "0s"
 workers = 2
-
+)";
+  // Its output refused: nothing is committed.
+  const auto r = run(summed + R"(
 [sinks.out]
 plugin = "failing_sink"
 inputs = ["sum"]
@@ -847,14 +849,7 @@ fail_on_batch = 1
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("committed=0 "));
   // Delivered, all of it is.
-  const auto fine = run(redelivering + R"(
-[transforms.sum]
-plugin = "aggregate"
-inputs = ["src"]
-key = ["proto"]
-interval = "0s"
-workers = 2
-
+  const auto fine = run(summed + R"(
 [sinks.out]
 plugin = "collecting_sink"
 inputs = ["sum"]
