@@ -3,19 +3,17 @@
 // layout against nfdump -o csv on the same file), nfcapd file writing (also
 // on workers) and reading.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
+#include "in_order_window.h"
 #include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
 #include "sluice/file_output/file.h"
@@ -199,17 +197,14 @@ BENCHMARK_CAPTURE(NfcapdWrite, bz2, nffile::Compression::bz2, false)->Unit(bench
 // on free cores the wall clock is at least the larger of that and the
 // workers' share of the rest.
 void NfcapdWriteOnWorkers(benchmark::State& state) {
-  // As the engine sets it (engine/main.cpp): memory freed by the thread
-  // that did not allocate it stays for reuse, not given back and faulted in again.
-  mallopt(M_MMAP_THRESHOLD, 16 << 20);
-  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  bench::allocate_as_the_engine();
   constexpr std::size_t batch = 2048, passes = 4;  // 1M flows from a working set of 256K
   static const std::vector<FlowRecord> sample = [] {
     std::vector<FlowRecord> f(flows().begin(), flows().begin() + (std::size_t{1} << 18));
     test::from_one_exporter(f);
     return f;
   }();
-  const std::size_t workers = static_cast<std::size_t>(state.range(0)), window = 2 * workers;
+  const std::size_t workers = static_cast<std::size_t>(state.range(0));
   const std::size_t batches = passes * sample.size() / batch;
   const auto flows_of = [&](std::size_t b) { return std::span(sample).subspan(b * batch % sample.size(), batch); };
   const fs::path file = scratch("workers.nf");
@@ -224,42 +219,16 @@ void NfcapdWriteOnWorkers(benchmark::State& state) {
         writer.flush();
       }
     } else {
-      // Batch b's blocks in runs[b % window]; a mutex and a condition as the
-      // engine's queues (std::atomic::wait spins on sched_yield first).
-      std::vector<nffile::EncodedRun> runs(window);
-      std::vector<bool> ready(batches);
-      std::size_t written = 0;
-      std::mutex mutex;
-      std::condition_variable changed;
+      bench::InOrderWindow<nffile::EncodedRun> runs(2 * workers, 1);  // batch b's blocks
       std::vector<std::jthread> encoders;
       for (std::size_t w = 0; w < workers; ++w) {
         encoders.emplace_back([&, w] {
           nffile::RunEncoder encoder(options.compression);
-          for (std::size_t b = w; b < batches; b += workers) {
-            {
-              std::unique_lock lock(mutex);
-              changed.wait(lock, [&] { return b < written + window; });
-            }
-            auto run = encoder.encode(flows_of(b));
-            const std::lock_guard lock(mutex);
-            runs[b % window] = std::move(run);
-            ready[b] = true;
-            changed.notify_all();
-          }
+          for (std::size_t b = w; b < batches; b += workers) runs.make(b, [&] { return encoder.encode(flows_of(b)); });
         });
       }
-      for (std::size_t b = 0; b < batches; ++b) {
-        nffile::EncodedRun run;
-        {
-          std::unique_lock lock(mutex);
-          changed.wait(lock, [&] { return ready[b]; });
-          run = std::move(runs[b % window]);
-        }
-        if (!writer.write(run, flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
-        const std::lock_guard lock(mutex);
-        written = b + 1;
-        changed.notify_all();
-      }
+      for (std::size_t b = 0; b < batches; ++b)
+        if (!writer.write(runs.take(b).front(), flows_of(b)) && b > 0) state.SkipWithError("a batch was encoded again");
     }
     writer.close();
     ordered_cpu += thread_cpu_seconds() - cpu_before;

@@ -6,8 +6,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
 
+#include "in_order_window.h"
 #include "sluice/csv/file_writer.h"
 #include "sluice/csv/formatter.h"
 #include "sluice/flowgen/flow_generator.h"
@@ -74,6 +79,108 @@ BENCHMARK_CAPTURE(ParquetWrite, snappy, parquet::Codec::snappy, 0)
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(ParquetWrite, none, parquet::Codec::none, 0)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+double cpu_seconds(clockid_t clock) {
+  timespec t{};
+  ::clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+std::string contents(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// How the work is shared: each worker encodes whole row groups (every
+// workers-th), or its share of the columns of every row group.
+enum class Split { row_groups, columns };
+
+// Column c to worker c % workers: the costly columns (addresses, then
+// counters; docs/performance.md) are spread between the workers.
+std::vector<std::size_t> columns_of(std::size_t worker, std::size_t workers, std::size_t columns) {
+  std::vector<std::size_t> mine;
+  for (std::size_t c = worker; c < columns; c += workers) mine.push_back(c);
+  return mine;
+}
+
+// parquet_writer's encoding split as the engine would run it on `workers`
+// (docs/performance.md, "Parquet on workers"): N encoder threads, a window of
+// 2N row groups, the file's thread appending them in order; workers:1 is
+// the Writer's own streaming. 1M flows in row groups of 128K (8); the file
+// must be byte for byte the streaming Writer's. Wall clock; the CPU time of
+// the process and of the appending thread in the counters.
+void ParquetWriteOnWorkers(benchmark::State& state, Split split) {
+  bench::allocate_as_the_engine();
+  const std::size_t workers = static_cast<std::size_t>(state.range(0));
+  const parquet::WriterOptions options{.row_group_rows = std::size_t{1} << 17};
+  const std::span<const FlowRecord> all(flows());
+  const std::size_t groups = (all.size() + options.row_group_rows - 1) / options.row_group_rows;
+  const auto rows_of = [&](std::size_t g) {
+    const std::size_t from = g * options.row_group_rows;
+    return all.subspan(from, std::min(options.row_group_rows, all.size() - from));
+  };
+  const fs::path file = scratch("workers.parquet");
+  parquet::Writer writer(options);
+  double cpu = 0, ordered_cpu = 0;
+  for (auto _ : state) {
+    const double cpu_before = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    const double ordered_before = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    writer.open(file);
+    if (workers == 1) {
+      in_batches([&](std::span<const FlowRecord> flows) { writer.write(flows); });
+      writer.close();
+      cpu += cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_before;
+      ordered_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - ordered_before;
+      continue;
+    }
+    bench::InOrderWindow<parquet::EncodedRowGroup> parts(2 * workers, split == Split::columns ? workers : 1);
+    std::vector<std::jthread> encoders;
+    for (std::size_t w = 0; w < workers; ++w) {
+      encoders.emplace_back([&, w] {
+        const bool by_rows = split == Split::row_groups;
+        parquet::RowGroupEncoder encoder(
+            options, by_rows ? std::vector<std::size_t>{} : columns_of(w, workers, options.fields.size()));
+        for (std::size_t g = by_rows ? w : 0; g < groups; g += by_rows ? workers : 1) {
+          parts.make(g, [&] {
+            const auto rows = rows_of(g);
+            for (std::size_t i = 0; i < rows.size(); i += batch)
+              encoder.append(rows.subspan(i, std::min(batch, rows.size() - i)));
+            return encoder.finish();
+          });
+        }
+      });
+    }
+    for (std::size_t g = 0; g < groups; ++g) writer.append(parquet::joined(parts.take(g)));
+    writer.close();
+    ordered_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - ordered_before;
+    encoders.clear();  // joined: their CPU time is the process's
+    cpu += cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_before;
+  }
+  static std::string streamed;  // workers:1's file, run first
+  if (workers == 1)
+    streamed = contents(file);
+  else if (contents(file) != streamed)
+    state.SkipWithError("the file differs from the streaming Writer's (run workers:1 first)");
+  report(state, file);
+  // CPU seconds a million flows: of the whole process, and of the thread
+  // that appends in order (the engine's committing thread).
+  const double millions = static_cast<double>(state.iterations() * all.size()) / million;
+  state.counters["cpu_s_per_million"] = cpu / millions;
+  state.counters["ordered_cpu_s_per_million"] = ordered_cpu / millions;
+}
+BENCHMARK_CAPTURE(ParquetWriteOnWorkers, row_groups, Split::row_groups)
+    ->ArgName("workers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(ParquetWriteOnWorkers, columns, Split::columns)
+    ->ArgName("workers")
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // csv_writer's default layout, with its overlapped writes (MeasureProcessCPUTime
 // counts the kernel's copying thread too).

@@ -6,10 +6,14 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "process.h"
+#include "sluice/flowgen/flow_generator.h"
+#include "sluice/parquet/writer.h"
 
 namespace sluice {
 namespace {
@@ -447,6 +451,72 @@ TEST(Kill, AWriterKilledMidRowGroupLeavesNoFileUnderItsFinalName) {
                   .string()});
   EXPECT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_THAT(replay.out + replay.err, HasSubstr("0 flows read from 0 file(s)"));
+}
+
+// Row groups encoded apart, as workers would (whole row groups each, or a
+// share of every row group's columns, N = 1..4 encoders on threads of
+// their own), then appended in order: the streaming Writer's bytes. The
+// cuts are row_group_rows and an end_row_group() between batches (what a
+// window or a flush does).
+TEST(Workers, RowGroupsEncodedApartAreTheStreamingWritersBytes) {
+  testing::TempDir dir;
+  std::vector<FlowRecord> flows;
+  flowgen::FlowGenerator({.seed = 11}).generate(200'000, 1'796'578'269'300, flows);
+  const parquet::WriterOptions options{.row_group_rows = 40'000};
+  constexpr std::size_t cut = 70'000, batch = 2048;
+  const std::span<const FlowRecord> all(flows);
+  std::vector<std::span<const FlowRecord>> groups;  // as the streaming Writer cuts them
+  for (const auto part : {all.first(cut), all.subspan(cut)})
+    for (std::size_t i = 0; i < part.size(); i += options.row_group_rows)
+      groups.push_back(part.subspan(i, std::min(options.row_group_rows, part.size() - i)));
+  ASSERT_EQ(groups.size(), 6U);
+
+  const fs::path streamed = dir.path() / "streamed.parquet";
+  parquet::Writer writer(options);
+  writer.open(streamed);
+  for (const auto part : {all.first(cut), all.subspan(cut)}) {
+    for (std::size_t i = 0; i < part.size(); i += batch)
+      writer.write(part.subspan(i, std::min(batch, part.size() - i)));
+    writer.end_row_group();
+  }
+  writer.close();
+  const std::string expected = testing::read_file(streamed);
+
+  for (const bool by_columns : {false, true}) {
+    for (std::size_t workers = 1; workers <= 4; ++workers) {
+      // parts[g]: what the workers encoded of row group g.
+      std::vector<std::vector<parquet::EncodedRowGroup>> parts(
+          groups.size(), std::vector<parquet::EncodedRowGroup>(by_columns ? workers : 1));
+      std::vector<std::jthread> threads;
+      for (std::size_t w = 0; w < workers; ++w) {
+        threads.emplace_back([&, w] {
+          std::vector<std::size_t> columns;
+          for (std::size_t c = w; by_columns && c < options.fields.size(); c += workers) columns.push_back(c);
+          parquet::RowGroupEncoder encoder(options, columns);
+          for (std::size_t g = by_columns ? 0 : w; g < groups.size(); g += by_columns ? 1 : workers) {
+            for (std::size_t i = 0; i < groups[g].size(); i += batch)
+              encoder.append(groups[g].subspan(i, std::min(batch, groups[g].size() - i)));
+            parts[g][by_columns ? w : 0] = encoder.finish();
+          }
+        });
+      }
+      threads.clear();
+      const fs::path file = dir.path() / ("workers-" + std::to_string(workers) + ".parquet");
+      writer.open(file);
+      for (auto& part : parts) writer.append(parquet::joined(std::move(part)));
+      writer.close();
+      EXPECT_TRUE(testing::read_file(file) == expected)
+          << workers << " workers, by " << (by_columns ? "columns" : "row groups");
+    }
+  }
+
+  std::uint64_t bytes = 0;
+  for (const FlowRecord& flow : flows) bytes += flow.bytes;
+  const auto results =
+      duckdb({"SELECT count(*) AS n, sum(bytes)::UBIGINT AS b FROM " + quoted(streamed),
+              "SELECT count(DISTINCT row_group_id) AS g FROM parquet_metadata(" + quoted(streamed) + ")"});
+  EXPECT_EQ(results[0], "[{\"n\":\"200000\",\"b\":\"" + std::to_string(bytes) + "\"}]");
+  EXPECT_EQ(results[1], "[{\"g\":\"6\"}]");
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ class ColumnEncoder {
   virtual ~ColumnEncoder() = default;
   virtual void append(std::span<const FlowRecord> flows) = 0;
   // Ends the chunk: its last page, then its dictionary page and data pages
-  // appended to `file`, where they start at `offset`. Ready for the next.
-  virtual ChunkMetadata write_chunk(file_output::File& file, std::int64_t offset) = 0;
+  // into `chunk`. Ready for the next.
+  virtual void finish_chunk(EncodedChunk& chunk) = 0;
 };
 
 namespace {
@@ -353,10 +353,10 @@ class Encoder final : public ColumnEncoder {
     }
   }
 
-  ChunkMetadata write_chunk(file_output::File& file, std::int64_t offset) override {
+  void finish_chunk(EncodedChunk& out) override {
     close_page();
-    ChunkMetadata chunk = std::move(metadata_);
-    std::string dictionary_page;
+    ChunkMetadata& chunk = out.metadata = std::move(metadata_);
+    out.bytes.clear();
     if (dictionary_pages_ > 0) {
       pages_sink_.put(
           dictionary_plain_, PageType::dictionary,
@@ -366,17 +366,16 @@ class Encoder final : public ColumnEncoder {
             header.i32(2, static_cast<std::int32_t>(Encoding::plain));
             header.end_struct();
           },
-          dictionary_page, chunk);
-      chunk.dictionary_page_offset = offset;
+          out.bytes, chunk);
+      chunk.dictionary_page_offset = 0;
     }
-    chunk.data_page_offset = offset + static_cast<std::int64_t>(dictionary_page.size());
+    chunk.data_page_offset = static_cast<std::int64_t>(out.bytes.size());
     chunk.encodings.clear();
     if (dictionary_pages_ > 0 || plain_pages_ > 0) chunk.encodings.push_back(Encoding::plain);
     if (nullable_ || dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle);
     if (delta_pages_ > 0) chunk.encodings.push_back(Encoding::delta_binary_packed);
     if (dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle_dictionary);
-    file.append(dictionary_page.data(), dictionary_page.size());
-    file.append(pages_.data(), pages_.size());
+    out.bytes += pages_;
 
     pages_.clear();
     metadata_ = {};
@@ -385,7 +384,6 @@ class Encoder final : public ColumnEncoder {
     dictionary_on_ = !Values::delta;
     dictionary_pages_ = plain_pages_ = delta_pages_ = 0;
     chunk_rows_ = 0;
-    return chunk;
   }
 
  private:
@@ -595,11 +593,56 @@ std::unique_ptr<ColumnEncoder> encoder_of(Field field, const WriterOptions& opti
   return encoder(IntegerValues<std::int64_t, std::uint64_t>{values}, column, options, compressor);
 }
 
+std::vector<std::size_t> all_columns(std::size_t count) {
+  std::vector<std::size_t> columns(count);
+  for (std::size_t i = 0; i < count; ++i) columns[i] = i;
+  return columns;
+}
+
 }  // namespace
 
-Writer::Writer(WriterOptions options) : options_(std::move(options)), compressor_(options_.codec, options_.level) {
-  for (const Field field : options_.fields) columns_.push_back(encoder_of(field, options_, compressor_));
+EncodedRowGroup joined(std::vector<EncodedRowGroup> parts) {
+  EncodedRowGroup group;
+  if (parts.empty()) return group;
+  group.rows = parts.front().rows;
+  for (EncodedRowGroup& part : parts)
+    for (EncodedChunk& chunk : part.chunks) group.chunks.push_back(std::move(chunk));
+  std::sort(group.chunks.begin(), group.chunks.end(),
+            [](const EncodedChunk& a, const EncodedChunk& b) { return a.column < b.column; });
+  return group;
 }
+
+RowGroupEncoder::RowGroupEncoder(WriterOptions options, std::vector<std::size_t> columns)
+    : options_(std::move(options)),
+      compressor_(options_.codec, options_.level),
+      columns_(columns.empty() ? all_columns(options_.fields.size()) : std::move(columns)) {
+  for (const std::size_t column : columns_)
+    encoders_.push_back(encoder_of(options_.fields.at(column), options_, compressor_));
+}
+
+RowGroupEncoder::~RowGroupEncoder() = default;
+
+// A few rows at a time through every column, so that the records stay in
+// the first-level cache while their fields are picked out column by column.
+constexpr std::size_t rows_at_a_time = 128;
+
+void RowGroupEncoder::append(std::span<const FlowRecord> flows) {
+  rows_ += flows.size();
+  for (std::size_t i = 0; i < flows.size(); i += rows_at_a_time)
+    for (const auto& encoder : encoders_) encoder->append(flows.subspan(i, std::min(rows_at_a_time, flows.size() - i)));
+}
+
+EncodedRowGroup RowGroupEncoder::finish() {
+  EncodedRowGroup group{rows_, std::vector<EncodedChunk>(columns_.size())};
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    group.chunks[i].column = columns_[i];
+    encoders_[i]->finish_chunk(group.chunks[i]);
+  }
+  rows_ = 0;
+  return group;
+}
+
+Writer::Writer(WriterOptions options) : options_(std::move(options)), encoder_(options_) {}
 
 Writer::~Writer() = default;
 
@@ -608,31 +651,36 @@ void Writer::open(const std::filesystem::path& path) {
   file_->append(magic.data(), magic.size());
   offset_ = static_cast<std::int64_t>(magic.size());
   row_groups_.clear();
-  rows_ = 0;
+  if (encoder_.rows() > 0) encoder_.finish();  // a file abandoned mid row group (not closed)
 }
-
-// A few rows at a time through every column, so that the records stay in
-// the first-level cache while their fields are picked out column by column.
-constexpr std::size_t rows_at_a_time = 128;
 
 void Writer::write(std::span<const FlowRecord> flows) {
   while (!flows.empty()) {
-    const std::size_t n = std::min({flows.size(), options_.row_group_rows - rows_, rows_at_a_time});
-    for (const auto& column : columns_) column->append(flows.first(n));
-    rows_ += n;
+    const std::size_t n = std::min(flows.size(), options_.row_group_rows - encoder_.rows());
+    encoder_.append(flows.first(n));
     flows = flows.subspan(n);
-    if (rows_ == options_.row_group_rows) end_row_group();
+    if (encoder_.rows() == options_.row_group_rows) end_row_group();
   }
 }
 
 void Writer::end_row_group() {
-  if (rows_ == 0) return;
-  PlacedRowGroup& group = row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(rows_), offset_});
-  for (const auto& column : columns_) {
-    group.chunks.push_back(column->write_chunk(*file_, offset_));
-    offset_ += group.chunks.back().compressed_bytes;
+  if (encoder_.rows() > 0) place(encoder_.finish());
+}
+
+void Writer::append(const EncodedRowGroup& group) {
+  end_row_group();
+  place(group);
+}
+
+void Writer::place(const EncodedRowGroup& group) {
+  PlacedRowGroup& placed = row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(group.rows), offset_});
+  for (const EncodedChunk& encoded : group.chunks) {
+    ChunkMetadata& chunk = placed.chunks.emplace_back(encoded.metadata);
+    if (chunk.dictionary_page_offset >= 0) chunk.dictionary_page_offset += offset_;
+    chunk.data_page_offset += offset_;
+    file_->append(encoded.bytes.data(), encoded.bytes.size());
+    offset_ += static_cast<std::int64_t>(encoded.bytes.size());
   }
-  rows_ = 0;
 }
 
 void Writer::close() {

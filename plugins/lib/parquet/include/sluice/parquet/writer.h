@@ -2,6 +2,9 @@
 // encoded page by page as rows arrive (dictionary indices or PLAIN values,
 // compressed); a row group's pages wait in memory, compressed, until the
 // row group ends and its column chunks go to the file one after the other.
+// The encoding (RowGroupEncoder) needs no file: row groups, or a row group's
+// columns, can be encoded apart and appended to the file in order
+// (Writer::append), the same bytes as the Writer's own streaming.
 #pragma once
 
 #include <cstddef>
@@ -49,10 +52,53 @@ struct ChunkMetadata {
 
 class ColumnEncoder;  // one column chunk, page by page (writer.cpp)
 
+// A column chunk as it goes in the file (its dictionary page, then its data
+// pages); its metadata's offsets count from the chunk's first byte.
+struct EncodedChunk {
+  std::size_t column = 0;  // index into WriterOptions::fields
+  ChunkMetadata metadata;
+  std::string bytes;
+};
+
+// A row group's column chunks, or some of them (see joined()), by column.
+struct EncodedRowGroup {
+  std::size_t rows = 0;
+  std::vector<EncodedChunk> chunks;
+};
+
+// The parts of one row group, each with some of its columns, as one.
+EncodedRowGroup joined(std::vector<EncodedRowGroup> parts);
+
+// Row groups, one after the other, into memory: the columns `columns`
+// (indices into options.fields; empty: all of them). No file, no shared
+// state: one encoder a thread. Its buffers stay from row group to row group.
+class RowGroupEncoder {
+ public:
+  explicit RowGroupEncoder(WriterOptions options, std::vector<std::size_t> columns = {});
+  RowGroupEncoder(const RowGroupEncoder&) = delete;  // the column encoders point at options_
+  RowGroupEncoder& operator=(const RowGroupEncoder&) = delete;
+  ~RowGroupEncoder();
+
+  // Rows into the row group under way (any number: the caller cuts row groups).
+  void append(std::span<const FlowRecord> flows);
+  std::size_t rows() const noexcept { return rows_; }
+  // Ends the row group under way (its last pages, its dictionaries); the
+  // next one starts empty.
+  EncodedRowGroup finish();
+
+ private:
+  WriterOptions options_;
+  Compressor compressor_;
+  std::vector<std::size_t> columns_;
+  std::vector<std::unique_ptr<ColumnEncoder>> encoders_;  // of columns_, in their order
+  std::size_t rows_ = 0;
+};
+
 // Parquet files, one at a time: "PAR1", row groups, then the footer at
 // close(). Its buffers (a page of values a column, a row group's compressed
-// pages: about 30 bytes a row for the standard fields) stay from file to
-// file: allocated once, not a window.
+// pages: about 30 bytes a row for the standard fields, and the row group as
+// it goes in the file while it is written) stay from file to file:
+// allocated once, not a window.
 class Writer {
  public:
   explicit Writer(WriterOptions options);
@@ -65,6 +111,9 @@ class Writer {
   void write(std::span<const FlowRecord> flows);
   // Writes the row group under way, if it has rows.
   void end_row_group();
+  // A row group encoded apart (all columns, as this writer's options) after
+  // those written so far: the row group under way, if any, ends first.
+  void append(const EncodedRowGroup& group);
   // The last row group and the footer, then closes the file.
   void close();
 
@@ -76,13 +125,12 @@ class Writer {
     std::int64_t rows;
     std::int64_t offset;
   };
+  void place(const EncodedRowGroup& group);
   std::string footer() const;
 
   WriterOptions options_;
-  Compressor compressor_;
+  RowGroupEncoder encoder_;  // the row group under way
   std::unique_ptr<file_output::File> file_;
-  std::vector<std::unique_ptr<ColumnEncoder>> columns_;
-  std::size_t rows_ = 0;  // of the row group under way
   std::vector<PlacedRowGroup> row_groups_;
   std::int64_t offset_ = 0;
 };
