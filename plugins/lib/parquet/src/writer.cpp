@@ -28,6 +28,8 @@ class ColumnEncoder {
   // Ends the chunk: its last page, then its dictionary page and data pages
   // into `chunk`. Ready for the next.
   virtual void finish_chunk(EncodedChunk& chunk) = 0;
+  // The next chunk's pages go into `pages` (a written chunk's buffer).
+  virtual void reuse(std::string&& pages) = 0;
 };
 
 namespace {
@@ -356,7 +358,7 @@ class Encoder final : public ColumnEncoder {
   void finish_chunk(EncodedChunk& out) override {
     close_page();
     ChunkMetadata& chunk = out.metadata = std::move(metadata_);
-    out.bytes.clear();
+    out.dictionary_page.clear();
     if (dictionary_pages_ > 0) {
       pages_sink_.put(
           dictionary_plain_, PageType::dictionary,
@@ -366,24 +368,30 @@ class Encoder final : public ColumnEncoder {
             header.i32(2, static_cast<std::int32_t>(Encoding::plain));
             header.end_struct();
           },
-          out.bytes, chunk);
+          out.dictionary_page, chunk);
       chunk.dictionary_page_offset = 0;
     }
-    chunk.data_page_offset = static_cast<std::int64_t>(out.bytes.size());
+    chunk.data_page_offset = static_cast<std::int64_t>(out.dictionary_page.size());
     chunk.encodings.clear();
     if (dictionary_pages_ > 0 || plain_pages_ > 0) chunk.encodings.push_back(Encoding::plain);
     if (nullable_ || dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle);
     if (delta_pages_ > 0) chunk.encodings.push_back(Encoding::delta_binary_packed);
     if (dictionary_pages_ > 0) chunk.encodings.push_back(Encoding::rle_dictionary);
-    out.bytes += pages_;
+    out.pages.clear();
+    out.pages.swap(pages_);
 
-    pages_.clear();
     metadata_ = {};
     dictionary_.clear();
     dictionary_plain_.clear();
     dictionary_on_ = !Values::delta;
     dictionary_pages_ = plain_pages_ = delta_pages_ = 0;
     chunk_rows_ = 0;
+  }
+
+  void reuse(std::string&& pages) override {
+    if (pages.capacity() <= pages_.capacity()) return;
+    pages_ = std::move(pages);
+    pages_.clear();
   }
 
  private:
@@ -642,6 +650,11 @@ EncodedRowGroup RowGroupEncoder::finish() {
   return group;
 }
 
+void RowGroupEncoder::reuse(EncodedRowGroup&& written) {
+  for (std::size_t i = 0; i < written.chunks.size() && i < encoders_.size(); ++i)
+    encoders_[i]->reuse(std::move(written.chunks[i].pages));
+}
+
 Writer::Writer(WriterOptions options) : options_(std::move(options)), encoder_(options_) {}
 
 Writer::~Writer() = default;
@@ -664,7 +677,10 @@ void Writer::write(std::span<const FlowRecord> flows) {
 }
 
 void Writer::end_row_group() {
-  if (encoder_.rows() > 0) place(encoder_.finish());
+  if (encoder_.rows() == 0) return;
+  EncodedRowGroup group = encoder_.finish();
+  place(group);
+  encoder_.reuse(std::move(group));
 }
 
 void Writer::append(const EncodedRowGroup& group) {
@@ -678,8 +694,9 @@ void Writer::place(const EncodedRowGroup& group) {
     ChunkMetadata& chunk = placed.chunks.emplace_back(encoded.metadata);
     if (chunk.dictionary_page_offset >= 0) chunk.dictionary_page_offset += offset_;
     chunk.data_page_offset += offset_;
-    file_->append(encoded.bytes.data(), encoded.bytes.size());
-    offset_ += static_cast<std::int64_t>(encoded.bytes.size());
+    file_->append(encoded.dictionary_page.data(), encoded.dictionary_page.size());
+    file_->append(encoded.pages.data(), encoded.pages.size());
+    offset_ += static_cast<std::int64_t>(encoded.dictionary_page.size() + encoded.pages.size());
   }
 }
 

@@ -52,12 +52,14 @@ struct ChunkMetadata {
 
 class ColumnEncoder;  // one column chunk, page by page (writer.cpp)
 
-// A column chunk as it goes in the file (its dictionary page, then its data
-// pages); its metadata's offsets count from the chunk's first byte.
+// A column chunk as it goes in the file: its dictionary page (none when
+// empty), then its data pages; its metadata's offsets count from the
+// chunk's first byte.
 struct EncodedChunk {
   std::size_t column = 0;  // index into WriterOptions::fields
   ChunkMetadata metadata;
-  std::string bytes;
+  std::string dictionary_page;
+  std::string pages;
 };
 
 // A row group's column chunks, or some of them (see joined()), by column.
@@ -85,6 +87,9 @@ class RowGroupEncoder {
   // Ends the row group under way (its last pages, its dictionaries); the
   // next one starts empty.
   EncodedRowGroup finish();
+  // Takes back the buffers of a row group it encoded, once written, so
+  // that the next one fills memory already touched.
+  void reuse(EncodedRowGroup&& written);
 
  private:
   WriterOptions options_;
@@ -96,9 +101,8 @@ class RowGroupEncoder {
 
 // Parquet files, one at a time: "PAR1", row groups, then the footer at
 // close(). Its buffers (a page of values a column, a row group's compressed
-// pages: about 30 bytes a row for the standard fields, and the row group as
-// it goes in the file while it is written) stay from file to file:
-// allocated once, not a window.
+// pages: about 30 bytes a row for the standard fields) stay from file to
+// file: allocated once, not a window.
 class Writer {
  public:
   explicit Writer(WriterOptions options);
