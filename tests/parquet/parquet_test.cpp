@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -510,6 +511,13 @@ TEST(Workers, RowGroupsEncodedApartAreTheStreamingWritersBytes) {
           << workers << " workers, by " << (by_columns ? "columns" : "row groups");
     }
   }
+
+  // A share of the columns alone is no row group of the file.
+  parquet::RowGroupEncoder some(options, {0, 1});
+  some.append(groups[0]);
+  writer.open(dir.path() / "part.parquet");
+  EXPECT_THROW(writer.append(some.finish()), std::invalid_argument);
+  writer.close();
 
   std::uint64_t bytes = 0;
   for (const FlowRecord& flow : flows) bytes += flow.bytes;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -689,6 +690,8 @@ void Writer::append(const EncodedRowGroup& group) {
 }
 
 void Writer::place(const EncodedRowGroup& group) {
+  if (group.chunks.size() != options_.fields.size())  // the footer lists every column of every row group
+    throw std::invalid_argument("a row group to append needs a chunk for each of the file's columns");
   PlacedRowGroup& placed = row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(group.rows), offset_});
   for (const EncodedChunk& encoded : group.chunks) {
     ChunkMetadata& chunk = placed.chunks.emplace_back(encoded.metadata);
