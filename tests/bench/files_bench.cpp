@@ -238,13 +238,7 @@ void NfcapdWriteOnWorkers(benchmark::State& state) {
   state.counters["ordered_cpu"] = ordered_cpu * 1e6 / flows_written;
   fs::remove(file);
 }
-BENCHMARK(NfcapdWriteOnWorkers)
-    ->ArgName("workers")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime();
+BENCHMARK(NfcapdWriteOnWorkers)->Apply(bench::timed_on_workers)->Arg(1)->Arg(2);
 
 // A block at a time (about 8,000 flows), or in pieces of `piece` flows as
 // binary_reader hands them on (0: whole blocks).

@@ -5,6 +5,7 @@
 // queues (std::atomic::wait spins on sched_yield first).
 #pragma once
 
+#include <benchmark/benchmark.h>
 #include <malloc.h>
 
 #include <condition_variable>
@@ -20,6 +21,11 @@ namespace sluice::bench {
 inline void allocate_as_the_engine() {
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
+}
+
+// A benchmark over `workers` (its argument): wall clock, the process's CPU time.
+inline void timed_on_workers(benchmark::internal::Benchmark* b) {
+  b->ArgName("workers")->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 }
 
 template <class Part>

@@ -168,19 +168,8 @@ void ParquetWriteOnWorkers(benchmark::State& state, Split split) {
   state.counters["cpu_s_per_million"] = cpu / millions;
   state.counters["ordered_cpu_s_per_million"] = ordered_cpu / millions;
 }
-BENCHMARK_CAPTURE(ParquetWriteOnWorkers, row_groups, Split::row_groups)
-    ->ArgName("workers")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime();
-BENCHMARK_CAPTURE(ParquetWriteOnWorkers, columns, Split::columns)
-    ->ArgName("workers")
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(ParquetWriteOnWorkers, row_groups, Split::row_groups)->Apply(bench::timed_on_workers)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(ParquetWriteOnWorkers, columns, Split::columns)->Apply(bench::timed_on_workers)->Arg(2);
 
 // csv_writer's default layout, with its overlapped writes (MeasureProcessCPUTime
 // counts the kernel's copying thread too).
