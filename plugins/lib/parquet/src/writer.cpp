@@ -184,10 +184,11 @@ struct IntegerValues : FieldValues {
   using Key = T;
   static constexpr bool numeric = true, fixed = true;
   static constexpr std::size_t key_range = [] {
-    if constexpr (std::is_void_v<Member>)
-      return std::size_t{0};
+    using Width = std::conditional_t<std::is_void_v<Member>, std::uint64_t, Member>;  // the duration: 64 bits
+    if constexpr (sizeof(Width) <= 2)  // not a ?:, whose other side would shift by 64 (clang warns)
+      return std::size_t{1} << (8 * sizeof(Width));
     else
-      return sizeof(Member) <= 2 ? std::size_t{1} << (8 * sizeof(Member)) : 0;
+      return std::size_t{0};
   }();
   Key key(const FlowRecord& flow) const noexcept {
     if constexpr (std::is_void_v<Member>)
