@@ -4,7 +4,9 @@
 // at the same time (Host::now_ms()), so time bins close together on all of
 // them. The last partition to finish a step merges the N outputs on its own
 // instance into the step's one result; InOrder hands results on in step
-// order. A batch is shared by the N, never copied.
+// order. A batch is shared by the N, never copied. A keyed sink's
+// partitions take steps the same way; their parts go, joined, to its
+// committing thread (workers.cpp).
 #pragma once
 
 #include "bounded_queue.h"
@@ -34,12 +36,15 @@ struct KeyedStep {
   std::uint64_t time_ms = 0;  // Host::now_ms() while the partitions take it
 };
 
-class KeyedSteps {
+// Part: what one partition made of a step; Result: what the step's parts
+// become, handed on in order.
+template <class PartType, class Result>
+class Steps {
  public:
-  using Part = std::vector<BatchPtr>;  // what one partition emitted for a step
+  using Part = PartType;
 
   // At most `window` steps are between their making and their result's handing on.
-  KeyedSteps(unsigned partitions, std::size_t window) : order(window), joins_(window) {
+  Steps(unsigned partitions, std::size_t window) : order(window), joins_(window) {
     for (unsigned p = 0; p < partitions; ++p) queues_.push_back(std::make_unique<BoundedQueue<KeyedStep>>(window));
     for (Join& join : joins_) join.parts.resize(partitions);
   }
@@ -73,7 +78,7 @@ class KeyedSteps {
 
   std::size_t partitions() const noexcept { return queues_.size(); }
 
-  InOrder<TransformResult> order;  // the steps' results, by ticket
+  InOrder<Result> order;  // the steps' results, by ticket
 
  private:
   struct Join {
@@ -86,5 +91,8 @@ class KeyedSteps {
   std::mutex mutex_;
   std::vector<Join> joins_;  // by ticket modulo the window
 };
+
+// A keyed transform's: what each partition emitted.
+using KeyedSteps = Steps<std::vector<BatchPtr>, TransformResult>;
 
 }  // namespace sluice::engine

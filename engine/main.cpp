@@ -398,8 +398,10 @@ void print_option_table(std::span<const OptionSpec> options) {
   for (const auto& [name, o] : rows) row(name, to_string(o->type), shown_default(*o), allowed_values(*o), o->help);
 }
 
-std::string_view workers_text(Concurrency concurrency) {
-  switch (concurrency) {
+std::string_view workers_text(const PluginDescriptor& d) {
+  if (d.kind == PluginKind::sink && d.concurrency == Concurrency::keyed)
+    return "workers = N | \"auto\": every worker does its share of the work on every batch, the output the same";
+  switch (d.concurrency) {
     case Concurrency::serial: return "this plugin runs on one worker (it keeps state across batches)";
     case Concurrency::stateless:
       return "workers = N | \"auto\": this plugin runs on N workers, output in the same order";
@@ -418,7 +420,7 @@ void print_options(const PluginDescriptor& d) {
     print_option_table(d.options);
   fmt::print("\nand, read by the engine in every {}:\n", to_string(d.kind));
   print_option_table(engine_keys(d.kind));
-  if (d.kind != PluginKind::source) fmt::print("\n{}\n", workers_text(d.concurrency));
+  if (d.kind != PluginKind::source) fmt::print("\n{}\n", workers_text(d));
 }
 
 int command_plugins(int argc, char** argv) {

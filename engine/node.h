@@ -77,7 +77,13 @@ using QueueItem = BatchPtr;
 struct PreparedItem {
   BatchPtr batch;
   std::unique_ptr<abi::Prepared> payload;
+  // A keyed sink's: the N partitions' parts (a null one: preparing it
+  // failed); with no batch, a tick's.
+  std::vector<std::unique_ptr<abi::Prepared>> parts;
 };
+
+// A keyed sink on several workers: every batch and tick to each partition.
+using SinkSteps = Steps<std::unique_ptr<abi::Prepared>, PreparedItem>;
 
 struct Node final : Host, Emitter {
   Node(RunState& run, const ComponentConfig& config, unsigned instance, unsigned instances, std::uint32_t number);
@@ -122,6 +128,8 @@ struct Node final : Host, Emitter {
   std::unique_ptr<InOrder<PreparedItem>> prepare_order;
   // A keyed transform on several workers: its steps, to every partition.
   std::unique_ptr<KeyedSteps> keyed;
+  // A keyed sink on several workers: its queue's batches and its ticks, to every partition.
+  std::unique_ptr<SinkSteps> sink_steps;
   // A sink's prepared payloads, in order, for its committing thread.
   std::unique_ptr<BoundedQueue<PreparedItem>> prepared;
   std::atomic<unsigned> running_workers{0};

@@ -247,10 +247,14 @@ Pipeline::Pipeline(const PipelineConfig& config, PluginCatalog& catalog, const L
       for (unsigned w = 0; w < copies && status; ++w)
         if (auto instance = instantiate(p.plugin, *p.descriptor, p.options, *node, status))
           node->instances_by_worker.push_back(std::move(instance));
-      // A keyed transform's instances each keep a partition of the keys.
-      if (node->concurrency == Concurrency::keyed && c.workers > 1)
+      // A keyed transform's instances each keep a partition of the keys; a
+      // keyed sink's preparing instances ([1..N]) each a share of the work.
+      if (node->concurrency == Concurrency::keyed && c.workers > 1 && c.role == PluginKind::transform)
         for (unsigned w = 0; w < node->instances_by_worker.size() && status; ++w)
           status = node->transform(w).keep({w, c.workers});
+      if (node->concurrency == Concurrency::keyed && c.workers > 1 && c.role == PluginKind::sink)
+        for (unsigned w = 1; w < node->instances_by_worker.size() && status; ++w)
+          status = node->sink(w).keep({w - 1, c.workers});
       if (status) node->component = node->instances_by_worker.front();
       if (!node->component) {
         // The key may reach into an array of tables: "scenarios[2].intensity".
@@ -305,7 +309,11 @@ void Pipeline::add_workers(Node& node) {
   const std::size_t window = reorder_window(node.workers);
   const Label labels[] = {{"component_id", node.id}, {"component_kind", to_string(node.kind)}, {"plugin", node.plugin}};
   std::function<double()> parked;
-  if (node.kind == PluginKind::sink) {
+  if (node.kind == PluginKind::sink && node.concurrency == Concurrency::keyed) {
+    node.sink_steps = std::make_unique<SinkSteps>(node.workers, window);
+    node.prepared = std::make_unique<BoundedQueue<PreparedItem>>(window);
+    parked = [n = &node] { return static_cast<double>(n->sink_steps->order.parked_weight()); };
+  } else if (node.kind == PluginKind::sink) {
     node.prepare_order = std::make_unique<InOrder<PreparedItem>>(window);
     node.prepared = std::make_unique<BoundedQueue<PreparedItem>>(window);
     parked = [n = &node] { return static_cast<double>(n->prepare_order->parked_weight()); };
@@ -342,6 +350,7 @@ Pipeline::~Pipeline() {
     node->prepare_order.reset();
     node->transform_order.reset();
     node->keyed.reset();
+    node->sink_steps.reset();
   }
   while (!nodes_.empty()) nodes_.pop_back();
 }
@@ -497,7 +506,9 @@ int Pipeline::run() {
       node->running_workers = node->workers;
       for (unsigned w = 0; w < node->workers; ++w)
         spawn([n = node.get(), w] {
-          if (n->kind == PluginKind::sink)
+          if (n->sink_steps)
+            run_sink_partition(*n, w);
+          else if (n->kind == PluginKind::sink)
             run_prepare_worker(*n, w);
           else if (n->keyed)
             run_keyed_worker(*n, w);
@@ -505,6 +516,7 @@ int Pipeline::run() {
             run_transform_worker(*n, w);
         });
     }
+    if (node->sink_steps) spawn([n = node.get()] { run_sink_steps(*n); });
     if (node->kind == PluginKind::sink) spawn([n = node.get()] { run_sink(*n); });
     if (node->buffer) spawn([n = node.get()] { n->buffer->pump(); });
   }
@@ -537,7 +549,7 @@ int Pipeline::run() {
 
 int Pipeline::threads_of(const Node& node) {
   const int workers = node.workers > 1 ? static_cast<int>(node.workers) : 0;
-  return workers + (node.kind == PluginKind::transform ? 0 : 1) + (node.buffer ? 1 : 0);
+  return workers + (node.kind == PluginKind::transform ? 0 : 1) + (node.buffer ? 1 : 0) + (node.sink_steps ? 1 : 0);
 }
 
 std::uint64_t Pipeline::lost_records() const {

@@ -39,7 +39,8 @@ class SinkRunner {
  public:
   explicit SinkRunner(Node& node)
       : node_(node),
-        period_(milliseconds(node.component->tick_period_ms())),
+        // A keyed sink's ticks are steps its partitions take first (workers.cpp).
+        period_(node.sink_steps ? milliseconds(0) : milliseconds(node.component->tick_period_ms())),
         committer_(node.prepared ? node.workers : 0) {}
 
   void run() {
@@ -76,15 +77,23 @@ class SinkRunner {
   }
 
   // The next prepared batch, in order, into commit(); false once the workers are done.
+  // A keyed sink's tick: its partitions' parts, then tick().
   bool commit_next(std::optional<Clock::time_point> deadline, Outcome& outcome) {
     auto popped = node_.prepared->pop_until(deadline);
-    if (popped.item) {
-      PreparedItem& item = *popped.item;
-      outcome = deliver(item.batch, popped.pushed_at, "commit", [&] {
-        return item.payload ? node_.sink().commit(*item.payload) : Status::failure("preparing a batch failed");
-      });
-    }
-    return popped.item || !popped.closed;
+    if (!popped.item) return !popped.closed;
+    PreparedItem& item = *popped.item;
+    const auto commit = [&] {
+      const bool whole =
+          item.payload || (!item.parts.empty() && std::all_of(item.parts.begin(), item.parts.end(),
+                                                              [](const auto& part) { return part != nullptr; }));
+      if (!whole) return Status::failure("preparing a batch failed");
+      return item.payload ? node_.sink().commit(*item.payload) : node_.sink().commit_parts(item.parts);
+    };
+    if (item.batch)
+      outcome = deliver(item.batch, popped.pushed_at, "commit", commit);
+    else if ((outcome = attempt("commit", [&] { return node_.busy(committer_, commit); })) == Outcome::done)
+      outcome = attempt("tick", [&] { return node_.busy(committer_, [&] { return node_.sink().tick(); }); });
+    return true;
   }
 
   template <class Operation>
@@ -158,7 +167,8 @@ class SinkRunner {
   void abandon_queued(LossReason reason) {
     for (const BatchPtr& batch : node_.queue->abandon()) count_undelivered(reason, batch->records.size());
     if (node_.prepared)
-      for (const PreparedItem& item : node_.prepared->abandon()) count_undelivered(reason, item.batch->records.size());
+      for (const PreparedItem& item : node_.prepared->abandon())
+        if (item.batch) count_undelivered(reason, item.batch->records.size());  // none: a keyed sink's tick
   }
 
   // A failed or abandoned sink still closes what it has written (once, no retry).

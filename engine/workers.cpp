@@ -194,4 +194,46 @@ void run_prepare_worker(Node& node, unsigned worker) {
   if (node.running_workers.fetch_sub(1) == 1) node.prepared->close();
 }
 
+void run_sink_steps(Node& node) {
+  SinkSteps& steps = *node.sink_steps;
+  const Clock::duration period = std::chrono::milliseconds(node.component->tick_period_ms());
+  Clock::time_point next_tick = Clock::now() + period;
+  while (true) {
+    auto popped = node.queue->pop_until(period.count() > 0 ? std::optional(next_tick) : std::nullopt);
+    if (popped.item)
+      steps.push(KeyedStep::Kind::batch, std::move(*popped.item), 0);
+    else if (popped.closed)
+      break;
+    if (period.count() > 0 && Clock::now() >= next_tick) {
+      steps.push(KeyedStep::Kind::tick, nullptr, 0);
+      next_tick = Clock::now() + period;
+    }
+  }
+  steps.push(KeyedStep::Kind::finish, nullptr, 0);  // what the partitions still hold
+  steps.close();
+}
+
+void run_sink_partition(Node& node, unsigned partition) {
+  SinkSteps& steps = *node.sink_steps;
+  abi::Sink& sink = node.sink(partition + 1);  // [0] commits
+  while (auto step = steps.pop(partition)) {
+    std::unique_ptr<abi::Prepared> part;
+    if (!node.failed) {
+      const bool batch = step->kind == KeyedStep::Kind::batch;
+      const Status s =
+          node.busy(partition, [&] { return batch ? sink.prepare(step->batch, part) : sink.prepare_tick(part); });
+      if (!s) node.fail(s);
+    }
+    auto parts = steps.arrive(step->ticket, partition, std::move(part));
+    if (!parts) continue;
+    const std::size_t records = step->batch ? step->batch->records.size() : 0;
+    steps.order.complete(step->ticket, PreparedItem{step->batch, nullptr, std::move(*parts)}, records,
+                         [&](PreparedItem&& ready) {
+                           const std::size_t n = ready.batch ? ready.batch->records.size() : 0;
+                           if (!node.prepared->push(std::move(ready))) node.count_lost(node.closed_because.load(), n);
+                         });
+  }
+  if (node.running_workers.fetch_sub(1) == 1) node.prepared->close();
+}
+
 }  // namespace sluice::engine

@@ -3,7 +3,8 @@
 // their results on in the order the batches were queued. A transform's
 // results go downstream; a sink's prepared payloads go to its committing
 // thread (sink_runner.cpp). A keyed transform's workers each hold a
-// partition of its keys and take every step (keyed_steps.h).
+// partition of its keys and take every step (keyed_steps.h); so do a keyed
+// sink's, whose parts its committing thread joins.
 #pragma once
 
 #include "node.h"
@@ -16,6 +17,10 @@ constexpr std::size_t reorder_window(unsigned workers) noexcept { return 2 * std
 
 void run_transform_worker(Node& node, unsigned worker);
 void run_prepare_worker(Node& node, unsigned worker);
+// A keyed sink: its queue's batches, and a tick every period, as steps to
+// every partition (one thread); partition `partition`'s share of each.
+void run_sink_steps(Node& node);
+void run_sink_partition(Node& node, unsigned partition);
 // Partition `partition` of a keyed transform (keyed_steps.h).
 void run_keyed_worker(Node& node, unsigned partition);
 

@@ -25,7 +25,7 @@
 namespace sluice {
 
 // Bump on any change to the types in this SDK that a plugin library compiles in.
-inline constexpr std::uint32_t abi_version = 7;
+inline constexpr std::uint32_t abi_version = 8;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 
@@ -39,7 +39,10 @@ enum class PluginKind : std::uint8_t { source, transform, sink };
 //              instance k keeps the keys of partition k of N and sees every
 //              batch, tick and finish (it skips the other partitions' keys);
 //              the engine hands the N partitions' outputs of each to merge()
-//              on one of them, which makes the one result.
+//              on one of them, which makes the one result. A keyed sink's
+//              N partitions each prepare every batch and tick (their share
+//              of the work: some columns of a file, say); commit_parts()
+//              gets the N parts of each, in order, on one more instance.
 enum class Concurrency : std::uint8_t { serial, stateless, keyed };
 
 // Which share of the keys an instance of a keyed transform keeps: those whose
@@ -137,6 +140,16 @@ class Sink : public Component {
   // the order the batches arrived, with ticks between them. A transient
   // failure means none of it was taken: the same payload comes again.
   virtual Status commit(Prepared& payload) noexcept = 0;
+  // A keyed sink only (Concurrency::keyed), on several workers. Called once,
+  // before prepare(): the share of the work this instance does.
+  virtual Status keep(Partition partition) noexcept = 0;
+  // A keyed sink's partition at a tick, and once after the last batch: its
+  // share of what a tick ends (on one worker, what tick() and finish() end).
+  virtual Status prepare_tick(std::unique_ptr<Prepared>& out) noexcept = 0;
+  // The N partitions' parts of one batch or tick, in partition order, on the
+  // instance that was started; in the order of the batches and ticks. After a
+  // tick's parts, tick() follows. A transient failure: the same parts again.
+  virtual Status commit_parts(std::span<const std::unique_ptr<Prepared>> parts) noexcept = 0;
 };
 
 }  // namespace abi

@@ -28,6 +28,12 @@
 //   sink:       Payload prepare(const Batch& in);  // or (const BatchPtr& in): any worker's instance
 //               void commit(Payload& payload);     // in order, on the started instance
 //               // with these two, consume() is optional: commit(prepare(in))
+//   sink:       static constexpr sluice::Concurrency concurrency = sluice::Concurrency::keyed;
+//               void keep(sluice::Partition partition);      // before prepare(): this instance's share
+//               Part prepare(const BatchPtr& in);            // every partition, every batch, in order
+//               Part prepare_tick();                         // every partition, each tick and at the end
+//               void commit(std::span<Part* const> parts);  // the N parts of each, in order, then tick()
+//               // on the started instance; with workers = 1 consume(), tick() and finish() as usual
 //   transform:  static constexpr bool holds_records = true;
 //               // keeps records across batches (open bins): host.inputs_passed_on() once
 //               // what it emitted carries every input before the current one
@@ -95,15 +101,6 @@ constexpr bool has_prepare = requires(Plugin& p, const BatchPtr& in) {
 }
 || requires(Plugin& p, const Batch& in) { p.prepare(in); };
 
-// A sink with prepare() is stateless; a transform says what it is.
-template <class Plugin>
-constexpr Concurrency concurrency_of(PluginKind kind) {
-  if (kind == PluginKind::sink) return has_prepare<Plugin> ? Concurrency::stateless : Concurrency::serial;
-  if constexpr (requires { Plugin::concurrency; })
-    if (kind == PluginKind::transform) return Plugin::concurrency;
-  return Concurrency::serial;
-}
-
 template <class Plugin>
 constexpr bool is_keyed = [] {
   if constexpr (requires { Plugin::concurrency; })
@@ -111,6 +108,19 @@ constexpr bool is_keyed = [] {
   else
     return false;
 }();
+
+// A sink with prepare() is stateless unless it says it is keyed; a
+// transform says what it is.
+template <class Plugin>
+constexpr Concurrency concurrency_of(PluginKind kind) {
+  if (kind == PluginKind::sink) {
+    if (is_keyed<Plugin>) return Concurrency::keyed;
+    return has_prepare<Plugin> ? Concurrency::stateless : Concurrency::serial;
+  }
+  if constexpr (requires { Plugin::concurrency; })
+    if (kind == PluginKind::transform) return Plugin::concurrency;
+  return Concurrency::serial;
+}
 
 template <class Plugin>
 auto prepare(Plugin& plugin, const BatchPtr& in) {
@@ -216,8 +226,21 @@ class TransformAdapter final : public Adapter<abi::Transform, Plugin> {
   }
 };
 
+// What a keyed sink's partitions prepare (a placeholder for other sinks).
+template <class Plugin>
+struct PartOf {
+  using type = int;
+};
+template <class Plugin>
+requires is_keyed<Plugin>
+struct PartOf<Plugin> {
+  using type = decltype(std::declval<Plugin&>().prepare_tick());
+};
+
 template <class Plugin>
 class SinkAdapter final : public Adapter<abi::Sink, Plugin> {
+  using Part = typename PartOf<Plugin>::type;
+
  public:
   using Adapter<abi::Sink, Plugin>::Adapter;
   Status consume(const BatchPtr& in) noexcept override {
@@ -226,6 +249,10 @@ class SinkAdapter final : public Adapter<abi::Sink, Plugin> {
         this->plugin_.consume(in);
       } else if constexpr (requires { this->plugin_.consume(*in); }) {
         this->plugin_.consume(*in);
+      } else if constexpr (is_keyed<Plugin>) {
+        auto part = detail::prepare(this->plugin_, in);
+        decltype(part)* const parts[] = {&part};
+        this->plugin_.commit(std::span(parts));
       } else {
         auto payload = detail::prepare(this->plugin_, in);
         this->plugin_.commit(payload);
@@ -244,11 +271,38 @@ class SinkAdapter final : public Adapter<abi::Sink, Plugin> {
   }
   Status commit(abi::Prepared& payload) noexcept override {
     return guarded([&] {
-      if constexpr (has_prepare<Plugin>) {
+      if constexpr (has_prepare<Plugin> && !is_keyed<Plugin>) {
         using Payload = decltype(detail::prepare(this->plugin_, std::declval<const BatchPtr&>()));
         this->plugin_.commit(static_cast<PreparedValue<Payload>&>(payload).value);
       } else {
         throw std::logic_error("this sink has no commit()");
+      }
+    });
+  }
+  Status keep(Partition partition) noexcept override {
+    return guarded([&] {
+      if constexpr (is_keyed<Plugin>)
+        this->plugin_.keep(partition);
+      else
+        throw std::logic_error("this sink is not keyed");
+    });
+  }
+  Status prepare_tick(std::unique_ptr<abi::Prepared>& out) noexcept override {
+    return guarded([&] {
+      if constexpr (is_keyed<Plugin>)
+        out = std::make_unique<PreparedValue<Part>>(this->plugin_.prepare_tick());
+      else
+        throw std::logic_error("this sink is not keyed");
+    });
+  }
+  Status commit_parts(std::span<const std::unique_ptr<abi::Prepared>> parts) noexcept override {
+    return guarded([&] {
+      if constexpr (is_keyed<Plugin>) {
+        std::vector<Part*> values;
+        for (const auto& part : parts) values.push_back(&static_cast<PreparedValue<Part>&>(*part).value);
+        this->plugin_.commit(std::span<Part* const>(values));
+      } else {
+        throw std::logic_error("this sink is not keyed");
       }
     });
   }

@@ -2,9 +2,12 @@
 // and R (docs/parquet.md).
 #include <sluice/plugin.h>
 
+#include <algorithm>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sluice/file_output/writer_sink.h"
 #include "sluice/parquet/writer.h"
@@ -78,19 +81,43 @@ sluice::parquet::WriterOptions writer_options(const sluice::Options& options, sl
   return writer;
 }
 
-// The writer and its buffers stay from window to window.
+// The writer and its buffers stay from window to window. With `workers =
+// N`, worker k's copy encodes its share of the columns of every row group
+// (cut where one copy cuts: at row_group_rows, at every event, tick and the
+// end) and the file's copy appends each row group from its N shares.
 class ParquetFormat {
  public:
+  using Piece = sluice::parquet::EncodedRowGroup;
+
   explicit ParquetFormat(sluice::parquet::WriterOptions options)
-      : writer_(std::make_unique<sluice::parquet::Writer>(std::move(options))) {}
+      : options_(options), writer_(std::make_unique<sluice::parquet::Writer>(std::move(options))) {}
 
   void open(const std::filesystem::path& path) { writer_->open(path); }
   void write(std::span<const sluice::FlowRecord> flows) { writer_->write(flows); }
   void flush() { writer_->end_row_group(); }
   void close() { writer_->close(); }
 
+  void keep(unsigned index, unsigned count) {
+    share_ = std::make_unique<sluice::parquet::RowGroupEncoder>(
+        options_, sluice::parquet::column_share(options_.fields.size(), index, count));
+  }
+  void share(std::span<const sluice::FlowRecord> flows, std::vector<Piece>& completed) {
+    while (!flows.empty()) {
+      const std::size_t n = std::min(flows.size(), options_.row_group_rows - share_->rows());
+      share_->append(flows.first(n));
+      flows = flows.subspan(n);
+      if (share_->rows() == options_.row_group_rows) completed.push_back(share_->finish());
+    }
+  }
+  void cut(std::vector<Piece>& completed) {
+    if (share_->rows() > 0) completed.push_back(share_->finish());
+  }
+  void write_shares(std::span<const Piece* const> shares) { writer_->append(shares); }
+
  private:
-  std::unique_ptr<sluice::parquet::Writer> writer_;  // WriterSink takes the format by value
+  sluice::parquet::WriterOptions options_;
+  std::unique_ptr<sluice::parquet::Writer> writer_;          // WriterSink takes the format by value
+  std::unique_ptr<sluice::parquet::RowGroupEncoder> share_;  // a worker's copy: its columns
 };
 
 sluice::file_output::RotationOptions rotation_options(const sluice::Options& options) {

@@ -95,14 +95,6 @@ std::string contents(const fs::path& file) {
 // workers-th), or its share of the columns of every row group.
 enum class Split { row_groups, columns };
 
-// Column c to worker c % workers: the costly columns (addresses, then
-// counters; docs/performance.md) are spread between the workers.
-std::vector<std::size_t> columns_of(std::size_t worker, std::size_t workers, std::size_t columns) {
-  std::vector<std::size_t> mine;
-  for (std::size_t c = worker; c < columns; c += workers) mine.push_back(c);
-  return mine;
-}
-
 // parquet_writer's encoding split as the engine would run it on `workers`
 // (docs/performance.md, "Parquet on workers"): N encoder threads, a window of
 // 2N row groups, the file's thread appending them in order; workers:1 is
@@ -139,7 +131,9 @@ void ParquetWriteOnWorkers(benchmark::State& state, Split split) {
       encoders.emplace_back([&, w] {
         const bool by_rows = split == Split::row_groups;
         parquet::RowGroupEncoder encoder(
-            options, by_rows ? std::vector<std::size_t>{} : columns_of(w, workers, options.fields.size()));
+            options, by_rows ? std::vector<std::size_t>{}
+                             : parquet::column_share(options.fields.size(), static_cast<unsigned>(w),
+                                                     static_cast<unsigned>(workers)));
         for (std::size_t g = by_rows ? w : 0; g < groups; g += by_rows ? workers : 1) {
           parts.make(g, [&] {
             const auto rows = rows_of(g);
@@ -150,7 +144,12 @@ void ParquetWriteOnWorkers(benchmark::State& state, Split split) {
         }
       });
     }
-    for (std::size_t g = 0; g < groups; ++g) writer.append(parquet::joined(parts.take(g)));
+    for (std::size_t g = 0; g < groups; ++g) {
+      const auto taken = parts.take(g);
+      std::vector<const parquet::EncodedRowGroup*> shares;
+      for (const auto& part : taken) shares.push_back(&part);
+      writer.append(shares);
+    }
     writer.close();
     ordered_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - ordered_before;
     encoders.clear();  // joined: their CPU time is the process's

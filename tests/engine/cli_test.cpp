@@ -445,17 +445,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_wrong_abi.so",
-                  "was built for sluice plugin ABI version 47, but this sluice has ABI version 7"},
+                  "was built for sluice plugin ABI version 48, but this sluice has ABI version 8"},
         BadConfig{"RecordVersionTwoPlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v2\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v2.so",
-                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 7: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 8: rebuild the plugin"},
         BadConfig{"VersionOnePlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v1\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v1.so",
-                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 7: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 8: rebuild the plugin"},
         BadConfig{"WrongRecordSize",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",

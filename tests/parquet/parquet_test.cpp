@@ -485,16 +485,16 @@ TEST(Workers, RowGroupsEncodedApartAreTheStreamingWritersBytes) {
   const std::string expected = testing::read_file(streamed);
 
   for (const bool by_columns : {false, true}) {
-    for (std::size_t workers = by_columns ? 2 : 1; workers <= 4; ++workers) {  // 1 by columns: 1 by row groups
+    for (unsigned workers = by_columns ? 2 : 1; workers <= 4; ++workers) {  // 1 by columns: 1 by row groups
       // parts[g]: what the workers encoded of row group g.
       std::vector<std::vector<parquet::EncodedRowGroup>> parts(
           groups.size(), std::vector<parquet::EncodedRowGroup>(by_columns ? workers : 1));
       std::vector<std::jthread> threads;
-      for (std::size_t w = 0; w < workers; ++w) {
+      for (unsigned w = 0; w < workers; ++w) {
         threads.emplace_back([&, w] {
-          std::vector<std::size_t> columns;
-          for (std::size_t c = w; by_columns && c < options.fields.size(); c += workers) columns.push_back(c);
-          parquet::RowGroupEncoder encoder(options, columns);
+          parquet::RowGroupEncoder encoder(options, by_columns
+                                                        ? parquet::column_share(options.fields.size(), w, workers)
+                                                        : std::vector<std::size_t>{});
           for (std::size_t g = by_columns ? 0 : w; g < groups.size(); g += by_columns ? 1 : workers) {
             for (std::size_t i = 0; i < groups[g].size(); i += batch)
               encoder.append(groups[g].subspan(i, std::min(batch, groups[g].size() - i)));
@@ -505,7 +505,11 @@ TEST(Workers, RowGroupsEncodedApartAreTheStreamingWritersBytes) {
       threads.clear();
       const fs::path file = dir.path() / ("workers-" + std::to_string(workers) + ".parquet");
       writer.open(file);
-      for (auto& part : parts) writer.append(parquet::joined(std::move(part)));
+      for (const auto& part : parts) {
+        std::vector<const parquet::EncodedRowGroup*> shares;
+        for (const auto& share : part) shares.push_back(&share);
+        writer.append(shares);
+      }
       writer.close();
       EXPECT_TRUE(testing::read_file(file) == expected)
           << workers << " workers, by " << (by_columns ? "columns" : "row groups");
@@ -526,6 +530,37 @@ TEST(Workers, RowGroupsEncodedApartAreTheStreamingWritersBytes) {
               "SELECT count(DISTINCT row_group_id) AS g FROM parquet_metadata(" + quoted(streamed) + ")"});
   EXPECT_EQ(results[0], "[{\"n\":\"50000\",\"b\":\"" + std::to_string(bytes) + "\"}]");
   EXPECT_EQ(results[1], "[{\"g\":\"6\"}]");
+}
+
+// parquet_writer on 1 to 4 workers (each a share of the columns of every row
+// group) behind a rotator: every window's file byte for byte the same, its
+// row groups cut at row_group_rows and at the window's end as one worker cuts.
+TEST(Workers, ParquetWriterWritesTheSameFilesOnAnyNumberOfWorkers) {
+  testing::TempDir dir;
+  std::string toml =
+      "[engine]\ndrain_timeout = \"10m\"\n\n[sources.gen]\nplugin = \"generator\"\nrate = 20\nduration = "
+      "\"20m\"\nspeedup = 0\nclock_start = \"2026-01-02T03:50:00Z\"\n\n"
+      "[transforms.windows]\nplugin = \"rotator\"\ninputs = [\"gen\"]\ninterval = \"5m\"\nclock = \"event\"\n\n" +
+      csv_sink("gen", dir.path() / "flows.csv");
+  for (int workers = 1; workers <= 4; ++workers)
+    toml += parquet_sink(
+        "pq" + std::to_string(workers), dir.path() / ("w" + std::to_string(workers)) / "part-%Y%m%d%H%M.parquet",
+        "row_group_rows = 2000\nflush_interval = \"1h\"\nworkers = " + std::to_string(workers), "windows");
+  run_pipeline(dir.write("workers.toml", toml));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir.path() / "w1")) files.push_back(entry.path().filename());
+  ASSERT_GE(files.size(), 4U);
+  for (int workers = 2; workers <= 4; ++workers)
+    for (const fs::path& file : files)
+      EXPECT_TRUE(testing::read_file(dir.path() / ("w" + std::to_string(workers)) / file) ==
+                  testing::read_file(dir.path() / "w1" / file))
+          << file << " on " << workers << " workers";
+  const auto results = duckdb({"SELECT count(*) = (SELECT count(*) FROM " + quoted(dir.path() / "flows.csv") +
+                                   ") AS all_rows FROM " + quoted(dir.path() / "w4/*.parquet"),
+                               "SELECT count(*) > 12 AS several FROM parquet_metadata(" +
+                                   quoted(dir.path() / "w4/*.parquet") + ") WHERE column_id = 0"});
+  EXPECT_EQ(results[0], "[{\"all_rows\":true}]");
+  EXPECT_EQ(results[1], "[{\"several\":true}]");
 }
 
 }  // namespace

@@ -611,15 +611,10 @@ std::vector<std::size_t> all_columns(std::size_t count) {
 
 }  // namespace
 
-EncodedRowGroup joined(std::vector<EncodedRowGroup> parts) {
-  EncodedRowGroup group;
-  if (parts.empty()) return group;
-  group.rows = parts.front().rows;
-  for (EncodedRowGroup& part : parts)
-    for (EncodedChunk& chunk : part.chunks) group.chunks.push_back(std::move(chunk));
-  std::sort(group.chunks.begin(), group.chunks.end(),
-            [](const EncodedChunk& a, const EncodedChunk& b) { return a.column < b.column; });
-  return group;
+std::vector<std::size_t> column_share(std::size_t columns, unsigned index, unsigned count) {
+  std::vector<std::size_t> share;
+  for (std::size_t c = index; c < columns; c += count) share.push_back(c);
+  return share;
 }
 
 RowGroupEncoder::RowGroupEncoder(WriterOptions options, std::vector<std::size_t> columns)
@@ -681,26 +676,40 @@ void Writer::write(std::span<const FlowRecord> flows) {
 void Writer::end_row_group() {
   if (encoder_.rows() == 0) return;
   EncodedRowGroup group = encoder_.finish();
-  place(group);
+  append(group);
   encoder_.reuse(std::move(group));
 }
 
 void Writer::append(const EncodedRowGroup& group) {
-  end_row_group();
-  place(group);
+  const EncodedRowGroup* const parts[] = {&group};
+  append(parts);
 }
 
-void Writer::place(const EncodedRowGroup& group) {
-  if (group.chunks.size() != options_.fields.size())  // the footer lists every column of every row group
-    throw std::invalid_argument("a row group to append needs a chunk for each of the file's columns");
-  PlacedRowGroup& placed = row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(group.rows), offset_});
-  for (const EncodedChunk& encoded : group.chunks) {
-    ChunkMetadata& chunk = placed.chunks.emplace_back(encoded.metadata);
+void Writer::append(std::span<const EncodedRowGroup* const> parts) {
+  end_row_group();
+  place(parts);
+}
+
+void Writer::place(std::span<const EncodedRowGroup* const> parts) {
+  std::vector<const EncodedChunk*> chunks;  // in column order
+  for (const EncodedRowGroup* part : parts) {
+    if (part->rows != parts.front()->rows) throw std::invalid_argument("the parts of a row group differ in rows");
+    for (const EncodedChunk& chunk : part->chunks) chunks.push_back(&chunk);
+  }
+  std::sort(chunks.begin(), chunks.end(),
+            [](const EncodedChunk* a, const EncodedChunk* b) { return a->column < b->column; });
+  for (std::size_t i = 0; i < chunks.size(); ++i)
+    if (chunks[i]->column != i || chunks.size() != options_.fields.size())  // the footer lists every column
+      throw std::invalid_argument("a row group to append needs a chunk for each of the file's columns, once");
+  PlacedRowGroup& placed =
+      row_groups_.emplace_back(PlacedRowGroup{{}, static_cast<std::int64_t>(parts.front()->rows), offset_});
+  for (const EncodedChunk* encoded : chunks) {
+    ChunkMetadata& chunk = placed.chunks.emplace_back(encoded->metadata);
     if (chunk.dictionary_page_offset >= 0) chunk.dictionary_page_offset += offset_;
     chunk.data_page_offset += offset_;
-    file_->append(encoded.dictionary_page.data(), encoded.dictionary_page.size());
-    file_->append(encoded.pages.data(), encoded.pages.size());
-    offset_ += static_cast<std::int64_t>(encoded.dictionary_page.size() + encoded.pages.size());
+    file_->append(encoded->dictionary_page.data(), encoded->dictionary_page.size());
+    file_->append(encoded->pages.data(), encoded->pages.size());
+    offset_ += static_cast<std::int64_t>(encoded->dictionary_page.size() + encoded->pages.size());
   }
 }
 

@@ -39,6 +39,26 @@ concept DetachedFormat = FileFormat<F> && requires(F format, std::span<const Flo
   format.write_formatted(text, flows);
 };
 
+// A format whose work a writer's partitions share (`workers = N` on a keyed
+// sink): each partition's copy sees every run of records and every cut (an
+// event, a tick, the end: where one copy would flush) and makes its share of
+// the pieces completed there (Parquet: row groups, some columns each); the
+// file's copy writes each piece from its N shares, in order.
+template <class F>
+concept PartitionedFormat = FileFormat<F> &&
+    requires(F format, unsigned n, std::span<const FlowRecord> flows, std::vector<typename F::Piece>& pieces,
+             std::span<const typename F::Piece* const> shares) {
+  format.keep(n, n);            // this copy's share: index of count
+  format.share(flows, pieces);  // rows in: the pieces they complete
+  format.cut(pieces);           // the piece under way, if it has rows
+  format.write_shares(shares);  // the file's copy: one piece from its N shares
+};
+
+// A partition's pieces of a batch: those of each run of records and each
+// event, in stream order (of a tick: one cut's).
+template <class Piece>
+using SharedPieces = std::vector<std::vector<Piece>>;
+
 // Where a writer counts what it wrote (the plugin's metrics).
 struct WriterCounters {
   Counter records;  // flows written
@@ -79,6 +99,51 @@ class WindowedWriter {
   void commit(const Batch& batch, std::vector<Encoded>& runs) {
     std::size_t run = 0;
     walk(batch, [&](std::span<const FlowRecord> flows) { format_.write_formatted(runs[run++], flows); });
+  }
+
+  // A partition's copy: its share of the work, and its pieces of a batch or
+  // of a tick (or the end). Its format never opens a file.
+  template <class Self = Format>
+  requires PartitionedFormat<Self>
+  void keep(unsigned index, unsigned count) { format_.keep(index, count); }
+  template <class Self = Format>
+  requires PartitionedFormat<Self>
+  auto share(const Batch& batch) {
+    SharedPieces<typename Self::Piece> items;
+    visit(
+        batch, [&](std::span<const FlowRecord> flows) { format_.share(flows, items.emplace_back()); },
+        [&](const Event&) { format_.cut(items.emplace_back()); });
+    return items;
+  }
+  template <class Self = Format>
+  requires PartitionedFormat<Self>
+  auto cut() {
+    SharedPieces<typename Self::Piece> items(1);
+    format_.cut(items.front());
+    return items;
+  }
+
+  // The file's copy: the batch (none: a tick) from the partitions' shares of
+  // it, into the file: what consume() writes. The pieces an event completed
+  // go in before the event closes or flushes the file.
+  template <class Piece>
+  void commit_shares(const Batch* batch, std::span<const SharedPieces<Piece>* const> shares) {
+    std::size_t item = 0;
+    const auto write_item = [&] {
+      for (std::size_t piece = 0; piece < (*shares.front())[item].size(); ++piece) {
+        if (!open_) open(now_ms(), 0);
+        std::vector<const Piece*> of_piece;
+        for (const SharedPieces<Piece>* share : shares) of_piece.push_back(&(*share)[item][piece]);
+        format_.write_shares(std::span<const Piece* const>(of_piece));
+      }
+      ++item;
+    };
+    if (!batch) {
+      write_item();
+      return;
+    }
+    walk(
+        *batch, [&](std::span<const FlowRecord>) { write_item(); }, [&](const Event&) { write_item(); });
   }
 
   // Hands what is buffered to the operating system, if anything is.
@@ -141,6 +206,11 @@ class WindowedWriter {
   // Records to `write` them, events to their effect, in stream order.
   template <class Write>
   void walk(const Batch& batch, Write&& write) {
+    walk(batch, std::forward<Write>(write), [](const Event&) {});
+  }
+  // The same, `before` called at each event before its effect.
+  template <class Write, class BeforeEvent>
+  void walk(const Batch& batch, Write&& write, BeforeEvent&& before) {
     visit(
         batch,
         [&](std::span<const FlowRecord> flows) {
@@ -150,6 +220,7 @@ class WindowedWriter {
           counters_.records.add(flows.size());
         },
         [&](const Event& event) {
+          before(event);
           if (event.kind == Event::Kind::rotate)
             rotate(event);
           else

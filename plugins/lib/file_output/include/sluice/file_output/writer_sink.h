@@ -39,6 +39,18 @@ class WriterSink {
     Runs runs;
   };
 
+  // With a PartitionedFormat, `workers = N` gives each worker's copy a share
+  // of the work on every batch (Concurrency::keyed); otherwise a
+  // DetachedFormat's prepare() makes it stateless.
+  static constexpr Concurrency concurrency = PartitionedFormat<Format> ? Concurrency::keyed : Concurrency::serial;
+
+  // A partition's pieces of a batch (none: of a tick).
+  template <class Piece>
+  struct Share {
+    BatchPtr batch;
+    SharedPieces<Piece> pieces;
+  };
+
   WriterSink(const Options& options, Host& host, Format format, RotationOptions rotation)
       : host_(host),
         flush_interval_(options.duration("flush_interval")),
@@ -75,6 +87,27 @@ class WriterSink {
     const std::uint64_t closed = writer_.files_closed();
     writer_.commit(*prepared.batch, prepared.runs);
     written(prepared.batch->id, closed);
+  }
+
+  // With `workers = N` on a PartitionedFormat: each copy's share of every
+  // batch and tick, and the file's copy writing the N shares in order.
+  template <class Self = Format>
+  requires PartitionedFormat<Self>
+  void keep(Partition partition) { writer_.keep(partition.index, partition.count); }
+  template <class Self = Format>
+  requires PartitionedFormat<Self> Share<typename Self::Piece> prepare(const BatchPtr& batch) {
+    return {batch, writer_.share(*batch)};
+  }
+  template <class Self = Format>
+  requires PartitionedFormat<Self> Share<typename Self::Piece> prepare_tick() { return {nullptr, writer_.cut()}; }
+  template <class Piece>
+  void commit(std::span<Share<Piece>* const> parts) {
+    std::vector<const SharedPieces<Piece>*> shares;
+    for (const Share<Piece>* part : parts) shares.push_back(&part->pieces);
+    const BatchPtr& batch = parts.front()->batch;
+    const std::uint64_t closed = writer_.files_closed();
+    writer_.commit_shares(batch.get(), std::span<const SharedPieces<Piece>* const>(shares));
+    if (batch) written(batch->id, closed);
   }
 
   // Buffered rows reach the file at least every flush_interval, so that

@@ -62,14 +62,16 @@ struct EncodedChunk {
   std::string pages;
 };
 
-// A row group's column chunks, or some of them (see joined()), by column.
+// A row group's column chunks, or some of them (a worker's share), by column.
 struct EncodedRowGroup {
   std::size_t rows = 0;
   std::vector<EncodedChunk> chunks;
 };
 
-// The parts of one row group, each with some of its columns, as one.
-EncodedRowGroup joined(std::vector<EncodedRowGroup> parts);
+// Worker `index`'s share of `columns` columns among `count` workers: column
+// c to worker c mod count (the standard fields' two addresses, a third of
+// the work, fall on different workers; docs/performance.md).
+std::vector<std::size_t> column_share(std::size_t columns, unsigned index, unsigned count);
 
 // Row groups, one after the other, into memory: the columns `columns`
 // (indices into options.fields; empty: all of them). No file, no shared
@@ -118,6 +120,8 @@ class Writer {
   // A row group encoded apart (all columns, as this writer's options) after
   // those written so far: the row group under way, if any, ends first.
   void append(const EncodedRowGroup& group);
+  // The same from its parts, each a share of the columns (every column once).
+  void append(std::span<const EncodedRowGroup* const> parts);
   // The last row group and the footer, then closes the file.
   void close();
 
@@ -129,7 +133,7 @@ class Writer {
     std::int64_t rows;
     std::int64_t offset;
   };
-  void place(const EncodedRowGroup& group);
+  void place(std::span<const EncodedRowGroup* const> parts);
   std::string footer() const;
 
   WriterOptions options_;
