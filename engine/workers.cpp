@@ -182,7 +182,7 @@ void run_prepare_worker(Node& node, unsigned worker) {
       order.leave();
       break;
     }
-    PreparedItem item{std::move(*popped.item), nullptr};
+    PreparedItem item{std::move(*popped.item), nullptr, {}};
     const std::size_t records = item.batch->records.size();
     if (!node.failed)
       if (Status s = node.busy(worker, [&] { return sink.prepare(item.batch, item.payload); }); !s) node.fail(s);
