@@ -150,6 +150,11 @@ TEST(EnrichPlugin, TheFilterSelectsFlowsByCountryAndAsName) {
   EXPECT_EQ(rows_of(dir / "fr.csv"), fr);
 }
 
+// Whether a running sluice logs `text` (within 30 s).
+bool logs(const Process& sluice, const std::string& text) {
+  return eventually([&] { return sluice.err_so_far().find(text) != std::string::npos; }, std::chrono::seconds(30));
+}
+
 // SIGHUP reaches transforms: enrich reads its networks file again even when
 // it looks unchanged (rewritten in place, same size, modification time put
 // back), and the flows after carry the new names.
@@ -175,10 +180,7 @@ TEST(EnrichPlugin, SighupReadsTheNetworksFileAgain) {
   dir.write("networks.csv", "prefix,name\n10.0.0.0/8,second\n");
   std::filesystem::last_write_time(networks, mtime);
   sluice.signal(SIGHUP);
-  ASSERT_TRUE(
-      eventually([&] { return sluice.err_so_far().find("networks.csv: reloaded (1 networks)") != std::string::npos; },
-                 std::chrono::seconds(30)))
-      << sluice.err_so_far();
+  ASSERT_TRUE(logs(sluice, "networks.csv: reloaded (1 networks)")) << sluice.err_so_far();
   EXPECT_TRUE(eventually([&] { return csv_has(",second\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
   sluice.signal(SIGTERM);
   const auto r = sluice.wait(std::chrono::seconds(30));
@@ -216,9 +218,7 @@ TEST(EnrichPlugin, ADatabaseReplacedWhileAMillionFlowsASecondPassLosesNone) {
   };
   ASSERT_TRUE(eventually([&] { return lately("DE\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
   std::filesystem::rename(dir / "new.mmdb", dir / "geo.mmdb");
-  ASSERT_TRUE(eventually([&] { return sluice.err_so_far().find("geo.mmdb: reloaded") != std::string::npos; },
-                         std::chrono::seconds(30)))
-      << sluice.err_so_far();
+  ASSERT_TRUE(logs(sluice, "geo.mmdb: reloaded")) << sluice.err_so_far();
   ASSERT_TRUE(eventually([&] { return lately("FR\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
   sluice.signal(SIGTERM);
   const auto r = sluice.wait(std::chrono::seconds(60));
