@@ -563,5 +563,21 @@ TEST(Workers, ParquetWriterWritesTheSameFilesOnAnyNumberOfWorkers) {
   EXPECT_EQ(results[1], "[{\"several\":true}]");
 }
 
+// On workers a flush_interval tick is a step every worker takes: the row
+// group under way ends on all of them at once, and nothing is lost.
+TEST(Workers, TicksCloseRowGroupsOnEveryWorker) {
+  testing::TempDir dir;
+  run_pipeline(dir.write(
+      "ticks.toml", "[sources.gen]\nplugin = \"generator\"\nrate = 5000\nduration = \"1500ms\"\n\n" +
+                        csv_sink("gen", dir.path() / "flows.csv") +
+                        parquet_sink("pq", dir.path() / "flows.parquet", "flush_interval = \"100ms\"\nworkers = 3")));
+  const auto results = duckdb({"SELECT count(*) = (SELECT count(*) FROM " + quoted(dir.path() / "flows.csv") +
+                                   ") AS all_rows FROM " + quoted(dir.path() / "flows.parquet"),
+                               "SELECT count(*) > 3 AS several FROM parquet_metadata(" +
+                                   quoted(dir.path() / "flows.parquet") + ") WHERE column_id = 0"});
+  EXPECT_EQ(results[0], "[{\"all_rows\":true}]");
+  EXPECT_EQ(results[1], "[{\"several\":true}]");
+}
+
 }  // namespace
 }  // namespace sluice
