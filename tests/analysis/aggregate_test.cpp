@@ -336,6 +336,23 @@ TEST(Aggregate, MatchesAPlainMapWhateverTheBatchSizeAndTableGrowth) {
   }
 }
 
+// Past a few MB the table's entries are mapped pages, which growing moves
+// to the larger block (mremap) instead of copying: every key keeps its sums
+// through several such growths (300,000 keys: 20 MB of entries).
+TEST(Aggregate, KeysKeepTheirSumsAsTheTableGrowsInMappedPages) {
+  constexpr std::uint32_t keys = 300'000;
+  std::vector<FlowRecord> flows;
+  for (const int pass : {0, 1})
+    for (std::uint32_t i = 0; i < keys; ++i) flows.push_back(flow(0x0a000000 + i, 80, 1000 + i, t0 + pass));
+  const auto rows = aggregate_all(keyed_by({"src_addr"}), flows, 4096);
+  ASSERT_EQ(rows.size(), keys);
+  for (std::uint32_t i = 0; i < keys; ++i) {
+    const FlowRecord& r = rows[i].record;  // in the order keys came
+    ASSERT_EQ(r.src_addr, IpAddress::v4(0x0a000000 + i));
+    ASSERT_EQ(sums_of(rows[i]), (Sums{2, 2 * ((1000 + i) / 100 + 1), 2 * (1000 + i), t0, t0 + 1001})) << i;
+  }
+}
+
 // Keys of 1 to 7 words: the widths the table's hot path is compiled for and
 // one it reads at run time.
 TEST(Aggregate, MatchesAPlainMapForKeysOfEveryWidth) {
