@@ -14,6 +14,7 @@
 # ARCHIVE=DIR keeps the archive in DIR and reads it from there next time
 # (building 10M flows takes about a minute). BASE=SLUICE also times another
 # sluice binary (another build, main's) in the same run, as a third column.
+# QUERY='-s srcip/bytes -n 10' times that command line only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath "${1:-$root/build}")
@@ -44,6 +45,7 @@ queries=(
   "-o csv -q"
   "-o line -q|proto udp and dst port 53"
 )
+[[ -n "${QUERY:-}" ]] && queries=("$QUERY")
 
 sides=(n s)
 [[ -n "$base" ]] && sides+=(b)
