@@ -28,6 +28,7 @@ constexpr sluice::OptionSpec options[] = {
      .choices = "5|9|10"},
     target_option,
     targets_option,
+    source_option,
     {.name = "mtu",
      .type = sluice::OptionType::integer,
      .default_value = "1400",
@@ -73,7 +74,8 @@ class NetflowExport {
       : encoder_(config_from(options)),
         host_(host),
         flows_(host.counter("flows_sent_total", "Flows encoded into datagrams")),
-        exporter_(exporter_targets(options), host, static_cast<double>(options.integer("max_burst"))) {}
+        exporter_(exporter_targets(options), host, static_cast<double>(options.integer("max_burst")),
+                  exporter_source(options)) {}
 
   void start() { exporter_.open(); }
 

@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 constexpr sluice::OptionSpec options[] = {
     target_option,
     targets_option,
+    source_option,
     {.name = "agent_address",
      .type = sluice::OptionType::string,
      .default_value = "\"\"",
@@ -75,7 +76,8 @@ class SflowExport {
  public:
   SflowExport(const sluice::Options& options, sluice::Host& host)
       : encoder_(config_from(options)),
-        exporter_(exporter_targets(options), host, options.boolean("paced") ? max_burst_samples : 0),
+        exporter_(exporter_targets(options), host, options.boolean("paced") ? max_burst_samples : 0,
+                  exporter_source(options)),
         flows_(host.counter("flows_total", "Flows whose packets were sampled")),
         samples_(host.counter("samples_sent_total", "Flow samples sent, one per sampled packet")),
         unsampled_(host.counter("unsampled_flows_total",

@@ -2,6 +2,7 @@
 // every flow arrives as csv_writer prints it, nothing is lost while the
 // server is down, and the failures that will not pass stop the run with
 // ClickHouse's own words.
+#include <arpa/inet.h>
 #include <signal.h>
 
 #include <gmock/gmock.h>
@@ -115,9 +116,9 @@ void expect_same_lines(const std::filesystem::path& actual, const std::filesyste
   }
 }
 
-// The ```sql blocks of docs/clickhouse.md.
-std::vector<std::string> documented_queries() {
-  const std::string doc = read_file(SLUICE_SOURCE_DIR "/docs/clickhouse.md");
+// The ```sql blocks of docs/NAME.
+std::vector<std::string> documented_queries(const std::string& name) {
+  const std::string doc = read_file(std::string(SLUICE_SOURCE_DIR "/docs/") + name);
   std::vector<std::string> queries;
   for (auto at = doc.find("```sql\n"); at != std::string::npos; at = doc.find("```sql\n", at)) {
     at += 7;
@@ -156,7 +157,7 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
                     sorted_file(dir / "flows.csv", "csv.sorted"));
 
   // The documentation's queries answer on it, for the data's last hour.
-  const auto queries = documented_queries();
+  const auto queries = documented_queries("clickhouse.md");
   ASSERT_EQ(queries.size(), 4u);
   const auto last_hour = [](std::string query) {
     return query.replace(query.find("now()"), 5, "(SELECT max(first) FROM flows)");
@@ -173,52 +174,247 @@ TEST_F(Sink, AMillionGeneratedFlowsArriveAsCsvWriterPrintsThem) {
   EXPECT_EQ(per_minute, hour_bytes);
 }
 
-// What enrich adds arrives: AS names from a MaxMind DB file that MaxMind's
-// Perl writer made, exporter and interface names (UTF-8, quotes, commas)
-// from the pipeline, each as csv_writer prints it of the same flows; the
-// documentation's queries by AS name and by interface name group by them.
-TEST_F(Sink, EnrichedNamesArriveAndTheDocumentedQueriesGroupByThem) {
-  server().query("DROP TABLE IF EXISTS default.enriched");
-  enrichment::test::write_ipinfo_database(dir / "asn.mmdb", {{"0.0.0.0/1", "US|AS64501|Low Networks, Inc."},
-                                                             {"128.0.0.0/1", "JP|AS64502|High \"Quoted\" Transit"},
-                                                             {"10.0.0.0/8", "DE|AS64500|Example Corp"},
-                                                             {"2000::/3", "NL|AS64503|Six"}});
-  std::string toml = generated_to_clickhouse("enriched", 20'000, "create_table = true\n", true, "exporters = 2\n");
-  const std::string from_generator = R"(inputs = ["gen"])";
-  for (auto at = toml.find(from_generator); at != std::string::npos; at = toml.find(from_generator, at))
-    toml.replace(at, from_generator.size(), R"(inputs = ["e"])");
-  toml += R"(
-[transforms.e]
-plugin = "enrich"
-inputs = ["gen"]
-geo_database = "asn.mmdb"
-asn = "geoip"
-exporters = [{ address = "10.255.0.1", name = "edge1" }]
-interfaces = [
-  { exporter = "10.255.0.1", index = 1, last_index = 24, name = "xe-0/0/1", description = "transit: \"Cogent\", 10G" },
-  { exporter = "10.255.0.1", index = 25, last_index = 48, name = "ge-1/0/0", description = "Zürich — 東京" },
-]
-)";
-  const auto r = run(toml);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(rows_in("enriched"), 20'000u);
-  EXPECT_EQ(test::sorted_rows(server().query(test::select_as_csv_writer("default.enriched"))),
-            test::sorted_rows(read_file(dir / "flows.csv")));
+// End to end, what issue 22 asks: four exporters, each a `sluice run` of a
+// generator into netflow_export sending IPFIX from its own 127.0.0.x, into a
+// collector (netflow_udp -> enrich -> clickhouse, and csv_writer as the
+// reference). enrich names the exporters and their interfaces from its
+// tables (UTF-8, quotes, commas) and looks countries and AS names up in a
+// MaxMind DB file MaxMind's Perl writer made. Every flow arrives as
+// csv_writer prints it, and the documentation's queries (enrichment.md's
+// and clickhouse.md's) answer what the test computes from the flows each
+// exporter sent: countries, AS names, interface names and utilisation.
+class EnrichedCollector : public Sink {
+ protected:
+  static constexpr int exporters = 4;
+  static constexpr std::uint64_t flows_per_exporter = 2500;
+  const unsigned short udp_port = free_udp_port();
 
-  const auto on_enriched = [](std::string query) {
-    query.replace(query.find("now()"), 5, "(SELECT max(first) FROM enriched)");
-    query.replace(query.find("FROM flows"), 10, "FROM enriched");
+  // 127.0.0.11 ... 127.0.0.14, named edge1 ... edge4.
+  static std::string exporter_address(int x) { return "127.0.0." + std::to_string(11 + x); }
+  static std::string exporter_name(int x) { return "edge" + std::to_string(1 + x); }
+
+  // What the geo database says of an address (the networks written below).
+  struct Origin {
+    std::string country, as, as_name;
+  };
+  static Origin origin_of(const std::string& address) {
+    if (address.find(':') != std::string::npos) {
+      std::array<unsigned char, 16> bytes{};
+      EXPECT_EQ(inet_pton(AF_INET6, address.c_str(), bytes.data()), 1) << address;
+      return (bytes[0] & 0xe0) == 0x20 ? Origin{"NL", "64503", "Six"} : Origin{"", "0", ""};  // 2000::/3
+    }
+    const int first_octet = std::stoi(address);
+    if (first_octet == 10) return {"DE", "64500", "Example Corp"};
+    return first_octet < 128 ? Origin{"US", "64501", "Low Networks, Inc."}
+                             : Origin{"JP", "64502", "High \"Quoted\" Transit"};
+  }
+  static void write_geo_database(const std::filesystem::path& file) {
+    enrichment::test::write_ipinfo_database(file, {{"0.0.0.0/1", "US|AS64501|Low Networks, Inc."},
+                                                   {"128.0.0.0/1", "JP|AS64502|High \"Quoted\" Transit"},
+                                                   {"10.0.0.0/8", "DE|AS64500|Example Corp"},
+                                                   {"2000::/3", "NL|AS64503|Six"}});
+  }
+
+  // An exporter's interfaces 1-24 and 25-48 (the generator's ifIndexes are 1 to 48).
+  struct Interface {
+    std::string name, description;
+    double speed = 0;  // Mbit/s
+  };
+  static Interface interface_of(int x, std::uint32_t index) {
+    const std::string n = std::to_string(1 + x);
+    if (index >= 1 && index <= 24) return {"xe-" + n + "/0/1", "transit: \"Cogent\", 10G", 10000};
+    if (index >= 25 && index <= 48) return {"ge-" + n + "/0/0", "Zürich — 東京", 1000};
+    return {};
+  }
+
+  std::string collector_toml() const {
+    std::string fields;
+    for (const Field f : test::stored_csv_fields())
+      fields += (fields.empty() ? "\"" : ", \"") + std::string(name_of(f)) + "\"";
+    std::string toml = "[sources.netflow]\nplugin = \"netflow_udp\"\nlisten = \"127.0.0.1:" + std::to_string(udp_port) +
+                       "\"\n[transforms.e]\nplugin = \"enrich\"\ninputs = [\"netflow\"]\ngeo_database = \"geo.mmdb\"\n"
+                       "asn = \"geoip\"\nconnectivity = [{ match = \"^transit:\", value = \"transit\" }]\n";
+    for (int x = 0; x < exporters; ++x) {
+      toml += "[[transforms.e.exporters]]\naddress = \"" + exporter_address(x) + "\"\nname = \"" + exporter_name(x) +
+              "\"\n";
+      for (const auto& [first, last] : {std::pair{1, 24}, std::pair{25, 48}}) {
+        const Interface i = interface_of(x, first);
+        toml += fmt::format(
+            "[[transforms.e.interfaces]]\nexporter = \"{}\"\nindex = {}\nlast_index = {}\nname = \"{}\"\n"
+            "description = '{}'\nspeed = {}\n",
+            exporter_address(x), first, last, i.name, i.description, i.speed);
+      }
+    }
+    return toml + "[sinks.ch]\nplugin = \"clickhouse\"\ninputs = [\"e\"]\nurl = \"" + server().url() +
+           "\"\ntable = \"flows_enriched\"\nuser = \"" + ClickHouseServer::user +
+           "\"\npassword = \"${CLICKHOUSE_PASSWORD}\"\ncreate_table = true\nbatch_timeout = \"100ms\"\n"
+           "[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"e\"]\npath = \"flows.csv\"\nheader = false\n"
+           "time_format = \"epoch_ms\"\nproto_names = false\nfields = [" +
+           fields + "]\n";
+  }
+
+  // Exporter x's run: generated flows as IPFIX from its address, and as CSV
+  // into sentX.csv, what the test's expectations are computed from.
+  std::unique_ptr<Process> start_exporter(int x) const {
+    const std::string toml = fmt::format(
+        "[sources.gen]\nplugin = \"generator\"\ncount = {}\nrate = 10000\nseed = {}\n"
+        "clock_start = \"2026-11-01T00:00:00Z\"\n"
+        "[sinks.export]\nplugin = \"netflow_export\"\ninputs = [\"gen\"]\nversion = 10\ntarget = \"127.0.0.1:{}\"\n"
+        "source = \"{}\"\n[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"sent{}.csv\"\n"
+        "header = false\ntime_format = \"epoch_ms\"\n"
+        "fields = [\"src_addr\", \"dst_addr\", \"in_if\", \"out_if\", \"bytes\", \"first\"]\n",
+        flows_per_exporter, 100 + x, udp_port, exporter_address(x), x);
+    return std::make_unique<Process>(
+        std::vector<std::string>{sluice_exe(), "run", dir.write(fmt::format("exporter{}.toml", x), toml).string(),
+                                 "--stats-interval", "0"},
+        options());
+  }
+
+  struct Sent {
+    int exporter;
+    std::string src, dst;
+    std::uint32_t in_if, out_if;
+    double bytes;
+    std::int64_t first_s;  // as the table's DateTime holds it
+  };
+  std::vector<Sent> sent() const {
+    std::vector<Sent> flows;
+    for (int x = 0; x < exporters; ++x) {
+      std::ifstream csv(dir / fmt::format("sent{}.csv", x));
+      for (std::string line; std::getline(csv, line);) {
+        std::istringstream cells(line);
+        std::string src, dst, in_if, out_if, bytes, first;
+        std::getline(cells, src, ',');
+        std::getline(cells, dst, ',');
+        std::getline(cells, in_if, ',');
+        std::getline(cells, out_if, ',');
+        std::getline(cells, bytes, ',');
+        std::getline(cells, first, ',');
+        flows.push_back({x, src, dst, static_cast<std::uint32_t>(std::stoul(in_if)),
+                         static_cast<std::uint32_t>(std::stoul(out_if)), std::stod(bytes),
+                         static_cast<std::int64_t>(std::stoll(first) / 1000)});
+      }
+    }
+    return flows;
+  }
+};
+
+// A query's rows: its first `keys` columns (tab-joined) and the numbers after them.
+using Rows = std::vector<std::pair<std::string, std::vector<double>>>;
+
+Rows rows_of(const std::string& tsv, std::size_t keys) {
+  Rows rows;
+  std::istringstream lines(tsv);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> cells;
+    std::istringstream in(line);
+    for (std::string cell; std::getline(in, cell, '\t');)
+      cells.push_back(cell == "\\0\\0" ? "" : cell);  // FixedString(2) of an unknown country
+    std::string key;
+    std::vector<double> values;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i < keys)
+        key += (i == 0 ? "" : "\t") + cells[i];
+      else
+        values.push_back(std::stod(cells[i]));
+    }
+    rows.emplace_back(key, values);
+  }
+  return rows;
+}
+
+// Sums by key, as a query ordered by its first number, largest first, would list them.
+Rows ordered(const std::map<std::string, std::vector<double>>& sums, std::size_t limit = 100) {
+  Rows rows(sums.begin(), sums.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second[0] > b.second[0]; });
+  if (rows.size() > limit) rows.resize(limit);
+  return rows;
+}
+
+void add(std::map<std::string, std::vector<double>>& sums, const std::string& key, std::vector<double> values) {
+  auto& sum = sums[key];
+  sum.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) sum[i] += values[i];
+}
+
+void expect_rows(const std::string& what, const Rows& actual, const Rows& expected) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_EQ(actual[i].first, expected[i].first) << what << ", row " << i;
+    ASSERT_EQ(actual[i].second.size(), expected[i].second.size()) << what << ", row " << i;
+    for (std::size_t v = 0; v < actual[i].second.size(); ++v)
+      EXPECT_NEAR(actual[i].second[v], expected[i].second[v], 1e-9 * std::abs(expected[i].second[v]))
+          << what << ", row " << i << " (" << actual[i].first << "), column " << v;
+  }
+}
+
+TEST_F(EnrichedCollector, FourExportersCountriesAndInterfaceNamesAnswerTheDocumentedQueries) {
+  server().query("DROP TABLE IF EXISTS default.flows_enriched");
+  write_geo_database(dir / "geo.mmdb");
+  auto a = args("run", collector_toml());
+  a.insert(a.begin(), sluice_exe());
+  Process collector(a, options());
+  ASSERT_TRUE(eventually([&] { return udp_port_bound(udp_port) || !collector.running(); })) << collector.err_so_far();
+  std::vector<std::unique_ptr<Process>> exporting;
+  for (int x = 0; x < exporters; ++x) exporting.push_back(start_exporter(x));
+  for (auto& e : exporting) {
+    const auto r = e->wait(std::chrono::seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  ASSERT_TRUE(eventually([&] { return udp_receive_queue_empty(udp_port); }));
+  collector.signal(SIGINT);
+  const auto r = collector.wait(std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("0 dropped by the kernel"));
+
+  // Every flow, every column, as csv_writer printed them.
+  const std::uint64_t total = exporters * flows_per_exporter;
+  ASSERT_EQ(rows_in("flows_enriched"), total);
+  const auto reference = test::sorted_rows(read_file(dir / "flows.csv"));
+  ASSERT_EQ(reference.size(), total);
+  EXPECT_EQ(test::sorted_rows(server().query(test::select_as_csv_writer("default.flows_enriched"))), reference);
+
+  // What each documented query should answer, from the flows the exporters sent.
+  const auto flows = sent();
+  ASSERT_EQ(flows.size(), total);
+  std::int64_t last = 0;
+  for (const auto& f : flows) last = std::max(last, f.first_s);
+  std::map<std::string, std::vector<double>> by_country, by_as, utilisation, transit_by_country, by_interface;
+  std::map<std::string, std::size_t> countries_seen;
+  for (const auto& f : flows) {
+    const Origin src = origin_of(f.src), dst = origin_of(f.dst);
+    const Interface in = interface_of(f.exporter, f.in_if), out = interface_of(f.exporter, f.out_if);
+    const std::string in_key = exporter_name(f.exporter) + "\t" + in.name + "\t" + in.description;
+    ++countries_seen[src.country];
+    if (f.first_s >= last - 3600) {
+      add(by_country, src.country, {f.bytes * 8 / 3600});
+      add(by_as, dst.as + "\t" + dst.as_name, {f.bytes, 1});
+      add(by_interface, in_key, {f.bytes, 1});
+    }
+    if (f.first_s >= last - 300 && in.speed > 0) add(utilisation, in_key, {f.bytes * 8 / 300 / (in.speed * 1e6)});
+    if (out.description.starts_with("transit:")) add(transit_by_country, dst.country, {f.bytes});
+  }
+  for (const char* country : {"DE", "US", "JP", "NL"}) EXPECT_GT(countries_seen[country], 100u) << country;
+  EXPECT_EQ(utilisation.size(), 2u * exporters) << "every exporter's two interface ranges";
+
+  const auto on_the_data = [](std::string query) {
+    if (const auto at = query.find("FROM flows\n"); at != std::string::npos)
+      query.replace(at, 10, "FROM flows_enriched");
+    // The data's own last hour: the flows carry 2026-11-01's times.
+    if (const auto at = query.find("now()"); at != std::string::npos)
+      query.replace(at, 5, "(SELECT max(first) FROM flows_enriched)");
     return server().query(query);
   };
-  const auto queries = documented_queries();
-  ASSERT_EQ(queries.size(), 4u);
-  const std::string by_as = on_enriched(queries[2]);
-  EXPECT_THAT(by_as, ::testing::ContainsRegex("^6450[0-3]\t(Example Corp|Low Networks, Inc.|High \"Quoted\" "
-                                              "Transit|Six)\t[0-9]+\t[0-9]+\n"));
-  const std::string by_interface = on_enriched(queries[3]);
-  EXPECT_THAT(by_interface, HasSubstr("edge1\txe-0/0/1\ttransit: \"Cogent\", 10G\t"));
-  EXPECT_THAT(by_interface, HasSubstr("edge1\tge-1/0/0\tZürich — 東京\t"));
-  EXPECT_THAT(by_interface, HasSubstr("\t\t\t")) << "the second exporter's flows: no names";
+  const auto enrichment = documented_queries("enrichment.md");
+  ASSERT_EQ(enrichment.size(), 4u);
+  expect_rows("traffic by source country", rows_of(on_the_data(enrichment[0]), 1), ordered(by_country, 20));
+  expect_rows("by destination AS", rows_of(on_the_data(enrichment[1]), 2), ordered(by_as, 20));
+  expect_rows("utilisation by interface", rows_of(on_the_data(enrichment[2]), 3), ordered(utilisation));
+  expect_rows("transit by country", rows_of(on_the_data(enrichment[3]), 1), ordered(transit_by_country));
+  const auto clickhouse = documented_queries("clickhouse.md");
+  ASSERT_EQ(clickhouse.size(), 4u);
+  expect_rows("clickhouse.md by AS", rows_of(on_the_data(clickhouse[2]), 2), ordered(by_as, 10));
+  expect_rows("clickhouse.md by interface", rows_of(on_the_data(clickhouse[3]), 3), ordered(by_interface, 10));
 }
 
 TEST_F(Sink, TheServerDownUntilTheSinkRetriesLosesNoFlow) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@
 
 #include "mmdb.h"
 #include "process.h"
+#include "summary.h"
 
 using namespace sluice::testing;
 using ::testing::AllOf;
@@ -148,6 +150,11 @@ TEST(EnrichPlugin, TheFilterSelectsFlowsByCountryAndAsName) {
   EXPECT_EQ(rows_of(dir / "fr.csv"), fr);
 }
 
+// Whether a running sluice logs `text` (within 30 s).
+bool logs(const Process& sluice, const std::string& text) {
+  return eventually([&] { return sluice.err_so_far().find(text) != std::string::npos; }, std::chrono::seconds(30));
+}
+
 // SIGHUP reaches transforms: enrich reads its networks file again even when
 // it looks unchanged (rewritten in place, same size, modification time put
 // back), and the flows after carry the new names.
@@ -173,15 +180,73 @@ TEST(EnrichPlugin, SighupReadsTheNetworksFileAgain) {
   dir.write("networks.csv", "prefix,name\n10.0.0.0/8,second\n");
   std::filesystem::last_write_time(networks, mtime);
   sluice.signal(SIGHUP);
-  ASSERT_TRUE(
-      eventually([&] { return sluice.err_so_far().find("networks.csv: reloaded (1 networks)") != std::string::npos; },
-                 std::chrono::seconds(30)))
-      << sluice.err_so_far();
+  ASSERT_TRUE(logs(sluice, "networks.csv: reloaded (1 networks)")) << sluice.err_so_far();
   EXPECT_TRUE(eventually([&] { return csv_has(",second\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
   sluice.signal(SIGTERM);
   const auto r = sluice.wait(std::chrono::seconds(30));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(read_file(dir / "flows.csv"), HasSubstr(",second\n"));
+}
+
+// The last `bytes` bytes of a file (fewer when it is shorter; none when it is missing).
+std::string tail_of(const std::filesystem::path& file, std::streamoff bytes) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - bytes));
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// A database replaced by rename (as geoipupdate does) while about a million
+// flows a second pass through a running `sluice run`: the flows before the
+// reload have the old file's answers (DE), every one after it the new
+// file's (FR), and none is lost: the CSV holds what the generator sent.
+TEST(EnrichPlugin, ADatabaseReplacedWhileAMillionFlowsASecondPassLosesNone) {
+  TempDir dir;
+  sluice::enrichment::test::write_ipinfo_database(dir / "geo.mmdb", {{"0.0.0.0/1", "DE||"}, {"128.0.0.0/1", "DE||"}});
+  sluice::enrichment::test::write_ipinfo_database(dir / "new.mmdb", {{"0.0.0.0/1", "FR||"}, {"128.0.0.0/1", "FR||"}});
+  const std::string toml =
+      "[sources.gen]\nplugin = \"generator\"\ncount = 0\nrate = 1000000\nipv6_ratio = 0\n"
+      "[transforms.e]\nplugin = \"enrich\"\ninputs = [\"gen\"]\ngeo_database = \"geo.mmdb\"\n"
+      "[sinks.csv]\nplugin = \"csv_writer\"\ninputs = [\"e\"]\npath = \"flows.csv\"\nfields = [\"src_country\"]\n";
+  Process sluice(
+      {sluice_exe(), "run", dir.write("p.toml", toml).string(), "--stats-interval", "0", "--summary", "json"},
+      {.cwd = dir.path(), .env = {}});
+  // The last rows csv_writer wrote (to NAME.tmp until the run ends) hold `row`.
+  const auto lately = [&](const std::string& row) {
+    return tail_of(dir / "flows.csv.tmp", 64).find(row) != std::string::npos;
+  };
+  ASSERT_TRUE(eventually([&] { return lately("DE\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
+  std::filesystem::rename(dir / "new.mmdb", dir / "geo.mmdb");
+  ASSERT_TRUE(logs(sluice, "geo.mmdb: reloaded")) << sluice.err_so_far();
+  ASSERT_TRUE(eventually([&] { return lately("FR\n"); }, std::chrono::seconds(30))) << sluice.err_so_far();
+  sluice.signal(SIGTERM);
+  const auto r = sluice.wait(std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  std::ifstream csv(dir / "flows.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(csv, line));
+  EXPECT_EQ(line, "src_country");
+  std::uint64_t old_answers = 0, new_answers = 0, others = 0;
+  while (std::getline(csv, line)) {
+    if (line == "DE" && new_answers == 0)
+      ++old_answers;
+    else if (line == "FR")
+      ++new_answers;
+    else
+      ++others;  // an old answer after a new one, or none
+  }
+  EXPECT_GT(old_answers, 0u);
+  EXPECT_GT(new_answers, 0u);
+  EXPECT_EQ(others, 0u);
+  const auto summary = parse_summary(r.err);
+  ASSERT_TRUE(summary) << r.err;
+  EXPECT_EQ(old_answers + new_answers, summary->component("gen").records_out) << "every flow the generator sent";
+  EXPECT_EQ(summary->component("csv").lost, 0u);
+  RecordProperty("flows", std::to_string(old_answers + new_answers));
+  RecordProperty("flows_per_second", std::to_string(static_cast<std::uint64_t>(
+                                         static_cast<double>(old_answers + new_answers) / summary->wall_time_s)));
 }
 
 }  // namespace

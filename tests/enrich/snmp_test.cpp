@@ -2,84 +2,21 @@
 // `override` lines), static tables, and what happens while the agent is away.
 #include <gtest/gtest.h>
 
-#include <csignal>
-#include <fstream>
-
 #include "process.h"
 #include "sluice/enrichment/enricher.h"
+#include "snmpd.h"
 
 namespace sluice::enrichment {
 namespace {
 
 using testing::eventually;
-using testing::Process;
-using testing::TempDir;
 
-constexpr const char* agent_host = "127.0.0.2";
-
-// snmpd on 127.0.0.2 and a port of the test's choosing, with interfaces 37,
-// 38 and 39 and sysName "edge1" given by override lines (numeric OIDs:
-// Debian ships no MIBs).
-class Snmpd {
- public:
-  Snmpd() : port_(testing::free_udp_port()) {
-    const std::string ifx = ".1.3.6.1.2.1.31.1.1.1.";
-    dir_.write("snmpd.conf", "agentAddress udp:" + address() +
-                                 "\n"
-                                 "rocommunity public default\n"
-                                 "override .1.3.6.1.2.1.1.5.0 octet_str \"edge1\"\n"
-                                 "override " +
-                                 ifx +
-                                 "1.37 octet_str \"xe-0/0/1\"\n"
-                                 "override " +
-                                 ifx +
-                                 "18.37 octet_str \"transit: Cogent\"\n"
-                                 "override " +
-                                 ifx +
-                                 "15.37 uinteger 10000\n"
-                                 "override " +
-                                 ifx +
-                                 "1.38 octet_str \"xe-0/0/2\"\n"
-                                 "override " +
-                                 ifx +
-                                 "18.38 octet_str \"ix: DE-CIX\"\n"
-                                 "override " +
-                                 ifx +
-                                 "15.38 uinteger 100000\n"
-                                 "override " +
-                                 ifx +
-                                 "1.39 octet_str \"ge-0/0/3\"\n"
-                                 "override " +
-                                 ifx + "18.39 octet_str \"customer: Example\"\n");
-    start();
-  }
-  std::string address() const { return std::string(agent_host) + ":" + std::to_string(port_); }
-
-  // Its state goes to a folder of its own: on exit it saves a file named snmpd.conf there.
-  void start() {
-    process_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/sbin/snmpd", "-f", "-Le", "-C", "-c", (dir_ / "snmpd.conf").string(), "-p",
-                                 (dir_ / "snmpd.pid").string()},
-        testing::ProcessOptions{.cwd = {}, .env = {{"SNMP_PERSISTENT_DIR", (dir_ / "state").string()}, {"MIBS", ""}}});
-    // Ready once an independent client (snmpget) hears sysName.
-    ASSERT_TRUE(eventually(
-        [&] {
-          return testing::run({"snmpget", "-v2c", "-cpublic", "-t", "0.3", "-r", "0", address(), ".1.3.6.1.2.1.1.5.0"})
-                     .out.find("edge1") != std::string::npos;
-        },
-        std::chrono::seconds(30)))
-        << process_->err_so_far();
-  }
-  void stop() {
-    process_->signal(SIGTERM);
-    process_->wait(std::chrono::seconds(20));
-  }
-
- private:
-  TempDir dir_;
-  unsigned short port_;
-  std::unique_ptr<Process> process_;
-};
+// snmpd with interfaces 37, 38 and 39 and sysName "edge1".
+test::Snmpd agent() {
+  return test::Snmpd("edge1", {{37, "xe-0/0/1", "transit: Cogent", 10000},
+                               {38, "xe-0/0/2", "ix: DE-CIX", 100000},
+                               {39, "ge-0/0/3", "customer: Example", 0}});
+}
 
 FlowRecord flow(const char* exporter, std::uint32_t in, std::uint32_t out) {
   FlowRecord f;
@@ -93,7 +30,7 @@ FlowRecord flow(const char* exporter, std::uint32_t in, std::uint32_t out) {
 }
 
 TEST(SnmpTest, NamesFromTheAgentAndTablesWhileFlowsNeverWait) {
-  Snmpd snmpd;
+  test::Snmpd snmpd = agent();
   InternedTexts texts;
   EnrichSettings settings;
   settings.interfaces_wanted = true;
@@ -166,7 +103,7 @@ TEST(SnmpTest, NamesFromTheAgentAndTablesWhileFlowsNeverWait) {
 }
 
 TEST(SnmpTest, AnInterfaceTheAgentDoesNotKnowIsCachedAsUnknown) {
-  Snmpd snmpd;
+  test::Snmpd snmpd = agent();
   InternedTexts texts;
   EnrichSettings settings;
   settings.interfaces_wanted = true;

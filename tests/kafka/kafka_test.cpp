@@ -157,6 +157,24 @@ class Kafka : public ::testing::Test {
   static std::string truth(const std::string& more = "") {
     return "[sinks.truth]\nplugin = \"csv_writer\"\ninputs = [\"gen\"]\npath = \"truth.csv\"\n" + more;
   }
+  // `toml` with an enrich transform "e" between the generator and the sinks,
+  // setting countries (every IPv4 address has one) and network names.
+  static std::string enriched(std::string toml) {
+    const std::string from_generator = R"(inputs = ["gen"])";
+    for (auto at = toml.find(from_generator); at != std::string::npos; at = toml.find(from_generator, at))
+      toml.replace(at, from_generator.size(), R"(inputs = ["e"])");
+    return toml + R"(
+[transforms.e]
+plugin = "enrich"
+inputs = ["gen"]
+networks = [
+  { prefix = "0.0.0.0/1", country = "US" },
+  { prefix = "128.0.0.0/1", country = "JP" },
+  { prefix = "10.0.0.0/8", country = "DE", name = "corp" },
+  { prefix = "2001:db8::/32", country = "NL", name = "lab" },
+]
+)";
+  }
   // ... and a kafka source "k" reading `topic` from its earliest message,
   // into csv_writer's "out".
   static std::string kafka_source(const KafkaMockCluster& cluster, const std::string& topic, const std::string& more) {
@@ -169,13 +187,14 @@ class Kafka : public ::testing::Test {
 };
 
 // The sink's JSON read by Python's json module is csv_writer's row of the
-// same flow, field for field; messages keyed by exporter share a partition.
+// same flow, field for field, enrich's countries and names too; messages
+// keyed by exporter share a partition.
 TEST_F(Kafka, SinkWritesJsonObjectsThatEqualTheGeneratorsFlows) {
   KafkaMockCluster cluster;
   cluster.create_topic("flows", 3);
-  const auto r =
-      sluice(generator(3000, "exporters = 4\n") + kafka_sink(cluster, "format = \"json\"\nkey = \"exporter\"\n") +
-             truth("proto_names = false\nfields = " + all_fields_toml() + "\n"));
+  const auto r = sluice(enriched(generator(3000, "exporters = 4\n") +
+                                 kafka_sink(cluster, "format = \"json\"\nkey = \"exporter\"\n") +
+                                 truth("proto_names = false\nfields = " + all_fields_toml() + "\n")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("3000 flows delivered to topic flows"));
 
@@ -202,6 +221,12 @@ TEST_F(Kafka, SinkWritesJsonObjectsThatEqualTheGeneratorsFlows) {
   EXPECT_EQ(partitions_of_exporter.size(), 4u);
   for (const auto& [exporter, partitions] : partitions_of_exporter) EXPECT_EQ(partitions.size(), 1u) << exporter;
 
+  const auto with = [&](const std::string& text) {
+    return std::count_if(objects.begin(), objects.end(), [&](const auto& o) { return o.find(text) != o.npos; });
+  };
+  EXPECT_GT(with(R"("src_country":"DE")"), 100);
+  EXPECT_GT(with(R"("dst_country":"US")"), 100);
+  EXPECT_GT(with(R"("src_net_name":"corp")"), 100);
   std::string json_lines;
   for (const auto& o : objects) json_lines += o + "\n";
   const auto truth = split_lines(read("truth.csv"));
@@ -214,14 +239,18 @@ TEST_F(Kafka, SinkWritesJsonObjectsThatEqualTheGeneratorsFlows) {
 }
 
 // protoc, with GoFlow2's flow.proto, reads in each message the flow the
-// generator made.
+// generator made, with the countries enrich set in GoFlow2's fields 1000
+// and 1001.
 TEST_F(Kafka, SinkWritesGoflow2FlowMessagesThatProtocDecodes) {
   KafkaMockCluster cluster;
   cluster.create_topic("flows", 1);
-  const auto r = sluice(generator(1000) + kafka_sink(cluster, "compression = \"zstd\"\n") +
-                        truth("fields = " + all_fields_toml() + "\n"));
+  const auto r = sluice(enriched(generator(1000) + kafka_sink(cluster, "compression = \"zstd\"\n") +
+                                 truth("fields = " + all_fields_toml() + "\n")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto flows = flows_of(split_lines(read("truth.csv")));
+  const auto with_countries = std::count_if(
+      flows.begin(), flows.end(), [](const FlowRecord& f) { return f.src_country[0] != 0 && f.dst_country[0] != 0; });
+  EXPECT_GT(with_countries, 500);
   const auto messages = protoc_decode(kcat_consume(cluster, "flows", "%s"));
   ASSERT_EQ(messages.size(), flows.size());
   for (std::size_t i = 0; i < flows.size(); ++i) {

@@ -58,6 +58,37 @@ TEST(Udp, WhatTheSenderSendsTheReceiverGets) {
   EXPECT_TRUE(receiver.receive().empty());
 }
 
+// A sender bound to another loopback address: collectors tell exporters
+// apart by it. One not of this host, or of the other family, is refused by name.
+TEST(Udp, DatagramsLeaveFromTheSourceAddress) {
+  const unsigned short port = free_udp_port();
+  UdpReceiver receiver({.listen = {loopback, port}});
+  Counted counted;
+  const IpAddress source = IpAddress::v4(0x7f00000b);  // 127.0.0.11
+  UdpSender sender({counted.target(port)}, source);
+  sender.open();
+  sender.send(spans(numbered(3, 100)));
+  std::size_t received = 0;
+  while (received < 3 && receiver.wait(2s)) {
+    for (const auto& d : receiver.receive()) {
+      EXPECT_EQ(d.sender, source);
+      ++received;
+    }
+  }
+  EXPECT_EQ(received, 3u);
+
+  Counted elsewhere;
+  UdpSender foreign({elsewhere.target(port)}, parse_address("192.0.2.1"));
+  EXPECT_THROW(foreign.open(), std::runtime_error);
+  UdpSender v6({elsewhere.target(port)}, parse_address("::1"));
+  try {
+    v6.open();
+    FAIL() << "an IPv6 source for an IPv4 collector";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).find("cannot send from ::1 to 127.0.0.1:"), 0u) << e.what();
+  }
+}
+
 TEST(Udp, TheReceiverCountsWhatTheKernelDropped) {
   const unsigned short port = free_udp_port();
   UdpReceiver receiver({.listen = {loopback, port}, .receive_buffer = 8192});

@@ -30,6 +30,7 @@ TEST_F(WirePlugins, BadOptionsNameTheirKey) {
       {gen + sink + "version = 7\ntarget = \"127.0.0.1:9995\"\n", "sinks.wire.version"},
       {gen + sink + "target = \"localhost\"\n", "sinks.wire.target"},
       {gen + sink + "target = \"127.0.0.1:9995\"\nmtu = 100\n", "sinks.wire.mtu"},
+      {gen + sink + "target = \"127.0.0.1:9995\"\nsource = \"edge1\"\n", "sinks.wire.source"},
       {gen + sink, "sinks.wire.target"},
       {"[sources.gen]\nplugin = \"generator\"\nexporters = 0\n" + sink + "target = \"127.0.0.1:9995\"\n",
        "sources.gen.exporters"},

@@ -32,6 +32,13 @@ bool parse_number(std::string_view text, T& out) {
 
 }  // namespace
 
+IpAddress parse_address(std::string_view text) {
+  IpAddress address;
+  if (!parse_address(std::string(text), address))
+    throw std::invalid_argument("\"" + std::string(text) + "\" is not an IPv4 or IPv6 address");
+  return address;
+}
+
 bool Prefix::contains(const IpAddress& address) const noexcept {
   if (address.is_v4() != base.is_v4()) return false;
   // IPv4 lives in the last 32 bits of the IPv4-mapped form.

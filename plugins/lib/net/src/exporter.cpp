@@ -40,9 +40,19 @@ std::vector<Endpoint> exporter_targets(const Options& options) {
   return targets;
 }
 
-UdpExporter::UdpExporter(const std::vector<Endpoint>& targets, Host& host, double max_burst)
+std::optional<IpAddress> exporter_source(const Options& options) {
+  if (!options.has("source")) return std::nullopt;
+  try {
+    return parse_address(options.string("source"));
+  } catch (const std::invalid_argument& e) {
+    throw OptionError("source", e.what());
+  }
+}
+
+UdpExporter::UdpExporter(const std::vector<Endpoint>& targets, Host& host, double max_burst,
+                         std::optional<IpAddress> source)
     : host_(host),
-      sender_(targets_with_metrics(targets, host)),
+      sender_(targets_with_metrics(targets, host), source),
       pacer_(max_burst > 0 ? std::optional<Pacer>(max_burst) : std::nullopt),
       errors_logged_(targets.size()),
       error_log_(std::chrono::seconds(10)) {}

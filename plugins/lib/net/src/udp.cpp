@@ -135,7 +135,8 @@ std::span<const Datagram> UdpReceiver::receive() {
   return {datagrams_.data(), static_cast<std::size_t>(n)};
 }
 
-UdpSender::UdpSender(std::vector<Target> targets) : targets_(std::move(targets)), fds_(targets_.size(), -1) {}
+UdpSender::UdpSender(std::vector<Target> targets, std::optional<IpAddress> source)
+    : targets_(std::move(targets)), source_(source), fds_(targets_.size(), -1) {}
 
 UdpSender::~UdpSender() {
   for (int fd : fds_)
@@ -147,7 +148,16 @@ void UdpSender::open() {
     sockaddr_storage to;
     const socklen_t length = to_sockaddr(targets_[i].endpoint, to);
     fds_[i] = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fds_[i] < 0 || connect(fds_[i], reinterpret_cast<const sockaddr*>(&to), length) != 0)
+    if (fds_[i] < 0) fail("cannot open a UDP socket to", targets_[i].endpoint);
+    if (source_) {
+      sockaddr_storage from;
+      const socklen_t from_length = to_sockaddr({*source_, 0}, from);
+      if (from.ss_family != to.ss_family) errno = EAFNOSUPPORT;  // an IPv4 source for an IPv6 collector
+      if (from.ss_family != to.ss_family || bind(fds_[i], reinterpret_cast<const sockaddr*>(&from), from_length) != 0)
+        throw std::runtime_error("cannot send from " + to_string(*source_) + " to " + to_string(targets_[i].endpoint) +
+                                 ": " + std::strerror(errno));
+    }
+    if (connect(fds_[i], reinterpret_cast<const sockaddr*>(&to), length) != 0)
       fail("cannot open a UDP socket to", targets_[i].endpoint);
   }
 }

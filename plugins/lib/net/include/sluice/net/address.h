@@ -19,6 +19,9 @@ struct Prefix {
   bool contains(const IpAddress& address) const noexcept;
 };
 
+// Parses "192.0.2.1" or "2001:db8::1"; throws std::invalid_argument.
+IpAddress parse_address(std::string_view text);
+
 // Parses "address/length" or a bare address (a host prefix); throws
 // std::invalid_argument with a message naming the text otherwise.
 Prefix parse_prefix(std::string_view text);

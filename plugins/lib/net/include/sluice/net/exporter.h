@@ -27,10 +27,19 @@ inline constexpr OptionSpec target_option{
     .name = "target", .type = OptionType::string, .help = "collector \"host:port\" (IPv6: \"[addr]:port\")"};
 inline constexpr OptionSpec targets_option{
     .name = "targets", .type = OptionType::string_list, .help = "several collectors, each gets every datagram"};
+inline constexpr OptionSpec source_option{
+    .name = "source",
+    .type = OptionType::string,
+    .help =
+        "local address the datagrams leave from, which collectors see as the exporter's (a router's export "
+        "source); unset: the system's choice"};
 
 // The collectors of `target` and `targets`; throws OptionError naming the
 // key of a bad one, or `target` when there is none.
 std::vector<Endpoint> exporter_targets(const Options& options);
+// The address of `source`, none when it is not set; throws OptionError when
+// it is not an IPv4 or IPv6 address.
+std::optional<IpAddress> exporter_source(const Options& options);
 
 class UdpExporter {
  public:
@@ -53,7 +62,9 @@ class UdpExporter {
   // Registers each collector's metrics; opens nothing yet. At most
   // `max_burst` units go back to back, the others evenly at the rate they
   // arrive (Pacer); 0: no pacing, every datagram goes as soon as it is made.
-  UdpExporter(const std::vector<Endpoint>& targets, Host& host, double max_burst);
+  // Datagrams leave from `source` when there is one.
+  UdpExporter(const std::vector<Endpoint>& targets, Host& host, double max_burst,
+              std::optional<IpAddress> source = std::nullopt);
 
   // Opens a socket per collector; throws std::runtime_error naming one that fails.
   void open() { sender_.open(); }

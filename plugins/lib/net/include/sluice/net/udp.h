@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -82,14 +83,17 @@ struct Target {
 
 class UdpSender {
  public:
-  explicit UdpSender(std::vector<Target> targets);
+  // `source`: the local address every datagram leaves from (port 0), which
+  // the collectors see as the exporter's; none: the kernel's choice.
+  explicit UdpSender(std::vector<Target> targets, std::optional<IpAddress> source = std::nullopt);
   ~UdpSender();
   UdpSender(const UdpSender&) = delete;
   UdpSender& operator=(const UdpSender&) = delete;
 
   // Opens a connected socket per target (connected, so that an ICMP "port
-  // unreachable" comes back as an error on a later send); throws
-  // std::runtime_error naming the target.
+  // unreachable" comes back as an error on a later send), bound to the
+  // source when there is one; throws std::runtime_error naming the target
+  // (or the source, when it is not an address of this host).
   void open();
   // Sends each datagram to every target, counting it as sent or as an error.
   void send(std::span<const std::span<const std::uint8_t>> datagrams);
@@ -97,6 +101,7 @@ class UdpSender {
 
  private:
   std::vector<Target> targets_;
+  std::optional<IpAddress> source_;
   std::vector<int> fds_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> parts_;
