@@ -131,6 +131,38 @@ output = "${TALLY}"
   EXPECT_EQ(summary_cell(r.err, "out", records_out), 40000u);
 }
 
+// A keyed sink on three workers (as parquet_writer shares a row group's
+// columns): each takes every batch and tick and sums its share; the joined
+// parts hold every record once, in each source's order; on one worker the
+// same sink takes whole batches.
+TEST_F(Cli, AKeyedSinksWorkersEachTakeEveryBatchAndTheirSharesJoinInOrder) {
+  const std::string pipeline = R"([sources.src]
+plugin = "counting_source"
+instances = 2
+count = 20000
+batch_size = 100
+[transforms.shuffle]
+plugin = "passthrough"
+inputs = ["src"]
+workers = 2
+jitter = "1ms"
+[sinks.out]
+plugin = "sharing_sink"
+inputs = ["shuffle"]
+tick_period = "5ms"
+output = "${TALLY}"
+)";
+  const std::string sums = "records=40000 bytes=399980000 batches=400 ";  // 2 x (0 + 1 + ... + 19,999)
+  const auto shared = run(pipeline + "workers = 3\n");
+  ASSERT_EQ(shared.exit_code, 0) << shared.err;
+  EXPECT_THAT(tally_text(), HasSubstr(sums));
+  EXPECT_THAT(tally_text(), HasSubstr(" parts=3 out_of_order=0 finished=1"));
+  EXPECT_THAT(tally_text(), Not(HasSubstr(" tick_parts=0 ")));  // at least the end's
+  const auto whole = run(pipeline);
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_THAT(tally_text(), HasSubstr(sums + "tick_parts=0 parts=0 out_of_order=0 finished=1"));
+}
+
 // A keyed transform on three workers: each of the aggregate's partitions
 // keeps a third of the keys; bins close on the ticks together and at the
 // end: every record's bytes arrive, summed once.
