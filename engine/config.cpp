@@ -178,16 +178,14 @@ const ComponentConfig* PipelineConfig::find(std::string_view id) const {
   return nullptr;
 }
 
-namespace {
-
-// The cores this process may run on (its affinity mask, as taskset or a
-// cgroup's cpuset set it), at least one.
 unsigned usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1U, std::thread::hardware_concurrency());
 }
+
+namespace {
 
 constexpr std::pair<std::string_view, PluginKind> sections[] = {
     {"sources", PluginKind::source}, {"transforms", PluginKind::transform}, {"sinks", PluginKind::sink}};

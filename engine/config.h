@@ -93,6 +93,10 @@ std::string type_name(const toml::node& node);
 // inputs, instances, when_full...); every other key is the plugin's option.
 std::span<const OptionSpec> engine_keys(PluginKind role);
 
+// The cores this process may run on (its affinity mask, as taskset or a
+// cgroup's cpuset set it), at least one: `workers = "auto"`.
+unsigned usable_cores();
+
 // The keys of the [engine] table.
 std::span<const OptionSpec> engine_table_options();
 

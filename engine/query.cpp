@@ -14,6 +14,8 @@
 #include <sstream>
 #include <vector>
 
+#include "config.h"
+
 namespace sluice::engine {
 
 namespace {
@@ -339,11 +341,14 @@ std::string line_format(const Request& r) {
 bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty() || r.five_tuple; }
 
 // The aggregate that sums the flows of `input` by `key`; `more` adds options.
+// nfdump keeps every key: so does the aggregate, up to its option's bound
+// (the table grows as keys come, so the bound costs nothing until reached).
 std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
                          const std::string& more) {
   return fmt::format(
-      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n{}{}\n", name, input,
-      key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n"
+      "max_keys = 1000000000\n{}{}\n",
+      name, input, key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
 }
 
 // An aggregate sends only its top `top` rows when it can rank by the
@@ -461,6 +466,33 @@ std::string reader_of(const Request& r) {
   return toml;
 }
 
+// The regular files under the folders -R or -M name, all of them: a range,
+// or names the reader skips, only leave an instance with less to read, and
+// one with no file ends at once.
+std::size_t files_under(const Request& r) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> folders = r.folders;
+  if (folders.empty()) folders.push_back(r.input);
+  std::size_t files = 0;
+  std::error_code ec;
+  for (const auto& folder : folders)
+    for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec)) ++files;
+  return files;
+}
+
+// Readers of several files at once (binary_reader `instances`), where what
+// is printed does not depend on the order of the flows: -s tables, and -A/-a
+// ranked by -O (sums, the earliest first and the latest last time; the
+// aggregate's top N breaks ties by the key). Not for flows printed or
+// written as they come, nor with -c (which flows are the first N). One a
+// core the process may use, at most one a file.
+unsigned readers_of(const Request& r) {
+  const bool order_free = !r.stats.empty() || (aggregates(r) && !r.print_order.empty());
+  if (!order_free || r.count || !r.write.empty() || (!r.range && r.folders.empty())) return 1;
+  return static_cast<unsigned>(std::clamp<std::size_t>(files_under(r), 1, usable_cores()));
+}
+
 // -I: the reader opens the files for their statistics only and passes no
 // flows: a pipeline needs a sink, and this one prints nothing.
 std::string statistics_pipeline_of(const Request& r) {
@@ -471,6 +503,7 @@ std::string statistics_pipeline_of(const Request& r) {
 
 std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
   std::string toml = reader_of(r);
+  if (const unsigned readers = readers_of(r); readers > 1) toml += fmt::format("instances = {}\n", readers);
   if (!r.from.empty()) toml += fmt::format("from = {}\n", toml_string(r.from));
   if (!r.until.empty()) toml += fmt::format("until = {}\n", toml_string(r.until));
   toml += "\n";
@@ -490,23 +523,38 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
   return toml + sink_of(r, last);
 }
 
-// The metric `name` of component `component`, with `label` when one is
-// given; 0 when the run has none.
+// Whether a metric is `component`'s, or one of its instances' (ID#0, ID#1 ...).
+bool is_of(const MetricsRegistry::Value& v, std::string_view component) {
+  return std::any_of(v.labels.begin(), v.labels.end(), [&](const auto& l) {
+    return l.first == "component_id" && (l.second == component || l.second.starts_with(std::string(component) + '#'));
+  });
+}
+
+// The metric `name` of `component` (each of its instances'), with `label`
+// when one is given: the first found, or a fold of all of them.
 const MetricsRegistry::Value* find_metric(MetricValues metrics, std::string_view name, std::string_view component,
                                           std::pair<std::string_view, std::string_view> label = {}) {
-  const auto has = [](const MetricsRegistry::Value& v, std::string_view label_name, std::string_view value) {
+  const auto has = [&](const MetricsRegistry::Value& v) {
     return std::any_of(v.labels.begin(), v.labels.end(),
-                       [&](const auto& l) { return l.first == label_name && l.second == value; });
+                       [&](const auto& l) { return l.first == label.first && l.second == label.second; });
   };
   for (const auto& v : metrics)
-    if (v.name == name && has(v, "component_id", component) &&
-        (label.first.empty() || has(v, label.first, label.second)))
-      return &v;
+    if (v.name == name && is_of(v, component) && (label.first.empty() || has(v))) return &v;
   return nullptr;
 }
 
+template <typename Fold>
+double fold_metric(MetricValues metrics, std::string_view name, std::string_view component, Fold fold) {
+  double result = 0;
+  for (const auto& v : metrics)
+    if (v.name == name && is_of(v, component)) result = fold(result, v.value);
+  return result;
+}
+
+// The metric summed over the component's instances; 0 when the run has none.
 double metric_value(MetricValues metrics, std::string_view name, std::string_view component,
                     std::pair<std::string_view, std::string_view> label = {}) {
+  if (label.first.empty()) return fold_metric(metrics, name, component, std::plus<>());
   const auto* found = find_metric(metrics, name, component, label);
   return found ? found->value : 0;
 }
@@ -593,8 +641,12 @@ std::string query_epilogue(const Query& query, MetricValues metrics) {
   const auto count = [&](std::string_view name, std::string_view component) {
     return static_cast<std::uint64_t>(metric(name, component));
   };
-  const std::uint64_t first_ms = count("sluice_binary_reader_files_first_ms", "read");
-  const std::uint64_t last_ms = count("sluice_binary_reader_files_last_ms", "read");
+  // The instances' spans joined: the earliest first (0: none said), the latest last.
+  const auto first_ms =
+      static_cast<std::uint64_t>(fold_metric(metrics, "sluice_binary_reader_files_first_ms", "read",
+                                             [](double a, double b) { return a == 0 || (b != 0 && b < a) ? b : a; }));
+  const auto last_ms = static_cast<std::uint64_t>(fold_metric(metrics, "sluice_binary_reader_files_last_ms", "read",
+                                                              [](double a, double b) { return std::max(a, b); }));
   const bool has_filter = metric("sluice_component_received_records_total", "filter") != 0;
   const std::uint64_t read = count("sluice_component_sent_records_total", "read");
   const std::uint64_t outside_window = count("sluice_binary_reader_outside_window_total", "read");

@@ -1,6 +1,6 @@
 // binary_reader: replays nfcapd files, one file or a folder in time order
-// like nfdump -R. A bad file is reported by name and offset, and reading
-// goes on with the next one.
+// like nfdump -R (or several files at once: `instances = N`). A bad file is
+// reported by name and offset, and reading goes on with the next one.
 #include <sluice/plugin.h>
 
 #include <algorithm>
@@ -197,6 +197,7 @@ class BinaryReader {
       const auto files = files_in(input, first_, last_);
       files_.insert(files_.end(), files.begin(), files.end());
     }
+    files_ = share_of(std::move(files_));
     for (const auto& file : files_) {
       std::error_code ignored;
       total_bytes_ += fs::file_size(file, ignored);
@@ -281,6 +282,16 @@ class BinaryReader {
       }
       reader_.reset();
     }
+  }
+
+  // With `instances = N`, instance k reads the files k, k + N, k + 2N ... of
+  // the list: N files at once, the flows of different files interleaving.
+  std::vector<fs::path> share_of(std::vector<fs::path> files) const {
+    const unsigned n = host_.instances();
+    if (n == 1) return files;
+    std::vector<fs::path> share;
+    for (std::size_t i = host_.instance(); i < files.size(); i += n) share.push_back(std::move(files[i]));
+    return share;
   }
 
   // The share of the files' bytes read so far, blocks standing in for bytes

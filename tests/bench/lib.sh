@@ -20,6 +20,46 @@ TOML
   rm -f "$toml"
 }
 
+# make_nfcapd_archive SLUICE DIR FLOWS FILES: a folder of FILES files that
+# nfcapd 1.7 wrote (LZ4, as nfcapd -y), FLOWS generated flows in all, sent
+# as NetFlow v9 over loopback at a rate nfcapd keeps up with (a loaded
+# machine loses some), one nfcapd run a file; named as nfcapd names
+# five-minute files. Prints the flows nfcapd stored.
+make_nfcapd_archive() {
+  local sluice=$1 dir=$2 flows=$3 files=$4 i n=0 port pid spool file toml
+  mkdir -p "$dir"
+  toml=$(mktemp)
+  for i in $(seq 0 $((files - 1))); do
+    spool=$(mktemp -d)
+    port=$(free_port)
+    nfcapd -w "$spool" -t 3600 -p "$port" -b 127.0.0.1 -B 8388608 -y > /dev/null 2>&1 &
+    pid=$!
+    wait_udp_port "$port"
+    cat > "$toml" <<TOML
+[sources.gen]
+plugin = "generator"
+count = $(((flows * (i + 1)) / files - (flows * i) / files))
+rate = 300000
+seed = $((i + 1))
+[sinks.wire]
+plugin = "netflow_export"
+inputs = ["gen"]
+target = "127.0.0.1:$port"
+TOML
+    "$sluice" run "$toml" --stats-interval 0 2> /dev/null
+    wait_udp_drained "$port"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    for file in "$spool"/nfcapd.2*; do  # two when nfcapd's hour turned meanwhile
+      mv "$file" "$dir/$(printf 'nfcapd.20261207%02d%02d' $((n * 5 / 60)) $((n * 5 % 60)))"
+      n=$((n + 1))
+    done
+    rm -rf "$spool"
+  done
+  rm -f "$toml"
+  TZ=UTC nfdump -R "$dir" -I | awk '/^Flows:/ {print $2}'
+}
+
 # A TCP port on 127.0.0.1 that was free a moment ago.
 free_tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

@@ -6,7 +6,10 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "sluice/csv/buffer.h"
+#include "sluice/nfdump_text/formatters.h"
 #include "sluice/nfdump_text/text.h"
 
 namespace sluice::nfdump_text {
@@ -44,6 +47,35 @@ TEST(NfdumpText, ShortensLongIpv6ToItsEnds) {
   EXPECT_EQ(address(ipv6("2001:db8::1"), true, false), "2001:db8::1");
   EXPECT_EQ(address(IpAddress::v4(0xc0000201), false, false), "192.0.2.1");
   EXPECT_EQ(address(IpAddress::v4(0xc0000201), true, false), "::ffff:192.0.2.1");
+}
+
+// Several readers hand an aggregate's keys on in any order: rows of equal
+// value print in one order all the same, also where only some are kept.
+TEST(NfdumpText, RanksRowsOfEqualValueInOneOrderWhateverOrderTheyCameIn) {
+  std::vector<FlowRecord> rows;
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    FlowRecord r;
+    r.src_addr = IpAddress::v4(0x0a000000 + i * 7919 % 40);
+    r.packets = 2 + i % 3;  // packets and bytes per ms: three values, each shared by many rows
+    r.bytes = 100 * r.packets;
+    r.first_ms = 1'800'000'000'000;
+    r.last_ms = r.first_ms + r.packets;
+    rows.push_back(r);
+  }
+  for (const Order order : {Order::bps, Order::bpp, Order::tstart})
+    for (const std::size_t top : {0u, 7u}) {
+      const auto table = [&](std::span<const FlowRecord> in) {
+        const auto formatter = make_stat_formatter({.order = order, .top = top});
+        csv::Buffer out;
+        formatter->rows(in, out);
+        formatter->trailer(out);
+        return std::string(out.view());
+      };
+      const std::string forward = table(rows);
+      std::vector<FlowRecord> reversed(rows.rbegin(), rows.rend());
+      EXPECT_EQ(table(reversed), forward) << to_string(order) << " top " << top;
+      EXPECT_NE(forward.find("10.0.0."), std::string::npos) << forward;
+    }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 //   column differs and is left out (and a filter must let each file's first
 //   exporter through first).
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <array>
@@ -177,7 +178,13 @@ void expect_same(const std::vector<Args>& runs) {
     sort_ties(theirs.lines, runs[i]);
     sort_ties(ours.lines, runs[i]);
     EXPECT_GT(theirs.lines.size(), 0u);
-    EXPECT_EQ(ours.lines, theirs.lines);
+    // As text: a difference is shown as a diff of the lines.
+    const auto text = [](const std::vector<std::string>& lines) {
+      std::string all;
+      for (const auto& line : lines) all += line + '\n';
+      return all;
+    };
+    EXPECT_EQ(text(ours.lines), text(theirs.lines));
   }
 }
 
@@ -467,6 +474,37 @@ TEST(QueryCommandLine, PrintsThePipelineItRunsAndItRunsThatWay) {
   ASSERT_TRUE(direct.out.starts_with(run.out)) << run.out << "\n---\n" << direct.out;
   EXPECT_TRUE(direct.out.substr(run.out.size()).starts_with("Time window: ")) << direct.out;
   EXPECT_NE(direct.out.find("Top 4 Dst Port ordered by bytes:"), std::string::npos) << direct.out;
+}
+
+// Where the output does not depend on the order of the flows (-s, -A with
+// -O), -R reads several files at once, one a core, at most one a file; the
+// tests above compare those outputs with nfdump's over the folder. Flows
+// printed as they come, -c and one file (-r) keep one reader.
+TEST(QueryCommandLine, ReadsSeveralFilesAtOnceWhereOrderDoesNotMatter) {
+  const auto& dir = nfdump_archive().dir;
+  cpu_set_t cores;
+  ASSERT_EQ(sched_getaffinity(0, sizeof cores, &cores), 0);
+  const auto files = static_cast<int>(std::distance(std::filesystem::directory_iterator(dir), {}));
+  const int readers = std::min(CPU_COUNT(&cores), files);
+  const std::string folder = dir.string(), file = (dir / "3-sluice-v9").string();
+  for (const auto& [args, instances] : std::vector<std::pair<Args, int>>{
+           {{"-R", folder, "-s", "srcip/bytes"}, readers},
+           {{"-R", folder, "-s", "ip", "-s", "proto/bpp", "-n", "0", "proto tcp"}, readers},
+           {{"-R", folder, "-A", "srcip,dstport", "-O", "bytes"}, readers},
+           {{"-R", folder, "-a", "-o", "line", "-O", "tstart"}, readers},
+           {{"-R", folder, "-A", "proto"}, 1},  // printed in the table's order
+           {{"-R", folder, "-s", "srcip", "-c", "100"}, 1},
+           {{"-R", folder, "-o", "line"}, 1},
+           {{"-r", file, "-s", "srcip"}, 1}}) {
+    Args print{"query"};
+    print.insert(print.end(), args.begin(), args.end());
+    print.push_back("--pipeline");
+    const auto pipeline = testing::run_sluice(print);
+    ASSERT_EQ(pipeline.exit_code, 0) << pipeline.err;
+    const std::string line = "\ninstances = " + std::to_string(instances) + "\n";
+    EXPECT_EQ(pipeline.out.find(line) != std::string::npos, instances > 1) << joined(args) << ":\n" << pipeline.out;
+    EXPECT_EQ(pipeline.out.find("instances") != std::string::npos, instances > 1) << joined(args);
+  }
 }
 
 TEST(QueryCommandLine, HelpListsTheOptions) {

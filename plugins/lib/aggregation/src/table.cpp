@@ -48,6 +48,20 @@ ZeroedWords::~ZeroedWords() {
     std::free(words_);
 }
 
+void ZeroedWords::take_from(ZeroedWords& from, std::size_t count) {
+  // The huge-page aligned pages of `from` move over this block's first
+  // ones, which the kernel unmaps: only page tables change.
+  if (mapped_ && from.mapped_ && from.bytes_ <= bytes_ &&
+      mremap(from.words_, from.bytes_, from.bytes_, MREMAP_MAYMOVE | MREMAP_FIXED, words_) != MAP_FAILED) {
+    from.words_ = nullptr;
+    from.bytes_ = 0;
+    from.mapped_ = false;
+    return;
+  }
+  std::copy(from.words_, from.words_ + count, words_);
+  const ZeroedWords released(std::move(from));
+}
+
 ZeroedWords::ZeroedWords(ZeroedWords&& other) noexcept
     : words_(std::exchange(other.words_, nullptr)),
       bytes_(std::exchange(other.bytes_, 0)),
@@ -105,8 +119,8 @@ void KeyTable::clear() noexcept {
 void KeyTable::grow() {
   capacity_ = std::min(capacity_ * 2, capacity_for(max_keys_));
   ZeroedWords entries(room_in(capacity_, max_keys_) * stride_);
-  std::copy(entries_.data(), entries_.data() + size_ * stride_, entries.data());
-  std::swap(entries, entries_);
+  entries.take_from(entries_, size_ * stride_);
+  entries_ = std::move(entries);
   slots_ = ZeroedWords(capacity_);
   for (std::size_t i = 0; i < size_; ++i) {
     const std::uint64_t h = hash(entry(i));

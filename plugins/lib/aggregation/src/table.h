@@ -24,6 +24,11 @@ class ZeroedWords {
   std::uint64_t* data() const noexcept { return words_; }
   std::size_t bytes() const noexcept { return bytes_; }
 
+  // The first `count` words of `from` (no larger) become this block's first
+  // words; `from` is left empty. Blocks both mapped trade pages, not bytes:
+  // a table of 100 MB grows without copying it or touching fresh pages.
+  void take_from(ZeroedWords& from, std::size_t count);
+
  private:
   std::uint64_t* words_ = nullptr;
   std::size_t bytes_ = 0;

@@ -1,6 +1,7 @@
 #include "order.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace sluice::nfdump_text {
@@ -25,9 +26,27 @@ std::uint64_t value_of(const FlowRecord& r, Order order) noexcept {
   return 0;
 }
 
-bool Ranking::before(const FlowRecord& a, const FlowRecord& b) const noexcept {
-  const bool ascending = order_ == Order::tstart || order_ == Order::tend;
-  return ascending ? value_of(a, order_) < value_of(b, order_) : value_of(a, order_) > value_of(b, order_);
+namespace {
+
+// Rows of equal value in an order of their own, not the order they came in
+// (several readers deliver an aggregate's keys in any order): by the fields
+// an aggregate keys, then their times.
+bool tie_before(const FlowRecord& a, const FlowRecord& b) noexcept {
+  const auto key = [](const FlowRecord& r) {
+    return std::tie(r.src_addr.bytes, r.dst_addr.bytes, r.src_port, r.dst_port, r.proto, r.next_hop.bytes,
+                    r.exporter.bytes, r.tos, r.dst_tos, r.direction, r.src_as, r.dst_as, r.in_if, r.out_if, r.src_mask,
+                    r.dst_mask, r.src_vlan, r.dst_vlan, r.first_ms, r.last_ms);
+  };
+  return key(a) < key(b);
+}
+
+}  // namespace
+
+bool Ranking::before(std::uint64_t a_value, const FlowRecord& a, std::uint64_t b_value,
+                     const FlowRecord& b) const noexcept {
+  if (a_value != b_value)
+    return order_ == Order::tstart || order_ == Order::tend ? a_value < b_value : a_value > b_value;
+  return tie_before(a, b);
 }
 
 void Ranking::add(std::span<const FlowRecord> rows) {
@@ -58,7 +77,9 @@ nffile::FileStats RankedRows::take_totals() {
 
 void Ranking::keep_top() {
   const auto cut = rows_.begin() + static_cast<std::ptrdiff_t>(top_);
-  std::nth_element(rows_.begin(), cut, rows_.end(), [this](const auto& a, const auto& b) { return before(a, b); });
+  std::nth_element(rows_.begin(), cut, rows_.end(), [this](const auto& a, const auto& b) {
+    return before(value_of(a, order_), a, value_of(b, order_), b);
+  });
   rows_.erase(cut, rows_.end());
 }
 
@@ -69,10 +90,8 @@ std::vector<FlowRecord> Ranking::take() {
   for (std::uint32_t i = 0; i < index.size(); ++i) index[i] = i;
   std::vector<std::uint64_t> values(rows_.size());
   for (std::size_t i = 0; i < rows_.size(); ++i) values[i] = value_of(rows_[i], order_);
-  const bool ascending = order_ == Order::tstart || order_ == Order::tend;
-  std::sort(index.begin(), index.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return ascending ? values[a] < values[b] : values[a] > values[b];
-  });
+  std::sort(index.begin(), index.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return before(values[a], rows_[a], values[b], rows_[b]); });
   std::vector<FlowRecord> ranked;
   ranked.reserve(index.size());
   for (const std::uint32_t i : index) ranked.push_back(rows_[i]);

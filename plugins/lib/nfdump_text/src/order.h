@@ -25,7 +25,8 @@ std::uint64_t value_of(const FlowRecord& r, Order order) noexcept;
 // The first `top` rows by `order` of all rows added (all of them when top
 // is 0), holding no more than twice `top` at a time: a bin of a million keys
 // ranked for its top 10 keeps a few rows, not the million. Rows of equal
-// value come in no particular order (nfdump's come in its hash table's).
+// value come ordered by their keys, whatever order they were added in
+// (nfdump's come in its hash table's).
 class Ranking {
  public:
   Ranking(Order order, std::size_t top) : order_(order), top_(top) {}
@@ -34,7 +35,8 @@ class Ranking {
   std::vector<FlowRecord> take();
 
  private:
-  bool before(const FlowRecord& a, const FlowRecord& b) const noexcept;
+  // Whether row a (of value a_value) ranks before row b.
+  bool before(std::uint64_t a_value, const FlowRecord& a, std::uint64_t b_value, const FlowRecord& b) const noexcept;
   void keep_top();
 
   Order order_;
