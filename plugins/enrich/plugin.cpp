@@ -103,7 +103,7 @@ constexpr OptionSpec options[] = {
     {.name = "cache_size",
      .type = OptionType::integer,
      .default_value = "131072",
-     .help = "addresses whose answers are kept (128 bytes each: the table stays half empty)"},
+     .help = "addresses whose answers are kept (104 bytes each: the table stays half empty)"},
 };
 
 std::string optional_string(const sluice::Options& o, std::string_view key) { return o.has(key) ? o.string(key) : ""; }

@@ -234,5 +234,38 @@ TEST(AddressCacheTest, AnswersWhatItHoldsAndForgetsOnClear) {
   EXPECT_EQ(cache.find(extra), nullptr);
 }
 
+// Slots hold an index into a table of distinct answers: addresses that share
+// an answer share its entry, and an IPv4 address is never taken for an IPv6
+// one that ends in the same four bytes.
+TEST(AddressCacheTest, SharesAnswersAndTellsIpv4FromIpv6) {
+  AddressCache cache(4096);
+  const IpAddress v4 = IpAddress::v4(0x01020304);
+  std::uint8_t same_end[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+  const IpAddress v6 = IpAddress::v6(same_end);
+  same_end[10] = same_end[11] = 0xff;  // ::ffff:1.2.3.4 with another /32 in front
+  const IpAddress almost_mapped = IpAddress::v6(same_end);
+  cache.insert(v4, {.asn = 1});
+  EXPECT_EQ(cache.find(v6), nullptr);
+  EXPECT_EQ(cache.find(almost_mapped), nullptr);
+  cache.insert(v6, {.asn = 2});
+  cache.insert(almost_mapped, {.asn = 3});
+  EXPECT_EQ(cache.find(v4)->asn, 1U);
+  EXPECT_EQ(cache.find(v6)->asn, 2U);
+  EXPECT_EQ(cache.find(almost_mapped)->asn, 3U);
+
+  std::mt19937_64 random(3);
+  std::vector<IpAddress> addresses;
+  for (int i = 0; i < 2000; ++i) {
+    addresses.push_back(random_address(random, i % 3 != 0));
+    cache.insert(addresses.back(), {.country = {'D', 'E'}, .asn = static_cast<std::uint32_t>(i % 5)});
+  }
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    const AddressInfo* info = cache.find(addresses[i]);
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(info->asn, i % 5);
+    EXPECT_EQ(info, cache.find(addresses[i % 5]));  // one entry for each distinct answer
+  }
+}
+
 }  // namespace
 }  // namespace sluice::enrichment
