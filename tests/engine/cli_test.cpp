@@ -103,11 +103,9 @@ output = "b.txt"
   EXPECT_EQ(summary_cell(r.err, "both", records_out), 3000u);
 }
 
-// Two sources of 20,000 counted records each, through a transform whose four
-// workers finish batches out of order, into a sink preparing on three: every
-// record arrives, each source's in order.
-TEST_F(Cli, WorkersKeepEachSourcesOrderThroughTransformsAndSinks) {
-  const auto r = run(R"([sources.src]
+// Two sources of 20,000 counted records each (bytes 0 to 19,999), through a
+// transform whose four workers finish batches out of order.
+const std::string two_shuffled_sources = R"([sources.src]
 plugin = "counting_source"
 instances = 2
 count = 20000
@@ -117,7 +115,12 @@ plugin = "passthrough"
 inputs = ["src"]
 workers = 4
 jitter = "1ms"
-[sinks.out]
+)";
+
+// Those into a sink preparing on three workers: every record arrives, each
+// source's in order.
+TEST_F(Cli, WorkersKeepEachSourcesOrderThroughTransformsAndSinks) {
+  const auto r = run(two_shuffled_sources + R"([sinks.out]
 plugin = "collecting_sink"
 inputs = ["shuffle"]
 workers = 3
@@ -136,17 +139,7 @@ output = "${TALLY}"
 // parts hold every record once, in each source's order; on one worker the
 // same sink takes whole batches.
 TEST_F(Cli, AKeyedSinksWorkersEachTakeEveryBatchAndTheirSharesJoinInOrder) {
-  const std::string pipeline = R"([sources.src]
-plugin = "counting_source"
-instances = 2
-count = 20000
-batch_size = 100
-[transforms.shuffle]
-plugin = "passthrough"
-inputs = ["src"]
-workers = 2
-jitter = "1ms"
-[sinks.out]
+  const std::string pipeline = two_shuffled_sources + R"([sinks.out]
 plugin = "sharing_sink"
 inputs = ["shuffle"]
 tick_period = "5ms"
