@@ -57,6 +57,7 @@ Encoder::Encoder(Format format, std::span<const Column> columns, const TextTable
   if (std::any_of(strings_.begin(), strings_.end(), [](const Column& c) { return c.text == nullptr; }))
     throw std::invalid_argument("the String columns must come after the fixed-width ones");
   for (const Column& c : fixed_) row_width_ += c.width;
+  row_bytes_ = row_width_ + strings_.size();  // each String at least its length byte
   if (format_ == Format::native) {
     heads_.resize(columns_.size());
     for (std::size_t i = 0; i < columns_.size(); ++i) {
@@ -69,16 +70,22 @@ Encoder::Encoder(Format format, std::span<const Column> columns, const TextTable
 
 void Encoder::encode(std::span<const FlowRecord> flows, ByteBuffer& out) {
   if (flows.empty()) return;
-  // Enough unless texts are there: each String at least its length byte.
-  out.reserve(out.size() + flows.size() * (row_width_ + strings_.size()) + heads_bytes_ + 20);
-  if (format_ == Format::row_binary) return append_rows(flows, out);
-  put_varint(out, columns_.size());
-  put_varint(out, flows.size());
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
-    const auto head = heads_[i].view();
-    std::memcpy(out.grow(head.size()), head.data(), head.size());
-    append_column(i, flows, out);
+  // Room for as many bytes a row as the last batch took: the buffer then
+  // grows once, not by doubling and copying as the texts come.
+  const std::size_t start = out.size();
+  out.reserve(start + flows.size() * row_bytes_ + heads_bytes_ + 20);
+  if (format_ == Format::row_binary) {
+    append_rows(flows, out);
+  } else {
+    put_varint(out, columns_.size());
+    put_varint(out, flows.size());
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      const auto head = heads_[i].view();
+      std::memcpy(out.grow(head.size()), head.data(), head.size());
+      append_column(i, flows, out);
+    }
   }
+  row_bytes_ = (out.size() - start) / flows.size() + 1;
 }
 
 // The fixed columns are encoded as a whole into their rows (straight into

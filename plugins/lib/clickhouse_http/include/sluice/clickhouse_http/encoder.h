@@ -68,6 +68,7 @@ class Encoder {
   std::span<const Column> strings_;  // the String columns after them
   const TextTable* texts_;
   std::size_t row_width_ = 0;                  // of the fixed columns
+  std::size_t row_bytes_ = 0;                  // encoded, in the last batch (at first: its least)
   ByteBuffer fixed_rows_;                      // RowBinary with String columns: the fixed part of a batch's rows
   std::vector<std::string_view> batch_texts_;  // RowBinary: a batch's texts, row by row, looked up first
   std::vector<ByteBuffer> heads_;              // Native: each column's name and type
