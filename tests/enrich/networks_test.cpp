@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "process.h"
@@ -37,25 +39,25 @@ Prefix random_prefix(std::mt19937_64& random) {
 TEST(NetworksTest, LongestPrefixAgreesWithABruteForceScan) {
   std::mt19937_64 random(42);
   InternedTexts texts;
-  std::vector<Network> networks;
-  for (int i = 0; networks.size() < 10'000; ++i) {
-    const Prefix p = random_prefix(random);
-    if (std::any_of(networks.begin(), networks.end(),
-                    [&](const Network& n) { return n.prefix.length == p.length && n.prefix.address == p.address; }))
-      continue;
-    networks.push_back({p, {.name = texts.intern("net " + std::to_string(i))}});
-  }
-  const NetworkTable table(networks);
   // The scan: every prefix length from the longest, the first network of
   // that length holding the address wins (exhaustive, by another road than
   // the table's, and fast enough for 100,000 addresses under ASan).
-  std::unordered_map<std::string, TextId> by_prefix;
-  const auto key = [](const IpAddress& masked, int length) {  // host bits already clear
-    return std::string(reinterpret_cast<const char*>(masked.bytes.data()), masked.bytes.size()) +
-           static_cast<char>(length);
+  // Keys are the prefix's bytes and length, so that lookups allocate nothing.
+  using Key = std::pair<std::array<std::uint8_t, 16>, int>;
+  const auto hash = [](const Key& k) {
+    return std::hash<std::string_view>{}({reinterpret_cast<const char*>(k.first.data()), k.first.size()}) ^
+           static_cast<std::size_t>(k.second);
   };
-  for (const Network& n : networks)
-    by_prefix.emplace(key(n.prefix.address, static_cast<int>(n.prefix.length)), n.info.name);
+  std::unordered_map<Key, TextId, decltype(hash)> by_prefix(0, hash);
+  const auto key = [](const IpAddress& masked, int length) { return Key{masked.bytes, length}; };  // host bits clear
+  std::vector<Network> networks;
+  for (int i = 0; networks.size() < 10'000; ++i) {
+    const Prefix p = random_prefix(random);
+    const TextId name = texts.intern("net " + std::to_string(i));
+    if (!by_prefix.emplace(key(p.address, static_cast<int>(p.length)), name).second) continue;  // drawn before
+    networks.push_back({p, {.name = name}});
+  }
+  const NetworkTable table(networks);
   std::size_t found = 0;
   for (int i = 0; i < 100'000; ++i) {
     // Most addresses inside a network (and maybe a nested one), some anywhere.

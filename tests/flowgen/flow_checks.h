@@ -13,6 +13,8 @@
 
 namespace sluice::flowgen::test {
 
+using sluice::testing::sanitized;
+
 constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
 constexpr std::uint64_t inactive_timeout_ms = 15'000;
 

@@ -49,7 +49,7 @@ class GeneratorPlugin : public ::testing::Test {
 
 // A week at half a flow a simulated second (300k flows; 60k under the
 // sanitizers), as fast as the pipeline takes them.
-const std::string week = std::string("rate = ") + (test::sanitized ? "0.1" : "0.5") + R"(
+const std::string week = std::string("rate = ") + (testing::sanitized ? "0.1" : "0.5") + R"(
 rate_profile = "diurnal"
 clock_start = "2026-11-23T00:00:00Z"
 duration = "7d"
@@ -83,7 +83,7 @@ TEST_F(GeneratorPlugin, AWeekOfFlowsSpreadOverTheWeek) {
     ASSERT_LT(t, monday_ms + week_ms);
     if (t >= monday_ms) ++per_day[(t - monday_ms) / 86'400'000];
   }
-  for (std::size_t d = 0; d < 7; ++d) EXPECT_GT(per_day[d], test::sanitized ? 3'000u : 15'000u) << "day " << d;
+  for (std::size_t d = 0; d < 7; ++d) EXPECT_GT(per_day[d], testing::sanitized ? 3'000u : 15'000u) << "day " << d;
   EXPECT_LT(per_day[6], per_day[2] * 7 / 10) << "Sunday is quieter than Wednesday";
 }
 

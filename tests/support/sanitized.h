@@ -1,10 +1,11 @@
 // Whether this test runs under AddressSanitizer.
 #pragma once
 
-namespace sluice::flowgen::test {
+namespace sluice::testing {
 
-// Sanitizers make the generator about twenty times slower: tests that make
-// millions of flows make fewer there, and say so.
+// Sanitizers make the generator about twenty times slower, and a Debug
+// pipeline about ten: tests that move millions of flows move fewer there
+// (the same code paths, fewer times), and say so.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool sanitized = true;
 #elif defined(__has_feature)
@@ -17,4 +18,4 @@ constexpr bool sanitized = false;
 constexpr bool sanitized = false;
 #endif
 
-}  // namespace sluice::flowgen::test
+}  // namespace sluice::testing
