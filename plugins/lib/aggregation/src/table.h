@@ -104,6 +104,8 @@ class KeyTable {
   // slot holds that half too: growing places the slots again without
   // reading a key.
   std::size_t slot_of(std::uint64_t hash_or_slot) const noexcept { return ((hash_or_slot >> 32) * capacity_) >> 32; }
+  // Keys placed at one slot share the half's top log2(capacity) bits: the
+  // rest tells them apart (8 bits at 16M slots); a false match costs a find().
   static bool same_tag(std::uint64_t slot, std::uint64_t hash) noexcept { return (slot ^ hash) >> 32 == 0; }
   std::uint64_t* entry(std::size_t index) const noexcept { return entries_.data() + index * stride_; }
   template <std::size_t Words = 0>
