@@ -447,8 +447,9 @@ void check(const Request& r) {
   // nfdump's RecordCount numbers every flow it read, those a selection
   // dropped too: nothing a printed flow carries says that number.
   if (r.mode == "raw" && (!r.filter.empty() || !r.from.empty()))
-    throw QueryUsageError("-o raw with a filter or -t is not supported: nfdump's RecordCount counts the flows "
-                          "they drop, which sluice does not carry to the output");
+    throw QueryUsageError(
+        "-o raw with a filter or -t is not supported: nfdump's RecordCount counts the flows "
+        "they drop, which sluice does not carry to the output");
   if ((r.mode == "csv" || r.mode == "json" || r.mode == "raw") && !r.print_order.empty())
     throw QueryUsageError(fmt::format("-O with -o {} is not supported yet", r.mode));
   // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.

@@ -171,7 +171,7 @@ struct FlowRecord {
   // column of every schema (docs/plugins.md, Compatibility).
   std::uint8_t end_reason = 0;        // flowEndReason (IE 136): 1 idle timeout, 2 active timeout, 3 end of flow, ...
   std::uint8_t biflow_direction = 0;  // biflowDirection (IE 239): 1 initiator, 2 reverse initiator, 3 perimeter
-  std::uint32_t in_if_speed = 0;  // Mbit/s (ifHighSpeed)
+  std::uint32_t in_if_speed = 0;      // Mbit/s (ifHighSpeed)
   std::uint32_t out_if_speed = 0;
   TextId src_as_name = 0;  // the AS's organisation
   TextId dst_as_name = 0;

@@ -70,7 +70,8 @@ void generic_flow_lines(std::string& out, const FlowRecord& f) {
     append(out, "  ICMP         =              %2u.%-2u type.code\n", unsigned{f.dst_port} >> 8,
            unsigned{f.dst_port} & 0xffU);
   else
-    append(out, "  src port     =             %5u\n  dst port     =             %5u\n  src tos      =               %3u\n",
+    append(out,
+           "  src port     =             %5u\n  dst port     =             %5u\n  src tos      =               %3u\n",
            unsigned{f.src_port}, unsigned{f.dst_port}, unsigned{f.tos});
   append(out, "  in packets   =        %10llu\n  in bytes     =        %10llu\n",
          static_cast<unsigned long long>(f.packets), static_cast<unsigned long long>(f.bytes));
@@ -108,7 +109,7 @@ const char* biflow_text(std::uint8_t direction) {
 }
 
 const char* end_reason_text(std::uint8_t reason) {
-  constexpr const char* names[] = {"",           "idle timeout", "active timeout", "end of Flow detected",
+  constexpr const char* names[] = {"",           "idle timeout",     "active timeout", "end of Flow detected",
                                    "forced end", "lack of resources"};
   return reason < std::size(names) ? names[reason] : "undef";
 }
@@ -122,7 +123,8 @@ void flow_misc_lines(std::string& out, const FlowRecord& f, bool ipv6) {
          unsigned{f.dst_mask}, network(f.dst_addr, f.dst_mask, ipv6).c_str(), unsigned{f.dst_mask},
          unsigned{f.fwd_status});
   append(out,
-         "  dst tos      =               %3u\n  direction    =               %3u\n  biFlow Dir   =              0x%.2x %s\n"
+         "  dst tos      =               %3u\n  direction    =               %3u\n  biFlow Dir   =              0x%.2x "
+         "%s\n"
          "  end reason   =              0x%.2x %s\n",
          unsigned{f.tos}, unsigned{f.direction}, unsigned{f.biflow_direction}, biflow_text(f.biflow_direction),
          unsigned{f.end_reason}, end_reason_text(f.end_reason));
@@ -177,11 +179,10 @@ class RawFormatter final : public csv::Formatter {
     const nffile::RecordForm form = nffile::record_form(stored);
     std::string elements;
     for (std::uint8_t i = 0; i < form.count; ++i) elements += std::to_string(form.elements[i]) + " ";
-    append(out, "\nFlow Record: \n  RecordCount  =             %5llu\n",
-           static_cast<unsigned long long>(++records_));
+    append(out, "\nFlow Record: \n  RecordCount  =             %5llu\n", static_cast<unsigned long long>(++records_));
     append(out, "  Flags        =              0x%.2x %s, %s\n  Elements     =             %5u: %s\n",
-           unsigned{form.flags}, export_type(flow.export_version).c_str(), (form.flags & 2U) != 0 ? "Sampled" : "Unsampled",
-           unsigned{form.count}, elements.c_str());
+           unsigned{form.flags}, export_type(flow.export_version).c_str(),
+           (form.flags & 2U) != 0 ? "Sampled" : "Unsampled", unsigned{form.count}, elements.c_str());
     append(out,
            "  size         =             %5u\n  engine type  =             %5u\n  engine ID    =             %5u\n"
            "  export sysid =             %5u\n",

@@ -12,9 +12,9 @@ namespace sluice::nffile {
 // for a flow binary_reader read from its file: the same elements for the
 // same values the exporter sent.
 struct RecordForm {
-  std::uint16_t size = 0;   // bytes, header included
-  std::uint8_t flags = 0;   // the header's flags (2: sampled)
-  std::uint8_t count = 0;   // elements
+  std::uint16_t size = 0;                    // bytes, header included
+  std::uint8_t flags = 0;                    // the header's flags (2: sampled)
+  std::uint8_t count = 0;                    // elements
   std::array<std::uint16_t, 10> elements{};  // nfdump's element ids, ascending
 };
 
