@@ -111,6 +111,14 @@ class ClickHouseSink {
   // A batch is delivered once ClickHouse has answered the INSERTs of its rows.
   static constexpr bool acknowledges_later = true;
 
+  // A batch's rows encoded on a worker for the table as that worker read it
+  // (none while it has not: commit encodes them).
+  struct Prepared {
+    sluice::BatchPtr batch;
+    std::shared_ptr<const ch::FlowTable> table;
+    ch::EncodedRows rows;
+  };
+
   ClickHouseSink(const sluice::Options& options, sluice::Host& host)
       : host_(host),
         endpoint_(endpoint_from(options)),
@@ -128,7 +136,10 @@ class ClickHouseSink {
             .maybe_duplicated = host.counter("rows_maybe_duplicated_total",
                                              "Rows sent again after an INSERT got no answer: ClickHouse may hold "
                                              "them twice"),
-        } {
+        },
+        encoded_again_(host.counter("batches_encoded_again_total",
+                                    "Batches a worker had not encoded for the table (it had not read the table "
+                                    "yet), encoded by the committing thread")) {
     if (table_name_.empty()) throw OptionError("table", "must not be empty");
     if (database_.empty()) throw OptionError("database", "must not be empty");
   }
@@ -151,8 +162,27 @@ class ClickHouseSink {
   void consume(const sluice::Batch& batch) {
     if (!writer_) open_table_again();
     writer_->write(batch.records, ch::Clock::now());
-    unacknowledged_.taken(batch.id, writer_->rows_taken());
-    acknowledge_delivered();
+    taken(batch);
+  }
+
+  // On a worker's copy, never started: it reads the table itself.
+  Prepared prepare(const sluice::BatchPtr& batch) {
+    if (!worker_table_) read_table_for_worker();
+    Prepared prepared{.batch = batch, .table = worker_table_, .rows = {}};
+    if (worker_table_) prepared.rows = worker_encoder_->encode(batch->records);
+    return prepared;
+  }
+
+  void commit(Prepared& prepared) {
+    if (!writer_) open_table_again();
+    const sluice::Batch& batch = *prepared.batch;
+    if (prepared.table && prepared.table->columns_match(*table_)) {
+      writer_->write(std::move(prepared.rows), batch.records, ch::Clock::now());
+    } else {
+      writer_->write(batch.records, ch::Clock::now());
+      encoded_again_.add();
+    }
+    taken(batch);
   }
 
   // Often enough that rows leave close to batch_timeout after they came.
@@ -185,6 +215,9 @@ class ClickHouseSink {
                     table_ ? table_->name() : table_name_, endpoint_.address());
     if (const auto failures = counters_.failures.value())
       text += fmt::format("; {} INSERTs failed and went again", failures);
+    if (const auto again = encoded_again_.value())
+      text +=
+          fmt::format("; {} batches encoded again on the committing thread (a worker had not read the table)", again);
     if (const auto again = counters_.maybe_duplicated.value())
       text += fmt::format("; {} rows sent again after an answer was lost (ClickHouse may hold them twice)", again);
     return text;
@@ -215,6 +248,28 @@ class ClickHouseSink {
     }
   }
 
+  // A worker's copy reads the table as it is (create_table is the started
+  // copy's work), at most once a second until it has; until then commit
+  // encodes. What fails here is the started copy's to report.
+  void read_table_for_worker() {
+    const auto now = steady_clock::now();
+    if (now < next_table_read_) return;
+    next_table_read_ = now + seconds(1);
+    try {
+      ch::Client client(endpoint_, timeout_);
+      auto table = std::make_shared<const ch::FlowTable>(ch::FlowTable::open(client, database_, table_name_, false));
+      if (create_table_ && !table->left_out().empty()) return;  // the started copy adds those columns
+      worker_encoder_.emplace(table->columns(), settings_);
+      worker_table_ = std::move(table);
+    } catch (const ch::Error&) {
+    }
+  }
+
+  void taken(const sluice::Batch& batch) {
+    unacknowledged_.taken(batch.id, writer_->rows_taken());
+    acknowledge_delivered();
+  }
+
   // The batches whose every row ClickHouse has answered for.
   void acknowledge_delivered() { unacknowledged_.delivered(writer_->rows_delivered(), host_); }
 
@@ -227,10 +282,15 @@ class ClickHouseSink {
   const milliseconds timeout_;
   const ch::WriterSettings settings_;
   const ch::WriterCounters counters_;
+  const sluice::Counter encoded_again_;
   std::unique_ptr<ch::Client> client_;
   std::optional<ch::FlowTable> table_;
   std::unique_ptr<ch::Writer> writer_;
   sluice::DeliveredPrefix unacknowledged_;  // batches by the writer's rows
+  // A worker's copy:
+  std::shared_ptr<const ch::FlowTable> worker_table_;
+  std::optional<ch::RowsEncoder> worker_encoder_;
+  steady_clock::time_point next_table_read_;
 };
 
 constexpr const char* schema_usage =

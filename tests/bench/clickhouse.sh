@@ -4,7 +4,9 @@
 # sink, and of `clickhouse-client --query "INSERT ... FORMAT CSV"` fed the
 # same flows as CSV; CPU per row of sluice, of its sink alone (sluice with
 # the sink minus sluice with a sink that discards), of clickhouse-client and
-# of the server. Best of RUNS for each.
+# of the server. Best of RUNS for each. The sink runs twice, on one worker
+# and on two (workers = 2: batches encoded, and deflated with gzip, on two
+# threads, INSERTs sent from a third).
 #
 #   tests/bench/clickhouse.sh BUILD_DIR [RUNS] [--set sinks.ch.KEY=VALUE]...
 #   tests/bench/clickhouse.sh build 3 --set sinks.ch.format=RowBinary
@@ -77,6 +79,8 @@ best() {  # label COMMAND...: the fastest of $runs runs, each into an empty tabl
 
 table=flows
 sluice_line=$(best sluice "$sluice" run "$work/to-clickhouse.toml" --stats-interval 0 "${sink_options[@]}")
+workers_line=$(best workers "$sluice" run "$work/to-clickhouse.toml" --stats-interval 0 "${sink_options[@]}" \
+  --set sinks.ch.workers=2)
 reader_line=$(measure "$sluice" run "$work/to-nothing.toml" --stats-interval 0 --plugin-dir "$build/tests/plugins/lib")
 query "SELECT * FROM flows FORMAT CSV" > "$work/flows.csv"
 query "CREATE TABLE client_flows AS flows"
@@ -85,6 +89,7 @@ client_line=$(best clickhouse-client sh -c "clickhouse-client --port $tcp --quer
   < '$work/flows.csv'")
 
 read -r _ s_sec s_cpu s_server <<< "$sluice_line"
+read -r _ w_sec w_cpu w_server <<< "$workers_line"
 read -r r_sec r_cpu _ <<< "$reader_line"
 read -r _ c_sec c_cpu c_server <<< "$client_line"
 per_row() { awk "BEGIN {printf \"%.2f\", $1 * 1e6 / $flows}"; }  # CPU seconds -> microseconds per row
@@ -92,6 +97,10 @@ printf "%-18s %10s %12s %14s %14s\n" "" "rows/s" "seconds" "CPU us/row" "server 
 printf "%-18s %10.0f %12.2f %14s %14s\n" "sluice" "$(awk "BEGIN {print $flows / $s_sec}")" "$s_sec" \
   "$(per_row "$s_cpu")" "$(per_row "$s_server")"
 printf "%-18s %10s %12s %14s\n" "  its sink alone" "" "" "$(per_row "$(awk "BEGIN {print $s_cpu - $r_cpu}")")"
+printf "%-18s %10.0f %12.2f %14s %14s\n" "sluice, workers 2" "$(awk "BEGIN {print $flows / $w_sec}")" "$w_sec" \
+  "$(per_row "$w_cpu")" "$(per_row "$w_server")"
+printf "%-18s %10s %12s %14s\n" "  its sink alone" "" "" "$(per_row "$(awk "BEGIN {print $w_cpu - $r_cpu}")")"
 printf "%-18s %10.0f %12.2f %14s %14s\n" "clickhouse-client" "$(awk "BEGIN {print $flows / $c_sec}")" "$c_sec" \
   "$(per_row "$c_cpu")" "$(per_row "$c_server")"
 echo "sluice / clickhouse-client: $(awk "BEGIN {printf \"%.2f\", $c_sec / $s_sec}")x the rate"
+echo "workers 2 / workers 1: $(awk "BEGIN {printf \"%.2f\", $s_sec / $w_sec}")x the rate"

@@ -1,10 +1,15 @@
-// The sink's CPU per row on one thread: flows encoded into an INSERT's body
-// (RowBinary, Native) and that body compressed (gzip), batch by batch, as a
-// sink meets them.
+// The sink's CPU per row: flows encoded into an INSERT's body (RowBinary,
+// Native) and compressed (gzip), batch by batch, as a sink meets them, on one
+// thread and on workers.
 #include <benchmark/benchmark.h>
 
+#include <thread>
+#include <vector>
+
+#include "in_order_window.h"
 #include "sluice/clickhouse_http/encoder.h"
 #include "sluice/clickhouse_http/gzip.h"
+#include "sluice/clickhouse_http/writer.h"
 #include "sluice/flowgen/flow_generator.h"
 
 namespace {
@@ -49,17 +54,14 @@ const std::vector<FlowRecord>& named_flows() {
   return named;
 }
 
-// One engine batch appended per iteration; an INSERT's worth is then cleared.
+// One engine batch encoded per iteration, as the sink's workers (or its
+// one thread) encode each batch on its own, into a buffer of its own.
 void encode(benchmark::State& state, Format format, Schema schema, const std::vector<FlowRecord>& from = flows()) {
   const std::span<const FlowRecord> all(from);
-  Encoder encoder(format, columns(schema), &texts());
+  RowsEncoder encoder(columns(schema), {.format = format, .texts = &texts()});
   std::size_t next = 0;
   for (auto _ : state) {
-    encoder.append(all.subspan(next, batch));
-    if (encoder.rows() >= insert_rows) {
-      benchmark::DoNotOptimize(encoder.body().data());
-      encoder.clear();
-    }
+    benchmark::DoNotOptimize(encoder.encode(all.subspan(next, batch)).data.view().data());
     next = (next + batch) % all.size();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
@@ -77,18 +79,62 @@ BENCHMARK(EncodeRowBinaryLegacy);
 BENCHMARK(EncodeNativeNamed);
 BENCHMARK(EncodeRowBinaryNamed);
 
-// gzip level 1 of a Native INSERT of 64K rows; bytes/s are the uncompressed body's.
+// gzip level 1 of Native batches of 1024 rows, each deflated on its own as
+// the writer does; bytes/s are the uncompressed blocks'.
 void GzipNative(benchmark::State& state) {
-  Encoder encoder(Format::native, columns(Schema::legacy));
-  encoder.append(flows());
-  Gzip gzip;
-  std::size_t compressed = 0;
-  for (auto _ : state) compressed = gzip.compress(encoder.body()).size();
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * flows().size()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * encoder.bytes()));
-  state.counters["ratio"] = static_cast<double>(encoder.bytes()) / static_cast<double>(compressed);
+  const std::span<const FlowRecord> all(flows());
+  RowsEncoder encoder(columns(Schema::legacy), {.format = Format::native, .gzip = true});
+  std::size_t next = 0, bytes = 0, compressed = 0;
+  for (auto _ : state) {
+    const EncodedRows encoded = encoder.encode(all.subspan(next, batch));
+    bytes += encoded.bytes;
+    compressed += encoded.data.size();
+    next = (next + batch) % all.size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  state.counters["ratio"] = static_cast<double>(bytes) / static_cast<double>(compressed);
 }
 BENCHMARK(GzipNative);
+
+// The sink on workers as the engine runs it (N threads encode batches of
+// 1024, the committing thread takes them in order into INSERTs of 100,000
+// rows and frames them), Native and gzip (a worker's costliest work), 1M
+// flows; process CPU time beside wall clock. Without a server: the sending is
+// clickhouse.sh's.
+void PrepareOnWorkers(benchmark::State& state) {
+  bench::allocate_as_the_engine();
+  constexpr std::size_t passes = 16;  // 1M flows of the 64K generated
+  const std::size_t workers = static_cast<std::size_t>(state.range(0));
+  const std::size_t batches = passes * flows().size() / batch;
+  const auto flows_of = [&](std::size_t b) { return std::span(flows()).subspan(b * batch % flows().size(), batch); };
+  const WriterSettings settings{.format = Format::native, .gzip = true};
+  for (auto _ : state) {
+    bench::InOrderWindow<EncodedRows> window(2 * workers, 1);
+    std::vector<std::jthread> encoders;
+    for (std::size_t w = 0; w < workers; ++w) {
+      encoders.emplace_back([&, w] {
+        RowsEncoder encoder(columns(Schema::legacy), settings);
+        for (std::size_t b = w; b < batches; b += workers) window.make(b, [&] { return encoder.encode(flows_of(b)); });
+      });
+    }
+    std::vector<EncodedRows> insert;
+    GzipMember member;
+    std::size_t rows = 0;
+    for (std::size_t b = 0; b < batches; ++b) {
+      insert.push_back(std::move(window.take(b).front()));
+      member.add(insert.back().crc, insert.back().bytes);
+      if ((rows += batch) >= insert_rows || b + 1 == batches) {
+        benchmark::DoNotOptimize(member.end().data());
+        insert.clear();
+        member = {};
+        rows = 0;
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batches * batch));
+}
+BENCHMARK(PrepareOnWorkers)->Apply(bench::timed_on_workers)->Arg(1)->Arg(2);
 
 }  // namespace
 

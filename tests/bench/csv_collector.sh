@@ -43,7 +43,7 @@ stored() {  # KIND: flows in what the last collector wrote
 
 # measure KIND WORKERS RATE: appends "COLLECTOR RATE achieved sent stored drops cpu" to results.
 measure() {
-  local kind=$1 workers=$2 rate=$3 port count start end drops cpu status=0
+  local kind=$1 workers=$2 rate=$3 port count start end drops cpu
   port=$(free_port)
   rm -f "$work/flows.nffile" "$work/flows.csv"
   "$sluice" run "$work/$kind.toml" --stats-interval 0 --set sources.collector.listen="127.0.0.1:$port" \
@@ -57,14 +57,7 @@ measure() {
   end=$(date +%s.%N)
   cpu=$(cpu_when_settled "$collector")
   drops=$(udp_drops "$port")
-  kill -INT "$collector"
-  wait "$collector" || status=$?
-  collector=""
-  if ((status != 0)); then
-    echo "sluice ($kind, workers = $workers) exited with $status:" >&2
-    cat "$work/collector.log" >&2
-    exit 1
-  fi
+  stop_collector "$work/collector.log"
   echo "$kind/$workers $rate $(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN {printf "%d", n / (b - a)}')" \
     "$count $(stored "$kind") $drops $cpu" >> "$work/results"
 }

@@ -196,6 +196,20 @@ with_work_dir() {
   trap '[[ -n "$collector" ]] && kill "$collector" 2> /dev/null; rm -rf "$work"' EXIT
 }
 
+# Stops the sluice collector whose pid is in $collector (SIGINT, as Ctrl-C
+# would) and fails the script with its log if it did not exit cleanly:
+# stop_collector LOG
+stop_collector() {
+  local status=0
+  kill -INT "$collector"
+  wait "$collector" || status=$?
+  collector=""
+  ((status == 0)) && return 0
+  echo "sluice's collector exited with $status:" >&2
+  cat "$1" >&2
+  exit 1
+}
+
 # Timing runs against a peer (set $work and $runs first):
 # timed NAME.i COMMAND... writes "wall_s cpu_s peak_rss_kib" of the run to
 # $work/NAME.i.time; median NAME COLUMN is that column's median over the runs.

@@ -13,7 +13,8 @@
 #
 # ARCHIVE=DIR keeps the archive in DIR and reads it from there next time
 # (building 10M flows takes about a minute). BASE=SLUICE also times another
-# sluice binary (another build, main's) in the same run, as a third column.
+# sluice binary (another build, main's) in the same run, as a third column
+# (the two sluices take turns at running right after nfdump).
 # QUERY='-s srcip/bytes -n 10' times that command line only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -67,7 +68,11 @@ for q in "${!queries[@]}"; do
   read -ra args <<< "$options"
   [[ -n "$filter" ]] && args+=("$filter")
   for i in $(seq "$runs"); do
-    for side in "${sides[@]}"; do
+    # The side right after nfdump runs slower (measured: 10-40% of its wall
+    # at load 3-7): with BASE, every other run swaps the two sluices.
+    order=("${sides[@]}")
+    ((i % 2 == 0)) && [[ -n "$base" ]] && order=(n b s)
+    for side in "${order[@]}"; do
       read -ra command <<< "$(program "$side")"
       timed "$side$q.$i" sh -c 'out=$1; shift; exec "$@" > "$out"' _ "$work/$side$q.out" "${command[@]}" \
         -R "$archive" "${args[@]}"

@@ -29,7 +29,7 @@ collector_pipeline binary "$work/flows.nffile" > "$work/collector.toml"
 
 # measure INSTANCES RATE: appends "INSTANCES RATE sent stored kernel_drops cpu" to results.
 measure() {
-  local instances=$1 rate=$2 port sent cpu status=0
+  local instances=$1 rate=$2 port sent cpu
   port=$(free_port)
   rm -f "$work/flows.nffile"
   "$sluice" run "$work/collector.toml" --stats-interval 0 --set sources.collector.listen="127.0.0.1:$port" \
@@ -38,14 +38,7 @@ measure() {
   wait_udp_port "$port"
   sent=$(python3 "$root/tests/bench/many_exporters.py" "$port" "$rate" "$seconds" | awk '{print $4}')
   cpu=$(cpu_when_settled "$collector")
-  kill -INT "$collector"
-  wait "$collector" || status=$?
-  collector=""
-  if ((status != 0)); then
-    echo "sluice exited with $status:" >&2
-    cat "$work/collector.log" >&2
-    exit 1
-  fi
+  stop_collector "$work/collector.log"
   echo "$instances $rate $sent $(nfdump -r "$work/flows.nffile" -I | awk '/^Flows:/ {print $2}')" \
     "$(awk '/dropped by the kernel/ {n += $(NF - 7)} END {print n + 0}' "$work/collector.log") $cpu" >> "$work/results"
 }

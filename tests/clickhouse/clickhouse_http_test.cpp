@@ -16,6 +16,7 @@
 #include "sluice/clickhouse_http/gzip.h"
 #include "sluice/clickhouse_http/schema.h"
 #include "sluice/clickhouse_http/table.h"
+#include "sluice/clickhouse_http/writer.h"
 #include "sluice/csv/formatter.h"
 
 namespace sluice::clickhouse_http {
@@ -189,50 +190,42 @@ class RoundTrip : public ::testing::TestWithParam<std::tuple<Format, bool>> {};
 
 TEST_P(RoundTrip, TheServerReadsBackWhatCsvWriterPrints) {
   const auto [format, gzip] = GetParam();
-  const std::string table =
-      fresh_table(std::string("round_trip_") + std::string(format_name(format)) + (gzip ? "_gzip" : ""));
+  const std::string name = std::string("round_trip_") + std::string(format_name(format)) + (gzip ? "_gzip" : "");
+  const std::string table = fresh_table(name);
   const auto flows = flows_to_store();
-  Encoder encoder(format, columns(Schema::legacy), &texts());
-  for (std::size_t at = 0; at < flows.size(); at += 1000)  // as batches arrive
-    encoder.append(std::span(flows).subspan(at, std::min<std::size_t>(1000, flows.size() - at)));
-  ASSERT_EQ(encoder.rows(), flows.size());
+  // As batches arrive, each encoded on its own (and deflated on its own),
+  // the pieces joined into one body (with gzip, into one gzip member).
+  RowsEncoder encoder(columns(Schema::legacy), {.format = format, .gzip = gzip, .texts = &texts()});
+  std::vector<EncodedRows> pieces;
+  for (std::size_t at = 0; at < flows.size(); at += 1000)
+    pieces.push_back(encoder.encode(std::span(flows).subspan(at, std::min<std::size_t>(1000, flows.size() - at))));
+  std::vector<std::span<const std::byte>> body;
+  GzipMember member;
+  std::size_t bytes = 0, sent = 0;
+  if (gzip) body.push_back(GzipMember::header());
+  for (const EncodedRows& piece : pieces) {
+    body.push_back(piece.data.view());
+    member.add(piece.crc, piece.bytes);
+    bytes += piece.bytes;
+    sent += piece.data.size();
+  }
+  if (gzip) {
+    body.push_back(member.end());
+    EXPECT_LT(sent, bytes / 2);
+  }
 
   Client client(endpoint(), std::chrono::seconds(10));
-  const std::string insert = "INSERT INTO " + table + " FORMAT " + std::string(format_name(format));
-  if (gzip) {
-    Gzip compressor;
-    const std::span<const std::byte> compressed = compressor.compress(encoder.body());
-    EXPECT_LT(compressed.size(), encoder.bytes() / 2);
-    client.execute(insert, std::span(&compressed, 1), "gzip");
-  } else {
-    client.execute(insert, encoder.body());
-  }
+  client.execute("INSERT INTO " + table + " FORMAT " + std::string(format_name(format)), body, gzip ? "gzip" : "");
   EXPECT_EQ(stored_rows(table), csv_writer_rows(flows));
+  if (format == Format::native) {  // (a part for each day's partition)
+    EXPECT_EQ(server().query("SELECT count() FROM system.parts WHERE active AND table = '" + name + "'"),
+              server().query("SELECT uniqExact(toDate(first)) FROM " + table))
+        << "a Native block a batch, joined into one block by the server";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
                          ::testing::Combine(::testing::Values(Format::row_binary, Format::native), ::testing::Bool()));
-
-TEST(Encoder, TruncateForgetsTheLastRows) {
-  const std::string table = fresh_table("truncated");
-  auto flows = sluice::test::sample_flows(300, 3);
-  set_names(flows);
-  const std::span<const FlowRecord> all(flows);
-  for (const Format format : {Format::row_binary, Format::native}) {
-    Encoder encoder(format, columns(Schema::legacy), &texts());
-    encoder.append(all.first(100));
-    encoder.append(all.subspan(100));
-    encoder.truncate(100);
-    EXPECT_EQ(encoder.rows(), 100u);
-    encoder.append(all.subspan(100, 50));
-    Client client(endpoint(), std::chrono::seconds(10));
-    client.execute("INSERT INTO " + table + " FORMAT " + std::string(format_name(format)), encoder.body());
-  }
-  const auto rows = csv_writer_rows(all.first(150));
-  std::vector<std::vector<std::string>> twice;
-  for (const auto& row : rows) twice.insert(twice.end(), {row, row});
-  EXPECT_EQ(stored_rows(table), twice);
-}
 
 TEST(Encoder, RefusesAStringColumnBeforeTheFixedOnes) {
   std::vector<Column> mixed(columns(Schema::legacy).begin(), columns(Schema::legacy).end());
@@ -394,15 +387,20 @@ TEST(FlowTable, ATableWithOtherColumnsIsRefusedWithTheDifferences) {
   EXPECT_THAT(e.what(), HasSubstr("no column src_addr (FixedString(16))"));
 }
 
+// `flows` in one INSERT of `format` into `table`'s columns.
+void insert(Client& client, const FlowTable& table, Format format, std::span<const FlowRecord> flows) {
+  ByteBuffer body;
+  Encoder(format, table.columns(), &texts()).encode(flows, body);
+  const std::span<const std::byte> piece = body.view();
+  client.execute(table.insert_query(format), std::span(&piece, 1));
+}
+
 TEST(FlowTable, ExtraColumnsAreLeftToTheirDefaults) {
   const std::string table = fresh_table("extra");
   server().query("ALTER TABLE " + table + " ADD COLUMN site String DEFAULT 'here'");
   Client client(endpoint(), std::chrono::seconds(10));
   const FlowTable flows = FlowTable::open(client, "default", "extra", false);
-  Encoder encoder(Format::native, flows.columns());
-  const auto sample = sluice::test::sample_flows(10, 1);
-  encoder.append(sample);
-  client.execute(flows.insert_query(Format::native), encoder.body());
+  insert(client, flows, Format::native, sluice::test::sample_flows(10, 1));
   EXPECT_EQ(server().query("SELECT count(), uniqExact(site), any(site) FROM " + table + " FORMAT CSV"),
             "10,1,\"here\"\n");
 }
@@ -433,9 +431,7 @@ TEST(FlowTable, AnOlderTableIsWrittenWithoutTheLaterColumnsUnlessCreateTableAdds
   const FlowTable as_it_is = FlowTable::open(client, "default", "older", false);
   EXPECT_EQ(as_it_is.left_out(), later_column_names());
   EXPECT_THAT(as_it_is.insert_query(Format::native), Not(HasSubstr("src_country")));
-  Encoder without(Format::native, as_it_is.columns());
-  without.append(sample);
-  client.execute(as_it_is.insert_query(Format::native), without.body());
+  insert(client, as_it_is, Format::native, sample);
   EXPECT_EQ(server().query("SELECT count() FROM " + table + " FORMAT CSV"), "10\n");
 
   const FlowTable added = FlowTable::open(client, "default", "older", true);
@@ -451,11 +447,7 @@ TEST(FlowTable, AnOlderTableIsWrittenWithoutTheLaterColumnsUnlessCreateTableAdds
     f.src_as_name = texts().intern("Example Corp, Inc.");
     f.in_if_name = texts().intern("xe-0/0/1");
   }
-  for (const Format format : {Format::native, Format::row_binary}) {
-    Encoder with(format, added.columns(), &texts());
-    with.append(aggregated);
-    client.execute(added.insert_query(format), with.body());
-  }
+  for (const Format format : {Format::native, Format::row_binary}) insert(client, added, format, aggregated);
   // The rows written before the columns were added read their defaults: a
   // flow each, no names.
   EXPECT_EQ(server().query("SELECT flows, src_as_name, in_if_name, out_if_name, count() FROM " + table +

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -468,7 +469,8 @@ double scraped(unsigned short port, const std::string& series) {
 // "disk"). The issue's outage lasts 60 s; a few seconds prove the same
 // (more records than the in-memory queue holds go to the disk while the
 // socket is read on), so the server comes back once the buffer holds more
-// than the queue's 65,536 records.
+// than the queue's 65,536 records. The sink runs on two workers: a commit
+// that fails is retried with the batch its worker prepared.
 class BufferedSink : public Sink {
  protected:
   static constexpr std::uint64_t flows = 150'000;  // 7.5 s at 20,000 a second
@@ -506,7 +508,7 @@ class BufferedSink : public Sink {
         "\"\ntable = \"" + table + "\"\nuser = \"" + ClickHouseServer::user +
         "\"\npassword = \"${CLICKHOUSE_PASSWORD}\"\ncreate_table = true\nbatch_rows = " + std::to_string(batch_rows) +
         "\nbatch_timeout = \"100ms\"\nconnections = 1\nbuffer = \"disk\"\nbuffer_path = "
-        "\"buffer\"\n";
+        "\"buffer\"\nworkers = 2\n";
     auto a = args("run", toml);
     a.insert(a.begin(), sluice_exe());
     auto collector = std::make_unique<Process>(a, options());
@@ -637,6 +639,8 @@ TEST_F(BufferedSink, KilledDuringTheOutageTheNextRunDeliversTheBufferFirst) {
   EXPECT_GE(std::stod(r.err.substr(r.err.rfind(' ', at - 1) + 1)), buffered_before)
       << "every record in the buffer at the kill";
   EXPECT_THAT(r.err, HasSubstr("empty at the end"));
+  EXPECT_THAT(r.err, HasSubstr("batches encoded again on the committing thread"))
+      << "the workers could not read the table before the server came back";
 
   const std::uint64_t lost = sent().count - stored("killed").count;
   const double down = exported_after - exported_before;
@@ -719,6 +723,46 @@ TEST_F(Sink, RowsArriveWithinBatchTimeoutWhileTheRunGoesOn) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(number(server().query("SELECT count() FROM default.live")), summary_cell(r.err, "ch", records_in))
       << "what the sink took is in the table once the run has ended";
+}
+
+// The sink on N workers: they encode and deflate batches, the started copy
+// gathers them into INSERTs in order (cutting a batch where batch_rows
+// falls). The same file's flows make the same INSERTs of the same rows for
+// any N: each INSERT a part (merges stopped), numbered in the order the
+// server took them (one connection: in the order they were sent).
+TEST_F(Sink, WorkersMakeTheSameInsertsForAnyNumberOfThem) {
+  // Through a file: the generator's times follow the wall clock.
+  const auto written =
+      run("[sources.gen]\nplugin = \"generator\"\ncount = 12000\n[sinks.file]\nplugin = "
+          "\"binary_writer\"\ninputs = [\"gen\"]\npath = \"flows.nfcapd\"\n");
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const auto schema = run_sluice({"schema", "clickhouse", "--table", "workers", "--server-version", "18.16"});
+  ASSERT_EQ(schema.exit_code, 0) << schema.err;
+  std::vector<std::string> first;
+  for (const char* workers : {"1", "2", "3", "4"}) {
+    const std::string table = std::string("workers_") + workers;
+    server().query("DROP TABLE IF EXISTS default." + table);
+    server().query(std::regex_replace(schema.out, std::regex("`workers`"), "`" + table + "`"));
+    server().query("SYSTEM STOP MERGES default." + table);
+    const auto r = run(
+        "[sources.file]\nplugin = \"binary_reader\"\npath = \"flows.nfcapd\"\n[sinks.ch]\nplugin = "
+        "\"clickhouse\"\ninputs = [\"file\"]\nurl = \"" +
+        server().url() + "\"\ntable = \"" + table +
+        "\"\ncompression = \"gzip\"\nbatch_rows = 2500\nbatch_timeout = \"1h\"\nconnections = 1\nworkers = " + workers +
+        "\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("12000 rows in 5 INSERTs")) << workers << " workers";
+    EXPECT_THAT(r.err, Not(HasSubstr("encoded again"))) << "the workers encoded every batch they could";
+    std::vector<std::string> rows;
+    std::istringstream tsv(server().query("SELECT _part, * FROM default." + table + " FORMAT TabSeparated"));
+    for (std::string line; std::getline(tsv, line);) rows.push_back(line);
+    std::sort(rows.begin(), rows.end());
+    ASSERT_EQ(rows.size(), 12000u);
+    if (first.empty())
+      first = rows;
+    else
+      EXPECT_TRUE(rows == first) << workers << " workers made other INSERTs than one";
+  }
 }
 
 TEST_F(Sink, SchemaCommandPrintsTheTableTheSinkWrites) {

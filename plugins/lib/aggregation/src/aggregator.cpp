@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 #include "key.h"
 #include "table.h"
@@ -123,8 +124,8 @@ struct Aggregator::State {
         table.prefetch_slot(hashes[i]);
       }
       for (std::size_t i = 0; i < own; ++i) {
-        indices[i] = table.locate(&keys[i * words], hashes[i]);
-        if (indices[i] != KeyTable::full) table.prefetch_entry(indices[i]);
+        indices[i] = table.locate(hashes[i]);
+        if (indices[i] != KeyTable::fresh) table.prefetch_entry(indices[i]);
       }
       for (std::size_t i = 0; i < own; ++i) {
         const FlowRecord& flow = *kept[i];
@@ -260,8 +261,8 @@ struct Aggregator::State {
 };
 
 Aggregator::Aggregator(Settings settings) {
-  if (settings.max_keys == 0 || settings.max_keys >= KeyTable::full)
-    throw std::invalid_argument("max_keys must be 1 to 4294967294");
+  if (settings.max_keys == 0 || settings.max_keys > KeyTable::most_keys)
+    throw std::invalid_argument("max_keys must be 1 to " + std::to_string(KeyTable::most_keys));
   if (settings.partition >= settings.partitions) throw std::invalid_argument("no such partition");
   state_ = std::make_unique<State>(std::move(settings));
 }

@@ -86,12 +86,11 @@ KeyTable::KeyTable(std::size_t key_words, std::size_t max_keys)
 }
 
 std::uint32_t KeyTable::find(const std::uint64_t* key, std::uint64_t hash) {
-  const auto tag = static_cast<std::uint32_t>(hash);
   for (std::size_t s = slot_of(hash);; s = s + 1 == capacity_ ? 0 : s + 1) {
     const std::uint64_t slot = slots_.data()[s];
     if (slot == 0) return add(s, key, hash);
     const auto index = static_cast<std::uint32_t>(slot) - 1;
-    if (slot >> 32 == tag && same_key(entry(index), key)) return index;
+    if (same_tag(slot, hash) && same_key(entry(index), key)) return index;
   }
 }
 
@@ -107,7 +106,7 @@ std::uint32_t KeyTable::add(std::size_t slot, const std::uint64_t* key, std::uin
   std::copy(key, key + key_words_, e);
   std::fill(e + key_words_, e + stride_, 0);
   e[key_words_ + first] = ~std::uint64_t{0};
-  slots_.data()[slot] = (hash << 32) | (std::uint64_t{index} + 1);
+  slots_.data()[slot] = (hash >> 32 << 32) | (std::uint64_t{index} + 1);
   return index;
 }
 
@@ -117,16 +116,20 @@ void KeyTable::clear() noexcept {
 }
 
 void KeyTable::grow() {
+  const std::size_t old_capacity = capacity_;
   capacity_ = std::min(capacity_ * 2, capacity_for(max_keys_));
   ZeroedWords entries(room_in(capacity_, max_keys_) * stride_);
   entries.take_from(entries_, size_ * stride_);
   entries_ = std::move(entries);
-  slots_ = ZeroedWords(capacity_);
-  for (std::size_t i = 0; i < size_; ++i) {
-    const std::uint64_t h = hash(entry(i));
-    std::size_t s = slot_of(h);
+  // The old slots in order, each where its hash's half places it now: the
+  // new slots fill nearly in order too, and no entry is read.
+  const ZeroedWords old = std::exchange(slots_, ZeroedWords(capacity_));
+  for (std::size_t i = 0; i < old_capacity; ++i) {
+    const std::uint64_t slot = old.data()[i];
+    if (slot == 0) continue;
+    std::size_t s = slot_of(slot);
     while (slots_.data()[s] != 0) s = s + 1 == capacity_ ? 0 : s + 1;
-    slots_.data()[s] = (h << 32) | (i + 1);
+    slots_.data()[s] = slot;
   }
 }
 

@@ -1,9 +1,10 @@
-// The keys of a bin and their sums. Slots of 8 bytes (a 32-bit tag of the
-// hash and the entry's index) are probed linearly, eight to a cache line;
-// the entries (key and sums) lie one after the other in the order keys came.
-// A lookup is split in steps so that a chunk of flows asks memory for all its
-// slots, then all its entries, at once rather than one miss after another.
-// The table grows by doubling up to what max_keys needs, never beyond.
+// The keys of a bin and their sums. Slots of 8 bytes (the hash's high half,
+// which also places the key, and the entry's index) are probed linearly,
+// eight to a cache line; the entries (key and sums) lie one after the other
+// in the order keys came. A lookup is split in steps so that a chunk of
+// flows asks memory for all its slots, then all its entries, at once rather
+// than one miss after another. The table grows by doubling up to what
+// max_keys needs, never beyond.
 #pragma once
 
 #include <cstddef>
@@ -40,8 +41,10 @@ class KeyTable {
   // An entry, as words: the key, then the sums.
   enum Sum : std::size_t { packets, bytes, flows, first, last, sum_count };
   static constexpr std::uint32_t full = ~std::uint32_t{0};  // no such key, and no room for it
+  static constexpr std::uint32_t fresh = full - 1;          // locate(): no such key yet
+  static constexpr std::size_t most_keys = fresh - 1;
 
-  KeyTable(std::size_t key_words, std::size_t max_keys);  // max_keys below 2^32 - 1
+  KeyTable(std::size_t key_words, std::size_t max_keys);  // max_keys up to most_keys
 
   // The hot path takes the key's width in words as `Words` when the caller
   // knows it at compile time, so that its loops unroll; 0: the table's.
@@ -55,20 +58,20 @@ class KeyTable {
     for (; i + 1 < words; i += 2)
       h ^= fold_multiply(key[i] ^ secret_[0] ^ 0xa0761d6478bd642fULL, key[i + 1] ^ secret_[1] ^ 0xe7037ed1a0b428dbULL);
     if (i < words) h ^= fold_multiply(key[i] ^ secret_[1] ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
-    // Every bit of the key reaches both halves: the high one places, the low one tags.
+    // Every bit of the key reaches the high half, which places and tags.
     return fold_multiply(h ^ 0x1d8e4e27c47d124fULL, secret_[1] | 1);
   }
 
   // Step 1: asks for the slots `hash` probes first.
   void prefetch_slot(std::uint64_t hash) const noexcept { __builtin_prefetch(slots_.data() + slot_of(hash)); }
   // Step 2: the index of the entry whose tag matches `hash` (its key not yet
-  // compared), or of a new entry for `key`; `full` when there is no room.
-  std::uint32_t locate(const std::uint64_t* key, std::uint64_t hash) {
-    const auto tag = static_cast<std::uint32_t>(hash);
+  // compared), or `fresh`. New keys are added in step 3, in the order the
+  // flows came, even when a tag of another key matched here.
+  std::uint32_t locate(std::uint64_t hash) const noexcept {
     for (std::size_t s = slot_of(hash);; s = s + 1 == capacity_ ? 0 : s + 1) {
       const std::uint64_t slot = slots_.data()[s];
-      if (slot == 0) return add(s, key, hash);
-      if (slot >> 32 == tag) return static_cast<std::uint32_t>(slot) - 1;
+      if (slot == 0) return fresh;
+      if (same_tag(slot, hash)) return static_cast<std::uint32_t>(slot) - 1;
     }
   }
   void prefetch_entry(std::uint32_t index) const noexcept {
@@ -79,10 +82,11 @@ class KeyTable {
     __builtin_prefetch(e + stride_ - 1, 1);  // an entry may straddle two cache lines
   }
   // Step 3: the sums of `key` at `index`; when another key only shares its
-  // tag there, the whole key is looked for (nullptr: full).
+  // tag there, or the key is new, the whole key is looked for and added if
+  // missing (nullptr: full).
   template <std::size_t Words = 0>
   std::uint64_t* sums(std::uint32_t index, const std::uint64_t* key, std::uint64_t hash) {
-    if (index != full && !same_key<Words>(entry(index), key)) index = find(key, hash);
+    if (index == fresh || !same_key<Words>(entry(index), key)) index = find(key, hash);
     return index == full ? nullptr : entry(index) + key_words_;
   }
 
@@ -96,8 +100,13 @@ class KeyTable {
   void clear() noexcept;
 
  private:
-  // The hash's high half scaled to the capacity (no power of two needed).
-  std::size_t slot_of(std::uint64_t hash) const noexcept { return ((hash >> 32) * capacity_) >> 32; }
+  // The hash's high half scaled to the capacity (no power of two needed). A
+  // slot holds that half too: growing places the slots again without
+  // reading a key.
+  std::size_t slot_of(std::uint64_t hash_or_slot) const noexcept { return ((hash_or_slot >> 32) * capacity_) >> 32; }
+  // Keys placed at one slot share the half's top log2(capacity) bits: the
+  // rest tells them apart (8 bits at 16M slots); a false match costs a find().
+  static bool same_tag(std::uint64_t slot, std::uint64_t hash) noexcept { return (slot ^ hash) >> 32 == 0; }
   std::uint64_t* entry(std::size_t index) const noexcept { return entries_.data() + index * stride_; }
   template <std::size_t Words = 0>
   bool same_key(const std::uint64_t* a, const std::uint64_t* b) const noexcept {
@@ -123,7 +132,7 @@ class KeyTable {
   std::uint64_t secret_[2];  // random per table: flows made to collide cannot aim
   std::size_t capacity_;     // slots
   std::size_t size_ = 0;     // entries
-  ZeroedWords slots_;        // tag << 32 | index + 1; 0: free
+  ZeroedWords slots_;        // the hash's high half << 32 | index + 1; 0: free
   ZeroedWords entries_;      // room for 3/4 of the slots
 };
 

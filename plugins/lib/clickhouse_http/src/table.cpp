@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -114,6 +115,11 @@ FlowTable FlowTable::open(Client& client, const std::string& database, const std
 }
 
 std::string FlowTable::name() const { return qualified_name(database_, table_); }
+
+bool FlowTable::columns_match(const FlowTable& other) const noexcept {
+  return std::equal(columns_.begin(), columns_.end(), other.columns_.begin(), other.columns_.end(),
+                    [](const Column& a, const Column& b) { return a.name == b.name && a.type == b.type; });
+}
 
 std::string FlowTable::insert_query(Format format) const {
   std::string names;

@@ -1,4 +1,4 @@
-// Flows encoded for one INSERT, in ClickHouse's RowBinary or Native format.
+// Flows encoded for an INSERT, in ClickHouse's RowBinary or Native format.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +31,9 @@ class ByteBuffer {
     return room;
   }
   void resize_down(std::size_t size) noexcept { size_ = size; }
+  void reserve(std::size_t bytes) {
+    if (bytes > capacity_) reallocate(bytes);
+  }
   std::span<const std::byte> view() const noexcept { return {data_.get(), size_}; }
   std::size_t size() const noexcept { return size_; }
 
@@ -49,19 +52,14 @@ class Encoder {
   // are empty.
   Encoder(Format format, std::span<const Column> columns, const TextTable* texts = nullptr);
 
-  void append(std::span<const FlowRecord> flows);
-  std::size_t rows() const noexcept { return rows_; }
-  std::size_t bytes() const noexcept;  // the body's size
-  // Forgets the rows after the first `rows` (a batch the sink did not take).
-  void truncate(std::size_t rows) noexcept;
-  void clear() noexcept { truncate(0); }
-
-  // The INSERT's body: pieces to send in order, valid until the next change.
-  const std::vector<std::span<const std::byte>>& body();
+  // The flows on their own, appended to `out` as an INSERT's body takes
+  // them: a Native block of their own (a body may hold several, which the
+  // server joins into one), or RowBinary rows.
+  void encode(std::span<const FlowRecord> flows, ByteBuffer& out);
 
  private:
-  void append_rows(std::span<const FlowRecord> flows);
-  void append_columns(std::span<const FlowRecord> flows);
+  void append_rows(std::span<const FlowRecord> flows, ByteBuffer& out);
+  void append_column(std::size_t column, std::span<const FlowRecord> flows, ByteBuffer& out);
   std::string_view text(const FlowRecord& flow, std::size_t offset) const noexcept;
 
   Format format_;
@@ -69,14 +67,12 @@ class Encoder {
   std::span<const Column> fixed_;    // the columns of fixed-width values, first in columns_
   std::span<const Column> strings_;  // the String columns after them
   const TextTable* texts_;
-  std::size_t row_width_ = 0;  // of the fixed columns
-  std::size_t rows_ = 0;
-  std::vector<ByteBuffer> data_;               // RowBinary: one; Native: one per column
+  std::size_t row_width_ = 0;                  // of the fixed columns
+  std::size_t row_bytes_ = 0;                  // encoded, in the last batch (at first: its least)
   ByteBuffer fixed_rows_;                      // RowBinary with String columns: the fixed part of a batch's rows
   std::vector<std::string_view> batch_texts_;  // RowBinary: a batch's texts, row by row, looked up first
   std::vector<ByteBuffer> heads_;              // Native: each column's name and type
-  ByteBuffer block_head_;                      // Native: column and row counts
-  std::vector<std::span<const std::byte>> body_;
+  std::size_t heads_bytes_ = 0;                // Native: their sizes
 };
 
 }  // namespace sluice::clickhouse_http

@@ -29,6 +29,8 @@ class FlowTable {
   const std::vector<std::string>& left_out() const noexcept { return left_out_; }
   std::string name() const;  // `database`.`table`
   std::string insert_query(Format format) const;
+  // The same columns with the same types: rows encoded for one are rows of the other.
+  bool columns_match(const FlowTable& other) const noexcept;
 
  private:
   FlowTable(std::string database, std::string table, Schema schema, std::vector<Column> columns,

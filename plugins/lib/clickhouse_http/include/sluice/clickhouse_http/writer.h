@@ -1,6 +1,10 @@
 // Flows into the table, INSERT by INSERT: rows gather until batch_rows rows
 // or batch_bytes bytes or batch_timeout since the first, then go out while
 // the next ones gather, up to `connections` INSERTs on their way at once.
+// Each batch written is encoded on its own (RowsEncoder), on any thread: an
+// INSERT's body is its batches' pieces in order, Native blocks (the server
+// joins them into one) or RowBinary rows, and with gzip their deflated data
+// in one gzip member. A batch that crosses batch_rows is encoded again in two.
 //
 // Delivery is at least once. A transient failure (sluice::TransientError)
 // leaves every row held, to be sent again; when an INSERT got no answer, the
@@ -38,6 +42,26 @@ struct WriterSettings {
   const TextTable* texts = nullptr;  // the String columns' texts (the run's table)
 };
 
+// A batch's rows as an INSERT's body takes them.
+struct EncodedRows {
+  std::size_t rows = 0;
+  std::size_t bytes = 0;  // encoded (what batch_bytes counts), before deflating
+  std::uint32_t crc = 0;  // of those bytes, when deflated
+  ByteBuffer data;        // what the body carries: the encoded bytes, or their deflated data
+};
+
+// Encodes batches for the writer of a table, on any thread (one encoder each).
+class RowsEncoder {
+ public:
+  RowsEncoder(std::span<const Column> columns, const WriterSettings& settings);
+  EncodedRows encode(std::span<const FlowRecord> flows);
+
+ private:
+  Encoder encoder_;
+  std::optional<Deflater> deflater_;
+  ByteBuffer encoded_;  // before deflating
+};
+
 struct WriterCounters {
   Counter rows;              // rows the server has acknowledged
   Counter inserts;           // INSERTs acknowledged
@@ -59,6 +83,9 @@ class Writer {
   // connection has an INSERT on its way. A permanent failure of an earlier
   // INSERT is thrown as Error.
   void write(std::span<const FlowRecord> flows, Clock::time_point now);
+  // The same for flows a RowsEncoder of this table and settings encoded;
+  // `encoded` is taken only when the flows are (left as it is on a throw).
+  void write(EncodedRows&& encoded, std::span<const FlowRecord> flows, Clock::time_point now);
   // Sends the gathered rows once they have waited batch_timeout.
   void tick(Clock::time_point now);
   // Sends every held row and waits for the answers.
@@ -77,10 +104,13 @@ class Writer {
 
  private:
   struct Insert;
+  void take(std::span<const FlowRecord> flows, Clock::time_point now);
+  void add(Insert& insert, EncodedRows&& encoded);
   void settle();
   void resend_failed();
   Insert& gathering(Clock::time_point now);
   void send(Insert& insert);
+  void build_body(Insert& insert) const;
   void ended(Insert& insert, Outcome&& outcome);
   void answered(std::uint64_t first_row, std::uint64_t rows);
   std::unique_ptr<Insert> new_insert() const;
@@ -90,6 +120,7 @@ class Writer {
   const std::span<const Column> columns_;
   const WriterSettings settings_;
   const WriterCounters counters_;
+  RowsEncoder encoder_;
   std::vector<std::unique_ptr<Insert>> inserts_;  // one per connection, and one gathering
   std::optional<Error> permanent_error_;
   std::uint64_t rows_taken_ = 0;
