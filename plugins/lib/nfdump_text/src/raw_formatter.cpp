@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "printed.h"
 #include "sluice/csv/text.h"
 #include "sluice/nfdump_text/formatters.h"
 #include "sluice/nfdump_text/text.h"
@@ -14,35 +15,6 @@
 namespace sluice::nfdump_text {
 
 namespace {
-
-template <class... Args>
-void append(std::string& out, const char* format, Args... args) {
-  char text[256];
-  const int n = std::snprintf(text, sizeof text, format, args...);
-  out.append(text, static_cast<std::size_t>(n > 0 ? n : 0));
-}
-
-std::string ip_text(const IpAddress& a, bool ipv6) {
-  char text[64];
-  char* const end = ipv6 ? csv::text::put_address_as_ipv6(text, a) : csv::text::put_address(text, a);
-  return {text, static_cast<std::size_t>(end - text)};
-}
-
-// nfdump's element ids (nfxV3.h).
-enum : std::uint16_t {
-  generic_flow = 1,
-  ipv4_flow = 2,
-  ipv6_flow = 3,
-  flow_misc = 4,
-  counters = 5,
-  as_routing = 7,
-  bgp_next_hop_v4 = 8,
-  bgp_next_hop_v6 = 9,
-  ip_next_hop_v4 = 10,
-  ip_next_hop_v6 = 11,
-  received_v4 = 12,
-  received_v6 = 13,
-};
 
 // "1799294966570 [2027-01-07 04:09:26.570]"; a time of second 0 is "<unknown>".
 void time_line(std::string& out, const char* label, std::uint64_t ms) {
@@ -193,6 +165,7 @@ class RawFormatter final : public csv::Formatter {
   }
 
   static void element(std::string& out, std::uint16_t id, const FlowRecord& f, bool ipv6) {
+    using namespace nffile::element;
     switch (id) {
       case generic_flow: generic_flow_lines(out, f); break;
       case ipv4_flow:
