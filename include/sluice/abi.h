@@ -25,7 +25,7 @@
 namespace sluice {
 
 // Bump on any change to the types in this SDK that a plugin library compiles in.
-inline constexpr std::uint32_t abi_version = 8;
+inline constexpr std::uint32_t abi_version = 9;
 
 enum class PluginKind : std::uint8_t { source, transform, sink };
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -164,7 +165,13 @@ struct FlowRecord {
   std::array<char, 2> dst_country{};
   Boundary in_if_boundary = Boundary::undefined;
   Boundary out_if_boundary = Boundary::undefined;
-  std::uint32_t in_if_speed = 0;  // Mbit/s (ifHighSpeed)
+  // How the flow ended and which way it points, as IPFIX says them (nfdump's
+  // misc element keeps both; they sit in what was padding, so no offset moved).
+  // These two and export_version have no row in fields.h yet: a row is a
+  // column of every schema (docs/plugins.md, Compatibility).
+  std::uint8_t end_reason = 0;        // flowEndReason (IE 136): 1 idle timeout, 2 active timeout, 3 end of flow, ...
+  std::uint8_t biflow_direction = 0;  // biflowDirection (IE 239): 1 initiator, 2 reverse initiator, 3 perimeter
+  std::uint32_t in_if_speed = 0;      // Mbit/s (ifHighSpeed)
   std::uint32_t out_if_speed = 0;
   TextId src_as_name = 0;  // the AS's organisation
   TextId dst_as_name = 0;
@@ -189,6 +196,9 @@ struct FlowRecord {
   TextId out_if_description = 0;
   TextId in_if_connectivity = 0;  // "transit", "ix", ... by the classifier's rules
   TextId out_if_connectivity = 0;
+  // The protocol the flow was exported with, as nfdump's records say it:
+  // the NetFlow version (5, 9; IPFIX 10), 0x80 | 5 for sFlow 5; 0 unknown.
+  std::uint8_t export_version = 0;
 
   std::uint64_t duration_ms() const noexcept { return last_ms >= first_ms ? last_ms - first_ms : 0; }
 
@@ -203,5 +213,9 @@ struct FlowRecord {
 static_assert(std::is_trivially_copyable_v<FlowRecord>);
 static_assert(std::is_standard_layout_v<FlowRecord>);
 static_assert(sizeof(FlowRecord) == 320, "FlowRecord is part of the plugin ABI: bump sluice::abi_version");
+// ABI 9 put end_reason, biflow_direction and export_version in padding: the
+// members around them kept their offsets.
+static_assert(offsetof(FlowRecord, end_reason) == 214 && offsetof(FlowRecord, in_if_speed) == 216 &&
+              offsetof(FlowRecord, export_version) == 316);
 
 }  // namespace sluice

@@ -1,5 +1,5 @@
 // text_writer: flows as nfdump 1.7.1 prints them: `-o line`, `long`,
-// `extended` and `fmt:` lines, `-o json`, or the `-s` statistics table of an
+// `extended` and `fmt:` lines, `-o json`, `-o raw`, or the `-s` statistics table of an
 // aggregate's rows (see nfdump_text/formatters.h).
 #include <sluice/plugin.h>
 
@@ -22,7 +22,8 @@ constexpr OptionSpec format_options[] = {
      .type = OptionType::string,
      .default_value = "\"line\"",
      .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
-             "%sap -> %dap %pkt %byt %fl ...); \"json\": nfdump's JSON array (header: its brackets); a `stat` table: "
+             "%sap -> %dap %pkt %byt %fl ...); \"json\": nfdump's JSON array (header: its brackets); \"raw\": nfdump's "
+             "\"Flow Record:\" blocks (the record as an nfcapd file stores it); a `stat` table: "
              "\"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
     {.name = "stat",
      .type = OptionType::string,
@@ -114,9 +115,13 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
     if (order_of(options)) throw sluice::OptionError("order", "JSON is printed as the flows come");
     return sluice::nfdump_text::make_json_formatter(options.boolean("header"));
   }
+  if (format == "raw") {
+    if (order_of(options)) throw sluice::OptionError("order", "raw records are printed as the flows come");
+    return sluice::nfdump_text::make_raw_formatter(options.boolean("summary"));
+  }
   const auto named = sluice::nfdump_text::named_format(format);
   if (!named && !format.starts_with("fmt:"))
-    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended, json or fmt:...");
+    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended, json, raw or fmt:...");
   try {
     return sluice::nfdump_text::make_line_formatter({.format = named ? std::string(*named) : format.substr(4),
                                                      .long_v6 = options.boolean("long_v6"),

@@ -203,6 +203,8 @@ FlowRecord as_nfdump_shows(FlowRecord f, int version) {
   f.received_ms = 0;
   f.observation_domain = 0;
   f.sampling_interval = 1;
+  f.export_version = 0;  // its JSON does not say these
+  f.end_reason = f.biflow_direction = 0;
   f.present = 0;  // nfdump's CSV prints an absent element as a zero one (its nffile keeps them apart)
   if (version == 5) f.src_mask = f.dst_mask = 0;
   // v1 and v5 records always carry a next hop; nfdump 1.7.1 stores none where

@@ -100,11 +100,11 @@ void sort_ties(std::vector<std::string>& lines, const Args& args) {
   }
 }
 
-// A CSV row with its exporter id (column 47 of 48), or JSON's export_sysid
-// member, replaced by '#'.
+// A CSV row with its exporter id (column 47 of 48), JSON's export_sysid
+// member or raw's export sysid line, replaced by '#'.
 std::string without_exporter_id(std::string row) {
-  constexpr std::string_view json_member = "\t\"export_sysid\" : ";
-  if (row.starts_with(json_member)) return row.replace(json_member.size(), std::string::npos, "#");
+  for (const std::string_view label : {"\t\"export_sysid\" : ", "  export sysid =  "})
+    if (row.starts_with(label)) return row.replace(label.size(), std::string::npos, "#");
   if (std::count(row.begin(), row.end(), ',') != 47) return row;  // the header and the summary
   std::size_t start = 0;
   for (int comma = 0; comma < 46; ++comma) start = row.find(',', start) + 1;
@@ -172,7 +172,7 @@ void expect_same(const std::vector<Args>& runs) {
         for (auto* side : {&theirs.lines, &ours.lines})
           for (auto& line : *side) line = without_flows_processed(line);
     }
-    if (has(runs[i], "-R") && (has(runs[i], "csv") || has(runs[i], "json")))
+    if (has(runs[i], "-R") && (has(runs[i], "csv") || has(runs[i], "json") || has(runs[i], "raw")))
       for (auto* side : {&theirs.lines, &ours.lines})
         for (auto& line : *side) line = without_exporter_id(line);
     sort_ties(theirs.lines, runs[i]);
@@ -285,6 +285,15 @@ TEST(QueryAgainstNfdump, PrintsJson) {
                            {"-o", "json", "-N", "-6", "bytes > 100000"}});
   // Flows of no exporter, summed by several flows.
   runs.push_back({"-r", (nfdump_archive().dir / "5-sluice-aggregate").string(), "-o", "json", "-c", "30"});
+  expect_same(runs);
+}
+
+// -o raw: each record as stored, its header (flags, version, elements,
+// size) and every element's values; RecordCount numbers the flows read.
+TEST(QueryAgainstNfdump, PrintsRawRecords) {
+  auto runs = over_inputs({{"-o", "raw", "-c", "40"}, {"-o", "raw", "-q", "-c", "1500"}});
+  // Flows of no exporter, summed by several flows, written by sluice.
+  runs.push_back({"-r", (nfdump_archive().dir / "5-sluice-aggregate").string(), "-o", "raw", "-q", "-c", "30"});
   expect_same(runs);
 }
 
@@ -426,7 +435,8 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
        std::vector<std::pair<Args, std::string>>{{{"-r", file, "-a", "-o", "long"}, "-o long with -a"},
                                                  {{"-r", file, "-A", "srcip4"}, "srcip4"},
                                                  {{"-r", file, "-A", "srcip4/33"}, "srcip4/33"},
-                                                 {{"-r", file, "-o", "raw"}, "-o raw"},
+                                                 {{"-r", file, "-o", "raw", "proto tcp"}, "-o raw with a filter"},
+                                                 {{"-r", file, "-o", "raw", "-O", "bytes"}, "-O with -o raw"},
                                                  {{"-r", file, "-o", "json", "-O", "bytes"}, "-O with -o json"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
@@ -511,7 +521,7 @@ TEST(QueryCommandLine, HelpListsTheOptions) {
   const auto help = testing::run_sluice({"query", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   for (const char* option :
-       {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "json", "-I ", "--pipeline", "not supported yet"})
+       {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "json", "raw", "-I ", "--pipeline", "not supported yet"})
     EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 

@@ -56,6 +56,8 @@ enum class Target : std::uint8_t {
   engine_id,
   direction,
   fwd_status,
+  end_reason,
+  biflow_direction,
   sampling_interval,
   sampling_packet_interval,
   sampling_packet_space,
@@ -125,6 +127,8 @@ Target target_of(std::uint16_t id, std::uint32_t enterprise) {
     case ie::engine_id: return Target::engine_id;
     case ie::direction: return Target::direction;
     case ie::fwd_status: return Target::fwd_status;
+    case ie::flow_end_reason: return Target::end_reason;
+    case ie::biflow_direction: return Target::biflow_direction;
     case ie::sampling_interval:
     case ie::sampler_random_interval: return Target::sampling_interval;
     case ie::sampling_packet_interval: return Target::sampling_packet_interval;
@@ -266,6 +270,8 @@ void apply(Target t, const std::uint8_t* p, std::size_t length, Values& v) {
       break;
     case Target::direction: f.direction = u8(); break;
     case Target::fwd_status: f.fwd_status = u8(); break;
+    case Target::end_reason: f.end_reason = u8(); break;
+    case Target::biflow_direction: f.biflow_direction = u8(); break;
     case Target::sampling_interval: v.sampling_interval = u(); break;
     case Target::sampling_packet_interval: v.packet_interval = u(); break;
     case Target::sampling_packet_space: v.packet_space = u(); break;
@@ -469,6 +475,7 @@ void Decoder::State::decode_fixed(const FixedLayout& layout, const IpAddress& fr
   blank.exporter = from;
   blank.received_ms = received_ms;
   blank.observation_domain = engine_tag;
+  blank.export_version = layout.version == 7 ? 5 : static_cast<std::uint8_t>(layout.version);  // as nfcapd says v7
   blank.present = layout.present;
   if (layout.has_engine_and_sampling) {
     blank.engine_type = h[20];
@@ -544,6 +551,7 @@ void Decoder::State::decode_templated(const IpAddress& from, std::span<const std
   blank.exporter = from;
   blank.received_ms = received_ms;
   blank.observation_domain = domain;
+  blank.export_version = ipfix ? 10 : 9;
   // v9 names the engine in the source id (see finish_flow).
   blank.present = collector_present | (ipfix ? 0 : FlowRecord::bit(Element::engine));
 

@@ -437,6 +437,8 @@ FlowRecord as_carried_by(Version version, const FlowRecord& r) {
   c.label = 0;
   if (!ipv6 && !r.dst_addr.is_v4()) c.dst_addr = IpAddress::v4(0);
   if (c.sampling_interval == 0) c.sampling_interval = 1;
+  c.export_version = static_cast<std::uint8_t>(version);  // the collector notes the version
+  c.end_reason = c.biflow_direction = 0;                  // not sent
   switch (version) {
     case Version::v5:
       c.packets = v5_uint32(r.packets);

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <string>
 
+#include "printed.h"
 #include "sluice/csv/text.h"
 #include "sluice/nfdump_text/formatters.h"
 #include "sluice/nffile/exporter_table.h"
@@ -12,13 +13,6 @@
 namespace sluice::nfdump_text {
 
 namespace {
-
-template <class... Args>
-void append(std::string& out, const char* format, Args... args) {
-  char text[256];
-  const int n = std::snprintf(text, sizeof text, format, args...);
-  out.append(text, static_cast<std::size_t>(n > 0 ? n : 0));
-}
 
 // "2026-11-18T09:59:59.080" in local time (TZ).
 std::string json_time(std::uint64_t ms) {
@@ -29,12 +23,6 @@ std::string json_time(std::uint64_t ms) {
   const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(text + n, sizeof text - n, ".%03u", static_cast<unsigned>(ms % 1000));
   return text;
-}
-
-std::string ip_text(const IpAddress& a, bool ipv6) {
-  char text[64];
-  char* const end = ipv6 ? csv::text::put_address_as_ipv6(text, a) : csv::text::put_address(text, a);
-  return {text, static_cast<std::size_t>(end - text)};
 }
 
 bool is_ipv6(const IpAddress& a) { return !a.is_v4(); }

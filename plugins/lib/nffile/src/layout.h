@@ -9,6 +9,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "sluice/nffile/record_form.h"
+
 #include "sluice/nffile/file.h"
 
 namespace sluice::nffile::layout {
@@ -86,20 +88,8 @@ static_assert(sizeof(ElementHeader) == 4);
 // host-order 64-bit number.
 using Ipv6Halves = std::uint64_t[2];
 
-enum ElementId : std::uint16_t {
-  generic_flow = 1,
-  ipv4_flow = 2,
-  ipv6_flow = 3,
-  flow_misc = 4,
-  counters = 5,
-  as_routing = 7,
-  bgp_next_hop_v4 = 8,
-  bgp_next_hop_v6 = 9,
-  ip_next_hop_v4 = 10,
-  ip_next_hop_v6 = 11,
-  received_v4 = 12,
-  received_v6 = 13,
-};
+using ElementId = element::Id;
+using enum element::Id;
 
 struct GenericFlow {
   std::uint64_t first_ms;

@@ -2,9 +2,12 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "layout.h"
+#include "sluice/nffile/record_form.h"
 
 namespace sluice::nffile {
 namespace {
@@ -104,18 +107,19 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
   else
     put_element<layout::Ipv6Flow>(out, layout::ipv6_flow, src.high(), src.low(), dst.high(), dst.low());
   ++elements;
-  constexpr std::uint32_t no_biflow = 0;  // biflow direction, end reason, reverse TCP flags, fill
   constexpr std::uint64_t counters = FlowRecord::bit(Element::reverse_counters) | FlowRecord::bit(Element::flows);
   constexpr std::uint64_t as = FlowRecord::bit(Element::src_as) | FlowRecord::bit(Element::dst_as);
   // The optional elements are written where the flow has them, as nfcapd
   // writes those its exporter sent: nfdump prints zeros for the others.
   // An element holds several values: those the flow lacks are written as 0.
   const auto value_if = [&f](Element e, auto value) { return f.has(e) ? value : decltype(value){0}; };
+  constexpr std::uint8_t no_reverse_tcp_flags = 0, fill = 0;
+  const bool misc = (f.present & misc_elements) != 0 || f.end_reason != 0 || f.biflow_direction != 0;
   put_optional_element<layout::FlowMisc>(
-      out, elements, (f.present & misc_elements) != 0, layout::flow_misc, value_if(Element::in_if, f.in_if),
-      value_if(Element::out_if, f.out_if), value_if(Element::src_mask, f.src_mask),
-      value_if(Element::dst_mask, f.dst_mask), value_if(Element::direction, f.direction),
-      value_if(Element::dst_tos, f.dst_tos), no_biflow);
+      out, elements, misc, layout::flow_misc, value_if(Element::in_if, f.in_if), value_if(Element::out_if, f.out_if),
+      value_if(Element::src_mask, f.src_mask), value_if(Element::dst_mask, f.dst_mask),
+      value_if(Element::direction, f.direction), value_if(Element::dst_tos, f.dst_tos), f.biflow_direction,
+      f.end_reason, no_reverse_tcp_flags, fill);
   put_optional_element<layout::Counters>(out, elements, (f.present & counters) != 0, layout::counters, f.flows,
                                          value_if(Element::reverse_counters, f.reverse_packets),
                                          value_if(Element::reverse_counters, f.reverse_bytes));
@@ -136,11 +140,25 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
 
   const auto size = static_cast<std::uint16_t>(out - start);
   const std::uint8_t flags = f.sampling_interval > 1 ? layout::v3_flag_sampled : 0;
-  constexpr std::uint8_t netflow_version = 0;
   std::byte* header = start;
   put_as<layout::V3Header>(header, layout::flow_v3, size, elements, f.engine_type, f.engine_id, sysid, flags,
-                           netflow_version);
+                           f.export_version);
   return size;
+}
+
+RecordForm record_form(const FlowRecord& flow) noexcept {
+  std::array<std::byte, max_flow_record_size> record;
+  encode_flow(flow, 0, record.data());
+  const auto header = get<layout::V3Header>(record.data());
+  RecordForm form{header.size, header.flags, static_cast<std::uint8_t>(header.elements), {}};
+  const std::byte* element = record.data() + sizeof header;
+  for (std::uint8_t i = 0; i < form.count && i < form.elements.size(); ++i) {
+    const auto element_header = get<layout::ElementHeader>(element);
+    form.elements[i] = element_header.type;
+    element += element_header.length;
+  }
+  std::sort(form.elements.begin(), form.elements.begin() + form.count);
+  return form;
 }
 
 EncodedRecords encode_exporter(const FlowRecord& f, std::uint16_t sysid, std::byte* out) noexcept {
@@ -214,6 +232,8 @@ const char* decode_element(std::uint16_t type, const std::byte* value, std::size
         f.dst_mask = m.dst_mask;
         f.direction = m.direction;
         f.dst_tos = m.dst_tos;
+        f.biflow_direction = m.biflow_direction;
+        f.end_reason = m.end_reason;
       });
     case layout::counters:
       return read_as<layout::Counters>(value, size, "short counter element", [&](const auto& c) {
@@ -275,6 +295,7 @@ const char* decode_flow(std::span<const std::byte> record, FlowRecord& f, FlowOr
   f.engine_type = header.engine_type;
   f.engine_id = header.engine_id;
   f.set_present(Element::engine);
+  f.export_version = header.netflow_version;
   origin.sysid = header.exporter_sysid;
 
   const std::byte* p = record.data() + sizeof header;

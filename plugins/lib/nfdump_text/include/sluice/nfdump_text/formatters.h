@@ -45,6 +45,12 @@ std::unique_ptr<csv::Formatter> make_line_formatter(LineLayout layout);
 // trailer's "]": the objects alone, the last without a line end.
 std::unique_ptr<csv::Formatter> make_json_formatter(bool brackets);
 
+// `-o raw`: nfdump's "Flow Record:" block per flow, the record as an nfcapd
+// file stores it (binary_writer's form of it: header flags, elements, size),
+// RecordCount numbering the flows printed, export sysid the exporters as they
+// first appear; with `summary` nfdump's Summary line after the last.
+std::unique_ptr<csv::Formatter> make_raw_formatter(bool summary);
+
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
   // The aggregate counted each flow under either side (nfdump -s ip, port,

@@ -1,0 +1,27 @@
+// Pieces the JSON and raw layouts print their lines with.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "sluice/csv/text.h"
+#include "sluice/flow_record.h"
+
+namespace sluice::nfdump_text {
+
+// printf's `format` of `args`, appended to `out` (a line is well under 256 bytes).
+template <class... Args>
+void append(std::string& out, const char* format, Args... args) {
+  char text[256];
+  const int n = std::snprintf(text, sizeof text, format, args...);
+  out.append(text, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+// An address as inet_ntop prints it; as IPv6 (::ffff:a.b.c.d) when `ipv6`.
+inline std::string ip_text(const IpAddress& a, bool ipv6) {
+  char text[64];
+  char* const end = ipv6 ? csv::text::put_address_as_ipv6(text, a) : csv::text::put_address(text, a);
+  return {text, static_cast<std::size_t>(end - text)};
+}
+
+}  // namespace sluice::nfdump_text
