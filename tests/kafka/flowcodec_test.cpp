@@ -174,8 +174,7 @@ TEST(Json, RefusesWhatIsNotAFlowAndKeepsTheLinesAround) {
                        // truncated
                        "{\"packets\":1,\"src_as_name\":\"Exa", "{\"packets\":1,", "{",
                        // invalid UTF-8: a lone continuation byte, a cut sequence, an overlong '/'
-                       "{\"src_as_name\":\"a\x80"
-                       "b\"}",
+                       "{\"src_as_name\":\"a\x80\x62\"}",  // \x62: 'b', which would extend \x80
                        "{\"src_as_name\":\"\xe2\x82\"}", "{\"x\xc0\xaf\":1}",
                        // numbers beyond their field or beyond 64 bits
                        "{\"packets\":18446744073709551616}", "{\"bytes\":1e400}", "{\"proto\":256}",
