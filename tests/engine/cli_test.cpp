@@ -8,6 +8,9 @@
 #include <fstream>
 #include <functional>
 #include <regex>
+#include <string>
+
+#include "sluice/abi.h"
 
 namespace fs = std::filesystem;
 using namespace sluice::testing;
@@ -375,6 +378,11 @@ TEST_P(CliRejects, BeforeAnyPluginStarts) {
   }
 }
 
+// The versions the refusals name: this build's, and the wrong_abi test
+// plugin's (this one's + 40).
+const std::string this_abi = std::to_string(sluice::abi_version);
+const std::string wrong_abi = std::to_string(sluice::abi_version + 40);
+
 const std::string sink_block = R"(
 [sinks.out]
 plugin = "collecting_sink"
@@ -466,21 +474,24 @@ INSTANTIATE_TEST_SUITE_P(
                   "[sources.src]\nplugin = \"counting_source\"\nmarker = \"${SLUICE_UNSET_VARIABLE}\"\n" + sink_block,
                   "pipeline.toml:3:", "sources.src.marker", "environment variable SLUICE_UNSET_VARIABLE is not set"},
         BadConfig{"TomlSyntax", "[sources.src]\nplugin = \"counting_source\nx = 1\n", "pipeline.toml:2:", "", "string"},
-        BadConfig{"WrongAbiVersion",
-                  "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
-                      "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
-                  "pipeline.toml:9:", "sluice_wrong_abi.so",
-                  "was built for sluice plugin ABI version 48, but this sluice has ABI version 8"},
+        BadConfig{
+            "WrongAbiVersion",
+            "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
+                "[sinks.old]\nplugin = \"wrong_abi\"\ninputs = [\"src\"]\n",
+            "pipeline.toml:9:", "sluice_wrong_abi.so",
+            "was built for sluice plugin ABI version " + wrong_abi + ", but this sluice has ABI version " + this_abi},
         BadConfig{"RecordVersionTwoPlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v2\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v2.so",
-                  "was built for sluice plugin ABI version 2, but this sluice has ABI version 8: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 2, but this sluice has ABI version " + this_abi +
+                      ": rebuild the plugin"},
         BadConfig{"VersionOnePlugin",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"abi_v1\"\ninputs = [\"src\"]\n",
                   "pipeline.toml:9:", "sluice_abi_v1.so",
-                  "was built for sluice plugin ABI version 1, but this sluice has ABI version 8: rebuild the plugin"},
+                  "was built for sluice plugin ABI version 1, but this sluice has ABI version " + this_abi +
+                      ": rebuild the plugin"},
         BadConfig{"WrongRecordSize",
                   "[sources.src]\nplugin = \"counting_source\"\n" + sink_block +
                       "[sinks.old]\nplugin = \"wrong_record_size\"\ninputs = [\"src\"]\n",
