@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,27 @@ TEST(NfdumpText, ShortensLongIpv6ToItsEnds) {
   EXPECT_EQ(address(ipv6("2001:db8::1"), true, false), "2001:db8::1");
   EXPECT_EQ(address(IpAddress::v4(0xc0000201), false, false), "192.0.2.1");
   EXPECT_EQ(address(IpAddress::v4(0xc0000201), true, false), "::ffff:192.0.2.1");
+}
+
+// nfdump's raw lines of a flow's masks hold both networks whole: with long
+// IPv6 ones the element's lines pass 255 bytes, and must still all print.
+TEST(NfdumpText, RawRecordsPrintLongIpv6NetworksWhole) {
+  FlowRecord f;
+  f.src_addr = ipv6("2001:620:1000:cafe:20e:35ff:fec0:fed5");
+  f.dst_addr = ipv6("2001:620:1000:cafe:20e:35ff:fec0:fed7");
+  f.src_mask = f.dst_mask = 127;
+  f.set_present(Element::src_mask);
+  f.set_present(Element::dst_mask);
+  f.fwd_status = 42;
+  const auto raw = make_raw_formatter(false);
+  csv::Buffer out;
+  raw->rows(std::span(&f, 1), out);
+  const std::string text(out.view());
+  EXPECT_NE(text.find("  src mask     =               127 2001:620:1000:cafe:20e:35ff:fec0:fed4/127\n"
+                      "  dst mask     =               127 2001:620:1000:cafe:20e:35ff:fec0:fed6/127\n"
+                      "  fwd status   =                42\n  dst tos"),
+            std::string::npos)
+      << text;
 }
 
 // Several readers hand an aggregate's keys on in any order: rows of equal

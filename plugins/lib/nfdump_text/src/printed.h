@@ -9,12 +9,20 @@
 
 namespace sluice::nfdump_text {
 
-// printf's `format` of `args`, appended to `out` (a line is well under 256 bytes).
+// printf's `format` of `args`, appended to `out`: on the stack when it fits
+// (a line does), else formatted again into `out` (raw's lines of two IPv6
+// networks reach 263 bytes).
 template <class... Args>
 void append(std::string& out, const char* format, Args... args) {
   char text[256];
   const int n = std::snprintf(text, sizeof text, format, args...);
-  out.append(text, static_cast<std::size_t>(n > 0 ? n : 0));
+  if (n <= 0) return;
+  const auto size = static_cast<std::size_t>(n);
+  if (size < sizeof text) return void(out.append(text, size));
+  const std::size_t at = out.size();
+  out.resize(at + size + 1);  // room for snprintf's terminating zero
+  std::snprintf(out.data() + at, size + 1, format, args...);
+  out.resize(at + size);
 }
 
 // An address as inet_ntop prints it; as IPv6 (::ffff:a.b.c.d) when `ipv6`.
