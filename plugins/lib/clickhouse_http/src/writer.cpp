@@ -201,7 +201,7 @@ void Writer::build_body(Insert& insert) const {
   if (settings_.gzip) insert.body.push_back(GzipMember::header());
   for (const EncodedRows& piece : insert.pieces) {
     insert.body.push_back(piece.data.view());
-    insert.gzip.add(piece.crc, piece.bytes);
+    if (settings_.gzip) insert.gzip.add(piece.crc, piece.bytes);
   }
   if (settings_.gzip) insert.body.push_back(insert.gzip.end());
   insert.body_bytes = 0;
