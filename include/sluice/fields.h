@@ -62,6 +62,9 @@ enum class Field : std::uint8_t {
   // record v3
   flows,
   bgp_next_hop,
+  end_reason,
+  biflow_direction,
+  export_version,
   src_country,
   dst_country,
   src_as_name,
@@ -106,6 +109,10 @@ enum class FieldKind : std::uint8_t {
   text,      // TextId into the process's TextTable; 0 when absent
   boundary,  // Boundary: undefined, external, internal
 };
+
+// FlowRecord::export_version of an sFlow version 5 flow, as nfdump's sfcapd
+// stores it: the sFlow bit 0x80 over the version, apart from NetFlow v5.
+inline constexpr std::uint8_t sflow_5_export_version = 0x80 | 5;
 
 // No presence bit: the field is always there (or, for text and country, its
 // zero value is the absent one).
@@ -182,6 +189,14 @@ inline constexpr FieldInfo field_table[] = {
     SLUICE_FIELD(flows, counter, flows, detail::bit(Element::flows), "fl",
                  "flows: 1, or how many an aggregate stands for"),
     SLUICE_FIELD(bgp_next_hop, address, bgp_next_hop, detail::bit(Element::bgp_next_hop), "nhb", "BGP next hop"),
+    SLUICE_FIELD(end_reason, number, end_reason, always_present, "",
+                 "IPFIX flowEndReason: 1 idle timeout, 2 active timeout, 3 end of flow, 4 forced end, "
+                 "5 lack of resources; 0 unknown"),
+    SLUICE_FIELD(biflow_direction, number, biflow_direction, always_present, "",
+                 "IPFIX biflowDirection: 1 initiator, 2 reverse initiator, 3 perimeter; 0 arbitrary or unknown"),
+    SLUICE_FIELD(export_version, number, export_version, always_present, "",
+                 "the protocol the flow came in: NetFlow 1, 5, 9, IPFIX 10, sFlow 5 as 133 (0x80 | 5); "
+                 "0 unknown"),
     SLUICE_FIELD(src_country, country, src_country, always_present, "", "source country (ISO 3166 alpha-2)"),
     SLUICE_FIELD(dst_country, country, dst_country, always_present, "", "destination country (ISO 3166 alpha-2)"),
     SLUICE_FIELD(src_as_name, text, src_as_name, always_present, "", "source AS organisation"),

@@ -167,8 +167,8 @@ struct FlowRecord {
   Boundary out_if_boundary = Boundary::undefined;
   // How the flow ended and which way it points, as IPFIX says them (nfdump's
   // misc element keeps both; they sit in what was padding, so no offset moved).
-  // These two and export_version have no row in fields.h yet: a row is a
-  // column of every schema (docs/plugins.md, Compatibility).
+  // Both and export_version are rows of fields.h (0: the exporter did not say;
+  // sflow_5_export_version there names sFlow's export version).
   std::uint8_t end_reason = 0;        // flowEndReason (IE 136): 1 idle timeout, 2 active timeout, 3 end of flow, ...
   std::uint8_t biflow_direction = 0;  // biflowDirection (IE 239): 1 initiator, 2 reverse initiator, 3 perimeter
   std::uint32_t in_if_speed = 0;      // Mbit/s (ifHighSpeed)

@@ -195,6 +195,28 @@ TEST(Aggregate, KeysByTheEnrichmentsFields) {
   EXPECT_EQ(parse_key_part("out_if_speed").field, Field::out_if_speed);
 }
 
+TEST(Aggregate, KeysByHowTheFlowsWereExported) {
+  std::vector<FlowRecord> flows;
+  const std::pair<std::uint8_t, std::uint8_t> version_and_end[] = {{10, 1}, {10, 1}, {10, 2}, {9, 0}, {133, 0}};
+  for (const auto& [version, end] : version_and_end) {
+    FlowRecord f = flow(0x0a000001, 443, 100);
+    f.export_version = version;
+    f.end_reason = end;
+    f.biflow_direction = 1;
+    flows.push_back(f);
+  }
+  const auto rows = aggregate_all(keyed_by({"export_version", "end_reason"}), flows);
+  std::map<std::pair<int, int>, std::uint64_t> by_key;
+  for (const auto& r : rows) {
+    by_key[{r.record.export_version, r.record.end_reason}] += r.record.flows;
+    EXPECT_EQ(r.record.biflow_direction, 0) << "not in the key";
+  }
+  const std::map<std::pair<int, int>, std::uint64_t> expected = {
+      {{10, 1}, 2}, {{10, 2}, 1}, {{9, 0}, 1}, {{133, 0}, 1}};
+  EXPECT_EQ(by_key, expected);
+  EXPECT_EQ(parse_key_part("biflow_direction").field, Field::biflow_direction);
+}
+
 TEST(Aggregate, CutsAddressesToTheirPrefix) {
   std::vector<FlowRecord> flows = {flow(0x0a010203, 1, 100), flow(0x0a0102fe, 1, 100), flow(0x0a010303, 1, 100)};
   const std::uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 1};

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "clickhouse/support.h"
@@ -101,6 +102,10 @@ std::vector<FlowRecord> flows_to_store() {
     flows[i].src_vlan = static_cast<std::uint16_t>(i % 4095);
     flows[i].dst_vlan = static_cast<std::uint16_t>(4094 - i % 4095);
     flows[i].label = static_cast<std::uint16_t>(i % 7);
+    static constexpr std::uint8_t export_versions[] = {5, 9, 10, sflow_5_export_version};
+    flows[i].export_version = export_versions[i % std::size(export_versions)];
+    flows[i].end_reason = static_cast<std::uint8_t>(i % 6);
+    flows[i].biflow_direction = static_cast<std::uint8_t>(i % 4);
   }
   for (std::size_t i = 0; i < flows.size(); i += 5) {  // record v3: aggregates and what enrich adds
     flows[i].flows = 1 + i % 1000;
@@ -136,6 +141,7 @@ std::vector<FlowRecord> flows_to_store() {
   max.bgp_next_hop = IpAddress::v6(all_ones);
   max.in_if_speed = max.out_if_speed = UINT32_MAX;
   max.src_vlan = max.dst_vlan = UINT16_MAX;
+  max.end_reason = max.biflow_direction = max.export_version = UINT8_MAX;
   flows.push_back(max);
   return flows;
 }
@@ -405,15 +411,20 @@ TEST(FlowTable, ExtraColumnsAreLeftToTheirDefaults) {
             "10,1,\"here\"\n");
 }
 
-// A table made by an older sluice: the columns it has, none added later.
-std::string table_before_record_v3(const std::string& name) {
+// A table made by an older sluice: the columns it had.
+template <class Had>
+std::string older_table(const std::string& name, Had had) {
   std::string sql = "CREATE TABLE default." + name + " (";
   for (const Column& c : columns(Schema::legacy))
-    if (!c.added_later) sql += std::string(c.name) + " " + std::string(c.type) + ", ";
+    if (had(c)) sql += std::string(c.name) + " " + std::string(c.type) + ", ";
   sql.resize(sql.size() - 2);
   server().query("DROP TABLE IF EXISTS default." + name);
   server().query(sql + ") ENGINE = MergeTree PARTITION BY toDate(first) ORDER BY (exporter, first)");
   return "default." + name;
+}
+
+std::string table_before_record_v3(const std::string& name) {
+  return older_table(name, [](const Column& c) { return !c.added_later; });
 }
 
 std::vector<std::string> later_column_names() {
@@ -453,6 +464,34 @@ TEST(FlowTable, AnOlderTableIsWrittenWithoutTheLaterColumnsUnlessCreateTableAdds
   EXPECT_EQ(server().query("SELECT flows, src_as_name, in_if_name, out_if_name, count() FROM " + table +
                            " GROUP BY flows, src_as_name, in_if_name, out_if_name ORDER BY flows FORMAT CSV"),
             "1,\"\",\"\",\"\",10\n3,\"Example Corp, Inc.\",\"xe-0/0/1\",\"\",20\n");
+}
+
+// A table of the record v3 columns but not those of plugin ABI 9 (how the
+// flow ended, its biflow direction, the export version): only these are
+// left out, and once added the rows written before read 0, "not said".
+TEST(FlowTable, ATableWithoutTheExportFieldsGetsThemAndItsRowsReadZero) {
+  const std::vector<std::string> export_fields = {"end_reason", "biflow_direction", "export_version"};
+  const std::string table = older_table("before_abi9", [&](const Column& c) {
+    return std::ranges::find(export_fields, std::string(c.name)) == export_fields.end();
+  });
+  Client client(endpoint(), std::chrono::seconds(10));
+  auto sample = sluice::test::sample_flows(10, 1);
+
+  const FlowTable as_it_is = FlowTable::open(client, "default", "before_abi9", false);
+  EXPECT_EQ(as_it_is.left_out(), export_fields);
+  insert(client, as_it_is, Format::row_binary, sample);
+
+  const FlowTable added = FlowTable::open(client, "default", "before_abi9", true);
+  EXPECT_TRUE(added.left_out().empty());
+  for (FlowRecord& f : sample) {
+    f.end_reason = 2;
+    f.biflow_direction = 1;
+    f.export_version = 10;
+  }
+  insert(client, added, Format::native, sample);
+  EXPECT_EQ(server().query("SELECT end_reason, biflow_direction, export_version, count() FROM " + table +
+                           " GROUP BY end_reason, biflow_direction, export_version ORDER BY end_reason FORMAT CSV"),
+            "0,0,0,10\n2,1,10,10\n");
 }
 
 }  // namespace

@@ -681,7 +681,8 @@ TEST_F(Sink, ATableWithoutTheLaterColumnsIsWrittenAndTheLeftOutOnesNamedOnce) {
       "ENGINE = MergeTree PARTITION BY toDate(first) ORDER BY (exporter, first)");
   const auto r = run(generated_to_clickhouse("older", 1000, "create_table = false\n"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("`default`.`older` has no column flows, bgp_next_hop, src_country, dst_country, "
+  EXPECT_THAT(r.err, HasSubstr("`default`.`older` has no column flows, bgp_next_hop, end_reason, biflow_direction, "
+                               "export_version, src_country, dst_country, "
                                "in_if_speed, out_if_speed, in_if_boundary, out_if_boundary, src_as_name, "
                                "dst_as_name, src_city, dst_city, src_region, dst_region, src_net_name, src_net_role, "
                                "src_net_site, src_net_region, src_net_tenant, dst_net_name, dst_net_role, "

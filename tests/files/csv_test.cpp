@@ -161,6 +161,16 @@ TEST(DefaultLayout, NamesEveryFieldAndParsesItBack) {
   EXPECT_EQ(find_field("src_ip"), std::nullopt);
 }
 
+TEST(DefaultLayout, PrintsHowTheFlowWasExportedAsNumbers) {
+  FlowRecord flow = example_flow();
+  flow.end_reason = 2;  // active timeout
+  flow.biflow_direction = 1;
+  flow.export_version = sflow_5_export_version;
+  auto formatter =
+      make_default_formatter({.fields = {Field::end_reason, Field::biflow_direction, Field::export_version}});
+  EXPECT_EQ(format_all(*formatter, std::span(&flow, 1)), "end_reason,biflow_direction,export_version\n2,1,133\n");
+}
+
 TEST(DefaultLayout, PrintsTextsCountriesAndFlows) {
   InternedTexts texts;
   FlowRecord flow = example_flow();
@@ -251,6 +261,9 @@ TEST(FieldText, ReadsBackWhatItWritesForEveryField) {
     if (i % 4 == 0) f.src_country = {'N', 'L'};
     f.exporter_name = texts.intern(i % 2 ? "edge1" : "edge, \"two\"");
     f.out_if_boundary = static_cast<Boundary>(i % 3);
+    f.end_reason = static_cast<std::uint8_t>(i % 6);
+    f.biflow_direction = static_cast<std::uint8_t>(i % 4);
+    f.export_version = i % 2 ? 10 : sflow_5_export_version;
     // The default layout writes a next hop of 0.0.0.0 as none (empty).
     if (f.next_hop.is_v4() && f.next_hop.v4_value() == 0) f.next_hop = {};
     // Read back, a value present is one written: every number, and the

@@ -71,10 +71,11 @@ FlowRecord csv_part(const FlowRecord& f) {
 }
 
 // What FlowMessage and our fields beyond it carry: not the reverse counters,
-// dst_tos, engine, direction or label; a present zero (proto3 leaves zeros
-// out) only for addresses.
+// dst_tos, engine, direction or label, nor NetFlow v1 (GoFlow2's FlowType
+// has none); a present zero (proto3 leaves zeros out) only for addresses.
 FlowRecord protobuf_part(FlowRecord f) {
   f.reverse_packets = f.reverse_bytes = 0;
+  if (f.export_version == 1) f.export_version = 0;
   f.dst_tos = f.engine_type = f.engine_id = f.direction = 0;
   f.label = 0;
   for (const Element e :
@@ -128,6 +129,8 @@ TEST(Json, WritesOneFlatObjectWithEveryFieldOfTheRegistry) {
   f.set_present(Element::src_mac);
   f.in_if = 7;
   f.set_present(Element::in_if);
+  f.end_reason = 2;
+  f.export_version = 10;
   EXPECT_EQ(encode_all(*make_encoder(Format::json), std::span(&f, 1)),
             R"({"first":"2023-11-14T22:13:20.123Z","last":"2023-11-14T22:13:21.623Z",)"
             R"("received":null,"duration":1.500,"src_addr":"10.0.0.1","dst_addr":"10.0.0.2",)"
@@ -136,7 +139,8 @@ TEST(Json, WritesOneFlatObjectWithEveryFieldOfTheRegistry) {
             R"("src_mask":null,"dst_mask":null,"next_hop":null,"exporter":null,"engine_type":null,"engine_id":null,)"
             R"("observation_domain":null,"sampling_interval":null,"direction":null,"fwd_status":0,"label":null,)"
             R"("src_mac":"00:1b:21:3c:4d:5e","dst_mac":null,"src_vlan":null,"dst_vlan":null,"flows":null,)"
-            R"("bgp_next_hop":null,"src_country":null,"dst_country":null,"src_as_name":null,"dst_as_name":null,)"
+            R"("bgp_next_hop":null,"end_reason":2,"biflow_direction":0,"export_version":10,"src_country":null,)"
+            R"("dst_country":null,"src_as_name":null,"dst_as_name":null,)"
             R"("src_city":null,"dst_city":null,"src_region":null,"dst_region":null,"src_net_name":null,)"
             R"("src_net_role":null,"src_net_site":null,"src_net_region":null,"src_net_tenant":null,)"
             R"("dst_net_name":null,"dst_net_role":null,"dst_net_site":null,"dst_net_region":null,)"
@@ -328,6 +332,7 @@ TEST(Protobuf, ReadsFlowMessagesProtocWritesAsGoflow2FillsThem) {
   EXPECT_EQ(f.in_if, 3u);
   EXPECT_EQ(f.src_as, 65000u);
   EXPECT_EQ(f.observation_domain, 256u);
+  EXPECT_EQ(f.export_version, 9);
   EXPECT_EQ(f.src_mac.bytes, (std::array<std::uint8_t, 6>{0x00, 0x1b, 0x21, 0x3c, 0x4d, 0x5e}));
   // Present: what the message has; sampling_rate 0 is GoFlow2's "unknown".
   for (const Element e : {Element::received, Element::exporter, Element::in_if, Element::src_as,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <sstream>
 
 #include "../files/support.h"
@@ -117,6 +118,11 @@ std::vector<FlowRecord> kafka_sample_flows(std::size_t count, TextTable& texts, 
       f.src_vlan = static_cast<std::uint16_t>(1 + i % 4094);
       f.dst_vlan = static_cast<std::uint16_t>(i % 7 * 100);
     }
+    // Unknown, NetFlow v1, v5, v9, IPFIX, sFlow 5.
+    static constexpr std::uint8_t export_versions[] = {0, 1, 5, 9, 10, sflow_5_export_version};
+    f.export_version = export_versions[i % std::size(export_versions)];
+    f.end_reason = static_cast<std::uint8_t>(i % 7 % 6);
+    f.biflow_direction = static_cast<std::uint8_t>(i % 4);
     f.present = 0;
     mark_present_what_is_set(f, i % 4 == 0);
   }
@@ -198,6 +204,13 @@ void expect_flow_message(const ProtocFields& m, const FlowRecord& f, const TextT
   EXPECT_EQ(bytes("1010"), texts.text(f.dst_city));
   EXPECT_EQ(bytes("1024"), texts.text(f.in_if_name));
   EXPECT_EQ(bytes("1029"), texts.text(f.out_if_connectivity));
+  EXPECT_EQ(number("1030"), f.end_reason);
+  EXPECT_EQ(number("1031"), f.biflow_direction);
+  // GoFlow2's FlowType, by the name protoc gives it; absent when unknown.
+  const std::map<std::uint8_t, std::string> flow_types = {
+      {sflow_5_export_version, "SFLOW_5"}, {5, "NETFLOW_V5"}, {9, "NETFLOW_V9"}, {10, "IPFIX"}};
+  const auto type = flow_types.find(f.export_version);
+  EXPECT_EQ(bytes("type"), type == flow_types.end() ? "" : type->second);
   EXPECT_EQ(number("etype"), f.src_addr.is_v4() ? 0x800u : 0x86ddu);
   EXPECT_EQ(number("bytes"), f.bytes);
   EXPECT_EQ(number("packets"), f.packets);

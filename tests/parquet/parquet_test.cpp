@@ -313,30 +313,50 @@ TEST(EmptyRun, GivesAValidFileWithNoRows) {
                     "[transforms.none]\nplugin = \"filter\"\ninputs = [\"gen\"]\nexpression = \"proto 255 and proto "
                     "254\"\n\n" +
                     parquet_sink("pq", dir / "empty.parquet",
-                                 "fields = [\"first\", \"flows\", \"bgp_next_hop\", \"src_country\", "
-                                 "\"src_as_name\", \"in_if_speed\", \"in_if_boundary\", \"src_mac\"]\n",
+                                 "fields = [\"first\", \"flows\", \"bgp_next_hop\", \"export_version\", "
+                                 "\"src_country\", \"src_as_name\", \"in_if_speed\", \"in_if_boundary\", "
+                                 "\"src_mac\"]\n",
                                  "none")));
   const auto results = duckdb({"SELECT count(*) AS n FROM " + quoted(dir / "empty.parquet"),
                                "SELECT string_agg(column_name || ' ' || column_type, ', ') AS t FROM (DESCRIBE "
                                "SELECT * FROM " +
                                    quoted(dir / "empty.parquet") + ")"});
   EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
-  EXPECT_EQ(results[1],
-            "[{\"t\":\"first TIMESTAMP WITH TIME ZONE, flows BIGINT, bgp_next_hop VARCHAR, src_country VARCHAR, "
-            "src_as_name VARCHAR, in_if_speed BIGINT, in_if_boundary INTEGER, src_mac VARCHAR\"}]");
+  EXPECT_EQ(
+      results[1],
+      "[{\"t\":\"first TIMESTAMP WITH TIME ZONE, flows BIGINT, bgp_next_hop VARCHAR, export_version INTEGER, "
+      "src_country VARCHAR, src_as_name VARCHAR, in_if_speed BIGINT, in_if_boundary INTEGER, src_mac VARCHAR\"}]");
   EXPECT_THAT(hyparquet(dir / "empty.parquet"), HasSubstr("\"rows\":0,\"metadata_rows\":0"));
 }
 
 // A field the exporter did not send is null, one it sent as zero is 0:
 // DuckDB's nulls become absent fields through parquet_reader, and
 // parquet_writer writes them as nulls again. Only columns that can be null
-// are OPTIONAL (carry definition levels).
+// are OPTIONAL (carry definition levels). The export's fields DuckDB gave
+// (an end reason, sFlow's export version 133) come back as they were.
 TEST(Presence, AbsentFieldsAreNullAndOnlyTheirColumnsOptional) {
   testing::TempDir dir;
-  const std::vector<std::string> names = {"first",    "last",     "received", "src_addr",         "dst_addr",
-                                          "src_port", "dst_port", "proto",    "packets",          "bytes",
-                                          "in_if",    "out_if",   "src_as",   "dst_as",           "next_hop",
-                                          "exporter", "src_mac",  "src_vlan", "sampling_interval"};
+  const std::vector<std::string> names = {"first",
+                                          "last",
+                                          "received",
+                                          "src_addr",
+                                          "dst_addr",
+                                          "src_port",
+                                          "dst_port",
+                                          "proto",
+                                          "packets",
+                                          "bytes",
+                                          "in_if",
+                                          "out_if",
+                                          "src_as",
+                                          "dst_as",
+                                          "next_hop",
+                                          "exporter",
+                                          "src_mac",
+                                          "src_vlan",
+                                          "sampling_interval",
+                                          "end_reason",
+                                          "export_version"};
   std::string columns, fields;
   for (const std::string& name : names) {
     columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
@@ -346,9 +366,9 @@ TEST(Presence, AbsentFieldsAreNullAndOnlyTheirColumnsOptional) {
       "COPY (SELECT * FROM (VALUES "
       "(TIMESTAMPTZ '2026-01-02 03:04:05.006+00', TIMESTAMPTZ '2026-01-02 03:04:06+00', "
       "TIMESTAMPTZ '2026-01-02 03:04:06.5+00', '10.0.0.1', '192.0.2.7', 40000, 443, 6, 10, 1500, 0, 3, 64512, "
-      "NULL, '10.0.0.254', '198.51.100.1', '00:1b:21:3c:4d:5e', NULL, 1000), "
+      "NULL, '10.0.0.254', '198.51.100.1', '00:1b:21:3c:4d:5e', NULL, 1000, 2, 133), "
       "(TIMESTAMPTZ '2026-01-02 03:04:07+00', TIMESTAMPTZ '2026-01-02 03:04:07+00', NULL, '2001:db8::1', "
-      "'2001:db8::2', 53, 5353, 17, 1, 80, NULL, NULL, NULL, 0, NULL, NULL, NULL, 12, NULL)) AS t(" +
+      "'2001:db8::2', 53, 5353, 17, 1, 80, NULL, NULL, NULL, 0, NULL, NULL, NULL, 12, NULL, 0, 10)) AS t(" +
       columns + ")) TO " + quoted(dir / "in.parquet") + " (FORMAT parquet)");
   run_pipeline(dir.write("presence.toml", "[sources.pq]\nplugin = \"parquet_reader\"\npath = \"" +
                                               (dir / "in.parquet").string() + "\"\n\n" +
@@ -365,14 +385,14 @@ TEST(Presence, AbsentFieldsAreNullAndOnlyTheirColumnsOptional) {
               "SELECT string_agg(name || ' ' || repetition_type, ', ' ORDER BY name) AS r FROM parquet_schema(" +
                   quoted(dir / "out.parquet") +
                   ") WHERE name IN ('src_port', 'packets', 'first', 'in_if', 'sampling_interval', "
-                  "'src_addr')"});
+                  "'src_addr', 'export_version')"});
   EXPECT_EQ(results[0], "[{\"n\":\"0\"}]");
   EXPECT_EQ(results[1], "[{\"n\":\"0\"}]");
   EXPECT_EQ(results[2], "[{\"in_if\":\"1\",\"zero\":\"1\",\"dst_as\":\"1\",\"sampling\":\"1\",\"received\":\"1\"}]");
-  EXPECT_EQ(
-      results[3],
-      "[{\"r\":\"first REQUIRED, in_if OPTIONAL, packets REQUIRED, sampling_interval OPTIONAL, src_addr OPTIONAL, "
-      "src_port REQUIRED\"}]");
+  EXPECT_EQ(results[3],
+            "[{\"r\":\"export_version REQUIRED, first REQUIRED, in_if OPTIONAL, packets REQUIRED, sampling_interval "
+            "OPTIONAL, src_addr OPTIONAL, "
+            "src_port REQUIRED\"}]");
 }
 
 // DuckDB's own DELTA_BINARY_PACKED pages (its Parquet version 2: data pages

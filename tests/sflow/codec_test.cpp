@@ -9,6 +9,7 @@
 
 #include "datagrams.h"
 #include "flows.h"
+#include "sluice/fields.h"
 
 namespace sluice::sflow::test {
 namespace {
@@ -83,6 +84,7 @@ FlowRecord sampled_packet(const FlowRecord& f, std::uint64_t index, std::uint32_
   FlowRecord p;
   p.first_ms = p.last_ms = p.received_ms = test_now_ms;
   p.packets = 1;
+  p.export_version = sflow_5_export_version;
   const std::uint64_t header = (f.src_addr.is_v4() ? 20 : 40) + (f.proto == 6 ? 20 : f.proto == 47 ? 0 : 8);
   const std::uint64_t ip = std::max(f.bytes / f.packets + (index < f.bytes % f.packets ? 1 : 0), header);
   p.bytes = std::max<std::uint64_t>(ip + (f.src_vlan ? 22 : 18), 64);  // Ethernet, its tag and FCS

@@ -7,6 +7,7 @@
 
 #include "datagrams.h"
 #include "flows.h"
+#include "sluice/fields.h"
 
 namespace sluice::sflow::test {
 namespace {
@@ -65,6 +66,7 @@ TEST(Decoder, FlowSampleWithEthernetHeader) {
   want.tos = 0x28;
   want.dst_mac.bytes = {0x02, 0, 0, 0, 0, 0x02};
   want.src_mac.bytes = {0x02, 0, 0, 0, 0, 0x01};
+  want.export_version = sflow_5_export_version;
   for (const Element e : {Element::exporter, Element::observation_domain, Element::received, Element::sampling,
                           Element::in_if, Element::out_if, Element::src_mac, Element::dst_mac})
     want.set_present(e);

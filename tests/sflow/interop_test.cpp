@@ -9,6 +9,7 @@
 #include "datagrams.h"
 #include "flows.h"
 #include "peers.h"
+#include "sluice/fields.h"
 
 namespace sluice::sflow::test {
 namespace {
@@ -62,7 +63,10 @@ TEST(SflowInterop, RealAgentsSamplesDecodeAsTsharkAndSfacctdReadThem) {
   EXPECT_EQ(agents[0].sample_sequence_errors, 0u);
   // About half the capture's 304 frames.
   EXPECT_GE(ours.size(), 140u);
-  for (const auto& f : ours) EXPECT_EQ(f.sampling_interval, 2u);
+  for (const auto& f : ours) {
+    EXPECT_EQ(f.sampling_interval, 2u);
+    EXPECT_EQ(f.export_version, sflow_5_export_version);  // nfdump's value for sFlow 5
+  }
 
   EXPECT_TRUE(same_flows(all_as_tshark_shows(ours), tshark_samples(datagrams)));
   // sfacctd 1.7.7 does not count samples of QinQ (double-tagged) frames,

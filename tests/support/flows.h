@@ -41,7 +41,8 @@ inline void PrintTo(const FlowRecord& f, std::ostream* os) {
       << +f.src_mask << " dmask " << +f.dst_mask << " dir " << +f.direction << " fwd " << +f.fwd_status << " engine "
       << +f.engine_type << "/" << +f.engine_id << " smac " << mac(f.src_mac) << " dmac " << mac(f.dst_mac) << " vlans "
       << f.src_vlan << "/" << f.dst_vlan << " label " << f.label << " flows " << f.flows << " present 0x" << std::hex
-      << f.present << std::dec << " bgp " << addr(f.bgp_next_hop) << "}";
+      << f.present << std::dec << " bgp " << addr(f.bgp_next_hop) << " end " << +f.end_reason << " biflow "
+      << +f.biflow_direction << " version " << +f.export_version << "}";
 }
 
 }  // namespace sluice

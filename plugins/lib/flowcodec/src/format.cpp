@@ -6,16 +6,13 @@
 
 namespace sluice::flowcodec {
 namespace detail {
+namespace {
 
-bool has_enrichment(const FlowRecord& flow) noexcept {
-  constexpr std::size_t begin = offsetof(FlowRecord, src_country);
-  constexpr std::size_t end = offsetof(FlowRecord, out_if_connectivity) + sizeof(TextId);
-  constexpr std::uint64_t elements = FlowRecord::bit(Element::in_if_speed) | FlowRecord::bit(Element::out_if_speed) |
-                                     FlowRecord::bit(Element::in_if_boundary) |
-                                     FlowRecord::bit(Element::out_if_boundary);
-  // Word by word: a byte loop was half the protobuf encoder's time.
+// The bytes of [begin, end) of the record ORed together, a word at a time:
+// a byte loop was half the protobuf encoder's time.
+std::uint64_t any_bytes(const FlowRecord& flow, std::size_t begin, std::size_t end) noexcept {
   const auto* bytes = reinterpret_cast<const char*>(&flow);
-  std::uint64_t any = flow.present & elements;
+  std::uint64_t any = 0;
   std::size_t at = begin;
   for (; at + sizeof any <= end; at += sizeof any) {
     std::uint64_t word = 0;
@@ -23,7 +20,23 @@ bool has_enrichment(const FlowRecord& flow) noexcept {
     any |= word;
   }
   for (; at < end; ++at) any |= static_cast<unsigned char>(bytes[at]);
-  return any != 0;
+  return any;
+}
+
+}  // namespace
+
+bool has_enrichment(const FlowRecord& flow) noexcept {
+  constexpr std::uint64_t elements = FlowRecord::bit(Element::in_if_speed) | FlowRecord::bit(Element::out_if_speed) |
+                                     FlowRecord::bit(Element::in_if_boundary) |
+                                     FlowRecord::bit(Element::out_if_boundary);
+  // end_reason and biflow_direction sit between the boundaries and the
+  // speeds: they are no enrichment.
+  static_assert(offsetof(FlowRecord, end_reason) == offsetof(FlowRecord, out_if_boundary) + 1 &&
+                offsetof(FlowRecord, in_if_speed) == offsetof(FlowRecord, biflow_direction) + 1);
+  return (flow.present & elements) != 0 ||
+         any_bytes(flow, offsetof(FlowRecord, src_country), offsetof(FlowRecord, end_reason)) != 0 ||
+         any_bytes(flow, offsetof(FlowRecord, in_if_speed),
+                   offsetof(FlowRecord, out_if_connectivity) + sizeof(TextId)) != 0;
 }
 
 }  // namespace detail

@@ -7,11 +7,15 @@
 //
 // Beyond FlowMessage, as GoFlow2's enricher extends it: the countries in
 // fields 1000 and 1001 (its numbers), the flow count and enrichment from 1002
-// (ours, docs/kafka.md). What neither has a field for is not carried: reverse
-// counters, dst_tos, engine type and id, direction, label. ICMP type and code
+// (ours, docs/kafka.md). The export version goes in FlowMessage's type
+// (GoFlow2's FlowType: sFlow 5, NetFlow v5, v9, IPFIX; NetFlow v1 has none).
+// What neither has a field for is not carried: reverse counters, dst_tos,
+// engine type and id, direction, label. ICMP type and code
 // go both in dst_port (type * 256 + code, as NetFlow) and in
 // icmp_type/icmp_code.
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "sluice/fields.h"
@@ -23,6 +27,7 @@ namespace {
 
 // The fields of flowpb.FlowMessage that a FlowRecord fills.
 enum FieldNumber : std::uint32_t {
+  type = 1,
   sampling_rate = 3,
   src_addr = 6,
   dst_addr = 7,
@@ -70,8 +75,24 @@ constexpr Field extensions[] = {
     Field::dst_net_region,     Field::dst_net_tenant,     Field::exporter_name,
     Field::in_if_name,         Field::out_if_name,        Field::in_if_description,
     Field::out_if_description, Field::in_if_connectivity, Field::out_if_connectivity,
+    Field::end_reason,         Field::biflow_direction,
 };
 constexpr std::uint32_t extension_end = extension_base + std::size(extensions);
+
+constexpr std::uint32_t extension_number(Field field) {
+  std::uint32_t number = extension_base;
+  while (extensions[number - extension_base] != field) ++number;
+  return number;
+}
+
+// GoFlow2's FlowType of each export_version (FlowRecord): FLOWUNKNOWN 0,
+// SFLOW_5 1, NETFLOW_V5 2, NETFLOW_V9 3, IPFIX 4.
+constexpr std::uint8_t export_versions[] = {0, sflow_5_export_version, 5, 9, 10};
+
+std::uint64_t flow_type(std::uint8_t export_version) {
+  const auto* const at = std::ranges::find(export_versions, export_version);
+  return at == std::end(export_versions) ? 0 : static_cast<std::uint64_t>(at - std::begin(export_versions));
+}
 
 enum WireType : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
 
@@ -152,7 +173,11 @@ char* put_present_address(char* p, FieldNumber field, const FlowRecord& f, Eleme
 // The extensions' values: numbers when present, countries and texts as strings.
 // `enriched`: has_enrichment(f); without, only the flow count may be there.
 char* put_extensions(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
-  if (!enriched) return f.has(Element::flows) ? put_number(p, extension_base + 2, f.flows) : p;
+  if (!enriched) {
+    if (f.has(Element::flows)) p = put_number(p, extension_number(Field::flows), f.flows);
+    p = put_number(p, extension_number(Field::end_reason), f.end_reason);
+    return put_number(p, extension_number(Field::biflow_direction), f.biflow_direction);
+  }
   for (std::uint32_t number = extension_base; const Field field : extensions) {
     const FieldInfo& info = sluice::info(field);
     if (is_present(f, info)) {
@@ -178,6 +203,7 @@ std::size_t text_room(const FlowRecord& f, const TextTable& texts) {
 }
 
 char* put_body(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
+  p = put_number(p, type, flow_type(f.export_version));
   p = put_element(p, sampling_rate, f, Element::sampling, f.sampling_interval);
   p = put_set_address(p, src_addr, f.src_addr);
   p = put_set_address(p, dst_addr, f.dst_addr);
@@ -215,10 +241,10 @@ char* put_body(char* p, const FlowRecord& f, const TextTable& texts, bool enrich
   return put_extensions(p, f, texts, enriched);
 }
 
-// Every field at its longest but the texts' bytes: 30 numbers and the
+// Every field at its longest but the texts' bytes: 31 numbers and the
 // extensions of a 2-byte tag and a 10-byte varint, 5 addresses of 2 + 1 + 16
 // bytes.
-constexpr std::size_t max_body = (30 + std::size(extensions)) * 12 + std::size_t{5} * 19;
+constexpr std::size_t max_body = (31 + std::size(extensions)) * 12 + std::size_t{5} * 19;
 
 std::size_t varint_size(std::uint64_t v) {
   std::size_t n = 1;
@@ -335,6 +361,9 @@ bool set_extension(std::uint64_t number, std::uint64_t value, std::string_view b
 
 bool set_number(std::uint64_t field, std::uint64_t v, FlowRecord& f, std::uint64_t (&icmp)[2]) {
   switch (field) {
+    case type:  // a FlowType GoFlow2 may add later: unknown
+      f.export_version = v < std::size(export_versions) ? export_versions[v] : 0;
+      return true;
     case sampling_rate:  // GoFlow2's 0: unknown, which is unsampled to sluice
       if (v != 0) f.set_present(Element::sampling);
       return narrow(v == 0 ? 1 : v, f.sampling_interval);

@@ -10,6 +10,7 @@
 
 #include "agent_key.h"
 #include "packet.h"
+#include "sluice/fields.h"
 #include "sluice/net/sender_table.h"
 #include "wire.h"
 
@@ -277,6 +278,7 @@ void Decoder::decode(const IpAddress& sender, std::span<const std::uint8_t> data
   blank.observation_domain = sub_agent;
   blank.received_ms = blank.first_ms = blank.last_ms = received_ms;
   blank.packets = 1;
+  blank.export_version = sflow_5_export_version;
   for (const Element e : {Element::exporter, Element::observation_domain, Element::received, Element::sampling})
     blank.set_present(e);
   for (std::uint32_t i = 0; i < samples; ++i) {
