@@ -22,7 +22,9 @@ namespace sluice {
 
 // The fields in table order. The first 35 keep the order csv_writer's
 // columns had before the table existed, so `fields = "all"`-style outputs
-// and schemas keep their column order; later fields are appended.
+// and schemas keep their column order. Later flow fields come next, the
+// enrichment's (src_country on) last: encoders pass over that tail in one
+// look when a flow has no enrichment.
 enum class Field : std::uint8_t {
   first,
   last,

@@ -6,14 +6,15 @@
 // present what the message has.
 //
 // Beyond FlowMessage, as GoFlow2's enricher extends it: the countries in
-// fields 1000 and 1001 (its numbers), the flow count and enrichment from 1002
-// (ours, docs/kafka.md). The export version goes in FlowMessage's type
-// (GoFlow2's FlowType: sFlow 5, NetFlow v5, v9, IPFIX; NetFlow v1 has none).
+// fields 1000 and 1001 (its numbers), the flow count and enrichment from 1002,
+// end reason and biflow direction at 1030 and 1031 (ours, docs/kafka.md).
+// The export version goes in FlowMessage's type (GoFlow2's FlowType: sFlow
+// 5, NetFlow v5, v9, IPFIX; NetFlow v1 has none).
 // What neither has a field for is not carried: reverse counters, dst_tos,
 // engine type and id, direction, label. ICMP type and code
 // go both in dst_port (type * 256 + code, as NetFlow) and in
 // icmp_type/icmp_code.
-#include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <limits>
@@ -89,10 +90,12 @@ constexpr std::uint32_t extension_number(Field field) {
 // SFLOW_5 1, NETFLOW_V5 2, NETFLOW_V9 3, IPFIX 4.
 constexpr std::uint8_t export_versions[] = {0, sflow_5_export_version, 5, 9, 10};
 
-std::uint64_t flow_type(std::uint8_t export_version) {
-  const auto* const at = std::ranges::find(export_versions, export_version);
-  return at == std::end(export_versions) ? 0 : static_cast<std::uint64_t>(at - std::begin(export_versions));
-}
+// The FlowType of each export_version, looked up rather than searched for.
+constexpr auto flow_types = [] {
+  std::array<std::uint8_t, 256> types{};
+  for (std::uint8_t type = 0; type < std::size(export_versions); ++type) types[export_versions[type]] = type;
+  return types;
+}();
 
 enum WireType : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
 
@@ -203,7 +206,7 @@ std::size_t text_room(const FlowRecord& f, const TextTable& texts) {
 }
 
 char* put_body(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
-  p = put_number(p, type, flow_type(f.export_version));
+  p = put_number(p, type, flow_types[f.export_version]);
   p = put_element(p, sampling_rate, f, Element::sampling, f.sampling_interval);
   p = put_set_address(p, src_addr, f.src_addr);
   p = put_set_address(p, dst_addr, f.dst_addr);
