@@ -49,7 +49,8 @@ constexpr OptionInfo nfdump_options[] = {
      "(csv_writer; -s tables: text_writer)"},
     {'s', true, true,
      "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
-     "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
+     "table each); ip, port, as, if, mask, vlan: either side of each flow; record: the top flows (summed as -a or -A "
+     "sums them; -o line); several -s: one table each, in one pass"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
     {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
@@ -111,7 +112,7 @@ constexpr Element stat_elements[] = {
     {"srcmask", "src_mask", ""},    {"dstmask", "dst_mask", ""},  {"srcvlan", "src_vlan", ""},
     {"dstvlan", "dst_vlan", ""},    {"ip", "src_addr", "", true}, {"port", "src_port", "", true},
     {"as", "src_as", "", true},     {"if", "in_if", "", true},    {"mask", "src_mask", "", true},
-    {"vlan", "src_vlan", "", true},
+    {"vlan", "src_vlan", "", true}, {"record", "", ""},
 };
 
 constexpr Element aggregate_elements[] = {
@@ -141,6 +142,9 @@ struct KeyPart {
 struct Stat {
   const Element* element;
   std::string order;
+
+  // -s record: the top flows (summed as -a or -A sums them) as lines.
+  bool of_flows() const { return element->field.empty(); }
 };
 
 // What the command line asks for, before it becomes a pipeline.
@@ -392,6 +396,13 @@ std::string ranking_options(std::size_t top, std::string_view order) {
   return fmt::format("top = {}\norder = {}\ntotals = true\n", top, toml_string(order));
 }
 
+// The key -a or -A sums flows by.
+std::string flow_key(const Request& r) {
+  std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
+  for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
+  return key;
+}
+
 // A table's aggregate sends its bin's totals after its rows in any case.
 std::string table_aggregate_options(const Request& r, const Stat& stat) {
   const std::string options = stat.element->either_side ? "either_side = true\n" : "";
@@ -402,6 +413,18 @@ std::string table_aggregate_options(const Request& r, const Stat& stat) {
 // -A and -a: the aggregate ranks when -O and -n let it.
 std::string flow_aggregate_options(const Request& r) { return ranking_options(r.top.value_or(0), r.print_order); }
 
+// A table's text_writer lines: nfdump's table of the element, or (-s
+// record) the top flows in the -o layout, under nfdump's title.
+std::string table_layout(const Request& r, const Stat& stat) {
+  if (stat.of_flows()) {
+    const std::string top = r.top.value_or(10) == 0 ? "" : fmt::format("{} ", r.top.value_or(10));
+    return fmt::format("format = {}\ntitle = {}\n", toml_string(r.mode),
+                       toml_string(fmt::format("Top {}flows ordered by {}:", top, stat.order)));
+  }
+  return fmt::format("stat = {}\n{}{}", toml_string(stat.element->field), r.mode == "csv" ? "format = \"csv\"\n" : "",
+                     stat.element->either_side ? "either_side = true\n" : "");
+}
+
 // Each -s table: an aggregate by its element and a text_writer printing it.
 // One table prints to stdout; several to their files, which the command
 // prints in order after the run (nfdump's Summary line ends the last).
@@ -410,12 +433,12 @@ std::string tables_of(const Request& r, const std::string& inputs, std::span<con
   for (std::size_t i = 0; i < r.stats.size(); ++i) {
     const Stat& stat = r.stats[i];
     const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
-    toml += aggregate_of(r, "sum" + suffix, inputs, toml_string(stat.element->field), table_aggregate_options(r, stat));
+    const std::string key = stat.of_flows() ? flow_key(r) : toml_string(stat.element->field);
+    toml += aggregate_of(r, "sum" + suffix, inputs, key, table_aggregate_options(r, stat));
     toml += fmt::format(
-        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}{}order = {}\n"
+        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\n{}{}order = {}\n"
         "top = {}\ntotals = \"last_row\"\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
-        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
-        r.mode == "csv" ? "format = \"csv\"\n" : "", stat.element->either_side ? "either_side = true\n" : "",
+        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), table_layout(r, stat),
         i == 0 ? "" : "no_match = false\n", toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain,
         !r.quiet || r.mode == "csv", !r.quiet && i + 1 == r.stats.size());
     if (i + 1 < r.stats.size()) toml += "\n";
@@ -454,14 +477,28 @@ void check_input(const Request& r) {
     throw QueryUsageError("-t with --listen is not supported: live flows are of now (filter on their times instead)");
 }
 
-void check(const Request& r) {
-  check_input(r);
-  if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
-  if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
-  if (!r.stats.empty() && !r.mode.empty() && r.mode != "csv")
+// -s tables of keys print as text (whatever text layout -o names) or -o
+// csv; -s record prints flows, summed as -a or -A sums them, as -o line.
+void check_tables(const Request& r) {
+  const auto of_flows = [](const Stat& s) { return s.of_flows(); };
+  const bool flow_tables = std::any_of(r.stats.begin(), r.stats.end(), of_flows);
+  const bool key_tables = !std::all_of(r.stats.begin(), r.stats.end(), of_flows);
+  if (key_tables && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet (but -s record)");
+  if (key_tables && r.five_tuple) throw QueryUsageError("-a with -s is not supported yet (but -s record)");
+  constexpr std::string_view table_modes[] = {"", "csv", "line", "long", "extended"};
+  if (key_tables && std::find(std::begin(table_modes), std::end(table_modes), r.mode) == std::end(table_modes))
     throw QueryUsageError(
         fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
-  if (r.five_tuple && !r.stats.empty()) throw QueryUsageError("-a with -s is not supported yet");
+  // Summed flows keep no TCP flags: only -o line prints them as nfdump does.
+  if (flow_tables && r.mode != "line")
+    throw QueryUsageError(fmt::format("-s record{} is not supported yet: give -o line",
+                                      r.mode.empty() ? " without -o" : " with -o " + r.mode));
+}
+
+void check(const Request& r) {
+  check_input(r);
+  check_tables(r);
+  if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
   if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
   if (!r.print_order.empty() &&
@@ -583,9 +620,7 @@ std::string pipeline_of(const Request& r, std::span<const std::string> table_fil
   }
   if (!r.stats.empty()) return toml + tables_of(r, last, table_files);
   if (aggregates(r)) {
-    std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
-    for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
-    toml += aggregate_of(r, "sum", last, key, flow_aggregate_options(r));
+    toml += aggregate_of(r, "sum", last, flow_key(r), flow_aggregate_options(r));
     last = "\"sum\"";
   }
   return toml + sink_of(r, last);
@@ -712,6 +747,8 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
     query.file_statistics = true;
     return query;
   }
+  // nfdump prints the -s record tables first.
+  std::stable_partition(request.stats.begin(), request.stats.end(), [](const Stat& s) { return s.of_flows(); });
   check(request);
   if (request.stats.size() > 1)
     for (std::size_t i = 0; i < request.stats.size(); ++i)

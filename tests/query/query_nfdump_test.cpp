@@ -65,7 +65,8 @@ std::string ranked_value(const std::string& row, const std::string& order, const
     for (std::size_t i = 0; i <= fields.at(order); ++i) std::getline(cells, cell, ',');
     return cell;
   }
-  const Columns& columns = has(args, "-s") ? table : has(args, "-A") && !has(args, "-o") ? aggregated : line;
+  const bool table_row = has(args, "-s") && row.find(" -> ") == std::string::npos;  // not -s record's
+  const Columns& columns = table_row ? table : has(args, "-A") && !has(args, "-o") ? aggregated : line;
   const auto [back, width] = columns.at(order);
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
@@ -278,6 +279,17 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
   expect_same(over_inputs(arg_sets));
 }
 
+// -s record: the top flows, summed by 5-tuple (-a) or by -A, as lines
+// under a title, before the other tables.
+TEST(QueryAgainstNfdump, PrintsTheTopFlows) {
+  expect_same(over_inputs(
+      {{"-s", "record/bytes", "-n", "5", "-o", "line"},
+       {"-s", "record/flows/packets", "-n", "0", "-o", "line", "proto tcp"},
+       {"-s", "record/packets", "-s", "srcport/bytes", "-n", "0", "-o", "line"},
+       {"-s", "record/bytes", "-A", "srcip,dstport", "-n", "0", "-o", "line", "not proto icmp and not proto icmp6"},
+       {"-s", "record/bytes", "-s", "dstip", "-n", "3", "-o", "line", "proto 99"}}));
+}
+
 // -o json: an object per flow with the members of each element the flow
 // has, ICMP's type and code, no brackets with -q.
 TEST(QueryAgainstNfdump, PrintsJson) {
@@ -442,6 +454,8 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
                                                  {{"-r", file, "-o", "raw", "-O", "bytes"}, "-O with -o raw"},
                                                  {{"-r", file, "-o", "json", "-O", "bytes"}, "-O with -o json"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
+                                                 {{"-r", file, "-s", "record"}, "-s record without -o"},
+                                                 {{"-r", file, "-s", "record", "-o", "long"}, "-s record with -o long"},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
                                                  {{"-r", file, "-t", "2026/13", "-o", "line"}, "sources.read.from"},
