@@ -9,11 +9,10 @@
 // fields 1000 and 1001 (its numbers), the flow count and enrichment from 1002,
 // end reason and biflow direction at 1030 and 1031 (ours, docs/kafka.md).
 // The export version goes in FlowMessage's type (GoFlow2's FlowType: sFlow
-// 5, NetFlow v5, v9, IPFIX; NetFlow v1 has none).
-// What neither has a field for is not carried: reverse counters, dst_tos,
-// engine type and id, direction, label. ICMP type and code
-// go both in dst_port (type * 256 + code, as NetFlow) and in
-// icmp_type/icmp_code.
+// 5, NetFlow v5, v9, IPFIX; NetFlow v1 has none). What neither has a field
+// for is not carried: reverse counters, dst_tos, engine type and id,
+// direction, label. ICMP type and code go both in dst_port (type * 256 +
+// code, as NetFlow) and in icmp_type/icmp_code.
 #include <array>
 #include <cstring>
 #include <iterator>
@@ -174,7 +173,8 @@ char* put_present_address(char* p, FieldNumber field, const FlowRecord& f, Eleme
 }
 
 // The extensions' values: numbers when present, countries and texts as strings.
-// `enriched`: has_enrichment(f); without, only the flow count may be there.
+// `enriched`: has_enrichment(f); without, only the flow count, end reason
+// and biflow direction may be there.
 char* put_extensions(char* p, const FlowRecord& f, const TextTable& texts, bool enriched) {
   if (!enriched) {
     if (f.has(Element::flows)) p = put_number(p, extension_number(Field::flows), f.flows);
