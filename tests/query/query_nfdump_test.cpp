@@ -45,7 +45,8 @@ bool has(const Args& args, const std::string& word) { return std::find(args.begi
 
 // The text of the value a row is ranked by, as [offset from the row's end,
 // width]: " %8s(%4.1f)" three times then " %8s %8s %5u" in an -s table;
-// " %pkt %byt %bps %bpp %fl" ending an -A row, " %pkt %byt %fl" a line.
+// " %pkt %byt %bps %bpp %fl" ending an -A row, " %pkt %byt %fl" a line,
+// " %ibyt %obyt" a line of nfdump's default layout (nsel, no -o).
 // tstart is the time the row starts with.
 std::string ranked_value(const std::string& row, const std::string& order, const Args& args) {
   using Columns = std::map<std::string, std::pair<std::size_t, std::size_t>>;
@@ -53,6 +54,7 @@ std::string ranked_value(const std::string& row, const std::string& order, const
                                 {"pps", {23, 8}},   {"bps", {14, 8}},     {"bpp", {5, 5}}};
   static const Columns aggregated = {{"flows", {5, 5}}, {"packets", {39, 8}}, {"bytes", {30, 8}}, {"bpp", {12, 6}}};
   static const Columns line = {{"flows", {5, 5}}, {"packets", {23, 8}}, {"bytes", {14, 8}}};
+  static const Columns nsel = {{"bytes", {17, 8}}};
   if (order == "tstart") return row.substr(0, 23);
   if (has(args, "csv")) {  // an -s table as CSV: ts,te,td,pr,val,fl,flP,pkt,pktP,byt,bytP,pps,bps,bpp
     static const std::map<std::string, std::size_t> fields = {{"flows", 5}, {"packets", 7}, {"bytes", 9},
@@ -62,7 +64,7 @@ std::string ranked_value(const std::string& row, const std::string& order, const
     for (std::size_t i = 0; i <= fields.at(order); ++i) std::getline(cells, cell, ',');
     return cell;
   }
-  const Columns& columns = has(args, "-s") ? table : has(args, "-A") && !has(args, "-o") ? aggregated : line;
+  const Columns& columns = has(args, "-s") ? table : has(args, "-o") ? line : has(args, "-A") ? aggregated : nsel;
   const auto [back, width] = columns.at(order);
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
@@ -162,8 +164,9 @@ void expect_same(const std::vector<Args>& runs) {
     SCOPED_TRACE("nfdump " + joined(runs[i]));
     auto [theirs, ours] = outputs[i];
     EXPECT_EQ(ours.exit_code, theirs.exit_code);
-    // nfdump's text layouts end with the elapsed times; -I and -o csv, json do not.
-    const bool text_layout = !has(runs[i], "csv") && !has(runs[i], "json") && !has(runs[i], "-I");
+    // nfdump's text layouts end with the elapsed times; -I and -o csv, json, pipe do not.
+    const bool text_layout =
+        !has(runs[i], "csv") && !has(runs[i], "json") && !has(runs[i], "pipe") && !has(runs[i], "-I");
     if (text_layout && !has(runs[i], "-q")) {
       ASSERT_GE(theirs.lines.size(), 1u);
       EXPECT_TRUE(theirs.lines.back().starts_with("Sys:"));
@@ -218,6 +221,23 @@ TEST(QueryAgainstNfdump, PrintsFlowsInEveryLayout) {
       arg_sets.back().insert(arg_sets.back().end(), extra.begin(), extra.end());
     }
   expect_same(over_inputs(arg_sets));
+}
+
+// Without -o nfdump 1.7.1 prints its NSEL layout (event, translated
+// addresses, in and out bytes) of records without NSEL elements; the other
+// named layouts, NAME6 (NAME with -6), names in any case, pipe and null.
+TEST(QueryAgainstNfdump, PrintsTheDefaultNselAndTheOtherNamedLayouts) {
+  auto runs = over_inputs({{"proto tcp and bytes > 200"},
+                           {"-N", "-6", "-c", "25", "ipv6 or port 53"},
+                           {"-q", "-O", "bytes", "-n", "12"},
+                           {"-o", "nsel6", "-q", "ipv6"},
+                           {"-o", "nel", "-N", "-c", "30", "proto icmp or proto icmp6 or proto udp"},
+                           {"-o", "biline", "-q", "proto udp"},
+                           {"-o", "BiLong6", "-c", "40"},
+                           {"-o", "pipe", "-c", "60", "any"},
+                           {"-o", "null", "ipv6"}});
+  runs.push_back({"-r", (nfdump_archive().dir / "1-softflowd-v9").string(), "-o", "pipe", "proto 99"});
+  expect_same(runs);
 }
 
 // Several orders of one -s print a table each in one run: every order of an
@@ -438,6 +458,10 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
                                                  {{"-r", file, "-o", "raw", "proto tcp"}, "-o raw with a filter"},
                                                  {{"-r", file, "-o", "raw", "-O", "bytes"}, "-O with -o raw"},
                                                  {{"-r", file, "-o", "json", "-O", "bytes"}, "-O with -o json"},
+                                                 {{"-r", file, "-o", "pipe", "-O", "bytes"}, "-O with -o pipe"},
+                                                 {{"-r", file, "-a"}, "-a without -o"},
+                                                 {{"-r", file, "-A", "proto", "-o", "nsel"}, "-o nsel with -a"},
+                                                 {{"-r", file, "-o", "gline"}, "-o gline"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
@@ -520,8 +544,8 @@ TEST(QueryCommandLine, ReadsSeveralFilesAtOnceWhereOrderDoesNotMatter) {
 TEST(QueryCommandLine, HelpListsTheOptions) {
   const auto help = testing::run_sluice({"query", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option :
-       {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "json", "raw", "-I ", "--pipeline", "not supported yet"})
+  for (const char* option : {"-r FILE", "-R DIR", "-c N", "-s ELEMENT", "-o MODE", "nsel", "pipe", "json", "raw", "-I ",
+                             "--pipeline", "not supported yet"})
     EXPECT_NE(help.out.find(option), std::string::npos) << option;
 }
 
