@@ -8,6 +8,8 @@
 #include "query.h"
 #include "text.h"
 
+#include <sluice/clock.h>
+
 #include <fmt/format.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/program_options.hpp>
@@ -124,6 +126,14 @@ po::options_description pipeline_options() {
   return d;
 }
 
+// --for's value; a po::error (exit 64) unless it is a duration above zero.
+std::chrono::milliseconds run_duration(const std::string& text) {
+  const auto duration = parse_duration(text);
+  if (!duration || duration->count() <= 0)
+    throw po::error(fmt::format("--for takes a duration such as 30s, 5m or 1h, not \"{}\"", text));
+  return *duration;
+}
+
 // Parses argv after the command word; returns an exit code if it should stop.
 std::optional<int> parse(Command& cmd, int argc, char** argv, const char* usage,
                          const po::options_description& visible) {
@@ -187,7 +197,8 @@ int command_run(int argc, char** argv, bool validate_only) {
                             "seconds between stats lines on stderr; 0 for none (default: [engine] stats_interval, "
                             "else 10)")(
       "summary", po::value<std::string>()->default_value("table"),
-      "the end-of-run summary on stderr: table (for people) or json (one line, for scripts)");
+      "the end-of-run summary on stderr: table (for people) or json (one line, for scripts)")(
+      "for", po::value<std::string>(), "run for DURATION (30s, 5m, 1h), then stop the sources as SIGTERM does");
   po::options_description visible(100);
   visible.add(pipeline_options()).add(common_options());
   if (!validate_only) visible.add(run_options);
@@ -212,6 +223,7 @@ int command_run(int argc, char** argv, bool validate_only) {
   RunOptions options;
   if (!validate_only && !cmd.values["stats-interval"].defaulted())
     options.stats_interval = std::chrono::seconds(std::max(0, cmd.values["stats-interval"].as<int>()));
+  if (cmd.values.count("for")) options.run_for = run_duration(cmd.values["for"].as<std::string>());
   try {
     Pipeline pipeline(config, catalog, log, options);
     if (validate_only) {
@@ -279,8 +291,10 @@ int command_query(int argc, char** argv) {
     const PipelineConfig config = parse_pipeline(query.pipeline, "sluice query");
     PluginCatalog catalog(PluginCatalog::default_search_path({}));
     const Logger log(LogLevel::warning);
-    Pipeline pipeline(config, catalog, log, {.stats_interval = std::chrono::seconds(0)});
+    Pipeline pipeline(config, catalog, log, {.stats_interval = std::chrono::seconds(0), .run_for = query.run_for});
+    Listened listened{.from_ms = sluice::now_ms()};
     const int code = pipeline.run();
+    listened.until_ms = sluice::now_ms();
     if (code != 0) std::fputs(pipeline.summary().c_str(), stderr);
     if (code != 0) return code;
     for (const auto& table : query.tables) {
@@ -288,7 +302,9 @@ int command_query(int argc, char** argv) {
       text << std::ifstream(table).rdbuf();
       fmt::print("{}", text.str());
     }
-    if (query.epilogue) fmt::print("{}", query_epilogue(query, pipeline.metric_values()));
+    if (query.epilogue)
+      fmt::print("{}", query.live ? query_live_epilogue(query, pipeline.metric_values(), listened)
+                                  : query_epilogue(query, pipeline.metric_values()));
     if (query.file_statistics) fmt::print("{}", query_file_statistics(pipeline.metric_values()));
     return code;
   } catch (const ConfigError& e) {

@@ -78,6 +78,7 @@ class Pipeline::Control {
         progress_timer_(io_),
         console_timer_(io_),
         watchdog_timer_(io_),
+        run_for_timer_(io_),
         show_progress_(isatty(STDERR_FILENO) == 1) {
     if (pipeline_.options_.handle_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM, SIGHUP);
@@ -100,6 +101,7 @@ class Pipeline::Control {
     if (stats_interval_.count() > 0) schedule_stats();
     if (show_progress_) schedule_progress();
     if (const auto period = pipeline_.service_.watchdog_period()) schedule_watchdog(*period);
+    if (const auto run_for = pipeline_.options_.run_for) stop_after(*run_for);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -178,6 +180,17 @@ class Pipeline::Control {
     });
   }
 
+  // A run of a given length (`--for`) ends as a signal ends it: sources
+  // stop, what is in flight is drained and written.
+  void stop_after(std::chrono::milliseconds run_for) {
+    run_for_timer_.expires_after(run_for);
+    run_for_timer_.async_wait([this, run_for](const boost::system::error_code& ec) {
+      if (ec || pipeline_.run_.stop_requested) return;
+      pipeline_.run_.log.info("ran for {}: stopping sources, draining and closing", format_duration(run_for));
+      pipeline_.stop();
+    });
+  }
+
   Pipeline& pipeline_;
   boost::asio::io_context io_;
   std::optional<boost::asio::signal_set> signals_;
@@ -185,6 +198,7 @@ class Pipeline::Control {
   boost::asio::steady_timer progress_timer_;
   boost::asio::steady_timer console_timer_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer run_for_timer_;
   std::optional<MetricsServer> server_;
   std::chrono::seconds stats_interval_{0};
   const bool show_progress_;

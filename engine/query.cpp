@@ -11,10 +11,12 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <vector>
 
 #include "config.h"
+#include "text.h"
 
 namespace sluice::engine {
 
@@ -47,7 +49,8 @@ constexpr OptionInfo nfdump_options[] = {
      "(text_writer; raw: not with a filter or -t) or csv (csv_writer; -s tables: text_writer); MODE6: with -6"},
     {'s', true, true,
      "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
-     "table each); ip, port, as, if, mask, vlan: either side of each flow; several -s: one table each, in one pass"},
+     "table each); ip, port, as, if, mask, vlan: either side of each flow; record: the top flows (summed as -a or -A "
+     "sums them; -o line); several -s: one table each, in one pass"},
     {'n', true, true, "-n N         rows of an -s table (default 10; 0: all), or of -O's ranking (default all)"},
     {'w', true, true, "-w FILE      write the selected flows to FILE, an nfcapd file, instead of printing them"},
     {'q', false, true, "-q           no header and no summary lines"},
@@ -109,7 +112,7 @@ constexpr Element stat_elements[] = {
     {"srcmask", "src_mask", ""},    {"dstmask", "dst_mask", ""},  {"srcvlan", "src_vlan", ""},
     {"dstvlan", "dst_vlan", ""},    {"ip", "src_addr", "", true}, {"port", "src_port", "", true},
     {"as", "src_as", "", true},     {"if", "in_if", "", true},    {"mask", "src_mask", "", true},
-    {"vlan", "src_vlan", "", true},
+    {"vlan", "src_vlan", "", true}, {"record", "", ""},
 };
 
 constexpr Element aggregate_elements[] = {
@@ -139,11 +142,15 @@ struct KeyPart {
 struct Stat {
   const Element* element;
   std::string order;
+
+  // -s record: the top flows (summed as -a or -A sums them) as lines.
+  bool of_flows() const { return element->field.empty(); }
 };
 
 // What the command line asks for, before it becomes a pipeline.
 struct Request {
   std::string input;                  // a file or a folder
+  std::string listen, listen_sflow;   // --listen, --listen-sflow: live flows instead
   bool range = false;                 // -R: input may name a range
   std::vector<std::string> folders;   // -M
   std::string first_file, last_file;  // -R's range in the folder(s)
@@ -158,7 +165,10 @@ struct Request {
   std::string print_order;         // -O
   std::optional<std::uint64_t> top;
   bool quiet = false, plain = false, long_v6 = false;
-  bool file_statistics = false;  // -I
+  bool file_statistics = false;                      // -I
+  std::optional<std::chrono::milliseconds> run_for;  // --for
+
+  bool live() const { return !listen.empty() || !listen_sflow.empty(); }
 };
 
 std::uint64_t number_of(char letter, std::string_view value) {
@@ -331,6 +341,30 @@ void apply(Request& r, char letter, std::string_view value) {
   }
 }
 
+// --listen ADDR:PORT, --listen-sflow ADDR:PORT, --for DURATION (or --NAME=VALUE).
+void apply_long(Request& r, std::string_view arg, std::span<const std::string_view> args, std::size_t& i) {
+  const auto equals = arg.find('=');
+  const std::string_view name = arg.substr(0, equals);
+  if (name != "--listen" && name != "--listen-sflow" && name != "--for")
+    throw QueryUsageError(fmt::format("unknown option {}", arg));
+  std::string_view value;
+  if (equals != std::string_view::npos)
+    value = arg.substr(equals + 1);
+  else if (i + 1 < args.size())
+    value = args[++i];
+  else
+    throw QueryUsageError(fmt::format("{} needs a value", name));
+  if (name == "--listen") {
+    r.listen = value;
+  } else if (name == "--listen-sflow") {
+    r.listen_sflow = value;
+  } else {
+    r.run_for = parse_duration(value);
+    if (!r.run_for || r.run_for->count() <= 0)
+      throw QueryUsageError(fmt::format("--for takes a duration such as 30s, 5m or 1h, not \"{}\"", value));
+  }
+}
+
 // TOML's basic string.
 std::string toml_string(std::string_view text) {
   std::string out = "\"";
@@ -356,15 +390,16 @@ std::string line_format(const Request& r) {
 
 bool aggregates(const Request& r) { return !r.stats.empty() || !r.aggregate.empty() || r.five_tuple; }
 
-// The aggregate that sums the flows of `input` by `key`; `more` adds options.
+// The aggregate that sums the flows of `inputs` (a TOML list's items) by
+// `key`; `more` adds options.
 // nfdump keeps every key: so does the aggregate, up to its option's bound
 // (the table grows as keys come, so the bound costs nothing until reached).
-std::string aggregate_of(const Request& r, const std::string& name, const std::string& input, const std::string& key,
+std::string aggregate_of(const Request& r, const std::string& name, const std::string& inputs, const std::string& key,
                          const std::string& more) {
   return fmt::format(
-      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [\"{}\"]\nkey = [{}]\ninterval = \"0s\"\n"
+      "[transforms.{}]\nplugin = \"aggregate\"\ninputs = [{}]\nkey = [{}]\ninterval = \"0s\"\n"
       "max_keys = 1000000000\n{}{}\n",
-      name, input, key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
+      name, inputs, key, more, r.count ? fmt::format("limit = {}\n", *r.count) : "");
 }
 
 // An aggregate sends only its top `top` rows when it can rank by the
@@ -377,6 +412,13 @@ std::string ranking_options(std::size_t top, std::string_view order) {
   return fmt::format("top = {}\norder = {}\ntotals = true\n", top, toml_string(order));
 }
 
+// The key -a or -A sums flows by.
+std::string flow_key(const Request& r) {
+  std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
+  for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
+  return key;
+}
+
 // A table's aggregate sends its bin's totals after its rows in any case.
 std::string table_aggregate_options(const Request& r, const Stat& stat) {
   const std::string options = stat.element->either_side ? "either_side = true\n" : "";
@@ -387,20 +429,32 @@ std::string table_aggregate_options(const Request& r, const Stat& stat) {
 // -A and -a: the aggregate ranks when -O and -n let it.
 std::string flow_aggregate_options(const Request& r) { return ranking_options(r.top.value_or(0), r.print_order); }
 
+// A table's text_writer lines: nfdump's table of the element, or (-s
+// record) the top flows in the -o layout, under nfdump's title.
+std::string table_layout(const Request& r, const Stat& stat) {
+  if (stat.of_flows()) {
+    const std::string top = r.top.value_or(10) == 0 ? "" : fmt::format("{} ", r.top.value_or(10));
+    return fmt::format("format = {}\ntitle = {}\n", toml_string(r.mode),
+                       toml_string(fmt::format("Top {}flows ordered by {}:", top, stat.order)));
+  }
+  return fmt::format("stat = {}\n{}{}", toml_string(stat.element->field), r.mode == "csv" ? "format = \"csv\"\n" : "",
+                     stat.element->either_side ? "either_side = true\n" : "");
+}
+
 // Each -s table: an aggregate by its element and a text_writer printing it.
 // One table prints to stdout; several to their files, which the command
 // prints in order after the run (nfdump's Summary line ends the last).
-std::string tables_of(const Request& r, const std::string& input, std::span<const std::string> files) {
+std::string tables_of(const Request& r, const std::string& inputs, std::span<const std::string> files) {
   std::string toml;
   for (std::size_t i = 0; i < r.stats.size(); ++i) {
     const Stat& stat = r.stats[i];
     const std::string suffix = files.empty() ? "" : fmt::format("_{}", i + 1);
-    toml += aggregate_of(r, "sum" + suffix, input, toml_string(stat.element->field), table_aggregate_options(r, stat));
+    const std::string key = stat.of_flows() ? flow_key(r) : toml_string(stat.element->field);
+    toml += aggregate_of(r, "sum" + suffix, inputs, key, table_aggregate_options(r, stat));
     toml += fmt::format(
-        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\nstat = {}\n{}{}{}order = {}\n"
+        "[sinks.print{}]\nplugin = \"text_writer\"\ninputs = [\"sum{}\"]\npath = {}\n{}{}order = {}\n"
         "top = {}\ntotals = \"last_row\"\nlong_v6 = {}\nplain_numbers = {}\nheader = {}\nsummary = {}\n",
-        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), toml_string(stat.element->field),
-        r.mode == "csv" ? "format = \"csv\"\n" : "", stat.element->either_side ? "either_side = true\n" : "",
+        suffix, suffix, toml_string(files.empty() ? "-" : files[i]), table_layout(r, stat),
         i == 0 ? "" : "no_match = false\n", toml_string(stat.order), r.top.value_or(10), r.long_v6, r.plain,
         !r.quiet || r.mode == "csv", !r.quiet && i + 1 == r.stats.size());
     if (i + 1 < r.stats.size()) toml += "\n";
@@ -408,37 +462,61 @@ std::string tables_of(const Request& r, const std::string& input, std::span<cons
   return toml;
 }
 
-std::string sink_of(const Request& r, const std::string& input) {
+std::string sink_of(const Request& r, const std::string& inputs) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
   // nfdump prints no Summary line after its JSON array or pipe lines.
   const std::string header =
       fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet && r.mode != "json" && r.mode != "pipe");
   if (!r.write.empty())
-    return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [\"{}\"]\npath = {}\n{}", input,
+    return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [{}]\npath = {}\n{}", inputs,
                        toml_string(r.write), limit);
   if (r.mode == "csv")
-    return fmt::format(
-        "[sinks.print]\nplugin = \"csv_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}", input,
-        header, limit);
+    return fmt::format("[sinks.print]\nplugin = \"csv_writer\"\ninputs = [{}]\npath = \"-\"\nlayout = \"nfdump\"\n{}{}",
+                       inputs, header, limit);
   const bool totals_row = aggregates(r) && !flow_aggregate_options(r).empty();
   const std::string order = r.print_order.empty()
                                 ? ""
                                 : fmt::format("order = {}\ntop = {}\n{}", toml_string(r.print_order), r.top.value_or(0),
                                               totals_row ? "totals = \"last_row\"\n" : "");
   return fmt::format(
-      "[sinks.print]\nplugin = \"text_writer\"\ninputs = [\"{}\"]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
+      "[sinks.print]\nplugin = \"text_writer\"\ninputs = [{}]\npath = \"-\"\nformat = {}\nlong_v6 = {}\n"
       "plain_numbers = {}\n{}{}{}",
-      input, toml_string(line_format(r)), r.long_v6, r.plain, header, order, limit);
+      inputs, toml_string(line_format(r)), r.long_v6, r.plain, header, order, limit);
+}
+
+// Files, or live flows for a while.
+void check_input(const Request& r) {
+  const bool files = !r.input.empty() || !r.folders.empty();
+  if (!files && !r.live()) throw QueryUsageError("which flows? give -r FILE, -R DIR or --listen ADDR:PORT");
+  if (files && r.live()) throw QueryUsageError("give files (-r, -R, -M) or --listen, not both");
+  if (r.run_for && !r.live()) throw QueryUsageError("--for needs --listen: files end by themselves");
+  if (r.live() && !r.from.empty())
+    throw QueryUsageError("-t with --listen is not supported: live flows are of now (filter on their times instead)");
+}
+
+// -s tables of keys print as text (whatever text layout -o names) or -o
+// csv; -s record prints flows, summed as -a or -A sums them, as -o line.
+void check_tables(const Request& r) {
+  const auto of_flows = [](const Stat& s) { return s.of_flows(); };
+  const bool flow_tables = std::any_of(r.stats.begin(), r.stats.end(), of_flows);
+  const bool key_tables = !std::all_of(r.stats.begin(), r.stats.end(), of_flows);
+  if (key_tables && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet (but -s record)");
+  if (key_tables && r.five_tuple) throw QueryUsageError("-a with -s is not supported yet (but -s record)");
+  constexpr std::string_view table_modes[] = {"",       "csv",    "line", "long", "extended",
+                                              "biline", "bilong", "nsel", "nel",  "null"};
+  if (key_tables && std::find(std::begin(table_modes), std::end(table_modes), r.mode) == std::end(table_modes))
+    throw QueryUsageError(
+        fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
+  // Summed flows keep no TCP flags: only -o line prints them as nfdump does.
+  if (flow_tables && r.mode != "line")
+    throw QueryUsageError(fmt::format("-s record{} is not supported yet: give -o line",
+                                      r.mode.empty() ? " without -o" : " with -o " + r.mode));
 }
 
 void check(const Request& r) {
-  if (r.input.empty() && r.folders.empty()) throw QueryUsageError("which flows? give -r FILE or -R DIR");
-  if (!r.stats.empty() && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet");
+  check_input(r);
+  check_tables(r);
   if (aggregates(r) && !r.write.empty()) throw QueryUsageError("-w with -s or -A is not supported yet");
-  if (!r.stats.empty() && !r.mode.empty() && r.mode != "csv")
-    throw QueryUsageError(
-        fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
-  if (r.five_tuple && !r.stats.empty()) throw QueryUsageError("-a with -s is not supported yet");
   if (!r.print_order.empty() && !r.stats.empty()) throw QueryUsageError("-O applies to flows or -A, not -s");
   constexpr std::string_view print_orders[] = {"flows", "packets", "bytes", "pps", "bps", "bpp", "tstart", "tend"};
   if (!r.print_order.empty() &&
@@ -530,24 +608,44 @@ std::string statistics_pipeline_of(const Request& r) {
          "header = false\n";
 }
 
-std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
+// The collectors of --listen (NetFlow v5/v9/IPFIX) and --listen-sflow.
+std::string collectors_of(const Request& r) {
+  std::string toml;
+  if (!r.listen.empty())
+    toml += fmt::format("[sources.listen]\nplugin = \"netflow_udp\"\nlisten = {}\n\n", toml_string(r.listen));
+  if (!r.listen_sflow.empty())
+    toml += fmt::format("[sources.listen_sflow]\nplugin = \"sflow_udp\"\nlisten = {}\n\n", toml_string(r.listen_sflow));
+  return toml;
+}
+
+// The sources' names as a TOML list's items.
+std::string source_names(const Request& r) {
+  if (!r.live()) return "\"read\"";
+  if (r.listen.empty()) return "\"listen_sflow\"";
+  return r.listen_sflow.empty() ? "\"listen\"" : "\"listen\", \"listen_sflow\"";
+}
+
+std::string sources_of(const Request& r) {
+  if (r.live()) return collectors_of(r);
   std::string toml = reader_of(r);
   if (const unsigned readers = readers_of(r); readers > 1) toml += fmt::format("instances = {}\n", readers);
   if (!r.from.empty()) toml += fmt::format("from = {}\n", toml_string(r.from));
   if (!r.until.empty()) toml += fmt::format("until = {}\n", toml_string(r.until));
-  toml += "\n";
-  std::string last = "read";
+  return toml + "\n";
+}
+
+std::string pipeline_of(const Request& r, std::span<const std::string> table_files) {
+  std::string toml = sources_of(r);
+  std::string last = source_names(r);
   if (!r.filter.empty()) {
-    toml += fmt::format("[transforms.filter]\nplugin = \"filter\"\ninputs = [\"read\"]\nexpression = {}\n\n",
+    toml += fmt::format("[transforms.filter]\nplugin = \"filter\"\ninputs = [{}]\nexpression = {}\n\n", last,
                         toml_string(r.filter));
-    last = "filter";
+    last = "\"filter\"";
   }
   if (!r.stats.empty()) return toml + tables_of(r, last, table_files);
   if (aggregates(r)) {
-    std::string key = r.aggregate.empty() ? R"("src_addr", "dst_addr", "src_port", "dst_port", "proto")" : "";
-    for (const auto& part : r.aggregate) key += (key.empty() ? "" : ", ") + toml_string(part.key);
-    toml += aggregate_of(r, "sum", last, key, flow_aggregate_options(r));
-    last = "sum";
+    toml += aggregate_of(r, "sum", last, flow_key(r), flow_aggregate_options(r));
+    last = "\"sum\"";
   }
   return toml + sink_of(r, last);
 }
@@ -597,6 +695,25 @@ std::string label_value(MetricValues metrics, std::string_view name, std::string
   return "";
 }
 
+// A time as nfdump prints its time window: local, to the second.
+std::string local_time(std::uint64_t ms) {
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}", tm);
+}
+
+// The values of one label over a metric's series: the exporters or agents.
+std::size_t distinct_labels(MetricValues metrics, std::string_view name, std::string_view component,
+                            std::string_view label) {
+  std::set<std::string_view> values;
+  for (const auto& v : metrics)
+    if (v.name == name && is_of(v, component))
+      for (const auto& [key, value] : v.labels)
+        if (key == label) values.insert(value);
+  return values.size();
+}
+
 }  // namespace
 
 Query parse_query(std::span<const std::string_view> args, const std::filesystem::path& scratch) {
@@ -617,7 +734,7 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
     } else if (arg == "--help" || arg == "-h") {
       query.help = true;
     } else if (arg.starts_with("--")) {
-      throw QueryUsageError(fmt::format("unknown option {}", arg));
+      apply_long(request, arg, args, i);
     } else {
       // Letters bundled as getopt takes them: -qN, -c10, -c 10.
       for (std::size_t at = 1; at < arg.size(); ++at) {
@@ -648,11 +765,14 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
   set_input(request);
   if (request.file_statistics) {
     // nfdump -I reads the statistics records and ignores every other option.
+    if (request.live()) throw QueryUsageError("-I reads files' statistics records: not with --listen");
     if (request.input.empty() && request.folders.empty()) throw QueryUsageError("which files? give -r FILE or -R DIR");
     query.pipeline = statistics_pipeline_of(request);
     query.file_statistics = true;
     return query;
   }
+  // nfdump prints the -s record tables first.
+  std::stable_partition(request.stats.begin(), request.stats.end(), [](const Stat& s) { return s.of_flows(); });
   // nfdump's default layout where it prints flows (gline with a geo DB, which sluice does not take).
   if (request.mode.empty() && !aggregates(request)) request.mode = "nsel";
   check(request);
@@ -660,6 +780,11 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
     for (std::size_t i = 0; i < request.stats.size(); ++i)
       query.tables.push_back((scratch / fmt::format("table-{}.txt", i + 1)).string());
   query.pipeline = pipeline_of(request, query.tables);
+  if (request.run_for)
+    query.pipeline =
+        fmt::format("# sluice run PIPELINE --for {}\n", format_duration(*request.run_for)) + query.pipeline;
+  query.run_for = request.run_for;
+  query.live = request.live();
   query.epilogue = !request.quiet && request.mode != "csv" && request.mode != "json" && request.mode != "pipe" &&
                    request.write.empty();
   query.limit = request.count;
@@ -686,15 +811,33 @@ std::string query_epilogue(const Query& query, MetricValues metrics) {
   if (query.limit) passed = std::min(passed, *query.limit);
   // Without a selection, reading stops where nfdump's does.
   const std::uint64_t processed = has_filter || outside_window != 0 ? read + outside_window : passed;
-  const auto local = [](std::uint64_t ms) {
-    const auto seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    localtime_r(&seconds, &tm);
-    return fmt::format("{:%Y-%m-%d %H:%M:%S}", tm);
-  };
   return fmt::format("Time window: {}\nTotal flows processed: {}, passed: {}, Blocks skipped: 0, Bytes read: {}\n",
-                     last_ms == 0 ? std::string("<unknown>") : local(first_ms) + " - " + local(last_ms), processed,
-                     passed, count("sluice_binary_reader_data_bytes_read_total", "read"));
+                     last_ms == 0 ? std::string("<unknown>") : local_time(first_ms) + " - " + local_time(last_ms),
+                     processed, passed, count("sluice_binary_reader_data_bytes_read_total", "read"));
+}
+
+std::string query_live_epilogue(const Query& query, MetricValues metrics, Listened listened) {
+  // Each collector's counters by their suffix: NetFlow's and sFlow's added.
+  const auto count = [&](std::string_view suffix) {
+    return static_cast<std::uint64_t>(
+        metric_value(metrics, fmt::format("sluice_netflow_udp_{}", suffix), "listen") +
+        metric_value(metrics, fmt::format("sluice_sflow_udp_{}", suffix), "listen_sflow"));
+  };
+  const auto received =
+      static_cast<std::uint64_t>(metric_value(metrics, "sluice_component_sent_records_total", "listen") +
+                                 metric_value(metrics, "sluice_component_sent_records_total", "listen_sflow"));
+  const bool has_filter = metric_value(metrics, "sluice_component_received_records_total", "filter") != 0;
+  std::uint64_t passed =
+      has_filter ? static_cast<std::uint64_t>(metric_value(metrics, "sluice_component_sent_records_total", "filter"))
+                 : received;
+  if (query.limit) passed = std::min(passed, *query.limit);
+  const std::size_t exporters = distinct_labels(metrics, "sluice_netflow_udp_datagrams_total", "listen", "exporter") +
+                                distinct_labels(metrics, "sluice_sflow_udp_datagrams_total", "listen_sflow", "agent");
+  return fmt::format(
+      "Listened: {} - {}\nTotal flows received: {}, passed: {}, Datagrams: {} from {} exporter{}, malformed: {}, "
+      "dropped by the kernel: {}\n",
+      local_time(listened.from_ms), local_time(listened.until_ms), received, passed, count("datagrams_total"),
+      exporters, exporters == 1 ? "" : "s", count("malformed_total"), count("kernel_drops_total"));
 }
 
 std::string query_file_statistics(MetricValues metrics) {
@@ -730,6 +873,10 @@ std::string query_help() {
   for (const OptionInfo& o : nfdump_options)
     if (o.supported) text += fmt::format("  {}\n", o.help);
   text +=
+      "\nbeyond nfdump: live flows instead of files (the same options apply, but -r -R -M -t -I):\n"
+      "  --listen ADDR:PORT        collect NetFlow v5/v9/IPFIX there (netflow_udp), e.g. 0.0.0.0:2055\n"
+      "  --listen-sflow ADDR:PORT  collect sFlow there (sflow_udp), e.g. 0.0.0.0:6343; with --listen or alone\n"
+      "  --for DURATION            stop after 30s, 5m, 1h ... (else at -c N flows, or Ctrl-C), then print\n\n"
       "  --pipeline   print the pipeline as TOML instead of running it (sluice run takes it)\n"
       "  -h, --help   this help\n\nnfdump options not supported yet (exit 64):";
   for (const OptionInfo& o : nfdump_options)

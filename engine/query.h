@@ -4,6 +4,7 @@
 // the flows.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,6 +31,8 @@ struct Query {
   bool epilogue = false;               // nfdump's lines after a text layout without -q (query_epilogue)
   bool file_statistics = false;        // -I: the files' statistics records instead (query_file_statistics)
   std::optional<std::uint64_t> limit;  // -c
+  bool live = false;                   // --listen: flows from collectors, not files
+  std::optional<std::chrono::milliseconds> run_for;  // --for: then the collectors stop
   // Several -s: the files the tables are written to, to print in this order
   // after the run (each sink writes its own; stdout would mix them).
   std::vector<std::string> tables;
@@ -43,6 +46,17 @@ using MetricValues = std::span<const MetricsRegistry::Value>;
 // flow that reached the limit; sluice reads on to the end of the batch, so
 // behind a filter the flows processed may be more than nfdump says.
 std::string query_epilogue(const Query& query, MetricValues metrics);
+
+// When a live query listened, in milliseconds since the epoch.
+struct Listened {
+  std::uint64_t from_ms = 0, until_ms = 0;
+};
+
+// After a live query's table or flows, as query_epilogue after a file's:
+// when it listened, the flows received and passed, the datagrams, the
+// exporters (or sFlow agents) they came from, and what was malformed or
+// dropped by the kernel.
+std::string query_live_epilogue(const Query& query, MetricValues metrics, Listened listened);
 
 // nfdump -I: the files' statistics records summed by the reader, as nfdump
 // prints them, with the first file's ident.

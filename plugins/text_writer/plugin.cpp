@@ -39,7 +39,13 @@ constexpr OptionSpec format_options[] = {
     {.name = "no_match",
      .type = OptionType::boolean,
      .default_value = "true",
-     .help = "a table without rows says \"No matching flows\" (nfdump says it once, before its first table)"},
+     .help = "a table, or ranked lines, without rows say \"No matching flows\" (nfdump says it once, before its "
+             "first table)"},
+    {.name = "title",
+     .type = OptionType::string,
+     .default_value = "\"\"",
+     .help = "ranked lines (order): a line above the column header, both printed only when a row comes (nfdump -s "
+             "record's \"Top 10 flows ordered by bytes:\")"},
     {.name = "totals",
      .type = OptionType::string,
      .default_value = "\"rows\"",
@@ -124,6 +130,8 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
     if (order_of(options)) throw sluice::OptionError("order", "pipe lines are printed as the flows come");
     return sluice::nfdump_text::make_pipe_formatter();
   }
+  if (!options.string("title").empty() && !order_of(options))
+    throw sluice::OptionError("title", "a title is for ranked lines: give an order");
   const auto named = sluice::nfdump_text::named_format(format);
   if (!named && !format.starts_with("fmt:"))
     throw sluice::OptionError("format", "\"" + format +
@@ -136,7 +144,9 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
                                                      .summary = options.boolean("summary"),
                                                      .order = order_of(options),
                                                      .top = static_cast<std::size_t>(options.integer("top")),
-                                                     .totals_row = options.string("totals") == "last_row"});
+                                                     .totals_row = options.string("totals") == "last_row",
+                                                     .title = options.string("title"),
+                                                     .no_match = options.boolean("no_match")});
   } catch (const std::invalid_argument& e) {
     throw sluice::OptionError("format", e.what());
   }

@@ -310,6 +310,19 @@ TEST_P(CliSignal, StopsSourcesDrainsAndClosesThenExitsZero) {
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, CliSignal, ::testing::Values(SIGINT, SIGTERM));
 
+// --for: the run ends as a signal ends it, once the time is up.
+TEST_F(Cli, RunForADurationStopsSourcesDrainsAndCloses) {
+  const auto r = run(endless, {"--for", "200ms"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("ran for 200ms: stopping sources, draining"));
+  EXPECT_THAT(tally_text(), HasSubstr("finished=1"));
+  EXPECT_GT(summary_cell(r.err, "src", records_out), 0u);
+  EXPECT_EQ(summary_cell(r.err, "out", records_in), summary_cell(r.err, "src", records_out));
+  const auto wrong = run(endless, {"--for", "0s"});
+  EXPECT_EQ(wrong.exit_code, 64);
+  EXPECT_THAT(wrong.err, HasSubstr("--for takes a duration"));
+}
+
 TEST_F(Cli, ASecondSignalExitsAtOnce) {
   auto p = start(R"([sources.src]
 plugin = "counting_source"

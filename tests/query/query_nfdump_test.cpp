@@ -28,6 +28,9 @@
 
 #include "nfdump_archive.h"
 #include "process.h"
+#include "sflow/peers.h"
+#include "sluice/net/address.h"
+#include "udp.h"
 
 namespace sluice::test {
 namespace {
@@ -64,7 +67,8 @@ std::string ranked_value(const std::string& row, const std::string& order, const
     for (std::size_t i = 0; i <= fields.at(order); ++i) std::getline(cells, cell, ',');
     return cell;
   }
-  const Columns& columns = has(args, "-s") ? table : has(args, "-o") ? line : has(args, "-A") ? aggregated : nsel;
+  const bool table_row = has(args, "-s") && row.find(" -> ") == std::string::npos;  // not -s record's
+  const Columns& columns = table_row ? table : has(args, "-o") ? line : has(args, "-A") ? aggregated : nsel;
   const auto [back, width] = columns.at(order);
   return row.size() < back ? row : row.substr(row.size() - back, width);
 }
@@ -226,6 +230,7 @@ TEST(QueryAgainstNfdump, PrintsFlowsInEveryLayout) {
 // Without -o nfdump 1.7.1 prints its NSEL layout (event, translated
 // addresses, in and out bytes) of records without NSEL elements; the other
 // named layouts, NAME6 (NAME with -6), names in any case, pipe and null.
+// With -s, tables.
 TEST(QueryAgainstNfdump, PrintsTheDefaultNselAndTheOtherNamedLayouts) {
   auto runs = over_inputs({{"proto tcp and bytes > 200"},
                            {"-N", "-6", "-c", "25", "ipv6 or port 53"},
@@ -237,6 +242,8 @@ TEST(QueryAgainstNfdump, PrintsTheDefaultNselAndTheOtherNamedLayouts) {
                            {"-o", "pipe", "-c", "60", "any"},
                            {"-o", "null", "ipv6"}});
   runs.push_back({"-r", (nfdump_archive().dir / "1-softflowd-v9").string(), "-o", "pipe", "proto 99"});
+  // A table prints as without -o in any text layout.
+  runs.push_back({"-R", nfdump_archive().dir.string(), "-s", "dstport/bytes", "-n", "5", "-o", "nsel"});
   expect_same(runs);
 }
 
@@ -293,6 +300,17 @@ TEST(QueryAgainstNfdump, SumsAndRanksFlows) {
   arg_sets.push_back({"-A", "srcip,dstip", "-O", "bytes", "-n", "8", "proto tcp"});
   arg_sets.push_back({"-o", "extended", "-O", "bytes", "-n", "12", "ipv6"});
   expect_same(over_inputs(arg_sets));
+}
+
+// -s record: the top flows, summed by 5-tuple (-a) or by -A, as lines
+// under a title, before the other tables.
+TEST(QueryAgainstNfdump, PrintsTheTopFlows) {
+  expect_same(over_inputs(
+      {{"-s", "record/bytes", "-n", "5", "-o", "line"},
+       {"-s", "record/flows/packets", "-n", "0", "-o", "line", "proto tcp"},
+       {"-s", "record/packets", "-s", "srcport/bytes", "-n", "0", "-o", "line"},
+       {"-s", "record/bytes", "-A", "srcip,dstport", "-n", "0", "-o", "line", "not proto icmp and not proto icmp6"},
+       {"-s", "record/bytes", "-s", "dstip", "-n", "3", "-o", "line", "proto 99"}}));
 }
 
 // -o json: an object per flow with the members of each element the flow
@@ -463,12 +481,19 @@ TEST(QueryCommandLine, RefusesWhatItDoesNotTakeByName) {
                                                  {{"-r", file, "-A", "proto", "-o", "nsel"}, "-o nsel with -a"},
                                                  {{"-r", file, "-o", "gline"}, "-o gline"},
                                                  {{"-r", file, "-s", "geo/bytes"}, "\"geo\""},
+                                                 {{"-r", file, "-s", "record"}, "-s record without -o"},
+                                                 {{"-r", file, "-s", "record", "-o", "long"}, "-s record with -o long"},
                                                  {{"-r", file, "-o", "fmt:%ts %sas"}, "%sas"},
                                                  {{"-r", file, "-t", "+3600", "-o", "line"}, "-t +3600"},
                                                  {{"-r", file, "-t", "2026/13", "-o", "line"}, "sources.read.from"},
                                                  {{"-M", "/a:b", "-r", file, "-o", "line"}, "-M with -r"},
                                                  {{"-r", file, "-w", "x.nf", "-s", "srcip"}, "-w with -s"},
-                                                 {{"-o", "line"}, "-r FILE"}}) {
+                                                 {{"-o", "line"}, "-r FILE"},
+                                                 {{"--listen", "127.0.0.1:9", "-r", file, "-o", "line"}, "not both"},
+                                                 {{"-r", file, "--for", "10s", "-o", "line"}, "--for needs --listen"},
+                                                 {{"--listen", "127.0.0.1:9", "-t", "2026/11"}, "-t with --listen"},
+                                                 {{"--listen", "127.0.0.1:9", "--for", "soon"}, "--for takes"},
+                                                 {{"--listen", "127.0.0.1:9", "-I"}, "not with --listen"}}) {
     Args command{"query"};
     command.insert(command.end(), args.begin(), args.end());
     SCOPED_TRACE(joined(command));
@@ -539,6 +564,102 @@ TEST(QueryCommandLine, ReadsSeveralFilesAtOnceWhereOrderDoesNotMatter) {
     EXPECT_EQ(pipeline.out.find(line) != std::string::npos, instances > 1) << joined(args) << ":\n" << pipeline.out;
     EXPECT_EQ(pipeline.out.find("instances") != std::string::npos, instances > 1) << joined(args);
   }
+}
+
+// The lines of `text` before the first that starts with `end`.
+std::vector<std::string> lines_before(const std::string& text, std::string_view end) {
+  auto lines = lines_of(text);
+  lines.erase(std::find_if(lines.begin(), lines.end(), [&](const auto& l) { return l.starts_with(end); }), lines.end());
+  return lines;
+}
+
+// `sluice query --listen ... ARGS` started on a free port, bound before it returns.
+class LiveQuery {
+ public:
+  LiveQuery(const std::string& listen_option, const Args& args) : port_(testing::free_udp_port()) {
+    Args command{testing::sluice_exe(), "query", listen_option, "127.0.0.1:" + std::to_string(port_)};
+    command.insert(command.end(), args.begin(), args.end());
+    process_ = std::make_unique<testing::Process>(command, testing::ProcessOptions{{}, {{"TZ", "UTC"}}});
+    EXPECT_TRUE(testing::eventually([&] { return testing::udp_port_bound(port_) || !process_->running(); }));
+  }
+  unsigned short port() const { return port_; }
+  testing::ProcessResult wait() { return process_->wait(std::chrono::seconds(60)); }
+
+ private:
+  unsigned short port_;
+  std::unique_ptr<testing::Process> process_;
+};
+
+// nfreplay (nfdump's) sends a file's flows as NetFlow v9 to a live query,
+// which stops at the flows' count (-c) and prints the table nfdump prints
+// of the file, then what it received.
+TEST(QueryLive, PrintsTheTableNfdumpPrintsOfTheFlowsNfreplaySent) {
+  const std::string file = (nfdump_archive().dir / "1-softflowd-v9").string();
+  const Args table{"-s", "srcip/bytes", "-n", "5", "-N"};
+  Args nfdump{"nfdump", "-r", file};
+  nfdump.insert(nfdump.end(), table.begin(), table.end());
+  const auto theirs = testing::run(nfdump, {{}, {{"TZ", "UTC"}}});
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  const auto total = theirs.out.find("total flows: ");
+  ASSERT_NE(total, std::string::npos) << theirs.out;
+  const std::string flows = theirs.out.substr(total + 13, theirs.out.find(',', total) - total - 13);
+
+  Args args{"-c", flows, "--for", "60s"};  // the time is a guard only
+  args.insert(args.end(), table.begin(), table.end());
+  LiveQuery query("--listen", args);
+  const auto sent = testing::run(
+      {"nfreplay", "-r", file, "-H", "127.0.0.1", "-p", std::to_string(query.port()), "-v", "9", "-d", "100"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  const auto ours = query.wait();
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(lines_before(ours.out, "Listened: "), lines_before(theirs.out, "Time window: "));
+  EXPECT_NE(ours.out.find("Total flows received: " + flows + ", passed: " + flows + ", Datagrams: "), std::string::npos)
+      << ours.out;
+  EXPECT_NE(ours.out.find(" from 1 exporter, malformed: 0, dropped by the kernel: 0\n"), std::string::npos) << ours.out;
+}
+
+// pmacctd's sfprobe (a real sFlow agent) samples a capture; a live query
+// on sFlow prints each sample's addresses as tshark reads them.
+TEST(QueryLive, PrintsTheSamplesOfARealSflowAgentAsTsharkReadsThem) {
+  testing::TempDir dir;
+  const auto capture = dir / "traffic.pcap";
+  const auto made =
+      testing::run({"/usr/bin/python3", SLUICE_SOURCE_DIR "/tests/support/make_traffic.py", capture.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  testing::UdpReceiver receiver;
+  const auto exported = sflow::test::run_sfprobe(capture, "192.0.2.77", 1, receiver.port());
+  // pmacctd 1.7.7 may exit 1 at the end of a capture (tests/sflow/interop_test.cpp).
+  ASSERT_LE(exported.exit_code, 1) << exported.out << exported.err;
+  const auto datagrams = receiver.receive_until_quiet();
+  std::vector<std::string> theirs;
+  for (const FlowRecord& f : sflow::test::tshark_samples(datagrams))
+    theirs.push_back(net::to_string(f.src_addr) + "," + net::to_string(f.dst_addr));
+  ASSERT_GT(theirs.size(), 100u);
+
+  LiveQuery query("--listen-sflow",
+                  {"-c", std::to_string(theirs.size()), "--for", "60s", "-q", "-6", "-o", "fmt:%sa %da"});
+  testing::send_udp(query.port(), datagrams);
+  const auto ours = query.wait();
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  std::vector<std::string> printed;
+  for (const auto& line : lines_of(ours.out)) {
+    std::istringstream columns(line);
+    std::string src, dst;
+    columns >> src >> dst;
+    printed.push_back(src + "," + dst);
+  }
+  std::sort(theirs.begin(), theirs.end());
+  std::sort(printed.begin(), printed.end());
+  EXPECT_EQ(printed, theirs);
+}
+
+// --for ends a live query that receives nothing, and it says so.
+TEST(QueryLive, StopsListeningAfterTheTimeGiven) {
+  LiveQuery query("--listen", {"--for", "300ms", "-s", "srcip/bytes"});
+  const auto ours = query.wait();
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_NE(ours.out.find("Total flows received: 0, passed: 0, Datagrams: 0 from 0 exporters"), std::string::npos)
+      << ours.out;
 }
 
 TEST(QueryCommandLine, HelpListsTheOptions) {

@@ -186,6 +186,14 @@ class LineFormatter final : public csv::Formatter {
         ranked_(layout_.order.value_or(Order::flows), layout_.top, layout_.totals_row) {}
 
   void header(csv::Buffer& out) override {
+    if (!layout_.title.empty()) {
+      titled_ = true;  // printed with the rows, if any come
+      return;
+    }
+    column_header(out);
+  }
+
+  void column_header(csv::Buffer& out) const {
     if (pieces_.empty()) return;
     std::string line;
     for (const Piece& p : pieces_) {
@@ -205,10 +213,15 @@ class LineFormatter final : public csv::Formatter {
 
   void trailer(csv::Buffer& out) override {
     if (layout_.order) {
-      print(ranked_.take(), out);
+      const auto rows = ranked_.take();
+      if (titled_ && !rows.empty()) {
+        out.append(layout_.title + "\n");
+        column_header(out);
+      }
+      print(rows, out);
       totals_ = ranked_.take_totals();
     }
-    if (totals_.flows == 0) out.append("No matching flows\n");
+    if (totals_.flows == 0 && layout_.no_match) out.append("No matching flows\n");
     if (layout_.summary) out.append(summary_line(totals_, layout_.plain));
     totals_ = {};
   }
@@ -234,6 +247,7 @@ class LineFormatter final : public csv::Formatter {
   LineLayout layout_;
   std::vector<Piece> pieces_;
   RankedRows ranked_;         // with an order: the file's rows until it closes
+  bool titled_ = false;       // the title and the column header wait for the rows
   nffile::FileStats totals_;  // without: of the rows printed
 };
 

@@ -33,6 +33,10 @@ struct LineLayout {
   std::optional<Order> order;  // rows held until the file closes, then printed in this order (nfdump -O)
   std::size_t top = 0;         // with an order: the first N rows only; 0: all
   bool totals_row = false;     // with an order: the last row is the totals of all (see StatLayout)
+  // With an order: a line above the column header, both printed only when
+  // a row came (nfdump -s record's "Top 10 flows ordered by bytes:").
+  std::string title;
+  bool no_match = true;  // "No matching flows" when no row came (nfdump says it once, before its first table)
 };
 
 // One line per flow; "No matching flows" when the file got none, as nfdump
