@@ -24,7 +24,7 @@ struct RunOptions {
   std::optional<std::chrono::seconds> stats_interval;  // 0: no periodic stats line; unset: [engine] or 10 s
   std::size_t queue_records = 65536;                   // capacity of each sink's queue (about 11 MiB)
   bool handle_signals = true;                          // SIGINT/SIGTERM stop, SIGHUP rotates
-  std::optional<std::chrono::milliseconds> run_for;    // then the sources are stopped, as by SIGTERM
+  std::optional<std::chrono::milliseconds> run_for{};  // then the sources are stopped, as by SIGTERM
 };
 
 class Pipeline {

@@ -45,8 +45,8 @@ constexpr OptionInfo nfdump_options[] = {
     {'f', true, true, "-f FILE      read the filter from FILE"},
     {'c', true, true, "-c N         stop after N matching flows"},
     {'o', true, true,
-     "-o MODE      line, long, extended, fmt:TOKENS, json, raw (text_writer; raw: not with a filter or -t) or csv "
-     "(csv_writer; -s tables: text_writer)"},
+     "-o MODE      nsel (the default), line, long, extended, biline, bilong, nel, null, pipe, fmt:TOKENS, json, raw "
+     "(text_writer; raw: not with a filter or -t) or csv (csv_writer; -s tables: text_writer); MODE6: with -6"},
     {'s', true, true,
      "-s ELEMENT[/ORDER...]  the top keys of ELEMENT by ORDER (flows, packets, bytes, pps, bps, bpp; several: a "
      "table each); ip, port, as, if, mask, vlan: either side of each flow; record: the top flows (summed as -a or -A "
@@ -298,6 +298,22 @@ void set_aggregate(Request& r, std::string_view value) {
   }
 }
 
+// -o as nfdump reads it: a name in any case, NAME6 being NAME with -6; a
+// format given without "fmt:" but starting with '%' is one.
+void set_mode(Request& r, std::string_view value) {
+  std::string lower(value);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (value.starts_with('%') || lower.starts_with("fmt:")) {
+    r.mode = "fmt:" + std::string(value.substr(value.starts_with('%') ? 0 : 4));
+    return;
+  }
+  r.mode = lower;
+  if (r.mode.size() > 2 && r.mode.back() == '6') {
+    r.mode.pop_back();
+    r.long_v6 = true;
+  }
+}
+
 void apply(Request& r, char letter, std::string_view value) {
   switch (letter) {
     case 'r':
@@ -311,7 +327,7 @@ void apply(Request& r, char letter, std::string_view value) {
     case 'w': r.write = value; break;
     case 'f': r.filter = read_filter_file(std::string(value)); break;
     case 'c': r.count = number_of(letter, value); break;
-    case 'o': r.mode = value; break;
+    case 'o': set_mode(r, value); break;
     case 's': add_stat(r, value); break;
     case 'A': set_aggregate(r, value); break;
     case 'a': r.five_tuple = true; break;
@@ -448,8 +464,9 @@ std::string tables_of(const Request& r, const std::string& inputs, std::span<con
 
 std::string sink_of(const Request& r, const std::string& inputs) {
   const std::string limit = r.count && !aggregates(r) ? fmt::format("limit = {}\n", *r.count) : "";
-  // nfdump prints no Summary line after its JSON array.
-  const std::string header = fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet && r.mode != "json");
+  // nfdump prints no Summary line after its JSON array or pipe lines.
+  const std::string header =
+      fmt::format("header = {}\nsummary = {}\n", !r.quiet, !r.quiet && r.mode != "json" && r.mode != "pipe");
   if (!r.write.empty())
     return fmt::format("[sinks.write]\nplugin = \"binary_writer\"\ninputs = [{}]\npath = {}\n{}", inputs,
                        toml_string(r.write), limit);
@@ -485,7 +502,8 @@ void check_tables(const Request& r) {
   const bool key_tables = !std::all_of(r.stats.begin(), r.stats.end(), of_flows);
   if (key_tables && !r.aggregate.empty()) throw QueryUsageError("-s with -A is not supported yet (but -s record)");
   if (key_tables && r.five_tuple) throw QueryUsageError("-a with -s is not supported yet (but -s record)");
-  constexpr std::string_view table_modes[] = {"", "csv", "line", "long", "extended"};
+  constexpr std::string_view table_modes[] = {"",       "csv",    "line", "long", "extended",
+                                              "biline", "bilong", "nsel", "nel",  "null"};
   if (key_tables && std::find(std::begin(table_modes), std::end(table_modes), r.mode) == std::end(table_modes))
     throw QueryUsageError(
         fmt::format("-o {} with -s is not supported yet: sluice prints -s tables as text or -o csv", r.mode));
@@ -514,20 +532,26 @@ void check(const Request& r) {
     if (!r.print_order.empty()) throw QueryUsageError("-w with -O is not supported yet");
     return;  // nfdump prints nothing but writes the flows
   }
+  // The flows of -a printed in nfdump's default layout, nsel, show their summed out bytes.
   if (r.mode.empty() && r.aggregate.empty())
-    throw QueryUsageError("nfdump's default output is not supported yet: give -o line, long, extended, fmt:... or csv");
-  constexpr std::string_view modes[] = {"line", "long", "extended", "csv", "json", "raw"};
+    throw QueryUsageError(
+        "-a without -o is not supported yet: nfdump prints the sums as -o nsel, whose out bytes sluice's aggregate "
+        "does not sum; give -o line");
+  constexpr std::string_view modes[] = {"nsel", "line", "long", "extended", "biline", "bilong",
+                                        "nel",  "null", "pipe", "csv",      "json",   "raw"};
   if (!r.mode.empty() && std::find(std::begin(modes), std::end(modes), r.mode) == std::end(modes) &&
       !r.mode.starts_with("fmt:"))
-    throw QueryUsageError(fmt::format(
-        "-o {} is not supported yet: sluice prints line, long, extended, fmt:..., csv, json and raw", r.mode));
+    throw QueryUsageError(
+        fmt::format("-o {} is not supported yet: sluice prints nsel, line, long, extended, biline, "
+                    "bilong, nel, null, pipe, fmt:..., csv, json and raw",
+                    r.mode));
   // nfdump's RecordCount numbers every flow it read, those a selection
   // dropped too: nothing a printed flow carries says that number.
   if (r.mode == "raw" && (!r.filter.empty() || !r.from.empty()))
     throw QueryUsageError(
         "-o raw with a filter or -t is not supported: nfdump's RecordCount counts the flows "
         "they drop, which sluice does not carry to the output");
-  if ((r.mode == "csv" || r.mode == "json" || r.mode == "raw") && !r.print_order.empty())
+  if ((r.mode == "csv" || r.mode == "json" || r.mode == "raw" || r.mode == "pipe") && !r.print_order.empty())
     throw QueryUsageError(fmt::format("-O with -o {} is not supported yet", r.mode));
   // Summed flows keep no TCP flags and, without an address in the key, no family: only -o line prints as nfdump.
   if (aggregates(r) && !r.mode.empty() && r.mode != "line")
@@ -749,6 +773,8 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
   }
   // nfdump prints the -s record tables first.
   std::stable_partition(request.stats.begin(), request.stats.end(), [](const Stat& s) { return s.of_flows(); });
+  // nfdump's default layout where it prints flows (gline with a geo DB, which sluice does not take).
+  if (request.mode.empty() && !aggregates(request)) request.mode = "nsel";
   check(request);
   if (request.stats.size() > 1)
     for (std::size_t i = 0; i < request.stats.size(); ++i)
@@ -759,7 +785,8 @@ Query parse_query(std::span<const std::string_view> args, const std::filesystem:
         fmt::format("# sluice run PIPELINE --for {}\n", format_duration(*request.run_for)) + query.pipeline;
   query.run_for = request.run_for;
   query.live = request.live();
-  query.epilogue = !request.quiet && request.mode != "csv" && request.mode != "json" && request.write.empty();
+  query.epilogue = !request.quiet && request.mode != "csv" && request.mode != "json" && request.mode != "pipe" &&
+                   request.write.empty();
   query.limit = request.count;
   return query;
 }

@@ -1,6 +1,6 @@
 // text_writer: flows as nfdump 1.7.1 prints them: `-o line`, `long`,
-// `extended` and `fmt:` lines, `-o json`, `-o raw`, or the `-s` statistics table of an
-// aggregate's rows (see nfdump_text/formatters.h).
+// `extended`, `nsel` ... and `fmt:` lines, `-o json`, `-o raw`, `-o pipe`, or the
+// `-s` statistics table of an aggregate's rows (see nfdump_text/formatters.h).
 #include <sluice/plugin.h>
 
 #include <memory>
@@ -21,10 +21,11 @@ constexpr OptionSpec format_options[] = {
     {.name = "format",
      .type = OptionType::string,
      .default_value = "\"line\"",
-     .help = "one line per flow: \"line\", \"long\", \"extended\", or \"fmt:\" and nfdump's tokens (%ts %td %pr "
-             "%sap -> %dap %pkt %byt %fl ...); \"json\": nfdump's JSON array (header: its brackets); \"raw\": nfdump's "
-             "\"Flow Record:\" blocks (the record as an nfcapd file stores it); a `stat` table: "
-             "\"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
+     .help = "one line per flow: \"line\", \"long\", \"extended\", \"biline\", \"bilong\", \"nsel\", \"nel\" "
+             "(nfdump's layouts of those names), or \"fmt:\" and nfdump's tokens (%ts %td %pr %sap -> %dap %pkt %byt "
+             "%fl ...); \"null\": no line, only the Summary; \"pipe\": nfdump's numbers between '|'; \"json\": "
+             "nfdump's JSON array (header: its brackets); \"raw\": nfdump's \"Flow Record:\" blocks (the record as "
+             "an nfcapd file stores it); a `stat` table: \"line\" (nfdump's text table) or \"csv\" (-o csv's)"},
     {.name = "stat",
      .type = OptionType::string,
      .default_value = "\"\"",
@@ -125,11 +126,17 @@ std::unique_ptr<sluice::csv::Formatter> make_formatter(const sluice::Options& op
     if (order_of(options)) throw sluice::OptionError("order", "raw records are printed as the flows come");
     return sluice::nfdump_text::make_raw_formatter(options.boolean("summary"));
   }
+  if (format == "pipe") {
+    if (order_of(options)) throw sluice::OptionError("order", "pipe lines are printed as the flows come");
+    return sluice::nfdump_text::make_pipe_formatter();
+  }
   if (!options.string("title").empty() && !order_of(options))
     throw sluice::OptionError("title", "a title is for ranked lines: give an order");
   const auto named = sluice::nfdump_text::named_format(format);
   if (!named && !format.starts_with("fmt:"))
-    throw sluice::OptionError("format", "\"" + format + "\" is none of line, long, extended, json, raw or fmt:...");
+    throw sluice::OptionError("format", "\"" + format +
+                                            "\" is none of line, long, extended, biline, bilong, nsel, nel, null, "
+                                            "pipe, json, raw or fmt:...");
   try {
     return sluice::nfdump_text::make_line_formatter({.format = named ? std::string(*named) : format.substr(4),
                                                      .long_v6 = options.boolean("long_v6"),
@@ -154,6 +161,6 @@ class TextWriter : public sluice::file_output::WriterSink<sluice::csv::FileWrite
 }  // namespace
 
 SLUICE_PLUGIN(sluice::sink<TextWriter>("text_writer",
-                                       "writes flows as nfdump prints them: -o line/long/extended/fmt: lines, or the "
-                                       "-s statistics table of an aggregate's rows",
+                                       "writes flows as nfdump prints them: -o nsel/line/long/extended/fmt: ... "
+                                       "lines, json, raw, pipe, or the -s statistics table of an aggregate's rows",
                                        options))

@@ -413,6 +413,26 @@ TEST(NffileReader, RefusesAnUnknownCompressionMethodByNameAndReason) {
       ::testing::ThrowsMessage<FileError>(HasSubstr(file.string() + ": at byte 16: unknown compression method 9")));
 }
 
+// The end reason and biflow direction share nfdump's misc element with
+// values the flow may lack: a flow with only these two still gets the
+// element, and nfdump reads each back in its place.
+TEST(NffileWriter, NfdumpReadsTheEndReasonAndBiflowDirectionWeWrote) {
+  TempDir dir;
+  auto flow = hand_made_flows()[3];  // no interfaces, masks or direction
+  flow.end_reason = 2;
+  flow.biflow_direction = 1;
+  const auto file = dir / "end_reason.nf";
+  write_all(file, {flow});
+  const auto raw = testing::run({"nfdump", "-q", "-r", file.string(), "-o", "raw"}).out;
+  EXPECT_THAT(raw, HasSubstr("  Elements     =                 3: 1 2 4 \n"));
+  EXPECT_THAT(raw, HasSubstr("  biFlow Dir   =              0x01 initiator\n"));
+  EXPECT_THAT(raw, HasSubstr("  end reason   =              0x02 active timeout\n"));
+  const auto back = read_all(file);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].end_reason, 2);
+  EXPECT_EQ(back[0].biflow_direction, 1);
+}
+
 TEST(NffileWriter, AFullDiskIsReportedWithTheFileName) {
   std::vector<FlowRecord> flows = test::sample_flows(20000);
   EXPECT_THAT(

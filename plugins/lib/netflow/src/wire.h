@@ -34,6 +34,14 @@ inline std::uint64_t load_uint(const std::uint8_t* p, std::size_t length) noexce
   return v;
 }
 
+// The same for a field that ends at `end`, without a branch on its length:
+// read as the 8 bytes before `end`, which must be readable (a data record
+// follows at least its message and set headers, 20 bytes).
+inline std::uint64_t load_uint_ending_at(const std::uint8_t* end, std::size_t length) noexcept {
+  const std::uint64_t mask = length >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * length)) - 1;
+  return load64(end - 8) & mask;
+}
+
 // Writes the low `length` bytes of v, saturating at the largest value that fits.
 inline void store_uint(std::uint8_t* p, std::size_t length, std::uint64_t v) noexcept {
   switch (length) {  // the common widths without a loop

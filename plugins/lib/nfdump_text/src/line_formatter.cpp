@@ -35,6 +35,17 @@ void address_and_port(std::string& out, const Row& row, const IpAddress& a, cons
          port.c_str());
 }
 
+// NSEL's (ASA's) translated address and port, which sluice's record does not
+// keep: nfdump prints a record without them as IPv4 0.0.0.0:0, whatever the
+// flow's family.
+void untranslated_address_and_port(std::string& out, const Row& row) {
+  append(out, row.layout.long_v6 ? "%39s%c%-5i" : "%16s%c%-5i", "0.0.0.0", ':', 0);
+}
+
+void counter(std::string& out, const Row& row, std::uint64_t value) {
+  append(out, "%8s", number(value, true, row.layout.plain).c_str());
+}
+
 bool is_icmp(const FlowRecord& f) { return f.proto == 1 || f.proto == 58; }
 
 // nfdump shows an ICMP flow's destination port as type.code.
@@ -89,10 +100,12 @@ constexpr Token tokens[] = {
     {"%sp", "Src Pt", false, [](std::string& out, const Row& r) { append(out, "%6u", unsigned{r.flow.src_port}); }},
     {"%dp", "Dst Pt", false,
      [](std::string& out, const Row& r) { append(out, "%6s", destination_port(r.flow).c_str()); }},
-    {"%pkt", " Packets", false,
-     [](std::string& out, const Row& r) { append(out, "%8s", number(r.flow.packets, true, r.layout.plain).c_str()); }},
-    {"%byt", "   Bytes", false,
-     [](std::string& out, const Row& r) { append(out, "%8s", number(r.flow.bytes, true, r.layout.plain).c_str()); }},
+    {"%pkt", " Packets", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.packets); }},
+    {"%byt", "   Bytes", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.bytes); }},
+    {"%ipkt", "  In Pkt", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.packets); }},
+    {"%opkt", " Out Pkt", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.reverse_packets); }},
+    {"%ibyt", " In Byte", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.bytes); }},
+    {"%obyt", "Out Byte", false, [](std::string& out, const Row& r) { counter(out, r, r.flow.reverse_bytes); }},
     {"%fl", "Flows", false,
      [](std::string& out, const Row& r) { append(out, "%5llu", static_cast<unsigned long long>(r.flow.flows)); }},
     {"%flg", "   Flags", false,
@@ -116,6 +129,17 @@ constexpr Token tokens[] = {
      [](std::string& out, const Row& r) {
        append(out, "%6u", static_cast<unsigned>(r.flow.packets != 0 ? r.flow.bytes / r.flow.packets : 0));
      }},
+    // NSEL and NEL (ASA firewall and NAT events): a record without their
+    // elements, as every record sluice reads is, has event time 0, event 0
+    // ("INVALID"), extended event 0 ("Ignore") and no translated addresses.
+    {"%tevt", "Event time             ", false, [](std::string& out, const Row&) { out += local_time_ms(0); }},
+    {"%evt", " Event", false, [](std::string& out, const Row&) { out += "INVALID"; }},
+    {"%nevt", " Event", false, [](std::string& out, const Row&) { out += "INVALID"; }},
+    {"%xevt", " XEvent", false, [](std::string& out, const Row&) { out += " Ignore"; }},
+    {"%xsap", "   X-Src IP Addr:Port ", true, untranslated_address_and_port},
+    {"%xdap", "   X-Dst IP Addr:Port ", true, untranslated_address_and_port},
+    {"%nsap", "   X-Src IP Addr:Port ", true, untranslated_address_and_port},
+    {"%ndap", "   X-Dst IP Addr:Port ", true, untranslated_address_and_port},
 };
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -170,6 +194,7 @@ class LineFormatter final : public csv::Formatter {
   }
 
   void column_header(csv::Buffer& out) const {
+    if (pieces_.empty()) return;
     std::string line;
     for (const Piece& p : pieces_) {
       if (!p.token)
@@ -203,6 +228,7 @@ class LineFormatter final : public csv::Formatter {
 
  private:
   void print(std::span<const FlowRecord> flows, csv::Buffer& out) const {
+    if (pieces_.empty()) return;
     std::string line;
     for (const FlowRecord& f : flows) {
       line.clear();
@@ -231,6 +257,11 @@ std::optional<std::string_view> named_format(std::string_view name) noexcept {
   if (name == "line") return "%ts %td %pr %sap -> %dap %pkt %byt %fl";
   if (name == "long") return "%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %fl";
   if (name == "extended") return "%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %pps %bps %bpp %fl";
+  if (name == "biline") return "%ts %td %pr %sap <-> %dap %opkt %ipkt %obyt %ibyt %fl";
+  if (name == "bilong") return "%ts %td %pr %sap <-> %dap %flg %tos %opkt %ipkt %obyt %ibyt %fl";
+  if (name == "nsel") return "%tevt %evt %xevt %pr %sap -> %dap %xsap -> %xdap %ibyt %obyt";
+  if (name == "nel") return "%tevt %nevt %pr %sap -> %dap %nsap -> %ndap";
+  if (name == "null") return "";
   return std::nullopt;
 }
 

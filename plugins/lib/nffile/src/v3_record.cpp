@@ -113,13 +113,17 @@ std::size_t encode_flow(const FlowRecord& f, std::uint16_t sysid, std::byte* out
   // writes those its exporter sent: nfdump prints zeros for the others.
   // An element holds several values: those the flow lacks are written as 0.
   const auto value_if = [&f](Element e, auto value) { return f.has(e) ? value : decltype(value){0}; };
-  constexpr std::uint8_t no_reverse_tcp_flags = 0, fill = 0;
-  const bool misc = (f.present & misc_elements) != 0 || f.end_reason != 0 || f.biflow_direction != 0;
+  // FlowMisc's last four bytes in one value: biflow direction, end reason,
+  // no reverse TCP flags, fill (as a little-endian host stores it).
+  const std::uint32_t biflow_and_end_reason = f.biflow_direction | std::uint32_t{f.end_reason} << 8;
+  // `|`, not `||`: whether a flow has the element varies from flow to flow,
+  // and a branch on it was mispredicted (about half of the 2.5 ns a flow
+  // that writing cost more after ABI 9).
+  const bool misc = ((f.present & misc_elements) | biflow_and_end_reason) != 0;
   put_optional_element<layout::FlowMisc>(
       out, elements, misc, layout::flow_misc, value_if(Element::in_if, f.in_if), value_if(Element::out_if, f.out_if),
       value_if(Element::src_mask, f.src_mask), value_if(Element::dst_mask, f.dst_mask),
-      value_if(Element::direction, f.direction), value_if(Element::dst_tos, f.dst_tos), f.biflow_direction,
-      f.end_reason, no_reverse_tcp_flags, fill);
+      value_if(Element::direction, f.direction), value_if(Element::dst_tos, f.dst_tos), biflow_and_end_reason);
   put_optional_element<layout::Counters>(out, elements, (f.present & counters) != 0, layout::counters, f.flows,
                                          value_if(Element::reverse_counters, f.reverse_packets),
                                          value_if(Element::reverse_counters, f.reverse_bytes));

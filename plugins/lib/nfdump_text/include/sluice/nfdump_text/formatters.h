@@ -14,7 +14,8 @@
 
 namespace sluice::nfdump_text {
 
-// The `fmt:` string of nfdump's named layouts: line, long, extended.
+// The `fmt:` string of nfdump's named layouts: line, long, extended, biline,
+// bilong, nsel, nel; null's is empty.
 std::optional<std::string_view> named_format(std::string_view name) noexcept;
 
 // How rows are ranked (nfdump -s ELEMENT/ORDER, -O ORDER): largest first,
@@ -24,7 +25,8 @@ std::optional<Order> parse_order(std::string_view name) noexcept;
 std::string_view to_string(Order order) noexcept;
 
 struct LineLayout {
-  std::string format;          // nfdump's `-o fmt:` tokens (%ts %td %pr %sap -> %dap ...) and text between them
+  std::string format;          // nfdump's `-o fmt:` tokens (%ts %td %pr %sap -> %dap ...) and text between them;
+                               // empty: no header and no line per flow, only what the trailer says (-o null)
   bool long_v6 = false;        // IPv6 addresses whole (nfdump -6), not shortened to fit 16 characters
   bool plain = false;          // numbers as they are (nfdump -N), not scaled to "1.8 M"
   bool summary = false;        // the Summary line after the rows (and "No matching flows" before it when none)
@@ -54,6 +56,12 @@ std::unique_ptr<csv::Formatter> make_json_formatter(bool brackets);
 // RecordCount numbering the flows printed, export sysid the exporters as they
 // first appear; with `summary` nfdump's Summary line after the last.
 std::unique_ptr<csv::Formatter> make_raw_formatter(bool summary);
+
+// `-o pipe`: nfdump's numbers of each flow between '|' (address family,
+// times in ms, protocol, each address as four 32-bit words, ports, AS
+// numbers, interfaces, TCP flags, ToS, packets, bytes); no header, no
+// Summary, "No matching flows" when none came.
+std::unique_ptr<csv::Formatter> make_pipe_formatter();
 
 struct StatLayout {
   Field field = Field::src_addr;  // the element, as the aggregate upstream keyed the records
