@@ -92,7 +92,8 @@ constexpr std::uint8_t export_versions[] = {0, sflow_5_export_version, 5, 9, 10}
 // The FlowType of each export_version, looked up rather than searched for.
 constexpr auto flow_types = [] {
   std::array<std::uint8_t, 256> types{};
-  for (std::uint8_t type = 0; type < std::size(export_versions); ++type) types[export_versions[type]] = type;
+  for (std::size_t type = 0; type < std::size(export_versions); ++type)
+    types[export_versions[type]] = static_cast<std::uint8_t>(type);
   return types;
 }();
 
