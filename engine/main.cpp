@@ -128,10 +128,9 @@ po::options_description pipeline_options() {
 
 // --for's value; a po::error (exit 64) unless it is a duration above zero.
 std::chrono::milliseconds run_duration(const std::string& text) {
-  const auto duration = parse_duration(text);
-  if (!duration || duration->count() <= 0)
-    throw po::error(fmt::format("--for takes a duration such as 30s, 5m or 1h, not \"{}\"", text));
-  return *duration;
+  auto parsed = parse_run_duration(text);
+  if (!parsed.duration) throw po::error(parsed.error);
+  return *parsed.duration;
 }
 
 // Parses argv after the command word; returns an exit code if it should stop.

@@ -359,9 +359,9 @@ void apply_long(Request& r, std::string_view arg, std::span<const std::string_vi
   } else if (name == "--listen-sflow") {
     r.listen_sflow = value;
   } else {
-    r.run_for = parse_duration(value);
-    if (!r.run_for || r.run_for->count() <= 0)
-      throw QueryUsageError(fmt::format("--for takes a duration such as 30s, 5m or 1h, not \"{}\"", value));
+    auto parsed = parse_run_duration(value);
+    if (!parsed.duration) throw QueryUsageError(parsed.error);
+    r.run_for = parsed.duration;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "text.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -7,6 +8,12 @@
 #include <vector>
 
 namespace sluice::engine {
+
+RunDuration parse_run_duration(std::string_view text) {
+  const auto duration = parse_duration(text);
+  if (duration && duration->count() > 0) return {duration, {}};
+  return {std::nullopt, fmt::format("--for takes a duration such as 30s, 5m or 1h, not \"{}\"", text)};
+}
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   using std::chrono::milliseconds;

@@ -12,6 +12,14 @@ namespace sluice::engine {
 // "500ms", "10s", "5m", "1h", "2d" (also combined: "1m30s").
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// `--for`'s value (sluice run, sluice query): a duration above zero, or
+// the message that says what was expected.
+struct RunDuration {
+  std::optional<std::chrono::milliseconds> duration;
+  std::string error;
+};
+RunDuration parse_run_duration(std::string_view text);
+
 // The candidate closest to `word` by edit distance, if it is close enough to
 // be a plausible typo.
 std::optional<std::string> nearest(std::string_view word, std::span<const std::string> candidates);
